@@ -1,0 +1,65 @@
+"""The `thresher` command: each subcommand is a few lines over the library.
+
+Errors: a `ThresherError` prints one line `error: …` and exits 2 for usage and configuration
+errors, 1 otherwise; `--debug` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from thresher.errors import ConfigError, ThresherError, UsageError
+
+app = typer.Typer(
+    name="thresher",
+    help="Choose what to label: active learning, model assertions and selection, locally.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_state = {"debug": False}
+
+
+@app.callback()
+def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks of errors.")) -> None:
+    _state["debug"] = debug
+
+
+@app.command()
+def version() -> None:
+    """Print the installed version."""
+    from thresher import __version__
+
+    typer.echo(__version__)
+
+
+def _register_commands() -> None:
+    """Import the modules that add their commands to `app` (kept lazy and light)."""
+    import thresher.commands  # noqa: F401
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `thresher` script."""
+    _register_commands()
+    try:
+        app(args=argv, standalone_mode=False)
+    except ThresherError as exc:
+        if _state["debug"]:
+            raise
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2 if isinstance(exc, (UsageError, ConfigError)) else 1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # click's usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,3 @@
+"""The CLI's subcommands, one module per command group; importing one registers it on `app`."""
+
+from thresher.commands import datasource  # noqa: F401

@@ -1,0 +1,1 @@
+"""Commands over a datasource: validate, convert, samples, demo."""

@@ -1,0 +1,54 @@
+"""The one error hierarchy of thresher.
+
+Every error subclasses `ThresherError` and the builtin a caller would catch anyway
+(`SchemaError` is a `ValueError`), so `except ValueError` keeps working. The CLI catches
+`ThresherError`, prints one line `error: ...` and exits 2 for usage and configuration
+errors (`UsageError`, `ConfigError`), 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class ThresherError(Exception):
+    """Base of every error thresher raises on purpose."""
+
+
+class UsageError(ThresherError, ValueError):
+    """A command or function was called with arguments that cannot work together."""
+
+
+class SchemaError(ThresherError, ValueError):
+    """Input data (a prediction file, a schema, a table) breaks its format."""
+
+
+class ConfigError(ThresherError, ValueError):
+    """A configuration (selection_config, worker_config, …) is invalid."""
+
+
+class DatasourceError(ThresherError, OSError):
+    """A datasource cannot be read: missing folder, unreadable or corrupt file, bad name."""
+
+
+class MissingDependencyError(ThresherError, ImportError):
+    """An optional dependency is not installed; the message says which extra to install."""
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """Return ' (did you mean "x"?)' for the nearest choice, or '' when none is close."""
+    match = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f' (did you mean "{match[0]}"?)' if match else ""
+
+
+def require(module: str, extra: str):
+    """Import an optional dependency, or raise `MissingDependencyError` with the install hint."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f'{module} is needed for this; install it with: pip install "thresher[{extra}]"'
+        ) from exc

@@ -1,0 +1,1 @@
+"""Readers and writers of the formats at thresher's edges (Lightly, COCO, YOLO, video, …)."""
