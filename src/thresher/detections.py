@@ -20,8 +20,8 @@ class Detections(Table):
         xyxy: float64 (M, 4) corners x0, y0, x1, y1 in pixels (x0 <= x1, y0 <= y1).
         score: float64 detector confidence, higher = more confident.
         class_id: int64 category id as in the task's schema.
-        probs: optional float64 (M, K) class probabilities, columns in the order of the
-            schema's categories.
+        probs: optional float64 (M, K) class probabilities, one column per category of the
+            task's schema in ascending id order.
         box_std: optional float64 (M, 4) predicted aleatoric std of each corner, in pixels.
         track_id: optional int64 identity of the object across frames (-1 = none).
     """

