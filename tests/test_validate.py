@@ -75,6 +75,8 @@ CASES = [
      "predictions[0].bbox: expected w >= 1 and h >= 1 pixel, got [2, 3, 0.5, 12]"),
     ("bbox height 0", lambda r: prediction(r, box(), box(bbox=[2, 3, 4, 0])),
      "predictions[1].bbox: expected w >= 1 and h >= 1 pixel, got [2, 3, 4, 0]"),
+    ("bad box after a malformed one keeps its index", lambda r: prediction(r, box(score="x"), box(bbox=[2, 3, 4, 0])),
+     "predictions[1].bbox: expected w >= 1 and h >= 1 pixel, got [2, 3, 4, 0]"),
     ("bbox negative x", lambda r: prediction(r, box(bbox=[-1, 3, 4, 4])),
      "predictions[0].bbox: expected x >= 0 and y >= 0, got [-1, 3, 4, 4]"),
     ("bbox of three numbers", lambda r: prediction(r, box(bbox=[1, 2, 3])),
@@ -102,7 +104,7 @@ CASES = [
     ("negative probability", lambda r: prediction(r, box(probabilities=[-0.5, 1.5])),
      "predictions[0].probabilities: expected values in [0, 1], got [-0.5, 1.5]"),
     ("probabilities on some boxes only", lambda r: prediction(r, box(), {k: v for k, v in BOX.items() if k != "probabilities"}),
-     "predictions[*].probabilities: expected probabilities on every prediction or on none, got a mix"),
+     "predictions[1].probabilities: expected a probability vector on every box of the task, as other boxes have, got none on this box"),
     ("predictions not a list", lambda r: write_json(r / DET / "img/a.json", {"file_name": "img/a.jpg", "predictions": {}}),
      f"{DET}/img/a.json: predictions: expected a JSON object with a 'predictions' list, got {{}}"),
     # names

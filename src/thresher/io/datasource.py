@@ -61,7 +61,7 @@ class Datasource:
 
     def media_files(self) -> MediaFiles:
         """Images and videos, skipping `.lightly/`, `.thresher/` and hidden files."""
-        names = [n for n in self.input.files() if not _hidden(n)]
+        names = [n for n in self.input.files(skip=SKIPPED_DIRS) if not n.rsplit("/", 1)[-1].startswith(".")]
         return MediaFiles(tuple(n for n in names if is_image(n)), tuple(n for n in names if is_video(n)))
 
     def frames(self, problems: Problems | None = None) -> Frames:
@@ -115,11 +115,6 @@ def _rows(names: list[str], kind: str, video: str, index: object, width: int, he
         "width": np.full(n, width, dtype=np.int64),
         "height": np.full(n, height, dtype=np.int64),
     }
-
-
-def _hidden(name: str) -> bool:
-    parts = name.split("/")
-    return parts[0] in SKIPPED_DIRS or any(p.startswith(".") for p in parts)
 
 
 def _first_of_clashes(names: np.ndarray, problems: Problems) -> np.ndarray:

@@ -27,7 +27,9 @@ def _open(source: bytes | BinaryIO, name: str) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(stream)
-    except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise DatasourceError(f"{name}: image exceeds the limit of {MAX_PIXELS} pixels ({exc})") from exc
+    except UnidentifiedImageError as exc:
         raise DatasourceError(f"{name}: not a readable image ({exc})") from exc
     except OSError as exc:
         raise DatasourceError(f"{name}: not a readable image ({exc})") from exc

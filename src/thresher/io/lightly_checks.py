@@ -15,7 +15,8 @@ import numpy as np
 from thresher.boxes import xywh_to_xyxy
 from thresher.detections import Detections
 from thresher.frames import Frames
-from thresher.io.problems import Problems
+from thresher.errors import did_you_mean
+from thresher.io.problems import Problems, shown
 
 if TYPE_CHECKING:
     from thresher.io.lightly_predictions import ParsedFile
@@ -23,6 +24,11 @@ if TYPE_CHECKING:
 
 OUTSIDE_TOLERANCE = 0.01  # pixels a box may exceed the image by (rounding of written boxes)
 SUM_TOLERANCE = 0.01  # how far a probability vector may sum from 1
+
+
+PREDICTION_KEYS = ("category_id", "bbox", "score", "probabilities")
+ALLOWED_KEYS = frozenset(PREDICTION_KEYS)
+NUMBER = (int, float)
 
 
 @dataclass
@@ -35,40 +41,118 @@ class BoxColumns:
     xywh: np.ndarray
     score: np.ndarray
     category_id: np.ndarray
-    probabilities: list | None
-
-    @classmethod
-    def gather(cls, parsed: list["ParsedFile"], rows: np.ndarray) -> "BoxColumns":
-        counts = np.array([len(p.bbox) for p in parsed], dtype=np.int64)
-        file = np.repeat(np.arange(len(parsed)), counts)
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(counts) else counts
-        index = np.arange(counts.sum()) - np.repeat(starts, counts)
-        xywh = np.array([b for p in parsed for b in p.bbox], dtype=np.float64).reshape(-1, 4)
-        has_probs = any(p.probabilities is not None for p in parsed)
-        probs = [v for p in parsed for v in (p.probabilities or [None] * len(p.bbox))] if has_probs else None
-        return cls(
-            file=file,
-            index=index,
-            frame=np.repeat(rows, counts).astype(np.int64),
-            xywh=xywh,
-            score=np.array([s for p in parsed for s in p.score], dtype=np.float64),
-            category_id=np.array([c for p in parsed for c in p.category_id], dtype=np.int64),
-            probabilities=probs,
-        )
+    probabilities: np.ndarray | None  # (M, K)
 
     def detections(self, good_file: np.ndarray) -> Detections:
         keep = good_file[self.file] if len(self.file) else np.zeros(0, bool)
-        probs = None
-        if self.probabilities is not None:
-            kept = [p for p, k in zip(self.probabilities, keep) if k]
-            probs = np.array(kept, dtype=np.float64).reshape(len(kept), -1) if kept else np.zeros((0, 0))
         return Detections(
             frame=self.frame[keep],
             xyxy=xywh_to_xyxy(self.xywh[keep]),
             score=self.score[keep],
             class_id=self.category_id[keep],
-            probs=probs,
+            probs=None if self.probabilities is None else self.probabilities[keep],
         )
+
+
+def gather(parsed: list["ParsedFile"], rows: np.ndarray, n_categories: int, problems: Problems) -> BoxColumns:
+    """The boxes of all files as columns.
+
+    The fast path converts every field of every file at once; when that fails, each file is
+    diagnosed prediction by prediction, its malformed predictions are reported and left out
+    (the file is then invalid), and the rest is converted.
+    """
+    columns = _convert(parsed, rows, n_categories)
+    if columns is not None:
+        return columns
+    with_probs = any(isinstance(p, dict) and "probabilities" in p for f in parsed for p in f.predictions)
+    for f in parsed:
+        kept = [i for i, p in enumerate(f.predictions) if _prediction_ok(p, f"predictions[{i}]", f.file, n_categories, with_probs, problems)]
+        if len(kept) < len(f.predictions):
+            f.predictions, f.positions, f.invalid = [f.predictions[i] for i in kept], kept, True
+    columns = _convert(parsed, rows, n_categories)
+    assert columns is not None, "diagnosed predictions must convert"  # noqa: S101 - internal invariant
+    return columns
+
+
+def _convert(parsed: list["ParsedFile"], rows: np.ndarray, n_categories: int) -> BoxColumns | None:
+    """Columns of well-formed predictions, or None when any field has the wrong type or shape."""
+    preds = [p for f in parsed for p in f.predictions]
+    try:
+        if not all(p.keys() <= ALLOWED_KEYS for p in preds):
+            return None
+        xywh = _numbers([p["bbox"] for p in preds], (4,), "if")
+        score = _numbers([p["score"] for p in preds], (), "if")
+        category = _numbers([p["category_id"] for p in preds], (), "i")
+        probs = [p.get("probabilities") for p in preds]
+    except (AttributeError, KeyError, TypeError):
+        return None
+    matrix = None if all(v is None for v in probs) else _numbers(probs, (n_categories,), "if")
+    if xywh is None or score is None or category is None or (matrix is None and any(v is not None for v in probs)):
+        return None
+    counts = np.array([len(f.predictions) for f in parsed], dtype=np.int64)
+    positions = [np.arange(len(f.predictions)) if f.positions is None else np.array(f.positions) for f in parsed]
+    return BoxColumns(
+        file=np.repeat(np.arange(len(parsed)), counts),
+        index=np.concatenate(positions).astype(np.int64) if positions else np.zeros(0, np.int64),
+        frame=np.repeat(rows, counts).astype(np.int64),
+        xywh=xywh.astype(np.float64).reshape(-1, 4),
+        score=score.astype(np.float64),
+        category_id=category.astype(np.int64),
+        probabilities=None if matrix is None else matrix.astype(np.float64).reshape(len(preds), n_categories),
+    )
+
+
+def _numbers(values: list, shape: tuple, kinds: str) -> np.ndarray | None:
+    """`values` as an array of numbers of the given row shape, or None (strings, bools, ragged…)."""
+    if not values:
+        return np.zeros((0, *shape))
+    try:
+        array = np.array(values)
+    except (ValueError, TypeError):
+        return None
+    if array.dtype.kind not in kinds or array.shape[1:] != shape:
+        return None
+    return array
+
+
+_FIELD_RULES = (
+    ("category_id", "an integer category id", lambda v: type(v) is int),
+    ("score", "a number in [0, 1]", lambda v: type(v) in NUMBER),
+    ("bbox", "[x, y, w, h], four numbers in pixels", lambda v: type(v) is list and len(v) == 4 and all(type(x) in NUMBER for x in v)),
+)
+
+
+def _prediction_ok(p: object, where: str, file: str, n_categories: int, with_probs: bool, problems: Problems) -> bool:
+    """Report every malformed field of one prediction; True when it has none."""
+    if not isinstance(p, dict):
+        problems.add(file, where, "an object {category_id, bbox, score}", shown(p))
+        return False
+    ok = True
+    for key in sorted(set(p) - ALLOWED_KEYS):
+        problems.add(file, f"{where}.{key}", f"only {', '.join(PREDICTION_KEYS)}", f"unknown key {key!r}{did_you_mean(key, PREDICTION_KEYS)}")
+        ok = False
+    for key, expected, valid in _FIELD_RULES:
+        if key not in p:
+            problems.add(file, f"{where}.{key}", expected, "nothing")
+            ok = False
+        elif not valid(p[key]):
+            problems.add(file, f"{where}.{key}", expected, shown(p[key]))
+            ok = False
+    return _probabilities_ok(p.get("probabilities"), f"{file}", f"{where}.probabilities", n_categories, with_probs, problems) and ok
+
+
+def _probabilities_ok(value: object, file: str, where: str, n_categories: int, with_probs: bool, problems: Problems) -> bool:
+    if value is None:
+        if with_probs:
+            problems.add(file, where, "a probability vector on every box of the task, as other boxes have", "none on this box")
+        return not with_probs
+    if type(value) is not list or not all(type(v) in NUMBER for v in value):
+        problems.add(file, where, "a list of numbers", shown(value))
+        return False
+    if len(value) != n_categories:
+        problems.add(file, where, f"{n_categories} values, one per category", f"{len(value)} values")
+        return False
+    return True
 
 
 def check_boxes(
@@ -101,22 +185,14 @@ def _box_checks(columns: BoxColumns, frames: Frames, schema: "PredictionSchema")
     known = np.isin(columns.category_id, schema.ids)
     yield "category_id", f"one of the schema's ids {_ids(schema)}", ~known, lambda i: str(columns.category_id[i])
     if columns.probabilities is not None:
-        yield from _probability_checks(columns.probabilities, len(schema.categories))
+        yield from _probability_checks(columns.probabilities)
 
 
-def _probability_checks(probabilities: list, n_categories: int):
-    lengths = np.array([-1 if p is None else len(p) for p in probabilities], dtype=np.int64)
-    yield "probabilities", "a probability vector on every box of the task", lengths < 0, lambda i: "none on this box"
-    wrong_length = (lengths >= 0) & (lengths != n_categories)
-    yield "probabilities", f"{n_categories} values, one per category", wrong_length, lambda i: f"{lengths[i]} values"
-    fits = lengths == n_categories
-    matrix = np.zeros((len(probabilities), n_categories))
-    if fits.any():
-        matrix[fits] = np.array([p for p, ok in zip(probabilities, fits) if ok], dtype=np.float64)
+def _probability_checks(matrix: np.ndarray):
     in_range = np.all((matrix >= 0) & (matrix <= 1), axis=1)
-    yield "probabilities", "values in [0, 1]", fits & ~in_range, lambda i: _vector(matrix[i])
+    yield "probabilities", "values in [0, 1]", ~in_range, lambda i: _vector(matrix[i])
     sums = matrix.sum(axis=1)
-    off = fits & in_range & (np.abs(sums - 1) > SUM_TOLERANCE)
+    off = in_range & (np.abs(sums - 1) > SUM_TOLERANCE)
     yield "probabilities", f"values summing to 1 (within {SUM_TOLERANCE})", off, lambda i: f"a sum of {sums[i]:.4g}"
 
 

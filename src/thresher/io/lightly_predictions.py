@@ -16,17 +16,17 @@ at once, and returns columnar `Frames` + `Detections`.
 
 from __future__ import annotations
 
-import json
 import posixpath
 from dataclasses import dataclass, field
 
 import numpy as np
+import orjson
 
 from thresher.boxes import xyxy_to_xywh
 from thresher.detections import Detections
 from thresher.errors import DatasourceError, SchemaError, did_you_mean
 from thresher.frames import Frames
-from thresher.io.lightly_checks import BoxColumns, check_boxes
+from thresher.io.lightly_checks import check_boxes, gather
 from thresher.io.lightly_schema import (
     PREDICTIONS_DIR,
     PredictionSchema,
@@ -40,8 +40,6 @@ from thresher.io.problems import Problems, collector, shown
 from thresher.io.storage import Location, safe_name
 from thresher._table import lookup
 
-PREDICTION_KEYS = ("category_id", "bbox", "score", "probabilities")
-NUMBER = (int, float)
 
 
 @dataclass(frozen=True)
@@ -93,7 +91,7 @@ def read_predictions(
     read = {name: _parse_file(name, raw, task, problems) for name, raw in lightly.read_many(files).items()}
     parsed = [p for p in read.values() if p is not None]
     frames, rows, missing = _match_frames(parsed, frames, problems)
-    columns = BoxColumns.gather(parsed, rows)
+    columns = gather(parsed, rows, len(schema.categories), problems)
     good_file = check_boxes(columns, parsed, rows, frames, schema, problems)
     unreadable = _samples_of_files([name for name, p in read.items() if p is None], task, frames)
     invalid = tuple(sorted({p.sample for p, ok in zip(parsed, good_file) if not ok} | unreadable))
@@ -117,15 +115,13 @@ def _prediction_files(lightly: Location, task: str) -> list[str]:
 
 @dataclass
 class ParsedFile:
-    """The prediction lists of one file, before the task-wide numeric checks."""
+    """One prediction file whose structure is sound; its predictions are checked task-wide."""
 
     file: str
     sample: str
-    category_id: list
-    bbox: list
-    score: list
-    probabilities: list | None
+    predictions: list
     invalid: bool = False
+    positions: list[int] | None = None  # original index of each kept prediction, after diagnosis
 
 
 def _parse_file(file: str, raw: bytes | Exception, task: str, problems: Problems) -> ParsedFile | None:
@@ -133,18 +129,15 @@ def _parse_file(file: str, raw: bytes | Exception, task: str, problems: Problems
     if data is None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("predictions"), list):
-        problems.add(file, "predictions", "a JSON object with a 'predictions' list", shown(data if not isinstance(data, dict) else data.get("predictions")))
+        got = data.get("predictions") if isinstance(data, dict) else data
+        problems.add(file, "predictions", "a JSON object with a 'predictions' list", shown(got))
         return None
     sample = _sample_name(data.get("file_name"), file, task, problems)
     if sample is None:
         return None
     for key in sorted(set(data) - {"file_name", "predictions"}):
         problems.add(file, key, "only file_name and predictions", f"unknown key {key!r}{did_you_mean(key, ['file_name', 'predictions'])}")
-    preds = data["predictions"]
-    columns = _fast_columns(preds)
-    if columns is not None:
-        return ParsedFile(file, sample, *columns)
-    return ParsedFile(file, sample, *_diagnose(preds, file, problems), invalid=True)
+    return ParsedFile(file, sample, data["predictions"])
 
 
 def _sample_name(file_name: object, file: str, task: str, problems: Problems) -> str | None:
@@ -156,81 +149,11 @@ def _sample_name(file_name: object, file: str, task: str, problems: Problems) ->
     except DatasourceError as exc:
         problems.add(file, "file_name", "a name inside the datasource", str(exc))
         return None
-    expected_file = prediction_file(task, name)
-    if expected_file != file:
-        problems.add(file, "file_name", f"the name of the sample this file is for ({file[len(task_dir(task)) + 1:-5]}.<ext>)", repr(file_name))
+    if prediction_file(task, name) != file:
+        stem = file[len(task_dir(task)) + 1 : -len(".json")]
+        problems.add(file, "file_name", f"the name of the sample this file is for ({stem}.<ext>)", repr(file_name))
         return None
     return name
-
-
-def _fast_columns(preds: list) -> tuple | None:
-    """The columns of a well-formed predictions list, or None when anything is off."""
-    try:
-        if not all(p.keys() <= _ALLOWED for p in preds):
-            return None
-        category = [p["category_id"] for p in preds]
-        bbox = [p["bbox"] for p in preds]
-        score = [p["score"] for p in preds]
-    except (AttributeError, KeyError, TypeError):
-        return None
-    probs = [p.get("probabilities") for p in preds]
-    ok = (
-        all(type(c) is int for c in category)
-        and all(type(s) in NUMBER for s in score)
-        and all(type(b) is list and len(b) == 4 and all(type(v) in NUMBER for v in b) for b in bbox)
-        and _probabilities_ok(probs)
-    )
-    if not ok:
-        return None
-    return category, bbox, score, (None if probs and probs[0] is None else probs) if preds else None
-
-
-_ALLOWED = frozenset(PREDICTION_KEYS)
-
-
-def _probabilities_ok(probs: list) -> bool:
-    if all(p is None for p in probs):
-        return True
-    return all(type(p) is list and all(type(v) in NUMBER for v in p) for p in probs)
-
-
-def _diagnose(preds: list, file: str, problems: Problems) -> tuple:
-    """Record what is wrong with each prediction of a malformed list.
-
-    Returns the columns of the well-formed predictions, so their numbers are checked too.
-    """
-    good = [p for i, p in enumerate(preds) if _prediction_ok(p, f"predictions[{i}]", file, problems)]
-    kinds = {p.get("probabilities") is None for p in preds if isinstance(p, dict)}
-    if len(kinds) > 1:
-        problems.add(file, "predictions[*].probabilities", "probabilities on every prediction or on none", "a mix")
-        good = [{k: v for k, v in p.items() if k != "probabilities"} for p in good]
-    return _fast_columns(good) or ([], [], [], None)
-
-
-_FIELD_RULES = (
-    ("category_id", "an integer category id", lambda v: type(v) is int),
-    ("score", "a number in [0, 1]", lambda v: type(v) in NUMBER),
-    ("bbox", "[x, y, w, h], four numbers in pixels", lambda v: type(v) is list and len(v) == 4 and all(type(x) in NUMBER for x in v)),
-    ("probabilities", "a list of numbers", lambda v: v is None or _probabilities_ok([v])),
-)
-
-
-def _prediction_ok(p: object, where: str, file: str, problems: Problems) -> bool:
-    if not isinstance(p, dict):
-        problems.add(file, where, "an object {category_id, bbox, score}", shown(p))
-        return False
-    ok = True
-    for key in sorted(set(p) - _ALLOWED):
-        problems.add(file, f"{where}.{key}", f"only {', '.join(PREDICTION_KEYS)}", f"unknown key {key!r}{did_you_mean(key, PREDICTION_KEYS)}")
-        ok = False
-    for key, expected, valid in _FIELD_RULES:
-        if key not in p and key != "probabilities":
-            problems.add(file, f"{where}.{key}", expected, "nothing")
-            ok = False
-        elif not valid(p.get(key)):
-            problems.add(file, f"{where}.{key}", expected, shown(p[key]))
-            ok = False
-    return ok
 
 
 def _match_frames(parsed: list[ParsedFile], frames: Frames | None, problems: Problems) -> tuple[Frames, np.ndarray, tuple[str, ...]]:
@@ -277,7 +200,7 @@ def write_predictions(lightly: Location, task: PredictionTask, *, bbox_decimals:
         span = range(starts[row], starts[row + 1])
         preds = [_prediction(category[j], boxes[j], score[j], None if probs is None else probs[j]) for j in span]
         payload = {"file_name": name, "predictions": preds}
-        lightly.write_bytes(prediction_file(task.name, name), json.dumps(payload).encode())
+        lightly.write_bytes(prediction_file(task.name, name), orjson.dumps(payload))
     add_task_name(lightly, task.name)
 
 

@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 
 import numpy as np
+import orjson
 
 from thresher.errors import did_you_mean
 from thresher.io.problems import Problems, collector, shown
@@ -85,6 +86,10 @@ def parse_json(raw: bytes | Exception, name: str, problems: Problems) -> object 
     if isinstance(raw, Exception):
         problems.add(name, "", "a readable file", f"{type(raw).__name__}: {raw}")
         return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass  # strict JSON failed: the standard parser also reads NaN and Infinity, reported later
     try:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

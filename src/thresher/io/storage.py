@@ -105,16 +105,29 @@ class Location:
         found = self.fs.cat(paths, on_error="return")
         return {n: found.get(p, FileNotFoundError(p)) for n, p in zip(names, paths)}
 
-    def files(self, under: str = "", *, detail: bool = False) -> dict[str, dict] | list[str]:
-        """Relative names of every file below `under` (recursively), sorted."""
+    def files(self, under: str = "", *, skip: tuple[str, ...] = ()) -> list[str]:
+        """Relative names of every file below `under` (recursively), sorted.
+
+        Folders named in `skip` and hidden folders (`.name`) below `under` are not entered.
+        """
         base = self.path(under) if under else self.root
+        if self.is_local:
+            return sorted(self._local_files(base, skip))
         if not self.fs.isdir(base):
-            return {} if detail else []
-        found = self.fs.find(base, detail=True)
+            return []
         prefix = self.root.rstrip("/") + "/"
-        rel = {p[len(prefix):] if p.startswith(prefix) else p: info for p, info in found.items()}
-        rel = {k: rel[k] for k in sorted(rel) if rel[k].get("type", "file") == "file"}
-        return rel if detail else list(rel)
+        names = [p[len(prefix):] if p.startswith(prefix) else p for p in self.fs.find(base)]
+        start = len(under.strip("/").split("/")) if under else 0
+        return sorted(n for n in names if not _in_skipped(n.split("/")[start:-1], skip))
+
+    def _local_files(self, base: str, skip: tuple[str, ...]) -> list[str]:
+        prefix = self.root.rstrip("/") + "/"
+        found = []
+        for folder, dirs, files in os.walk(base):
+            dirs[:] = [d for d in dirs if not _in_skipped([d], skip)]
+            rel = folder[len(prefix):] if folder.startswith(prefix) else ""
+            found.extend(f"{rel}/{f}" if rel else f for f in files)
+        return found
 
     def write_bytes(self, name: str, data: bytes) -> None:
         """Write a file whole: to a temporary name, then renamed (local), or one put (buckets)."""
@@ -135,6 +148,10 @@ class Location:
     def local_path(self, name: str) -> str | None:
         """The path on the local disk, or None for remote locations."""
         return self.path(name) if self.is_local else None
+
+
+def _in_skipped(folders: list[str], skip: tuple[str, ...]) -> bool:
+    return any(f in skip or f.startswith(".") for f in folders)
 
 
 def _read_local(path: str) -> bytes | Exception:

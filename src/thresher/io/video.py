@@ -36,6 +36,8 @@ class VideoInfo:
     container: str
     pts: tuple[int, ...]  # presentation timestamp of each frame, in stream time base
     keyframes: tuple[tuple[int, int], ...]  # (pts, seek timestamp) of keyframes, sorted
+    # the seek timestamp is the pts in MP4/MOV and the dts elsewhere (MPEG-TS seeks by dts,
+    # so seeking to a keyframe's pts there lands on the next keyframe)
     pts_reliable: bool  # False: frames are found by counting in decode order
 
 
@@ -62,7 +64,8 @@ def video_info(location: Location, name: str) -> VideoInfo:
     container = _open(location, name)
     try:
         stream = container.streams.video[0]
-        pts, keys, increasing = _demux(container, stream)
+        by_pts = container.format.name.startswith("mov")  # MP4/MOV seek by pts, others by dts
+        pts, keys, increasing = _demux(container, stream, by_pts)
         invented = container.format.name == "avi" and stream.codec_context.has_b_frames and increasing
         reliable = None not in pts and len(set(pts)) == len(pts) and not invented
         rate = stream.average_rate or stream.guessed_rate or 0
@@ -86,7 +89,7 @@ def video_info(location: Location, name: str) -> VideoInfo:
     return info
 
 
-def _demux(container: Any, stream: Any) -> tuple[list, list, bool]:
+def _demux(container: Any, stream: Any, by_pts: bool) -> tuple[list, list, bool]:
     pts, keys, increasing = [], [], True
     for packet in container.demux(stream):
         if packet.size == 0 or packet.is_discard:
@@ -96,7 +99,8 @@ def _demux(container: Any, stream: Any) -> tuple[list, list, bool]:
             increasing = False
         pts.append(t)
         if packet.is_keyframe:
-            keys.append((t, min(t, packet.dts) if packet.dts is not None and t is not None else t))
+            by_dts = not by_pts and packet.dts is not None and t is not None
+            keys.append((t, min(t, packet.dts) if by_dts else t))
     return pts, keys, increasing
 
 

@@ -1,0 +1,76 @@
+import random
+import shutil
+
+import av
+import numpy as np
+import pytest
+
+from tests.conftest import faststart_copy
+from thresher import DatasourceError
+from thresher.io.storage import Location
+from thresher.io.video import VideoReader, check_video, video_info
+
+
+@pytest.fixture(scope="module")
+def bikes_sequential(bikes_mp4):
+    with av.open(str(bikes_mp4)) as container:
+        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+
+
+@pytest.fixture
+def bikes_location(tmp_path, bikes_mp4):
+    shutil.copyfile(bikes_mp4, tmp_path / "bikes.mp4")
+    return Location(tmp_path)
+
+
+def test_video_info_counts_every_frame(bikes_location):
+    info = video_info(bikes_location, "bikes.mp4")
+    assert (info.n_frames, info.width, info.height, info.fps) == (250, 640, 272, 25.0)
+    assert info.pts_reliable and list(info.pts) == sorted(info.pts)
+
+
+def test_random_access_is_frame_accurate(bikes_location, bikes_sequential):
+    order = list(range(250))
+    random.Random(0).shuffle(order)
+    with VideoReader(bikes_location, "bikes.mp4") as reader:
+        for index in order[:80] + [0, 249, 248, 1]:
+            assert np.array_equal(reader[index], bikes_sequential[index]), index
+
+
+def test_sequential_access_matches_decoding(bikes_location, bikes_sequential):
+    with VideoReader(bikes_location, "bikes.mp4") as reader:
+        assert all(np.array_equal(reader[i], bikes_sequential[i]) for i in range(0, 250, 3))
+        with pytest.raises(IndexError, match="frame 250 out of range 0..249"):
+            reader[250]
+
+
+@pytest.mark.parametrize("container", ["mkv", "ts"])
+def test_other_containers_are_frame_accurate(tmp_path, bikes_mp4, bikes_sequential, container):
+    target = tmp_path / f"bikes.{container}"
+    with av.open(str(bikes_mp4)) as src, av.open(str(target), "w") as dst:
+        stream = dst.add_stream_from_template(src.streams.video[0])
+        for packet in src.demux(src.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                dst.mux(packet)
+    location = Location(tmp_path)
+    assert video_info(location, target.name).n_frames == 250
+    with VideoReader(location, target.name) as reader:
+        for index in (200, 17, 120, 121, 5, 249):
+            assert np.array_equal(reader[index], bikes_sequential[index]), index
+
+
+def test_truncated_faststart_video_is_caught(tmp_path, bikes_mp4):
+    faststart_copy(bikes_mp4, tmp_path / "fast.mp4")
+    location = Location(tmp_path)
+    assert check_video(location, "fast.mp4").n_frames == 250
+    data = (tmp_path / "fast.mp4").read_bytes()
+    (tmp_path / "fast.mp4").write_bytes(data[: len(data) // 2])
+    with pytest.raises(DatasourceError, match="truncated video: the header says 250 frames"):
+        check_video(location, "fast.mp4")
+
+
+def test_not_a_video(tmp_path):
+    (tmp_path / "x.mp4").write_bytes(b"garbage" * 100)
+    with pytest.raises(DatasourceError, match="x.mp4: not a readable video"):
+        video_info(Location(tmp_path), "x.mp4")
