@@ -12,10 +12,22 @@ from thresher.cli import app
 SHOWN_PROBLEMS = 50
 
 
-def open_datasource(datasource: str, lightly: Optional[str]):
+def open_datasource(datasource: str, lightly: Optional[str], storage_options: Optional[str] = None):
+    import json
+
+    from thresher.errors import UsageError
     from thresher.io.datasource import Datasource
 
-    return Datasource(datasource, lightly)
+    try:
+        options = json.loads(storage_options) if storage_options else None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"--storage-options: expected a JSON object, got {storage_options!r} ({exc})") from exc
+    if options is not None and not isinstance(options, dict):
+        raise UsageError(f"--storage-options: expected a JSON object, got {storage_options!r}")
+    return Datasource(datasource, lightly, options)
+
+
+STORAGE_OPTIONS = typer.Option(None, "--storage-options", help='fsspec options for buckets as JSON, e.g. \'{"anon": true}\'.')
 
 
 @app.command()
@@ -24,11 +36,12 @@ def validate(
     lightly: Optional[str] = typer.Option(None, "--lightly", help="Location holding .lightly/ when it is not the datasource."),
     quick: bool = typer.Option(False, "--quick", help="Read headers only; skip decoding every image and the end of every video."),
     all_problems: bool = typer.Option(False, "--all", help=f"List every problem, not only the first {SHOWN_PROBLEMS}."),
+    storage_options: Optional[str] = STORAGE_OPTIONS,
 ) -> None:
     """Check media, predictions and metadata; exit 0 when clean, 1 when problems were found."""
     from thresher.validate import validate as run_validation
 
-    report = run_validation(open_datasource(datasource, lightly), decode=not quick)
+    report = run_validation(open_datasource(datasource, lightly, storage_options), decode=not quick)
     for line in report.summary():
         typer.echo(line)
     problems = sorted(report.problems, key=lambda p: (p.file, p.field))
