@@ -190,18 +190,29 @@ def write_predictions(lightly: Location, task: PredictionTask, *, bbox_decimals:
     (temporary name, then rename); the task appears in tasks.json only once its files exist.
     """
     write_schema(lightly, task.name, task.schema)
-    dets = task.detections.sorted_by_frame()
+    write_prediction_files(lightly, task.name, task.frames, task.detections, bbox_decimals=bbox_decimals)
+    add_task_name(lightly, task.name)
+
+
+def write_prediction_files(
+    lightly: Location, task: str, frames: Frames, detections: Detections, *, rows: np.ndarray | None = None, bbox_decimals: int = 3
+) -> None:
+    """Write the prediction file of each frame in `rows` (default: all), each file whole.
+
+    `detections.frame` indexes `frames`; a frame with no box gets an empty predictions list.
+    """
+    rows = np.arange(len(frames)) if rows is None else np.asarray(rows, dtype=np.int64)
+    dets = detections.sorted_by_frame()
     xywh = np.round(xyxy_to_xywh(dets.xyxy), bbox_decimals)
     boxes = xywh.astype(np.int64).tolist() if np.array_equal(xywh, np.round(xywh)) else xywh.tolist()
-    starts = np.searchsorted(dets.frame, np.arange(len(task.frames) + 1))
+    starts = np.searchsorted(dets.frame, np.arange(len(frames) + 1))
     score, category = dets.score.tolist(), dets.class_id.tolist()
     probs = None if dets.probs is None else dets.probs.tolist()
-    for row, name in enumerate(task.frames.file_name.tolist()):
+    for row in rows.tolist():
+        name = str(frames.file_name[row])
         span = range(starts[row], starts[row + 1])
         preds = [_prediction(category[j], boxes[j], score[j], None if probs is None else probs[j]) for j in span]
-        payload = {"file_name": name, "predictions": preds}
-        lightly.write_bytes(prediction_file(task.name, name), orjson.dumps(payload))
-    add_task_name(lightly, task.name)
+        lightly.write_bytes(prediction_file(task, name), orjson.dumps({"file_name": name, "predictions": preds}))
 
 
 def _prediction(category: int, bbox: list, score: float, probs: list | None) -> dict:

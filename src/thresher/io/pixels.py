@@ -1,0 +1,117 @@
+"""Decode the pixels of many samples in batches, video by video, skipping what cannot be read.
+
+Rows of a `Frames` table are read grouped by video in frame order, so each video is opened
+once and decoded forward (seeking only across gaps, e.g. with `--every N`). A file that
+cannot be decoded is recorded as a problem and its remaining frames are skipped; it never
+stops the other files. Batches are prepared in a background thread while the caller works on
+the previous one (decoding and OpenCV / onnxruntime inference both release the GIL).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+import numpy as np
+
+from thresher.errors import DatasourceError
+from thresher.frames import Frames
+from thresher.io.datasource import Datasource
+from thresher.io.images import load_rgb
+from thresher.io.problems import Problems
+
+T = TypeVar("T")
+
+
+def reading_order(frames: Frames, rows: np.ndarray) -> np.ndarray:
+    """`rows` sorted by video, then frame index (the order that decodes each video forward)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    return rows[np.lexsort((frames.frame_index[rows], frames.video[rows]))]
+
+
+def iter_pixels(source: Datasource, frames: Frames, rows: np.ndarray, problems: Problems) -> Iterator[tuple[int, np.ndarray]]:
+    """(row, RGB uint8 array) for each readable row, in `reading_order`."""
+    ordered = reading_order(frames, rows)
+    if len(ordered) == 0:
+        return
+    videos = frames.video[ordered]
+    starts = np.flatnonzero(np.r_[True, videos[1:] != videos[:-1]])
+    for group in np.split(ordered, starts[1:]):
+        if frames.kind[group[0]] == "frame":
+            yield from _video_pixels(source, frames, group, problems)
+        else:
+            yield from _image_pixels(source, frames, group, problems)
+
+
+def _image_pixels(source: Datasource, frames: Frames, rows: np.ndarray, problems: Problems) -> Iterator[tuple[int, np.ndarray]]:
+    for row in rows:
+        name = str(frames.video[row])
+        try:
+            yield int(row), load_rgb(source.input.read_bytes(name), name)
+        except DatasourceError as exc:
+            problems.add(name, "", "an image that decodes", str(exc).removeprefix(f"{name}: "))
+
+
+def _video_pixels(source: Datasource, frames: Frames, rows: np.ndarray, problems: Problems) -> Iterator[tuple[int, np.ndarray]]:
+    from thresher.io.video import VideoReader
+
+    name = str(frames.video[rows[0]])
+    try:
+        with VideoReader(source.input, name) as reader:
+            for row in rows:
+                yield int(row), reader[int(frames.frame_index[row])]
+    except (DatasourceError, IndexError) as exc:
+        problems.add(name, "", "a video whose frames all decode", f"{exc}; its remaining frames are skipped")
+
+
+def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Consecutive lists of `size` items (the last may be shorter)."""
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+_DONE = object()
+
+
+def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
+    """Iterate `items` in a background thread, keeping up to `depth` ready ahead."""
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                ready.put(item)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer
+            ready.put(_Failure(exc))
+        ready.put(_DONE)
+
+    worker = threading.Thread(target=produce, daemon=True)
+    worker.start()
+    try:
+        while (item := ready.get()) is not _DONE:
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                ready.get_nowait()
+            except queue.Empty:
+                worker.join(0.01)
+
+
+class _Failure:
+    def __init__(self, error: BaseException):
+        self.error = error

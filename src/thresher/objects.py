@@ -1,0 +1,74 @@
+"""Object crops: one sample per predicted box, cut from its frame with padding (seed 001).
+
+`padding` is relative to the box: 0.1 adds 10 % to the width and to the height, around the
+box's centre; the padded box is clipped to the image and rounded outward to whole pixels.
+Crop names follow the frames' convention (thresher's, Lightly publishes none):
+`<parent name without extension>-<index of the box in the parent's predictions>-<parent extension>.png`,
+e.g. `img/a-3-jpg.png`, `clips/bikes-012-mp4-0-png.png`.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+import numpy as np
+
+from thresher.boxes import pad
+from thresher.detections import Detections
+from thresher.errors import UsageError
+from thresher.frames import Frames
+
+
+def crop_name(parent: str, index: int) -> str:
+    stem, ext = posixpath.splitext(parent)
+    return f"{stem}-{index}-{ext[1:]}.png"
+
+
+def box_index_in_frame(detections: Detections) -> np.ndarray:
+    """Position of each box among the boxes of its frame, in table order."""
+    order = np.argsort(detections.frame, kind="stable")
+    sorted_frames = detections.frame[order]
+    starts = np.searchsorted(sorted_frames, sorted_frames, side="left")
+    index = np.empty(len(order), dtype=np.int64)
+    index[order] = np.arange(len(order)) - starts
+    return index
+
+
+def crop_boxes(frames: Frames, detections: Detections, padding: float = 0.0) -> np.ndarray:
+    """(M, 4) int64 pixel boxes x0, y0, x1, y1 of the crops: padded, clipped, at least 1 px."""
+    if padding < 0:
+        raise UsageError(f"padding: expected a fraction >= 0 of the box size, got {padding}")
+    width = frames.width[detections.frame].astype(np.float64)
+    height = frames.height[detections.frame].astype(np.float64)
+    if len(detections) and ((width <= 0) | (height <= 0)).any():
+        raise UsageError("crop_boxes: the frames' width and height must be known (enumerate the datasource)")
+    padded = pad(detections.xyxy, padding)
+    clipped = np.clip(padded, 0, np.column_stack([width, height, width, height]))
+    boxes = np.column_stack([np.floor(clipped[:, :2]), np.ceil(clipped[:, 2:])]).astype(np.int64)
+    limits = np.column_stack([width, height]).astype(np.int64)
+    boxes[:, 2:] = np.minimum(np.maximum(boxes[:, 2:], boxes[:, :2] + 1), limits)
+    boxes[:, :2] = np.minimum(boxes[:, :2], boxes[:, 2:] - 1)
+    return boxes
+
+
+def crop_frames(frames: Frames, detections: Detections, padding: float = 0.0) -> tuple[Frames, np.ndarray]:
+    """The crops as samples (kind "crop", parent_id = the frame's id) and their pixel boxes."""
+    boxes = crop_boxes(frames, detections, padding)
+    index = box_index_in_frame(detections)
+    parents = frames.id[detections.frame]
+    names = [crop_name(p, i) for p, i in zip(parents.tolist(), index.tolist())]
+    crops = Frames.build(
+        names,
+        kind="crop",
+        video=frames.video[detections.frame],
+        frame_index=frames.frame_index[detections.frame],
+        parent_id=parents,
+        width=boxes[:, 2] - boxes[:, 0],
+        height=boxes[:, 3] - boxes[:, 1],
+    )
+    return crops, boxes
+
+
+def cut(image: np.ndarray, boxes: np.ndarray) -> list[np.ndarray]:
+    """The pixels of each integer box of one image."""
+    return [image[y0:y1, x0:x1] for x0, y0, x1, y1 in boxes.tolist()]
