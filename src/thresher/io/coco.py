@@ -20,7 +20,6 @@ import posixpath
 
 import numpy as np
 
-from thresher._table import lookup
 from thresher.errors import DatasourceError, SchemaError
 from thresher.frames import Frames
 from thresher.io.conversion import Boxes, MediaIndex, add_each, assemble_task, number, outside_image
@@ -29,7 +28,15 @@ from thresher.io.lightly_schema import Category, PredictionSchema
 from thresher.io.problems import Problems, collector, shown
 from thresher.io.storage import safe_name
 
-NUMBER = (int, float)
+INT64 = 2**63
+
+
+def _is_int(value: object) -> bool:
+    return type(value) is int and -INT64 <= value < INT64
+
+
+def _is_number(value: object) -> bool:
+    return type(value) is float or _is_int(value)
 
 
 def coco_to_task(
@@ -117,7 +124,7 @@ def _images(annotations: object, file: str, frames: Frames, strip: str, prefix: 
         if image_id in images.rows or image_id in images.unusable:
             problems.add(file, f"{where}.id", "unique image ids", f"{image_id} again")
             continue
-        row = _row(item["file_name"], strip, prefix, frames, index, file, where, problems)
+        row = _row(item["file_name"], strip, prefix, index, file, where, problems)
         if row is None or row in taken:
             if row is not None:
                 problems.add(file, f"{where}.file_name", "one image entry per datasource sample", f"{item['file_name']!r} again (as images[{taken[row]}])")
@@ -130,7 +137,7 @@ def _images(annotations: object, file: str, frames: Frames, strip: str, prefix: 
     return images
 
 
-def _row(file_name: str, strip: str, prefix: str, frames: Frames, index: MediaIndex, file: str, where: str, problems: Problems) -> int | None:
+def _row(file_name: str, strip: str, prefix: str, index: MediaIndex, file: str, where: str, problems: Problems) -> int | None:
     """The datasource row of a COCO file name, or None after recording why there is none."""
     name = prefix + (file_name[len(strip):] if strip and file_name.startswith(strip) else file_name)
     try:
@@ -138,11 +145,10 @@ def _row(file_name: str, strip: str, prefix: str, frames: Frames, index: MediaIn
     except DatasourceError as exc:
         problems.add(file, f"{where}.file_name", "a name relative to the datasource (see --strip, --prefix)", str(exc))
         return None
-    rows, found = lookup(frames.file_name, np.array([name]))
-    if not found[0]:
+    row = index.row(name)
+    if row is None:
         problems.add(file, f"{where}.file_name", "the name of an image of the datasource", f"{file_name!r}{_hint(name, index)}")
-        return None
-    return int(rows[0])
+    return row
 
 
 def _hint(name: str, index: MediaIndex) -> str:
@@ -181,34 +187,34 @@ def _columns(results: list, file: str, problems: Problems) -> tuple[np.ndarray, 
 
 
 def _fast_columns(results: list) -> dict[str, np.ndarray] | None:
+    """The columns of a list of well-formed results, or None when any result is off."""
     try:
-        image_id = [r["image_id"] for r in results]
-        category_id = [r["category_id"] for r in results]
-        bbox = [r["bbox"] for r in results]
-        score = [r["score"] for r in results]
-    except (KeyError, TypeError):
+        columns = {key: np.array([r[key] for r in results]) for key in ("image_id", "category_id", "bbox", "score")}
+    except (KeyError, TypeError, ValueError):  # ValueError: bboxes of different lengths
         return None
+    n = len(results)
     ok = (
-        all(type(v) is int for v in image_id)
-        and all(type(v) is int for v in category_id)
-        and all(type(v) in NUMBER for v in score)
-        and all(type(b) is list and len(b) == 4 and all(type(v) in NUMBER for v in b) for b in bbox)
+        columns["image_id"].dtype.kind == "i"
+        and columns["category_id"].dtype.kind == "i"
+        and columns["score"].dtype.kind in "if"
+        and columns["bbox"].dtype.kind in "if"
+        and columns["bbox"].shape == (n, 4)
     )
-    if not ok:
+    if not ok and n:
         return None
     return {
-        "image_id": np.array(image_id, dtype=np.int64),
-        "category_id": np.array(category_id, dtype=np.int64),
-        "bbox": np.array(bbox, dtype=np.float64).reshape(-1, 4),
-        "score": np.array(score, dtype=np.float64),
+        "image_id": columns["image_id"].astype(np.int64).reshape(n),
+        "category_id": columns["category_id"].astype(np.int64).reshape(n),
+        "bbox": columns["bbox"].astype(np.float64).reshape(n, 4),
+        "score": columns["score"].astype(np.float64).reshape(n),
     }
 
 
 _RULES = (
-    ("image_id", "an integer image id", lambda v: type(v) is int),
-    ("category_id", "an integer category id", lambda v: type(v) is int),
-    ("bbox", "[x, y, w, h], four numbers in pixels", lambda v: type(v) is list and len(v) == 4 and all(type(x) in NUMBER for x in v)),
-    ("score", "a number in [0, 1]", lambda v: type(v) in NUMBER),
+    ("image_id", "an integer image id", _is_int),
+    ("category_id", "an integer category id", _is_int),
+    ("bbox", "[x, y, w, h], four numbers in pixels", lambda v: type(v) is list and len(v) == 4 and all(_is_number(x) for x in v)),
+    ("score", "a number in [0, 1]", _is_number),
 )
 
 

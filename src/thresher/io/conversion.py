@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import fsspec
 import numpy as np
 
-from thresher._table import lookup
 from thresher.detections import Detections
 from thresher.errors import DatasourceError, UsageError
 from thresher.frames import Frames
@@ -115,11 +114,8 @@ class MediaIndex:
         self.images = dict(zip(frames.file_name[is_image].tolist(), np.flatnonzero(is_image).tolist()))
         videos, counts = np.unique(frames.video[frames.kind == "frame"], return_counts=True)
         self.videos = dict(zip(videos.tolist(), counts.tolist()))
-        self._by_stem: dict[str, list[str]] = {}
-        for media in [*self.images, *self.videos]:
-            parts = posixpath.splitext(media)[0].split("/")
-            for k in range(len(parts)):
-                self._by_stem.setdefault("/".join(parts[k:]), []).append(media)
+        self._rows: dict[str, int] | None = None  # every sample name → row, built on first use
+        self._by_stem: dict[str, list[str]] | None = None  # every trailing part of a path without extension → files
 
     def by_path(self, path: str) -> str | None:
         """The image or video named by the longest trailing part of `path` ('/data/ds/img/a.jpg' → 'img/a.jpg')."""
@@ -135,6 +131,12 @@ class MediaIndex:
 
         A file whose path without extension is exactly `key` wins over longer paths.
         """
+        if self._by_stem is None:
+            self._by_stem = {}
+            for media in [*self.images, *self.videos]:
+                parts = posixpath.splitext(media)[0].split("/")
+                for k in range(len(parts)):
+                    self._by_stem.setdefault("/".join(parts[k:]), []).append(media)
         found = self._by_stem.get(key, [])
         exact = [m for m in found if posixpath.splitext(m)[0] == key]
         return exact or found
@@ -142,10 +144,13 @@ class MediaIndex:
     def frame_row(self, video: str, index: int) -> int | None:
         """Datasource row of frame `index` (0-based) of `video`, None when out of range."""
         n = self.videos.get(video, 0)
-        if not 0 <= index < n:
-            return None
-        rows, found = lookup(self.frames.file_name, np.array([frame_name(video, index, n)]))
-        return int(rows[0]) if found[0] else None
+        return self.row(frame_name(video, index, n)) if 0 <= index < n else None
+
+    def row(self, name: str) -> int | None:
+        """Datasource row of a sample name (an image, or a Lightly frame name), None if there is none."""
+        if self._rows is None:
+            self._rows = dict(zip(self.frames.file_name.tolist(), range(len(self.frames))))
+        return self._rows.get(name)
 
 
 def read_input(url: str) -> bytes:

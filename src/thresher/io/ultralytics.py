@@ -65,11 +65,11 @@ def ultralytics_to_task(
     if converter.names is None:
         raise SchemaError("results: expected at least one Results object with names, got none")
     schema = PredictionSchema.detection(converter.names)
-    return assemble_task(task, schema, frames, converter.covered, Boxes.concat(converter.boxes), converter.invalid)
+    return assemble_task(task, schema, frames, converter.covered, converter.checked_boxes(), converter.invalid)
 
 
 class _Converter:
-    """Reads results one at a time, keeping the frame count of each video."""
+    """Reads results one at a time, keeping the frame count of each video; checks all boxes at the end."""
 
     def __init__(self, frames: Frames, vid_stride: int, problems: Problems):
         self.frames, self.index, self.vid_stride, self.problems = frames, MediaIndex(frames), vid_stride, problems
@@ -77,7 +77,9 @@ class _Converter:
         self.invalid = np.zeros(len(frames), bool)
         self.read_per_video: Counter[str] = Counter()
         self.names: dict[int, str] | None = None
+        self._names_seen: object = None  # Ultralytics hands every result the same dict
         self.boxes: list[Boxes] = []
+        self.labels: list[str] = []  # the result each part of `boxes` came from, for messages
 
     def add(self, i: int, result: object) -> None:
         row = self._row(result, f"results[{i}]")
@@ -90,6 +92,7 @@ class _Converter:
             self.invalid[row] = True
         else:
             self.boxes.append(boxes)
+            self.labels.append(where)
 
     def _row(self, result: object, where: str) -> int | None:
         path = str(getattr(result, "path", ""))
@@ -112,6 +115,8 @@ class _Converter:
 
     def _names_ok(self, result: object, where: str) -> bool:
         names = getattr(result, "names", None)
+        if names is self._names_seen:
+            return True
         valid = isinstance(names, dict) and names and all(isinstance(k, int) and k >= 0 and isinstance(v, str) for k, v in names.items())
         if not valid:
             self.problems.add(where, "names", "a dict {class id: name}", shown(names))
@@ -121,6 +126,7 @@ class _Converter:
         elif dict(names) != self.names:
             self.problems.add(where, "names", "the same class names in every result", f"{shown(names)}, not {shown(self.names)}")
             return False
+        self._names_seen = names
         return True
 
     def _shape_ok(self, result: object, where: str, row: int) -> bool:
@@ -151,21 +157,24 @@ class _Converter:
         if xyxy.size != 4 * n or cls.size != n:
             self.problems.add(where, "boxes", "xyxy of shape (N, 4), conf and cls of N values", f"shapes {xyxy.shape}, {conf.shape}, {cls.shape}")
             return None
-        xyxy, conf, cls = xyxy.reshape(-1, 4), conf.reshape(-1), cls.reshape(-1)
-        return self._checked(where, row, xyxy, conf, cls)
+        return Boxes(np.full(n, row, dtype=np.int64), xyxy.reshape(-1, 4), conf.reshape(-1), cls.reshape(-1))
 
-    def _checked(self, where: str, row: int, xyxy: np.ndarray, conf: np.ndarray, cls: np.ndarray) -> Boxes | None:
-        box = lambda j: "[" + ", ".join(number(v) for v in xyxy[j]) + "]"  # noqa: E731
-        ids = np.array(sorted(self.names), dtype=np.float64)
+    def checked_boxes(self) -> Boxes:
+        """Every box read, checked at once; a sample with a bad box becomes invalid."""
+        boxes = Boxes.concat(self.boxes)
+        counts = np.array([len(b.row) for b in self.boxes], dtype=np.int64)
+        part = np.repeat(np.arange(len(counts)), counts)
+        j = np.arange(len(part)) - np.repeat(np.cumsum(counts) - counts, counts)
+        xyxy, conf, cls = boxes.xyxy, boxes.score, boxes.class_id
+        box = lambda i: "[" + ", ".join(number(v) for v in xyxy[i]) + "]"  # noqa: E731
+        ids = sorted(self.names or {})
         checks = (
             ("xyxy", "finite corners x0 <= x1, y0 <= y1 in pixels", ~(np.isfinite(xyxy).all(axis=1) & (xyxy[:, 2] >= xyxy[:, 0]) & (xyxy[:, 3] >= xyxy[:, 1])), box),
-            ("conf", "a confidence in [0, 1]", ~((conf >= 0) & (conf <= 1)), lambda j: number(conf[j])),
-            ("cls", f"a class id of names {sorted(self.names)}", ~np.isin(cls, ids), lambda j: number(cls[j])),
+            ("conf", "a confidence in [0, 1]", ~((conf >= 0) & (conf <= 1)), lambda i: number(conf[i])),
+            ("cls", f"a class id of names {ids}", ~np.isin(cls, np.array(ids, dtype=np.float64)), lambda i: number(cls[i])),
         )
-        ok = True
         for name, expected, bad, got in checks:
-            add_each(self.problems, bad, where, lambda j, name=name: f"boxes.{name}[{j}]", expected, got)
-            ok &= not bad.any()
-        if not ok:
-            return None
-        return Boxes(np.full(len(conf), row, dtype=np.int64), xyxy, conf, cls.astype(np.int64))
+            add_each(self.problems, bad, lambda i: self.labels[part[i]], lambda i, name=name: f"boxes.{name}[{j[i]}]", expected, got)
+            self.invalid[boxes.row[bad]] = True
+        known = np.isin(cls, np.array(ids, dtype=np.float64))
+        return Boxes(boxes.row, xyxy, conf, np.where(known, cls, -1).astype(np.int64))

@@ -32,6 +32,7 @@ from thresher.frames import Frames
 from thresher.io.conversion import Boxes, MediaIndex, add_each, assemble_task, number
 from thresher.io.lightly_predictions import PredictionTask
 from thresher.io.lightly_schema import PredictionSchema
+from thresher.io.number_lines import parse_number_lines
 from thresher.io.problems import Problems, collector, shown
 from thresher.io.storage import Location
 
@@ -133,7 +134,7 @@ def yolo_to_task(
     shown_name = lambda name: f"{labels_dir.rstrip('/')}/{name}" if labels_dir else name  # noqa: E731
     rows, taken = _match_files(list(labels), MediaIndex(frames), vid_stride, shown_name, problems)
     contents = [labels[n] if row != -1 else "" for n, row in zip(labels, rows)]  # a txt of no sample: reported once
-    lines = _Lines.parse(contents, [shown_name(n) for n in labels], problems)
+    lines = _Lines(contents, [shown_name(n) for n in labels], problems)
     good_line = lines.check(schema, names_file, problems)
     invalid = np.zeros(len(frames), bool)
     invalid[[row for row, i in taken.items() if rows[i] == -2]] = True
@@ -201,46 +202,17 @@ def _match(name: str, index: MediaIndex, vid_stride: int, shown: str, problems: 
 class _Lines:
     """Every line of every txt file: its file, line number and up to 7 numbers (NaN = absent)."""
 
-    def __init__(self, file: np.ndarray, line: np.ndarray, n_fields: np.ndarray, values: np.ndarray, names: list[str], unreadable: np.ndarray):
-        self.file, self.line, self.n_fields, self.values, self.names, self.unreadable = file, line, n_fields, values, names, unreadable
-
-    @classmethod
-    def parse(cls, contents: list, names: list[str], problems: Problems) -> "_Lines":
-        tokens, file, line = [], [], []
-        unreadable = np.zeros(len(contents), bool)
-        for f, content in enumerate(contents):
-            text = _text(content, names[f], problems)
-            unreadable[f] = text is None
-            for n, raw in enumerate((text or "").splitlines(), 1):
-                parts = raw.split()
-                if parts:
-                    tokens.append(parts)
-                    file.append(f)
-                    line.append(n)
-        n_fields = np.array([len(t) for t in tokens], dtype=np.int64)
-        lines = cls(np.array(file, np.int64), np.array(line, np.int64), n_fields, np.full((len(tokens), 7), np.nan), names, unreadable)
-        lines._fill(tokens, problems)
-        return lines
-
-    def _fill(self, tokens: list[list[str]], problems: Problems) -> None:
+    def __init__(self, contents: list, names: list[str], problems: Problems):
+        texts = [_text(content, name, problems) for content, name in zip(contents, names)]
+        self.unreadable = np.array([t is None for t in texts], dtype=bool)
+        parsed = parse_number_lines([t or "" for t in texts], len(FIELDS))
+        self.file, self.line, self.n_fields, self.values, self.names = parsed.file, parsed.line, parsed.n_fields, parsed.values, names
         self.ok = (self.n_fields >= 5) & (self.n_fields <= 7)
-        add_each(problems, ~self.ok, self._where, lambda i: f"line {self.line[i]}", LINE_FORMAT, lambda i: f"{self.n_fields[i]} fields: {shown(' '.join(tokens[i]))}")
-        padded = [t + ["nan"] * (7 - len(t)) for t, ok in zip(tokens, self.ok) if ok]
-        try:
-            self.values[self.ok] = np.array(padded, dtype=np.float64).reshape(-1, 7)
-        except ValueError:
-            for i in np.flatnonzero(self.ok).tolist():
-                self.values[i] = self._numbers(tokens[i], i, problems)
-
-    def _numbers(self, tokens: list[str], i: int, problems: Problems) -> np.ndarray:
-        values = np.full(7, np.nan)
-        for j, token in enumerate(tokens):
-            try:
-                values[j] = float(token)
-            except ValueError:
+        add_each(problems, ~self.ok, self._where, lambda i: f"line {self.line[i]}", LINE_FORMAT, lambda i: f"{self.n_fields[i]} fields: {shown(parsed.text[i])}")
+        for i, j, token in parsed.bad_tokens:
+            if self.ok[i]:
                 problems.add(self._where(i), f"line {self.line[i]}: {FIELDS[j]}", "a number", shown(token))
                 self.ok[i] = False
-        return values
 
     def _where(self, i: int) -> str:
         return self.names[self.file[i]]
