@@ -101,14 +101,14 @@ def test_skip_bad_writes_the_rest(media, yolo_run, capsys):  # noqa: F811
     assert not (media / PREDICTIONS / "yolo/img/a.json").exists()
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda run: (run / "data.yaml").write_text("nc: 2\n"), "data.yaml: names: expected a list of class names or a mapping {id: name}, got None"),
-    (lambda run: (run / "data.yaml").unlink(), "data.yaml: no such file"),
+@pytest.mark.parametrize("change, exit_code, message", [
+    (lambda run: (run / "data.yaml").write_text("nc: 2\n"), 1, "data.yaml: names: expected a list of class names or a mapping {id: name}, got None"),
+    (lambda run: (run / "data.yaml").unlink(), 2, "data.yaml: no such file"),
 ])
-def test_bad_names_file(media, yolo_run, capsys, change, message):  # noqa: F811
+def test_bad_names_file(media, yolo_run, capsys, change, exit_code, message):  # noqa: F811
     change(yolo_run)
     code, output = run_cli(yolo_args(media, yolo_run), capsys)
-    assert code in (1, 2) and message in output, output
+    assert code == exit_code and message in output, output
 
 
 @pytest.mark.parametrize("args, message", [
@@ -151,3 +151,26 @@ def test_coco_malformed_json(media, tmp_path, capsys):  # noqa: F811
     code, output = run_cli(args, capsys)
     assert code == 1
     assert f"error: {tmp_path / 'res.json'}: expected valid JSON, got malformed JSON" in output
+
+
+def test_coco_missing_input_is_a_usage_error(media, tmp_path, capsys):  # noqa: F811
+    args = coco_args(media, tmp_path, [])
+    (tmp_path / "res.json").unlink()
+    code, output = run_cli(args, capsys)
+    assert code == 2
+    assert f"error: {tmp_path / 'res.json'}: no such file" in output
+
+
+def test_missing_datasource_is_a_usage_error(tmp_path, yolo_run, capsys):
+    code, output = run_cli(yolo_args(tmp_path / "nope", yolo_run), capsys)
+    assert code == 2
+    assert f"error: {tmp_path / 'nope'}: no such folder" in output
+
+
+def test_separate_lightly_location(media, yolo_run, tmp_path, capsys):  # noqa: F811
+    lightly = tmp_path / "lightly"
+    lightly.mkdir()
+    code, output = run_cli(yolo_args(media, yolo_run, "--lightly", str(lightly)), capsys)
+    assert code == 0, output
+    assert (lightly / PREDICTIONS / "yolo/img/a.json").exists() and not (media / ".lightly").exists()
+    assert run_cli(["validate", str(media), "--lightly", str(lightly)], capsys)[0] == 0

@@ -113,6 +113,8 @@ BAD = [
      "got 'val2017/img/a.jpg' (the datasource has 'img/a.jpg': try --strip 'val2017/')"),
     ("file name without the datasource's folder", [result()], {**GT, "images": [{"id": 10, "file_name": "b.png"}]},
      "got 'b.png' (the datasource has 'img/sub/b.png': try --prefix 'img/sub/')"),
+    ("a video instead of its frames", [result()], {**GT, "images": [{"id": 10, "file_name": "clips/car.mp4"}]},
+     "gt.json: images[0].file_name: expected the name of an image of the datasource, got 'clips/car.mp4' (a video: its frames are named clips/car-000-mp4.png, …)"),
     ("file name escaping the datasource", [result()], {**GT, "images": [{"id": 10, "file_name": "../a.jpg"}]},
      "gt.json: images[0].file_name: expected a name relative to the datasource (see --strip, --prefix), got file name '../a.jpg' escapes the datasource"),
     ("size of the unrotated image", [result(image_id=11)], {**GT, "images": [{"id": 11, "file_name": "img/rot.jpg", "width": 640, "height": 480}]},

@@ -140,3 +140,13 @@ def test_no_results(frames):  # noqa: F811
 def test_bad_vid_stride(frames):  # noqa: F811
     with pytest.raises(UsageError, match="vid_stride: expected an integer >= 1, got 0"):
         ultralytics_to_task([], frames, task="t", vid_stride=0)
+
+
+@pytest.mark.parametrize("n_frames, first, last", [(9, "v-0-avi.png", "v-8-avi.png"), (10, "v-00-avi.png", "v-09-avi.png"), (1000, "v-0000-avi.png", "v-0999-avi.png")])
+def test_frame_names_are_padded_to_the_frame_count(n_frames, first, last):
+    from thresher.frames import Frames
+    from thresher.io.names import frame_names
+
+    frames = Frames.build(frame_names("v.avi", n_frames), kind="frame", video="v.avi", frame_index=np.arange(n_frames), width=32, height=24)
+    task = ultralytics_to_task((fake("/videos/v.avi", shape=(24, 32)) for _ in range(n_frames)), frames, task="t")
+    assert task.frames.file_name[0] == first and task.frames.file_name[-1] == last

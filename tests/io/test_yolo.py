@@ -190,3 +190,17 @@ def test_ambiguous_flat_name(tmp_path, carphone_mp4):
 def test_bad_vid_stride(frames):  # noqa: F811
     with pytest.raises(UsageError, match="vid_stride: expected an integer >= 1, got 0"):
         yolo_to_task({}, frames, NAMES, task="yolo", vid_stride=0)
+
+
+def test_normalized_to_pixels_by_hand():
+    from thresher.io.yolo import normalized_to_pixels
+
+    # 640x480: cx 0.5·640 = 320 ± 0.25·640/2 = 80; cy 0.5·480 = 240 ± 0.5·480/2 = 120
+    np.testing.assert_allclose(normalized_to_pixels([[0.5, 0.5, 0.25, 0.5]], np.array([640]), np.array([480])), [[240, 120, 400, 360]])
+    # 176x144: cx 0.1·176 = 17.6 ± 0.05·176/2 = 4.4; cy 0.2·144 = 28.8 ± 0.1·144/2 = 7.2
+    np.testing.assert_allclose(normalized_to_pixels([[0.1, 0.2, 0.05, 0.1]], np.array([176]), np.array([144])), [[13.2, 21.6, 22.0, 36.0]])
+
+
+def test_no_names(frames):  # noqa: F811
+    with pytest.raises(UsageError, match="names: expected at least one class name, got none"):
+        yolo_to_task({}, frames, [], task="yolo")

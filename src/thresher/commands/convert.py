@@ -42,11 +42,9 @@ def coco(
     from thresher.io.coco import coco_to_task
     from thresher.io.conversion import parse_json_input, read_input
 
-    results = parse_json_input(read_input(input), input)
-    coco_json = parse_json_input(read_input(annotations), annotations)
     _convert(datasource, lightly, task, overwrite, skip_bad, lambda frames, problems: coco_to_task(
-        results, coco_json, frames, task=task, strip=strip, prefix=prefix,
-        results_file=input, annotations_file=annotations, problems=problems,
+        parse_json_input(read_input(input), input), parse_json_input(read_input(annotations), annotations), frames,
+        task=task, strip=strip, prefix=prefix, results_file=input, annotations_file=annotations, problems=problems,
     ))
 
 
@@ -72,10 +70,9 @@ def yolo(
     if not labels.isdir():
         raise UsageError(f"--input: expected a folder of YOLO txt files, got {input} (no such folder)")
     class_names = read_class_names(read_input(names), names)
-    files = read_label_files(labels, exclude=_inside(names, labels))
     _convert(datasource, lightly, task, overwrite, skip_bad, lambda frames, problems: yolo_to_task(
-        files, frames, class_names, task=task, vid_stride=vid_stride, all_frames=not matched_only,
-        labels_dir=input, names_file=names, problems=problems,
+        read_label_files(labels, exclude=_inside(names, labels)), frames, class_names, task=task, vid_stride=vid_stride,
+        all_frames=not matched_only, labels_dir=input, names_file=names, problems=problems,
     ))
 
 

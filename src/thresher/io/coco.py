@@ -25,6 +25,7 @@ from thresher.frames import Frames
 from thresher.io.conversion import Boxes, MediaIndex, add_each, assemble_task, number, outside_image
 from thresher.io.lightly_predictions import PredictionTask
 from thresher.io.lightly_schema import Category, PredictionSchema
+from thresher.io.names import frame_name
 from thresher.io.problems import Problems, collector, shown
 from thresher.io.storage import safe_name
 
@@ -153,10 +154,12 @@ def _row(file_name: str, strip: str, prefix: str, index: MediaIndex, file: str, 
 
 def _hint(name: str, index: MediaIndex) -> str:
     """A suggested --strip or --prefix when a datasource file has the same trailing name."""
+    if name in index.videos:
+        return f" (a video: its frames are named {frame_name(name, 0, index.videos[name])}, …)"
     shorter = index.by_path(name)
-    if shorter is not None:
+    if shorter is not None and shorter != name and shorter in index.images:
         return f" (the datasource has {shorter!r}: try --strip {name[: -len(shorter)]!r})"
-    longer = [m for m in index.by_stem(posixpath.splitext(name)[0]) if m.endswith("/" + name)]
+    longer = [m for m in index.by_stem(posixpath.splitext(name)[0]) if m.endswith("/" + name) and m in index.images]
     if len(longer) == 1:
         return f" (the datasource has {longer[0]!r}: try --prefix {longer[0][: -len(name)]!r})"
     return ""

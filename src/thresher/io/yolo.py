@@ -37,6 +37,7 @@ from thresher.io.problems import Problems, collector, shown
 from thresher.io.storage import Location
 
 FIELDS = ("class", "cx", "cy", "w", "h", "conf", "track_id")
+MISSING_CONF = 1.0  # the score of a line saved without its confidence
 LINE_FORMAT = "5 to 7 numbers: class cx cy w h [conf [track_id]]"
 _FRAME_FILE = re.compile(r"^(?P<video>.+)_(?P<number>\d+)$")
 
@@ -130,6 +131,8 @@ def yolo_to_task(
     problems = collector(problems)
     if type(vid_stride) is not int or vid_stride < 1:
         raise UsageError(f"vid_stride: expected an integer >= 1, got {vid_stride!r}")
+    if not names:
+        raise UsageError("names: expected at least one class name, got none")
     schema = PredictionSchema.detection(dict(names) if isinstance(names, Mapping) else list(names))
     shown_name = lambda name: f"{labels_dir.rstrip('/')}/{name}" if labels_dir else name  # noqa: E731
     rows, taken = _match_files(list(labels), MediaIndex(frames), vid_stride, shown_name, problems)
@@ -143,14 +146,19 @@ def yolo_to_task(
     invalid[line_rows[(line_rows >= 0) & ~good_line]] = True
     invalid[rows[(rows >= 0) & lines.unreadable]] = True
     usable = good_line & (line_rows >= 0)
-    width, height = frames.width[line_rows[usable]], frames.height[line_rows[usable]]
-    cxcywh = lines.values[usable, 1:5]
-    half = cxcywh[:, 2:] / 2
-    scale = np.stack([width, height, width, height], axis=1)
-    xyxy = np.concatenate([cxcywh[:, :2] - half, cxcywh[:, :2] + half], axis=1) * scale
-    score = np.where(np.isnan(lines.values[usable, 5]), 1.0, lines.values[usable, 5])
-    boxes = Boxes(line_rows[usable], xyxy, score, lines.values[usable, 0].astype(np.int64))
+    values, box_rows = lines.values[usable], line_rows[usable]
+    xyxy = normalized_to_pixels(values[:, 1:5], frames.width[box_rows], frames.height[box_rows])
+    score = np.where(np.isnan(values[:, 5]), MISSING_CONF, values[:, 5])
+    boxes = Boxes(box_rows, xyxy, score, values[:, 0].astype(np.int64))
     return assemble_task(task, schema, frames, _covered(frames, rows, all_frames), boxes, invalid)
+
+
+def normalized_to_pixels(cxcywh: np.ndarray, width: np.ndarray, height: np.ndarray) -> np.ndarray:
+    """(M, 4) corners in pixels of normalized centre boxes: x0 = (cx - w/2)·W, y0 = (cy - h/2)·H, …"""
+    cxcywh = np.asarray(cxcywh, dtype=np.float64).reshape(-1, 4)
+    half = cxcywh[:, 2:] / 2
+    scale = np.stack([width, height, width, height], axis=1).astype(np.float64)
+    return np.concatenate([cxcywh[:, :2] - half, cxcywh[:, :2] + half], axis=1) * scale
 
 
 def _covered(frames: Frames, rows: np.ndarray, all_frames: bool) -> np.ndarray:
