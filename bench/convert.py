@@ -2,7 +2,8 @@
 and Ultralytics-style results, against a plain per-box Python conversion (the way a one-off
 script does it: a dict per box, one json.dumps and one file write per image).
 
-Each timing is end to end: parse the input, convert the boxes, write the prediction files.
+Timed: the conversion alone (parse the input, convert and check the boxes), and end to end with
+the prediction files written (10,000 small files: the disk dominates and varies run to run).
 Run from the worktree: `.venv/bin/python bench/convert.py` (median of 5 runs).
 """
 
@@ -63,7 +64,7 @@ def write_plain(root: Path, per_image: dict[str, list]) -> None:
         path.write_text(json.dumps({"file_name": name, "predictions": preds}))
 
 
-def plain_coco(root: Path, results_text: str, coco_text: str) -> None:
+def plain_coco(results_text: str, coco_text: str) -> dict[str, list]:
     results, coco = json.loads(results_text), json.loads(coco_text)
     file_of = {im["id"]: im for im in coco["images"]}
     per_image = {im["file_name"]: [] for im in coco["images"]}
@@ -73,10 +74,10 @@ def plain_coco(root: Path, results_text: str, coco_text: str) -> None:
         x0, y0 = max(x, 0), max(y, 0)
         x1, y1 = min(x + w, im["width"]), min(y + h, im["height"])
         per_image[im["file_name"]].append({"category_id": r["category_id"], "bbox": [x0, y0, x1 - x0, y1 - y0], "score": r["score"]})
-    write_plain(root, per_image)
+    return per_image
 
 
-def plain_yolo(root: Path, txt: dict[str, str]) -> None:
+def plain_yolo(txt: dict[str, str]) -> dict[str, list]:
     per_image = {}
     for name, text in txt.items():
         preds = []
@@ -88,17 +89,17 @@ def plain_yolo(root: Path, txt: dict[str, str]) -> None:
             y1 = min((float(cy) + float(h) / 2) * HEIGHT, HEIGHT)
             preds.append({"category_id": int(c), "bbox": [round(x0, 3), round(y0, 3), round(x1 - x0, 3), round(y1 - y0, 3)], "score": float(conf)})
         per_image["img/" + name[:-4] + ".jpg"] = preds
-    write_plain(root, per_image)
+    return per_image
 
 
-def plain_ultralytics(root: Path, results: list) -> None:
+def plain_ultralytics(results: list) -> dict[str, list]:
     per_image = {}
     for r in results:
         preds = []
         for (x0, y0, x1, y1), conf, cls in zip(r.boxes.xyxy.tolist(), r.boxes.conf.tolist(), r.boxes.cls.tolist()):
             preds.append({"category_id": int(cls), "bbox": [round(x0, 3), round(y0, 3), round(x1 - x0, 3), round(y1 - y0, 3)], "score": conf})
         per_image[r.path.split("/data/ds/", 1)[1]] = preds
-    write_plain(root, per_image)
+    return per_image
 
 
 def timed(run, repeats: int = RUNS) -> float:
@@ -114,29 +115,23 @@ def timed(run, repeats: int = RUNS) -> float:
 
 def main() -> None:
     frames, results_text, coco_text, txt, fake = make_inputs()
-    cases = {
+    cases = {  # name: (plain conversion, thresher conversion), each from the raw input
         "COCO results": (
-            lambda root: plain_coco(root, results_text, coco_text),
-            lambda root: save_task(Location(root), coco_to_task(json.loads(results_text), json.loads(coco_text), frames, task="t")),
-            lambda root: coco_to_task(json.loads(results_text), json.loads(coco_text), frames, task="t"),
+            lambda: plain_coco(results_text, coco_text),
+            lambda: coco_to_task(json.loads(results_text), json.loads(coco_text), frames, task="t"),
         ),
-        "YOLO txt": (
-            lambda root: plain_yolo(root, txt),
-            lambda root: save_task(Location(root), yolo_to_task(txt, frames, NAMES, task="t")),
-            lambda root: yolo_to_task(txt, frames, NAMES, task="t"),
-        ),
-        "Ultralytics Results": (
-            lambda root: plain_ultralytics(root, fake),
-            lambda root: save_task(Location(root), ultralytics_to_task(fake, frames, task="t")),
-            lambda root: ultralytics_to_task(fake, frames, task="t"),
-        ),
+        "YOLO txt": (lambda: plain_yolo(txt), lambda: yolo_to_task(txt, frames, NAMES, task="t")),
+        "Ultralytics Results": (lambda: plain_ultralytics(fake), lambda: ultralytics_to_task(fake, frames, task="t")),
     }
     print(f"{N_IMAGES} images, {N_IMAGES * BOXES_PER_IMAGE} boxes; median of {RUNS} runs; {os.cpu_count()} cores; python {sys.version.split()[0]}")
-    print("| input | plain per-box script | thresher (convert + write) | ratio | thresher convert only |")
-    print("| --- | --- | --- | --- | --- |")
-    for name, (plain, ours, convert_only) in cases.items():
-        base, full, only = timed(plain), timed(ours), timed(convert_only)
-        print(f"| {name} | {base:.2f} s | {full:.2f} s | {base / full:.2f}x | {only:.2f} s |")
+    print("| input | plain script: convert | thresher: convert | ratio | plain: convert + write | thresher: convert + save_task | ratio |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for name, (plain, ours) in cases.items():
+        convert_plain, convert_ours = timed(lambda root: plain()), timed(lambda root: ours())
+        full_plain = timed(lambda root: write_plain(root, plain()))
+        full_ours = timed(lambda root: save_task(Location(root), ours()))
+        print(f"| {name} | {convert_plain:.2f} s | {convert_ours:.2f} s | {convert_plain / convert_ours:.1f}x "
+              f"| {full_plain:.2f} s | {full_ours:.2f} s | {full_plain / full_ours:.2f}x |")
 
 
 if __name__ == "__main__":
