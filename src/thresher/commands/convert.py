@@ -1,0 +1,119 @@
+"""`thresher convert coco|yolo`: detector outputs → a Lightly prediction task of a datasource.
+
+Any problem in the input is listed and nothing is written, unless `--skip-bad` (then the
+samples with a bad input are left out and the rest is written). Exit codes as every command:
+0 done, 1 bad input, 2 usage error (missing file, existing task without `--overwrite`).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable
+from typing import Optional
+
+import typer
+
+from thresher.cli import app
+from thresher.commands.datasource import SHOWN_PROBLEMS, open_datasource
+
+convert_app = typer.Typer(help="Convert detector outputs (COCO results, YOLO txt) into a Lightly prediction task.", no_args_is_help=True)
+app.add_typer(convert_app, name="convert")
+
+DATASOURCE = typer.Argument(..., help="Folder or URL of the images and videos the predictions are for.")
+TASK = typer.Option(..., "--task", help="Name of the prediction task to create.")
+LIGHTLY = typer.Option(None, "--lightly", help="Location holding .lightly/ when it is not the datasource.")
+OVERWRITE = typer.Option(False, "--overwrite", help="Replace the task if it exists.")
+SKIP_BAD = typer.Option(False, "--skip-bad", help="Write the usable part and leave out samples with bad input.")
+
+
+@convert_app.command("coco")
+def coco(
+    datasource: str = DATASOURCE,
+    task: str = TASK,
+    input: str = typer.Option(..., "--input", help="COCO results json: a list of {image_id, category_id, bbox, score}."),
+    annotations: str = typer.Option(..., "--annotations", help="COCO json with the images (id, file_name) and categories."),
+    strip: str = typer.Option("", "--strip", help="Leading folder to remove from COCO file names."),
+    prefix: str = typer.Option("", "--prefix", help="Folder to put before COCO file names (after --strip)."),
+    lightly: Optional[str] = LIGHTLY,
+    overwrite: bool = OVERWRITE,
+    skip_bad: bool = SKIP_BAD,
+) -> None:
+    """COCO detection results + the COCO annotations naming their images and categories."""
+    from thresher.io.coco import coco_to_task
+    from thresher.io.conversion import parse_json_input, read_input
+
+    _convert(datasource, lightly, task, overwrite, skip_bad, lambda frames, problems: coco_to_task(
+        parse_json_input(read_input(input), input), parse_json_input(read_input(annotations), annotations), frames,
+        task=task, strip=strip, prefix=prefix, results_file=input, annotations_file=annotations, problems=problems,
+    ))
+
+
+@convert_app.command("yolo")
+def yolo(
+    datasource: str = DATASOURCE,
+    task: str = TASK,
+    input: str = typer.Option(..., "--input", help="Folder of YOLO txt files (the labels/ of an Ultralytics run)."),
+    names: str = typer.Option(..., "--names", help="data.yaml with names:, or a text file with one class name a line."),
+    vid_stride: int = typer.Option(1, "--vid-stride", min=1, help="The vid_stride the videos were predicted with."),
+    matched_only: bool = typer.Option(False, "--matched-only", help="Only samples with a txt (and the frames of videos with one); by default every sample, no txt = no boxes."),
+    lightly: Optional[str] = LIGHTLY,
+    overwrite: bool = OVERWRITE,
+    skip_bad: bool = SKIP_BAD,
+) -> None:
+    """YOLO txt predictions (class cx cy w h, conf optional; normalized) + the class names."""
+    from thresher.errors import UsageError
+    from thresher.io.conversion import read_input
+    from thresher.io.storage import Location
+    from thresher.io.yolo import read_class_names, read_label_files, yolo_to_task
+
+    labels = Location(input)
+    if not labels.isdir():
+        raise UsageError(f"--input: expected a folder of YOLO txt files, got {input} (no such folder)")
+    class_names = read_class_names(read_input(names), names)
+    _convert(datasource, lightly, task, overwrite, skip_bad, lambda frames, problems: yolo_to_task(
+        read_label_files(labels, exclude=_inside(names, labels)), frames, class_names, task=task, vid_stride=vid_stride,
+        all_frames=not matched_only, labels_dir=input, names_file=names, problems=problems,
+    ))
+
+
+def _inside(path: str, folder) -> tuple[str, ...]:
+    """The name of `path` inside `folder`, to leave a classes.txt kept among the labels out."""
+    from thresher.io.storage import Location
+
+    target = Location(path)
+    root = folder.root.rstrip("/") + "/"
+    return (target.root[len(root):],) if target.root.startswith(root) else ()
+
+
+def _convert(datasource: str, lightly: Optional[str], task: str, overwrite: bool, skip_bad: bool, convert: Callable) -> None:
+    from thresher.errors import SchemaError, UsageError
+    from thresher.io.conversion import check_task_name, save_task, task_exists
+    from thresher.io.problems import Problems
+
+    ds = open_datasource(datasource, lightly)
+    check_task_name(task)
+    if not overwrite and task_exists(ds.lightly, task):
+        raise UsageError(f"task {task!r} exists in {ds.lightly.display('.lightly/predictions')}; pass --overwrite to replace it")
+    media_problems = Problems()
+    frames = ds.frames(media_problems)
+    for problem in media_problems:
+        typer.echo(f"warning: skipped {problem}", err=True)
+    problems = Problems()
+    try:
+        converted = convert(frames, problems)
+    finally:
+        _show(problems)
+    if problems and not skip_bad:
+        raise SchemaError(f"{len(problems)} problem(s) in the input, nothing written (--skip-bad writes the usable part)")
+    save_task(ds.lightly, converted, overwrite=overwrite)
+    typer.echo(
+        f"task {task}: {len(converted.frames)} prediction files, {len(converted.detections)} boxes, "
+        f"{len(converted.invalid)} samples left out for bad input -> {ds.lightly.display(posixpath.join('.lightly/predictions', task))}"
+    )
+
+
+def _show(problems: list) -> None:
+    for problem in problems[:SHOWN_PROBLEMS]:
+        typer.echo(f"problem: {problem}", err=True)
+    if len(problems) > SHOWN_PROBLEMS:
+        typer.echo(f"... and {len(problems) - SHOWN_PROBLEMS} more", err=True)

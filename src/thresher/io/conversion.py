@@ -1,0 +1,234 @@
+"""What the converters into the Lightly format share: finding samples, fitting boxes, saving a task.
+
+- `MediaIndex` finds the datasource sample an input names: by path (Ultralytics `Results.path`,
+  matched on its longest trailing part that is a datasource file) or by stem (YOLO txt names,
+  matched on the file's path without extension, or a unique trailing part of it).
+- `assemble_task` turns boxes in pixels, one row per box with the datasource row of its frame,
+  into a `PredictionTask` over the frames the input covers; boxes are fitted to their image.
+- `save_task` writes a task next to the others, refusing to replace one unless asked, and
+  replacing it whole (written aside first, then moved into place).
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import uuid
+from dataclasses import dataclass
+
+import fsspec
+import numpy as np
+
+from thresher.detections import Detections
+from thresher.errors import DatasourceError, UsageError
+from thresher.frames import Frames
+from thresher.io.lightly_predictions import PredictionTask, task_dir, write_predictions
+from thresher.io.lightly_schema import PredictionSchema, add_task_name, read_task_names
+from thresher.io.names import frame_name
+from thresher.io.problems import Problems, collector, shown
+from thresher.io.storage import Location, safe_name
+
+MIN_BOX_SIZE = 1.0  # pixels; Lightly requires bbox w and h >= 1
+SCRATCH_DIR = ".thresher/tmp"
+
+
+def fit_boxes(xyxy: np.ndarray, width: np.ndarray, height: np.ndarray) -> np.ndarray:
+    """Boxes clipped to their image and grown to at least 1 x 1 pixel around their centre.
+
+    Args:
+        xyxy: (M, 4) corners in pixels.
+        width, height: (M,) size of each box's image in pixels (>= 1).
+    """
+    xyxy = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
+    size = np.stack([width, height], axis=1).astype(np.float64)
+    low = np.clip(xyxy[:, :2], 0, size)
+    high = np.clip(xyxy[:, 2:], 0, size)
+    small = high - low < MIN_BOX_SIZE
+    start = np.clip((low + high) / 2 - MIN_BOX_SIZE / 2, 0, size - MIN_BOX_SIZE)
+    low = np.where(small, start, low)
+    high = np.where(small, start + MIN_BOX_SIZE, high)
+    return np.concatenate([low, high], axis=1)
+
+
+@dataclass(frozen=True)
+class Boxes:
+    """Converted boxes before they become `Detections`: `row` is the datasource row of the frame."""
+
+    row: np.ndarray
+    xyxy: np.ndarray
+    score: np.ndarray
+    class_id: np.ndarray
+
+    @classmethod
+    def concat(cls, parts: list["Boxes"]) -> "Boxes":
+        if not parts:
+            return cls(np.zeros(0, np.int64), np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64))
+        return cls(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("row", "xyxy", "score", "class_id")))
+
+
+def assemble_task(
+    name: str, schema: PredictionSchema, frames: Frames, covered: np.ndarray, boxes: Boxes, invalid: np.ndarray
+) -> PredictionTask:
+    """A task over the datasource rows `covered` and not `invalid`, with the boxes of those rows.
+
+    Boxes are clipped to their image and grown to 1 pixel when smaller (`fit_boxes`).
+    `invalid` rows (whose input had problems) get no prediction file and are listed in
+    `PredictionTask.invalid`; rows neither covered nor invalid are listed in `missing`.
+    """
+    keep = np.asarray(covered, bool) & ~np.asarray(invalid, bool)
+    position = np.full(len(frames), -1, dtype=np.int64)
+    position[keep] = np.arange(int(keep.sum()))
+    rows = np.asarray(boxes.row, dtype=np.int64)
+    kept = keep[rows] if len(rows) else np.zeros(0, bool)
+    rows = rows[kept]
+    _require_sizes(frames, rows)
+    detections = Detections(
+        frame=position[rows],
+        xyxy=fit_boxes(boxes.xyxy[kept], frames.width[rows], frames.height[rows]),
+        score=boxes.score[kept],
+        class_id=boxes.class_id[kept],
+    ).sorted_by_frame()
+    return PredictionTask(
+        name=name,
+        schema=schema,
+        frames=frames[keep],
+        detections=detections,
+        invalid=tuple(frames.file_name[invalid].tolist()),
+        missing=tuple(frames.file_name[~keep & ~np.asarray(invalid, bool)].tolist()),
+    )
+
+
+def _require_sizes(frames: Frames, rows: np.ndarray) -> None:
+    unknown = (frames.width[rows] < 1) | (frames.height[rows] < 1)
+    if unknown.any():
+        name = str(frames.file_name[rows[unknown][0]])
+        raise UsageError(f"frames: expected the width and height of every sample (from Datasource.frames()), got none for {name!r}")
+
+
+class MediaIndex:
+    """Finds the images, videos and video frames of a datasource's `Frames` by name."""
+
+    def __init__(self, frames: Frames):
+        self.frames = frames
+        is_image = frames.kind == "image"
+        self.images = dict(zip(frames.file_name[is_image].tolist(), np.flatnonzero(is_image).tolist()))
+        videos, counts = np.unique(frames.video[frames.kind == "frame"], return_counts=True)
+        self.videos = dict(zip(videos.tolist(), counts.tolist()))
+        self._rows: dict[str, int] | None = None  # every sample name → row, built on first use
+        self._by_stem: dict[str, list[str]] | None = None  # every trailing part of a path without extension → files
+
+    def by_path(self, path: str) -> str | None:
+        """The image or video named by the longest trailing part of `path` ('/data/ds/img/a.jpg' → 'img/a.jpg')."""
+        parts = str(path).replace("\\", "/").split("/")
+        for k in range(len(parts)):
+            candidate = "/".join(parts[k:])
+            if candidate in self.images or candidate in self.videos:
+                return candidate
+        return None
+
+    def by_stem(self, key: str) -> list[str]:
+        """Images and videos whose path without extension is `key` or ends with '/' + `key`.
+
+        A file whose path without extension is exactly `key` wins over longer paths.
+        """
+        if self._by_stem is None:
+            self._by_stem = {}
+            for media in [*self.images, *self.videos]:
+                parts = posixpath.splitext(media)[0].split("/")
+                for k in range(len(parts)):
+                    self._by_stem.setdefault("/".join(parts[k:]), []).append(media)
+        found = self._by_stem.get(key, [])
+        exact = [m for m in found if posixpath.splitext(m)[0] == key]
+        return exact or found
+
+    def frame_row(self, video: str, index: int) -> int | None:
+        """Datasource row of frame `index` (0-based) of `video`, None when out of range."""
+        n = self.videos.get(video, 0)
+        return self.row(frame_name(video, index, n)) if 0 <= index < n else None
+
+    def row(self, name: str) -> int | None:
+        """Datasource row of a sample name (an image, or a Lightly frame name), None if there is none."""
+        if self._rows is None:
+            self._rows = dict(zip(self.frames.file_name.tolist(), range(len(self.frames))))
+        return self._rows.get(name)
+
+
+def read_input(url: str) -> bytes:
+    """The bytes of an input file (local path or fsspec URL)."""
+    try:
+        with fsspec.open(url, "rb") as f:
+            return f.read()
+    except (FileNotFoundError, IsADirectoryError) as exc:
+        raise UsageError(f"{url}: no such file") from exc
+    except PermissionError as exc:
+        raise DatasourceError(f"{url}: cannot read ({type(exc).__name__})") from exc
+
+
+def parse_json_input(raw: bytes, file: str, problems: Problems | None = None) -> object | None:
+    """Parsed JSON, or None after recording why it is not JSON (None: raise SchemaError)."""
+    problems = collector(problems)
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        problems.add(file, "", "valid JSON", f"malformed JSON ({exc})")
+        return None
+
+
+def check_task_name(task: str) -> str:
+    """The task name, if it can name a folder of `.lightly/predictions/`; UsageError otherwise."""
+    try:
+        name = safe_name(task)
+    except DatasourceError as exc:
+        raise UsageError(f"task: expected a task name such as 'yolov8_det', got {shown(task)} ({exc})") from exc
+    if name != task or any(part.startswith(".") for part in name.split("/")) or name == "tasks.json":
+        raise UsageError(f"task: expected a task name such as 'yolov8_det', got {shown(task)}")
+    return name
+
+
+def task_exists(lightly: Location, task: str) -> bool:
+    """Whether tasks.json lists `task` or its folder exists (raises SchemaError for a broken tasks.json)."""
+    return task in read_task_names(lightly) or lightly.exists(task_dir(task))
+
+
+def save_task(lightly: Location, task: PredictionTask, *, overwrite: bool = False, bbox_decimals: int = 3) -> None:
+    """Write a converted task into `lightly`'s `.lightly/predictions/`.
+
+    Refuses (UsageError) when the task exists, unless `overwrite`; then the old task folder is
+    replaced as a whole, so no prediction file of the old task survives. The files are written
+    in a scratch folder under `.thresher/tmp/` first and moved into place, and tasks.json lists
+    the task last: an interrupted write leaves the previous state.
+    """
+    check_task_name(task.name)
+    exists = task_exists(lightly, task.name)
+    if exists and not overwrite:
+        raise UsageError(f"task {task.name!r} exists in {lightly.display(task_dir(task.name))}; pass --overwrite (overwrite=True) to replace it")
+    scratch_name = f"{SCRATCH_DIR}/convert-{uuid.uuid4().hex[:12]}"
+    scratch = lightly.child(scratch_name)
+    try:
+        write_predictions(scratch, task, bbox_decimals=bbox_decimals)
+        target = lightly.path(task_dir(task.name))
+        lightly.fs.makedirs(posixpath.dirname(target), exist_ok=True)
+        if lightly.exists(task_dir(task.name)):
+            lightly.fs.mv(target, lightly.path(f"{scratch_name}/replaced"), recursive=True)
+        lightly.fs.mv(scratch.path(task_dir(task.name)), target, recursive=True)
+        add_task_name(lightly, task.name)
+    finally:
+        if lightly.exists(scratch_name):
+            lightly.fs.rm(scratch.root, recursive=True)
+
+
+def outside_image(xyxy: np.ndarray, width: np.ndarray, height: np.ndarray) -> np.ndarray:
+    """Boxes that neither overlap nor touch their image (x0 > W, y0 > H, x1 < 0 or y1 < 0)."""
+    return (xyxy[:, 0] > width) | (xyxy[:, 1] > height) | (xyxy[:, 2] < 0) | (xyxy[:, 3] < 0)
+
+
+def add_each(problems: Problems, bad: np.ndarray, file, field, expected: str, got) -> None:
+    """One problem per True of `bad`; `file`, `field` and `got` map an index to text."""
+    for i in np.flatnonzero(bad).tolist():
+        problems.add(file(i) if callable(file) else file, field(i), expected, got(i))
+
+
+def number(value: float) -> str:
+    """A number as shown in messages: integers without '.0', others with 6 significant digits."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else f"{value:.6g}"

@@ -1,0 +1,176 @@
+"""`thresher convert coco|yolo`: the written task validates; bad input writes nothing; exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import tree_digest, write_json
+from tests.convert_fixtures import media  # noqa: F401 - fixture
+from tests.io.test_coco import GT, result
+from tests.test_validate import run_cli
+
+PREDICTIONS = ".lightly/predictions"
+
+
+@pytest.fixture
+def yolo_run(tmp_path: Path) -> Path:
+    """An Ultralytics-style run folder: flat labels/ with classes.txt inside, data.yaml beside."""
+    run = tmp_path / "run"
+    (run / "labels").mkdir(parents=True)
+    (run / "labels/a.txt").write_text("0 0.5 0.5 0.25 0.5 0.9\n1 0.25 0.75 0.5 0.5 0.8\n")
+    (run / "labels/car_3.txt").write_text("1 0.5 0.5 0.5 0.5 0.7\n")
+    (run / "labels/classes.txt").write_text("person\ncar\n")
+    (run / "data.yaml").write_text("names:\n  0: person\n  1: car\n")
+    return run
+
+
+def yolo_args(media: Path, run: Path, *extra: str, names: str = "data.yaml") -> list[str]:  # noqa: F811
+    return ["convert", "yolo", str(media), "--task", "yolo", "--input", str(run / "labels"), "--names", str(run / names), *extra]
+
+
+def test_yolo_conversion_validates(media, yolo_run, capsys):  # noqa: F811
+    code, output = run_cli(yolo_args(media, yolo_run), capsys)
+    assert code == 0, output
+    assert "task yolo: 123 prediction files, 3 boxes, 0 samples left out" in output
+    frame = json.loads((media / PREDICTIONS / "yolo/clips/car-002-mp4.json").read_text())
+    assert frame == {"file_name": "clips/car-002-mp4.png", "predictions": [{"category_id": 1, "bbox": [44, 36, 88, 72], "score": 0.7}]}
+    image = json.loads((media / PREDICTIONS / "yolo/img/a.json").read_text())
+    assert [p["bbox"] for p in image["predictions"]] == [[240, 120, 160, 240], [0, 240, 320, 240]]
+    assert json.loads((media / PREDICTIONS / "tasks.json").read_text()) == ["yolo"]
+    assert json.loads((media / PREDICTIONS / "yolo/schema.json").read_text())["categories"] == [{"id": 0, "name": "person"}, {"id": 1, "name": "car"}]
+    code, output = run_cli(["validate", str(media)], capsys)
+    assert code == 0, output
+    assert not (media / ".thresher/tmp").exists() or not any((media / ".thresher/tmp").iterdir())
+
+
+def test_names_file_inside_the_labels_folder_is_not_a_label(media, yolo_run, capsys):  # noqa: F811
+    (yolo_run / "labels/my_classes.txt").write_text("person\ncar\n")
+    code, output = run_cli(yolo_args(media, yolo_run, names="labels/my_classes.txt"), capsys)
+    assert code == 0, output
+    assert "task yolo: 123 prediction files, 3 boxes" in output
+
+
+def test_existing_task_is_kept_without_overwrite(media, yolo_run, capsys):  # noqa: F811
+    assert run_cli(yolo_args(media, yolo_run), capsys)[0] == 0
+    before = tree_digest(media)
+    code, output = run_cli(yolo_args(media, yolo_run), capsys)
+    assert code == 2
+    assert "error: task 'yolo' exists in" in output and "pass --overwrite to replace it" in output
+    assert tree_digest(media) == before
+
+
+def test_overwrite_replaces_the_whole_task(media, yolo_run, capsys):  # noqa: F811
+    assert run_cli(yolo_args(media, yolo_run), capsys)[0] == 0
+    (yolo_run / "labels/car_3.txt").unlink()
+    code, output = run_cli(yolo_args(media, yolo_run, "--overwrite", "--matched-only"), capsys)
+    assert code == 0, output
+    assert "task yolo: 1 prediction files, 2 boxes" in output
+    files = sorted(p.relative_to(media / PREDICTIONS).as_posix() for p in (media / PREDICTIONS).rglob("*.json"))
+    assert files == ["tasks.json", "yolo/img/a.json", "yolo/schema.json"]
+    assert run_cli(["validate", str(media)], capsys)[0] == 0
+
+
+def test_other_tasks_are_kept(media, yolo_run, capsys):  # noqa: F811
+    write_json(media / PREDICTIONS / "tasks.json", ["old"])
+    write_json(media / PREDICTIONS / "old/schema.json", {"task_type": "object-detection", "categories": [{"id": 0, "name": "x"}]})
+    assert run_cli(yolo_args(media, yolo_run), capsys)[0] == 0
+    assert json.loads((media / PREDICTIONS / "tasks.json").read_text()) == ["old", "yolo"]
+
+
+def test_bad_input_writes_nothing(media, yolo_run, capsys):  # noqa: F811
+    (yolo_run / "labels/a.txt").write_text("0 0.5 0.5 0.25\n")
+    (yolo_run / "labels/zzz.txt").write_text("0 0.5 0.5 0.25 0.5\n")
+    before = tree_digest(media)
+    code, output = run_cli(yolo_args(media, yolo_run), capsys)
+    assert code == 1
+    assert "problem: " + str(yolo_run / "labels") + "/a.txt: line 1: expected 5 to 7 numbers" in output
+    assert "/labels/zzz.txt: expected an image named zzz.<ext>" in output
+    assert "error: 2 problem(s) in the input, nothing written (--skip-bad writes the usable part)" in output
+    assert "Traceback" not in output
+    assert tree_digest(media) == before
+
+
+def test_skip_bad_writes_the_rest(media, yolo_run, capsys):  # noqa: F811
+    (yolo_run / "labels/a.txt").write_text("0 0.5 0.5 0.25\n")
+    code, output = run_cli(yolo_args(media, yolo_run, "--skip-bad"), capsys)
+    assert code == 0, output
+    assert "task yolo: 122 prediction files, 1 boxes, 1 samples left out for bad input" in output
+    assert not (media / PREDICTIONS / "yolo/img/a.json").exists()
+
+
+@pytest.mark.parametrize("change, exit_code, message", [
+    (lambda run: (run / "data.yaml").write_text("nc: 2\n"), 1, "data.yaml: names: expected a list of class names or a mapping {id: name}, got None"),
+    (lambda run: (run / "data.yaml").unlink(), 2, "data.yaml: no such file"),
+])
+def test_bad_names_file(media, yolo_run, capsys, change, exit_code, message):  # noqa: F811
+    change(yolo_run)
+    code, output = run_cli(yolo_args(media, yolo_run), capsys)
+    assert code == exit_code and message in output, output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--input", "nowhere"], "error: --input: expected a folder of YOLO txt files, got nowhere (no such folder)"),
+    (["--task", "../x"], "error: task: expected a task name such as 'yolov8_det', got '../x'"),
+    (["--vid-stride", "0"], "Invalid value for '--vid-stride'"),
+])
+def test_usage_errors(media, yolo_run, capsys, args, message):  # noqa: F811
+    code, output = run_cli(yolo_args(media, yolo_run) + args, capsys)
+    assert code == 2
+    assert message in output
+
+
+def coco_args(media: Path, tmp_path: Path, results, gt=GT, *extra: str) -> list[str]:  # noqa: F811
+    write_json(tmp_path / "res.json", results)
+    write_json(tmp_path / "gt.json", gt)
+    return ["convert", "coco", str(media), "--task", "coco", "--input", str(tmp_path / "res.json"), "--annotations", str(tmp_path / "gt.json"), *extra]
+
+
+def test_coco_conversion_validates(media, tmp_path, capsys):  # noqa: F811
+    gt = {**GT, "images": [{**image, "file_name": "val/" + image["file_name"]} for image in GT["images"]]}
+    code, output = run_cli(coco_args(media, tmp_path, [result(), result(image_id=12, bbox=[90, 40, 20, 20])], gt, "--strip", "val/"), capsys)
+    assert code == 0, output
+    assert "task coco: 3 prediction files, 2 boxes" in output
+    data = json.loads((media / PREDICTIONS / "coco/img/sub/b.json").read_text())
+    assert data["predictions"] == [{"category_id": 3, "bbox": [90, 40, 10, 10], "score": 0.9}]
+    assert run_cli(["validate", str(media)], capsys)[0] == 0
+
+
+def test_coco_bad_input(media, tmp_path, capsys):  # noqa: F811
+    code, output = run_cli(coco_args(media, tmp_path, [result(image_id=99)]), capsys)
+    assert code == 1
+    assert f"problem: {tmp_path / 'res.json'}: [0].image_id: expected an image id of {tmp_path / 'gt.json'}'s images, got 99" in output
+    assert not (media / ".lightly").exists()
+
+
+def test_coco_malformed_json(media, tmp_path, capsys):  # noqa: F811
+    args = coco_args(media, tmp_path, [])
+    (tmp_path / "res.json").write_text("[{")
+    code, output = run_cli(args, capsys)
+    assert code == 1
+    assert f"error: {tmp_path / 'res.json'}: expected valid JSON, got malformed JSON" in output
+
+
+def test_coco_missing_input_is_a_usage_error(media, tmp_path, capsys):  # noqa: F811
+    args = coco_args(media, tmp_path, [])
+    (tmp_path / "res.json").unlink()
+    code, output = run_cli(args, capsys)
+    assert code == 2
+    assert f"error: {tmp_path / 'res.json'}: no such file" in output
+
+
+def test_missing_datasource_is_a_usage_error(tmp_path, yolo_run, capsys):
+    code, output = run_cli(yolo_args(tmp_path / "nope", yolo_run), capsys)
+    assert code == 2
+    assert f"error: {tmp_path / 'nope'}: no such folder" in output
+
+
+def test_separate_lightly_location(media, yolo_run, tmp_path, capsys):  # noqa: F811
+    lightly = tmp_path / "lightly"
+    lightly.mkdir()
+    code, output = run_cli(yolo_args(media, yolo_run, "--lightly", str(lightly)), capsys)
+    assert code == 0, output
+    assert (lightly / PREDICTIONS / "yolo/img/a.json").exists() and not (media / ".lightly").exists()
+    assert run_cli(["validate", str(media), "--lightly", str(lightly)], capsys)[0] == 0
