@@ -55,6 +55,7 @@ class Location:
             raise DatasourceError(f"cannot open {self.url}: {exc}") from exc
         self.root = root.rstrip("/") or "/"
         self.is_local = "file" in self.fs.protocol or "local" in self.fs.protocol
+        self._made: set[str] = set()  # folders known to exist (saves a makedirs per written file)
 
     def __repr__(self) -> str:
         return f"Location({self.url!r})"
@@ -73,6 +74,7 @@ class Location:
         sub = Location.__new__(Location)
         sub.url, sub.fs, sub.is_local = self.display(safe_name(name)), self.fs, self.is_local
         sub.root = self.path(name)
+        sub._made = set()
         return sub
 
     def exists(self, name: str = "") -> bool:
@@ -135,7 +137,10 @@ class Location:
         if not self.is_local:
             self.fs.pipe_file(path, data)
             return
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        folder = os.path.dirname(path)
+        if folder not in self._made:
+            os.makedirs(folder, exist_ok=True)
+            self._made.add(folder)
         tmp = f"{path}.tmp-{uuid.uuid4().hex[:8]}"
         try:
             with open(tmp, "wb") as f:
