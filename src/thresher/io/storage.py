@@ -143,8 +143,13 @@ class Location:
             self._made.add(folder)
         tmp = f"{path}.tmp-{uuid.uuid4().hex[:8]}"
         try:
-            with open(tmp, "wb") as f:
-                f.write(data)
+            try:
+                handle = open(tmp, "wb")
+            except FileNotFoundError:  # the folder was removed since we made it
+                os.makedirs(folder, exist_ok=True)
+                handle = open(tmp, "wb")
+            with handle:
+                handle.write(data)
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
