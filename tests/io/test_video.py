@@ -74,3 +74,33 @@ def test_not_a_video(tmp_path):
     (tmp_path / "x.mp4").write_bytes(b"garbage" * 100)
     with pytest.raises(DatasourceError, match="x.mp4: not a readable video"):
         video_info(Location(tmp_path), "x.mp4")
+
+
+def remux(source, target):
+    with av.open(str(source)) as src, av.open(str(target), "w") as dst:
+        stream = dst.add_stream_from_template(src.streams.video[0])
+        for packet in src.demux(src.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                dst.mux(packet)
+
+
+@pytest.mark.parametrize("container", ["mkv", "mp4"])
+def test_truncated_files_of_other_containers_are_caught(tmp_path, bikes_mp4, container):
+    target = tmp_path / f"bikes.{container}"
+    faststart_copy(bikes_mp4, target) if container == "mp4" else remux(bikes_mp4, target)
+    location = Location(tmp_path)
+    check_video(location, target.name)  # the intact file passes
+    data = target.read_bytes()
+    target.write_bytes(data[: int(len(data) * 0.6)])
+    with pytest.raises(DatasourceError, match="truncated video|not a readable video"):
+        check_video(location, target.name)
+
+
+def test_a_still_image_named_mp4_is_not_a_video(tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (8, 8)).save(tmp_path / "x.png")
+    (tmp_path / "x.png").rename(tmp_path / "x.mp4")
+    with pytest.raises(DatasourceError, match="not a video|not a readable video"):
+        video_info(Location(tmp_path), "x.mp4")

@@ -39,6 +39,9 @@ class VideoInfo:
     # the seek timestamp is the pts in MP4/MOV and the dts elsewhere (MPEG-TS seeks by dts,
     # so seeking to a keyframe's pts there lands on the next keyframe)
     pts_reliable: bool  # False: frames are found by counting in decode order
+    corrupt_packets: int = 0  # packets the demuxer flagged as cut short
+    header_seconds: float | None = None  # the video's duration as the container's header states it
+    time_base: float = 0.0  # seconds per pts tick
 
 
 def _source(location: Location, name: str) -> Any:
@@ -64,8 +67,10 @@ def video_info(location: Location, name: str) -> VideoInfo:
     container = _open(location, name)
     try:
         stream = container.streams.video[0]
+        if container.format.name.endswith("_pipe") or container.format.name == "image2":
+            raise DatasourceError(f"{name}: a still image ({container.format.name}), not a video")
         by_pts = container.format.name.startswith("mov")  # MP4/MOV seek by pts, others by dts
-        pts, keys, increasing = _demux(container, stream, by_pts)
+        pts, keys, increasing, corrupt = _demux(container, stream, by_pts)
         invented = container.format.name == "avi" and stream.codec_context.has_b_frames and increasing
         reliable = None not in pts and len(set(pts)) == len(pts) and not invented
         rate = stream.average_rate or stream.guessed_rate or 0
@@ -79,6 +84,9 @@ def video_info(location: Location, name: str) -> VideoInfo:
             pts=tuple(sorted(pts)) if reliable else tuple(range(len(pts))),
             keyframes=tuple(sorted(keys)),
             pts_reliable=reliable,
+            corrupt_packets=corrupt,
+            header_seconds=_header_seconds(container, stream),
+            time_base=float(stream.time_base or 0),
         )
     except av.FFmpegError as exc:
         raise DatasourceError(f"{name}: the video cannot be read to its end ({type(exc).__name__}: {exc})") from exc
@@ -89,11 +97,26 @@ def video_info(location: Location, name: str) -> VideoInfo:
     return info
 
 
-def _demux(container: Any, stream: Any, by_pts: bool) -> tuple[list, list, bool]:
-    pts, keys, increasing = [], [], True
+def _header_seconds(container: Any, stream: Any) -> float | None:
+    """The duration the header states: Matroska's per-stream tag, else the stream's, else None.
+
+    MP4/MOV are checked by their frame count instead; MPEG-TS has no such header.
+    """
+    tag = stream.metadata.get("DURATION")  # "00:00:10.000000000" in Matroska/WebM
+    if tag:
+        hours, minutes, seconds = tag.split(":")
+        return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    if container.format.name.startswith("matroska") and container.duration:
+        return container.duration / 1e6
+    return None
+
+
+def _demux(container: Any, stream: Any, by_pts: bool) -> tuple[list, list, bool, int]:
+    pts, keys, increasing, corrupt = [], [], True, 0
     for packet in container.demux(stream):
         if packet.size == 0 or packet.is_discard:
             continue  # the flush packet at the end, and edit-list trimmed packets
+        corrupt += packet.is_corrupt
         t = packet.pts if packet.pts is not None else packet.dts
         if pts and (t is None or pts[-1] is None or t <= pts[-1]):
             increasing = False
@@ -101,7 +124,7 @@ def _demux(container: Any, stream: Any, by_pts: bool) -> tuple[list, list, bool]
         if packet.is_keyframe:
             by_dts = not by_pts and packet.dts is not None and t is not None
             keys.append((t, min(t, packet.dts) if by_dts else t))
-    return pts, keys, increasing
+    return pts, keys, increasing, corrupt
 
 
 def check_video(location: Location, name: str) -> VideoInfo:
@@ -115,10 +138,22 @@ def check_video(location: Location, name: str) -> VideoInfo:
         raise DatasourceError(
             f"{name}: truncated video: the header says {info.header_frames} frames, the file holds {info.n_frames}"
         )
+    if info.corrupt_packets:
+        raise DatasourceError(f"{name}: truncated video: {info.corrupt_packets} packet(s) cut short")
+    covered = _seconds_covered(info)
+    if info.header_seconds and covered is not None and abs(info.header_seconds - covered) > 1.5 * covered / info.n_frames:
+        raise DatasourceError(f"{name}: truncated video: the header says {info.header_seconds:.3f} s, the frames cover {covered:.3f} s")
     last = _last_decoded_pts(location, name, info)
     if info.pts_reliable and last != info.pts[-1]:
         raise DatasourceError(f"{name}: truncated video: decoding stops before the last frame")
     return info
+
+
+def _seconds_covered(info: VideoInfo) -> float | None:
+    if not info.pts_reliable or info.n_frames < 2 or not info.time_base:
+        return None
+    step = float(np.median(np.diff(info.pts)))
+    return (info.pts[-1] - info.pts[0] + step) * info.time_base
 
 
 def _last_decoded_pts(location: Location, name: str, info: VideoInfo) -> int | None:
@@ -130,6 +165,8 @@ def _last_decoded_pts(location: Location, name: str, info: VideoInfo) -> int | N
             container.seek(info.keyframes[-1][1], stream=stream, backward=True)
         last = None
         for frame in container.decode(stream):
+            if frame.is_corrupt:
+                raise DatasourceError(f"{name}: truncated video: frame at pts {frame.pts} decodes corrupt")
             last = frame.pts
         return last
     except av.FFmpegError as exc:
