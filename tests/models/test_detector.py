@@ -111,3 +111,22 @@ def test_normalize_rows():
 def test_callable_detector_refuses_a_non_callable():
     with pytest.raises(UsageError, match="function: expected a callable"):
         CallableDetector("model.onnx", CATEGORIES)  # type: ignore[arg-type]
+
+
+def test_load_detector_by_name_or_path(tmp_path):
+    from thresher.models import SSDMobileNetV2, YOLOOnnx, load_detector
+
+    ssd = load_detector("ssd-mobilenet-v2-coco", confidence=0.3, classes=["car"])
+    assert isinstance(ssd, SSDMobileNetV2) and ssd.confidence == 0.3 and ssd.categories == {3: "car"}
+    (tmp_path / "m.onnx").write_bytes(b"")
+    assert isinstance(load_detector(str(tmp_path / "m.onnx")), YOLOOnnx)
+    with pytest.raises(UsageError, match='did you mean "ssd-mobilenet-v2-coco"'):
+        load_detector("ssd-mobilenet-v2")
+
+
+def test_importing_models_does_not_import_heavy_libraries():
+    import subprocess
+    import sys
+
+    code = "import sys, thresher.models; print(sorted({'cv2', 'onnxruntime', 'onnx'} & set(sys.modules)))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"

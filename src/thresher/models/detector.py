@@ -142,3 +142,22 @@ def _concat(parts: list[Detections], n_categories: int) -> Detections:
     if any(part.probs is not None for part in parts):
         parts = [part if part.probs is not None or len(part) else dataclasses.replace(part, probs=np.zeros((0, n_categories))) for part in parts]
     return Detections.concat(parts) if parts else Detections.empty()
+
+
+BUILTIN_DETECTORS = ("ssd-mobilenet-v2-coco",)
+
+
+def load_detector(model: str = "ssd-mobilenet-v2-coco", *, confidence: float = 0.1, classes: Sequence[str] | None = None) -> Detector:
+    """A detector by name: "ssd-mobilenet-v2-coco" (built in, extra `detect`) or the path of an
+    Ultralytics YOLO .onnx export (extra `onnx`)."""
+    if model == "ssd-mobilenet-v2-coco":
+        from thresher.models.ssd import SSDMobileNetV2
+
+        return SSDMobileNetV2(confidence=confidence, classes=classes)
+    if str(model).lower().endswith(".onnx"):
+        from thresher.models.yolo_onnx import YOLOOnnx
+
+        return YOLOOnnx(model, confidence=confidence, classes=classes)
+    raise UsageError(
+        f'model: expected one of {", ".join(BUILTIN_DETECTORS)} or the path of an .onnx file, got "{model}"{did_you_mean(str(model), BUILTIN_DETECTORS)}'
+    )
