@@ -186,6 +186,8 @@ def test_protocol_pickling_and_empty_input(ssd, chelsea):
         ({"classes": ["motorbike"]}, "unknown class"),
         ({"confidence": 1.5}, "confidence"),
         ({"batch_size": 0}, "batch_size"),
+        ({"nms_iou": 1.2}, "nms_iou"),
+        ({"top_k": 0}, "top_k: expected an integer >= 1"),
     ],
 )
 def test_bad_arguments_are_named(kwargs, match):

@@ -127,6 +127,7 @@ def test_names_from_parameter_or_fallback(tmp_path):
         (lambda p: constant_yolo(p, np.zeros((1, 5, 5), np.float32), metadata={"names": NAMES}), r"expected shape \(1, 4 \+ 3 classes, N\)"),
         (lambda p: constant_yolo(p, np.zeros((1, 7, 5), np.float32), metadata={"names": "person"}), "'names'"),
         (lambda p: p.write_bytes(b"not onnx") and p, "not a loadable ONNX model"),
+        (lambda p: constant_yolo(p, np.zeros((1, 300, 6), np.float32), metadata={"names": NAMES, "end2end": "True"}), "without nms=True"),
     ],
 )
 def test_bad_models_are_reported_with_their_path(tmp_path, make, match):
@@ -139,6 +140,8 @@ def test_bad_models_are_reported_with_their_path(tmp_path, make, match):
 def test_bad_arguments_are_named(tmp_path, model_path):
     with pytest.raises(UsageError, match="path: expected an ONNX model file"):
         YOLOOnnx(tmp_path / "missing.onnx")
+    with pytest.raises(UsageError, match="max_det"):
+        YOLOOnnx(model_path, max_det=0)
     with pytest.raises(UsageError, match='did you mean "truck"'):
         YOLOOnnx(model_path, classes=["trucks"]).categories
 

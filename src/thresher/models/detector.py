@@ -69,6 +69,17 @@ def resolve_classes(names: Mapping[int, str], classes: Sequence[str] | None) -> 
     return {category_id: name for category_id, name in ordered.items() if category_id in wanted}
 
 
+def check_parameters(confidence: float, nms_iou: float, **counts: int) -> None:
+    """`UsageError` naming the parameter unless confidence is in [0, 1), nms_iou in [0, 1] and counts >= 1."""
+    if not 0 <= confidence < 1:
+        raise UsageError(f"confidence: expected a number in [0, 1), got {confidence}")
+    if not 0 <= nms_iou <= 1:
+        raise UsageError(f"nms_iou: expected a number in [0, 1], got {nms_iou}")
+    for name, value in counts.items():
+        if int(value) != value or value < 1:
+            raise UsageError(f"{name}: expected an integer >= 1, got {value}")
+
+
 def normalize_rows(scores: np.ndarray) -> np.ndarray:
     """Each row divided by its sum (float64); a row summing to 0 becomes uniform."""
     scores = np.asarray(scores, dtype=np.float64)
@@ -77,7 +88,7 @@ def normalize_rows(scores: np.ndarray) -> np.ndarray:
     return np.divide(scores, sums, out=uniform, where=sums > 0)
 
 
-def check_detections(detections: Detections, categories: Mapping[int, str], n_images: int, source: str) -> Detections:
+def check_detections(detections: Detections, categories: Mapping[int, str], n_images: int | None, source: str) -> Detections:
     """Validate a detector's output against its categories; rows of `probs` renormalized to sum to 1.
 
     Raises `SchemaError` naming `source` when a frame is out of range, a class id is not a
@@ -86,7 +97,7 @@ def check_detections(detections: Detections, categories: Mapping[int, str], n_im
     """
     if not isinstance(detections, Detections):
         raise SchemaError(f"{source}: expected a thresher.Detections, got {type(detections).__name__}")
-    if len(detections) and detections.frame.max() >= n_images:
+    if n_images is not None and len(detections) and detections.frame.max() >= n_images:
         raise SchemaError(f"{source}: Detections.frame must be < {n_images} (the number of images), got {detections.frame.max()}")
     known = np.fromiter(categories, dtype=np.int64)
     unknown = np.setdiff1d(detections.class_id, known)
@@ -129,7 +140,7 @@ class CallableDetector:
             return check_detections(self.function(images), self.categories, len(images), f"{name}(images)")
         parts = []
         for position, image in enumerate(images):
-            result = check_detections(self.function(image), self.categories, 1 << 62, f"{name}(images[{position}])")
+            result = check_detections(self.function(image), self.categories, None, f"{name}(images[{position}])")
             parts.append(dataclasses.replace(result, frame=np.full(len(result), position, dtype=np.int64)))
         return _concat(parts, len(self.categories))
 

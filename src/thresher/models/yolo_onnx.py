@@ -27,7 +27,7 @@ import numpy as np
 
 from thresher.detections import Detections
 from thresher.errors import SchemaError, UsageError, require
-from thresher.models.detector import check_images, normalize_rows, resolve_classes
+from thresher.models.detector import check_images, check_parameters, normalize_rows, resolve_classes
 from thresher.models.postprocess import select_boxes
 
 PAD_VALUE = 114
@@ -103,8 +103,7 @@ class YOLOOnnx:
         self.path = Path(path)
         if not self.path.is_file():
             raise UsageError(f"path: expected an ONNX model file, got {str(path)!r} (no such file)")
-        if not 0 <= confidence < 1:
-            raise UsageError(f"confidence: expected a number in [0, 1), got {confidence}")
+        check_parameters(confidence, nms_iou, max_det=max_det, batch_size=batch_size)
         self.confidence = confidence
         self.classes = None if classes is None else list(classes)
         self.nms_iou = nms_iou
@@ -166,6 +165,11 @@ class YOLOOnnx:
         task = self.metadata.get("task", "detect")
         if task not in DETECTION_TASKS:
             raise SchemaError(f"{self.path}: a {task!r} model; expected one of {DETECTION_TASKS} (boxes in the (B, 4 + nc, N) layout)")
+        if self.metadata.get("end2end", "False") == "True":
+            raise SchemaError(
+                f"{self.path}: exported with NMS inside (end2end: boxes without class scores); "
+                "export it again without nms=True so that every box keeps its class scores"
+            )
 
     def predict(self, images: Sequence[np.ndarray]) -> Detections:
         """Boxes of all `images`; `frame` = position in `images`."""
