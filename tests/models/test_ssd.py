@@ -177,6 +177,8 @@ def test_protocol_pickling_and_empty_input(ssd, chelsea):
     assert copy._net is None and copy.categories == ssd.categories
     dets, vectors = ssd.predict_and_embed([])
     assert len(dets) == 0 and dets.probs.shape == (0, 80) and vectors.shape == (0, 1280)
+    nothing = SSDMobileNetV2(confidence=0.9).predict([np.zeros((50, 60, 3), np.uint8)])
+    assert len(nothing) == 0 and nothing.probs.shape == (0, 80)
 
 
 @pytest.mark.parametrize(

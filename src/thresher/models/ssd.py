@@ -117,7 +117,8 @@ class SSDMobileNetV2:
         top_k: candidates per class and image before NMS; keep_top_k: boxes per image after.
         multi_label: True = TF-OD per-class NMS (an anchor may give boxes of several classes,
             exactly the net's `detection_out`); False = one box per anchor, its best class.
-        batch_size: images per forward pass.
+        batch_size: images per forward pass (batches measured no faster than single images on
+            2 cores in bench/detector.py, and they hold more memory).
 
     `predict` returns `Detections` in pixels of each image, clipped to it, with `probs` over
     `categories` (see the module docstring for the normalization).
@@ -134,7 +135,7 @@ class SSDMobileNetV2:
         top_k: int = TOP_K,
         keep_top_k: int = KEEP_TOP_K,
         multi_label: bool = False,
-        batch_size: int = 4,
+        batch_size: int = 1,
     ) -> None:
         check_parameters(confidence, nms_iou, top_k=top_k, keep_top_k=keep_top_k, batch_size=batch_size)
         self.confidence = confidence
