@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -12,6 +13,26 @@ import pytest
 from PIL import Image
 
 from thresher.samples import sample_video
+
+
+def package_file(package: str, *parts: str) -> Path:
+    """A data file inside an installed package, found without importing the package."""
+    spec = importlib.util.find_spec(package)
+    assert spec is not None and spec.submodule_search_locations, f"{package} is a test dependency"
+    return Path(spec.submodule_search_locations[0]).joinpath(*parts)
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+@pytest.fixture(scope="session")
+def ssd():
+    """The built-in SSD-MobileNet-v2 COCO detector, loaded once per session."""
+    from thresher.models.ssd import SSDMobileNetV2
+
+    return SSDMobileNetV2()
 
 
 @pytest.fixture(scope="session")

@@ -60,3 +60,15 @@ class EmbeddingStore:
         np.savez(tmp, ids=embeddings.ids, vectors=embeddings.vectors.astype(np.float32))
         os.replace(tmp, target)
         return target
+
+
+def store_for(workspace: str | os.PathLike, model: str) -> EmbeddingStore:
+    """The store of a model's embeddings in a workspace (a model path gets its stem and a hash)."""
+    import hashlib
+    import re
+
+    key = model
+    if "/" in model or "\\" in model or "." in Path(model).name:
+        digest = hashlib.sha256(str(Path(model).resolve()).encode()).hexdigest()[:8]
+        key = f"{Path(model).stem}-{digest}"
+    return EmbeddingStore(Path(workspace) / "embeddings" / re.sub(r"[^A-Za-z0-9_.-]", "_", key))

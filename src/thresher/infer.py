@@ -83,7 +83,7 @@ def run_models(
         embedder: has `embed(images) -> (N, D) float32`; with `store`, where vectors go.
         progress: called with (frames done, frames to do) after each batch.
     """
-    if (detector is None) == (task is None) or (embedder is None) != (store is None):
+    if (detector is None) != (task is None) or (embedder is None) != (store is None) or (detector is None and embedder is None):
         raise UsageError("run_models: give a detector with a task, and/or an embedder with a store")
     problems = Problems()
     frames = source.frames(problems)

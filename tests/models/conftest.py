@@ -6,25 +6,11 @@ The image files are located inside the installed scikit-image and matplotlib pac
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
-from PIL import Image
 
+from tests.conftest import package_file, read_rgb
 from thresher.samples import sample_video
-
-
-def package_file(package: str, *parts: str) -> Path:
-    spec = importlib.util.find_spec(package)
-    assert spec is not None and spec.submodule_search_locations, f"{package} is a test dependency"
-    return Path(spec.submodule_search_locations[0]).joinpath(*parts)
-
-
-def read_rgb(path: Path) -> np.ndarray:
-    with Image.open(path) as image:
-        return np.asarray(image.convert("RGB"))
 
 
 @pytest.fixture(scope="session")
@@ -52,13 +38,6 @@ def bikes_frames() -> list[np.ndarray]:
 
     with av.open(str(sample_video("bikes.mp4"))) as container:
         return [frame.to_ndarray(format="rgb24") for index, frame in enumerate(container.decode(video=0)) if index % 10 == 0]
-
-
-@pytest.fixture(scope="session")
-def ssd():
-    from thresher.models.ssd import SSDMobileNetV2
-
-    return SSDMobileNetV2()
 
 
 @pytest.fixture(scope="session")

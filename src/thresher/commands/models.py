@@ -1,0 +1,85 @@
+"""Commands that run models over a datasource: predict, embed."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from thresher.cli import app
+from thresher.commands.datasource import STORAGE_OPTIONS, open_datasource
+
+BUILT_IN_DETECTOR = "ssd-mobilenet-v2-coco"
+
+
+def _progress(label: str):
+    """A rich progress bar on stderr, driven by (done, total) calls; returns (callback, bar)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
+    task = bar.add_task(label, total=None)
+    return (lambda done, total: bar.update(task, completed=done, total=total)), bar
+
+
+def _report(result, echo=typer.echo) -> None:
+    if result.skipped:
+        echo(f"skipped {len(result.skipped)} unreadable file(s):")
+        for problem in result.skipped:
+            echo(f"  {problem}")
+
+
+@app.command()
+def predict(
+    datasource: str = typer.Argument(..., help="Folder or URL of images and videos."),
+    task: str = typer.Option("thresher_pretagging", "--task", help="Name of the prediction task to write."),
+    model: str = typer.Option(BUILT_IN_DETECTOR, "--model", help=f"{BUILT_IN_DETECTOR} or the path of an Ultralytics YOLO .onnx export."),
+    confidence: float = typer.Option(0.1, "--confidence", help="Keep boxes scoring above this (low: active learning wants the doubtful boxes)."),
+    classes: Optional[str] = typer.Option(None, "--classes", help="Comma-separated class names to keep, e.g. car,truck."),
+    every: int = typer.Option(1, "--every", help="Predict every N-th frame of each video (frame 0 first)."),
+    embed_too: bool = typer.Option(False, "--embed", help="Also store frame embeddings from the same forward pass (built-in model)."),
+    resume: bool = typer.Option(True, "--resume/--no-resume", help="Skip frames whose prediction file exists and is valid."),
+    lightly: Optional[str] = typer.Option(None, "--lightly", help="Location holding .lightly/ when it is not the datasource."),
+    catalog: Optional[str] = typer.Option(None, "--catalog", help="Local folder for thresher's state (needed for buckets)."),
+    storage_options: Optional[str] = STORAGE_OPTIONS,
+) -> None:
+    """Run a detector on every image and video frame; write a Lightly prediction task."""
+    from thresher.infer import run_models
+    from thresher.models import load_detector
+
+    source = open_datasource(datasource, lightly, storage_options)
+    detector = load_detector(model, confidence=confidence, classes=classes.split(",") if classes else None)
+    embedder, store = (detector, _store(source, catalog, model)) if embed_too else (None, None)
+    callback, bar = _progress("predict")
+    with bar:
+        result = run_models(source, detector=detector, task=task, embedder=embedder, store=store, every=every, resume=resume, progress=callback)
+    typer.echo(f"task {task}: predicted {result.predicted} frames, reused {result.reused}, embedded {result.embedded}")
+    _report(result)
+
+
+@app.command()
+def embed(
+    datasource: str = typer.Argument(..., help="Folder or URL of images and videos."),
+    model: str = typer.Option(BUILT_IN_DETECTOR, "--model", help=f"{BUILT_IN_DETECTOR} (its backbone features)."),
+    every: int = typer.Option(1, "--every", help="Embed every N-th frame of each video (frame 0 first)."),
+    resume: bool = typer.Option(True, "--resume/--no-resume", help="Skip samples whose embedding is stored."),
+    catalog: Optional[str] = typer.Option(None, "--catalog", help="Local folder for thresher's state (needed for buckets)."),
+    storage_options: Optional[str] = STORAGE_OPTIONS,
+) -> None:
+    """Store one L2-normalized embedding per image and video frame, reusable across runs."""
+    from thresher.infer import run_models
+    from thresher.models.embedder import make_embedder
+
+    source = open_datasource(datasource, None, storage_options)
+    store = _store(source, catalog, model)
+    callback, bar = _progress("embed")
+    with bar:
+        result = run_models(source, embedder=make_embedder(model), store=store, every=every, resume=resume, progress=callback)
+    typer.echo(f"embedded {result.embedded} samples, reused {result.reused}; stored in {store.folder}")
+    _report(result)
+
+
+def _store(source, catalog: Optional[str], model: str):
+    from thresher.embedding_store import store_for
+    from thresher.workspace import workspace_for
+
+    return store_for(workspace_for(source, catalog), model)
