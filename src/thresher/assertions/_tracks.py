@@ -95,3 +95,48 @@ def present(
             ok &= detections.class_id[row] == class_id[q]
         found[q[ok]] = True
     return found
+
+
+def open_ends(successor: np.ndarray, next_frame_of_box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(end, start) masks: boxes with no link forward (though a next frame exists), and
+    boxes with no link backward."""
+    start = np.ones(len(successor), dtype=bool)
+    start[successor[successor >= 0]] = False
+    return (successor < 0) & (next_frame_of_box >= 0), start
+
+
+def bridge(
+    detections: Detections,
+    index: BoxIndex,
+    end: np.ndarray,
+    start: np.ndarray,
+    target_of_frame: np.ndarray,
+    min_iou: float,
+    class_aware: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One-to-one matched (end, start) rows across a gap: track ends and the track starts
+    of their target frames (IoU >= min_iou, same class when `class_aware`)."""
+    ends = index.order[end[index.order]]  # in index order, so the window searches run in order
+    first, last, _ = match_across(detections, index, ends, target_of_frame, min_iou, class_aware, allowed=start)
+    return first, last
+
+
+def majority(group: np.ndarray, class_id: np.ndarray, score: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per group: the most frequent class (ties: the larger summed score, then the smaller
+    id) and the share of the group's members that have it. Groups without members get -1, 0."""
+    winner = np.full(n_groups, -1, dtype=np.int64)
+    share = np.zeros(n_groups)
+    if len(group) == 0:
+        return winner, share
+    classes, rank = np.unique(class_id, return_inverse=True)
+    keys, inverse = np.unique(group * len(classes) + rank, return_inverse=True)
+    pairs = np.stack([keys // len(classes), classes[keys % len(classes)]])
+    count = np.bincount(inverse)
+    total = np.bincount(inverse, weights=score)
+    # sort (group, class) pairs so the best class of each group comes last, then take it
+    order = np.lexsort((-pairs[1], total, count, pairs[0]))
+    last = np.r_[pairs[0][order][1:] != pairs[0][order][:-1], True]
+    best = order[last]
+    winner[pairs[0][best]] = pairs[1][best]
+    share[pairs[0][best]] = count[best] / np.bincount(group, minlength=n_groups)[pairs[0][best]]
+    return winner, share

@@ -20,7 +20,7 @@ import numpy as np
 
 from thresher.assertions._engine import BoxIndex, check_rows, group_sum, later_rows, video_order
 from thresher.assertions._exact import seed_pairs
-from thresher.assertions._tracks import link_next, match_across, present
+from thresher.assertions._tracks import bridge, link_next, open_ends, present
 from thresher.assertions._predictions import from_predictions_list
 from thresher.assertions.result import AssertionResult, make_result
 from thresher.detections import Detections
@@ -60,9 +60,7 @@ def flicker(
     step = [later_rows(frames, k, order) for k in range(max_gap + 2)]
     index = BoxIndex.build(detections.frame, detections.xyxy, len(frames))
     successor = link_next(detections, index, step[1], match_iou, class_aware)
-    start = np.ones(len(detections), dtype=bool)
-    start[successor[successor >= 0]] = False
-    end = (successor < 0) & (step[1][detections.frame] >= 0)
+    end, start = open_ends(successor, step[1][detections.frame])
     parts = []
     for gap in range(1, max_gap + 1):
         first, last = _gap_ends(detections, index, step, gap, end, start, match_iou, present_iou, class_aware)
@@ -152,8 +150,7 @@ def _gap_ends(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(first, last) rows of the track ends and starts `gap` + 1 frames apart that match,
     with the object absent from every frame between."""
-    ends = index.order[end[index.order]]  # in index order, so searches run in order
-    first, last, _ = match_across(detections, index, ends, step[gap + 1], match_iou, class_aware, allowed=start)
+    first, last = bridge(detections, index, end, start, step[gap + 1], match_iou, class_aware)
     missing = np.ones(len(first), dtype=bool)
     class_id = detections.class_id[first] if class_aware else None
     for k in range(1, gap + 1):  # stop looking at a pair once the object is found
