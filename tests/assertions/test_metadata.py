@@ -1,0 +1,41 @@
+"""What `thresher assert` will write: Lightly metadata records, schema, imputed boxes."""
+
+import pytest
+from videos import moving, video
+
+from thresher import Frames, SchemaError
+from thresher.assertions import FLICKERING_SCHEMA, flicker, imputed_boxes, metadata_records, metadata_schema, multibox
+
+
+def flickering_video():
+    track = moving(5, score=0.8)
+    track[2] = None
+    return video(*[[b] if b else [] for b in track])
+
+
+def test_records_follow_seed_000():
+    detections, frames = flickering_video()
+    result = flicker(detections, frames)
+    records = metadata_records([result], frames)
+    assert records[2] == {
+        "file_name": "v.mp4-002",
+        "type": "frame",
+        "metadata": {"flickering": 1.0, "flicker_severity": pytest.approx(0.8)},
+    }
+    assert [r["metadata"]["flickering"] for r in records] == [0.5, 0.5, 1.0, 0.5, 0.5]
+    assert FLICKERING_SCHEMA == {"name": "Flickering", "path": "flickering", "defaultValue": 0.5, "valueDataType": "NUMERIC_FLOAT"}
+
+
+def test_schema_and_boxes_of_several_results():
+    detections, frames = flickering_video()
+    results = [flicker(detections, frames), multibox(detections, frames)]
+    assert [s["path"] for s in metadata_schema(results)] == ["flickering", "flicker_severity", "multibox_severity"]
+    assert set(metadata_records(results, frames)[0]["metadata"]) == {"flickering", "flicker_severity", "multibox_severity"}
+    assert imputed_boxes(results).frame.tolist() == [2]
+
+
+def test_records_need_every_frame():
+    detections, frames = flickering_video()
+    other = Frames.build(["elsewhere"], kind="frame")
+    with pytest.raises(SchemaError, match="does not cover every frame"):
+        metadata_records([flicker(detections, frames)], other)
