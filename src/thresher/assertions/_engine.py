@@ -75,34 +75,32 @@ def frame_offsets(frame: np.ndarray, n_frames: int) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class BoxIndex:
-    """Boxes sorted by (frame, floor(x0)), for windowed candidate search.
+    """Boxes sorted by (frame, x0), for windowed candidate search.
 
     `order` maps sorted positions to rows of the indexed boxes; `starts` are the sorted
-    positions where each frame begins; `keys` are frame * span + floor(x0) - origin.
+    positions where each frame begins; `keys` are frame * span + x0 - origin (float64, exact
+    to well under a pixel while `windows_ok`).
     """
 
     order: np.ndarray
     keys: np.ndarray
     starts: np.ndarray
     max_width: np.ndarray
-    origin: int
-    span: int
+    origin: float
+    span: float
     windows_ok: bool
 
     @classmethod
     def build(cls, frame: np.ndarray, xyxy: np.ndarray, n_frames: int) -> "BoxIndex":
-        x0 = np.floor(xyxy[:, 0])
-        if len(x0):
-            origin, span = int(x0.min()), int(x0.max() - x0.min()) + 1
-        else:
-            origin, span = 0, 1
-        # keys must stay exact in int64: fall back to whole-frame windows otherwise
-        windows_ok = span < 2**31 and (n_frames + 1) * span < 2**62
-        keys = frame * span + (x0 - origin).astype(np.int64) if windows_ok else frame.copy()
+        x0 = xyxy[:, 0]
+        origin = float(x0.min()) if len(x0) else 0.0
+        span = float(np.ceil(x0.max() - origin)) + 2.0 if len(x0) else 2.0
+        # float64 keys resolve a pixel below 2**50; beyond, windows are whole frames
+        windows_ok = (n_frames + 1) * span < 2.0**50
+        keys = frame * span + (x0 - origin) if windows_ok else frame.astype(np.float64)
         order = _sort_by_frame_blocks(frame, keys)
         keys = keys[order]
-        frame_sorted = frame[order]
-        starts = frame_offsets(frame_sorted, n_frames)
+        starts = frame_offsets(frame[order], n_frames)
         max_width = np.zeros(n_frames)
         filled = np.flatnonzero(starts[1:] > starts[:-1])
         if len(filled):
@@ -132,26 +130,26 @@ class BoxIndex:
         A query with frame -1 gets an empty window. `whole_frame` (mask or bool) forces the
         whole target frame, as does `min_iou <= 0` (every pair may qualify then).
         """
-        f = np.where(query_frame >= 0, query_frame, 0)
+        valid = query_frame >= 0
+        f = query_frame if valid.all() else np.where(valid, query_frame, 0)
         lo, hi = self.starts[f], self.starts[f + 1]
-        first = int(lo.min()) if len(lo) else 0
-        keys = self.keys[first : int(hi.max()) + 1] if len(hi) else self.keys[:0]
         narrow = ~np.asarray(whole_frame, dtype=bool) & (min_iou > 0) & self.windows_ok
-        if np.any(narrow):
+        if np.any(narrow) and len(f):
             # IoU >= s needs |x0_a - x0_b| <= (1 - s) * max(w_a, w_b), and w_b <= w_a / s since
-            # IoU <= min(w) / max(w); s is lowered a little for float32 rounding
+            # IoU <= min(w) / max(w); s is lowered a little for float32 rounding, +1 px of slack
             s = max(min_iou - 1e-6, 1e-9)
             width = query_xyxy[:, 2] - query_xyxy[:, 0]
-            width = np.minimum(width / s, np.maximum(width, self.max_width[f]))
-            delta = (1.0 - s) * width + 1.0
-            x = query_xyxy[:, 0] - self.origin
-            left = np.clip(np.floor(x - delta), 0, self.span - 1).astype(np.int64)
-            right = np.clip(np.ceil(x + delta), 0, self.span - 1).astype(np.int64)
-            base = f * self.span
+            delta = np.minimum(width / s, np.maximum(width, self.max_width[f])) * (1.0 - s) + 1.0
+            center = f * self.span + (query_xyxy[:, 0] - self.origin)
             # the answers lie within the target frames, so search only their stretch of keys
-            lo = np.where(narrow, first + _search(keys, base + left, "left"), lo)
-            hi = np.where(narrow, first + _search(keys, base + right, "right"), hi)
-        counts = np.where(query_frame >= 0, np.maximum(hi - lo, 0), 0)
+            first = int(lo.min())
+            keys = self.keys[first : int(hi.max())]
+            near_lo = np.maximum(first + _search(keys, center - delta, "left"), lo)
+            near_hi = np.minimum(first + _search(keys, center + delta, "right"), hi)
+            lo, hi = (near_lo, near_hi) if narrow is True or np.all(narrow) else (np.where(narrow, near_lo, lo), np.where(narrow, near_hi, hi))
+        counts = np.maximum(hi - lo, 0)
+        if not valid.all():
+            counts[~valid] = 0
         return lo, counts
 
     def candidates(
@@ -196,9 +194,9 @@ def _sort_by_frame_blocks(frame: np.ndarray, keys: np.ndarray) -> np.ndarray:
 
 
 def _search(keys: np.ndarray, queries: np.ndarray, side: str) -> np.ndarray:
-    """`np.searchsorted` with the queries sorted first: sorted queries walk the keys in
-    order, many times faster than queries in random order on large arrays."""
-    if len(queries) < 2 or (queries[1:] >= queries[:-1]).all():
+    """`np.searchsorted`; with large key arrays, queries are sorted first (sorted queries walk
+    the keys in order, many times faster than random ones once the keys leave the cache)."""
+    if len(keys) <= 1 << 17 or len(queries) < 2 or (queries[1:] >= queries[:-1]).all():
         return np.searchsorted(keys, queries, side=side)
     order = np.argsort(queries, kind="stable")
     result = np.empty(len(queries), dtype=np.int64)
