@@ -3,8 +3,18 @@
 import pytest
 from videos import moving, video
 
-from thresher import Frames, SchemaError
-from thresher.assertions import FLICKERING_SCHEMA, flicker, imputed_boxes, metadata_records, metadata_schema, multibox
+from thresher import Frames, SchemaError, UsageError
+from thresher.assertions import (
+    ASSERTIONS,
+    FLICKERING_SCHEMA,
+    flicker,
+    get_assertion,
+    imputed_boxes,
+    lightly_outputs,
+    metadata_records,
+    metadata_schema,
+    multibox,
+)
 
 
 def flickering_video():
@@ -39,3 +49,25 @@ def test_records_need_every_frame():
     other = Frames.build(["elsewhere"], kind="frame")
     with pytest.raises(SchemaError, match="does not cover every frame"):
         metadata_records([flicker(detections, frames)], other)
+
+
+def test_lightly_outputs_bundle_what_the_cli_writes():
+    detections, frames = flickering_video()
+    outputs = lightly_outputs([flicker(detections, frames)], frames)
+    assert outputs.schema[0] == FLICKERING_SCHEMA
+    assert len(outputs.records) == len(frames) and outputs.imputed.frame.tolist() == [2]
+
+
+def test_registry_names_the_choices():
+    assert get_assertion("class_switch") is ASSERTIONS["class_switch"]
+    with pytest.raises(UsageError, match='did you mean "flicker"'):
+        get_assertion("flickr")
+
+
+def test_all_is_complete():
+    import inspect
+
+    import thresher.assertions as package
+
+    public = {n for n, v in vars(package).items() if not n.startswith("_") and not inspect.ismodule(v)}
+    assert public == set(package.__all__)

@@ -11,22 +11,30 @@ only when consecutive in their video (same `Frames.video`, `frame_index` one apa
 from thresher.assertions.appear import appear
 from thresher.assertions.class_switch import class_switch
 from thresher.assertions.flicker import compute_flickering_assertion, flicker, seed_flicker
-from thresher.assertions.metadata import FLICKERING_SCHEMA, imputed_boxes, metadata_records, metadata_schema
+from thresher.assertions.metadata import (
+    FLICKERING_SCHEMA,
+    LightlyOutputs,
+    imputed_boxes,
+    lightly_outputs,
+    metadata_records,
+    metadata_schema,
+)
 from thresher.assertions.multibox import multibox
+from thresher.assertions.registry import ASSERTIONS, get_assertion
 from thresher.assertions.result import AssertionResult
-
-#: The assertions by name, for the CLI's `--assertion` option.
-ASSERTIONS = {"flicker": flicker, "appear": appear, "multibox": multibox, "class_switch": class_switch}
 
 __all__ = [
     "ASSERTIONS",
     "AssertionResult",
     "FLICKERING_SCHEMA",
+    "LightlyOutputs",
     "appear",
     "class_switch",
     "compute_flickering_assertion",
     "flicker",
+    "get_assertion",
     "imputed_boxes",
+    "lightly_outputs",
     "metadata_records",
     "metadata_schema",
     "multibox",

@@ -9,6 +9,7 @@ frame is, not only whether it is flagged.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -60,3 +61,22 @@ def metadata_records(results: Sequence[AssertionResult], frames: Frames) -> list
 def imputed_boxes(results: Sequence[AssertionResult]) -> Detections:
     """The weak labels of all results in one table (rows of the same `Frames`), by frame."""
     return Detections.concat([r.weak_labels for r in results]).sorted_by_frame()
+
+
+@dataclass(frozen=True, eq=False)
+class LightlyOutputs:
+    """Everything `thresher assert` writes for some results over some frames.
+
+    schema: entries of `.lightly/metadata/schema.json`.
+    records: one `{"file_name", "type", "metadata"}` per frame (`.lightly/metadata/<name>.json`).
+    imputed: the weak labels, to write as the prediction task `<task>-imputed`.
+    """
+
+    schema: list[dict]
+    records: list[dict]
+    imputed: Detections
+
+
+def lightly_outputs(results: Sequence[AssertionResult], frames: Frames) -> LightlyOutputs:
+    """Metadata schema, per-frame records and imputed boxes of `results` over `frames`."""
+    return LightlyOutputs(metadata_schema(results), metadata_records(results, frames), imputed_boxes(results))
