@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from videos import moving, video
+from assertion_videos import moving, video
 
 from thresher import Detections, Frames, UsageError
 from thresher.assertions import flicker

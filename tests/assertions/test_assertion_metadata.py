@@ -1,7 +1,7 @@
 """What `thresher assert` will write: Lightly metadata records, schema, imputed boxes."""
 
 import pytest
-from videos import moving, video
+from assertion_videos import moving, video
 
 from thresher import Frames, SchemaError, UsageError
 from thresher.assertions import (
