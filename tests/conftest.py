@@ -95,3 +95,27 @@ def faststart_copy(source: Path, target: Path) -> None:
                 continue
             packet.stream = stream
             dst.mux(packet)
+
+
+@pytest.fixture(scope="session")
+def bikes_predicted(tmp_path_factory, bikes_mp4, ssd) -> Path:
+    """A datasource with bikes.mp4 and the built-in detector's predictions for all 250 frames.
+
+    Computed once per session (about 20 s); tests that write into it must copy it first.
+    """
+    from thresher.infer import run_models
+    from thresher.io.datasource import Datasource
+
+    root = tmp_path_factory.mktemp("bikes") / "ds"
+    root.mkdir()
+    shutil.copyfile(bikes_mp4, root / "bikes.mp4")
+    run_models(Datasource(root), detector=ssd, task="ssd")
+    return root
+
+
+@pytest.fixture
+def bikes_datasource_copy(bikes_predicted, tmp_path) -> Path:
+    """A private copy of `bikes_predicted` to write into."""
+    target = tmp_path / "ds"
+    shutil.copytree(bikes_predicted, target)
+    return target

@@ -83,3 +83,28 @@ def _store(source, catalog: Optional[str], model: str):
     from thresher.workspace import workspace_for
 
     return store_for(workspace_for(source, catalog), model)
+
+
+@app.command("assert")
+def assert_command(
+    datasource: str = typer.Argument(..., help="Folder or URL of images and videos."),
+    task: str = typer.Option(..., "--task", help="The prediction task to check."),
+    assertion: str = typer.Option("flicker", "--assertion", help="Comma-separated: flicker, appear, multibox, class_switch."),
+    seed_compatible: bool = typer.Option(False, "--seed-compatible", help="Flicker exactly as seed 000's code (window 3)."),
+    iou_thresh_tracking: float = typer.Option(0.9, "--iou-thresh-tracking", help="Seed flicker: IoU linking boxes of frames t-1 and t+1."),
+    iou_thresh_assertion: float = typer.Option(0.6, "--iou-thresh-assertion", help="Seed flicker: IoU below which frame t misses the box."),
+    max_gap: int = typer.Option(1, "--max-gap", help="Flicker: longest run of frames an object may be missing for."),
+    lightly: Optional[str] = typer.Option(None, "--lightly", help="Location holding .lightly/ when it is not the datasource."),
+    storage_options: Optional[str] = STORAGE_OPTIONS,
+) -> None:
+    """Run model assertions on a task; write Lightly metadata and the imputed boxes as <task>-imputed."""
+    from thresher.assert_task import assert_task
+
+    names = [n.strip() for n in assertion.split(",") if n.strip()]
+    flicker = {"iou_thresh_tracking": iou_thresh_tracking, "iou_thresh_assertion": iou_thresh_assertion} if seed_compatible else {"max_gap": max_gap}
+    report = assert_task(
+        open_datasource(datasource, lightly, storage_options), task, names, seed_compatible=seed_compatible, parameters={"flicker": flicker}
+    )
+    for result in report.results:
+        typer.echo(f"{result.name}: {int(result.flagged.sum())} of {len(report.frames)} frames flagged")
+    typer.echo(f"metadata written to .lightly/metadata/, imputed boxes to task {report.imputed_task}")

@@ -1,0 +1,84 @@
+"""`thresher assert`: run model assertions on a prediction task and write what they find.
+
+Writes Lightly metadata for every predicted frame (`flickering` = 1.0 when flagged, 0.5
+otherwise, as seed 000 does, and one `<assertion>_severity` number per assertion) so a
+selection config can use them as METADATA inputs, and writes the imputed boxes as their own
+prediction task `<task>-imputed`, to be offered as pre-labels by the exports.
+
+Only frames with a valid prediction file take part; frames are compared only when they are
+consecutive in their video, so predictions made with `--every N > 1` have no neighbours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from thresher.assertions import AssertionResult, get_assertion, lightly_outputs, seed_flicker
+from thresher.detections import Detections
+from thresher.frames import Frames
+from thresher.io.datasource import Datasource
+from thresher.io.lightly_metadata import MetadataField, write_metadata
+from thresher.io.lightly_predictions import PredictionTask, read_predictions, write_predictions
+from thresher.io.problems import Problems
+
+IMPUTED_SUFFIX = "-imputed"
+
+
+@dataclass
+class AssertReport:
+    frames: Frames
+    results: list[AssertionResult]
+    imputed_task: str
+
+
+def predicted_part(task: PredictionTask) -> tuple[Frames, Detections]:
+    """The frames of a task that have a valid prediction file, and their boxes re-indexed."""
+    keep = ~np.isin(task.frames.file_name, np.asarray(task.missing + task.invalid, dtype=str))
+    new_row = np.cumsum(keep) - 1
+    dets = task.detections[keep[task.detections.frame]] if len(task.detections) else task.detections
+    return task.frames[keep], Detections(
+        frame=new_row[dets.frame], xyxy=dets.xyxy, score=dets.score, class_id=dets.class_id, probs=dets.probs
+    )
+
+
+def assert_task(
+    source: Datasource,
+    task: str,
+    names: Sequence[str] = ("flicker",),
+    *,
+    seed_compatible: bool = False,
+    parameters: Mapping[str, Mapping[str, object]] | None = None,
+) -> AssertReport:
+    """Run the named assertions on `task` and write metadata and `<task>-imputed`.
+
+    Args:
+        names: assertions among flicker, appear, multibox, class_switch.
+        seed_compatible: flicker exactly as seed 000's code (window 3, IoU thresholds
+            `iou_thresh_tracking` / `iou_thresh_assertion` in `parameters["flicker"]`).
+        parameters: keyword arguments per assertion name.
+    """
+    parameters = parameters or {}
+    functions = {name: get_assertion(name) for name in names}  # unknown names fail before any work
+    loaded = read_predictions(source.lightly, task, source.frames(Problems()), Problems())
+    frames, detections = predicted_part(loaded)
+    results = []
+    for name, function in functions.items():
+        options = dict(parameters.get(name, {}))
+        if name == "flicker" and seed_compatible:
+            function = seed_flicker
+        results.append(function(detections, frames, **options))
+    outputs = lightly_outputs(results, frames)
+    fields = tuple(MetadataField(f["name"], f["path"], f["defaultValue"], f["valueDataType"]) for f in outputs.schema)
+    values = {path: np.array([r["metadata"][path] for r in outputs.records]) for path in (f.path for f in fields)}
+    write_metadata(source.lightly, fields, frames, values)
+    imputed_task = f"{task}{IMPUTED_SUFFIX}"
+    write_predictions(source.lightly, PredictionTask(imputed_task, loaded.schema, frames, _without_probs(outputs.imputed)))
+    return AssertReport(frames, results, imputed_task)
+
+
+def _without_probs(detections: Detections) -> Detections:
+    """Imputed boxes carry a class, not a probability vector."""
+    return Detections(frame=detections.frame, xyxy=detections.xyxy, score=detections.score, class_id=detections.class_id)
