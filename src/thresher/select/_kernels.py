@@ -1,0 +1,187 @@
+"""Nearest-center distance kernels: at most one pass over the matrix per new center.
+
+Contract of `update(X, c, min_sq, assign, center_sq, new_id, aux, backend)`: for every row i
+not yet chosen (`min_sq[i] >= 0`), lower `min_sq[i]` to ||X[i] - c||^2 where that is smaller
+and set `assign[i] = new_id`; return the row of the largest `min_sq` (ties: lowest row; -1
+when every row is chosen). Chosen rows hold the sentinel -1 in `min_sq`.
+
+Pruning (exact, by the triangle inequality): a row whose nearest center `a` satisfies
+||c - a|| >= 2 ||x - a|| cannot get closer to c, so it is skipped without reading its
+vector. `center_sq[a]` holds ||c - a||^2 for every earlier center a. Once the centers cover
+the data, most rows are skipped, so a pick reads less than the whole matrix. A small safety
+margin keeps the skip exact under float32 rounding.
+
+- numba (the `fast` extra): one fused pass; float32 sum((x - c)^2) computed directly.
+- numpy: the rows that may change are gathered in blocks; distances by the expansion
+  ||x||^2 - 2 x.c + ||c||^2 (squared norms precomputed, `aux`), one BLAS mat-vec per block.
+  Near-equal distances may round differently from the numba path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_BLOCK_ROWS = 1 << 15
+CHOSEN = np.float32(-1.0)
+_MARGIN_REL = np.float32(1e-4)
+_MARGIN_ABS = np.float32(1e-7)
+
+_compiled = None
+
+
+def numba_available() -> bool:
+    """Whether the numba kernel can be used here (numba installed)."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _compile_numba():
+    """Compile the fused kernel once per process (numba is optional and slow to import)."""
+    global _compiled
+    if _compiled is not None:
+        return _compiled
+    import numba as nb
+
+    @nb.njit(parallel=True, fastmath={"reassoc", "contract"}, nogil=True)
+    def update(X, c, min_sq, assign, center_sq, new_id, nchunks):  # pragma: no cover - compiled
+        n, d = X.shape
+        step = (n + nchunks - 1) // nchunks
+        best_row = np.full(nchunks, -1, np.int64)
+        best_val = np.full(nchunks, -2.0, np.float32)
+        for t in nb.prange(nchunks):
+            row = -1
+            val = np.float32(-2.0)
+            for i in range(t * step, min(n, (t + 1) * step)):
+                m = min_sq[i]
+                if m >= 0:
+                    a = assign[i]
+                    if a < 0 or center_sq[a] <= 4 * m * (1 + _MARGIN_REL) + _MARGIN_ABS:
+                        s = np.float32(0.0)
+                        for j in range(d):
+                            diff = X[i, j] - c[j]
+                            s += diff * diff
+                        if s < m:
+                            m = s
+                            min_sq[i] = s
+                            assign[i] = new_id
+                if m > val:
+                    val = m
+                    row = i
+            best_row[t] = row
+            best_val[t] = val
+        row = -1
+        val = np.float32(-2.0)
+        for t in range(nchunks):  # chunks in row order: strict > keeps the lowest row on ties
+            if best_val[t] > val:
+                val = best_val[t]
+                row = best_row[t]
+        return row if val >= 0 else -1
+
+    _compiled = update
+    return update
+
+
+def pick_backend(backend: str) -> str:
+    """Resolve "auto" to "numba" when installed, else "numpy"; validate the name."""
+    from thresher.errors import UsageError, did_you_mean, require
+
+    if backend == "auto":
+        return "numba" if numba_available() else "numpy"
+    if backend == "numba":
+        require("numba", "fast")
+        return backend
+    if backend == "numpy":
+        return backend
+    choices = ["auto", "numba", "numpy"]
+    raise UsageError(f"backend: expected one of {choices}, got {backend!r}{did_you_mean(backend, choices)}")
+
+
+def prepare(X: np.ndarray, backend: str) -> np.ndarray | None:
+    """Per-matrix data a backend needs once: the numpy path's squared row norms (float32)."""
+    if backend == "numba":
+        _compile_numba()
+        return None
+    sq = np.empty(len(X), np.float32)
+    for lo in range(0, len(X), _BLOCK_ROWS):
+        block = X[lo : lo + _BLOCK_ROWS]
+        np.einsum("ij,ij->i", block, block, out=sq[lo : lo + _BLOCK_ROWS])
+    return sq
+
+
+def update(X, c, min_sq, assign, center_sq, new_id, aux, backend) -> int:
+    """Lower `min_sq` by the squared distances to `c` (see the module contract)."""
+    if len(X) == 0:
+        return -1
+    c = np.ascontiguousarray(c, dtype=np.float32)
+    if backend == "numba":
+        import numba as nb
+
+        nchunks = max(1, min(len(X), 8 * nb.get_num_threads()))
+        return int(_compile_numba()(X, c, min_sq, assign, center_sq, np.int32(new_id), nchunks))
+    _update_numpy(X, c, min_sq, assign, center_sq, new_id, aux)
+    best = int(np.argmax(min_sq))
+    return best if min_sq[best] >= 0 else -1
+
+
+def _update_numpy(X, c, min_sq, assign, center_sq, new_id, aux) -> None:
+    cc = np.float32(c @ c)
+    for lo in range(0, len(X), _BLOCK_ROWS):
+        hi = min(lo + _BLOCK_ROWS, len(X))
+        m = min_sq[lo:hi]
+        a = assign[lo:hi]
+        maybe = m >= 0
+        if len(center_sq):
+            bound = center_sq[np.maximum(a, 0)]
+            maybe &= (a < 0) | (bound <= 4 * m * (1 + _MARGIN_REL) + _MARGIN_ABS)
+        if maybe.all():
+            rows, block = slice(None), X[lo:hi]
+        else:
+            rows = np.flatnonzero(maybe)
+            if len(rows) == 0:
+                continue
+            block = X[lo + rows]
+        d2 = block @ c
+        d2 *= -2.0
+        d2 += aux[lo:hi][rows]
+        d2 += cc
+        np.maximum(d2, 0.0, out=d2)
+        closer = d2 < m[rows]
+        if isinstance(rows, slice):
+            m[closer] = d2[closer]
+            a[closer] = new_id
+        else:
+            m[rows[closer]] = d2[closer]
+            a[rows[closer]] = new_id
+
+
+def nearest_in_set(X: np.ndarray, others: np.ndarray, block_rows: int = 8192, block_cols: int = 1024):
+    """Squared distance from each row of X to its nearest row of `others`, and that row.
+
+    Blocked GEMM with the ||x||^2 - 2 x.y + ||y||^2 expansion (float32): N x M x D flops at
+    BLAS speed, memory bounded by one (block_rows x block_cols) tile. (+inf, -1) when
+    `others` is empty.
+    """
+    best = np.full(len(X), np.inf, np.float32)
+    which = np.full(len(X), -1, np.int32)
+    if len(others) == 0 or len(X) == 0:
+        return best, which
+    others = np.ascontiguousarray(others, dtype=np.float32)
+    sq_o = np.einsum("ij,ij->i", others, others)
+    for lo in range(0, len(X), block_rows):
+        xb = X[lo : lo + block_rows]
+        sq_x = np.einsum("ij,ij->i", xb, xb)
+        for co in range(0, len(others), block_cols):
+            tile = xb @ others[co : co + block_cols].T
+            tile *= -2.0
+            tile += sq_x[:, None]
+            tile += sq_o[None, co : co + block_cols]
+            arg = tile.argmin(axis=1)
+            val = tile[np.arange(len(tile)), arg]
+            closer = val < best[lo : lo + block_rows]
+            best[lo : lo + block_rows][closer] = val[closer]
+            which[lo : lo + block_rows][closer] = arg[closer] + co
+    np.maximum(best, 0.0, out=best)
+    return best, which
