@@ -1,71 +1,77 @@
 """k-center greedy: thresher against a plain numpy loop and the memory floor, in one process.
 
-    python bench/kcenter.py                    # 1,000,000 x 128 float32, 1,000 picks
-    python bench/kcenter.py --n 200000 --picks 200 --repeats 3
-    python bench/kcenter.py --large            # also the 10,000,000-vector approximations
+    python bench/kcenter.py                         # 1,000,000 x 128 float32, 1,000 picks
+    python bench/kcenter.py --n 200000 --picks 300 --repeats 3
+    python bench/kcenter.py --data isotropic        # no cluster structure (no pruning)
+    python bench/kcenter.py --approx                # int8 / PCA / partition, cover radius
+    python bench/kcenter.py --n 10000000 --picks 100 --approx --repeats 1
 
-Baselines, per pick (median over the picks of a run, then median over runs):
-  (a) numpy broadcast: min_d = minimum(min_d, ||X - X[new]||^2 row sums), argmax
-  (b) memory floor: one BLAS mat-vec X @ c over the whole matrix (streams X once)
-thresher: `k_center_greedy` with each backend available (numba fused kernel, numpy blocks).
-Peak memory is read from /proc (VmHWM) around each thresher run.
+Per repeat, on the same matrix and back to back (the host is shared and noisy, so ratios
+are taken within a repeat and the median over repeats is printed):
+  (a) numpy broadcast, per pick: min_sq = minimum(min_sq, ((X - X[new])**2).sum(1)); argmax
+  (b) memory floor, per pass: one BLAS mat-vec X @ c (reads the matrix once)
+  thresher: k_center_greedy(X, picks) per pick, each backend available.
+Peak memory is read from /proc/self/status (VmHWM) around each thresher run.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import statistics
 import time
 
 import numpy as np
 
 from thresher.select import _kernels
-from thresher.select.kcenter import k_center_greedy
+from thresher.select.kcenter import cover_radius, k_center_greedy
 
 
-def unit_vectors(n: int, d: int, seed: int = 0, dtype=np.float32) -> np.ndarray:
-    """Clustered unit vectors (a mixture of 1,000 Gaussian blobs), built in blocks."""
+def say(*parts: object) -> None:
+    print(*parts, flush=True)
+
+
+def unit_vectors(n: int, d: int, kind: str = "clustered", seed: int = 0) -> np.ndarray:
+    """Unit vectors: a mixture of 1,000 Gaussian blobs (like real embeddings) or isotropic."""
     rng = np.random.default_rng(seed)
     centers = rng.standard_normal((1000, d)).astype(np.float32)
-    X = np.empty((n, d), dtype)
+    X = np.empty((n, d), np.float32)
     for lo in range(0, n, 1 << 18):
-        hi = min(n, lo + (1 << 18))
-        block = centers[rng.integers(0, 1000, hi - lo)] + 0.6 * rng.standard_normal((hi - lo, d), np.float32)
+        m = min(n, lo + (1 << 18)) - lo
+        block = rng.standard_normal((m, d), np.float32)
+        if kind == "clustered":
+            block = centers[rng.integers(0, 1000, m)] + 0.6 * block
         block /= np.linalg.norm(block, axis=1, keepdims=True)
-        X[lo:hi] = block
+        X[lo : lo + m] = block
     return X
 
 
-def numpy_broadcast_baseline(X: np.ndarray, picks: int) -> tuple[np.ndarray, list[float]]:
-    """The plain implementation: a broadcast subtraction over the whole matrix per pick."""
-    mean = X.mean(axis=0)
-    first = int(np.argmax(((X - mean) ** 2).sum(axis=1)))
-    chosen = [first]
+def broadcast_per_pick(X: np.ndarray, picks: int) -> float:
+    """Baseline (a): the plain numpy update, timed per pick (median)."""
+    chosen = int(np.argmax(((X - X.mean(axis=0)) ** 2).sum(axis=1)))
     min_sq = np.full(len(X), np.inf, np.float32)
     times = []
-    for _ in range(picks - 1):
+    for _ in range(picks):
         t = time.perf_counter()
-        np.minimum(min_sq, ((X - X[chosen[-1]]) ** 2).sum(axis=1), out=min_sq)
-        min_sq[chosen[-1]] = -1
-        chosen.append(int(np.argmax(min_sq)))
+        np.minimum(min_sq, ((X - X[chosen]) ** 2).sum(axis=1), out=min_sq)
+        min_sq[chosen] = -1
+        chosen = int(np.argmax(min_sq))
         times.append(time.perf_counter() - t)
-    return np.array(chosen), times
+    return statistics.median(times)
 
 
-def matvec_floor(X: np.ndarray, passes: int) -> list[float]:
-    """One BLAS mat-vec over the whole matrix: the cost of reading X once."""
-    c = X[0].copy()
+def matvec_per_pass(X: np.ndarray, passes: int = 15) -> float:
+    """Floor (b): one BLAS mat-vec over the whole matrix (median)."""
+    c = X[0].astype(np.float32)
     out = np.empty(len(X), np.float32)
     times = []
     for _ in range(passes):
         t = time.perf_counter()
         np.matmul(X, c, out=out)
         times.append(time.perf_counter() - t)
-    return times
+    return statistics.median(times)
 
 
-def peak_rss_bytes() -> int:
+def peak_rss() -> int:
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith("VmHWM:"):
@@ -81,15 +87,71 @@ def reset_peak() -> None:
         pass
 
 
-def time_thresher(X: np.ndarray, picks: int, backend: str) -> tuple[np.ndarray, float, int]:
-    k_center_greedy(X[:1000], 3, backend=backend)  # compile outside the timing
-    gc.collect()
+def thresher_per_pick(X: np.ndarray, picks: int, backend: str) -> tuple[np.ndarray, float, int]:
+    """(rows, seconds per pick, extra peak bytes) of one k_center_greedy run."""
     reset_peak()
-    base = peak_rss_bytes()
+    base = peak_rss()
     t = time.perf_counter()
     rows = k_center_greedy(X, picks, backend=backend)
-    elapsed = time.perf_counter() - t
-    return rows, elapsed / picks, max(0, peak_rss_bytes() - base)
+    return rows, (time.perf_counter() - t) / picks, max(0, peak_rss() - base)
+
+
+def compare(X: np.ndarray, picks: int, repeats: int, baseline_picks: int) -> None:
+    backends = ["numba", "numpy"] if _kernels.numba_available() else ["numpy"]
+    for backend in backends:
+        k_center_greedy(X[:2000], 3, backend=backend)  # compile / warm up outside the timing
+    rows: dict[str, np.ndarray] = {}
+    table: dict[str, list[tuple[float, float, float, int]]] = {b: [] for b in backends}
+    for r in range(repeats):
+        a = broadcast_per_pick(X, baseline_picks)
+        b = matvec_per_pass(X)
+        for backend in backends:
+            rows[backend], per_pick, extra = thresher_per_pick(X, picks, backend)
+            table[backend].append((per_pick, a / per_pick, b / per_pick, extra))
+            say(f"  repeat {r}: (a) {a * 1e3:7.2f} ms  (b) {b * 1e3:7.2f} ms  thresher[{backend}] {per_pick * 1e3:7.2f} ms")
+    say(f"{'':22} per pick   (a)/thr   (b)/thr   extra memory / matrix")
+    for backend, runs in table.items():
+        med = [statistics.median(x[i] for x in runs) for i in range(3)]
+        extra = max(x[3] for x in runs) / X.nbytes
+        say(f"thresher[{backend:5}]        {med[0] * 1e3:7.2f} ms  {med[1]:6.2f}x  {med[2]:6.2f}x   {extra:.3f}")
+    if len(rows) == 2:
+        same = np.array_equal(rows["numba"], rows["numpy"])
+        say(f"numba and numpy backends pick the same rows: {same}")
+    say(f"cover radius after {picks} picks: {cover_radius(X, rows[backends[0]]):.4f}")
+
+
+def approximations(X: np.ndarray, picks: int) -> None:
+    """Faster / smaller variants, each judged by its cover radius in the exact space."""
+    backend = "numba" if _kernels.numba_available() else "numpy"
+    variants = {}
+    t = time.perf_counter()
+    exact = k_center_greedy(X, picks, backend=backend)
+    variants["exact float32"] = (exact, time.perf_counter() - t, X.nbytes)
+    Q = np.empty(X.shape, np.int8)
+    for lo in range(0, len(X), 1 << 18):
+        Q[lo : lo + (1 << 18)] = np.round(X[lo : lo + (1 << 18)] * 127)
+    t = time.perf_counter()
+    variants["int8 storage (x127)"] = (k_center_greedy(Q, picks, backend=backend), time.perf_counter() - t, Q.nbytes)
+    del Q
+    sample = X[np.random.default_rng(0).choice(len(X), min(len(X), 100_000), replace=False)]
+    _, _, vt = np.linalg.svd(sample - sample.mean(axis=0), full_matrices=False)
+    for dims in (32, 64):
+        P = np.empty((len(X), dims), np.float32)
+        for lo in range(0, len(X), 1 << 18):
+            P[lo : lo + (1 << 18)] = X[lo : lo + (1 << 18)] @ vt[:dims].T
+        t = time.perf_counter()
+        variants[f"PCA to {dims} dims"] = (k_center_greedy(P, picks, backend=backend), time.perf_counter() - t, P.nbytes)
+        del P
+    parts = 8
+    t = time.perf_counter()
+    bounds = np.linspace(0, len(X), parts + 1).astype(int)
+    chosen = [lo + k_center_greedy(X[lo:hi], picks // parts, backend=backend) for lo, hi in zip(bounds[:-1], bounds[1:])]
+    variants[f"{parts} partitions x {picks // parts}"] = (np.concatenate(chosen), time.perf_counter() - t, X.nbytes)
+    ref = cover_radius(X, exact)
+    say(f"{'variant':26} {'s / pick':>9} {'memory':>9} {'cover radius':>13} {'vs exact':>9}")
+    for name, (rows, seconds, nbytes) in variants.items():
+        radius = cover_radius(X, rows)
+        say(f"{name:26} {seconds / picks * 1e3:7.2f}ms {nbytes / 2**20:7.0f}MB {radius:13.4f} {radius / ref:8.3f}x")
 
 
 def main() -> None:
@@ -98,32 +160,18 @@ def main() -> None:
     parser.add_argument("--d", type=int, default=128)
     parser.add_argument("--picks", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--baseline-picks", type=int, default=100, help="picks timed for baseline (a)")
+    parser.add_argument("--baseline-picks", type=int, default=30, help="picks timed for baseline (a)")
+    parser.add_argument("--data", choices=["clustered", "isotropic"], default="clustered")
+    parser.add_argument("--approx", action="store_true", help="only the approximations (int8, PCA, partitions)")
     args = parser.parse_args()
 
-    X = unit_vectors(args.n, args.d)
-    mb = X.nbytes / 2**20
-    print(f"matrix {args.n:,} x {args.d} float32 = {mb:.0f} MiB; {args.picks} picks; repeats {args.repeats}")
-    broadcast = statistics.median(
-        statistics.median(numpy_broadcast_baseline(X, args.baseline_picks)[1]) for _ in range(args.repeats)
-    )
-    floor = statistics.median(statistics.median(matvec_floor(X, 20)) for _ in range(args.repeats))
-    print(f"(a) numpy broadcast per pick: {broadcast * 1e3:7.2f} ms")
-    print(f"(b) BLAS mat-vec per pass:    {floor * 1e3:7.2f} ms")
-    backends = ["numba", "numpy"] if _kernels.numba_available() else ["numpy"]
-    reference = None
-    for backend in backends:
-        runs = [time_thresher(X, args.picks, backend) for _ in range(args.repeats)]
-        per_pick = statistics.median(r[1] for r in runs)
-        peak = max(r[2] for r in runs)
-        rows = runs[0][0]
-        same = "" if reference is None else f", same picks as numba: {np.array_equal(rows, reference)}"
-        reference = rows if reference is None else reference
-        print(
-            f"thresher[{backend}] per pick:     {per_pick * 1e3:7.2f} ms  "
-            f"(a)/thresher = {broadcast / per_pick:5.2f}x  (b)/thresher = {floor / per_pick:5.2f}x  "
-            f"extra peak memory {peak / X.nbytes:4.2f}x matrix{same}"
-        )
+    X = unit_vectors(args.n, args.d, args.data)
+    say(f"{args.n:,} x {args.d} float32 {args.data} unit vectors = {X.nbytes / 2**20:.0f} MiB; "
+        f"{args.picks} picks; {args.repeats} repeats")
+    if args.approx:
+        approximations(X, args.picks)
+    else:
+        compare(X, args.picks, args.repeats, args.baseline_picks)
 
 
 if __name__ == "__main__":

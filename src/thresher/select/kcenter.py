@@ -14,11 +14,13 @@ from thresher.errors import UsageError
 from thresher.select import _kernels
 
 
-def as_matrix(vectors: object, name: str = "vectors") -> np.ndarray:
-    """A C-contiguous float32 (N, D) matrix (a copy only when needed)."""
+def as_matrix(vectors: object, name: str = "vectors", allow_int8: bool = False) -> np.ndarray:
+    """A C-contiguous float32 (N, D) matrix, or int8 when allowed (a copy only when needed)."""
     X = np.asarray(vectors)
     if X.ndim != 2:
         raise UsageError(f"{name}: expected a 2-D array (N, D), got shape {X.shape}")
+    if allow_int8 and X.dtype == np.int8:
+        return np.ascontiguousarray(X)
     if X.dtype != np.float32 or not X.flags.c_contiguous:
         X = np.ascontiguousarray(X, dtype=np.float32)
     return X
@@ -114,7 +116,9 @@ def k_center_greedy(
     Args:
         vectors: (N, D) array, used as given (pass L2-normalized float32 vectors for the
             LightlyOne distance scale, where distances lie in [0, 2]); other dtypes are
-            converted to float32 (one copy).
+            converted to float32 (one copy), except int8, taken as quantized coordinates
+            (e.g. round(127 x) of unit vectors: a quarter of the memory and of the bytes read
+            per pick; distances and `min_distance` are then in those units).
         k: number of new picks wanted (preselected rows do not count here).
         preselected: row indices (or a boolean mask) already chosen; they count toward the
             distances and are never returned.
@@ -129,7 +133,7 @@ def k_center_greedy(
         nearest chosen row. Ties go to the lowest row. Fewer than `k` rows come back when
         the vectors run out or `min_distance` stops the selection.
     """
-    X = as_matrix(vectors)
+    X = as_matrix(vectors, allow_int8=True)
     if k < 0:
         raise UsageError(f"k: expected a number of picks >= 0, got {k}")
     if min_distance is not None and not min_distance >= 0:
