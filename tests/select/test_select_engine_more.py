@@ -16,6 +16,7 @@ from thresher.select import (
     run_selection,
     select,
     write_selection_csv,
+    write_selection_json,
 )
 from thresher.select.config import load_selection_config
 from thresher.select.strategies import Balance
@@ -279,3 +280,15 @@ def test_selection_csv(tmp_path):
     labels = inputs.metadata["weather.description"].values[rows(inputs, outcome.selection)]
     assert [r["balance:metadata:weather.description"] for r in table] == [f"{x}=1" for x in labels]
     assert list(table[0])[:6] == ["file_name", "kind", "video", "frame_index", "parent_id", "objective"]
+
+
+def test_selection_json(tmp_path):
+    import json
+
+    outcome = run_selection(config((SCORE, {"type": "WEIGHTS"}), n=4), make_inputs())
+    path = write_selection_json(tmp_path / "selection.json", outcome, seed=3, extra={"datasource": "x"})
+    summary = json.loads(path.read_text())
+    assert summary["config"]["n_samples"] == 4 and summary["seed"] == 3 and summary["datasource"] == "x"
+    assert summary["counts"] == {"input": 300, "candidates": 300, "preselected": 0, "selected": 4}
+    assert summary["stop_reason"] == "n_samples"
+    assert set(summary["timings_seconds"]) == {"inputs", "objectives", "greedy"}

@@ -10,7 +10,7 @@ from thresher.select.config import SelectionConfig, load_selection_config
 from thresher.select.engine import SelectionOutcome, run_selection, select
 from thresher.select.inputs import InputResolver, Metadata, Predictions, SelectionInputs, resolve_inputs
 from thresher.select.kcenter import k_center_greedy
-from thresher.select.output import parent_frames, write_selection_csv
+from thresher.select.output import parent_frames, write_selection_csv, write_selection_json
 
 __all__ = [
     "InputResolver",
@@ -26,4 +26,5 @@ __all__ = [
     "run_selection",
     "select",
     "write_selection_csv",
+    "write_selection_json",
 ]

@@ -10,6 +10,7 @@ no candidate is left.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,13 +33,16 @@ class SelectionOutcome:
         `selection.ids`: the sample's input value (scalars), its classes as
         "name=mass;…" (class inputs), or the strategy objective at pick time (embeddings).
     stop_reason: "n_samples", "exhausted" (no candidate left) or the stopping condition.
-    counts: input samples, candidates after THRESHOLD, preselected, newly selected.
+    counts: input samples, candidates after THRESHOLD (sequences when sequence_length is
+        set), preselected, newly selected.
+    timings: seconds spent resolving inputs, building objectives, and picking.
     """
 
     selection: Selection
     values: dict[str, np.ndarray]
     stop_reason: str
     counts: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def target_units(config: SelectionConfig, n_samples_input: int, units: Units) -> int:
@@ -139,6 +143,7 @@ def run_selection(
         backend: nearest-distance kernel for DIVERSITY ("auto", "numba", "numpy").
     """
     config = load_selection_config(config)
+    clock = [time.perf_counter()]
     units = sequence_units(inputs.frames, sequence_length) if sequence_length and sequence_length > 1 \
         else sample_units(inputs.frames)
     ids = units.sample_ids
@@ -153,14 +158,18 @@ def run_selection(
     chosen = chosen_units[active]
     wanted = target_units(config, len(ids), units)
     n_new = -1 if wanted < 0 else max(0, wanted - int(chosen.sum()))
+    clock.append(time.perf_counter())
     objectives = _build_objectives(config, unit_values, active, chosen, seed, backend)
+    clock.append(time.perf_counter())
     picks, products, why, reason = _greedy(objectives, chosen, n_new)
+    clock.append(time.perf_counter())
     picked_units = active[np.array(picks, dtype=np.int64)]
     selection, rows, unit_of_row = units.selection(inputs.preselected, picked_units, np.array(products), config.to_dict())
     values = _value_columns(config, sample_values, rows, unit_of_row, picked_units, why)
     counts = {"input": len(ids), "candidates": int(candidate.sum()), "preselected": len(inputs.preselected),
               "selected": len(selection) - len(inputs.preselected)}
-    return SelectionOutcome(selection, values, reason, counts)
+    timings = dict(zip(("inputs", "objectives", "greedy"), np.diff(clock).tolist()))
+    return SelectionOutcome(selection, values, reason, counts, timings)
 
 
 def select(config: Any, inputs: SelectionInputs, **options: Any) -> Selection:

@@ -59,3 +59,25 @@ def write_selection_csv(path: "str | os.PathLike[str]", frames: Frames, selectio
             ])
     os.replace(tmp, path)
     return path
+
+
+def write_selection_json(path: "str | os.PathLike[str]", outcome, *, seed: int, extra: Mapping[str, object] | None = None) -> Path:
+    """Write the run's summary: config, seed, counts, stop reason, timings (+ `extra`).
+
+    `outcome` is a `SelectionOutcome`; written to a temporary name and renamed.
+    """
+    import json
+
+    path = Path(path)
+    summary = {
+        "config": dict(outcome.selection.config),
+        "seed": seed,
+        "counts": dict(outcome.counts),
+        "stop_reason": outcome.stop_reason,
+        "timings_seconds": dict(outcome.timings),
+        **dict(extra or {}),
+    }
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -35,7 +35,9 @@ class InputValues:
     query: np.ndarray | None = None
 
     def take(self, rows: np.ndarray) -> "InputValues":
-        """The same input over a subset of rows (the query set is kept)."""
+        """The same input over a subset of rows (the query set is kept); no copy for all rows."""
+        if len(rows) == len(self.values) and (len(rows) == 0 or rows[-1] == len(rows) - 1):
+            return self  # `rows` are sorted unique indices: all of them
         return InputValues(self.kind, self.values[rows], self.label, self.class_names, self.query)
 
 
@@ -46,7 +48,7 @@ def _missing(path: str, what: str, name: str, available) -> ConfigError:
 
 def _normalized(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.where(norms > 0, norms, 1)).astype(np.float32)
+    return (vectors / np.where(norms > 0, norms, 1)).astype(np.float32, copy=False)
 
 
 def _embeddings(inp, inputs: SelectionInputs, ids: np.ndarray, path: str) -> InputValues:
