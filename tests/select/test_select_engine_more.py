@@ -292,3 +292,17 @@ def test_selection_json(tmp_path):
     assert summary["counts"] == {"input": 300, "candidates": 300, "preselected": 0, "selected": 4}
     assert summary["stop_reason"] == "n_samples"
     assert set(summary["timings_seconds"]) == {"inputs", "objectives", "greedy"}
+
+
+@pytest.mark.parametrize("strategy", [{"type": "DIVERSITY"}, {"type": "TYPICALITY"}])
+def test_a_single_sample(strategy):
+    inputs = SelectionInputs(Frames.build(["a"]), embeddings={"": Embeddings(["a"], [[1.0, 0.0]])})
+    outcome = run_selection(config((EMB, strategy), n=3), inputs)
+    assert outcome.selection.ids.tolist() == ["a"] and outcome.stop_reason == "exhausted"
+
+
+def test_nothing_passes_the_threshold():
+    inputs = make_inputs(n=20)
+    entry = ({"type": "METADATA", "key": "weather.temperature"}, {"type": "THRESHOLD", "threshold": 1e9, "operation": "BIGGER"})
+    outcome = run_selection(config(entry, (EMB, {"type": "DIVERSITY"}), n=5), inputs)
+    assert len(outcome.selection) == 0 and outcome.counts["candidates"] == 0

@@ -206,7 +206,10 @@ class Typicality(Objective):
         position[reference_rows] = np.arange(len(reference_rows))
         mean_distance = knn_mean_distance(values.values, all_vectors[reference_rows], position[rows_in_all], k)
         tiny = 1e-12
-        self._raw = (mean_distance.min(initial=np.inf) + tiny) / (mean_distance + tiny) if len(mean_distance) else mean_distance
+        if len(reference_rows) < 2:  # a lone sample has no neighbour: every sample is as typical
+            self._raw = np.ones(len(mean_distance))
+        else:
+            self._raw = (mean_distance.min(initial=np.inf) + tiny) / (mean_distance + tiny)
         self._log = _log_clipped(self._raw, 1.0)
         self.minimum = strategy.stopping_condition_minimum_typicality
 
