@@ -96,8 +96,8 @@ def thresher_per_pick(X: np.ndarray, picks: int, backend: str) -> tuple[np.ndarr
     return rows, (time.perf_counter() - t) / picks, max(0, peak_rss() - base)
 
 
-def compare(X: np.ndarray, picks: int, repeats: int, baseline_picks: int) -> None:
-    backends = ["numba", "numpy"] if _kernels.numba_available() else ["numpy"]
+def compare(X: np.ndarray, picks: int, repeats: int, baseline_picks: int, backends: list[str]) -> None:
+    backends = [b for b in backends if b == "numpy" or _kernels.numba_available()]
     for backend in backends:
         k_center_greedy(X[:2000], 3, backend=backend)  # compile / warm up outside the timing
     rows: dict[str, np.ndarray] = {}
@@ -163,6 +163,7 @@ def main() -> None:
     parser.add_argument("--baseline-picks", type=int, default=30, help="picks timed for baseline (a)")
     parser.add_argument("--data", choices=["clustered", "isotropic"], default="clustered")
     parser.add_argument("--approx", action="store_true", help="only the approximations (int8, PCA, partitions)")
+    parser.add_argument("--backends", default="numba,numpy", help="comma-separated: numba, numpy")
     args = parser.parse_args()
 
     X = unit_vectors(args.n, args.d, args.data)
@@ -171,7 +172,7 @@ def main() -> None:
     if args.approx:
         approximations(X, args.picks)
     else:
-        compare(X, args.picks, args.repeats, args.baseline_picks)
+        compare(X, args.picks, args.repeats, args.baseline_picks, args.backends.split(","))
 
 
 if __name__ == "__main__":

@@ -48,9 +48,28 @@ def _compile_numba():
         return _compiled
     import numba as nb
 
+    @nb.njit(inline="always", fastmath={"reassoc", "contract"})
+    def exact_sq(X, i, c):  # pragma: no cover - compiled
+        s = np.float32(0.0)
+        for j in range(X.shape[1]):
+            diff = np.float32(X[i, j]) - c[j]
+            s += diff * diff
+        return s
+
+    @nb.njit(inline="always", fastmath={"reassoc", "contract"})
+    def cannot_be_closer(Q, inv_scale, eps, i, c, m):  # pragma: no cover - compiled
+        s = np.float32(0.0)  # distance to the int8 sketch, which is within eps[i] of the row
+        inv = inv_scale[i]
+        for j in range(Q.shape[1]):
+            diff = np.float32(Q[i, j]) * inv - c[j]
+            s += diff * diff
+        lower = np.sqrt(s) - eps[i]
+        return lower > 0 and lower * lower > m * (1 + _MARGIN_REL) + _MARGIN_ABS
+
     @nb.njit(parallel=True, fastmath={"reassoc", "contract"}, nogil=True)
-    def update(X, c, min_sq, assign, center_sq, new_id, nchunks):  # pragma: no cover - compiled
-        n, d = X.shape
+    def update(X, Q, inv_scale, eps, c, min_sq, assign, center_sq, new_id, nchunks):  # pragma: no cover
+        n = X.shape[0]
+        sketch = Q.shape[0] == n
         step = (n + nchunks - 1) // nchunks
         best_row = np.full(nchunks, -1, np.int64)
         best_val = np.full(nchunks, -2.0, np.float32)
@@ -61,11 +80,11 @@ def _compile_numba():
                 m = min_sq[i]
                 if m >= 0:
                     a = assign[i]
-                    if a < 0 or center_sq[a] <= 4 * m * (1 + _MARGIN_REL) + _MARGIN_ABS:
-                        s = np.float32(0.0)
-                        for j in range(d):
-                            diff = np.float32(X[i, j]) - c[j]
-                            s += diff * diff
+                    maybe = a < 0 or center_sq[a] <= 4 * m * (1 + _MARGIN_REL) + _MARGIN_ABS
+                    if maybe and sketch and m < np.inf:
+                        maybe = not cannot_be_closer(Q, inv_scale, eps, i, c, m)
+                    if maybe:
+                        s = exact_sq(X, i, c)
                         if s < m:
                             m = s
                             min_sq[i] = s
@@ -102,11 +121,36 @@ def pick_backend(backend: str) -> str:
     raise UsageError(f"backend: expected one of {choices}, got {backend!r}{did_you_mean(backend, choices)}")
 
 
-def prepare(X: np.ndarray, backend: str) -> np.ndarray | None:
-    """Per-matrix data a backend needs once: the numpy path's squared row norms (float32)."""
+def int8_sketch(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(Q, inv_scale, eps): int8 rows with X[i] ~ Q[i] * inv_scale[i], and eps[i] >= ||X[i] - that||.
+
+    A quarter of the bytes of float32 X. By the triangle inequality,
+    ||x - c|| >= ||sketch - c|| - eps, which lets the kernel skip reading the float32 row of
+    every row that provably cannot get closer to the new center.
+    """
+    Q = np.empty(X.shape, np.int8)
+    inv_scale = np.empty(len(X), np.float32)
+    eps = np.empty(len(X), np.float32)
+    for lo in range(0, len(X), _BLOCK_ROWS):
+        block = X[lo : lo + _BLOCK_ROWS]
+        amax = np.abs(block).max(axis=1) if block.shape[1] else np.zeros(len(block), np.float32)
+        inv = np.where(amax > 0, amax / 127, 1).astype(np.float32)
+        q = np.rint(block / inv[:, None])
+        Q[lo : lo + _BLOCK_ROWS] = q
+        residual = np.linalg.norm(block - q.astype(np.float32) * inv[:, None], axis=1)
+        inv_scale[lo : lo + _BLOCK_ROWS] = inv
+        eps[lo : lo + _BLOCK_ROWS] = residual * (1 + _MARGIN_REL) + 1e-6  # rounded up: the bound must hold
+    return Q, inv_scale, eps
+
+
+def prepare(X: np.ndarray, backend: str):
+    """Per-matrix data a backend needs once: the numba path's int8 sketch (float32 X only),
+    the numpy path's squared row norms."""
     if backend == "numba":
         _compile_numba()
-        return None
+        if X.dtype == np.float32 and len(X):
+            return int8_sketch(X)
+        return np.zeros((0, X.shape[1]), np.int8), np.zeros(0, np.float32), np.zeros(0, np.float32)
     sq = np.empty(len(X), np.float32)
     for lo in range(0, len(X), _BLOCK_ROWS):
         block = X[lo : lo + _BLOCK_ROWS].astype(np.float32, copy=False)
@@ -123,7 +167,8 @@ def update(X, c, min_sq, assign, center_sq, new_id, aux, backend) -> int:
         import numba as nb
 
         nchunks = max(1, min(len(X), 8 * nb.get_num_threads()))
-        return int(_compile_numba()(X, c, min_sq, assign, center_sq, np.int32(new_id), nchunks))
+        Q, inv_scale, eps = aux
+        return int(_compile_numba()(X, Q, inv_scale, eps, c, min_sq, assign, center_sq, np.int32(new_id), nchunks))
     _update_numpy(X, c, min_sq, assign, center_sq, new_id, aux)
     best = int(np.argmax(min_sq))
     return best if min_sq[best] >= 0 else -1

@@ -71,6 +71,14 @@ class NearestCenters:
         self.best = self._argmax()
         return self.best
 
+    def farthest_from(self, point: np.ndarray) -> int:
+        """Row farthest from `point` (ties: lowest row), leaving the state unchanged."""
+        scratch = np.full(len(self.X), np.inf, np.float32)
+        scratch[self.min_sq < 0] = _kernels.CHOSEN
+        assign = np.full(len(self.X), -1, np.int32)
+        return _kernels.update(self.X, np.asarray(point, np.float32), scratch, assign,
+                               np.zeros(0, np.float32), 0, self._aux, self.backend)
+
     def mark_chosen(self, rows: np.ndarray) -> None:
         """Exclude rows from the farthest-row search (they are centers themselves)."""
         self.min_sq[rows] = _kernels.CHOSEN
@@ -85,8 +93,7 @@ class NearestCenters:
 
 def farthest_from_mean(X: np.ndarray, backend: str = "auto") -> int:
     """Row farthest (Euclidean) from the mean of all rows; ties: lowest row."""
-    mean = X.mean(axis=0, dtype=np.float64).astype(np.float32)
-    return NearestCenters(X, backend).add(mean)
+    return NearestCenters(X, backend).farthest_from(X.mean(axis=0, dtype=np.float64))
 
 
 def _as_rows(preselected: object, n: int) -> np.ndarray:
@@ -148,7 +155,7 @@ def k_center_greedy(
         state.add_many(X[chosen])
         best = state.best
     else:
-        best = farthest_from_mean(X, state.backend)
+        best = state.farthest_from(X.mean(axis=0, dtype=np.float64))
     stop_sq = -1.0 if min_distance is None else float(min_distance) ** 2
     picks = np.empty(k, np.int64)
     for n in range(k):
