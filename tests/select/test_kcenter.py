@@ -121,3 +121,23 @@ def test_edge_sizes():
     assert k_center_greedy(np.zeros((0, 4), np.float32), 3).tolist() == []
     assert k_center_greedy(np.ones((1, 4), np.float32), 3).tolist() == [0]
     assert k_center_greedy(np.ones((3, 4), np.float32), 0).tolist() == []
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1.0, 250.0])
+def test_int8_sketch_error_bound_holds(scale):
+    rng = np.random.default_rng(9)
+    X = (rng.standard_normal((500, 37)) * scale).astype(np.float32)
+    X[3] = 0
+    X[4, :5] = scale * 1e3  # one large coordinate: coarse sketch, large bound
+    Q, inv, eps = _kernels.int8_sketch(X)
+    residual = np.linalg.norm(X.astype(np.float64) - Q.astype(np.float64) * inv[:, None], axis=1)
+    assert (residual <= eps).all()
+    assert eps[3] > 0 and residual[3] == 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_unnormalized_vectors_and_int8_input(backend):
+    X = unit_blobs(600, d=16, seed=11) * 7.5
+    assert k_center_greedy(X, 60, backend=backend).tolist() == brute_force_greedy(X, 60)
+    Q = np.round(unit_blobs(600, d=16, seed=12) * 127).astype(np.int8)
+    assert k_center_greedy(Q, 60, backend=backend).tolist() == brute_force_greedy(Q.astype(np.float32), 60)

@@ -14,7 +14,10 @@ vector. `center_sq[a]` holds ||c - a||^2 for every earlier center a. Once the ce
 the data, most rows are skipped, so a pick reads less than the whole matrix. A small safety
 margin keeps the skip exact under float32 rounding.
 
-- numba (the `fast` extra): one fused pass; float32 sum((x - c)^2) computed directly.
+- numba (the `fast` extra): one fused pass; float32 sum((x - c)^2) computed directly. For
+  float32 X an int8 sketch (`int8_sketch`, a quarter of the bytes) is read first: a row whose
+  sketch is provably farther than its current minimum (sketch distance minus the row's error
+  bound) is skipped without reading its float32 vector. Exact, like the pruning above.
 - numpy: the rows that may change are gathered in blocks; distances by the expansion
   ||x||^2 - 2 x.c + ||c||^2 (squared norms precomputed, `aux`), one BLAS mat-vec per block.
   Near-equal distances may round differently from the numba path.
