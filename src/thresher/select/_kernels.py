@@ -28,6 +28,8 @@ from __future__ import annotations
 import numpy as np
 
 _BLOCK_ROWS = 1 << 15
+# Few, large BLAS calls: each call synchronizes BLAS threads, which is slow on a busy host.
+_UPDATE_ROWS = 1 << 18
 CHOSEN = np.float32(-1.0)
 _MARGIN_REL = np.float32(1e-4)
 _MARGIN_ABS = np.float32(1e-7)
@@ -179,8 +181,8 @@ def update(X, c, min_sq, assign, center_sq, new_id, aux, backend) -> int:
 
 def _update_numpy(X, c, min_sq, assign, center_sq, new_id, aux) -> None:
     cc = np.float32(c @ c)
-    for lo in range(0, len(X), _BLOCK_ROWS):
-        hi = min(lo + _BLOCK_ROWS, len(X))
+    for lo in range(0, len(X), _UPDATE_ROWS):
+        hi = min(lo + _UPDATE_ROWS, len(X))
         m = min_sq[lo:hi]
         a = assign[lo:hi]
         if len(center_sq):
