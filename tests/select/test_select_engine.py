@@ -107,10 +107,17 @@ def test_negative_inputs_are_shifted_and_nan_counts_as_lowest():
 
 
 # ---- DIVERSITY ------------------------------------------------------------------------------
-def test_diversity_alone_is_k_center_greedy():
+@pytest.mark.parametrize("backend", ["auto", "numpy"])
+def test_diversity_alone_is_k_center_greedy(backend):
     inputs = make_inputs()
-    picked = rows(inputs, select(config((EMB, {"type": "DIVERSITY"}), n=30), inputs))
-    assert picked.tolist() == k_center_greedy(inputs.embeddings[""].vectors, 30).tolist()
+    picked = rows(inputs, select(config((EMB, {"type": "DIVERSITY"}), n=30), inputs, backend=backend))
+    assert picked.tolist() == k_center_greedy(inputs.embeddings[""].vectors, 30, backend=backend).tolist()
+
+
+def test_strength_zero_switches_a_strategy_off():
+    inputs = make_inputs()
+    both = config((EMB, {"type": "DIVERSITY"}), (SCORE, {"type": "WEIGHTS", "strength": 0}), n=20)
+    assert select(both, inputs).ids.tolist() == select(config((EMB, {"type": "DIVERSITY"}), n=20), inputs).ids.tolist()
 
 
 @pytest.mark.parametrize("min_distance", [0.2, 0.5, 0.9])
