@@ -1,0 +1,242 @@
+"""Nearest-center distance kernels: at most one pass over the matrix per new center.
+
+Contract of `update(X, c, min_sq, assign, center_sq, new_id, aux, backend)`: for every row i
+not yet chosen (`min_sq[i] >= 0`), lower `min_sq[i]` to ||X[i] - c||^2 where that is smaller
+and set `assign[i] = new_id`; return the row of the largest `min_sq` (ties: lowest row; -1
+when every row is chosen). Chosen rows hold the sentinel -1 in `min_sq`.
+
+X is float32, or int8 holding quantized coordinates (e.g. round(127 x) of unit vectors: a
+quarter of the memory and of the bytes read per pick; distances are then in those units).
+
+Pruning (exact, by the triangle inequality): a row whose nearest center `a` satisfies
+||c - a|| >= 2 ||x - a|| cannot get closer to c, so it is skipped without reading its
+vector. `center_sq[a]` holds ||c - a||^2 for every earlier center a. Once the centers cover
+the data, most rows are skipped, so a pick reads less than the whole matrix. A small safety
+margin keeps the skip exact under float32 rounding.
+
+- numba (the `fast` extra): one fused pass; float32 sum((x - c)^2) computed directly. For
+  float32 X an int8 sketch (`int8_sketch`, a quarter of the bytes) is read first: a row whose
+  sketch is provably farther than its current minimum (sketch distance minus the row's error
+  bound) is skipped without reading its float32 vector. Exact, like the pruning above.
+- numpy: the rows that may change are gathered in blocks; distances by the expansion
+  ||x||^2 - 2 x.c + ||c||^2 (squared norms precomputed, `aux`), one BLAS mat-vec per block.
+  Near-equal distances may round differently from the numba path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_BLOCK_ROWS = 1 << 15
+# Few, large BLAS calls: each call synchronizes BLAS threads, which is slow on a busy host.
+_UPDATE_ROWS = 1 << 18
+CHOSEN = np.float32(-1.0)
+_MARGIN_REL = np.float32(1e-4)
+_MARGIN_ABS = np.float32(1e-7)
+
+_compiled = None
+
+
+def numba_available() -> bool:
+    """Whether the numba kernel can be used here (numba installed)."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _compile_numba():
+    """Compile the fused kernel once per process (numba is optional and slow to import)."""
+    global _compiled
+    if _compiled is not None:
+        return _compiled
+    import numba as nb
+
+    @nb.njit(inline="always", fastmath={"reassoc", "contract"})
+    def exact_sq(X, i, c):  # pragma: no cover - compiled
+        s = np.float32(0.0)
+        for j in range(X.shape[1]):
+            diff = np.float32(X[i, j]) - c[j]
+            s += diff * diff
+        return s
+
+    @nb.njit(inline="always", fastmath={"reassoc", "contract"})
+    def cannot_be_closer(Q, inv_scale, eps, i, c, m):  # pragma: no cover - compiled
+        s = np.float32(0.0)  # distance to the int8 sketch, which is within eps[i] of the row
+        inv = inv_scale[i]
+        for j in range(Q.shape[1]):
+            diff = np.float32(Q[i, j]) * inv - c[j]
+            s += diff * diff
+        lower = np.sqrt(s) - eps[i]
+        return lower > 0 and lower * lower > m * (1 + _MARGIN_REL) + _MARGIN_ABS
+
+    @nb.njit(parallel=True, fastmath={"reassoc", "contract"}, nogil=True)
+    def update(X, Q, inv_scale, eps, c, min_sq, assign, center_sq, new_id, nchunks):  # pragma: no cover
+        n = X.shape[0]
+        sketch = Q.shape[0] == n
+        step = (n + nchunks - 1) // nchunks
+        best_row = np.full(nchunks, -1, np.int64)
+        best_val = np.full(nchunks, -2.0, np.float32)
+        for t in nb.prange(nchunks):
+            row = -1
+            val = np.float32(-2.0)
+            for i in range(t * step, min(n, (t + 1) * step)):
+                m = min_sq[i]
+                if m >= 0:
+                    a = assign[i]
+                    maybe = a < 0 or center_sq[a] <= 4 * m * (1 + _MARGIN_REL) + _MARGIN_ABS
+                    if maybe and sketch and m < np.inf:
+                        maybe = not cannot_be_closer(Q, inv_scale, eps, i, c, m)
+                    if maybe:
+                        s = exact_sq(X, i, c)
+                        if s < m:
+                            m = s
+                            min_sq[i] = s
+                            assign[i] = new_id
+                if m > val:
+                    val = m
+                    row = i
+            best_row[t] = row
+            best_val[t] = val
+        row = -1
+        val = np.float32(-2.0)
+        for t in range(nchunks):  # chunks in row order: strict > keeps the lowest row on ties
+            if best_val[t] > val:
+                val = best_val[t]
+                row = best_row[t]
+        return row if val >= 0 else -1
+
+    _compiled = update
+    return update
+
+
+def pick_backend(backend: str) -> str:
+    """Resolve "auto" to "numba" when installed, else "numpy"; validate the name."""
+    from thresher.errors import UsageError, did_you_mean, require
+
+    if backend == "auto":
+        return "numba" if numba_available() else "numpy"
+    if backend == "numba":
+        require("numba", "fast")
+        return backend
+    if backend == "numpy":
+        return backend
+    choices = ["auto", "numba", "numpy"]
+    raise UsageError(f"backend: expected one of {choices}, got {backend!r}{did_you_mean(backend, choices)}")
+
+
+def int8_sketch(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(Q, inv_scale, eps): int8 rows with X[i] ~ Q[i] * inv_scale[i], and eps[i] >= ||X[i] - that||.
+
+    A quarter of the bytes of float32 X. By the triangle inequality,
+    ||x - c|| >= ||sketch - c|| - eps, which lets the kernel skip reading the float32 row of
+    every row that provably cannot get closer to the new center.
+    """
+    Q = np.empty(X.shape, np.int8)
+    inv_scale = np.empty(len(X), np.float32)
+    eps = np.empty(len(X), np.float32)
+    for lo in range(0, len(X), _BLOCK_ROWS):
+        block = X[lo : lo + _BLOCK_ROWS]
+        amax = np.abs(block).max(axis=1) if block.shape[1] else np.zeros(len(block), np.float32)
+        inv = np.where(amax > 0, amax / 127, 1).astype(np.float32)
+        q = np.rint(block / inv[:, None])
+        Q[lo : lo + _BLOCK_ROWS] = q
+        residual = np.linalg.norm(block - q.astype(np.float32) * inv[:, None], axis=1)
+        inv_scale[lo : lo + _BLOCK_ROWS] = inv
+        eps[lo : lo + _BLOCK_ROWS] = residual * (1 + _MARGIN_REL) + 1e-6  # rounded up: the bound must hold
+    return Q, inv_scale, eps
+
+
+def prepare(X: np.ndarray, backend: str):
+    """Per-matrix data a backend needs once: the numba path's int8 sketch (float32 X only),
+    the numpy path's squared row norms."""
+    if backend == "numba":
+        _compile_numba()
+        if X.dtype == np.float32 and len(X):
+            return int8_sketch(X)
+        return np.zeros((0, X.shape[1]), np.int8), np.zeros(0, np.float32), np.zeros(0, np.float32)
+    sq = np.empty(len(X), np.float32)
+    for lo in range(0, len(X), _BLOCK_ROWS):
+        block = X[lo : lo + _BLOCK_ROWS].astype(np.float32, copy=False)
+        np.einsum("ij,ij->i", block, block, out=sq[lo : lo + _BLOCK_ROWS])
+    return sq
+
+
+def update(X, c, min_sq, assign, center_sq, new_id, aux, backend) -> int:
+    """Lower `min_sq` by the squared distances to `c` (see the module contract)."""
+    if len(X) == 0:
+        return -1
+    c = np.ascontiguousarray(c, dtype=np.float32)
+    if backend == "numba":
+        import numba as nb
+
+        nchunks = max(1, min(len(X), 8 * nb.get_num_threads()))
+        Q, inv_scale, eps = aux
+        return int(_compile_numba()(X, Q, inv_scale, eps, c, min_sq, assign, center_sq, np.int32(new_id), nchunks))
+    _update_numpy(X, c, min_sq, assign, center_sq, new_id, aux)
+    best = int(np.argmax(min_sq))
+    return best if min_sq[best] >= 0 else -1
+
+
+def _update_numpy(X, c, min_sq, assign, center_sq, new_id, aux) -> None:
+    cc = np.float32(c @ c)
+    for lo in range(0, len(X), _UPDATE_ROWS):
+        hi = min(lo + _UPDATE_ROWS, len(X))
+        m = min_sq[lo:hi]
+        a = assign[lo:hi]
+        if len(center_sq):
+            bound = center_sq[np.maximum(a, 0)]
+            maybe = (m >= 0) & ((a < 0) | (bound <= 4 * m * (1 + _MARGIN_REL) + _MARGIN_ABS))
+            dense = np.count_nonzero(maybe) > len(m) // 4
+        else:
+            dense = True
+        if dense:  # computing a row that cannot change is harmless; gathering costs more
+            rows, block = slice(None), X[lo:hi].astype(np.float32, copy=False)
+        else:
+            rows = np.flatnonzero(maybe)
+            if len(rows) == 0:
+                continue
+            block = X[lo + rows].astype(np.float32, copy=False)
+        d2 = block @ c
+        d2 *= -2.0
+        d2 += aux[lo:hi][rows]
+        d2 += cc
+        np.maximum(d2, 0.0, out=d2)
+        closer = d2 < m[rows]
+        if isinstance(rows, slice):
+            m[closer] = d2[closer]
+            a[closer] = new_id
+        else:
+            m[rows[closer]] = d2[closer]
+            a[rows[closer]] = new_id
+
+
+def nearest_in_set(X: np.ndarray, others: np.ndarray, block_rows: int = 8192, block_cols: int = 1024):
+    """Squared distance from each row of X to its nearest row of `others`, and that row.
+
+    Blocked GEMM with the ||x||^2 - 2 x.y + ||y||^2 expansion (float32): N x M x D flops at
+    BLAS speed, memory bounded by one (block_rows x block_cols) tile. (+inf, -1) when
+    `others` is empty.
+    """
+    best = np.full(len(X), np.inf, np.float32)
+    which = np.full(len(X), -1, np.int32)
+    if len(others) == 0 or len(X) == 0:
+        return best, which
+    others = np.ascontiguousarray(others, dtype=np.float32)
+    sq_o = np.einsum("ij,ij->i", others, others)
+    for lo in range(0, len(X), block_rows):
+        xb = X[lo : lo + block_rows].astype(np.float32, copy=False)
+        sq_x = np.einsum("ij,ij->i", xb, xb)
+        for co in range(0, len(others), block_cols):
+            tile = xb @ others[co : co + block_cols].T
+            tile *= -2.0
+            tile += sq_x[:, None]
+            tile += sq_o[None, co : co + block_cols]
+            arg = tile.argmin(axis=1)
+            val = tile[np.arange(len(tile)), arg]
+            closer = val < best[lo : lo + block_rows]
+            best[lo : lo + block_rows][closer] = val[closer]
+            which[lo : lo + block_rows][closer] = arg[closer] + co
+    np.maximum(best, 0.0, out=best)
+    return best, which

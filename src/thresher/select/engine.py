@@ -1,0 +1,201 @@
+"""The selection engine: a pure function from a config and resolved inputs to a Selection.
+
+Order of work (docs/selection.md): resolve every strategy's input over the samples (sorted
+by id, so every tie goes to the lowest id); group frames into sequences when
+`sequence_length` is set; drop candidates failing any THRESHOLD; then pick greedily, one
+sample (or sequence) at a time, the candidate maximizing sum(strength * log objective) =
+log prod(objective ^ strength), until the count is reached, a stopping condition fires, or
+no candidate is left.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from thresher.selection import Selection
+from thresher.select import strategies as st
+from thresher.select.config import SelectionConfig, load_selection_config
+from thresher.select.inputs import SelectionInputs
+from thresher.select.units import Units, sample_units, sequence_units
+from thresher.select.values import InputValues, input_values
+
+
+@dataclass(frozen=True, eq=False)
+class SelectionOutcome:
+    """A Selection and what explains it.
+
+    selection: preselected ids first (objective NaN), then the new picks in pick order.
+    values: one column per strategy (name "<strategy>:<input label>"), aligned to
+        `selection.ids`: the sample's input value (scalars), its classes as
+        "name=mass;…" (class inputs), or the strategy objective at pick time (embeddings).
+    stop_reason: "n_samples", "exhausted" (no candidate left) or the stopping condition.
+    counts: input samples, candidates after THRESHOLD (sequences when sequence_length is
+        set), preselected, newly selected.
+    timings: seconds spent resolving inputs, building objectives, and picking.
+    """
+
+    selection: Selection
+    values: dict[str, np.ndarray]
+    stop_reason: str
+    counts: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def target_units(config: SelectionConfig, n_samples_input: int, units: Units) -> int:
+    """How many units the selection holds in total (preselected included); -1 = no limit."""
+    if config.n_samples is not None:
+        wanted = config.n_samples
+    else:
+        wanted = int(np.floor(config.proportion_samples * n_samples_input + 0.5))
+    if wanted < 0:
+        return -1
+    return wanted // units.length if units.length > 1 else wanted
+
+
+def _build_objectives(config, unit_values, active, chosen, seed, backend):
+    """(objective, entry index) for every strategy that is not a THRESHOLD."""
+    objectives = []
+    for i, entry in enumerate(config.strategies):
+        s, values = entry.strategy, unit_values[i]
+        sub = values.take(active)
+        if s.type == "DIVERSITY":
+            obj = st.Diversity(s, sub, chosen, backend)
+        elif s.type == "WEIGHTS":
+            obj = st.Weights(s, sub, chosen)
+        elif s.type == "SIMILARITY":
+            obj = st.Similarity(s, sub)
+        elif s.type == "TYPICALITY":
+            obj = st.Typicality(s, sub, values.values, active, seed)
+        elif s.type == "BALANCE":
+            matrix, target = st.balance_problem(s, values, f"strategies[{i}]")
+            obj = st.Balance(matrix[active], target, chosen, s.strength)
+        else:
+            continue
+        objectives.append((obj, i))
+    return objectives
+
+
+def _greedy(objectives, chosen: np.ndarray, n_new: int) -> tuple[list[int], list[float], dict[int, list[float]], str]:
+    """Pick up to n_new rows (-1 = unlimited); see the module docstring."""
+    candidate = ~chosen
+    static = np.zeros(len(chosen))
+    for obj, _ in objectives:
+        if not obj.dynamic and obj.strength:
+            static += obj.strength * obj.log_objective()
+    picks, products, why = [], [], {i: [] for _, i in objectives}
+    for obj, _ in objectives:
+        if obj.stopped():
+            return picks, products, why, obj.stop_reason
+    while n_new < 0 or len(picks) < n_new:
+        if not candidate.any():
+            return picks, products, why, "exhausted"
+        total = static.copy()
+        allowed = candidate.copy()
+        blocking = None
+        for obj, _ in objectives:
+            if obj.dynamic and obj.strength:
+                total += obj.strength * obj.log_objective()
+            mask = obj.eligible()
+            if mask is not None:
+                if blocking is None and not (allowed & mask).any():
+                    blocking = obj.stop_reason
+                allowed &= mask
+        if not allowed.any():
+            return picks, products, why, blocking or "exhausted"
+        total[~allowed] = -np.inf
+        best = int(np.argmax(total))
+        picks.append(best)
+        products.append(float(np.exp(total[best])))
+        for obj, i in objectives:
+            why[i].append(float(obj.raw()[best]))
+            obj.pick(best)
+        candidate[best] = False
+        for obj, _ in objectives:
+            if obj.stopped():
+                return picks, products, why, obj.stop_reason
+    return picks, products, why, "n_samples"
+
+
+def run_selection(
+    config: Any,
+    inputs: SelectionInputs,
+    *,
+    seed: int = 0,
+    sequence_length: int | None = None,
+    backend: str = "auto",
+) -> SelectionOutcome:
+    """Run a selection_config over resolved inputs; deterministic for a given seed.
+
+    Args:
+        config: a SelectionConfig, a LightlyOne selection_config dict, or a YAML/JSON path.
+        inputs: the resolved inputs (samples, embeddings, scores, metadata, predictions,
+            preselected ids). At object level the samples are crops (`Frames.kind == "crop"`);
+            `parent_frames` maps the result back to frames.
+        seed: seed of every random choice (RANDOM inputs without random_seed, the
+            TYPICALITY reference subset).
+        sequence_length: the worker's `selected_sequence_length`: frames of a video are cut
+            into sequences of that many consecutive frame indices, selected whole;
+            n_samples still counts frames (n_samples // length sequences).
+        backend: nearest-distance kernel for DIVERSITY ("auto", "numba", "numpy").
+    """
+    config = load_selection_config(config)
+    clock = [time.perf_counter()]
+    units = sequence_units(inputs.frames, sequence_length) if sequence_length and sequence_length > 1 \
+        else sample_units(inputs.frames)
+    ids = units.sample_ids
+    sample_values = [input_values(e, inputs, ids, seed, f"strategies[{i}]") for i, e in enumerate(config.strategies)]
+    unit_values = [units.aggregate(v) for v in sample_values]
+    chosen_units = units.any_of(np.isin(ids, inputs.preselected))
+    candidate = ~chosen_units
+    for entry, values in zip(config.strategies, unit_values):
+        if entry.strategy.type == "THRESHOLD":
+            candidate &= st.threshold_mask(values.values, entry.strategy.threshold, entry.strategy.operation)
+    active = np.flatnonzero(candidate | chosen_units)
+    chosen = chosen_units[active]
+    wanted = target_units(config, len(ids), units)
+    n_new = -1 if wanted < 0 else max(0, wanted - int(chosen.sum()))
+    clock.append(time.perf_counter())
+    objectives = _build_objectives(config, unit_values, active, chosen, seed, backend)
+    clock.append(time.perf_counter())
+    picks, products, why, reason = _greedy(objectives, chosen, n_new)
+    clock.append(time.perf_counter())
+    picked_units = active[np.array(picks, dtype=np.int64)]
+    selection, rows, unit_of_row = units.selection(inputs.preselected, picked_units, np.array(products), config.to_dict())
+    values = _value_columns(config, sample_values, rows, unit_of_row, picked_units, why)
+    counts = {"input": len(ids), "candidates": int(candidate.sum()), "preselected": len(inputs.preselected),
+              "selected": len(selection) - len(inputs.preselected)}
+    timings = dict(zip(("inputs", "objectives", "greedy"), np.diff(clock).tolist()))
+    return SelectionOutcome(selection, values, reason, counts, timings)
+
+
+def select(config: Any, inputs: SelectionInputs, **options: Any) -> Selection:
+    """`run_selection(...).selection`: the chosen ids in pick order."""
+    return run_selection(config, inputs, **options).selection
+
+
+def _classes_text(matrix: np.ndarray, names: np.ndarray) -> np.ndarray:
+    out = []
+    for row in matrix:
+        nz = np.flatnonzero(row)
+        out.append(";".join(f"{names[j]}={row[j]:g}" for j in nz))
+    return np.array(out, dtype=object)
+
+
+def _value_columns(config, sample_values: list[InputValues], rows, unit_of_row, picked_units, why) -> dict[str, np.ndarray]:
+    """Per strategy, the value shown for each selected sample (see SelectionOutcome)."""
+    columns = {}
+    pick_of_unit = {int(u): k for k, u in enumerate(picked_units)}
+    for i, (entry, values) in enumerate(zip(config.strategies, sample_values)):
+        name = f"{entry.strategy.type.lower()}:{values.label}"
+        if values.kind == "scalar":
+            columns[name] = values.values[rows]
+        elif values.kind == "classes":
+            columns[name] = _classes_text(values.values[rows], values.class_names)
+        else:
+            objective = [why[i][pick_of_unit[int(u)]] if int(u) in pick_of_unit else np.nan for u in unit_of_row]
+            columns[name] = np.array(objective, dtype=np.float64)
+    return columns

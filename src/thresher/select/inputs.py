@@ -1,0 +1,190 @@
+"""What the selection engine reads: resolved inputs, already in memory.
+
+The engine never opens a file. A caller (the CLI, a run, a test) builds a `SelectionInputs`
+directly, or lets `resolve_inputs` ask an `InputResolver` (the datasource, the catalog) for
+exactly what a config names. `Metadata` and `Predictions` are the two small columnar types
+this package adds; embeddings and scores are the central `Embeddings` and `Scores`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from thresher._table import as_array, as_str_array, lookup
+from thresher.detections import Detections
+from thresher.embeddings import Embeddings
+from thresher.errors import SchemaError
+from thresher.frames import Frames
+from thresher.scores import Scores
+
+
+@dataclass(frozen=True, eq=False)
+class Metadata:
+    """The values of one metadata key over sample ids.
+
+    `values` is float64 for numeric metadata (NaN = missing) or a str array for categorical
+    metadata ("" = missing); booleans and integers count as numeric.
+    """
+
+    ids: np.ndarray
+    values: np.ndarray
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ids", as_str_array(self.ids, "Metadata.ids"))
+        values = np.asarray(self.values)
+        if values.dtype.kind in "biuf":
+            values = values.astype(np.float64)
+        else:
+            values = np.array(["" if v is None else str(v) for v in values.ravel()], dtype=str)
+            values = values if len(values) else np.zeros(0, "<U1")
+        if values.shape != self.ids.shape:
+            raise SchemaError(f"Metadata: {len(self.ids)} ids but values of shape {values.shape}")
+        object.__setattr__(self, "values", values)
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.values.dtype == np.float64
+
+    def align(self, ids: object) -> np.ndarray:
+        """Values in the order of `ids`; ids without a value get NaN (numeric) or ""."""
+        ids = as_str_array(ids, "ids")
+        rows, found = lookup(self.ids, ids)
+        missing = np.nan if self.is_numeric else ""
+        taken = self.values[rows] if len(self.values) else np.full(len(ids), missing, self.values.dtype)
+        return np.where(found, taken, missing)
+
+
+@dataclass(frozen=True, eq=False)
+class Predictions:
+    """Per-sample class summaries of one prediction task, columns in `class_names` order.
+
+    class_distribution: float64 (N, K), the sum of the class-probability vectors of the
+        sample's objects (one object per crop at object level; a one-hot vector where a
+        detection has no probabilities). A classification sample has one vector.
+    category_count: float64 (N, K), the number of objects of each predicted class.
+    """
+
+    ids: np.ndarray
+    class_names: np.ndarray
+    class_distribution: np.ndarray
+    category_count: np.ndarray
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ids", as_str_array(self.ids, "Predictions.ids"))
+        object.__setattr__(self, "class_names", as_str_array(self.class_names, "Predictions.class_names"))
+        n, k = len(self.ids), len(self.class_names)
+        for name in ("class_distribution", "category_count"):
+            values = as_array(getattr(self, name), f"Predictions.{name}", np.float64, 2)
+            if values.shape != (n, k):
+                raise SchemaError(f"Predictions.{name}: expected shape ({n}, {k}), got {values.shape}")
+            if (values < 0).any() or not np.isfinite(values).all():
+                raise SchemaError(f"Predictions.{name}: expected finite values >= 0")
+            object.__setattr__(self, name, values)
+
+    @classmethod
+    def from_detections(cls, frames: Frames, detections: Detections, class_names: object) -> "Predictions":
+        """Summaries over the rows of `frames` (a frame with no detection gets zero rows)."""
+        names = as_str_array(class_names, "class_names")
+        n, k = len(frames), len(names)
+        if len(detections) and (detections.class_id.min() < 0 or detections.class_id.max() >= k):
+            raise SchemaError(f"Detections.class_id: expected ids in [0, {k}) for {k} class names")
+        flat = detections.frame * k + detections.class_id
+        counts = np.bincount(flat, minlength=n * k)[: n * k].reshape(n, k).astype(np.float64)
+        if detections.probs is None:
+            dist = counts.copy()
+        else:
+            if detections.probs.shape[1] != k:
+                raise SchemaError(f"Detections.probs: {detections.probs.shape[1]} columns for {k} class names")
+            dist = np.zeros((n, k))
+            np.add.at(dist, detections.frame, detections.probs)
+        return cls(frames.id, names, dist, counts)
+
+    def align(self, ids: object) -> "Predictions":
+        """Rows in the order of `ids`; ids without predictions get zero rows."""
+        ids = as_str_array(ids, "ids")
+        rows, found = lookup(self.ids, ids)
+        k = len(self.class_names)
+
+        def take(matrix: np.ndarray) -> np.ndarray:
+            out = np.zeros((len(ids), k))
+            out[found] = matrix[rows[found]]
+            return out
+
+        return Predictions(ids, self.class_names, take(self.class_distribution), take(self.category_count))
+
+
+def query_key(dataset_id: str | None, tag_name: str) -> str:
+    """Key of a query set in `SelectionInputs.query_embeddings`: "tag" or "dataset_id/tag"."""
+    return f"{dataset_id}/{tag_name}" if dataset_id else tag_name
+
+
+@dataclass(frozen=True, eq=False)
+class SelectionInputs:
+    """Everything a selection reads, resolved and in memory.
+
+    Attributes:
+        frames: the input samples (images, frames or crops); ids are the sample ids.
+        embeddings: by task, "" for the samples' own embeddings (EMBEDDINGS without task).
+        query_embeddings: query sets of EMBEDDINGS inputs with tag_name, by `query_key`.
+        scores: by task; columns are the score names (higher = more worth labeling).
+        metadata: by dotted key (`weather.temperature`, `lightly.sharpness`).
+        predictions: by task.
+        preselected: ids already selected (a tag, the datapool, earlier runs); they must be
+            rows of `frames`, are never picked again, count toward n_samples and toward
+            every strategy's state (distances, class balance, sums).
+    """
+
+    frames: Frames
+    embeddings: Mapping[str, Embeddings] = field(default_factory=dict)
+    query_embeddings: Mapping[str, Embeddings] = field(default_factory=dict)
+    scores: Mapping[str, Scores] = field(default_factory=dict)
+    metadata: Mapping[str, Metadata] = field(default_factory=dict)
+    predictions: Mapping[str, Predictions] = field(default_factory=dict)
+    preselected: np.ndarray = field(default_factory=lambda: np.zeros(0, "<U1"))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "preselected", as_str_array(self.preselected, "SelectionInputs.preselected"))
+        if len(self.preselected):
+            _, found = lookup(self.frames.id, self.preselected)
+            if not found.all():
+                bad = str(self.preselected[~found][0])
+                raise SchemaError(f"SelectionInputs.preselected: sample {bad!r} is not a row of frames")
+
+
+class InputResolver(Protocol):
+    """Where `resolve_inputs` gets what a config names (implemented by datasource / catalog)."""
+
+    def embeddings(self, task: str | None) -> Embeddings: ...
+
+    def query_embeddings(self, dataset_id: str | None, tag_name: str) -> Embeddings: ...
+
+    def scores(self, task: str) -> Scores: ...
+
+    def metadata(self, key: str) -> Metadata: ...
+
+    def predictions(self, task: str) -> Predictions: ...
+
+
+def resolve_inputs(config, resolver: InputResolver, frames: Frames, preselected: object = ()) -> SelectionInputs:
+    """Ask `resolver` for exactly the inputs `config` (a SelectionConfig) names."""
+    embeddings, queries, scores, metadata, predictions = {}, {}, {}, {}, {}
+    for entry in config.strategies:
+        inp = entry.input
+        if inp.type == "EMBEDDINGS":
+            embeddings.setdefault(inp.task or "", None)
+            if inp.tag_name:
+                key = query_key(inp.dataset_id, inp.tag_name)
+                if key not in queries:
+                    queries[key] = resolver.query_embeddings(inp.dataset_id, inp.tag_name)
+        elif inp.type == "SCORES" and inp.task not in scores:
+            scores[inp.task] = resolver.scores(inp.task)
+        elif inp.type == "METADATA" and inp.key not in metadata:
+            metadata[inp.key] = resolver.metadata(inp.key)
+        elif inp.type == "PREDICTIONS" and inp.task not in predictions:
+            predictions[inp.task] = resolver.predictions(inp.task)
+    embeddings = {task: resolver.embeddings(task or None) for task in embeddings}
+    return SelectionInputs(frames, embeddings, queries, scores, metadata, predictions, preselected)
