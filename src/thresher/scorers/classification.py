@@ -18,6 +18,9 @@ in blocks that stay in cache, not one Python call per row.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from thresher.errors import SchemaError
@@ -83,22 +86,39 @@ def normalization_bounds(n_classes: int) -> dict[str, tuple[float, float]]:
     return {name: (float(np.nan_to_num(low[name])[0]), float(np.nan_to_num(high[name])[0])) for name in SCORE_NAMES}
 
 
-def uncertainty_scores(probs: object, normalize: bool = True) -> dict[str, np.ndarray]:
+def default_threads() -> int:
+    """The CPUs this process may use (numpy releases the GIL inside each block)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def uncertainty_scores(probs: object, normalize: bool = True, threads: int | None = None) -> dict[str, np.ndarray]:
     """The three Lightly uncertainty scores of each row of `probs` (N, C), as float64 (N,).
 
     Higher = more uncertain. With `normalize`, 0 for a one-hot row and 1 for the uniform row.
+    threads: blocks of rows computed in parallel (default: the CPUs available); the result
+    does not depend on it.
     """
     probs = as_probabilities(probs)
     n = len(probs)
     out = {name: np.empty(n) for name in SCORE_NAMES}
-    if n == 0:
-        return out
-    bounds = normalization_bounds(probs.shape[1]) if normalize else None
-    for start in range(0, n, _BLOCK_ROWS):
-        rows = slice(start, start + _BLOCK_ROWS)
+    bounds = normalization_bounds(probs.shape[1]) if normalize and n else None
+
+    def fill(rows: slice) -> None:
         for name, values in raw_scores(probs[rows]).items():
             values = np.nan_to_num(values)
             out[name][rows] = np.interp(values, bounds[name], (0, 1)) if bounds else values
+
+    blocks = [slice(start, start + _BLOCK_ROWS) for start in range(0, n, _BLOCK_ROWS)]
+    workers = min(threads or default_threads(), len(blocks))
+    if workers <= 1:
+        for rows in blocks:
+            fill(rows)
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(fill, blocks))
     return out
 
 

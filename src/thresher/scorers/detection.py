@@ -78,29 +78,28 @@ def object_frequency(
 def _weighted_object_counts(labels: np.ndarray, groups: FrameGroups, penalty: float) -> np.ndarray:
     """sum over classes of 1 + penalty + penalty + ..., added in Lightly's order.
 
-    Lightly adds the penalty once per further box of a class, then adds the classes of an
-    image in the order they first appear; both orders are kept so the float sums agree.
+    Lightly adds the penalty once per further box of a class, then adds up the classes of an
+    image in the order they first appear; both orders are kept so the float sums agree
+    (`np.bincount` with weights adds left to right).
     """
     n_frames = len(groups.counts)
     frame = np.repeat(np.arange(n_frames), groups.counts)
-    by_class = np.lexsort((labels, frame))  # stable: boxes of a class keep their order
-    frame_c, label_c = frame[by_class], labels[by_class]
-    first = np.flatnonzero(np.r_[True, (frame_c[1:] != frame_c[:-1]) | (label_c[1:] != label_c[:-1])])
-    count = np.diff(np.r_[first, len(labels)])
-    value = np.add.accumulate(np.r_[1.0, np.full(max(int(count.max(initial=1)) - 1, 0), penalty)])[count - 1]
-    appearance = np.lexsort((by_class[first], frame_c[first]))  # classes by first box, per frame
-    return _ordered_sums(frame_c[first][appearance], value[appearance], n_frames)
-
-
-def _ordered_sums(segment: np.ndarray, values: np.ndarray, n_segments: int) -> np.ndarray:
-    """Left-to-right float sum of the values of each segment (segment ids sorted ascending)."""
-    total = np.zeros(n_segments)
-    counts = np.bincount(segment, minlength=n_segments)
-    rank = np.arange(len(segment)) - np.repeat(np.cumsum(counts) - counts, counts)
-    for k in range(int(rank.max(initial=-1)) + 1):
-        at = rank == k
-        total[segment[at]] += values[at]
-    return total
+    if len(labels) == 0:
+        return np.zeros(n_frames)
+    if int(labels.max()) - int(labels.min()) >= 1 << 20:  # keep frame * span far from overflow
+        labels = np.unique(labels, return_inverse=True)[1].reshape(-1)
+    span = int(labels.max()) - int(labels.min()) + 1
+    key = frame * span + (labels - labels.min())
+    by_class = np.argsort(key, kind="stable")  # boxes of a class of a frame, in row order
+    starts = np.flatnonzero(np.r_[True, key[by_class][1:] != key[by_class][:-1]])
+    count = np.diff(np.r_[starts, len(labels)])
+    totals = np.add.accumulate(np.r_[1.0, np.full(int(count.max()) - 1, penalty)])
+    class_value = np.zeros(len(labels))  # at the first box of each class, in row order
+    first_row = by_class[starts]
+    class_value[first_row] = totals[count - 1]
+    first = np.zeros(len(labels), dtype=bool)
+    first[first_row] = True
+    return np.bincount(frame[first], weights=class_value[first], minlength=n_frames)
 
 
 def box_uncertainty(detections: Detections, groups: FrameGroups | None = None) -> dict[str, np.ndarray]:
