@@ -7,9 +7,22 @@ gives the same objects and numbers as `lightly.active_learning` 1.4.6 (seed 003)
 
 from thresher.compat.lightly_scorers import (
     BoundingBox,
+    KeypointInstancePrediction,
+    KeypointPrediction,
     ObjectDetectionOutput,
     ScorerClassification,
+    ScorerKeypointDetection,
     ScorerObjectDetection,
+    ScorerSemanticSegmentation,
 )
 
-__all__ = ["BoundingBox", "ObjectDetectionOutput", "ScorerClassification", "ScorerObjectDetection"]
+__all__ = [
+    "BoundingBox",
+    "KeypointInstancePrediction",
+    "KeypointPrediction",
+    "ObjectDetectionOutput",
+    "ScorerClassification",
+    "ScorerKeypointDetection",
+    "ScorerObjectDetection",
+    "ScorerSemanticSegmentation",
+]

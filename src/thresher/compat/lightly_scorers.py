@@ -1,6 +1,7 @@
 """The scorer API of the old `lightly.active_learning` (seed 003, lightly 1.4.6), run locally.
 
-`BoundingBox`, `ObjectDetectionOutput`, `ScorerClassification` and `ScorerObjectDetection` take
+`BoundingBox`, `ObjectDetectionOutput`, `ScorerClassification` and `ScorerObjectDetection` (and
+the segmentation and keypoint scorers of the same release) take
 the same arguments, raise on the same inputs (as `ValueError`/`KeyError`) and return the same
 numbers as lightly 1.4.6; thresher does not import lightly. The scores are computed by the
 vectorized functions of `thresher.scorers` on columns gathered from the output objects.
@@ -13,13 +14,14 @@ and no deprecation warning is emitted.
 
 from __future__ import annotations
 
+import json
 import numbers
 from collections.abc import Sequence
 
 import numpy as np
 
 from thresher.errors import did_you_mean
-from thresher.scorers import classification, detection
+from thresher.scorers import classification, detection, keypoints, segmentation
 from thresher.scorers._reduce import FrameGroups, segment_max
 
 
@@ -225,3 +227,82 @@ def _box_uncertainty(outputs: list, counts: np.ndarray) -> dict[str, np.ndarray]
         for name, values in classification.uncertainty_scores(probs).items():
             out[name][rows] = values
     return out
+
+
+class ScorerSemanticSegmentation:
+    """Per-image scores of W x H x C segmentation predictions (a list or a generator, read once):
+    the classification uncertainty scores of every pixel, averaged over the pixels."""
+
+    def __init__(self, model_output):
+        self.model_output = model_output
+
+    @classmethod
+    def score_names(cls) -> list[str]:
+        return list(classification.SCORE_NAMES)
+
+    def calculate_scores(self) -> dict[str, np.ndarray]:
+        scores: dict[str, list[float]] = {}
+        for prediction in self.model_output:
+            for name, value in segmentation.image_segmentation_scores(prediction).items():
+                scores.setdefault(name, []).append(value)
+        return {name: np.array(values) for name, values in scores.items()}
+
+
+class KeypointInstancePrediction:
+    """The keypoints of one instance, [x0, y0, c0, ..., xk, yk, ck] with confidences in [0, 1]."""
+
+    def __init__(self, keypoints: list[float], category_id: int = -1, score: float = -1.0):
+        self.keypoints, self.category_id, self.score = keypoints, category_id, score
+        if not isinstance(category_id, int):
+            raise ValueError(f"Category_id must be an int, but is a {type(category_id)}")
+        if not isinstance(score, float):
+            raise ValueError(f"Score must be a float, but is a {type(score)}")
+        if len(keypoints) % 3 != 0:
+            raise ValueError("Keypoints must be in the format of [x0, y0, c0, ... xk, yk, ck].")
+        if any(c < 0 for c in self.get_confidences()):
+            raise ValueError("Confidences contain values < 0.")
+        if any(c > 1 for c in self.get_confidences()):
+            raise ValueError("Confidences contain values > 1.")
+
+    @classmethod
+    def from_dict(cls, dict_: dict) -> "KeypointInstancePrediction":
+        return cls(keypoints=dict_["keypoints"], category_id=dict_["category_id"], score=dict_["score"])
+
+    def get_confidences(self) -> list[float]:
+        return self.keypoints[2::3]
+
+
+class KeypointPrediction:
+    """All keypoint instances of one image."""
+
+    def __init__(self, keypoint_instance_predictions: list[KeypointInstancePrediction]):
+        self.keypoint_instance_predictions = keypoint_instance_predictions
+
+    @classmethod
+    def from_dicts(cls, dicts: list[dict]) -> "KeypointPrediction":
+        return cls([KeypointInstancePrediction.from_dict(d) for d in dicts])
+
+    @classmethod
+    def from_json_string(cls, json_string: str) -> "KeypointPrediction":
+        return cls.from_dicts(json.loads(json_string))
+
+
+class ScorerKeypointDetection:
+    """`mean_uncertainty` per image: 1 - mean over instances of their mean keypoint confidence."""
+
+    def __init__(self, model_output: list[KeypointPrediction]):
+        self.model_output = model_output
+
+    @classmethod
+    def score_names(cls) -> list[str]:
+        return [keypoints.MEAN_UNCERTAINTY]
+
+    def calculate_scores(self) -> dict[str, np.ndarray]:
+        instances = [(i, inst.get_confidences()) for i, image in enumerate(self.model_output)
+                     for inst in image.keypoint_instance_predictions]
+        width = max((len(c) for _, c in instances), default=0)
+        padded = np.full((len(instances), width), np.nan)
+        for row, (_, conf) in enumerate(instances):
+            padded[row, : len(conf)] = conf
+        frame = np.array([i for i, _ in instances], dtype=np.int64)
+        return {keypoints.MEAN_UNCERTAINTY: keypoints.mean_uncertainty(frame, padded, len(self.model_output))}

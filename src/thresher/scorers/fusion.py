@@ -27,6 +27,7 @@ import numpy as np
 
 from thresher.detections import Detections
 from thresher.errors import SchemaError
+from thresher.scorers.matching import iou_rows
 
 _FRAMES_PER_CHUNK = 2048
 
@@ -83,7 +84,7 @@ def _cluster_chunk(boxes, pass_id, first, counts, n_passes, iou_threshold, same_
         rows = first[frames] + rank
         width = int(n_clusters[frames].max()) + 1
         means = box_sum[frames, :width] / np.maximum(members[frames, :width], 1)[..., None]
-        overlap = _iou_rows(boxes.xyxy[rows], means)
+        overlap = iou_rows(boxes.xyxy[rows], means)
         valid = np.arange(width) < n_clusters[frames, None]
         valid &= ~used[frames, :width, pass_id[rows]]
         if same_class:
@@ -100,17 +101,6 @@ def _cluster_chunk(boxes, pass_id, first, counts, n_passes, iou_threshold, same_
         used[frames, target, pass_id[rows]] = True
         local[rows] = target
     return n_clusters
-
-
-def _iou_rows(box: np.ndarray, others: np.ndarray) -> np.ndarray:
-    """IoU of box i (n, 4) with each of others[i] (n, w, 4) -> (n, w); 0 when the union is 0."""
-    top_left = np.maximum(box[:, None, :2], others[..., :2])
-    bottom_right = np.minimum(box[:, None, 2:], others[..., 2:])
-    inter = np.prod(np.clip(bottom_right - top_left, 0, None), axis=-1)
-    area_box = np.prod(box[:, 2:] - box[:, :2], axis=-1)[:, None]
-    area_others = np.prod(np.clip(others[..., 2:] - others[..., :2], 0, None), axis=-1)
-    union = area_box + area_others - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
 def _summarize(boxes: Detections, cluster: np.ndarray, n_passes: int) -> FusedPasses:
