@@ -162,7 +162,9 @@ def main():
     build_time, _, detections = timed(lambda: build_detections(frame, probs, objectness, xyxy, outputs), 1)
     ids = np.array([f"frame-{i:06d}.png" for i in range(n_frames)])
 
+    load_before = os.getloadavg()[0]
     ours, ours_all, scores = timed(lambda: detection_scores(detections, ids), args.repeats)
+    single, single_all, _ = timed(lambda: detection_scores(detections, ids, threads=1), args.repeats)
     base, base_all, expected = timed(lambda: baseline_scores(outputs), args.baseline_repeats)
     prepared = with_arrays(outputs)
     del outputs
@@ -176,7 +178,8 @@ def main():
         "",
         f"Machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
         f"Python {platform.python_version()}, numpy {np.__version__}; medians of {args.repeats} "
-        f"(thresher) and {args.baseline_repeats} (baseline) runs in one process.",
+        f"(thresher) and {args.baseline_repeats} (baseline) runs in one process; load average "
+        f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after (a shared host).",
         "",
         "| | median s | runs s |",
         "| --- | ---: | --- |",
@@ -184,6 +187,7 @@ def main():
         f"| the same, per-image numpy arrays made beforehand | {generous:.2f} | "
         f"{', '.join(f'{t:.2f}' for t in generous_all)} |",
         f"| thresher `detection_scores` (columnar) | {ours:.3f} | {', '.join(f'{t:.3f}' for t in ours_all)} |",
+        f"| the same, one thread | {single:.3f} | {', '.join(f'{t:.3f}' for t in single_all)} |",
         f"| (building the `Detections` table, once) | {build_time:.3f} | |",
         "",
         f"Speed-up: **{base / ours:.1f}x** (**{generous / ours:.1f}x** against the generous baseline); "

@@ -36,12 +36,18 @@ SCORE_NAMES = (OBJECT_FREQUENCY, OBJECTNESS_LEAST_CONFIDENCE, *classification.SC
 
 
 def detection_scores(
-    detections: Detections, frames: object, *, frequency_penalty: float = 0.25, min_score: float = 0.9
+    detections: Detections,
+    frames: object,
+    *,
+    frequency_penalty: float = 0.25,
+    min_score: float = 0.9,
+    threads: int | None = None,
 ) -> Scores:
     """Every Lightly detection score of every frame: `Scores` over the frames' ids.
 
     frames: the `Frames` table the detections' `frame` column points into (or its ids).
     frequency_penalty, min_score: the `object_frequency` settings, each in [0, 1].
+    threads: for the per-box class scores (default: the CPUs available; same result).
     """
     ids = frame_ids(frames)
     groups = FrameGroups.of(detections.frame, len(ids))
@@ -49,7 +55,7 @@ def detection_scores(
         OBJECT_FREQUENCY: object_frequency(detections.class_id, groups, frequency_penalty, min_score),
         OBJECTNESS_LEAST_CONFIDENCE: objectness_least_confidence(detections.score, groups),
     }
-    per_box = box_uncertainty(detections, groups)
+    per_box = box_uncertainty(detections, groups, threads)
     for name, values in per_box.items():
         columns[name] = segment_max(groups.sort(values), groups.starts, groups.counts, empty=0.0)
     return Scores(ids, columns)
@@ -102,14 +108,16 @@ def _weighted_object_counts(labels: np.ndarray, groups: FrameGroups, penalty: fl
     return np.bincount(frame[first], weights=class_value[first], minlength=n_frames)
 
 
-def box_uncertainty(detections: Detections, groups: FrameGroups | None = None) -> dict[str, np.ndarray]:
+def box_uncertainty(
+    detections: Detections, groups: FrameGroups | None = None, threads: int | None = None
+) -> dict[str, np.ndarray]:
     """The normalized classification scores of every box (in row order), Lightly's way.
 
     Uses `detections.probs`; without it, the made-up class vectors of `from_scores` (see the
     module docstring), which need the frames of the boxes (`groups`).
     """
     if detections.probs is not None:
-        return classification.uncertainty_scores(detections.probs)
+        return classification.uncertainty_scores(detections.probs, threads=threads)
     if groups is None:
         groups = FrameGroups.of(detections.frame, int(detections.frame.max(initial=-1)) + 1)
     return _from_scores_uncertainty(detections, groups)
