@@ -167,14 +167,14 @@ def main():
     single, single_all, _ = timed(lambda: detection_scores(detections, ids, threads=1), args.repeats)
     base, base_all, expected = timed(lambda: baseline_scores(outputs), args.baseline_repeats)
     prepared = with_arrays(outputs)
-    del outputs
     generous, generous_all, expected_too = timed(lambda: baseline_scores(prepared), args.baseline_repeats)
     identical = all(
         scores[n].tobytes() == np.asarray(e[n]).tobytes() for n in SCORE_NAMES for e in (expected, expected_too)
     )
 
     lines = [
-        f"## bench/scorers.py: all Lightly detection scores, {args.boxes:,} boxes x {N_CLASSES} classes, {n_frames:,} frames",
+        f"## bench/scorers.py: all Lightly detection scores, {args.boxes:,} boxes x {N_CLASSES} classes, "
+        f"{n_frames:,} frames",
         "",
         f"Machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
         f"Python {platform.python_version()}, numpy {np.__version__}; medians of {args.repeats} "

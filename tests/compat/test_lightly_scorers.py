@@ -42,8 +42,9 @@ def test_bounding_box_clips_by_default_and_raises_otherwise():
         BoundingBox(-0.5, 0.2, 0.5, 0.4, clip_values=False)
 
 
-@pytest.mark.parametrize("coords, word", [((0.3, 0.2, 0.3, 0.4), "x0"), ((0.1, 0.4, 0.3, 0.4), "y0"),
-                                          ((0.5, 0.2, 0.3, 0.4), "x0")])
+@pytest.mark.parametrize(
+    "coords, word", [((0.3, 0.2, 0.3, 0.4), "x0"), ((0.1, 0.4, 0.3, 0.4), "y0"), ((0.5, 0.2, 0.3, 0.4), "x0")]
+)
 def test_bounding_box_needs_positive_extent(coords, word):
     with pytest.raises(ValueError, match=word):
         BoundingBox(*coords)
@@ -79,7 +80,9 @@ def test_from_scores_with_label_0_only_uses_two_entries():
     assert out.class_probabilities == [[0.7, pytest.approx(0.3)]]
 
 
-@pytest.mark.parametrize("scores, labels, word", [([1.1], [0], "smaller"), ([-0.1], [0], "larger"), ([0.5], [0.5], "integers")])
+@pytest.mark.parametrize(
+    "scores, labels, word", [([1.1], [0], "smaller"), ([-0.1], [0], "larger"), ([0.5], [0.5], "integers")]
+)
 def test_from_scores_rejects_what_lightly_rejects(scores, labels, word):
     with pytest.raises(ValueError, match=word):
         ObjectDetectionOutput.from_scores([BoundingBox(0.1, 0.2, 0.3, 0.4)], scores, labels)
@@ -142,7 +145,10 @@ def test_detection_scorer_image_without_boxes():
 
 def test_detection_scorer_images_of_different_class_counts():
     box = BoundingBox(0.1, 0.2, 0.3, 0.4)
-    outputs = [ObjectDetectionOutput.from_scores([box], [0.8], [1]), ObjectDetectionOutput.from_scores([box], [0.8], [4])]
+    outputs = [
+        ObjectDetectionOutput.from_scores([box], [0.8], [1]),
+        ObjectDetectionOutput.from_scores([box], [0.8], [4]),
+    ]
     scores = ScorerObjectDetection(outputs).calculate_scores()
     # image 0: vector [0.2, 0.8] (C = 2); image 1: [0.05]*4 + [0.8] at 4 (C = 5)
     assert scores["uncertainty_least_confidence"] == pytest.approx([0.2 / 0.5, 0.2 / 0.8])
@@ -162,9 +168,11 @@ def test_detection_scorer_config_is_checked_like_lightly():
 
 def test_detection_scorer_frequency_by_hand():
     box = BoundingBox(0.1, 0.2, 0.3, 0.4)
-    outputs = [ObjectDetectionOutput.from_scores([box] * 3, [0.5] * 3, [1, 1, 2]),  # 1.5 + 1 = 2.5
-               ObjectDetectionOutput.from_scores([box], [0.5], [1]),  # 1
-               ObjectDetectionOutput.from_scores([box] * 2, [0.5] * 2, [2, 2])]  # 1.5
+    outputs = [
+        ObjectDetectionOutput.from_scores([box] * 3, [0.5] * 3, [1, 1, 2]),  # 1.5 + 1 = 2.5
+        ObjectDetectionOutput.from_scores([box], [0.5], [1]),  # 1
+        ObjectDetectionOutput.from_scores([box] * 2, [0.5] * 2, [2, 2]),
+    ]  # 1.5
     scores = ScorerObjectDetection(outputs, {"frequency_penalty": 0.5, "min_score": 0.0}).calculate_scores()
     assert scores["object_frequency"] == pytest.approx([1.0, 0.0, 0.5 / 1.5])
 
@@ -192,10 +200,15 @@ def test_keypoint_scorer_by_hand():
     assert ScorerKeypointDetection.score_names() == ["mean_uncertainty"]
 
 
-@pytest.mark.parametrize("instance, word", [({"keypoints": [1, 2], "category_id": 1, "score": 0.5}, "format"),
-                                             ({"keypoints": [1, 2, 1.5], "category_id": 1, "score": 0.5}, "> 1"),
-                                             ({"keypoints": [], "category_id": "a", "score": 0.5}, "int"),
-                                             ({"keypoints": [], "category_id": 1, "score": 1}, "float")])
+@pytest.mark.parametrize(
+    "instance, word",
+    [
+        ({"keypoints": [1, 2], "category_id": 1, "score": 0.5}, "format"),
+        ({"keypoints": [1, 2, 1.5], "category_id": 1, "score": 0.5}, "> 1"),
+        ({"keypoints": [], "category_id": "a", "score": 0.5}, "int"),
+        ({"keypoints": [], "category_id": 1, "score": 1}, "float"),
+    ],
+)
 def test_keypoint_instances_are_validated(instance, word):
     with pytest.raises(ValueError, match=word):
         KeypointPrediction.from_dicts([instance])

@@ -31,10 +31,14 @@ def synthetic_detector(seed, n_frames=1500, n_classes=4):
     correct = rng.random(n) < q
     sigma = np.tile(size, 2) * rng.uniform(0.02, 0.08, (n, 1))
     pred_xyxy = np.where(correct[:, None], truth_xyxy + rng.normal(0, sigma), truth_xyxy + 1.5 * np.tile(size, 2))
-    pred_xyxy = np.hstack([np.minimum(pred_xyxy[:, :2], pred_xyxy[:, 2:]), np.maximum(pred_xyxy[:, :2], pred_xyxy[:, 2:])])
+    pred_xyxy = np.hstack(
+        [np.minimum(pred_xyxy[:, :2], pred_xyxy[:, 2:]), np.maximum(pred_xyxy[:, :2], pred_xyxy[:, 2:])]
+    )
     score = 1 / (1 + np.exp(-OVERCONFIDENCE * np.log(q / (1 - q))))
     probs = apply_temperature(OVERCONFIDENCE * z, 1.0)
-    predictions = Detections(frame=frame, xyxy=pred_xyxy, score=score, class_id=true_class, probs=probs, box_std=0.4 * sigma)
+    predictions = Detections(
+        frame=frame, xyxy=pred_xyxy, score=score, class_id=true_class, probs=probs, box_std=0.4 * sigma
+    )
     truth = Detections(frame=frame, xyxy=truth_xyxy, score=np.ones(n), class_id=true_class)
     return predictions, truth
 
@@ -61,20 +65,30 @@ def box_report(predictions, truth):
 @pytest.mark.parametrize("method", ["temperature", "isotonic"])
 @pytest.mark.parametrize("scope", ["global", "per_class"])
 def test_calibration_lowers_the_ece_of_scores_and_class_probabilities(method, scope):
-    calibrator = fit_calibrator(TRAIN[0], TRAIN[1], score_method=method, score_scope=scope,
-                                probs_method=method, probs_scope=scope)
+    calibrator = fit_calibrator(
+        TRAIN[0], TRAIN[1], score_method=method, score_scope=scope, probs_method=method, probs_scope=scope
+    )
     calibrated = calibrator.apply(TEST[0])
     before, after = score_ece(*TEST), score_ece(calibrated, TEST[1])
     assert after < before / 2, (before, after)
     assert probs_ece(calibrated, TEST[1]) < probs_ece(*TEST) / 2
 
 
-@pytest.mark.parametrize("method, target", [("temperature", "absolute"), ("isotonic", "absolute"), ("isotonic", "squared")])
+@pytest.mark.parametrize(
+    "method, target", [("temperature", "absolute"), ("isotonic", "absolute"), ("isotonic", "squared")]
+)
 @pytest.mark.parametrize("scope", ["global", "per_coordinate", "per_class_coordinate"])
 @pytest.mark.parametrize("relative", [False, True])
 def test_box_calibration_lowers_the_regression_ece(method, target, scope, relative):
-    calibrator = fit_calibrator(TRAIN[0], TRAIN[1], score_method=None, box_method=method, box_scope=scope,
-                                box_relative=relative, box_target=target)
+    calibrator = fit_calibrator(
+        TRAIN[0],
+        TRAIN[1],
+        score_method=None,
+        box_method=method,
+        box_scope=scope,
+        box_relative=relative,
+        box_target=target,
+    )
     before, after = box_report(*TEST), box_report(calibrator.apply(TEST[0]), TEST[1])
     assert after["ece"] < before["ece"] / 2 and after["nll"] < before["nll"]
     assert abs(after["coverage"] - 0.683) < abs(before["coverage"] - 0.683)
@@ -95,9 +109,17 @@ def test_fit_temperature_per_class_and_degenerate_input():
 
 
 def test_saved_calibrator_gives_the_same_predictions(tmp_path):
-    calibrator = fit_calibrator(TRAIN[0], TRAIN[1], score_method="isotonic", score_scope="per_class",
-                                probs_method="temperature", probs_scope="per_class",
-                                box_method="isotonic", box_scope="per_class_coordinate", box_relative=True)
+    calibrator = fit_calibrator(
+        TRAIN[0],
+        TRAIN[1],
+        score_method="isotonic",
+        score_scope="per_class",
+        probs_method="temperature",
+        probs_scope="per_class",
+        box_method="isotonic",
+        box_scope="per_class_coordinate",
+        box_relative=True,
+    )
     path = tmp_path / "calibrator.json"
     calibrator.save(path)
     loaded = Calibrator.load(path)
@@ -115,8 +137,14 @@ def test_calibrator_file_errors(tmp_path):
         Calibrator.load(tmp_path / "missing.json")
 
 
-@pytest.mark.parametrize("kwargs, word", [({"score_method": "platt"}, "score_method"), ({"box_scope": "per_box", "box_method": "isotonic"}, "box_scope"),
-                                          ({"box_target": "cubic"}, "box_target")])
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [
+        ({"score_method": "platt"}, "score_method"),
+        ({"box_scope": "per_box", "box_method": "isotonic"}, "box_scope"),
+        ({"box_target": "cubic"}, "box_target"),
+    ],
+)
 def test_bad_settings_are_named(kwargs, word):
     with pytest.raises(ConfigError, match=word):
         fit_calibrator(TRAIN[0], TRAIN[1], **kwargs)
@@ -150,8 +178,12 @@ def test_isotonic_fit_is_monotone_and_keeps_the_mean():
 
 def test_matching_gives_each_truth_box_to_the_best_scoring_prediction():
     truth = Detections(frame=[0, 0], xyxy=[[0, 0, 10, 10], [20, 20, 30, 30]], score=[1, 1], class_id=[1, 2])
-    predictions = Detections(frame=[0, 0, 0, 1], xyxy=[[0, 0, 10, 9], [0, 0, 10, 10], [20, 20, 30, 30], [0, 0, 10, 10]],
-                             score=[0.6, 0.9, 0.8, 0.9], class_id=[1, 1, 1, 1])
+    predictions = Detections(
+        frame=[0, 0, 0, 1],
+        xyxy=[[0, 0, 10, 9], [0, 0, 10, 10], [20, 20, 30, 30], [0, 0, 10, 10]],
+        score=[0.6, 0.9, 0.8, 0.9],
+        class_id=[1, 1, 1, 1],
+    )
     matches = match_detections(predictions, truth)
     assert matches.correct.tolist() == [False, True, False, False]
     assert matches.truth.tolist() == [-1, 0, -1, -1]

@@ -11,9 +11,14 @@ from thresher.errors import ConfigError
 from thresher.scorers import SCORE_FAMILIES, score_frames, write_scores_csv
 
 FRAMES = Frames.build(["a.jpg", "b.jpg", "c.jpg"])
-TABLE = Detections(frame=[0, 0, 2, 1], xyxy=np.tile([0.0, 0.0, 10.0, 10.0], (4, 1)), score=[0.9, 0.2, 0.7, 0.3],
-                   class_id=[0, 1, 1, 0], probs=[[0.9, 0.1], [0.4, 0.6], [0.3, 0.7], [0.5, 0.5]],
-                   box_std=np.ones((4, 4)))
+TABLE = Detections(
+    frame=[0, 0, 2, 1],
+    xyxy=np.tile([0.0, 0.0, 10.0, 10.0], (4, 1)),
+    score=[0.9, 0.2, 0.7, 0.3],
+    class_id=[0, 1, 1, 0],
+    probs=[[0.9, 0.1], [0.4, 0.6], [0.3, 0.7], [0.5, 0.5]],
+    box_std=np.ones((4, 4)),
+)
 
 
 @pytest.mark.parametrize("family", sorted(SCORE_FAMILIES))

@@ -56,8 +56,12 @@ def test_min_max_and_z_score():
 
 
 def test_combinations_by_hand():
-    frames = {"entropy": np.array([0.0, 1.0, 2.0]), "albox": np.array([0.1, 0.3, 0.2]),
-              "mcbox": np.array([1.0, 2.0, 3.0]), "mcclass": np.array([0.5, 0.5, 1.0])}
+    frames = {
+        "entropy": np.array([0.0, 1.0, 2.0]),
+        "albox": np.array([0.1, 0.3, 0.2]),
+        "mcbox": np.array([1.0, 2.0, 3.0]),
+        "mcclass": np.array([0.5, 0.5, 1.0]),
+    }
     assert u.combine("ental", frames) == pytest.approx([0.0, 1.5, 1.5])
     assert u.combine("epuncert", frames) == pytest.approx([0.0, 0.5, 2.0])
     assert u.combine("alluncert", frames) == pytest.approx([0.0, 1.5, 2.5])
@@ -77,17 +81,35 @@ def test_combo_weights_entropy_and_albox():
 
 def test_class_balance_weights_by_hand():
     # 4 detections: class 0 three times, class 1 once -> w0 = 4/3, w1 = 4
-    table = Detections(frame=[0, 0, 1, 2], xyxy=np.tile([0.0, 0.0, 1.0, 1.0], (4, 1)), score=[1] * 4, class_id=[0, 1, 0, 0])
+    table = Detections(
+        frame=[0, 0, 1, 2], xyxy=np.tile([0.0, 0.0, 1.0, 1.0], (4, 1)), score=[1] * 4, class_id=[0, 1, 0, 0]
+    )
     weights = u.class_balance_weights(table, ["a", "b", "c", "d"])
     assert weights[:3] == pytest.approx([(4 / 3 + 4) / 2, 4 / 3, 4 / 3]) and np.isnan(weights[3])
 
 
 def test_seed_scores_give_every_column_the_inputs_allow():
-    table = Detections(frame=[0, 1], xyxy=[[0, 0, 10, 10], [0, 0, 20, 20]], score=[0.9, 0.8], class_id=[0, 1],
-                       probs=[[0.9, 0.1], [0.5, 0.5]], box_std=[[1, 1, 1, 1], [1, 1, 1, 1]])
+    table = Detections(
+        frame=[0, 1],
+        xyxy=[[0, 0, 10, 10], [0, 0, 20, 20]],
+        score=[0.9, 0.8],
+        class_id=[0, 1],
+        probs=[[0.9, 0.1], [0.5, 0.5]],
+        box_std=[[1, 1, 1, 1], [1, 1, 1, 1]],
+    )
     scores = u.seed_scores(table, ["a", "b"], box_spread=np.ones((2, 4)), class_spread=[0.1, 0.2])
-    assert {"entropy", "albox", "mcbox", "mcclass", "ental", "epuncert", "alluncert", "highep_lowal", "sota",
-            "class_balance_weight"} == set(scores.names)
+    assert {
+        "entropy",
+        "albox",
+        "mcbox",
+        "mcclass",
+        "ental",
+        "epuncert",
+        "alluncert",
+        "highep_lowal",
+        "sota",
+        "class_balance_weight",
+    } == set(scores.names)
     assert scores["albox"] == pytest.approx([0.1, 0.05])
     with pytest.raises(SchemaError, match="one value per detection"):
         u.seed_scores(table, ["a", "b"], class_spread=[0.1])

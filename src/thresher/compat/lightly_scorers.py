@@ -37,8 +37,7 @@ class BoundingBox:
             x0, y0, x1, y1 = (min(1, max(0, v)) for v in (x0, y0, x1, y1))
         if any(v > 1 or v < 0 for v in (x0, y0, x1, y1)):
             raise ValueError(
-                "Bounding Box Coordinates must be relative to image width and height "
-                f"but are ({x0}, {y0}, {x1}, {y1})."
+                f"Bounding Box Coordinates must be relative to image width and height but are ({x0}, {y0}, {x1}, {y1})."
             )
         if x0 >= x1:
             raise ValueError(f"x0 must be smaller than x1 for bounding box [{x0}, {y0}, {x1}, {y1}]")
@@ -182,9 +181,13 @@ class ScorerObjectDetection:
                 )
         for key, value in config.items():
             if not isinstance(value, (float, int)):
-                raise ValueError(f"Scorer config values must be numbers. However, {key} has a value of type {type(value)}.")
+                raise ValueError(
+                    f"Scorer config values must be numbers. However, {key} has a value of type {type(value)}."
+                )
             if value < 0.0 or value > 1.0:
-                raise ValueError(f"Scorer config parameter {key} value ({value}) out of range. Should be between 0.0 and 1.0.")
+                raise ValueError(
+                    f"Scorer config parameter {key} value ({value}) out of range. Should be between 0.0 and 1.0."
+                )
         return {**self._DEFAULT_CONFIG, **config}
 
     @classmethod
@@ -298,8 +301,11 @@ class ScorerKeypointDetection:
         return [keypoints.MEAN_UNCERTAINTY]
 
     def calculate_scores(self) -> dict[str, np.ndarray]:
-        instances = [(i, inst.get_confidences()) for i, image in enumerate(self.model_output)
-                     for inst in image.keypoint_instance_predictions]
+        instances = [
+            (i, inst.get_confidences())
+            for i, image in enumerate(self.model_output)
+            for inst in image.keypoint_instance_predictions
+        ]
         width = max((len(c) for _, c in instances), default=0)
         padded = np.full((len(instances), width), np.nan)
         for row, (_, conf) in enumerate(instances):

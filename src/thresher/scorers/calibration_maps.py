@@ -108,7 +108,9 @@ class IsotonicMap:
         return cls(np.asarray(data["x"], dtype=np.float64), np.asarray(data["y"], dtype=np.float64))
 
 
-def fit_isotonic(x: object, y: object, weights: object = None, y_min: float | None = None, y_max: float | None = None) -> IsotonicMap:
+def fit_isotonic(
+    x: object, y: object, weights: object = None, y_min: float | None = None, y_max: float | None = None
+) -> IsotonicMap:
     """Weighted isotonic (non-decreasing) least-squares fit of y on x by pool adjacent violators."""
     x = np.asarray(x, dtype=np.float64).reshape(-1)
     y = np.asarray(y, dtype=np.float64).reshape(-1)

@@ -93,7 +93,12 @@ def brier(confidence: object, correct: object) -> float:
 def confidence_metrics(confidence: object, correct: object, n_bins: int = 10) -> dict[str, float]:
     """ECE, MCE, NLL and Brier score of confidences against 0/1 outcomes."""
     bins = reliability(confidence, correct, n_bins)
-    return {"ece": bins.ece, "mce": bins.mce, "nll": binary_nll(confidence, correct), "brier": brier(confidence, correct)}
+    return {
+        "ece": bins.ece,
+        "mce": bins.mce,
+        "nll": binary_nll(confidence, correct),
+        "brier": brier(confidence, correct),
+    }
 
 
 def _residuals(sigma: object, residual: object) -> tuple[np.ndarray, np.ndarray]:

@@ -126,8 +126,10 @@ def box_uncertainty(
 def _from_scores_uncertainty(detections: Detections, groups: FrameGroups) -> dict[str, np.ndarray]:
     score, label = detections.score, detections.class_id
     if len(score) and (score.min() < 0 or score.max() > 1):
-        raise SchemaError("Detections.score: expected scores in [0, 1] to make up class probabilities, got "
-                          f"[{score.min()}, {score.max()}]")
+        raise SchemaError(
+            "Detections.score: expected scores in [0, 1] to make up class probabilities, got "
+            f"[{score.min()}, {score.max()}]"
+        )
     if len(label) and label.min() < 0:
         raise SchemaError(f"Detections.class_id: expected ids >= 0, got {label.min()}")
     top_label = segment_max(groups.sort(label.astype(np.float64)), groups.starts, groups.counts, 0.0)

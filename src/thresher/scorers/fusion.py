@@ -49,7 +49,10 @@ def fuse_passes(passes: Sequence[Detections], iou_threshold: float = 0.5, same_c
         raise SchemaError("passes: expected the Detections of at least one pass, got none")
     if not 0.0 < iou_threshold <= 1.0:
         raise SchemaError(f"iou_threshold: expected a number in (0, 1], got {iou_threshold}")
-    stripped = [p if p.track_id is None else Detections(p.frame, p.xyxy, p.score, p.class_id, p.probs, p.box_std) for p in passes]
+    stripped = [
+        p if p.track_id is None else Detections(p.frame, p.xyxy, p.score, p.class_id, p.probs, p.box_std)
+        for p in passes
+    ]
     boxes = Detections.concat(stripped)
     pass_id = np.repeat(np.arange(len(passes)), [len(p) for p in passes])
     order = np.lexsort((pass_id, -boxes.score, boxes.frame))
@@ -58,15 +61,18 @@ def fuse_passes(passes: Sequence[Detections], iou_threshold: float = 0.5, same_c
     return _summarize(boxes, cluster, len(passes))
 
 
-def _cluster(boxes: Detections, pass_id: np.ndarray, n_passes: int, iou_threshold: float, same_class: bool) -> np.ndarray:
+def _cluster(
+    boxes: Detections, pass_id: np.ndarray, n_passes: int, iou_threshold: float, same_class: bool
+) -> np.ndarray:
     """Global cluster id of every box (boxes sorted by frame, then descending score)."""
     frames, first, counts = np.unique(boxes.frame, return_index=True, return_counts=True)
     local = np.empty(len(boxes), dtype=np.int64)
     n_clusters = np.zeros(len(frames), dtype=np.int64)
     for lo in range(0, len(frames), _FRAMES_PER_CHUNK):
         chunk = slice(lo, lo + _FRAMES_PER_CHUNK)
-        n_clusters[chunk] = _cluster_chunk(boxes, pass_id, first[chunk], counts[chunk], n_passes,
-                                           iou_threshold, same_class, local)
+        n_clusters[chunk] = _cluster_chunk(
+            boxes, pass_id, first[chunk], counts[chunk], n_passes, iou_threshold, same_class, local
+        )
     offset = np.repeat(np.cumsum(n_clusters) - n_clusters, counts)
     return offset + local
 

@@ -25,13 +25,21 @@ from thresher.scores import Scores
 
 
 def _lightly(detections: Detections, frames: object, options: dict) -> Scores:
-    return detection_scores(detections, frames, frequency_penalty=options.get("frequency_penalty", 0.25),
-                            min_score=options.get("min_score", 0.9))
+    return detection_scores(
+        detections,
+        frames,
+        frequency_penalty=options.get("frequency_penalty", 0.25),
+        min_score=options.get("min_score", 0.9),
+    )
 
 
 def _candidates(detections: Detections, frames: object, options: dict) -> Scores:
-    return weak_candidates(options["all_boxes"], frames, threshold=options["candidate_threshold"],
-                           floor=options.get("candidate_floor", 0.0))
+    return weak_candidates(
+        options["all_boxes"],
+        frames,
+        threshold=options["candidate_threshold"],
+        floor=options.get("candidate_floor", 0.0),
+    )
 
 
 def _seed(detections: Detections, frames: object, options: dict) -> Scores:
@@ -60,10 +68,14 @@ def score_frames(
     """
     for name in families:
         if name not in SCORE_FAMILIES:
-            raise ConfigError(f"families: unknown score family {name!r}{did_you_mean(name, SCORE_FAMILIES)}; "
-                              f"expected some of {sorted(SCORE_FAMILIES)}")
+            raise ConfigError(
+                f"families: unknown score family {name!r}{did_you_mean(name, SCORE_FAMILIES)}; "
+                f"expected some of {sorted(SCORE_FAMILIES)}"
+            )
     if "weak_candidates" in families and candidate_threshold is None:
-        raise ConfigError("candidate_threshold: the weak_candidates family needs the score from which boxes count as detected")
+        raise ConfigError(
+            "candidate_threshold: the weak_candidates family needs the score from which boxes count as detected"
+        )
     reported = detections if candidate_threshold is None else detections[detections.score >= candidate_threshold]
     settings = {**options, "all_boxes": detections, "candidate_threshold": candidate_threshold}
     tables = [SCORE_FAMILIES[name](reported, frames, settings) for name in families]

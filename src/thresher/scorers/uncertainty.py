@@ -122,8 +122,10 @@ def z_score(values: object) -> np.ndarray:
 
 
 def _max_of(*columns: np.ndarray) -> np.ndarray:
+    """Element-wise maximum ignoring NaN (NaN only where every column is NaN)."""
     stacked = np.stack(columns)
-    return np.where(np.isnan(stacked).all(axis=0), np.nan, np.nanmax(np.where(np.isnan(stacked), -np.inf, stacked), axis=0))
+    missing = np.isnan(stacked)
+    return np.where(missing.all(axis=0), np.nan, np.where(missing, -np.inf, stacked).max(axis=0))
 
 
 COMBINATIONS = {
@@ -139,7 +141,9 @@ def combine(name: str, per_frame_values: dict[str, np.ndarray]) -> np.ndarray:
     """One of `COMBINATIONS` over per-frame uncertainties named entropy, mcclass, mcbox, albox
     (mcbox and albox relative to the box size, as the seed does)."""
     if name not in COMBINATIONS:
-        raise SchemaError(f"combination: unknown {name!r}{did_you_mean(name, COMBINATIONS)}; expected one of {sorted(COMBINATIONS)}")
+        raise SchemaError(
+            f"combination: unknown {name!r}{did_you_mean(name, COMBINATIONS)}; expected one of {sorted(COMBINATIONS)}"
+        )
     inputs, formula = COMBINATIONS[name]
     missing = [i for i in inputs if i not in per_frame_values]
     if missing:
