@@ -141,7 +141,7 @@ def _from_scores_uncertainty(detections: Detections, groups: FrameGroups) -> dic
             block = rows[start : start + 4096]
             probs = np.repeat(((1 - score[block]) / k)[:, None], k + 1, axis=1)
             probs[np.arange(len(block)), label[block]] = score[block]
-            for name, values in classification.uncertainty_scores(probs).items():
+            for name, values in classification.uncertainty_scores(probs, threads=1).items():
                 out[name][block] = values
     return out
 

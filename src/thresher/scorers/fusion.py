@@ -1,6 +1,7 @@
 """Fuse the detections of T stochastic passes (MC dropout, test-time augmentation) into one set.
 
-Each pass is a `Detections` table over the same frames. In every frame, boxes of all passes are
+Each pass is a `Detections` table over the same frames, its boxes in the original frame's
+pixels (undo the flips and resizes of test-time augmentation first). In every frame, boxes of all passes are
 taken by descending score; a box joins the existing cluster (of the same class, unless
 `same_class=False`) whose running mean box overlaps it most with IoU >= `iou_threshold` and
 that holds no box of the same pass yet; otherwise it starts a new cluster. A cluster becomes
