@@ -149,3 +149,14 @@ def test_blocked_computation_has_the_bits_of_the_straightforward_one(seed):
     got = uncertainty_scores(probs)
     for name, want in zip(SCORE_NAMES, straightforward(probs)):
         assert got[name].tobytes() == want.tobytes(), name
+
+
+def test_second_largest_of_values_one_ulp_apart():
+    # log2 maps these two neighbouring doubles to the same value: the margin must still use
+    # the larger one, as sorting does
+    small = 0.1
+    while np.log2(small) != np.log2(np.nextafter(small, 1)):
+        small = np.nextafter(small, 1)
+    row = np.array([[0.6, small, np.nextafter(small, 1), 0.05]])
+    got = uncertainty_scores(row, normalize=False)["uncertainty_margin"]
+    assert got.tobytes() == (1 - (0.6 - np.nextafter(small, 1))).tobytes()

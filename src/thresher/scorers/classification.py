@@ -68,26 +68,16 @@ def raw_scores(probs: np.ndarray, scratch: np.ndarray | None = None) -> dict[str
     top_column = probs.argmax(axis=1)
     top = probs[rows, top_column]  # np.max's value, NaN included
     work = np.empty_like(probs) if scratch is None else scratch
-    if len(probs) and probs.min() > 0:
-        second, entropy = _second_and_entropy_positive(probs, rows, top_column, work)
-    else:  # zeros, negatives or NaN: the general (slower) path
-        np.copyto(work, probs)
-        work[rows, top_column] = -np.inf
-        second = work.max(axis=1)  # the largest again when it is tied
+    np.copyto(work, probs)
+    work[rows, top_column] = -np.inf
+    second = work.max(axis=1)  # the largest again when it is tied
+    if len(probs) and probs.min() > 0:  # no zero, negative or NaN: no mask needed for log2
+        np.log2(probs, out=work)
+        work *= probs
+        entropy = -1 * np.sum(work, axis=1)
+    else:
         entropy = entropy_bits(probs, work)
     return {LEAST_CONFIDENCE: 1 - top, MARGIN: 1 - (top - second), ENTROPY: entropy}
-
-
-def _second_and_entropy_positive(probs, rows, top_column, logs) -> tuple[np.ndarray, np.ndarray]:
-    """For blocks of positive numbers only: log2 is increasing, so the second largest
-    probability sits where the second largest log sits; one log pass serves both scores."""
-    np.log2(probs, out=logs)
-    kept = logs[rows, top_column]
-    logs[rows, top_column] = -np.inf
-    second = probs[rows, logs.argmax(axis=1)]
-    logs[rows, top_column] = kept
-    logs *= probs
-    return second, -1 * np.sum(logs, axis=1)
 
 
 def normalization_bounds(n_classes: int) -> dict[str, tuple[float, float]]:
