@@ -152,11 +152,10 @@ def test_blocked_computation_has_the_bits_of_the_straightforward_one(seed):
 
 
 def test_second_largest_of_values_one_ulp_apart():
-    # log2 maps these two neighbouring doubles to the same value: the margin must still use
-    # the larger one, as sorting does
-    small = 0.1
-    while np.log2(small) != np.log2(np.nextafter(small, 1)):
-        small = np.nextafter(small, 1)
-    row = np.array([[0.6, small, np.nextafter(small, 1), 0.05]])
+    # log2 maps the neighbouring doubles 0.2 and 0.2 + 1 ulp to the same value; the margin must
+    # still take the larger one, as sorting does
+    small, large = 0.2, np.nextafter(0.2, 1)
+    top = 0.20000002000000006
+    row = np.array([[small, large, top, 0.05]])
     got = uncertainty_scores(row, normalize=False)["uncertainty_margin"]
-    assert got.tobytes() == (1 - (0.6 - np.nextafter(small, 1))).tobytes()
+    assert got.tobytes() == np.array([1 - (top - large)]).tobytes() != np.array([1 - (top - small)]).tobytes()
