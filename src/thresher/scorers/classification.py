@@ -71,12 +71,13 @@ def raw_scores(probs: np.ndarray, scratch: np.ndarray | None = None) -> dict[str
     np.copyto(work, probs)
     work[rows, top_column] = -np.inf
     second = work.max(axis=1)  # the largest again when it is tied
-    if len(probs) and probs.min() > 0:  # no zero, negative or NaN: no mask needed for log2
+    with np.errstate(divide="ignore", invalid="ignore"):  # log2 of 0 or < 0: that row is redone
         np.log2(probs, out=work)
         work *= probs
         entropy = -1 * np.sum(work, axis=1)
-    else:
-        entropy = entropy_bits(probs, work)
+    redo = np.isnan(entropy)  # rows with a zero, a negative or a NaN: log2 only where p > 0
+    if redo.any():
+        entropy[redo] = entropy_bits(probs[redo])
     return {LEAST_CONFIDENCE: 1 - top, MARGIN: 1 - (top - second), ENTROPY: entropy}
 
 
