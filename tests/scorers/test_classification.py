@@ -144,8 +144,11 @@ def test_blocked_computation_has_the_bits_of_the_straightforward_one(seed):
     probs /= probs.sum(axis=1, keepdims=True)
     probs[rng.random(len(probs)) < 0.01, 0] = 0.0  # some blocks take the general path
     probs[7] = probs[7, 0]  # a tie
+    if seed == 2:
+        probs[10, 1], probs[11, 1], probs[12] = -0.01, -0.0, 0.0  # invalid input, still Lightly's numbers
     if seed == 3:
         probs[4000, 1] = np.nan
+        probs[4001, 0] = np.inf
     got = uncertainty_scores(probs)
     for name, want in zip(SCORE_NAMES, straightforward(probs)):
         assert got[name].tobytes() == want.tobytes(), name
