@@ -18,7 +18,6 @@ in blocks that stay in cache, not one Python call per row.
 
 from __future__ import annotations
 
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -94,20 +93,13 @@ def normalization_bounds(n_classes: int) -> dict[str, tuple[float, float]]:
     return {name: (float(np.nan_to_num(low[name])[0]), float(np.nan_to_num(high[name])[0])) for name in SCORE_NAMES}
 
 
-def default_threads() -> int:
-    """The CPUs this process may use (numpy releases the GIL inside each block)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
-
-
-def uncertainty_scores(probs: object, normalize: bool = True, threads: int | None = None) -> dict[str, np.ndarray]:
+def uncertainty_scores(probs: object, normalize: bool = True, threads: int = 1) -> dict[str, np.ndarray]:
     """The three Lightly uncertainty scores of each row of `probs` (N, C), as float64 (N,).
 
     Higher = more uncertain. With `normalize`, 0 for a one-hot row and 1 for the uniform row.
-    threads: blocks of rows computed in parallel (default: the CPUs available); the result
-    does not depend on it.
+    threads: blocks of rows computed in parallel (numpy releases the GIL); the result does not
+    depend on it. Default 1: the engines already run frames in parallel processes, and on a
+    shared machine a second thread only helps when a core is idle.
     """
     probs = as_probabilities(probs)
     n = len(probs)
@@ -125,7 +117,7 @@ def uncertainty_scores(probs: object, normalize: bool = True, threads: int | Non
             out[name][rows] = np.interp(values, bounds[name], (0, 1)) if bounds else values
 
     blocks = [slice(start, start + _BLOCK_ROWS) for start in range(0, n, _BLOCK_ROWS)]
-    workers = min(threads or default_threads(), len(blocks))
+    workers = min(max(int(threads), 1), len(blocks))
     if workers <= 1:
         for rows in blocks:
             fill(rows)

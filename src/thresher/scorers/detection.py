@@ -41,13 +41,13 @@ def detection_scores(
     *,
     frequency_penalty: float = 0.25,
     min_score: float = 0.9,
-    threads: int | None = None,
+    threads: int = 1,
 ) -> Scores:
     """Every Lightly detection score of every frame: `Scores` over the frames' ids.
 
     frames: the `Frames` table the detections' `frame` column points into (or its ids).
     frequency_penalty, min_score: the `object_frequency` settings, each in [0, 1].
-    threads: for the per-box class scores (default: the CPUs available; same result).
+    threads: for the per-box class scores (see `classification.uncertainty_scores`).
     """
     ids = frame_ids(frames)
     groups = FrameGroups.of(detections.frame, len(ids))
@@ -109,7 +109,7 @@ def _weighted_object_counts(labels: np.ndarray, groups: FrameGroups, penalty: fl
 
 
 def box_uncertainty(
-    detections: Detections, groups: FrameGroups | None = None, threads: int | None = None
+    detections: Detections, groups: FrameGroups | None = None, threads: int = 1
 ) -> dict[str, np.ndarray]:
     """The normalized classification scores of every box (in row order), Lightly's way.
 
