@@ -1,0 +1,1 @@
+"""Local stand-ins for the Python APIs of the seed documents (see `thresher.compat.lightly`)."""

@@ -1,0 +1,101 @@
+"""Every per-frame score in one table, and that table written to a file a user can open.
+
+`score_frames(detections, frames)` joins the score families of `SCORE_FAMILIES` into one
+`Scores` over the frames' ids (the library side of `thresher score`, which scores without
+selecting). With `candidate_threshold`, the boxes below it are candidates only: the Lightly
+and seed-002 scores see the boxes at or above it, `weak_candidates` sees the ones below.
+`write_scores_csv` writes one row per sample: `id` then one column per score (NaN = empty).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from thresher.detections import Detections
+from thresher.errors import ConfigError, did_you_mean
+from thresher.scorers.candidates import weak_candidates
+from thresher.scorers.detection import detection_scores
+from thresher.scorers.uncertainty import seed_scores
+from thresher.scores import Scores
+
+
+def _lightly(detections: Detections, frames: object, options: dict) -> Scores:
+    return detection_scores(
+        detections,
+        frames,
+        frequency_penalty=options.get("frequency_penalty", 0.25),
+        min_score=options.get("min_score", 0.9),
+    )
+
+
+def _candidates(detections: Detections, frames: object, options: dict) -> Scores:
+    return weak_candidates(
+        options["all_boxes"],
+        frames,
+        threshold=options["candidate_threshold"],
+        floor=options.get("candidate_floor", 0.0),
+    )
+
+
+def _seed(detections: Detections, frames: object, options: dict) -> Scores:
+    return seed_scores(detections, frames, how=options.get("how", "max"))
+
+
+SCORE_FAMILIES: dict[str, Callable[[Detections, object, dict], Scores]] = {
+    "lightly": _lightly,
+    "weak_candidates": _candidates,
+    "seed": _seed,
+}
+
+
+def score_frames(
+    detections: Detections,
+    frames: object,
+    families: Sequence[str] = ("lightly", "seed"),
+    *,
+    candidate_threshold: float | None = None,
+    **options: object,
+) -> Scores:
+    """One `Scores` table with the columns of every family asked for (see `SCORE_FAMILIES`).
+
+    options: frequency_penalty, min_score (lightly), candidate_floor (weak_candidates),
+    how = "max" | "mean" (seed). `weak_candidates` needs `candidate_threshold`.
+    """
+    for name in families:
+        if name not in SCORE_FAMILIES:
+            raise ConfigError(
+                f"families: unknown score family {name!r}{did_you_mean(name, SCORE_FAMILIES)}; "
+                f"expected some of {sorted(SCORE_FAMILIES)}"
+            )
+    if "weak_candidates" in families and candidate_threshold is None:
+        raise ConfigError(
+            "candidate_threshold: the weak_candidates family needs the score from which boxes count as detected"
+        )
+    reported = detections if candidate_threshold is None else detections[detections.score >= candidate_threshold]
+    settings = {**options, "all_boxes": detections, "candidate_threshold": candidate_threshold}
+    tables = [SCORE_FAMILIES[name](reported, frames, settings) for name in families]
+    result = tables[0]
+    for table in tables[1:]:
+        result = result.join(table)
+    return result
+
+
+def write_scores_csv(scores: Scores, path: str | os.PathLike) -> None:
+    """One row per sample: `id`, then every score column (shortest exact float text; NaN empty).
+
+    Written to a temporary name and renamed, so a failed write leaves no half file.
+    """
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", *scores.names])
+        columns = [scores[name] for name in scores.names]
+        for row, sample in enumerate(scores.ids.tolist()):
+            writer.writerow([sample, *("" if np.isnan(c[row]) else repr(float(c[row])) for c in columns)])
+    partial.replace(path)
