@@ -262,11 +262,13 @@ def fit_calibrator(
     box_scope: str = "per_coordinate",
     box_relative: bool = False,
     box_target: str = "absolute",
+    category_ids: np.ndarray | None = None,
 ) -> Calibrator:
     """Fit a `Calibrator` on predictions of labeled frames (see the module docstring).
 
     predictions, truth: `Detections` over the same frames (truth scores are ignored).
-    The probs part needs `predictions.probs` with column k = class id k; the box part needs
+    The probs part needs `predictions.probs`, whose columns follow `category_ids` (the task
+    schema's ids, ascending; default: column k = class id k); the box part needs
     `predictions.box_std`. A method of None skips that part.
     """
     for part, method, scope in (
@@ -282,17 +284,25 @@ def fit_calibrator(
     if score_method:
         score = fit_score(score_method, score_scope, predictions.score, predictions.class_id, same.correct)
     if probs_method:
-        probs = _fit_probs_part(predictions, truth, iou_threshold, probs_method, probs_scope)
+        probs = _fit_probs_part(predictions, truth, iou_threshold, probs_method, probs_scope, category_ids)
     if box_method:
         box = _fit_box_part(predictions, truth, same.truth, box_method, box_scope, box_relative, box_target)
     return Calibrator(score, probs, box, box_relative, iou_threshold)
 
 
-def _fit_probs_part(predictions: Detections, truth: Detections, iou_threshold: float, method: str, scope: str) -> Part:
+def _fit_probs_part(
+    predictions: Detections, truth: Detections, iou_threshold: float, method: str, scope: str, category_ids: np.ndarray | None
+) -> Part:
     if predictions.probs is None:
         raise SchemaError("predictions.probs: class probabilities are needed to calibrate them, got none")
     located = match_detections(predictions, truth, iou_threshold, same_class=False)
     true_class = truth.class_id[located.truth[located.correct]]
+    if category_ids is not None:
+        ids = np.asarray(category_ids, dtype=np.int64)
+        column = np.minimum(np.searchsorted(ids, true_class), len(ids) - 1)
+        if len(true_class) and not (ids[column] == true_class).all():
+            raise SchemaError(f"truth.class_id: expected ids among category_ids {ids.tolist()}, got {sorted(set(true_class[ids[column] != true_class].tolist()))}")
+        true_class = column
     if len(true_class) and (true_class.min() < 0 or true_class.max() >= predictions.probs.shape[1]):
         raise SchemaError(
             f"truth.class_id: expected ids that are columns of probs (0..{predictions.probs.shape[1] - 1})"
