@@ -1,0 +1,1 @@
+"""Built-in models: image embedders (and, on other branches, detectors)."""
