@@ -70,17 +70,19 @@ def check_images(images: Sequence[np.ndarray], parameter: str = "images") -> lis
     """Validate a batch of images: (H, W, 3) uint8 RGB, or (H, W) uint8 gray (made RGB)."""
     if isinstance(images, np.ndarray) and images.ndim == 4:
         images = list(images)
-    checked = []
-    for index, image in enumerate(images):
-        image = np.asarray(image)
-        if image.dtype != np.uint8:
-            raise SchemaError(f"{parameter}[{index}]: expected uint8 pixels, got dtype {image.dtype}")
-        if image.ndim == 2:
-            image = np.repeat(image[:, :, None], 3, axis=2)
-        if image.ndim != 3 or image.shape[2] != 3 or image.shape[0] == 0 or image.shape[1] == 0:
-            raise SchemaError(f"{parameter}[{index}]: expected an (H, W, 3) RGB image, got shape {image.shape}")
-        checked.append(image)
-    return checked
+    return [check_image(image, f"{parameter}[{index}]") for index, image in enumerate(images)]
+
+
+def check_image(image: np.ndarray, label: str = "image") -> np.ndarray:
+    """One image as (H, W, 3) uint8 RGB; a 2-d uint8 gray image is repeated into 3 channels."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        raise SchemaError(f"{label}: expected uint8 pixels, got dtype {image.dtype}")
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    if image.ndim != 3 or image.shape[2] != 3 or image.shape[0] == 0 or image.shape[1] == 0:
+        raise SchemaError(f"{label}: expected an (H, W, 3) RGB image, got shape {image.shape}")
+    return image
 
 
 def resize_rgb(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -74,9 +74,9 @@ class OnnxEmbedder:
     def session(self):
         """The onnxruntime session (opened on first access)."""
         if self._session is None:
-            ort = require("onnxruntime", "onnx")
             if not self.path.is_file():
                 raise DatasourceError(f"OnnxEmbedder: model file {str(self.path)!r} not found")
+            ort = require("onnxruntime", "onnx")
             try:
                 session = ort.InferenceSession(str(self.path), providers=["CPUExecutionProvider"])
             except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
