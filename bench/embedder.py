@@ -59,6 +59,19 @@ def median_seconds(fn, runs: int) -> float:
     return statistics.median(times)
 
 
+def paired_medians(floor, measured, runs: int) -> tuple[float, float]:
+    """Median seconds of two functions timed alternately, so load changes hit both alike."""
+    floor(), measured()
+    pairs = [(timed(floor), timed(measured)) for _ in range(runs)]
+    return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
 def bare_torch(batch: np.ndarray):
     torch = import_torch()
     model = mobilenet_v2(True, 224)
@@ -99,18 +112,23 @@ def main() -> None:
     batch = preprocess(frames, (224, 224))
     with tempfile.TemporaryDirectory() as cache:
         onnx_path = export_mobilenet_onnx(Path(cache) / "m.onnx", 224)
-        rows = [
-            ("preprocess only (resize + normalize)", median_seconds(lambda: preprocess(frames, (224, 224)), args.runs), None),
-            ("torch: bare forward (floor)", median_seconds(bare_torch(batch), args.runs), None),
-            ("torch: thresher embed", median_seconds(lambda: MobileNetV2Embedder(backend="torch").embed(frames), args.runs), 1),
-            ("onnxruntime: bare forward, threads spin (its default)", median_seconds(bare_onnx(batch, onnx_path), args.runs), None),
-            ("onnxruntime: bare forward, threads sleep (floor)", median_seconds(bare_onnx(batch, onnx_path, spinning=False), args.runs), None),
-            ("onnxruntime: thresher embed (threads sleep)", median_seconds(lambda: MobileNetV2Embedder(backend="onnx", cache_folder=cache).embed(frames), args.runs), 4),
-        ]
+        torch_embedder = MobileNetV2Embedder(backend="torch")
+        onnx_embedder = MobileNetV2Embedder(backend="onnx", cache_folder=cache)
+        torch_floor, torch_embed = paired_medians(bare_torch(batch), lambda: torch_embedder.embed(frames), args.runs)
+        onnx_floor, onnx_embed = paired_medians(bare_onnx(batch, onnx_path, spinning=False), lambda: onnx_embedder.embed(frames), args.runs)
+        spinning = median_seconds(bare_onnx(batch, onnx_path, spinning=True), args.runs)
+    rows = [
+        ("preprocess only (resize + normalize)", median_seconds(lambda: preprocess(frames, (224, 224)), args.runs), None),
+        ("torch: bare forward (floor)", torch_floor, None),
+        ("torch: thresher embed", torch_embed, torch_floor),
+        ("onnxruntime: bare forward, threads sleep (floor)", onnx_floor, None),
+        ("onnxruntime: thresher embed (threads sleep)", onnx_embed, onnx_floor),
+        ("onnxruntime: bare forward, threads spin (its default)", spinning, onnx_floor),
+    ]
     print("| | images/s | seconds | vs its floor |")
     print("|---|---|---|---|")
     for label, seconds, floor in rows:
-        ratio = f"{seconds / rows[floor][1]:.2f}×" if floor is not None else ""
+        ratio = f"{seconds / floor:.2f}×" if floor is not None else ""
         print(f"| {label} | {n / seconds:.1f} | {seconds:.2f} | {ratio} |")
     train_rows(frames, args.runs)
 

@@ -142,7 +142,7 @@ def test_missing_torch_names_the_extra(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch now raises ImportError
     with pytest.raises(MissingDependencyError, match=r'pip install "thresher\[torch\]"'):
-        MobileNetV2Embedder().embed([np.zeros((32, 32, 3), np.uint8)])
+        MobileNetV2Embedder(backend="torch").embed([np.zeros((32, 32, 3), np.uint8)])
 
 
 def test_missing_onnxruntime_names_the_extra(monkeypatch, tmp_path):

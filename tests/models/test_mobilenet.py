@@ -37,7 +37,7 @@ def crop_pairs() -> tuple[list[np.ndarray], list[np.ndarray]]:
 def pretrained():
     from thresher.models.mobilenet import MobileNetV2Embedder
 
-    return MobileNetV2Embedder()
+    return MobileNetV2Embedder(backend="torch")
 
 
 def crop_similarities(embedder, crop_pairs) -> tuple[np.ndarray, np.ndarray]:
@@ -77,7 +77,7 @@ def test_output_shape_dtype_and_unit_rows(pretrained):
 def test_batching_does_not_change_the_vectors(pretrained, crop_pairs):
     from thresher.models.mobilenet import MobileNetV2Embedder
 
-    one_by_one = MobileNetV2Embedder(batch_size=1).embed(crop_pairs[0][:3])
+    one_by_one = MobileNetV2Embedder(backend="torch", batch_size=1).embed(crop_pairs[0][:3])
     assert np.allclose(one_by_one, pretrained.embed(crop_pairs[0][:3]), atol=1e-5)
 
 
@@ -106,5 +106,5 @@ def test_onnx_backend_exports_once_to_the_cache_and_matches_torch(pretrained, cr
     assert onnx.name == pretrained.name and vectors.shape == (8, 1280)
     assert np.allclose(vectors, pretrained.embed(crop_pairs[0]), atol=1e-4)
     stamp = path.stat().st_mtime_ns
-    MobileNetV2Embedder(backend="auto", cache_folder=tmp_path).embed(crop_pairs[0][:1])
+    MobileNetV2Embedder(cache_folder=tmp_path).embed(crop_pairs[0][:1])  # default backend "auto"
     assert path.stat().st_mtime_ns == stamp  # reused, not exported again

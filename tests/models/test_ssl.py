@@ -205,3 +205,16 @@ def test_too_few_or_unreadable_images(tmp_path):
     bad.write_bytes(b"\xff\xd8 not a jpeg")
     with pytest.raises(DatasourceError, match=r"images\[1\] .*bad.jpg' cannot be read"):
         train_simclr([real_image("chelsea"), bad], SCRATCH)
+
+
+@pytest.mark.parametrize(
+    "history, batch_size, noted",
+    [([2.5, math.log(15)], 8, True), ([2.5, 2.0], 8, False), ([1.0, math.log(31) * 1.005], 16, True), ([], 8, False)],
+)
+def test_a_collapse_to_chance_level_is_noted(history, batch_size, noted):
+    from thresher.models.ssl import _collapse_note
+
+    notes = _collapse_note(history, batch_size, lr=1.0)
+    assert bool(notes) == noted
+    if noted:
+        assert "collapsed; try a lower optimizer.lr (now 1.0)" in notes[0]

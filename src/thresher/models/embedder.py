@@ -101,13 +101,16 @@ def preprocess(
 ) -> np.ndarray:
     """Images to a float32 (N, 3, height, width) batch: resized, scaled to [0, 1], then (x - mean) / std."""
     images = check_images(images)
-    batch = np.empty((len(images), size[0], size[1], 3), np.float32)
+    # (p / 255 - mean) / std = p * scale + shift, written channel by channel into the NCHW batch.
+    scale = (1 / (255 * np.asarray(std, np.float64))).astype(np.float32)
+    shift = (-np.asarray(mean, np.float64) / np.asarray(std, np.float64)).astype(np.float32)
+    batch = np.empty((len(images), 3, size[0], size[1]), np.float32)
     for row, image in enumerate(images):
-        batch[row] = resize_rgb(image, size)
-    batch *= np.float32(1 / 255)
-    batch -= np.asarray(mean, np.float32)
-    batch /= np.asarray(std, np.float32)
-    return np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
+        resized = resize_rgb(image, size)
+        for channel in range(3):
+            np.multiply(resized[:, :, channel], scale[channel], out=batch[row, channel])
+            batch[row, channel] += shift[channel]
+    return batch
 
 
 def l2_normalize(vectors: np.ndarray) -> np.ndarray:

@@ -94,6 +94,7 @@ def train_simclr(
         network = embedding_network(config.model, config.pre_trained, config.collate.input_size)
         head = projection_head(config.model)
         history = _fit(network, head, pool, config, torch.Generator().manual_seed(config.seed), on_epoch)
+    notes += _collapse_note(history, min(config.loader.batch_size, len(pool)), config.optimizer.lr)
     return SimCLREmbedder(network.eval(), config, history, notes)
 
 
@@ -120,6 +121,8 @@ def _fit(network, head, pool: list[np.ndarray], config: SimCLRConfig, generator,
             loss.backward()
             sgd_step(parameters, velocities, config.optimizer.lr, config.optimizer.weight_decay, config.optimizer.momentum)
             losses.append(loss.item())
+            if not math.isfinite(losses[-1]):
+                raise ConfigError(f"train_simclr: the loss became {losses[-1]} in epoch {epoch}; lower lightly_config.optimizer.lr (now {config.optimizer.lr})")
         history.append(float(np.mean(losses)))
         if on_epoch is not None:
             on_epoch(epoch, history[-1])
@@ -180,6 +183,14 @@ def _notes(config: SimCLRConfig) -> list[str]:
     if config.trainer.precision == 16:
         notes.append("trainer.precision=16 ignored: CPU training runs in 32-bit floats")
     return notes
+
+
+def _collapse_note(history: list[float], batch_size: int, lr: float) -> list[str]:
+    """A note when the last epoch's loss sits at chance level: every view equally similar to all others."""
+    chance = math.log(2 * batch_size - 1)
+    if history and abs(history[-1] - chance) < 0.01 * chance:
+        return [f"the loss ended at chance level ({history[-1]:.3f} ~ log(2 * batch_size - 1)): the embeddings collapsed; try a lower optimizer.lr (now {lr})"]
+    return []
 
 
 def _digest(module: object) -> str:
