@@ -78,8 +78,9 @@ class OnnxEmbedder:
                 raise DatasourceError(f"OnnxEmbedder: model file {str(self.path)!r} not found")
             ort = require("onnxruntime", "onnx")
             options = ort.SessionOptions()
-            # Waiting threads sleep instead of spinning: faster when decoding or other processes
-            # share the cores (bench/embedder.py: 38.6 vs 31.3 images/s on a loaded 2-core machine).
+            # Waiting threads sleep instead of spinning, leaving the cores to video decoding and
+            # other processes; on a shared 2-core machine this measured from 0.5x to 1.3x the
+            # speed of spinning depending on the load of the moment (bench/results/embedder.md).
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             try:
                 session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
