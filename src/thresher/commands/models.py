@@ -59,7 +59,9 @@ def predict(
 @app.command()
 def embed(
     datasource: str = typer.Argument(..., help="Folder or URL of images and videos."),
-    model: str = typer.Option(BUILT_IN_DETECTOR, "--model", help=f"{BUILT_IN_DETECTOR} (its backbone features)."),
+    model: str = typer.Option(
+        BUILT_IN_DETECTOR, "--model", help=f"{BUILT_IN_DETECTOR} (the detector's backbone), mobilenetv2-imagenet, a .onnx file, or simclr:PATH."
+    ),
     every: int = typer.Option(1, "--every", help="Embed every N-th frame of each video (frame 0 first)."),
     resume: bool = typer.Option(True, "--resume/--no-resume", help="Skip samples whose embedding is stored."),
     catalog: Optional[str] = typer.Option(None, "--catalog", help="Local folder for thresher's state (needed for buckets)."),
@@ -67,13 +69,13 @@ def embed(
 ) -> None:
     """Store one L2-normalized embedding per image and video frame, reusable across runs."""
     from thresher.infer import run_models
-    from thresher.models.embedder import make_embedder
+    from thresher.models.embedder import embedder_from_spec
 
     source = open_datasource(datasource, None, storage_options)
     store = _store(source, catalog, model)
     callback, bar = _progress("embed")
     with bar:
-        result = run_models(source, embedder=make_embedder(model), store=store, every=every, resume=resume, progress=callback)
+        result = run_models(source, embedder=embedder_from_spec(model), store=store, every=every, resume=resume, progress=callback)
     typer.echo(f"embedded {result.embedded} samples, reused {result.reused}; stored in {store.folder}")
     _report(result)
 

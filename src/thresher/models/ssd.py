@@ -125,6 +125,8 @@ class SSDMobileNetV2:
     """
 
     embedding_dim = EMBEDDING_DIM
+    name = "ssd-mobilenet-v2-coco"  # as an embedder: the backbone features, 1280-d
+    dim = EMBEDDING_DIM
 
     def __init__(
         self,
