@@ -48,7 +48,7 @@ def predict(
 
     source = open_datasource(datasource, lightly, storage_options)
     detector = load_detector(model, confidence=confidence, classes=classes.split(",") if classes else None)
-    embedder, store = (detector, _store(source, catalog, model)) if embed_too else (None, None)
+    embedder, store = (detector, _store(source, catalog, getattr(detector, "name", model))) if embed_too else (None, None)
     callback, bar = _progress("predict")
     with bar:
         result = run_models(source, detector=detector, task=task, embedder=embedder, store=store, every=every, resume=resume, progress=callback)
@@ -72,10 +72,11 @@ def embed(
     from thresher.models.embedder import embedder_from_spec
 
     source = open_datasource(datasource, None, storage_options)
-    store = _store(source, catalog, model)
+    embedder = embedder_from_spec(model)
+    store = _store(source, catalog, embedder.name)
     callback, bar = _progress("embed")
     with bar:
-        result = run_models(source, embedder=embedder_from_spec(model), store=store, every=every, resume=resume, progress=callback)
+        result = run_models(source, embedder=embedder, store=store, every=every, resume=resume, progress=callback)
     typer.echo(f"embedded {result.embedded} samples, reused {result.reused}; stored in {store.folder}")
     _report(result)
 
