@@ -143,7 +143,7 @@ def test_detections_path_equals_the_seed_003_api_bit_for_bit(seed):
 
 def test_object_scores_have_one_row_per_box():
     ids = default_object_ids(THREE, FRAMES)
-    assert ids.tolist() == ["a.jpg#0", "a.jpg#1", "c.jpg#0"]
+    assert ids.tolist() == ["a-0-jpg.png", "a-1-jpg.png", "c-0-jpg.png"]
     scores = object_scores(THREE, ids)
     assert scores["objectness_least_confidence"] == pytest.approx([0.1, 0.4, 0.5])
     assert scores["uncertainty_margin"][2] == pytest.approx(1.0)

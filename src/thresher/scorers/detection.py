@@ -157,10 +157,13 @@ def object_scores(detections: Detections, ids: object) -> Scores:
 
 
 def default_object_ids(detections: Detections, frames: object) -> np.ndarray:
-    """`<frame id>#<index of the box within its frame>` for every box, in row order."""
+    """The crop name of every box, in row order: `<frame name without extension>-<k>-<ext>.png`.
+
+    k is the box's position among its frame's boxes (see `thresher.objects.crop_name`), so
+    object scores and object-level crops share their ids.
+    """
+    from thresher.objects import box_index_in_frame, crop_name
+
     ids = frame_ids(frames)
-    groups = FrameGroups.of(detections.frame, len(ids))
-    within = np.empty(len(detections), dtype=np.int64)
-    rank = np.arange(len(detections)) - np.repeat(groups.starts, groups.counts)
-    within[groups.order if groups.order is not None else slice(None)] = rank
-    return np.char.add(np.char.add(ids[detections.frame], "#"), within.astype(str))
+    within = box_index_in_frame(detections)
+    return np.array([crop_name(f, k) for f, k in zip(ids[detections.frame].tolist(), within.tolist())], dtype=str)

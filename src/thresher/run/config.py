@@ -1,0 +1,135 @@
+"""The configuration of a run: LightlyOne's `worker_config`, `selection_config` and
+`lightly_config` in the seeds' dict shapes, plus thresher's own section.
+
+A run file (YAML or JSON) holds these four top-level keys; each may be omitted but
+`selection_config`. Unknown keys anywhere are errors naming the dotted path and the nearest
+valid key. worker_config keys that have no meaning on one machine (`shutdown_when_job_finished`,
+`pretagging_debug`, `datasource.bypass_verify`) are accepted and ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from thresher.config_keys import check_known_keys, validate_config
+from thresher.errors import ConfigError
+from thresher.select import SelectionConfig, load_selection_config
+
+PRETAGGING_TASK = "lightly_pretagging"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ObjectLevel(_Strict):
+    task_name: str
+    crop_dataset_name: str | None = None  # default: "<dataset>-crops"
+    padding: float = Field(0.0, ge=0)  # 0.1 adds 10 % to the box's width and height
+
+
+class DatasourceOptions(_Strict):
+    process_all: bool = False  # datapool: process every file again, not only new ones
+    bypass_verify: bool = False
+    enable_datapool_update: bool = True
+
+
+class WorkerConfig(_Strict):
+    enable_corruptness_check: bool = True
+    remove_exact_duplicates: bool = True
+    enable_training: bool = False
+    pretagging: bool = False
+    pretagging_debug: bool = False
+    object_level: ObjectLevel | None = None
+    selected_sequence_length: int | None = Field(None, ge=1)
+    use_datapool: bool = False
+    datasource: DatasourceOptions = DatasourceOptions()
+    relevant_filenames_file: str | None = None
+    shutdown_when_job_finished: bool = False
+
+
+class PretaggingOptions(_Strict):
+    model: str = "ssd-mobilenet-v2-coco"
+    confidence: float = Field(0.1, ge=0, le=1)
+    classes: list[str] | None = None
+
+
+class AssertionOptions(_Strict):
+    task: str | None = None  # default: the pretagging task, else object_level.task_name
+    names: list[str] = ["flicker"]
+    seed_compatible: bool = False
+    parameters: dict[str, dict[str, Any]] = {}
+
+
+class ExportOptions(_Strict):
+    frames: bool = True  # extract the selected video frames as PNG
+    crops: bool = True  # write the selected crops as PNG at object level
+    label_studio: bool = True
+    coco: bool = True
+    filenames: bool = True
+    image_root: str | None = None  # URL or path prefix Label Studio loads images from
+
+
+class ThresherOptions(_Strict):
+    embedder: str = "ssd-mobilenet-v2-coco"
+    every: int = Field(1, ge=1)  # process every N-th frame of each video
+    seed: int = 0
+    pretagging: PretaggingOptions = PretaggingOptions()
+    assertions: AssertionOptions | None = None
+    exports: ExportOptions = ExportOptions()
+
+
+class RunConfig(_Strict):
+    worker_config: WorkerConfig = WorkerConfig()
+    selection_config: SelectionConfig
+    lightly_config: dict[str, Any] | None = None
+    thresher: ThresherOptions = ThresherOptions()
+
+
+def load_run_config(
+    source: Mapping[str, Any] | str | os.PathLike | None = None,
+    *,
+    worker_config: Mapping[str, Any] | None = None,
+    selection_config: Mapping[str, Any] | str | os.PathLike | None = None,
+    lightly_config: Mapping[str, Any] | None = None,
+    thresher: Mapping[str, Any] | None = None,
+) -> RunConfig:
+    """A RunConfig from a run file or dict, and/or the seeds' separate dicts (which win)."""
+    raw: dict[str, Any] = dict(_read(source) if source is not None else {})
+    where = f"{os.fspath(source)}: " if isinstance(source, (str, os.PathLike)) else ""
+    check_known_keys({k: v for k, v in raw.items() if k != "selection_config" and k != "lightly_config"}, RunConfig, "", where)
+    for key, value in (("worker_config", worker_config), ("selection_config", selection_config), ("lightly_config", lightly_config), ("thresher", thresher)):
+        if value is not None:
+            raw[key] = value
+    if "selection_config" not in raw:
+        raise ConfigError(f"{where}selection_config: missing; a run needs a selection_config (n_samples and strategies)")
+    return RunConfig(
+        worker_config=validate_config(WorkerConfig, raw.get("worker_config"), f"{where}worker_config."),
+        selection_config=load_selection_config(raw["selection_config"]),
+        lightly_config=raw.get("lightly_config") or None,
+        thresher=validate_config(ThresherOptions, raw.get("thresher"), f"{where}thresher."),
+    )
+
+
+def _read(source: Mapping[str, Any] | str | os.PathLike) -> Mapping[str, Any]:
+    if isinstance(source, Mapping):
+        return source
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the run config: {exc.strerror or exc}") from exc
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}") from exc
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{path}: expected a mapping with worker_config, selection_config, …; got {type(data).__name__}")
+    return data
