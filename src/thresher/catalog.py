@@ -71,6 +71,7 @@ class Catalog:
         self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
+        self._depth = 0
         self._db.executescript(_SCHEMA)
 
     def __enter__(self) -> "Catalog":
@@ -84,13 +85,25 @@ class Catalog:
 
     @contextmanager
     def _transaction(self):
+        if self._depth:  # inside `batch()`: part of the outer transaction
+            yield self._db
+            return
         self._db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
         try:
             yield self._db
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+        finally:
+            self._depth = 0
         self._db.execute("COMMIT")
+
+    @contextmanager
+    def batch(self):
+        """Make every change inside the block one transaction: all of them or none."""
+        with self._transaction():
+            yield self
 
     # samples -----------------------------------------------------------------------------
 

@@ -74,6 +74,8 @@ def run_models(
     batch_size: int = 8,
     resume: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    frames: Frames | None = None,
+    rows: np.ndarray | None = None,
 ) -> InferenceResult:
     """Predict and/or embed every sampled frame; see the module docstring.
 
@@ -82,12 +84,14 @@ def run_models(
         task: the prediction task to write (required with a detector).
         embedder: has `embed(images) -> (N, D) float32`; with `store`, where vectors go.
         progress: called with (frames done, frames to do) after each batch.
+        frames, rows: the datasource's frames (enumerated when None) and the rows to
+            process (default: `sample_rows(frames, every)`).
     """
     if (detector is None) != (task is None) or (embedder is None) != (store is None) or (detector is None and embedder is None):
         raise UsageError("run_models: give a detector with a task, and/or an embedder with a store")
     problems = Problems()
-    frames = source.frames(problems)
-    rows = sample_rows(frames, every)
+    frames = source.frames(problems) if frames is None else frames
+    rows = sample_rows(frames, every) if rows is None else np.asarray(rows, dtype=np.int64)
     todo_pred = _todo(rows, predicted_rows(source, task, frames) if detector and resume else ())
     todo_emb = _todo(rows, np.flatnonzero(np.isin(frames.id, store.ids())) if embedder and resume else ())
     if detector is None:
@@ -164,3 +168,54 @@ class _BatchRunner:
         if self.pending:
             self.store.append(Embeddings.concat(self.pending))
             self.pending = []
+
+
+def embed_crops(
+    source: Datasource,
+    frames: Frames,
+    crops: Frames,
+    boxes: np.ndarray,
+    embedder: object,
+    store: EmbeddingStore,
+    *,
+    batch_size: int = 32,
+    resume: bool = True,
+) -> InferenceResult:
+    """Store an embedding for each crop (`boxes`: its integer pixel box in its parent frame).
+
+    Each parent frame is decoded once; crops already stored are skipped when `resume`.
+    """
+    from thresher.objects import cut
+
+    todo = np.flatnonzero(~np.isin(crops.id, store.ids())) if resume else np.arange(len(crops))
+    result = InferenceResult(crops, reused=len(crops) - len(todo))
+    if len(todo) == 0:
+        return result
+    problems = Problems()
+    parent_rows = frames.index_of(crops.parent_id[todo])
+    by_parent: dict[int, list[int]] = {}
+    for crop, parent in zip(todo.tolist(), parent_rows.tolist()):
+        by_parent.setdefault(parent, []).append(crop)
+    pending_ids, pending_images, stored = [], [], []
+
+    def flush() -> None:
+        if pending_ids:
+            stored.append(Embeddings(np.array(pending_ids), embedder.embed(pending_images)))
+            result.embedded += len(pending_ids)
+            pending_ids.clear()
+            pending_images.clear()
+
+    for parent, image in prefetch(iter_pixels(source, frames, np.array(sorted(by_parent)), problems)):
+        members = by_parent[parent]
+        pending_ids.extend(crops.id[members].tolist())
+        pending_images.extend(cut(image, boxes[members]))
+        if len(pending_ids) >= batch_size:
+            flush()
+        if sum(len(e) for e in stored) >= FLUSH_EVERY:
+            store.append(Embeddings.concat(stored))
+            stored.clear()
+    flush()
+    if stored:
+        store.append(Embeddings.concat(stored))
+    result.skipped = list(problems)
+    return result

@@ -155,6 +155,15 @@ class Location:
             if os.path.exists(tmp):
                 os.remove(tmp)
 
+    def stat(self, name: str) -> tuple[int, float]:
+        """(size in bytes, modification time in seconds; 0 when the store gives none)."""
+        if self.is_local:
+            info = os.stat(self.path(name))
+            return info.st_size, info.st_mtime
+        info = self.fs.info(self.path(name))
+        modified = info.get("mtime") or info.get("LastModified") or info.get("last_modified") or 0
+        return int(info.get("size") or 0), float(modified.timestamp() if hasattr(modified, "timestamp") else modified)
+
     def local_path(self, name: str) -> str | None:
         """The path on the local disk, or None for remote locations."""
         return self.path(name) if self.is_local else None

@@ -111,12 +111,17 @@ def _compile_numba():
     return update
 
 
-def pick_backend(backend: str) -> str:
-    """Resolve "auto" to "numba" when installed, else "numpy"; validate the name."""
+NUMBA_MIN_ELEMENTS = 20_000_000  # below this, numpy's passes cost less than compiling the kernel
+
+
+def pick_backend(backend: str, n_elements: int | None = None) -> str:
+    """Resolve "auto" to "numba" when installed and the matrix is big enough to repay the
+    kernel's compilation (seconds, once per process), else "numpy"; validate the name."""
     from thresher.errors import UsageError, did_you_mean, require
 
     if backend == "auto":
-        return "numba" if numba_available() else "numpy"
+        big = n_elements is None or n_elements >= NUMBA_MIN_ELEMENTS
+        return "numba" if big and numba_available() else "numpy"
     if backend == "numba":
         require("numba", "fast")
         return backend

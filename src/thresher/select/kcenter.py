@@ -37,7 +37,7 @@ class NearestCenters:
 
     def __init__(self, X: np.ndarray, backend: str = "auto") -> None:
         self.X = X
-        self.backend = _kernels.pick_backend(backend)
+        self.backend = _kernels.pick_backend(backend, X.size)
         self._aux = _kernels.prepare(X, self.backend)
         self.min_sq = np.full(len(X), np.inf, np.float32)
         self._assign = np.full(len(X), -1, np.int32)

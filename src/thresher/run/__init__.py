@@ -1,0 +1,129 @@
+"""`thresher run`: one LightlyOne-style worker run on the user's machine.
+
+Stages: enumerate → corruptness check → pretagging → assertions → embeddings → exact
+duplicates → scores → selection → outputs. Each stage reuses what earlier runs computed
+for unchanged files (prediction files and stored embeddings are reused; checks are cached by
+file size and modification time). The run's folder is written as `<id>.partial/` and
+renamed when complete; the catalog records the run, its selection tag (`run-<id>`) and, with
+the datapool, the growing `datapool` tag, in one transaction at the end. A run killed at any
+moment leaves the catalog and the user's files as they were, and the next run resumes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from thresher.catalog import Catalog
+from thresher.errors import UsageError
+from thresher.frames import Frames
+from thresher.io.datasource import Datasource
+from thresher.run.config import PRETAGGING_TASK, RunConfig, load_run_config
+from thresher.run.work import DATAPOOL_TAG, RunWork
+from thresher.selection import Selection
+from thresher.workspace import workspace_for
+
+
+@dataclass
+class RunResult:
+    """What a run produced: its id and folder, the samples, the selection and what was removed."""
+
+    run_id: str
+    folder: Path
+    samples: Frames
+    selection: Selection
+    removed: list[tuple[str, str, str]]
+    artifacts: dict[str, Any] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def run(
+    datasource: str | os.PathLike | Datasource,
+    config: Mapping[str, Any] | str | os.PathLike | RunConfig | None = None,
+    *,
+    worker_config: Mapping[str, Any] | None = None,
+    selection_config: Mapping[str, Any] | str | os.PathLike | None = None,
+    lightly_config: Mapping[str, Any] | None = None,
+    thresher: Mapping[str, Any] | None = None,
+    lightly: str | os.PathLike | None = None,
+    catalog: str | os.PathLike | None = None,
+    out: str | os.PathLike | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Run the worker on a datasource; see the module docstring.
+
+    Args:
+        config: a run file (YAML/JSON) or dict with worker_config, selection_config,
+            lightly_config and thresher sections; the separate arguments override it.
+        lightly: where `.lightly/` lives when it is not the datasource.
+        catalog: the local workspace folder (needed for buckets); default
+            `<datasource>/.thresher/`.
+        out: the folder for run outputs; default `<workspace>/runs/`.
+        log: called with one line per stage.
+    """
+    if not isinstance(config, RunConfig):
+        config = load_run_config(
+            config, worker_config=worker_config, selection_config=selection_config, lightly_config=lightly_config, thresher=thresher
+        )
+    source = datasource if isinstance(datasource, Datasource) else Datasource(datasource, lightly, storage_options)
+    workspace = workspace_for(source, catalog)
+    runs_folder = Path(out) if out is not None else workspace / "runs"
+    with Catalog(workspace) as store:
+        run_id = store.start_run(config.model_dump(mode="json"))
+        try:
+            return _execute(source, config, store, workspace, runs_folder, run_id, log or (lambda line: None))
+        except BaseException as exc:
+            store.update_run(run_id, status="failed" if isinstance(exc, Exception) else "interrupted", error=str(exc)[:2000], finished=time.time())
+            raise
+
+
+def _execute(source, config: RunConfig, store: Catalog, workspace: Path, runs_folder: Path, run_id: str, log) -> RunResult:
+    partial = runs_folder / f"{run_id}.partial"
+    partial.mkdir(parents=True, exist_ok=False)
+    work = RunWork(source, config, store, workspace, partial, log)
+    outcome = work.execute()
+    folder = runs_folder / run_id
+    if folder.exists():
+        raise UsageError(f"{folder} exists already")
+    os.replace(partial, folder)
+    artifacts = {**work.artifacts, "folder": str(folder)}
+    _record(store, run_id, config, work, outcome.selection, artifacts)
+    return RunResult(run_id, folder, work.samples, outcome.selection, work.removed, artifacts, work.counts, work.timings)
+
+
+def _record(store: Catalog, run_id: str, config: RunConfig, work: RunWork, selection: Selection, artifacts: dict) -> None:
+    """Catalog updates of a finished run (samples, tags, status), in one transaction."""
+    with store.batch():
+        _record_all(store, run_id, config, work, selection, artifacts)
+
+
+def _record_all(store: Catalog, run_id: str, config: RunConfig, work: RunWork, selection: Selection, artifacts: dict) -> None:
+    store.add_samples(work.frames, run_id=run_id)
+    if work.crops is not None:
+        store.add_samples(work.crops, run_id=run_id)
+    store.create_tag(f"run-{run_id}", selection.ids.tolist(), run_id=run_id, note="selection of the run")
+    if config.worker_config.use_datapool and config.worker_config.datasource.enable_datapool_update:
+        previous = store.tag(DATAPOOL_TAG) if DATAPOOL_TAG in store.tags() else []
+        pool = list(dict.fromkeys(previous + selection.ids.tolist()))
+        store.create_tag(DATAPOOL_TAG, pool, run_id=run_id, note="every sample selected with the datapool", replace=True)
+    store.update_run(run_id, status="done", finished=time.time(), counts=work.counts, timings=work.timings, artifacts=artifacts)
+
+
+def remove_partial_runs(runs_folder: Path) -> list[Path]:
+    """Delete the `.partial` folders interrupted runs left behind; returns them."""
+    found = sorted(runs_folder.glob("*.partial")) if runs_folder.is_dir() else []
+    for folder in found:
+        shutil.rmtree(folder)
+    return found
+
+
+__all__ = ["DATAPOOL_TAG", "PRETAGGING_TASK", "RunResult", "load_run_config", "remove_partial_runs", "run"]

@@ -1,0 +1,127 @@
+"""What a run writes into its folder: removed samples, extracted frames and crops, exports.
+
+The run folder is written as `<id>.partial/` and renamed when complete, so a folder without
+the suffix is always whole; each file inside is also written to a temporary name first.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from thresher.detections import Detections
+from thresher.frames import Frames
+from thresher.io.coco_export import coco_dataset
+from thresher.io.datasource import Datasource
+from thresher.io.labelstudio import label_studio_tasks
+from thresher.io.pixels import iter_pixels
+from thresher.io.problems import Problems
+from thresher.objects import cut
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write a file whole (temporary name, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def write_json(path: Path, data: object) -> None:
+    write_bytes(path, json.dumps(data, indent=2).encode())
+
+
+def write_removed(path: Path, removed: Sequence[tuple[str, str, str]]) -> None:
+    """`removed_samples.csv`: file_name, reason (corrupt, duplicate, invalid prediction, …), detail."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["file_name", "reason", "detail"])
+    writer.writerows(sorted(removed))
+    write_bytes(path, buffer.getvalue().encode())
+
+
+def png(image: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def extract_frames(source: Datasource, frames: Frames, rows: np.ndarray, folder: Path) -> list[str]:
+    """Write the video frames among `rows` as PNG files named by their Lightly names."""
+    rows = np.asarray(rows, dtype=np.int64)
+    rows = rows[frames.kind[rows] == "frame"]
+    written = []
+    for row, image in iter_pixels(source, frames, rows, Problems()):
+        name = str(frames.file_name[row])
+        write_bytes(folder / name, png(image))
+        written.append(name)
+    return written
+
+
+def write_crops(source: Datasource, frames: Frames, crops: Frames, boxes: np.ndarray, chosen: np.ndarray, folder: Path) -> list[str]:
+    """Write the chosen crops (rows of `crops`) as PNG files named by their crop names."""
+    chosen = np.asarray(chosen, dtype=np.int64)
+    parents = frames.index_of(crops.parent_id[chosen])
+    by_parent: dict[int, list[int]] = {}
+    for crop, parent in zip(chosen.tolist(), parents.tolist()):
+        by_parent.setdefault(parent, []).append(crop)
+    written = []
+    for parent, image in iter_pixels(source, frames, np.array(sorted(by_parent), dtype=np.int64), Problems()):
+        members = by_parent[parent]
+        for crop, pixels in zip(members, cut(image, boxes[members])):
+            write_bytes(folder / str(crops.file_name[crop]), png(pixels))
+            written.append(str(crops.file_name[crop]))
+    return written
+
+
+def image_locations(source: Datasource, frames: Frames, rows: np.ndarray, frames_folder: Path, root: str | None) -> list[str]:
+    """Where a labeling tool reads each sample: `root` + name, else the file's path or URL
+    (images in the datasource, video frames in the run's extracted `frames/` folder)."""
+    locations = []
+    for row in np.asarray(rows, dtype=np.int64).tolist():
+        name = str(frames.file_name[row])
+        if root is not None:
+            locations.append(f"{root.rstrip('/')}/{name}")
+        elif frames.kind[row] == "frame":
+            locations.append(str(frames_folder / name))
+        else:
+            local = source.input.local_path(name)
+            locations.append(local if local is not None else source.input.display(name))
+    return locations
+
+
+def write_exports(
+    folder: Path,
+    frames: Frames,
+    rows: np.ndarray,
+    locations: Sequence[str],
+    detections: Detections,
+    names: Mapping[int, str],
+    *,
+    imputed: Detections | None,
+    priority: np.ndarray,
+    label_studio: bool,
+    coco: bool,
+    filenames: bool,
+) -> dict[str, str]:
+    """Label Studio tasks, COCO json and a filename list of the chosen frames; returns their paths."""
+    written = {}
+    if label_studio:
+        tasks = label_studio_tasks(frames, rows, locations, detections, names, priority=priority, imputed=imputed)
+        write_json(folder / "label_studio_tasks.json", tasks)
+        written["label_studio"] = "label_studio_tasks.json"
+    if coco:
+        write_json(folder / "coco.json", coco_dataset(frames, rows, detections, names))
+        written["coco"] = "coco.json"
+    if filenames:
+        write_bytes(folder / "filenames.txt", "".join(f"{frames.file_name[r]}\n" for r in np.asarray(rows).tolist()).encode())
+        written["filenames"] = "filenames.txt"
+    return written

@@ -1,0 +1,119 @@
+"""Selection inputs of a run, read from the datasource, the embedding store and the catalog.
+
+Implements the selection engine's `InputResolver` over the run's samples (frames, or crops
+at object level): each input is computed once and aligned to the samples' ids.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from thresher.catalog import Catalog
+from thresher.detections import Detections
+from thresher.embedding_store import EmbeddingStore
+from thresher.embeddings import Embeddings
+from thresher.errors import ConfigError, did_you_mean
+from thresher.frames import Frames
+from thresher.io.datasource import Datasource
+from thresher.io.lightly_metadata import read_metadata
+from thresher.io.lightly_predictions import PredictionTask, read_predictions
+from thresher.io.lightly_schema import read_task_names
+from thresher.io.problems import Problems
+from thresher.scorers import object_scores, score_frames
+from thresher.scores import Scores
+from thresher.select import Metadata, Predictions
+
+SCORE_FAMILIES = ("lightly", "seed")
+
+
+class RunResolver:
+    """Inputs over `samples` (rows of the datasource's frames, or crops of `object_task`)."""
+
+    def __init__(
+        self,
+        source: Datasource,
+        frames: Frames,
+        samples: Frames,
+        store: EmbeddingStore,
+        catalog: Catalog,
+        object_task: str | None = None,
+    ):
+        self.source, self.frames, self.samples = source, frames, samples
+        self.store, self.catalog, self.object_task = store, catalog, object_task
+        self.task = cache(self._task)
+        self._metadata = None
+
+    def _task(self, name: str) -> PredictionTask:
+        known = read_task_names(self.source.lightly, Problems())
+        if name not in known:
+            raise ConfigError(f"task {name!r}: no such prediction task{did_you_mean(name, known)}; tasks: {known}")
+        return read_predictions(self.source.lightly, name, self.frames, Problems())
+
+    def embeddings(self, task: str | None) -> Embeddings:
+        """The samples' own embeddings (a task names whose objects; at frame level it is ignored)."""
+        return self.store.load().align(self.samples.id)
+
+    def query_embeddings(self, dataset_id: str | None, tag_name: str) -> Embeddings:
+        ids = self.catalog.tag(tag_name)
+        return self.store.load().align(ids)
+
+    def scores(self, task: str) -> Scores:
+        detections = self.task(task).detections
+        if self.object_task is not None:
+            boxes = _object_boxes(detections, self.frames, self.samples, task == self.object_task)
+            return object_scores(boxes, self.samples.id)
+        return score_frames(detections, self.frames, SCORE_FAMILIES).align(self.samples.id)
+
+    def metadata(self, key: str) -> Metadata:
+        if key.startswith("lightly."):
+            raise ConfigError(f"METADATA key {key!r}: thresher does not compute LightlyOne's built-in lightly.* metadata yet")
+        if self._metadata is None:
+            self._metadata = read_metadata(self.source.lightly, self.frames, Problems())
+        try:
+            column = self._metadata[key]
+        except KeyError as exc:
+            raise ConfigError(f"METADATA key {key!r}: {exc.args[0]}") from None
+        rows = self.frames.index_of(_frame_ids(self.samples))
+        return Metadata(self.samples.id, column[rows])
+
+    def predictions(self, task: str) -> Predictions:
+        loaded = self.task(task)
+        detections = _with_columns(loaded.detections, loaded.schema.ids)
+        names = [c.name for c in loaded.schema.categories]
+        if self.object_task is not None:
+            boxes = _object_boxes(detections, self.frames, self.samples, task == self.object_task)
+            boxes = Detections(frame=np.arange(len(boxes)), xyxy=boxes.xyxy, score=boxes.score, class_id=boxes.class_id, probs=boxes.probs)
+            return Predictions.from_detections(self.samples, boxes, names)
+        return Predictions.from_detections(self.frames, detections, names).align(self.samples.id)
+
+
+def _frame_ids(samples: Frames) -> np.ndarray:
+    """The frame each sample is or comes from."""
+    return np.where(samples.parent_id != "", samples.parent_id, samples.id)
+
+
+def _with_columns(detections: Detections, ids: np.ndarray) -> Detections:
+    """Class ids replaced by their column in the schema (ascending ids), as Predictions wants."""
+    return Detections(
+        frame=detections.frame, xyxy=detections.xyxy, score=detections.score, class_id=np.searchsorted(ids, detections.class_id), probs=detections.probs
+    )
+
+
+def _object_boxes(detections: Detections, frames: Frames, crops: Frames, same_task: bool) -> Detections:
+    """The box of each crop (crops are cut from `detections` in row order when `same_task`)."""
+    if not same_task:
+        raise ConfigError("at object level, SCORES and PREDICTIONS inputs must use the object_level task")
+    from thresher.scorers import default_object_ids
+
+    return detections[_rows_of(default_object_ids(detections, frames), crops.id)]
+
+
+def _rows_of(keys: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    from thresher._table import lookup
+
+    rows, found = lookup(keys, ids)
+    if not found.all():
+        raise ConfigError(f"object level: crop {str(ids[~found][0])!r} has no box in the task")
+    return rows

@@ -1,0 +1,96 @@
+"""The stages of a run that decide which samples take part, each a plain function.
+
+Removed samples are collected as (file_name, reason, detail) rows for `removed_samples.csv`:
+reasons are `corrupt`, `duplicate`, `invalid prediction` and `not relevant`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from thresher.embeddings import Embeddings
+from thresher.errors import ConfigError, DatasourceError
+from thresher.frames import Frames
+from thresher.io.datasource import IO_THREADS, Datasource
+from thresher.io.images import check_image
+
+Removed = list[tuple[str, str, str]]  # (file_name, reason, detail)
+
+
+def relevant_rows(frames: Frames, source: Datasource, relevant_file: str | None) -> np.ndarray:
+    """Rows whose file is listed in the worker's `relevant_filenames_file` (all when None)."""
+    if relevant_file is None:
+        return np.arange(len(frames))
+    try:
+        text = source.lightly.read_bytes(relevant_file).decode()
+    except Exception as exc:  # noqa: BLE001 - reported as a config problem
+        raise ConfigError(f"worker_config.relevant_filenames_file: cannot read {relevant_file!r} ({exc})") from exc
+    names = {line.strip() for line in text.splitlines() if line.strip()}
+    return np.flatnonzero(np.isin(frames.video, list(names)) | np.isin(frames.file_name, list(names)))
+
+
+def corrupt_files(source: Datasource, frames: Frames, cache_file: Path) -> dict[str, str]:
+    """{file: reason} of images that do not decode fully and videos that do not decode to
+    their last frame. Results are cached by file size and modification time."""
+    from thresher.io.video import check_video
+
+    cache = _read_cache(cache_file)
+    files = sorted(set(frames.video.tolist()))
+    stats = {name: list(source.input.stat(name)) for name in files}
+    todo = [n for n in files if cache.get(n, [None, None])[:2] != stats[n]]
+    kinds = dict(zip(frames.video.tolist(), frames.kind.tolist()))
+
+    def check(name: str) -> str:
+        try:
+            if kinds[name] == "image":
+                with source.input.open(name) as f:
+                    check_image(f, name)
+            else:
+                check_video(source.input, name)
+            return ""
+        except DatasourceError as exc:
+            return str(exc).removeprefix(f"{name}: ")
+
+    with ThreadPoolExecutor(IO_THREADS) as pool:
+        for name, reason in zip(todo, pool.map(check, todo)):
+            cache[name] = [*stats[name], reason]
+    _write_cache(cache_file, cache)
+    return {n: cache[n][2] for n in files if cache[n][2]}
+
+
+def _read_cache(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_cache(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
+
+
+def exact_duplicates(embeddings: Embeddings, candidates: np.ndarray, keep_first: np.ndarray) -> dict[str, str]:
+    """{id: id of its twin} for samples whose embedding equals an earlier sample's exactly.
+
+    Identical pixels give identical vectors (the embedders are deterministic), so this finds
+    exact duplicate images and frames (e.g. a static camera) without hashing files. Among
+    twins, samples in `keep_first` (preselected) are kept, then the smallest id.
+    """
+    if len(embeddings) == 0:
+        return {}
+    order = np.lexsort((embeddings.ids, ~np.isin(embeddings.ids, keep_first)))
+    vectors = np.ascontiguousarray(embeddings.vectors[order])
+    _, first, inverse = np.unique(vectors.view(np.dtype((np.void, vectors.dtype.itemsize * vectors.shape[1]))), return_index=True, return_inverse=True)
+    twin = embeddings.ids[order][first[inverse.ravel()]]
+    ids = embeddings.ids[order]
+    duplicate = (twin != ids) & np.isin(ids, candidates)
+    return dict(zip(ids[duplicate].tolist(), twin[duplicate].tolist()))

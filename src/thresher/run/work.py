@@ -1,0 +1,269 @@
+"""`RunWork`: the stages of one run, in order, with what each found (see `thresher.run`)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from thresher.catalog import Catalog
+from thresher.embedding_store import store_for
+from thresher.frames import Frames
+from thresher.infer import embed_crops, run_models, sample_rows
+from thresher.io.datasource import Datasource
+from thresher.io.lightly_predictions import read_predictions
+from thresher.io.problems import Problems
+from thresher.objects import crop_frames
+from thresher.run.config import PRETAGGING_TASK, RunConfig
+from thresher.run.outputs import extract_frames, image_locations, write_crops, write_exports, write_json, write_removed
+from thresher.run.resolver import RunResolver
+from thresher.run.stages import corrupt_files, exact_duplicates, relevant_rows
+from thresher.select import SelectionInputs, resolve_inputs, run_selection, write_selection_csv, write_selection_json
+from thresher.select.output import parent_frames
+
+DATAPOOL_TAG = "datapool"
+
+
+class RunWork:
+    """Holds a run's state as its stages fill it; `execute()` runs them all."""
+
+    def __init__(self, source: Datasource, config: RunConfig, catalog: Catalog, workspace: Path, folder: Path, log):
+        self.source, self.config, self.catalog = source, config, catalog
+        self.workspace, self.folder, self.log = workspace, folder, log
+        self.worker, self.options = config.worker_config, config.thresher
+        self.removed: list[tuple[str, str, str]] = []
+        self.counts: dict[str, int] = {}
+        self.timings: dict[str, float] = {}
+        self.artifacts: dict[str, object] = {}
+        self.crops: Frames | None = None
+        self.crop_boxes: np.ndarray | None = None
+
+    def _stage(self, name: str, function, *args):
+        start = time.perf_counter()
+        self.log(f"{name} …")
+        value = function(*args)
+        self.timings[name] = round(time.perf_counter() - start, 3)
+        return value
+
+    def execute(self):
+        self._stage("enumerate", self.enumerate)
+        if self.worker.enable_corruptness_check:
+            self._stage("corruptness check", self.check_corruption)
+        if self.worker.pretagging:
+            self._stage("pretagging", self.pretag)
+        if self.options.assertions is not None:
+            self._stage("assertions", self.assertions)
+        self._stage("embeddings", self.embed)
+        if self.worker.remove_exact_duplicates:
+            self._stage("exact duplicates", self.remove_duplicates)
+        outcome = self._stage("selection", self.select)
+        self._stage("outputs", self.write_outputs, outcome)
+        return outcome
+
+    # which frames take part ------------------------------------------------------------
+
+    def enumerate(self) -> None:
+        problems = Problems()
+        self.frames = self.source.frames(problems)
+        self.removed += [(p.file, "corrupt", f"{p.expected}, got {p.got}") for p in problems]
+        rows = np.intersect1d(sample_rows(self.frames, self.options.every), relevant_rows(self.frames, self.source, self.worker.relevant_filenames_file))
+        self.preselected = self._datapool_ids()
+        known = set(self.catalog.samples().id.tolist()) if self._only_new_files() else set()
+        is_new = ~np.isin(self.frames.id, list(known)) if known else np.ones(len(self.frames), bool)
+        self.candidate = np.zeros(len(self.frames), bool)
+        self.candidate[rows] = True
+        self.candidate &= is_new & ~np.isin(self.frames.id, self.preselected)
+        self.counts.update(frames=len(self.frames), candidates=int(self.candidate.sum()), preselected=len(self.preselected))
+
+    def _only_new_files(self) -> bool:
+        return self.worker.use_datapool and not self.worker.datasource.process_all
+
+    def _datapool_ids(self) -> np.ndarray:
+        if not self.worker.use_datapool or DATAPOOL_TAG not in self.catalog.tags():
+            return np.zeros(0, "<U1")
+        ids = np.array(self.catalog.tag(DATAPOOL_TAG), dtype=str)
+        return ids[np.isin(ids, self.frames.id)] if self.worker.object_level is None else ids
+
+    def _drop(self, mask: np.ndarray, reason: str, detail: list[str] | str) -> None:
+        """Remove candidates in `mask` and list them in removed_samples.csv."""
+        mask = mask & self.candidate
+        details = detail if isinstance(detail, list) else [detail] * int(mask.sum())
+        self.removed += list(zip(self.frames.file_name[mask].tolist(), [reason] * int(mask.sum()), details))
+        self.candidate &= ~mask
+
+    def check_corruption(self) -> None:
+        bad = corrupt_files(self.source, self.frames[self.candidate], self.workspace / "cache" / "corruptness.json")
+        mask = np.isin(self.frames.video, list(bad))
+        self._drop(mask, "corrupt", [bad[v] for v in self.frames.video[mask & self.candidate].tolist()])
+        self.counts["corrupt files"] = len(bad)
+
+    # models -----------------------------------------------------------------------------
+
+    def _active_rows(self) -> np.ndarray:
+        return np.flatnonzero(self.candidate | np.isin(self.frames.id, self.preselected))
+
+    def pretag(self) -> None:
+        from thresher.models import load_detector
+
+        opts = self.options.pretagging
+        detector = load_detector(opts.model, confidence=opts.confidence, classes=opts.classes)
+        # the built-in detector is also the default embedder: one forward pass gives both
+        same = self.options.embedder == opts.model and self.worker.object_level is None and not self.worker.enable_training
+        embedder = detector if same and hasattr(detector, "predict_and_embed") else None
+        store = store_for(self.workspace, detector.name) if embedder is not None else None
+        result = run_models(
+            self.source, detector=detector, task=PRETAGGING_TASK, embedder=embedder, store=store, frames=self.frames, rows=self._active_rows()
+        )
+        self.counts["pretagged frames"] = result.predicted
+        self.counts["pretagged frames reused"] = result.reused
+
+    def _object_task(self) -> str | None:
+        return None if self.worker.object_level is None else self.worker.object_level.task_name
+
+    def assertions(self) -> None:
+        from thresher.assert_task import assert_task
+
+        opts = self.options.assertions
+        task = opts.task or (PRETAGGING_TASK if self.worker.pretagging else self._object_task())
+        if task is None:
+            from thresher.errors import ConfigError
+
+            raise ConfigError("thresher.assertions.task: name the prediction task to check (no pretagging or object_level task to default to)")
+        report = assert_task(self.source, task, opts.names, seed_compatible=opts.seed_compatible, parameters=opts.parameters)
+        self.imputed_task = report.imputed_task
+        for result in report.results:
+            self.counts[f"{result.name} flagged"] = int(result.flagged.sum())
+
+    def _embedder(self):
+        from thresher.models.embedder import embedder_from_spec
+
+        if self.worker.enable_training:
+            return self._trained_embedder()
+        return embedder_from_spec(self.options.embedder)
+
+    def _trained_embedder(self):
+        from thresher.models.ssl import train_simclr
+        from thresher.io.pixels import iter_pixels
+
+        rows = self._active_rows()
+        images = [image for _, image in iter_pixels(self.source, self.frames, rows, Problems())]
+        embedder = train_simclr(images, self.config.lightly_config or {})
+        self.artifacts["training_notes"] = list(getattr(embedder, "notes", []))
+        return embedder
+
+    def embed(self) -> None:
+        embedder = self._embedder()
+        self.store = store_for(self.workspace, embedder.name)
+        if self.worker.object_level is None:
+            result = run_models(self.source, embedder=embedder, store=self.store, frames=self.frames, rows=self._active_rows())
+            self.samples = self.frames[self._active_rows()]
+        else:
+            result = self._embed_crops(embedder)
+        self.counts["embedded"] = result.embedded
+        self.counts["embeddings reused"] = result.reused
+        self._drop_unreadable(result.skipped)
+
+    def _embed_crops(self, embedder):
+        level = self.worker.object_level
+        task = read_predictions(self.source.lightly, level.task_name, self.frames, Problems())
+        self._drop(np.isin(self.frames.file_name, list(task.invalid)), "invalid prediction", f"prediction file of task {level.task_name} is invalid")
+        rows = self._active_rows()
+        keep = np.isin(task.detections.frame, rows)
+        self.crops, self.crop_boxes = crop_frames(self.frames, task.detections[keep], level.padding)
+        self.samples = self.crops
+        return embed_crops(self.source, self.frames, self.crops, self.crop_boxes, embedder, self.store)
+
+    def _drop_unreadable(self, problems) -> None:
+        for problem in problems:
+            self._drop(self.frames.video == problem.file, "corrupt", f"{problem.expected}, got {problem.got}")
+        if problems and self.crops is None:
+            self.samples = self.frames[self._active_rows()]
+
+    def remove_duplicates(self) -> None:
+        embeddings = self.store.load().align(self.samples.id) if len(self.samples) else self.store.load()
+        candidates = self.samples.id[~np.isin(_frame_of(self.samples), self.preselected)]
+        twins = exact_duplicates(embeddings, candidates, self.preselected)
+        if self.crops is None:
+            mask = np.isin(self.frames.id, list(twins))
+            self._drop(mask, "duplicate", [f"identical to {twins[i]}" for i in self.frames.id[mask & self.candidate].tolist()])
+            self.samples = self.frames[self._active_rows()]
+        else:
+            keep = ~np.isin(self.crops.id, list(twins))
+            self.removed += [(c, "duplicate", f"identical to {twins[c]}") for c in self.crops.id[~keep].tolist()]
+            self.samples = self.crops = self.crops[keep]
+            self.crop_boxes = self.crop_boxes[keep]
+        self.counts["exact duplicates"] = len(twins)
+
+    # selection and outputs ------------------------------------------------------------
+
+    def _drop_invalid_predictions(self, resolver: RunResolver) -> None:
+        """Frames whose prediction file is invalid for a task the selection reads are removed."""
+        tasks = {e.input.task for e in self.config.selection_config.strategies if e.input.type in ("SCORES", "PREDICTIONS")}
+        for task in sorted(t for t in tasks if t):
+            invalid = resolver.task(task).invalid
+            self._drop(np.isin(self.frames.file_name, list(invalid)), "invalid prediction", f"prediction file of task {task} is invalid")
+        if self.crops is None:
+            self.samples = self.frames[self._active_rows()]
+        else:
+            keep = np.isin(self.crops.parent_id, self.frames.id[self._active_rows()])
+            self.samples = self.crops = self.crops[keep]
+            self.crop_boxes = self.crop_boxes[keep]
+
+    def select(self):
+        resolver = RunResolver(self.source, self.frames, self.samples, self.store, self.catalog, self._object_task())
+        self._drop_invalid_predictions(resolver)
+        resolver.samples = self.samples
+        preselected = self.samples.id[np.isin(_frame_of(self.samples), self.preselected) | np.isin(self.samples.id, self.preselected)]
+        inputs = resolve_inputs(self.config.selection_config, resolver, self.samples, preselected)
+        outcome = run_selection(
+            self.config.selection_config, inputs, seed=self.options.seed, sequence_length=self.worker.selected_sequence_length
+        )
+        self.counts["selected"] = len(outcome.selection)
+        self.counts.update({f"selection {k}": v for k, v in outcome.counts.items()})
+        return outcome
+
+    def write_outputs(self, outcome) -> None:
+        from thresher.run.report import write_summary
+
+        selection = outcome.selection
+        write_selection_csv(self.folder / "selection.csv", self.samples, selection, outcome.values)
+        write_selection_json(self.folder / "selection.json", outcome, seed=self.options.seed)
+        write_removed(self.folder / "removed_samples.csv", self.removed)
+        frame_ids = parent_frames(self.samples, selection)
+        rows = self.frames.index_of(frame_ids)
+        exports = self.options.exports
+        if exports.frames:
+            self.artifacts["frames"] = len(extract_frames(self.source, self.frames, rows, self.folder / "frames"))
+        if self.crops is not None and exports.crops:
+            chosen = self.crops.index_of(selection.ids)
+            name = self.worker.object_level.crop_dataset_name or f"{Path(self.source.input.root).name}-crops"
+            self.artifacts["crops"] = len(write_crops(self.source, self.frames, self.crops, self.crop_boxes, chosen, self.folder / name))
+        self.artifacts.update(self._exports(rows, selection))
+        write_json(self.folder / "run.json", {"counts": self.counts, "timings": self.timings, "artifacts": self.artifacts})
+        write_summary(self.folder / "report.html", self, outcome)
+
+    def _exports(self, rows: np.ndarray, selection) -> dict:
+        task_name = PRETAGGING_TASK if self.worker.pretagging else self._object_task()
+        exports = self.options.exports
+        locations = image_locations(self.source, self.frames, rows, self.folder / "frames", exports.image_root)
+        detections, names, imputed = _boxes_for_export(self.source, self.frames, task_name, getattr(self, "imputed_task", None))
+        priority = np.linspace(1.0, 0.0, len(rows), endpoint=False)
+        return write_exports(
+            self.folder, self.frames, rows, locations, detections, names, imputed=imputed, priority=priority,
+            label_studio=exports.label_studio, coco=exports.coco, filenames=exports.filenames,
+        )
+
+
+def _frame_of(samples: Frames) -> np.ndarray:
+    return np.where(samples.parent_id != "", samples.parent_id, samples.id)
+
+
+def _boxes_for_export(source: Datasource, frames: Frames, task: str | None, imputed_task: str | None):
+    from thresher.detections import Detections
+
+    if task is None:
+        return Detections.empty(), {}, None
+    loaded = read_predictions(source.lightly, task, frames, Problems())
+    imputed = read_predictions(source.lightly, imputed_task, frames, Problems()).detections if imputed_task else None
+    return loaded.detections, loaded.schema.names, imputed
