@@ -14,7 +14,7 @@ $(VENV)/.installed-test: pyproject.toml | $(PY)
 	touch $@
 
 $(VENV)/.installed-demo: pyproject.toml | $(PY)
-	$(PIP) install -e '.[video,samples]'
+	$(PIP) install -e '.[video,samples,detect]'
 	touch $@
 
 test: $(VENV)/.installed-test

