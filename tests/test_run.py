@@ -1,0 +1,165 @@
+"""The worker run end to end on real data: outputs, removed samples, reuse, determinism, kills."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from tests.conftest import package_file, tree_digest
+from thresher.catalog import Catalog
+from thresher.run import run
+
+SELECTION = {
+    "n_samples": 6,
+    "strategies": [
+        {"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}},
+        {"input": {"type": "SCORES", "task": "lightly_pretagging", "score": "objectness_least_confidence"}, "strategy": {"type": "WEIGHTS"}},
+    ],
+}
+CONFIG = {"worker_config": {"pretagging": True}, "selection_config": SELECTION, "thresher": {"every": 25}}
+
+
+def make_datasource(root, bikes_mp4):
+    root.mkdir()
+    shutil.copyfile(bikes_mp4, root / "bikes.mp4")
+    shutil.copyfile(package_file("skimage", "data", "chelsea.png"), root / "chelsea.png")
+    shutil.copyfile(package_file("skimage", "data", "chelsea.png"), root / "chelsea_copy.png")
+    shutil.copyfile(package_file("skimage", "data", "coffee.png"), root / "coffee.png")
+    (root / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a JPEG")
+    return root
+
+
+@pytest.fixture
+def datasource(tmp_path, bikes_mp4):
+    """bikes.mp4 (every 25th frame used), two real photos, an exact copy of one, a broken JPEG."""
+    return make_datasource(tmp_path / "ds", bikes_mp4)
+
+
+@pytest.fixture(scope="module")
+def reference_selection(tmp_path_factory, bikes_mp4):
+    """The selection of an uninterrupted run of CONFIG on a fresh copy of the datasource."""
+    return run(make_datasource(tmp_path_factory.mktemp("reference") / "ds", bikes_mp4), CONFIG).selection.ids.tolist()
+
+
+def media(root):
+    return {k: v for k, v in tree_digest(root).items() if not k.startswith((".lightly", ".thresher"))}
+
+
+def removed_rows(folder):
+    with open(folder / "removed_samples.csv") as f:
+        return {(r["file_name"], r["reason"]) for r in csv.DictReader(f)}
+
+
+def test_run_writes_outputs_and_lists_what_it_removed(datasource):
+    before = media(datasource)
+    result = run(datasource, CONFIG)
+    folder = result.folder
+    assert len(result.selection) == 6 and folder.name == result.run_id
+    assert {("broken.jpg", "corrupt"), ("chelsea_copy.png", "duplicate")} <= removed_rows(folder)
+    with open(folder / "selection.csv") as f:
+        picked = [r["file_name"] for r in csv.DictReader(f)]
+    assert picked == result.selection.ids.tolist()
+    frames = [p for p in picked if p.startswith("bikes-")]
+    assert sorted(p.name for p in (folder / "frames").iterdir()) == sorted(frames)
+    tasks = json.loads((folder / "label_studio_tasks.json").read_text())
+    assert [t["data"]["thresher_id"] for t in tasks] == picked
+    assert all(len(t["predictions"]) == 1 for t in tasks)
+    coco = json.loads((folder / "coco.json").read_text())
+    assert [i["file_name"] for i in coco["images"]] == picked
+    assert (folder / "filenames.txt").read_text().split() == picked
+    assert media(datasource) == before
+    assert not list(folder.parent.glob("*.partial"))
+    with Catalog(datasource / ".thresher") as catalog:
+        assert catalog.tag(f"run-{result.run_id}") == picked
+        assert catalog.run(result.run_id).status == "done"
+
+
+def test_second_run_reuses_everything_and_selects_the_same(datasource):
+    first = run(datasource, CONFIG)
+    second = run(datasource, CONFIG)
+    assert second.counts["pretagged frames"] == 0 and second.counts["embedded"] == 0
+    assert second.selection.ids.tolist() == first.selection.ids.tolist()
+
+
+def test_file_names_escaping_the_datasource_are_refused(datasource):
+    task = datasource / ".lightly/predictions/user"
+    task.mkdir(parents=True)
+    (datasource / ".lightly/predictions/tasks.json").write_text('["user"]')
+    (task / "schema.json").write_text(json.dumps({"task_type": "object-detection", "categories": [{"id": 0, "name": "cat"}]}))
+    (task / "coffee.json").write_text(json.dumps({"file_name": "../../../etc/passwd", "predictions": []}))
+    config = {**CONFIG, "selection_config": {"n_samples": 3, "strategies": [
+        {"input": {"type": "SCORES", "task": "user", "score": "objectness_least_confidence"}, "strategy": {"type": "WEIGHTS"}}]}}
+    result = run(datasource, config)
+    assert len(result.selection) == 3
+    # the file's name escapes the datasource: it is refused, and its sample listed as removed
+    assert ("coffee.png", "invalid prediction") in removed_rows(result.folder)
+    assert "coffee.png" not in result.selection.ids
+
+
+DRIVER = textwrap.dedent(
+    """
+    import json, sys
+    from thresher.run import run
+    config = json.loads(sys.argv[2])
+    run(sys.argv[1], config, log=lambda line: print(line, flush=True))
+    print("DONE", flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("stage", ["pretagging", "embeddings", "selection", "outputs"])
+def test_a_killed_run_leaves_everything_consistent_and_the_next_resumes(datasource, reference_selection, stage):
+    expected = reference_selection
+    before = media(datasource)
+    with subprocess.Popen([sys.executable, "-c", DRIVER, str(datasource), json.dumps(CONFIG)], stdout=subprocess.PIPE, text=True) as process:
+        for line in process.stdout:
+            if line.startswith(stage):
+                break
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    database = sqlite3.connect(datasource / ".thresher" / "catalog.sqlite")
+    assert database.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert database.execute("SELECT COUNT(*) FROM runs WHERE status = 'done'").fetchone() == (0,)
+    assert database.execute("SELECT COUNT(*) FROM tags").fetchone() == (0,)
+    database.close()
+    assert media(datasource) == before
+    assert not list(datasource.rglob("*.tmp-*"))
+    resumed = run(datasource, CONFIG)
+    assert resumed.selection.ids.tolist() == expected
+    if stage != "pretagging":
+        assert resumed.counts["pretagged frames"] == 0  # finished work is not redone
+
+
+def test_datapool_processes_only_new_files_and_keeps_earlier_picks(datasource, carphone_mp4):
+    config = {**CONFIG, "worker_config": {"pretagging": True, "use_datapool": True}}
+    first = run(datasource, config)
+    shutil.copyfile(carphone_mp4, datasource / "carphone.mp4")
+    second = run(datasource, {**config, "selection_config": {**SELECTION, "n_samples": 10}})
+    new = second.selection.ids[len(first.selection):]
+    assert set(second.selection.ids[: len(first.selection)].tolist()) == set(first.selection.ids.tolist())
+    assert len(new) == 4 and all(i.startswith("carphone-") for i in new)
+    assert np.isnan(second.selection.objective[: len(first.selection)]).all()
+    with Catalog(datasource / ".thresher") as catalog:
+        assert set(catalog.tag("datapool")) == set(second.selection.ids.tolist())
+
+
+def test_object_level_run_selects_crops(datasource):
+    config = {
+        "worker_config": {"pretagging": True, "object_level": {"task_name": "lightly_pretagging", "padding": 0.1}},
+        "selection_config": {"n_samples": 5, "strategies": [{"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}}]},
+        "thresher": {"every": 25, "pretagging": {"confidence": 0.5}},
+    }
+    result = run(datasource, config)
+    assert len(result.selection) == 5 and (result.samples.kind == "crop").all()
+    crops = sorted(p.name for p in (result.folder / "ds-crops").rglob("*.png"))
+    assert len(crops) == 5 and all("-" in c for c in crops)
