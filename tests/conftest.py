@@ -119,3 +119,28 @@ def bikes_datasource_copy(bikes_predicted, tmp_path) -> Path:
     target = tmp_path / "ds"
     shutil.copytree(bikes_predicted, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def s3():
+    """A local S3 server (moto) with a bucket named "bucket": (s3fs filesystem, storage_options)."""
+    moto_server = pytest.importorskip("moto.server", reason="moto[server] is needed for the local S3 tests")
+    s3fs = pytest.importorskip("s3fs", reason="s3fs is needed for the local S3 tests")
+    import boto3
+
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    options = {"key": "testing", "secret": "testing", "client_kwargs": {"endpoint_url": endpoint, "region_name": "us-east-1"}}
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    client.create_bucket(Bucket="bucket")
+    yield s3fs.S3FileSystem(**options), options
+    server.stop()
+
+
+def upload(fs, local: Path, remote: str) -> None:
+    """Copy a local folder into a bucket prefix."""
+    for path in sorted(local.rglob("*")):
+        if path.is_file():
+            fs.pipe_file(f"{remote}/{path.relative_to(local).as_posix()}", path.read_bytes())

@@ -163,3 +163,19 @@ def test_object_level_run_selects_crops(datasource):
     assert len(result.selection) == 5 and (result.samples.kind == "crop").all()
     crops = sorted(p.name for p in (result.folder / "ds-crops").rglob("*.png"))
     assert len(crops) == 5 and all("-" in c for c in crops)
+
+
+def test_a_bucket_datasource_runs_end_to_end(s3, datasource, tmp_path):
+    from tests.conftest import upload
+
+    fs, options = s3
+    upload(fs, datasource, "bucket/run-input")
+    before = {p: fs.info(p)["size"] for p in fs.find("bucket/run-input")}
+    result = run("s3://bucket/run-input", CONFIG, catalog=tmp_path / "catalog", storage_options=options)
+    assert len(result.selection) == 6
+    assert {("broken.jpg", "corrupt"), ("chelsea_copy.png", "duplicate")} <= removed_rows(result.folder)
+    frames = [p for p in result.selection.ids.tolist() if p.startswith("bikes-")]
+    assert sorted(p.name for p in (result.folder / "frames").iterdir()) == sorted(frames)
+    media_after = {p: s for p, s in ((p, fs.info(p)["size"]) for p in fs.find("bucket/run-input")) if "/.lightly/" not in p}
+    assert media_after == {p: s for p, s in before.items() if "/.lightly/" not in p}
+    assert fs.exists("bucket/run-input/.lightly/predictions/lightly_pretagging/schema.json")

@@ -4,36 +4,10 @@ from __future__ import annotations
 
 import shutil
 
-import pytest
-
-from tests.conftest import tree_digest
+from tests.conftest import tree_digest, upload
 from thresher.io.datasource import Datasource
 from thresher.io.lightly_predictions import read_predictions
 from thresher.validate import validate
-
-moto_server = pytest.importorskip("moto.server", reason="moto[server] is needed for the local S3 tests")
-s3fs = pytest.importorskip("s3fs", reason="s3fs is needed for the local S3 tests")
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory):
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    options = {"key": "testing", "secret": "testing", "client_kwargs": {"endpoint_url": f"http://{host}:{port}", "region_name": "us-east-1"}}
-    import boto3
-
-    endpoint = options["client_kwargs"]["endpoint_url"]
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing").create_bucket(Bucket="bucket")
-    fs = s3fs.S3FileSystem(**options)
-    yield fs, options
-    server.stop()
-
-
-def upload(fs, local, remote):
-    for path in sorted(local.rglob("*")):
-        if path.is_file():
-            fs.pipe_file(f"{remote}/{path.relative_to(local).as_posix()}", path.read_bytes())
 
 
 def test_bucket_datasource_with_separate_lightly_location(s3, clean_datasource, tmp_path):
