@@ -179,3 +179,11 @@ def test_a_bucket_datasource_runs_end_to_end(s3, datasource, tmp_path):
     media_after = {p: s for p, s in ((p, fs.info(p)["size"]) for p in fs.find("bucket/run-input")) if "/.lightly/" not in p}
     assert media_after == {p: s for p, s in before.items() if "/.lightly/" not in p}
     assert fs.exists("bucket/run-input/.lightly/predictions/lightly_pretagging/schema.json")
+
+
+def test_a_changed_file_is_processed_again(datasource):
+    first = run(datasource, CONFIG)
+    shutil.copyfile(package_file("skimage", "data", "astronaut.png"), datasource / "coffee.png")  # same name, new content
+    second = run(datasource, CONFIG)
+    assert second.counts["pretagged frames"] == 1  # only the changed image
+    assert first.counts["pretagged frames"] > 1

@@ -76,6 +76,7 @@ def run_models(
     progress: Callable[[int, int], None] | None = None,
     frames: Frames | None = None,
     rows: np.ndarray | None = None,
+    redo: np.ndarray | None = None,
 ) -> InferenceResult:
     """Predict and/or embed every sampled frame; see the module docstring.
 
@@ -86,14 +87,16 @@ def run_models(
         progress: called with (frames done, frames to do) after each batch.
         frames, rows: the datasource's frames (enumerated when None) and the rows to
             process (default: `sample_rows(frames, every)`).
+        redo: rows to compute again even when their outputs exist (their file changed).
     """
     if (detector is None) != (task is None) or (embedder is None) != (store is None) or (detector is None and embedder is None):
         raise UsageError("run_models: give a detector with a task, and/or an embedder with a store")
     problems = Problems()
     frames = source.frames(problems) if frames is None else frames
     rows = sample_rows(frames, every) if rows is None else np.asarray(rows, dtype=np.int64)
-    todo_pred = _todo(rows, predicted_rows(source, task, frames) if detector and resume else ())
-    todo_emb = _todo(rows, np.flatnonzero(np.isin(frames.id, store.ids())) if embedder and resume else ())
+    redo = np.zeros(0, np.int64) if redo is None else np.asarray(redo, dtype=np.int64)
+    todo_pred = np.union1d(_todo(rows, predicted_rows(source, task, frames) if detector and resume else ()), np.intersect1d(rows, redo))
+    todo_emb = np.union1d(_todo(rows, np.flatnonzero(np.isin(frames.id, store.ids())) if embedder and resume else ()), np.intersect1d(rows, redo))
     if detector is None:
         todo_pred = np.zeros(0, np.int64)
     if embedder is None:

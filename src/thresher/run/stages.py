@@ -94,3 +94,23 @@ def exact_duplicates(embeddings: Embeddings, candidates: np.ndarray, keep_first:
     ids = embeddings.ids[order]
     duplicate = (twin != ids) & np.isin(ids, candidates)
     return dict(zip(ids[duplicate].tolist(), twin[duplicate].tolist()))
+
+
+def changed_files(source: Datasource, frames: Frames, cache_file: Path, key: object) -> set[str]:
+    """Media files whose size or modification time differ from when `key` (a stage's
+    configuration) last processed them; every file when `key` changed. Files never
+    recorded count as unchanged: their existing outputs are trusted."""
+    cache = _read_cache(cache_file)
+    files = set(frames.video.tolist())
+    if cache.get("key", key) != key:
+        return files
+    recorded = cache.get("files", {})
+    return {n for n in files if n in recorded and recorded[n] != list(source.input.stat(n))}
+
+
+def record_files(source: Datasource, frames: Frames, cache_file: Path, key: object) -> None:
+    """Remember the size and modification time of the files a stage has just processed."""
+    cache = _read_cache(cache_file)
+    recorded = cache.get("files", {}) if cache.get("key", key) == key else {}
+    recorded.update({n: list(source.input.stat(n)) for n in set(frames.video.tolist())})
+    _write_cache(cache_file, {"key": key, "files": recorded})

@@ -18,7 +18,7 @@ from thresher.objects import crop_frames
 from thresher.run.config import PRETAGGING_TASK, RunConfig
 from thresher.run.outputs import extract_frames, image_locations, write_crops, write_exports, write_json, write_removed
 from thresher.run.resolver import RunResolver
-from thresher.run.stages import corrupt_files, exact_duplicates, relevant_rows
+from thresher.run.stages import changed_files, corrupt_files, exact_duplicates, record_files, relevant_rows
 from thresher.select import SelectionInputs, resolve_inputs, run_selection, write_selection_csv, write_selection_json
 from thresher.select.output import parent_frames
 
@@ -112,9 +112,14 @@ class RunWork:
         same = self.options.embedder == opts.model and self.worker.object_level is None and not self.worker.enable_training
         embedder = detector if same and hasattr(detector, "predict_and_embed") else None
         store = store_for(self.workspace, detector.name) if embedder is not None else None
+        key = {"pretagging": opts.model_dump(mode="json"), "embedder": None if embedder is None else detector.name}
+        cache = self.workspace / "cache" / "pretagging.json"
+        redo = np.flatnonzero(np.isin(self.frames.video, list(changed_files(self.source, self.frames, cache, key))))
+        rows = self._active_rows()
         result = run_models(
-            self.source, detector=detector, task=PRETAGGING_TASK, embedder=embedder, store=store, frames=self.frames, rows=self._active_rows()
+            self.source, detector=detector, task=PRETAGGING_TASK, embedder=embedder, store=store, frames=self.frames, rows=rows, redo=redo
         )
+        record_files(self.source, self.frames[rows], cache, key)
         self.counts["pretagged frames"] = result.predicted
         self.counts["pretagged frames reused"] = result.reused
 
@@ -156,8 +161,12 @@ class RunWork:
         embedder = self._embedder()
         self.store = store_for(self.workspace, embedder.name)
         if self.worker.object_level is None:
-            result = run_models(self.source, embedder=embedder, store=self.store, frames=self.frames, rows=self._active_rows())
-            self.samples = self.frames[self._active_rows()]
+            rows = self._active_rows()
+            cache = self.workspace / "cache" / f"embeddings-{self.store.folder.name}.json"
+            redo = np.flatnonzero(np.isin(self.frames.video, list(changed_files(self.source, self.frames, cache, embedder.name))))
+            result = run_models(self.source, embedder=embedder, store=self.store, frames=self.frames, rows=rows, redo=redo)
+            record_files(self.source, self.frames[rows], cache, embedder.name)
+            self.samples = self.frames[rows]
         else:
             result = self._embed_crops(embedder)
         self.counts["embedded"] = result.embedded
