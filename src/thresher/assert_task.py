@@ -21,7 +21,7 @@ from thresher.detections import Detections
 from thresher.frames import Frames
 from thresher.io.datasource import Datasource
 from thresher.io.lightly_metadata import MetadataField, write_metadata
-from thresher.io.lightly_predictions import PredictionTask, read_predictions, write_predictions
+from thresher.io.lightly_predictions import PredictionTask, predicted_part, read_predictions, write_predictions
 from thresher.io.problems import Problems
 
 IMPUTED_SUFFIX = "-imputed"
@@ -32,16 +32,6 @@ class AssertReport:
     frames: Frames
     results: list[AssertionResult]
     imputed_task: str
-
-
-def predicted_part(task: PredictionTask) -> tuple[Frames, Detections]:
-    """The frames of a task that have a valid prediction file, and their boxes re-indexed."""
-    keep = ~np.isin(task.frames.file_name, np.asarray(task.missing + task.invalid, dtype=str))
-    new_row = np.cumsum(keep) - 1
-    dets = task.detections[keep[task.detections.frame]] if len(task.detections) else task.detections
-    return task.frames[keep], Detections(
-        frame=new_row[dets.frame], xyxy=dets.xyxy, score=dets.score, class_id=dets.class_id, probs=dets.probs
-    )
 
 
 def assert_task(

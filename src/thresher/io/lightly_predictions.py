@@ -59,6 +59,16 @@ class PredictionTask:
     missing: tuple[str, ...] = field(default=())
 
 
+def predicted_part(task: PredictionTask) -> tuple[Frames, Detections]:
+    """The frames of a task that have a valid prediction file, and their boxes re-indexed."""
+    keep = ~np.isin(task.frames.file_name, np.asarray(task.missing + task.invalid, dtype=str))
+    new_row = np.cumsum(keep) - 1
+    dets = task.detections[keep[task.detections.frame]] if len(task.detections) else task.detections
+    return task.frames[keep], Detections(
+        frame=new_row[dets.frame], xyxy=dets.xyxy, score=dets.score, class_id=dets.class_id, probs=dets.probs
+    )
+
+
 def task_dir(task: str) -> str:
     return f"{PREDICTIONS_DIR}/{task}"
 

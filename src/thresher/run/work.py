@@ -157,6 +157,16 @@ class RunWork:
         self.artifacts["training_notes"] = list(getattr(embedder, "notes", []))
         return embedder
 
+    def embed_or_skip(self) -> None:
+        """Embeddings only when the selection reads them (the samples are set either way)."""
+        if any(e.input.type == "EMBEDDINGS" for e in self.config.selection_config.strategies):
+            self.embed()
+        else:
+            from thresher.embedding_store import EmbeddingStore
+
+            self.store = EmbeddingStore(self.workspace / "embeddings" / "none")
+            self.samples = self.frames[self._active_rows()]
+
     def embed(self) -> None:
         embedder = self._embedder()
         self.store = store_for(self.workspace, embedder.name)

@@ -1,0 +1,45 @@
+"""Selection alone over a datasource: the run's enumerate, embeddings and selection stages.
+
+Used by `thresher select`: no pretagging, assertions, checks or exports; writes
+`selection.csv` and `selection.json` into `out`. Stored embeddings are reused and missing
+ones computed (only when the config has an EMBEDDINGS input).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from thresher.catalog import Catalog
+from thresher.io.datasource import Datasource
+from thresher.run.config import load_run_config
+from thresher.run.work import RunWork
+from thresher.select import write_selection_csv, write_selection_json
+from thresher.workspace import workspace_for
+
+
+def select_only(
+    source: Datasource,
+    selection_config: object,
+    out: str | os.PathLike,
+    *,
+    embedder: str = "ssd-mobilenet-v2-coco",
+    seed: int = 0,
+    every: int = 1,
+    catalog: str | os.PathLike | None = None,
+):
+    config = load_run_config(
+        worker_config={"enable_corruptness_check": False, "remove_exact_duplicates": False},
+        selection_config=selection_config,
+        thresher={"embedder": embedder, "seed": seed, "every": every},
+    )
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with Catalog(workspace_for(source, catalog)) as store:
+        work = RunWork(source, config, store, store.path.parent, out, lambda line: None)
+        work.enumerate()
+        work.embed_or_skip()
+        outcome = work.select()
+    write_selection_csv(out / "selection.csv", work.samples, outcome.selection, outcome.values)
+    write_selection_json(out / "selection.json", outcome, seed=seed)
+    return outcome
