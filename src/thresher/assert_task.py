@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -41,6 +42,7 @@ def assert_task(
     *,
     seed_compatible: bool = False,
     parameters: Mapping[str, Mapping[str, object]] | None = None,
+    cache: Path | None = None,
 ) -> AssertReport:
     """Run the named assertions on `task` and write metadata and `<task>-imputed`.
 
@@ -49,10 +51,11 @@ def assert_task(
         seed_compatible: flicker exactly as seed 000's code (window 3, IoU thresholds
             `iou_thresh_tracking` / `iou_thresh_assertion` in `parameters["flicker"]`).
         parameters: keyword arguments per assertion name.
+        cache: folder of the columnar cache of prediction tasks.
     """
     parameters = parameters or {}
     functions = {name: get_assertion(name) for name in names}  # unknown names fail before any work
-    loaded = read_predictions(source.lightly, task, source.frames(Problems()), Problems())
+    loaded = read_predictions(source.lightly, task, source.frames(Problems()), Problems(), cache=cache)
     frames, detections = predicted_part(loaded)
     results = []
     for name, function in functions.items():

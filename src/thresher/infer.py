@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -44,11 +45,11 @@ def sample_rows(frames: Frames, every: int = 1) -> np.ndarray:
     return np.flatnonzero((frames.kind != "frame") | (frames.frame_index % every == 0))
 
 
-def predicted_rows(source: Datasource, task: str, frames: Frames) -> np.ndarray:
+def predicted_rows(source: Datasource, task: str, frames: Frames, cache: Path | None = None) -> np.ndarray:
     """Rows whose prediction file for `task` exists and is valid."""
     if not source.lightly.exists(schema_file(task)):
         return np.zeros(0, np.int64)
-    existing = read_predictions(source.lightly, task, frames, Problems())
+    existing = read_predictions(source.lightly, task, frames, Problems(), cache=cache)
     done = np.ones(len(frames), bool)
     for names in (existing.missing, existing.invalid):
         done[np.isin(frames.file_name, np.asarray(names, dtype=str))] = False
@@ -77,6 +78,7 @@ def run_models(
     frames: Frames | None = None,
     rows: np.ndarray | None = None,
     redo: np.ndarray | None = None,
+    cache: Path | None = None,
 ) -> InferenceResult:
     """Predict and/or embed every sampled frame; see the module docstring.
 
@@ -88,6 +90,7 @@ def run_models(
         frames, rows: the datasource's frames (enumerated when None) and the rows to
             process (default: `sample_rows(frames, every)`).
         redo: rows to compute again even when their outputs exist (their file changed).
+        cache: folder of the columnar cache of prediction tasks (faster resume checks).
     """
     if (detector is None) != (task is None) or (embedder is None) != (store is None) or (detector is None and embedder is None):
         raise UsageError("run_models: give a detector with a task, and/or an embedder with a store")
@@ -95,7 +98,7 @@ def run_models(
     frames = source.frames(problems) if frames is None else frames
     rows = sample_rows(frames, every) if rows is None else np.asarray(rows, dtype=np.int64)
     redo = np.zeros(0, np.int64) if redo is None else np.asarray(redo, dtype=np.int64)
-    todo_pred = np.union1d(_todo(rows, predicted_rows(source, task, frames) if detector and resume else ()), np.intersect1d(rows, redo))
+    todo_pred = np.union1d(_todo(rows, predicted_rows(source, task, frames, cache) if detector and resume else ()), np.intersect1d(rows, redo))
     todo_emb = np.union1d(_todo(rows, np.flatnonzero(np.isin(frames.id, store.ids())) if embedder and resume else ()), np.intersect1d(rows, redo))
     if detector is None:
         todo_pred = np.zeros(0, np.int64)

@@ -98,3 +98,26 @@ def test_frames_without_a_prediction_file_are_missing_not_invalid(clean_datasour
     task = read_predictions(source.lightly, "det", source.frames())
     assert len(task.missing) == 119 and "clips/car-000-mp4.png" in task.missing
     assert task.detections.counts_per_frame(len(task.frames)).sum() == 3
+
+
+def test_cached_task_equals_parsed_and_misses_after_a_change(clean_datasource, tmp_path):
+    source = Datasource(clean_datasource)
+    frames = source.frames()
+    cache = tmp_path / "cache"
+    parsed = read_predictions(source.lightly, "det", frames, cache=cache)
+    assert len(list(cache.glob("*.npz"))) == 1
+    cached = read_predictions(source.lightly, "det", frames, cache=cache)
+    for column in ("frame", "xyxy", "score", "class_id", "probs"):
+        assert np.array_equal(getattr(cached.detections, column), getattr(parsed.detections, column))
+    assert (cached.schema, cached.missing, cached.invalid) == (parsed.schema, parsed.missing, parsed.invalid)
+    (clean_datasource / ".lightly/predictions/det/img/b.json").write_text(json.dumps({"file_name": "img/b.jpg", "predictions": [
+        {"category_id": 1, "bbox": [0, 0, 5, 5], "score": 0.5, "probabilities": [0.5, 0.5]}]}))
+    changed = read_predictions(source.lightly, "det", frames, cache=cache)
+    assert len(changed.detections) == len(parsed.detections) + 1
+
+
+def test_a_task_with_problems_is_not_cached(clean_datasource, tmp_path):
+    (clean_datasource / ".lightly/predictions/det/img/b.json").write_text("{broken")
+    source = Datasource(clean_datasource)
+    read_predictions(source.lightly, "det", source.frames(), Problems(), cache=tmp_path / "cache")
+    assert not list((tmp_path / "cache").glob("*.npz"))

@@ -17,6 +17,7 @@ at once, and returns columnar `Frames` + `Detections`.
 from __future__ import annotations
 
 import posixpath
+from pathlib import Path
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +27,7 @@ from thresher.boxes import xyxy_to_xywh
 from thresher.detections import Detections
 from thresher.errors import DatasourceError, SchemaError, did_you_mean
 from thresher.frames import Frames
+from thresher.io import lightly_cache
 from thresher.io.lightly_checks import check_boxes, gather
 from thresher.io.lightly_schema import (
     PREDICTIONS_DIR,
@@ -78,7 +80,7 @@ def prediction_file(task: str, sample_name: str) -> str:
 
 
 def read_predictions(
-    lightly: Location, task: str, frames: Frames | None = None, problems: Problems | None = None
+    lightly: Location, task: str, frames: Frames | None = None, problems: Problems | None = None, *, cache: Path | None = None
 ) -> PredictionTask:
     """Load an object-detection task.
 
@@ -90,8 +92,16 @@ def read_predictions(
             and image sizes are checked. Without it, the samples are made from the file names.
         problems: a `Problems` collector to record every problem and go on; None raises
             `SchemaError` at the first.
+        cache: a local folder for the columnar cache (`thresher.io.lightly_cache`): a task
+            whose files did not change since it was read without problems is loaded from
+            arrays instead of being parsed again.
     """
     problems = collector(problems)
+    key = lightly_cache.cache_key(lightly, task_dir(task), frames) if cache is not None else None
+    cached = lightly_cache.load(cache, key) if key is not None else None
+    if cached is not None:
+        return PredictionTask(task, *cached)
+    found_before = len(problems)
     schema = read_schema(lightly, task, problems)
     if schema is None:
         raise SchemaError(f"task {task!r} has no usable schema: {problems[-1] if problems else ''}")
@@ -106,6 +116,8 @@ def read_predictions(
     unreadable = _samples_of_files([name for name, p in read.items() if p is None], task, frames)
     invalid = tuple(sorted({p.sample for p, ok in zip(parsed, good_file) if not ok} | unreadable))
     detections = columns.detections(good_file)
+    if key is not None and len(problems) == found_before:
+        lightly_cache.store(cache, key, schema, frames, detections, invalid, missing)
     return PredictionTask(task, schema, frames, detections, invalid, missing)
 
 

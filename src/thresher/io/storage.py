@@ -122,6 +122,23 @@ class Location:
         start = len(under.strip("/").split("/")) if under else 0
         return sorted(n for n in names if not _in_skipped(n.split("/")[start:-1], skip))
 
+    def file_stats(self, under: str = "") -> list[tuple[str, int, float]]:
+        """(relative name, size, modification time) of every file below `under`, sorted."""
+        base = self.path(under) if under else self.root
+        prefix = self.root.rstrip("/") + "/"
+        if self.is_local:
+            found = []
+            for folder, _, files in os.walk(base):
+                for name in files:
+                    path = os.path.join(folder, name)
+                    info = os.stat(path)
+                    found.append((path[len(prefix):], info.st_size, info.st_mtime))
+            return sorted(found)
+        if not self.fs.isdir(base):
+            return []
+        details = self.fs.find(base, detail=True)
+        return sorted((p[len(prefix):], int(d.get("size") or 0), float(_modified(d))) for p, d in details.items())
+
     def _local_files(self, base: str, skip: tuple[str, ...]) -> list[str]:
         prefix = self.root.rstrip("/") + "/"
         found = []
@@ -161,12 +178,17 @@ class Location:
             info = os.stat(self.path(name))
             return info.st_size, info.st_mtime
         info = self.fs.info(self.path(name))
-        modified = info.get("mtime") or info.get("LastModified") or info.get("last_modified") or 0
-        return int(info.get("size") or 0), float(modified.timestamp() if hasattr(modified, "timestamp") else modified)
+        return int(info.get("size") or 0), _modified(info)
 
     def local_path(self, name: str) -> str | None:
         """The path on the local disk, or None for remote locations."""
         return self.path(name) if self.is_local else None
+
+
+def _modified(info: dict) -> float:
+    """Modification time in seconds from an fsspec info dict (0 when the store gives none)."""
+    modified = info.get("mtime") or info.get("LastModified") or info.get("last_modified") or 0
+    return float(modified.timestamp() if hasattr(modified, "timestamp") else modified)
 
 
 def _in_skipped(folders: list[str], skip: tuple[str, ...]) -> bool:

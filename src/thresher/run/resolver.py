@@ -6,7 +6,7 @@ at object level): each input is computed once and aligned to the samples' ids.
 
 from __future__ import annotations
 
-from functools import cache
+import functools
 
 import numpy as np
 
@@ -39,17 +39,19 @@ class RunResolver:
         store: EmbeddingStore,
         catalog: Catalog,
         object_task: str | None = None,
+        cache=None,
     ):
         self.source, self.frames, self.samples = source, frames, samples
         self.store, self.catalog, self.object_task = store, catalog, object_task
-        self.task = cache(self._task)
+        self.cache = cache
+        self.task = functools.cache(self._task)
         self._metadata = None
 
     def _task(self, name: str) -> PredictionTask:
         known = read_task_names(self.source.lightly, Problems())
         if name not in known:
             raise ConfigError(f"task {name!r}: no such prediction task{did_you_mean(name, known)}; tasks: {known}")
-        return read_predictions(self.source.lightly, name, self.frames, Problems())
+        return read_predictions(self.source.lightly, name, self.frames, Problems(), cache=self.cache)
 
     def embeddings(self, task: str | None) -> Embeddings:
         """The samples' own embeddings (a task names whose objects; at frame level it is ignored)."""

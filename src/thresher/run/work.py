@@ -37,6 +37,7 @@ class RunWork:
         self.timings: dict[str, float] = {}
         self.artifacts: dict[str, object] = {}
         self.crops: Frames | None = None
+        self.task_cache = workspace / "cache" / "tasks"
         self.crop_boxes: np.ndarray | None = None
 
     def _stage(self, name: str, function, *args):
@@ -117,7 +118,8 @@ class RunWork:
         redo = np.flatnonzero(np.isin(self.frames.video, list(changed_files(self.source, self.frames, cache, key))))
         rows = self._active_rows()
         result = run_models(
-            self.source, detector=detector, task=PRETAGGING_TASK, embedder=embedder, store=store, frames=self.frames, rows=rows, redo=redo
+            self.source, detector=detector, task=PRETAGGING_TASK, embedder=embedder, store=store, frames=self.frames, rows=rows, redo=redo,
+            cache=self.task_cache,
         )
         record_files(self.source, self.frames[rows], cache, key)
         self.counts["pretagged frames"] = result.predicted
@@ -135,7 +137,9 @@ class RunWork:
             from thresher.errors import ConfigError
 
             raise ConfigError("thresher.assertions.task: name the prediction task to check (no pretagging or object_level task to default to)")
-        report = assert_task(self.source, task, opts.names, seed_compatible=opts.seed_compatible, parameters=opts.parameters)
+        report = assert_task(
+            self.source, task, opts.names, seed_compatible=opts.seed_compatible, parameters=opts.parameters, cache=self.task_cache
+        )
         self.imputed_task = report.imputed_task
         for result in report.results:
             self.counts[f"{result.name} flagged"] = int(result.flagged.sum())
@@ -185,7 +189,7 @@ class RunWork:
 
     def _embed_crops(self, embedder):
         level = self.worker.object_level
-        task = read_predictions(self.source.lightly, level.task_name, self.frames, Problems())
+        task = read_predictions(self.source.lightly, level.task_name, self.frames, Problems(), cache=self.task_cache)
         self._drop(np.isin(self.frames.file_name, list(task.invalid)), "invalid prediction", f"prediction file of task {level.task_name} is invalid")
         rows = self._active_rows()
         keep = np.isin(task.detections.frame, rows)
@@ -230,7 +234,7 @@ class RunWork:
             self.crop_boxes = self.crop_boxes[keep]
 
     def select(self):
-        resolver = RunResolver(self.source, self.frames, self.samples, self.store, self.catalog, self._object_task())
+        resolver = RunResolver(self.source, self.frames, self.samples, self.store, self.catalog, self._object_task(), self.task_cache)
         self._drop_invalid_predictions(resolver)
         resolver.samples = self.samples
         preselected = self.samples.id[np.isin(_frame_of(self.samples), self.preselected) | np.isin(self.samples.id, self.preselected)]
@@ -266,7 +270,7 @@ class RunWork:
         task_name = PRETAGGING_TASK if self.worker.pretagging else self._object_task()
         exports = self.options.exports
         locations = image_locations(self.source, self.frames, rows, self.folder / "frames", exports.image_root)
-        detections, names, imputed = _boxes_for_export(self.source, self.frames, task_name, getattr(self, "imputed_task", None))
+        detections, names, imputed = _boxes_for_export(self.source, self.frames, task_name, getattr(self, "imputed_task", None), self.task_cache)
         priority = np.linspace(1.0, 0.0, len(rows), endpoint=False)
         return write_exports(
             self.folder, self.frames, rows, locations, detections, names, imputed=imputed, priority=priority,
@@ -278,11 +282,11 @@ def _frame_of(samples: Frames) -> np.ndarray:
     return np.where(samples.parent_id != "", samples.parent_id, samples.id)
 
 
-def _boxes_for_export(source: Datasource, frames: Frames, task: str | None, imputed_task: str | None):
+def _boxes_for_export(source: Datasource, frames: Frames, task: str | None, imputed_task: str | None, cache: Path):
     from thresher.detections import Detections
 
     if task is None:
         return Detections.empty(), {}, None
-    loaded = read_predictions(source.lightly, task, frames, Problems())
-    imputed = read_predictions(source.lightly, imputed_task, frames, Problems()).detections if imputed_task else None
+    loaded = read_predictions(source.lightly, task, frames, Problems(), cache=cache)
+    imputed = read_predictions(source.lightly, imputed_task, frames, Problems(), cache=cache).detections if imputed_task else None
     return loaded.detections, loaded.schema.names, imputed
