@@ -185,7 +185,9 @@ def fit_autolabeler(
     if np.isnan(per_iou).all():
         side = "correct" if metric == "fd@cd" else "false"
         raise SchemaError(f"predictions: no {side} detection above score {score_threshold} at any IoU threshold; cannot set a threshold")
-    threshold = float(np.mean(per_iou[~np.isnan(per_iou)]))
+    seen = per_iou[~np.isnan(per_iou)]
+    # The mean of equal cuts can round one ulp below them and drop the detection at the cut.
+    threshold = float(seen[0]) if (seen == seen[0]).all() else float(np.mean(seen))
     model = replace(model, threshold=threshold, thresholds_per_iou=tuple(float(t) for t in per_iou))
     return model, fit_report(columns, scaled, fused, correct, model)
 

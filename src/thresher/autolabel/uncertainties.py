@@ -24,6 +24,7 @@ from thresher.errors import ConfigError, SchemaError, did_you_mean
 from thresher.scorers.uncertainty import box_uncertainty_per_detection, entropy
 
 BUILT_IN = ("entropy", "one_minus_score", "albox", "mcbox", "mcclass")
+NEEDS = {"entropy": "detections.probs", "albox": "detections.box_std", "mcbox": "box_spread", "mcclass": "class_spread"}
 
 
 def detection_uncertainties(
@@ -46,11 +47,8 @@ def detection_uncertainties(
     out = {}
     for name in names:
         if name not in available:
-            choices = [*BUILT_IN, *(columns or {})]
-            raise ConfigError(
-                f"uncertainties: {name!r} cannot be computed{did_you_mean(name, choices)}; "
-                f"available from these inputs: {sorted(available)}"
-            )
+            hint = f" without {NEEDS[name]}" if name in NEEDS else did_you_mean(name, [*BUILT_IN, *(columns or {})])
+            raise ConfigError(f"uncertainties: {name!r} cannot be computed{hint}; available from these inputs: {sorted(available)}")
         out[name] = _finite(name, available[name]())
     return out
 

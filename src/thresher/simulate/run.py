@@ -96,7 +96,7 @@ def simulate(
         small matrices of a simulation, a BLAS thread pool costs far more than it computes
         (50x slower measured on a busy 2-core host). Needs threadpoolctl (extra `simulate`).
     """
-    with _blas_limit(blas_threads):
+    with limit_blas_threads(blas_threads):
         return _simulate(features, labels, strategies, start, budget, rounds, seeds, test_size, test_features,
                          test_labels, model, metric, metric_name, start_strategy)
 
@@ -139,7 +139,7 @@ def _rounds(pool: Pool, plan: Strategy, start_rows, budget, rounds, factory, met
         labeled[picks] = True
 
 
-def _blas_limit(threads: int | None):
+def limit_blas_threads(threads: int | None):
     """A context limiting every loaded BLAS library to `threads` (no-op without threadpoolctl)."""
     controller = None if threads is None else _controller()
     return contextlib.nullcontext() if controller is None else controller.limit(limits=threads, user_api="blas")
