@@ -69,43 +69,49 @@ def budget_metric(uncertainty: object, correct: object, budget: float = 0.95, me
 
 
 def _chunk_metric(u: np.ndarray, correct: np.ndarray, budget: float, metric: str) -> np.ndarray:
-    order = np.argsort(-u, axis=1, kind="stable")
+    """Curve points are (removed CDs, removed FDs) after the first i most uncertain detections,
+    at the end of each group of tied values (i = 0..M); read at x as np.interp does."""
+    n_rows, m = u.shape
+    order = np.argsort(-u, axis=1)  # the order inside a group of ties does not matter: only group ends are read
     ranked = np.take_along_axis(u, order, axis=1)
-    valid = np.ones((len(u), u.shape[1] + 1), dtype=bool)  # column 0: the start point (0, 0)
-    valid[:, 1:-1] = ranked[:, :-1] != ranked[:, 1:]  # one point per distinct value (tie group end)
-    out = np.empty((len(u), correct.shape[1]))
+    position = np.arange(m + 1, dtype=np.int32)
+    valid = np.ones((n_rows, m + 1), dtype=bool)  # position 0 is the start point (0, 0)
+    valid[:, 1:-1] = ranked[:, :-1] != ranked[:, 1:]
+    last_valid = np.maximum.accumulate(np.where(valid, position, 0), axis=1)
+    next_valid = np.minimum.accumulate(np.where(valid, position, m)[:, ::-1], axis=1)[:, ::-1]
+    if m >= 2**31 - 1:
+        raise SchemaError(f"uncertainty: at most {2**31 - 2} detections at once, got {m}")
+    flags = correct[order]  # (W, M, T)
+    removed_cd = np.zeros((n_rows, m + 1), dtype=np.int32)
+    out = np.empty((n_rows, correct.shape[1]))
     for t in range(correct.shape[1]):
-        is_cd = correct[order, t]
-        cd_removed = _shares(is_cd)
-        fd_removed = _shares(~is_cd)
+        np.cumsum(flags[:, :, t], axis=1, out=removed_cd[:, 1:])
+        removed_fd = position - removed_cd
         if metric == "fd@cd":
-            out[:, t] = _interp(1.0 - budget, cd_removed, fd_removed, valid)
+            out[:, t] = _interp(1.0 - budget, removed_cd, removed_fd, last_valid, next_valid)
         else:
-            out[:, t] = 1.0 - _interp(budget, fd_removed, cd_removed, valid)
+            out[:, t] = 1.0 - _interp(budget, removed_fd, removed_cd, last_valid, next_valid)
     return out
 
 
-def _shares(flags: np.ndarray) -> np.ndarray:
-    """(W, M + 1) cumulative share of the flagged detections among the first i removed."""
-    counts = np.zeros((len(flags), flags.shape[1] + 1))
-    np.cumsum(flags, axis=1, out=counts[:, 1:])
+def _interp(x: float, along: np.ndarray, other: np.ndarray, last_valid: np.ndarray, next_valid: np.ndarray) -> np.ndarray:
+    """np.interp(x, xs, ys) per row, xs = along / along[-1] and ys = other / other[-1] at the
+    valid positions (both non-decreasing); NaN where along[-1] or other[-1] is 0."""
+    rows = np.arange(len(along))
+    n_x, n_y = along[:, -1].astype(np.float64), other[:, -1].astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return counts / counts[:, -1:]
-
-
-def _interp(x: float, xs: np.ndarray, ys: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """np.interp(x, xs[w][valid[w]], ys[w][valid[w]]) for every row w (xs non-decreasing)."""
-    rows = np.arange(len(xs))
-    below = valid & (xs <= x)
-    j = xs.shape[1] - 1 - np.argmax(below[:, ::-1], axis=1)
-    above = valid & (xs > x)
-    k = np.argmax(above, axis=1)
-    xj, yj, xk, yk = xs[rows, j], ys[rows, j], xs[rows, k], ys[rows, k]
-    with np.errstate(invalid="ignore", divide="ignore"):
+        # The largest count c with c / n_x <= x, in the float arithmetic np.interp would compare.
+        c = np.floor(x * n_x)
+        c = np.where((c + 1) / n_x <= x, c + 1, c)
+        c = np.where(c / n_x > x, c - 1, c)
+        inside = np.count_nonzero(along <= c[:, None], axis=1)  # positions 0..inside-1 have xs <= x
+        j = last_valid[rows, np.maximum(inside - 1, 0)]
+        k = next_valid[rows, np.minimum(inside, along.shape[1] - 1)]
+        xj, xk = along[rows, j] / n_x, along[rows, k] / n_x
+        yj, yk = other[rows, j] / n_y, other[rows, k] / n_y
         slope = (yk - yj) / (xk - xj)
-        inner = slope * (x - xj) + yj
-    value = np.where(above.any(axis=1), inner, yj)
-    return np.where(np.isnan(xs[:, -1]) | np.isnan(ys[:, -1]), np.nan, value)
+        value = np.where(inside < along.shape[1], slope * (x - xj) + yj, yj)
+    return np.where((n_x > 0) & (n_y > 0), value, np.nan)
 
 
 def auroc(uncertainty: object, correct: object) -> np.ndarray | float:
