@@ -75,6 +75,16 @@ def test_coco_ground_truth_gives_the_same_auto_labeler(datasource, tmp_path, cap
     assert json.loads(a.read_text()) == json.loads(b.read_text())
 
 
+def test_fit_with_calibration_and_per_class_weights(datasource, tmp_path, capsys):
+    model = tmp_path / "m.json"
+    args = ["autolabel", "fit", str(datasource), "--task", "det", "--truth", "gt", "--output", str(model), "--score-threshold", "0.1",
+            "--calibrate", "isotonic", "--per-class", "--metric", "cd@fd", "--budget", "0.9"]  # fmt: skip
+    code, output = run_cli(args, capsys)
+    assert code in (0, None), output
+    saved = json.loads(model.read_text())
+    assert saved["calibrator"]["probs"]["method"] == "isotonic" and saved["metric"] == "cd@fd" and "CD@FD(0.9)" in output
+
+
 def test_fit_needs_exactly_one_ground_truth(datasource, tmp_path, capsys):
     code, output = run_cli(["autolabel", "fit", str(datasource), "--task", "det", "--output", str(tmp_path / "m.json")], capsys)
     assert code == 2 and "exactly one of --truth" in output

@@ -50,8 +50,11 @@ def fit(
     if (truth is None) == (truth_coco is None):
         raise UsageError("give the ground truth with exactly one of --truth TASK or --truth-coco FILE")
     source = open_datasource(datasource, lightly, storage_options)
-    predictions, truth_boxes = _validation(source, task, truth, truth_coco)
-    calibration = None if calibrate is None else {"score_method": calibrate, "probs_method": calibrate if predictions.probs is not None else None}
+    predictions, truth_boxes, schema = _validation(source, task, truth, truth_coco)
+    calibration = None
+    if calibrate is not None:
+        with_probs = predictions.probs is not None
+        calibration = {"score_method": calibrate, "probs_method": calibrate if with_probs else None, "category_ids": schema.ids}
     model, report = fit_autolabeler(
         predictions, truth_boxes, uncertainties=_names(uncertainties), budget=budget, metric=metric,
         score_threshold=score_threshold, per_class=per_class, calibration=calibration,
@@ -72,11 +75,11 @@ def _validation(source, task: str, truth: Optional[str], truth_coco: Optional[st
     from thresher.errors import UsageError
 
     frames = source.frames()
-    predictions, _, _ = load_task(source, task, frames)
+    predictions, _, schema = load_task(source, task, frames)
     truth_boxes, rows = load_truth_coco(truth_coco, frames) if truth_coco else load_task(source, truth, frames)[:2]
     if len(rows) == 0:
         raise UsageError("the ground truth covers no frame of the datasource")
-    return predictions[np.isin(predictions.frame, rows)], truth_boxes
+    return predictions[np.isin(predictions.frame, rows)], truth_boxes, schema
 
 
 @autolabel_app.command("apply")
