@@ -24,6 +24,7 @@ CORRECT = np.array([False, False, True, False, True, True, True, True, True, Tru
         ("fd@cd", 0.5, 1.0),
         ("cd@fd", 0.95, 6 / 7),  # y = 0.95 on the vertical segment at x = 1/7: 6 of 7 CDs kept
         ("cd@fd", 0.5, 1.0),  # y = 0.5 between (0,1/3) and (0,2/3): no CD removed
+        ("cd@fd", 1.0, 0.0),  # y = 1 is the last level: np.interp (and the seed) read the last point, (1, 1)
     ],
 )
 def test_metric_by_hand(metric, budget, expected):

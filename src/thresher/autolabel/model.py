@@ -178,7 +178,8 @@ def fit_autolabeler(
     scaling = Scaling.fit(columns)
     scaled = scaling.apply(columns)
     weights, _ = search_weights(scaled, correct, budget, metric, max_candidates=max_candidates, seed=seed)
-    class_weights = _class_weights(scaled, correct, kept.class_id, weights, per_class, min_class_detections, budget, metric, max_candidates, seed)
+    search = {"budget": budget, "metric": metric, "max_candidates": max_candidates, "seed": seed}
+    class_weights = _class_weights(scaled, correct, kept.class_id, weights, min_class_detections, search) if per_class else {}
     model = replace(draft, scaling=scaling, weights=tuple(float(w) for w in weights), class_weights=class_weights)
     fused = model.fuse(kept, **extras)
     per_iou = keep_thresholds(fused, correct, budget, metric)
@@ -212,18 +213,16 @@ def _subset_passes(passes: Mapping[str, object], keep: np.ndarray) -> dict:
     return out
 
 
-def _class_weights(scaled, correct, class_id, weights, per_class, minimum, budget, metric, max_candidates, seed) -> dict:
+def _class_weights(scaled, correct, class_id, weights, minimum: int, search: dict) -> dict:
     """Weights of each predicted class with enough detections, kept where they beat `weights`."""
-    if not per_class:
-        return {}
     out = {}
     for value in np.unique(class_id):
         rows = class_id == value
         if rows.sum() < minimum:
             continue
         sub_scaled, sub_correct = scaled[:, rows], correct[rows]
-        own, own_score = search_weights(sub_scaled, sub_correct, budget, metric, max_candidates=max_candidates, seed=seed)
-        shared = objective(np.asarray(weights)[None], sub_scaled, sub_correct, budget, metric)[0]
+        own, own_score = search_weights(sub_scaled, sub_correct, **search)
+        shared = objective(np.asarray(weights)[None], sub_scaled, sub_correct, search["budget"], search["metric"])[0]
         if own_score > shared:
             out[int(value)] = tuple(float(w) for w in own)
     return out

@@ -12,7 +12,9 @@ read with `np.interp`, as the seed does). For a budget b:
 - `cd@fd`: CD@FD(b), the share of CDs kept where the curve removes b of the FDs
   (1 - x at y = b). Higher is better.
 
-Both are NaN at an IoU threshold where the labeled set has no CD or no FD. Inputs: the
+Both are NaN at an IoU threshold where the labeled set has no CD or no FD. Like np.interp, a
+read exactly at the curve's last level takes its last point: CD@FD(1.0) is 0 (the seed gives the
+same), so ask for a budget below 1 (0.99). Inputs: the
 uncertainty of M detections, (M,) or W candidate fusions (W, M), and `correct` (M,) or (M, T)
 from `correct_detections`; outputs drop the axes the inputs did not have.
 """

@@ -40,7 +40,8 @@ class Curves:
         if not records:
             return cls(np.zeros(0, "<U1"), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), metric)
         strategy, seed, n_labels, value = zip(*records)
-        return cls(np.array(strategy, dtype=str), np.array(seed, np.int64), np.array(n_labels, np.int64), np.array(value, np.float64), metric)
+        columns = (np.array(strategy, dtype=str), np.array(seed, np.int64), np.array(n_labels, np.int64), np.array(value, np.float64))
+        return cls(*columns, metric)
 
     @property
     def strategies(self) -> list[str]:

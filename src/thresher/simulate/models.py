@@ -116,7 +116,8 @@ class SklearnModel:
         if self._only is not None:
             out[:, self._only] = 1.0
         else:
-            out[:, np.asarray(self.estimator.classes_, dtype=np.int64)] = self.estimator.predict_proba(np.asarray(features, dtype=np.float64))
+            columns = np.asarray(self.estimator.classes_, dtype=np.int64)
+            out[:, columns] = self.estimator.predict_proba(np.asarray(features, dtype=np.float64))
         return out
 
 

@@ -96,13 +96,6 @@ def simulate(
         small matrices of a simulation, a BLAS thread pool costs far more than it computes
         (50x slower measured on a busy 2-core host). Needs threadpoolctl (extra `simulate`).
     """
-    with limit_blas_threads(blas_threads):
-        return _simulate(features, labels, strategies, start, budget, rounds, seeds, test_size, test_features,
-                         test_labels, model, metric, metric_name, start_strategy)
-
-
-def _simulate(features, labels, strategies, start, budget, rounds, seeds, test_size, test_features, test_labels,
-              model, metric, metric_name, start_strategy) -> Curves:
     x, y, class_names = _data(features, labels)
     _check(start, budget, rounds, seeds, test_size)
     factory = model_factory(model)
@@ -112,14 +105,15 @@ def _simulate(features, labels, strategies, start, budget, rounds, seeds, test_s
         raise ConfigError(f"start_strategy: {first.name!r} needs a model's predictions; the start set has none")
     test = None if test_features is None else _data(test_features, test_labels, class_names)[:2]
     records: list[tuple[str, int, int, float]] = []
-    for seed in seeds:
-        pool_rows, test_rows = _split(y, test_size, seed) if test is None else (np.arange(len(y)), None)
-        test_x, test_y = (x[test_rows], y[test_rows]) if test is None else test
-        pool = Pool.build(x[pool_rows], y[pool_rows], class_names)
-        start_rows = pool.pick(first, np.zeros(len(pool_rows), bool), min(start, len(pool_rows)), None, seed)
-        for plan in plans:
-            for n_labels, value in _rounds(pool, plan, start_rows, budget, rounds, factory, metric, test_x, test_y, seed):
-                records.append((plan.name, int(seed), n_labels, value))
+    with limit_blas_threads(blas_threads):
+        for seed in seeds:
+            pool_rows, test_rows = _split(y, test_size, seed) if test is None else (np.arange(len(y)), None)
+            test_x, test_y = (x[test_rows], y[test_rows]) if test is None else test
+            pool = Pool.build(x[pool_rows], y[pool_rows], class_names)
+            start_rows = pool.pick(first, np.zeros(len(pool_rows), bool), min(start, len(pool_rows)), None, seed)
+            for plan in plans:
+                for n_labels, value in _rounds(pool, plan, start_rows, budget, rounds, factory, metric, test_x, test_y, seed):
+                    records.append((plan.name, int(seed), n_labels, value))
     return Curves.from_records(records, metric_name)
 
 
