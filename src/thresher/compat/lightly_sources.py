@@ -97,8 +97,7 @@ def open_datasource(input: DatasourceConfig | None, lightly: DatasourceConfig | 
         )
     source = Datasource(input.url, None, input.storage_options)
     if lightly is not None and (lightly.url, lightly.storage_options) != (input.url, input.storage_options):
-        location = Location(lightly.url, lightly.storage_options)
-        if not location.isdir():
-            raise UsageError(f"{lightly.url}: no such folder (the LIGHTLY datasource holding .lightly/)")
-        source.lightly = location  # the LIGHTLY location may need other credentials than the input
+        # The LIGHTLY location may need other credentials than the input, and may still be
+        # empty (a new output bucket where pretagging writes): it is not required to exist.
+        source.lightly = Location(lightly.url, lightly.storage_options)
     return source
