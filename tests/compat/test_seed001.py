@@ -116,6 +116,7 @@ def test_seed001_object_level_run_with_lightly_pretagging(bucket, bikes_predicte
     client = namespace["client"]
     [run] = client.get_compute_worker_runs()
     assert run.status == "done"
+    bucket.invalidate_cache()  # the worker wrote through its own file system object
     written = bucket.find("bucket/output/.lightly/predictions/lightly_pretagging")
     assert sorted(Path(p).name for p in written) == sorted([f"{Path(n).stem}.json" for n in boxes] + ["schema.json"])
     assert bucket.find("bucket/input") == [f"bucket/input/{n}" for n in sorted(boxes)]  # inputs untouched

@@ -70,3 +70,13 @@ def test_seed004_guide_runs_and_coral_prefers_uncertain_digits(digits_folder):
     coreset = ActiveLearningAgent(client, preselected_tag_name="initial-selection")
     coreset.query(namespace["SamplerConfig"](n_samples=200, name="coreset-step"))
     assert np.mean([margin_of[f] for f in agent.added_set]) > np.mean([margin_of[f] for f in coreset.added_set])
+
+
+def test_seed004_agent_example_with_scores_in_query_set_order(digits_folder):
+    folder, embeddings_csv, _ = digits_folder
+    lightly_magic(folder, dataset_id="XYZ", embeddings=embeddings_csv)
+    namespace = run_seed("seed004_agent_example.py")
+    initial, added, agent = namespace["initial_set"], namespace["added_set"], namespace["agent"]
+    assert len(initial) == 100 and len(added) == 100 and set(added).isdisjoint(initial)
+    assert len(namespace["predictions"]) == len(agent.query_set) == 1797
+    assert sorted(ApiWorkflowClient(dataset_id="XYZ").tag_filenames("second-set")) == agent.labeled_set

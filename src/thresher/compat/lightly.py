@@ -15,7 +15,7 @@ Only the import lines of a seed script change:
 - `lightly_magic`: the `lightly-magic` upload of seed 004's guide (`lightly_magic`).
 """
 
-from types import SimpleNamespace
+from types import SimpleNamespace as _Namespace
 
 from thresher.compat.lightly_agent import ActiveLearningAgent, SamplerConfig, selection_config_for
 from thresher.compat.lightly_client import ApiWorkflowClient, TagData
@@ -34,7 +34,7 @@ from thresher.compat.lightly_scorers import (
 )
 
 # `lightly.api.ApiWorkflowClient(...)` (seed 001) works after `from thresher.compat import lightly`.
-api = SimpleNamespace(ApiWorkflowClient=ApiWorkflowClient)
+api = _Namespace(ApiWorkflowClient=ApiWorkflowClient)
 
 __all__ = [
     "ActiveLearningAgent",

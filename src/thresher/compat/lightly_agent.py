@@ -29,7 +29,8 @@ from datetime import datetime
 
 import numpy as np
 
-from thresher.compat.lightly_client import INITIAL_TAG, ApiWorkflowClient
+from thresher.compat.lightly_client import ApiWorkflowClient
+from thresher.compat.lightly_datasets import INITIAL_TAG
 from thresher.compat.lightly_enums import SamplingMethod
 from thresher.errors import UsageError, did_you_mean
 from thresher.scores import Scores

@@ -18,7 +18,7 @@ folder, as the `lightly-magic` upload did.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,9 @@ from thresher.catalog import Catalog
 from thresher.compat import lightly_export as export
 from thresher.compat import lightly_sources as sources
 from thresher.compat.lightly_datasets import (
+    INITIAL_TAG,
     DatasetRecord,
+    add_to_initial_tag,
     all_datasets,
     create_dataset_record,
     find_by_name,
@@ -38,8 +40,7 @@ from thresher.compat.lightly_enums import DatasetType, DatasourcePurpose
 from thresher.errors import UsageError, did_you_mean
 from thresher.frames import Frames
 from thresher.io.datasource import Datasource
-
-INITIAL_TAG = "initial-tag"
+from thresher.io.storage import is_url
 
 
 @dataclass(frozen=True)
@@ -169,25 +170,20 @@ class ApiWorkflowClient:
         return Catalog(self.record().folder)
 
     def upload_dataset(self, input: str | os.PathLike, max_workers: int = 8, mode: str = "thumbnails", custom_metadata: object = None) -> None:
-        """Add every image and video frame of a folder to the dataset (files stay where they are).
+        """Add every image and video frame of the datasource to the dataset (files stay where they are).
 
-        The folder becomes the dataset's datasource when none is set; a dataset reads from
-        one datasource, so another folder is refused.
+        `input` becomes the dataset's datasource when none is set (a local folder); otherwise
+        it must be that datasource: a dataset reads from one place.
         """
         record = self.record()
-        wanted = sources.local_config(input) if not str(input).startswith(("s3://", "gs://", "gcs://", "az://")) else None
-        if record.input is None and wanted is not None:
+        if record.input is None:
             self.set_local_config(input)
-        elif wanted is not None and record.input.url != wanted.url:
-            raise UsageError(f"input: dataset {record.name!r} reads from {record.input.url}, not {wanted.url}; create another dataset for it")
+        elif not _same_place(record.input.url, input):
+            raise UsageError(f"input: dataset {record.name!r} reads from {record.input.url}, not {os.fspath(input)}; create another dataset for it")
         frames = self.datasource().frames()
         with Catalog(record.folder) as store:
             store.add_samples(frames)
-            self._add_to_dataset(store, frames.id)
-
-    def _add_to_dataset(self, store: Catalog, ids: Iterable[str]) -> None:
-        before = store.tag(INITIAL_TAG) if INITIAL_TAG in store.tags() else []
-        store.create_tag(INITIAL_TAG, list(dict.fromkeys([*before, *ids])), note="every sample of the dataset", replace=True)
+            add_to_initial_tag(store, frames.id.tolist())
 
     def upload_embeddings(self, path_to_embeddings_csv: str | os.PathLike, name: str) -> None:
         """Store embeddings from a Lightly `embeddings.csv` (filenames, embedding_0…, labels) as `name`.
@@ -266,3 +262,10 @@ class ApiWorkflowClient:
         with self.catalog() as store:
             task = prediction_task_of(store.runs(), source)
         return export.label_studio_export(source, frames, [read for read, _ in urls], task)
+
+
+def _same_place(url: str, given: str | os.PathLike) -> bool:
+    given = os.fspath(given)
+    if is_url(given) and not given.startswith("file://"):
+        return url.rstrip("/") == given.rstrip("/")
+    return url == sources.local_config(given).url

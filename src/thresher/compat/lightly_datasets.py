@@ -27,6 +27,7 @@ from typing import Any
 from thresher.errors import UsageError, did_you_mean
 
 RECORD_FILE = "dataset.json"
+INITIAL_TAG = "initial-tag"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -122,3 +123,9 @@ def create_dataset_record(name: str, dataset_type: str, dataset_id: str | None =
     record = DatasetRecord(dataset_id, name, str(dataset_type), time.time(), crops_of=crops_of)
     record.save()
     return record
+
+
+def add_to_initial_tag(store, ids) -> None:
+    """Add samples to a dataset: its `initial-tag` holds every sample of the dataset, in the order added."""
+    before = store.tag(INITIAL_TAG) if INITIAL_TAG in store.tags() else []
+    store.create_tag(INITIAL_TAG, list(dict.fromkeys([*before, *ids])), note="every sample of the dataset", replace=True)

@@ -54,7 +54,7 @@ def lightly_magic(
         client.dataset_id = dataset_id
     else:
         name = dataset_name or _unique_name(Path(input_dir).resolve().name)
-        client._dataset_id = create_dataset_record(name, str(DatasetType.IMAGES), dataset_id).id
+        client.dataset_id = create_dataset_record(name, str(DatasetType.IMAGES), dataset_id).id
     client.upload_dataset(input_dir)
     if embeddings is not None:
         client.upload_embeddings(embeddings, name="default")

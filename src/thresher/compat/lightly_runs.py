@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from thresher.catalog import Catalog, Run
-from thresher.compat.lightly_datasets import DatasetRecord, DatasourceConfig, create_dataset_record, find_by_name
+from thresher.compat.lightly_datasets import DatasetRecord, DatasourceConfig, add_to_initial_tag, create_dataset_record, find_by_name
 from thresher.compat.lightly_embeddings import latest_store
 from thresher.compat.lightly_enums import DatasetType
 from thresher.embedding_store import EmbeddingStore
@@ -68,7 +68,7 @@ def run_for_dataset(client, worker_config, selection_config, lightly_config) -> 
     worker, crops_name = _with_crop_dataset_name(worker_config, record.name)
     result = run(client.datasource(), worker_config=worker, selection_config=selection_config, lightly_config=lightly_config, catalog=record.folder)
     with Catalog(record.folder) as store:
-        client._add_to_dataset(store, parent_frames(result.samples, result.selection).tolist())
+        add_to_initial_tag(store, parent_frames(result.samples, result.selection).tolist())
     if crops_name is not None:
         sync_crops_dataset(record, result.folder / crops_name, crops_name)
     return result.run_id
@@ -89,8 +89,7 @@ def sync_crops_dataset(parent: DatasetRecord, run_crops, crops_name: str) -> Dat
     frames = Datasource(target).frames()
     with Catalog(record.folder) as store:
         store.add_samples(frames)
-        before = store.tag("initial-tag") if "initial-tag" in store.tags() else []
-        store.create_tag("initial-tag", list(dict.fromkeys([*before, *frames.id.tolist()])), note="every sample of the dataset", replace=True)
+        add_to_initial_tag(store, frames.id.tolist())
     _copy_crop_embeddings(parent, record, frames.id)
     return record
 

@@ -95,9 +95,16 @@ def open_datasource(input: DatasourceConfig | None, lightly: DatasourceConfig | 
             f"dataset {dataset!r} has no INPUT datasource: call set_local_config(folder) or "
             "set_s3_config / set_gcs_config / set_azure_config with purpose=DatasourcePurpose.INPUT first"
         )
-    source = Datasource(input.url, None, input.storage_options)
+    source = Datasource(input.url, None, _fresh(input))
     if lightly is not None and (lightly.url, lightly.storage_options) != (input.url, input.storage_options):
         # The LIGHTLY location may need other credentials than the input, and may still be
         # empty (a new output bucket where pretagging writes): it is not required to exist.
-        source.lightly = Location(lightly.url, lightly.storage_options)
+        source.lightly = Location(lightly.url, _fresh(lightly))
     return source
+
+
+def _fresh(config: DatasourceConfig) -> dict[str, Any]:
+    """Storage options that give a new file system object for a bucket: fsspec reuses one per
+    set of options, with its cached listings, so a long-lived process would not see files
+    added to the bucket since it last listed it."""
+    return {**config.storage_options, "skip_instance_cache": True} if is_url(config.url) else config.storage_options
