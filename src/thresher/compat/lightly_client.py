@@ -211,6 +211,11 @@ class ApiWorkflowClient:
         with self.catalog() as store:
             return sorted(store.tag(INITIAL_TAG)) if INITIAL_TAG in store.tags() else []
 
+    def tag_names(self) -> list[str]:
+        """Names of the dataset's tags, oldest first."""
+        with self.catalog() as store:
+            return store.tags()
+
     def get_all_tags(self) -> list[TagData]:
         with self.catalog() as store:
             return [TagData(name, name, len(store.tag(name))) for name in store.tags()]
