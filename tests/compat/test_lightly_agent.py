@@ -160,3 +160,10 @@ def test_query_tag_limits_the_candidates_and_random_is_seeded(client):
     assert client.tag_filenames("r1") == client.tag_filenames("r2") and set(client.tag_filenames("r1")) < set(agent.query_set)
     with pytest.raises(UsageError, match='no tag "pol"|no tag \'pol\''):
         ActiveLearningAgent(client, query_tag_name="pol")
+
+
+def test_embeddings_must_cover_the_sets(client, tmp_path):
+    (tmp_path / "partial.csv").write_text("filenames,embedding_0,embedding_1,labels\na.png,1,0,0\n")
+    client.upload_embeddings(tmp_path / "partial.csv", name="partial")
+    with pytest.raises(UsageError, match="no vector for sample 'b.png'.*must cover the query and labeled sets"):
+        ActiveLearningAgent(client).query(SamplerConfig(n_samples=2, name="x"))

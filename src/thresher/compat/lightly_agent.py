@@ -32,7 +32,7 @@ import numpy as np
 from thresher.compat.lightly_client import ApiWorkflowClient
 from thresher.compat.lightly_datasets import INITIAL_TAG
 from thresher.compat.lightly_enums import SamplingMethod
-from thresher.errors import UsageError, did_you_mean
+from thresher.errors import SchemaError, UsageError, did_you_mean
 from thresher.scores import Scores
 from thresher.select import SelectionInputs, run_selection
 
@@ -201,7 +201,7 @@ class ActiveLearningAgent:
         with client.catalog() as store:
             known = store.samples()  # one read, then a vectorized lookup: faster than ids in chunks
         frames = known[known.index_of(pool)]
-        embeddings = {"": client.embeddings().align(frames.id)} if _needs_embeddings(config) else {}
+        embeddings = {"": self._embeddings(frames.id)} if _needs_embeddings(config) else {}
         inputs = SelectionInputs(
             frames,
             embeddings=embeddings,
@@ -210,3 +210,10 @@ class ActiveLearningAgent:
         )
         outcome = run_selection(config, inputs, seed=self.seed)
         return outcome.selection.ids.tolist()
+
+    def _embeddings(self, ids: np.ndarray):
+        try:
+            return self.api_workflow_client.embeddings().align(ids)
+        except SchemaError as exc:
+            raise UsageError(f"{exc}: the dataset's embeddings must cover the query and labeled sets; "
+                             "upload embeddings of every sample with upload_embeddings(csv, name)") from None

@@ -10,6 +10,7 @@ the crops dataset can be exported and queried like any image dataset.
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from thresher.catalog import Catalog, Run
 from thresher.compat.lightly_datasets import DatasetRecord, DatasourceConfig, add_to_initial_tag, create_dataset_record, find_by_name
 from thresher.compat.lightly_embeddings import latest_store
 from thresher.compat.lightly_enums import DatasetType
-from thresher.embedding_store import EmbeddingStore
+from thresher.embedding_store import SHARD_GLOB, EmbeddingStore
 from thresher.errors import UsageError
 from thresher.io.datasource import Datasource
 from thresher.io.lightly_schema import read_task_names
@@ -66,12 +67,22 @@ def run_for_dataset(client, worker_config, selection_config, lightly_config) -> 
 
     record = client.record()
     worker, crops_name = _with_crop_dataset_name(worker_config, record.name)
+    started = time.time()
     result = run(client.datasource(), worker_config=worker, selection_config=selection_config, lightly_config=lightly_config, catalog=record.folder)
     with Catalog(record.folder) as store:
         add_to_initial_tag(store, parent_frames(result.samples, result.selection).tolist())
+    _use_new_embeddings(record, started)
     if crops_name is not None:
         sync_crops_dataset(record, result.folder / crops_name, crops_name)
     return result.run_id
+
+
+def _use_new_embeddings(record: DatasetRecord, since: float) -> None:
+    """The agent reads the embeddings written last: those of the run when it computed any."""
+    store = latest_store(record.folder)
+    if store is not None and max(p.stat().st_mtime for p in store.folder.glob(SHARD_GLOB)) >= since - 1:
+        record.embedding = store.folder.name
+        record.save()
 
 
 def sync_crops_dataset(parent: DatasetRecord, run_crops, crops_name: str) -> DatasetRecord | None:
