@@ -1,0 +1,90 @@
+"""Thumbnails for the report: small JPEGs of frames, decoded once from the datasource.
+
+Frames are read with `iter_pixels` (each video opened once and decoded forward), scaled so
+the longer side is `THUMB_SIDE` pixels, and kept as JPEG bytes; boxes stay in the frame's own
+pixels and are drawn over the image by the page (predicted and imputed boxes in two styles).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+from PIL import Image
+
+from thresher.detections import Detections
+from thresher.frames import Frames
+from thresher.io.datasource import Datasource
+from thresher.io.pixels import iter_pixels
+from thresher.io.problems import Problems
+from thresher.report.data import Thumbnails
+
+THUMB_SIDE = 200
+JPEG_QUALITY = 72
+
+
+def jpeg_thumbnail(image: np.ndarray, side: int = THUMB_SIDE, quality: int = JPEG_QUALITY) -> bytes:
+    """JPEG bytes of an RGB uint8 image scaled to `side` pixels on its longer side (never up)."""
+    picture = Image.fromarray(np.ascontiguousarray(image))
+    picture.thumbnail((side, side), Image.Resampling.BILINEAR)
+    buffer = io.BytesIO()
+    picture.convert("RGB").save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def data_uri(jpeg: bytes) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
+
+
+def make_thumbnails(
+    source: Datasource,
+    frames: Frames,
+    frame_ids: np.ndarray,
+    boxes: list[tuple[Frames, Detections, dict[int, str], bool]] = (),
+) -> Thumbnails:
+    """Thumbnails of the frames `frame_ids` (rows of `frames`) with their boxes.
+
+    boxes: (frames the detections index, detections, class names by id, imputed?) per task;
+    frames that cannot be decoded are left out.
+    """
+    rows = frames.index_of(np.unique(np.asarray(frame_ids, dtype=str)))
+    ids, jpegs, sizes = [], [], []
+    for row, image in iter_pixels(source, frames, rows, Problems()):
+        ids.append(str(frames.id[row]))
+        jpegs.append(jpeg_thumbnail(image))
+        sizes.append((image.shape[1], image.shape[0]))
+    if not ids:
+        return Thumbnails.empty()
+    lengths = np.array([len(j) for j in jpegs], dtype=np.int64)
+    offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+    data = np.frombuffer(b"".join(jpegs), np.uint8).copy()
+    frame_id = np.array(ids, dtype=str)
+    return Thumbnails(frame_id, data, offsets, np.array(sizes, dtype=np.int64), *_boxes(frame_id, boxes))
+
+
+def _boxes(frame_id: np.ndarray, tasks) -> tuple[np.ndarray, ...]:
+    """Box columns (labels, thumb, xyxy, label, score, imputed) of the thumbnailed frames."""
+    labels: list[str] = []
+    parts = []
+    order = np.argsort(frame_id)
+    for task_frames, detections, names, imputed in tasks:
+        owner = task_frames.id[detections.frame] if len(detections) else np.zeros(0, str)
+        position = np.searchsorted(frame_id[order], owner)
+        position = np.minimum(position, len(frame_id) - 1)
+        keep = frame_id[order][position] == owner
+        kept = detections[keep]
+        label_of = {}
+        for class_id in np.unique(kept.class_id).tolist():
+            name = names.get(class_id, str(class_id))
+            if name not in labels:
+                labels.append(name)
+            label_of[class_id] = labels.index(name)
+        label = np.array([label_of[c] for c in kept.class_id.tolist()], dtype=np.int64)
+        parts.append((order[position[keep]], kept.xyxy.astype(np.float32), label, kept.score.astype(np.float32), np.full(len(kept), imputed)))
+    if not parts:
+        none = np.zeros(0, np.int64)
+        return np.array(labels, dtype=str), none, np.zeros((0, 4), np.float32), none, np.zeros(0, np.float32), np.zeros(0, bool)
+    columns = [np.concatenate([p[k] for p in parts]) for k in range(5)]
+    labels_array = np.array(labels, dtype=str) if labels else np.zeros(0, "<U1")
+    return (labels_array, columns[0].astype(np.int64), columns[1].reshape(-1, 4), columns[2], columns[3], columns[4].astype(bool))
