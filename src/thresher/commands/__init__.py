@@ -2,3 +2,4 @@
 
 from thresher.commands import datasource, models, run  # noqa: F401
 from thresher.commands import convert  # noqa: F401
+from thresher.commands import report  # noqa: F401
