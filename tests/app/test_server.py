@@ -183,3 +183,10 @@ def test_a_path_that_is_no_catalog_is_refused(tmp_path):
     with pytest.raises(UsageError, match="no thresher catalog"):
         make_server(tmp_path / "nothing", port=0)
     assert not (tmp_path / "nothing").exists()
+
+
+def test_serve_command_refuses_a_missing_catalog(tmp_path, capsys):
+    from tests.test_validate import run_cli
+
+    code, output = run_cli(["serve", "--catalog", str(tmp_path / "none"), "--port", "0"], capsys)
+    assert code == 2 and "no thresher catalog" in output

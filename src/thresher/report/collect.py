@@ -21,7 +21,7 @@ from thresher.io.problems import Problems
 from thresher.report.data import ReportData
 from thresher.report.neighbors import closest_pairs, nearest_other, normalized
 from thresher.report.projection import project
-from thresher.report.thumbs import make_thumbnails
+from thresher.report.thumbs import make_thumbnails, read_boxes
 
 GALLERY_FRAMES = 120
 HOVER_FRAMES = 600
@@ -46,7 +46,7 @@ def collect(work, outcome, projection: str = "pca") -> ReportData:
     nearest = {name: _nearest_in_set(vectors, samples.id, ids, seed) for name, ids in sets.items()}
     duplicates = _duplicates(vectors, samples.id, selection.ids, work.removed, seed)
     meta = _meta(work, outcome, inputs, class_tasks, colors, projection)
-    thumbs = _thumbnails(work, resolver, samples, selection.ids, duplicates, seed)
+    thumbs = _thumbnails(work, samples, selection.ids, duplicates, seed)
     return ReportData(
         meta=meta, samples=samples, selected=selection.ids, objective=selection.objective, preselected=preselected,
         random=random, inputs=values, colors=colors, classes=classes, projection=project(vectors, projection, seed),
@@ -56,8 +56,12 @@ def collect(work, outcome, projection: str = "pca") -> ReportData:
 
 
 def _resolver(work):
+    """The run's own resolver when it kept one (its prediction tasks are read already), else a new one."""
     from thresher.run.resolver import RunResolver
 
+    kept = getattr(work, "resolver", None)
+    if kept is not None and kept.samples is work.samples:
+        return kept
     return RunResolver(work.source, work.frames, work.samples, work.store, work.catalog, work._object_task())
 
 
@@ -177,26 +181,54 @@ def _thumbnail_frames(work, samples: Frames, selected: np.ndarray, duplicates, s
     gallery = list(dict.fromkeys(chosen))[:GALLERY_FRAMES]
     pairs = [frame_of.get(i, i) for i in np.r_[duplicates[0], duplicates[1]].tolist()]
     hover = np.unique(_frame_ids(samples))
-    if len(hover) > HOVER_FRAMES:
+    if len(hover) > HOVER_FRAMES:  # at most half of them selected, the rest a seeded share of the others
+        picked = list(dict.fromkeys(chosen))[: HOVER_FRAMES // 2]
         rest = np.setdiff1d(hover, chosen)
-        extra = max(0, HOVER_FRAMES - len(set(chosen)))
-        hover = np.r_[chosen[:HOVER_FRAMES], np.random.default_rng(seed).choice(rest, min(extra, len(rest)), replace=False)]
+        hover = np.r_[np.array(picked, dtype=str), _cheap_sample(work, rest, min(HOVER_FRAMES - len(picked), len(rest)), seed)]
     wanted = np.unique(np.r_[np.array(gallery + pairs, dtype=str), hover.astype(str)])
     return wanted[np.isin(wanted, work.frames.id)]
 
 
-def _thumbnails(work, resolver, samples: Frames, selected, duplicates, seed: int):
+def _cheap_sample(work, frame_ids: np.ndarray, size: int, seed: int) -> np.ndarray:
+    """`size` of `frame_ids` drawn with `seed`, keyframes of videos first (each decodes alone,
+    without the frames before it), so hover thumbnails cost little even for long videos."""
+    rng = np.random.default_rng(seed)
+    keys = _keyframes(work, frame_ids)
+    first = rng.permutation(frame_ids[keys])[:size]
+    rest = rng.permutation(frame_ids[~keys])[: size - len(first)]
+    return np.r_[first, rest].astype(str)
+
+
+def _keyframes(work, frame_ids: np.ndarray) -> np.ndarray:
+    """True for the ids that are images or keyframes of their video (from one demux pass a video)."""
+    from thresher.errors import DatasourceError
+    from thresher.io.video import video_info
+
+    rows = work.frames.index_of(frame_ids)
+    keys = work.frames.kind[rows] != "frame"
+    videos = work.frames.video[rows]
+    for video in np.unique(videos[~keys]).tolist():
+        try:
+            info = video_info(work.source.input, video)
+        except DatasourceError:
+            continue
+        key_pts = np.array([k[0] for k in info.keyframes])
+        is_key = np.isin(np.asarray(info.pts), key_pts) if info.pts_reliable else np.zeros(info.n_frames, bool)
+        mine = np.flatnonzero(videos == video)
+        index = work.frames.frame_index[rows[mine]]
+        keys[mine] = is_key[np.minimum(index, len(is_key) - 1)]
+    return keys
+
+
+def _thumbnails(work, samples: Frames, selected, duplicates, seed: int):
     frame_ids = _thumbnail_frames(work, samples, selected, duplicates, seed)
+    shown = work.frames[work.frames.index_of(frame_ids)]
     boxes = []
-    task = _box_task(work)
-    for name, imputed in ((task, False), (getattr(work, "imputed_task", None), True)):
-        if name:
-            try:
-                loaded = resolver.task(name)
-            except (ConfigError, SchemaError):
-                continue
-            boxes.append((loaded.frames, loaded.detections, loaded.schema.names, imputed))
-    return make_thumbnails(work.source, work.frames, frame_ids, boxes)
+    for name, imputed in ((_box_task(work), False), (getattr(work, "imputed_task", None), True)):
+        found = read_boxes(work.source.lightly, name, shown) if name else None
+        if found is not None:
+            boxes.append((shown, *found, imputed))
+    return make_thumbnails(work.source, work.frames, frame_ids, boxes, extracted=Path(work.folder) / "frames")
 
 
 def _box_task(work) -> str | None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -37,30 +39,82 @@ def data_uri(jpeg: bytes) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
 
 
+def _pixels(source: Datasource, frames: Frames, rows: np.ndarray, extracted: Path | None) -> Iterator[tuple[int, np.ndarray]]:
+    """(row, RGB) of each row: from the run's extracted frame PNG when there is one, else decoded."""
+    decode = []
+    for row in rows.tolist():
+        png = extracted / str(frames.file_name[row]) if extracted is not None and frames.kind[row] == "frame" else None
+        if png is not None and png.is_file():
+            with Image.open(png) as image:
+                yield row, np.asarray(image.convert("RGB"))
+        else:
+            decode.append(row)
+    yield from iter_pixels(source, frames, np.array(decode, dtype=np.int64), Problems())
+
+
 def make_thumbnails(
     source: Datasource,
     frames: Frames,
     frame_ids: np.ndarray,
     boxes: list[tuple[Frames, Detections, dict[int, str], bool]] = (),
+    extracted: Path | None = None,
 ) -> Thumbnails:
     """Thumbnails of the frames `frame_ids` (rows of `frames`) with their boxes.
 
     boxes: (frames the detections index, detections, class names by id, imputed?) per task;
-    frames that cannot be decoded are left out.
+    extracted: a folder of frames the run already wrote as `<file_name>` PNG (read instead of
+    decoding the video again). Frames that cannot be decoded are left out.
     """
     rows = frames.index_of(np.unique(np.asarray(frame_ids, dtype=str)))
     ids, jpegs, sizes = [], [], []
-    for row, image in iter_pixels(source, frames, rows, Problems()):
+    for row, image in _pixels(source, frames, rows, extracted):
         ids.append(str(frames.id[row]))
         jpegs.append(jpeg_thumbnail(image))
         sizes.append((image.shape[1], image.shape[0]))
     if not ids:
         return Thumbnails.empty()
+    order = np.argsort(np.array(ids, dtype=str), kind="stable")  # sorted by frame id, whatever the reading order
+    ids, jpegs, sizes = [ids[i] for i in order], [jpegs[i] for i in order], [sizes[i] for i in order]
     lengths = np.array([len(j) for j in jpegs], dtype=np.int64)
     offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
     data = np.frombuffer(b"".join(jpegs), np.uint8).copy()
     frame_id = np.array(ids, dtype=str)
     return Thumbnails(frame_id, data, offsets, np.array(sizes, dtype=np.int64), *_boxes(frame_id, boxes))
+
+
+def read_boxes(lightly, task: str, frames: Frames) -> tuple[Detections, dict[int, str]] | None:
+    """The boxes of `task` on just these frames (their prediction files only, not the task's
+    every file), and its class names; None when the task has no schema.
+
+    For drawing only: a box that is not [x, y, w, h] numbers with a score is skipped (the run
+    reported bad files already).
+    """
+    import orjson
+
+    from thresher.io.lightly_predictions import prediction_file
+    from thresher.io.lightly_schema import read_schema
+
+    schema = read_schema(lightly, task, Problems())
+    if schema is None:
+        return None
+    files = {prediction_file(task, str(name)): row for row, name in enumerate(frames.file_name.tolist())}
+    rows, boxes, scores, classes = [], [], [], []
+    for file, raw in lightly.read_many(list(files)).items():
+        try:
+            predictions = orjson.loads(raw)["predictions"] if not isinstance(raw, Exception) else []
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            continue
+        for p in predictions if isinstance(predictions, list) else []:
+            try:
+                x, y, w, h = (float(v) for v in p["bbox"])
+                score, category = float(p["score"]), int(p["category_id"])
+            except (KeyError, TypeError, ValueError):
+                continue
+            rows.append(files[file]), boxes.append((x, y, x + w, y + h)), scores.append(score), classes.append(category)
+    detections = Detections(
+        frame=np.array(rows, np.int64), xyxy=np.array(boxes, np.float64).reshape(-1, 4), score=np.array(scores), class_id=np.array(classes, np.int64)
+    )
+    return detections, schema.names
 
 
 def _boxes(frame_id: np.ndarray, tasks) -> tuple[np.ndarray, ...]:
