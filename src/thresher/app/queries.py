@@ -12,8 +12,9 @@ import math
 
 import numpy as np
 
-from thresher.app.state import MAX_PAGE, AppState, BoxIndex, NotFound, RunView, datasource_of
+from thresher.app.state import MAX_PAGE, AppState, NotFound, RunView, datasource_of
 from thresher.errors import UsageError
+from thresher.frames import Frames
 from thresher.report.render import b64, quantized
 
 
@@ -75,14 +76,16 @@ def grid(state: AppState, query: dict[str, str]) -> dict:
         rows = rows[np.lexsort((data.samples.id[rows], -np.nan_to_num(values[rows].astype(np.float64), nan=-np.inf)))]
     offset, limit = max(0, _int(query.get("offset"), "offset", 0)), min(MAX_PAGE, max(1, _int(query.get("limit"), "limit", 60)))
     selected = set(data.new_picks.tolist())
-    items = [_item(state, view, int(r), values, selected) for r in rows[offset : offset + limit]]
+    page = rows[offset : offset + limit]
+    boxes = boxes_of(state, view, data.samples[page])
+    items = [_item(view, int(r), values, selected, b) for r, b in zip(page.tolist(), boxes)]
     return {
         "run": view.run_id, "total": int(len(rows)), "offset": offset, "items": items,
         "scores": list(data.meta.get("colors", [])), "classes": class_names(view), "tags": state.tags(),
     }
 
 
-def _item(state: AppState, view: RunView, row: int, values: np.ndarray | None, selected: set) -> dict:
+def _item(view: RunView, row: int, values: np.ndarray | None, selected: set, boxes: list[dict]) -> dict:
     s = view.data.samples
     sample_id = str(s.id[row])
     crop = s.kind[row] == "crop"
@@ -90,36 +93,27 @@ def _item(state: AppState, view: RunView, row: int, values: np.ndarray | None, s
         "id": sample_id, "file_name": str(s.file_name[row]), "kind": str(s.kind[row]),
         "width": int(s.width[row]), "height": int(s.height[row]), "selected": sample_id in selected,
         "score": None if values is None or not np.isfinite(values[row]) else float(values[row]),
-        "boxes": [] if crop else boxes_of(state, view).of(sample_id),
+        "boxes": [] if crop else boxes,
     }
 
 
-def boxes_of(state: AppState, view: RunView) -> BoxIndex:
-    """Predicted (the run's box task) and imputed boxes of every frame, loaded once per run."""
-    if view.boxes is None:
-        from thresher.io.lightly_predictions import read_predictions
-        from thresher.io.problems import Problems
+def boxes_of(state: AppState, view: RunView, frames: Frames) -> list[list[dict]]:
+    """Per frame of `frames`: its predicted (the run's box task) and imputed boxes.
 
-        source = datasource_of(state)
-        parts, labels = [], []
-        for task, imputed in ((view.data.meta.get("box_task"), False), (view.data.meta.get("imputed_task"), True)):
-            if not task:
-                continue
-            loaded = read_predictions(source.lightly, task, None, Problems())
-            names = loaded.schema.names
-            det = loaded.detections
-            label = []
-            for class_id in det.class_id.tolist():
-                name = names.get(class_id, str(class_id))
-                if name not in labels:
-                    labels.append(name)
-                label.append(labels.index(name))
-            frame_ids = loaded.frames.id[det.frame] if len(det) else np.zeros(0, str)
-            parts.append((frame_ids, det.xyxy, np.array(label, np.int64), det.score, np.full(len(det), imputed)))
-        if not parts:
-            parts = [(np.zeros(0, str), np.zeros((0, 4)), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool))]
-        view.boxes = BoxIndex(*(np.concatenate([p[k] for p in parts]) for k in range(5)), labels)
-    return view.boxes
+    Only these frames' prediction files are read, so a page costs the same for any datasource size.
+    """
+    from thresher.report.thumbs import read_boxes
+
+    source = datasource_of(state)
+    out: list[list[dict]] = [[] for _ in range(len(frames))]
+    for task, imputed in ((view.data.meta.get("box_task"), False), (view.data.meta.get("imputed_task"), True)):
+        found = read_boxes(source.lightly, task, frames) if task and len(frames) else None
+        if found is None:
+            continue
+        detections, names = found
+        for row, xyxy, score, class_id in zip(detections.frame.tolist(), detections.xyxy.tolist(), detections.score.tolist(), detections.class_id.tolist()):
+            out[row].append({"xyxy": [round(v, 1) for v in xyxy], "label": names.get(class_id, str(class_id)), "score": round(score, 4), "imputed": imputed})
+    return out
 
 
 def sample(state: AppState, sample_id: str) -> dict:
@@ -142,7 +136,7 @@ def sample(state: AppState, sample_id: str) -> dict:
             "scores": {name: _number(data.colors[name][r]) for name in data.meta.get("colors", [])},
         })
     view = state.view()
-    boxes = [] if view is None or row.kind[0] == "crop" else boxes_of(state, view).of(sample_id)
+    boxes = [] if view is None or row.kind[0] == "crop" else boxes_of(state, view, row)[0]
     fields = {name: getattr(row, name)[0].item() for name in ("id", "kind", "file_name", "video", "frame_index", "parent_id", "width", "height")}
     return {"sample": fields, "tags": tags, "runs": runs, "boxes": boxes}
 

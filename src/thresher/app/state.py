@@ -14,13 +14,11 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from thresher.catalog import CATALOG_FILE, Catalog
 from thresher.errors import UsageError
 from thresher.frames import Frames
 from thresher.report import REPORT_FILE
-from thresher.report.data import ReportData, has_report_data, load_report_data
+from thresher.report.data import DATA_NPZ, ReportData, has_report_data, load_report_data
 
 THUMB_SIDES = (200, 640)
 CACHE_IMAGES = 2000
@@ -39,7 +37,7 @@ class RunView:
     folder: Path
     data: ReportData
     row_of: dict[str, int]
-    boxes: "BoxIndex | None" = None
+    stamp: float = 0.0  # modification time of the bundle when read
 
 
 class AppState:
@@ -108,11 +106,15 @@ class AppState:
         return None
 
     def _view(self, run_id: str, folder: Path) -> RunView:
+        """The run's bundle, read again when `thresher report` rewrote it meanwhile."""
+        stamp = (folder / DATA_NPZ).stat().st_mtime
         with self._lock:
-            if run_id not in self._views:
+            cached = self._views.get(run_id)
+            if cached is None or cached.stamp != stamp:
                 data = load_report_data(folder)
-                self._views[run_id] = RunView(run_id, folder, data, {s: i for i, s in enumerate(data.samples.id.tolist())})
-            return self._views[run_id]
+                cached = RunView(run_id, folder, data, {s: i for i, s in enumerate(data.samples.id.tolist())}, stamp)
+                self._views[run_id] = cached
+            return cached
 
     # samples --------------------------------------------------------------------------
 
@@ -178,23 +180,6 @@ class AppState:
             with self._lock:
                 self._video_info[key] = cached
         return cached
-
-
-class BoxIndex:
-    """Predicted and imputed boxes of a run's frames, looked up by frame id."""
-
-    def __init__(self, frame_ids: np.ndarray, xyxy: np.ndarray, label: np.ndarray, score: np.ndarray, imputed: np.ndarray, labels: list[str]):
-        order = np.argsort(frame_ids, kind="stable")
-        self.frame_ids, self.xyxy, self.label = frame_ids[order], xyxy[order], label[order]
-        self.score, self.imputed, self.labels = score[order], imputed[order], labels
-
-    def of(self, frame_id: str) -> list[dict]:
-        lo, hi = np.searchsorted(self.frame_ids, [frame_id, frame_id], side="left")[0], np.searchsorted(self.frame_ids, frame_id, side="right")
-        return [
-            {"xyxy": [round(float(v), 1) for v in self.xyxy[k]], "label": self.labels[int(self.label[k])],
-             "score": round(float(self.score[k]), 4), "imputed": bool(self.imputed[k])}
-            for k in range(lo, hi)
-        ]
 
 
 def datasource_of(state: AppState):

@@ -1,10 +1,9 @@
 """Gather a finished run's `ReportData` from its `RunWork` (the run's state) and outcome.
 
-What is read again: the inputs of the selection (prediction tasks once each, metadata), the
-stored embeddings of the samples, and the pixels of the frames that get a thumbnail: the
-selected frames (first `GALLERY_FRAMES` in pick order), the frames of the near-duplicate
-pairs, and for the scatter's hover all samples up to `HOVER_FRAMES` (beyond that the selected
-ones plus a seeded random share), so the page stays small for 100,000 frames.
+What is read again: the inputs of the selection (each task's scores and predictions computed
+once; the run's own resolver is reused when the run keeps it as `work.resolver`), the stored
+embeddings of the samples, and the pixels of the frames that get a thumbnail (see
+`thresher.report.sampling`).
 """
 
 from __future__ import annotations
@@ -21,10 +20,8 @@ from thresher.io.problems import Problems
 from thresher.report.data import ReportData
 from thresher.report.neighbors import closest_pairs, nearest_other, normalized
 from thresher.report.projection import project
-from thresher.report.thumbs import make_thumbnails, read_boxes
+from thresher.report.sampling import thumbnails_of_run
 
-GALLERY_FRAMES = 120
-HOVER_FRAMES = 600
 DUPLICATE_PAIRS = 12
 PAIRS_PER_KEPT = 2
 NEAREST_SET_MAX = 4000  # within-set distances on at most this many members (seeded subsample)
@@ -46,7 +43,7 @@ def collect(work, outcome, projection: str = "pca") -> ReportData:
     nearest = {name: _nearest_in_set(vectors, samples.id, ids, seed) for name, ids in sets.items()}
     duplicates = _duplicates(vectors, samples.id, selection.ids, work.removed, seed)
     meta = _meta(work, outcome, inputs, class_tasks, colors, projection)
-    thumbs = _thumbnails(work, samples, selection.ids, duplicates, seed)
+    thumbs = thumbnails_of_run(work, samples, selection.ids, duplicates, seed)
     return ReportData(
         meta=meta, samples=samples, selected=selection.ids, objective=selection.objective, preselected=preselected,
         random=random, inputs=values, colors=colors, classes=classes, projection=project(vectors, projection, seed),
@@ -60,9 +57,36 @@ def _resolver(work):
     from thresher.run.resolver import RunResolver
 
     kept = getattr(work, "resolver", None)
-    if kept is not None and kept.samples is work.samples:
-        return kept
-    return RunResolver(work.source, work.frames, work.samples, work.store, work.catalog, work._object_task())
+    if kept is None or kept.samples is not work.samples:
+        kept = RunResolver(work.source, work.frames, work.samples, work.store, work.catalog, work._object_task())
+    return _Remembering(kept)
+
+
+class _Remembering:
+    """A resolver that computes each task's scores and predictions once (inputs and colours both ask)."""
+
+    def __init__(self, resolver):
+        self._resolver, self._known = resolver, {}
+
+    def _once(self, kind: str, key, compute):
+        if (kind, key) not in self._known:
+            self._known[(kind, key)] = compute(key)
+        return self._known[(kind, key)]
+
+    def scores(self, task):
+        return self._once("scores", task, self._resolver.scores)
+
+    def predictions(self, task):
+        return self._once("predictions", task, self._resolver.predictions)
+
+    def metadata(self, key):
+        return self._once("metadata", key, self._resolver.metadata)
+
+    def embeddings(self, task):
+        return self._resolver.embeddings(task)
+
+    def query_embeddings(self, dataset_id, tag_name):
+        return self._resolver.query_embeddings(dataset_id, tag_name)
 
 
 def _uses_datapool(work) -> bool:
@@ -171,67 +195,7 @@ def _few_per_kept(pairs: list[tuple], limit: int) -> list[tuple]:
     return kept
 
 
-def _frame_ids(samples: Frames) -> np.ndarray:
-    return np.where(samples.parent_id != "", samples.parent_id, samples.id)
-
-
-def _thumbnail_frames(work, samples: Frames, selected: np.ndarray, duplicates, seed: int) -> np.ndarray:
-    frame_of = dict(zip(samples.id.tolist(), _frame_ids(samples).tolist()))
-    chosen = [frame_of[i] for i in selected.tolist() if i in frame_of]
-    gallery = list(dict.fromkeys(chosen))[:GALLERY_FRAMES]
-    pairs = [frame_of.get(i, i) for i in np.r_[duplicates[0], duplicates[1]].tolist()]
-    hover = np.unique(_frame_ids(samples))
-    if len(hover) > HOVER_FRAMES:  # at most half of them selected, the rest a seeded share of the others
-        picked = list(dict.fromkeys(chosen))[: HOVER_FRAMES // 2]
-        rest = np.setdiff1d(hover, chosen)
-        hover = np.r_[np.array(picked, dtype=str), _cheap_sample(work, rest, min(HOVER_FRAMES - len(picked), len(rest)), seed)]
-    wanted = np.unique(np.r_[np.array(gallery + pairs, dtype=str), hover.astype(str)])
-    return wanted[np.isin(wanted, work.frames.id)]
-
-
-def _cheap_sample(work, frame_ids: np.ndarray, size: int, seed: int) -> np.ndarray:
-    """`size` of `frame_ids` drawn with `seed`, keyframes of videos first (each decodes alone,
-    without the frames before it), so hover thumbnails cost little even for long videos."""
-    rng = np.random.default_rng(seed)
-    keys = _keyframes(work, frame_ids)
-    first = rng.permutation(frame_ids[keys])[:size]
-    rest = rng.permutation(frame_ids[~keys])[: size - len(first)]
-    return np.r_[first, rest].astype(str)
-
-
-def _keyframes(work, frame_ids: np.ndarray) -> np.ndarray:
-    """True for the ids that are images or keyframes of their video (from one demux pass a video)."""
-    from thresher.errors import DatasourceError
-    from thresher.io.video import video_info
-
-    rows = work.frames.index_of(frame_ids)
-    keys = work.frames.kind[rows] != "frame"
-    videos = work.frames.video[rows]
-    for video in np.unique(videos[~keys]).tolist():
-        try:
-            info = video_info(work.source.input, video)
-        except DatasourceError:
-            continue
-        key_pts = np.array([k[0] for k in info.keyframes])
-        is_key = np.isin(np.asarray(info.pts), key_pts) if info.pts_reliable else np.zeros(info.n_frames, bool)
-        mine = np.flatnonzero(videos == video)
-        index = work.frames.frame_index[rows[mine]]
-        keys[mine] = is_key[np.minimum(index, len(is_key) - 1)]
-    return keys
-
-
-def _thumbnails(work, samples: Frames, selected, duplicates, seed: int):
-    frame_ids = _thumbnail_frames(work, samples, selected, duplicates, seed)
-    shown = work.frames[work.frames.index_of(frame_ids)]
-    boxes = []
-    for name, imputed in ((_box_task(work), False), (getattr(work, "imputed_task", None), True)):
-        found = read_boxes(work.source.lightly, name, shown) if name else None
-        if found is not None:
-            boxes.append((shown, *found, imputed))
-    return make_thumbnails(work.source, work.frames, frame_ids, boxes, extracted=Path(work.folder) / "frames")
-
-
-def _box_task(work) -> str | None:
+def box_task(work) -> str | None:
     tasks = _tasks(work)
     return tasks[0] if tasks else None
 
@@ -259,7 +223,7 @@ def _meta(work, outcome, inputs, class_tasks, colors, projection: str) -> dict:
         "stop_reason": outcome.stop_reason, "selection_counts": dict(outcome.counts),
         "selection_config": dict(outcome.selection.config), "seed": work.options.seed,
         "level": "object" if work.crops is not None else "frame", "inputs": inputs, "class_tasks": class_tasks,
-        "colors": list(colors), "videos": videos, "box_task": _box_task(work), "imputed_task": getattr(work, "imputed_task", None),
+        "colors": list(colors), "videos": videos, "box_task": box_task(work), "imputed_task": getattr(work, "imputed_task", None),
         "datasource": {"input": _where(source.input), "lightly": _where(source.lightly)},
         "store": str(work.store.folder), "projection": projection, "uses_datapool": _uses_datapool(work),
         "n_frames": len(frames),

@@ -127,10 +127,10 @@ def sizes_section(data: ReportData, page_bytes_hint: int | None = None) -> str:
 def timeline_section(data: ReportData) -> str:
     """Per video, where its frames were picked (red), preselected (green) and candidates (grey)."""
     samples = data.samples
-    frames = samples.kind != "image"
+    videos = data.meta.get("videos", {})
+    frames = np.isin(samples.video, list(videos))  # frames of videos, or crops of them
     if not frames.any():
         return ""
-    videos = data.meta.get("videos", {})
     picked = np.isin(samples.id, data.new_picks) | np.isin(samples.parent_id, data.new_picks)
     pre = np.isin(samples.id, data.preselected)
     rows, by_picks = [], Counter(samples.video[frames & picked].tolist())

@@ -39,17 +39,35 @@ def data_uri(jpeg: bytes) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
 
 
-def _pixels(source: Datasource, frames: Frames, rows: np.ndarray, extracted: Path | None) -> Iterator[tuple[int, np.ndarray]]:
-    """(row, RGB) of each row: from the run's extracted frame PNG when there is one, else decoded."""
-    decode = []
+def _pixels(source: Datasource, frames: Frames, rows: np.ndarray, extracted: Path | None, infos: dict) -> Iterator[tuple[int, np.ndarray]]:
+    """(row, RGB) of each row: from the run's extracted frame PNG when there is one, else decoded
+    (videos whose VideoInfo is in `infos` are opened without another demux pass)."""
+    decode, known = [], {}
     for row in rows.tolist():
         png = extracted / str(frames.file_name[row]) if extracted is not None and frames.kind[row] == "frame" else None
         if png is not None and png.is_file():
             with Image.open(png) as image:
                 yield row, np.asarray(image.convert("RGB"))
+        elif frames.kind[row] == "frame" and str(frames.video[row]) in infos:
+            known.setdefault(str(frames.video[row]), []).append(row)
         else:
             decode.append(row)
+    for video, mine in known.items():
+        yield from _video_rows(source, frames, video, mine, infos[video])
     yield from iter_pixels(source, frames, np.array(decode, dtype=np.int64), Problems())
+
+
+def _video_rows(source: Datasource, frames: Frames, video: str, rows: list[int], info) -> Iterator[tuple[int, np.ndarray]]:
+    from thresher.errors import DatasourceError
+    from thresher.io.video import VideoReader
+
+    rows = sorted(rows, key=lambda r: int(frames.frame_index[r]))
+    try:
+        with VideoReader(source.input, video, info=info) as reader:
+            for row in rows:
+                yield row, reader[int(frames.frame_index[row])]
+    except (DatasourceError, IndexError):
+        return  # a frame that does not decode gets no thumbnail
 
 
 def make_thumbnails(
@@ -58,16 +76,18 @@ def make_thumbnails(
     frame_ids: np.ndarray,
     boxes: list[tuple[Frames, Detections, dict[int, str], bool]] = (),
     extracted: Path | None = None,
+    video_infos: dict | None = None,
 ) -> Thumbnails:
     """Thumbnails of the frames `frame_ids` (rows of `frames`) with their boxes.
 
     boxes: (frames the detections index, detections, class names by id, imputed?) per task;
     extracted: a folder of frames the run already wrote as `<file_name>` PNG (read instead of
-    decoding the video again). Frames that cannot be decoded are left out.
+    decoding the video again); video_infos: VideoInfo of videos already probed. Frames that
+    cannot be decoded are left out.
     """
     rows = frames.index_of(np.unique(np.asarray(frame_ids, dtype=str)))
     ids, jpegs, sizes = [], [], []
-    for row, image in _pixels(source, frames, rows, extracted):
+    for row, image in _pixels(source, frames, rows, extracted, video_infos or {}):
         ids.append(str(frames.id[row]))
         jpegs.append(jpeg_thumbnail(image))
         sizes.append((image.shape[1], image.shape[0]))
