@@ -92,11 +92,12 @@ def timed_run(root: Path, keep_resolver: bool = False) -> tuple[object, dict[str
 
     def timing(name, function):
         def wrapper(*args, **kwargs):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             try:
                 return function(*args, **kwargs)
             finally:
                 spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
+                spent[f"{name} cpu"] = spent.get(f"{name} cpu", 0.0) + time.process_time() - cpu
 
         return wrapper
 
@@ -157,7 +158,10 @@ def main() -> None:
     built = median["collect"] + median["bundle"] + median["page"]
     print(f"samples {len(result.samples)}, selected {len(result.selection)}; medians of {args.repeat}:")
     print(f"  whole run                      {median['run']:7.2f} s  (run timings of the last: {result.timings})")
+    cpu = median["collect cpu"] + median["bundle cpu"] + median["page cpu"]
     print(f"  report inside the run          {built:7.2f} s  = collect {median['collect']:.2f} + bundle {median['bundle']:.2f} + page {median['page']:.2f}")
+    print(f"    CPU time of the process      {cpu:7.2f} s  (all threads; less sensitive to other load on the machine)")
+    print(f"  load average at the end        {os.getloadavg()[0]:7.2f} (2 cores)")
     print(f"  rebuild from bundle            {statistics.median(rebuild):7.2f} s  (thresher report)")
     print(f"  report.html                    {page / 2**20:7.2f} MB;  bundle {bundle / 2**20:.2f} MB")
     print(f"  budget: time {built / BUDGET_SECONDS:.2f} x of 30 s, size {page / BUDGET_BYTES:.2f} x of 25 MB")

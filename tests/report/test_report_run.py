@@ -119,3 +119,33 @@ def test_tsne_projection_on_request(bikes_runs, tmp_path, capsys):
     data = load_report_data(folder)
     assert data.meta["projection"] == "tsne" and not np.allclose(data.projection, pca)
     assert "Embeddings (t-SNE)" in (folder / "report.html").read_text(encoding="utf-8")
+
+
+def test_object_level_run_reports_its_crops(bikes_predicted, tmp_path):
+    """At object level the samples are crops: the report keeps each crop's box and outlines it."""
+    import shutil
+
+    from thresher.run import run
+
+    root = tmp_path / "ds"
+    shutil.copytree(bikes_predicted, root)
+    config = {
+        "worker_config": {"object_level": {"task_name": "ssd", "padding": 0.1}},
+        "thresher": {"every": 50, "exports": {"crops": False, "frames": False}},
+        "selection_config": {
+            "n_samples": 4,
+            "strategies": [
+                {"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}},
+                {"input": {"type": "SCORES", "task": "ssd", "score": "objectness_least_confidence"}, "strategy": {"type": "WEIGHTS"}},
+            ],
+        },
+    }
+    result = run(root, config)
+    data = load_report_data(result.folder)
+    assert data.meta["level"] == "object" and set(data.samples.kind.tolist()) == {"crop"}
+    assert data.sample_box is not None and data.sample_box.shape == (len(data.samples), 4)
+    assert (data.sample_box[:, 2] > data.sample_box[:, 0]).all()
+    # thumbnails are of the parent frames; the gallery outlines the selected crops in them
+    assert set(data.thumbnails.frame_id.tolist()) >= set(data.samples.parent_id[np.isin(data.samples.id, data.selected)].tolist())
+    page = (result.folder / "report.html").read_text(encoding="utf-8")
+    assert page.count("class='crop'") >= 1 and "bikes.mp4" in page
