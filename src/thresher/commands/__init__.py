@@ -3,3 +3,4 @@
 from thresher.commands import datasource, models, run, select  # noqa: F401
 from thresher.commands import convert  # noqa: F401
 from thresher.commands import autolabel  # noqa: F401
+from thresher.commands import report  # noqa: F401

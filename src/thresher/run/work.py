@@ -247,7 +247,7 @@ class RunWork:
         return outcome
 
     def write_outputs(self, outcome) -> None:
-        from thresher.run.report import write_summary
+        from thresher.report import write_run_report
 
         selection = outcome.selection
         write_selection_csv(self.folder / "selection.csv", self.samples, selection, outcome.values)
@@ -264,7 +264,7 @@ class RunWork:
             self.artifacts["crops"] = len(write_crops(self.source, self.frames, self.crops, self.crop_boxes, chosen, self.folder / name))
         self.artifacts.update(self._exports(rows, selection))
         write_json(self.folder / "run.json", {"counts": self.counts, "timings": self.timings, "artifacts": self.artifacts})
-        write_summary(self.folder / "report.html", self, outcome)
+        write_run_report(self, outcome)  # report.html + report_data.npz/json (thresher.report)
 
     def _exports(self, rows: np.ndarray, selection) -> dict:
         task_name = PRETAGGING_TASK if self.worker.pretagging else self._object_task()

@@ -1,0 +1,42 @@
+"""`thresher serve`: a local web app over the catalog.
+
+Pages: a grid of samples with their boxes, filtered by tag, score range and predicted class;
+the embedding view coloured by a chosen score, where a lasso saves the enclosed samples as a
+new tag of the catalog; a sample page with its predicted and imputed boxes, tags and every
+score; the list of runs with their reports. Served by the standard library's HTTP server on
+127.0.0.1 by default; every script and style ships in the package (no CDN, no network).
+Sample and run ids from the browser are looked up in the catalog, never joined onto a path.
+
+    from thresher.app import make_server
+    server = make_server("data/.thresher")      # port 0: any free port
+    server.serve_forever()
+"""
+
+from __future__ import annotations
+
+import os
+
+from thresher.app.server import AppServer
+from thresher.app.state import AppState
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+
+
+def make_server(catalog: str | os.PathLike, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, log=None) -> AppServer:
+    """A server over the catalog (a workspace folder or its catalog.sqlite), not yet serving."""
+    return AppServer(AppState(catalog), host, port, log)
+
+
+def serve(catalog: str | os.PathLike, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, log=None) -> None:
+    """Serve until interrupted (Ctrl-C)."""
+    server = make_server(catalog, host, port, log)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "AppServer", "AppState", "make_server", "serve"]

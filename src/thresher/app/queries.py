@@ -1,0 +1,161 @@
+"""The app's JSON answers: the sample grid with filters, one sample, the embedding view.
+
+Filters of the grid (all optional, combined with AND): a catalog tag; a score column of the
+run's bundle with a range [min, max] (samples without a value are left out once a range is
+given); a predicted class (samples with at least one object of it). Sorted by the chosen
+score, highest first (higher = more worth labeling), else by id.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from thresher.app.state import MAX_PAGE, AppState, NotFound, RunView, datasource_of
+from thresher.errors import UsageError
+from thresher.frames import Frames
+from thresher.report.render import b64, quantized
+
+
+def _float(text: str | None, name: str) -> float | None:
+    if text in (None, ""):
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise UsageError(f"{name}: expected a number, got {text!r}") from None
+
+
+def _int(text: str | None, name: str, default: int) -> int:
+    if text in (None, ""):
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise UsageError(f"{name}: expected an integer, got {text!r}") from None
+
+
+def _column(view: RunView, name: str) -> np.ndarray:
+    if name not in view.data.colors:
+        raise NotFound(f"score {name!r}: not in run {view.run_id}; scores: {sorted(view.data.colors)}")
+    return view.data.colors[name]
+
+
+def class_names(view: RunView) -> list[str]:
+    return sorted({c for t in view.data.meta.get("class_tasks", []) for c in t["class_names"]})
+
+
+def _has_class(view: RunView, name: str) -> np.ndarray:
+    mask = np.zeros(len(view.data.samples), bool)
+    for task in view.data.meta.get("class_tasks", []):
+        if name in task["class_names"]:
+            row, col, count = view.data.classes[task["task"]]
+            mask[row[(col == task["class_names"].index(name)) & (count > 0)]] = True
+    return mask
+
+
+def grid(state: AppState, query: dict[str, str]) -> dict:
+    """One page of samples matching the filters, with their boxes (see module docstring)."""
+    view = state.view(query.get("run") or None)
+    if view is None:
+        return {"run": None, "total": 0, "items": [], "scores": [], "classes": [], "tags": state.tags()}
+    data = view.data
+    keep = np.ones(len(data.samples), bool)
+    if query.get("tag"):
+        keep &= np.isin(data.samples.id, state.tag_ids(query["tag"]))
+    score = query.get("score") or None
+    values = _column(view, score) if score else None
+    low, high = _float(query.get("min"), "min"), _float(query.get("max"), "max")
+    if values is not None and (low is not None or high is not None):
+        keep &= np.isfinite(values) & (values >= (-math.inf if low is None else low)) & (values <= (math.inf if high is None else high))
+    if query.get("class"):
+        keep &= _has_class(view, query["class"])
+    rows = np.flatnonzero(keep)
+    if values is not None:
+        rows = rows[np.lexsort((data.samples.id[rows], -np.nan_to_num(values[rows].astype(np.float64), nan=-np.inf)))]
+    offset, limit = max(0, _int(query.get("offset"), "offset", 0)), min(MAX_PAGE, max(1, _int(query.get("limit"), "limit", 60)))
+    selected = set(data.new_picks.tolist())
+    page = rows[offset : offset + limit]
+    boxes = boxes_of(state, view, data.samples[page])
+    items = [_item(view, int(r), values, selected, b) for r, b in zip(page.tolist(), boxes)]
+    return {
+        "run": view.run_id, "total": int(len(rows)), "offset": offset, "items": items,
+        "scores": list(data.meta.get("colors", [])), "classes": class_names(view), "tags": state.tags(),
+    }
+
+
+def _item(view: RunView, row: int, values: np.ndarray | None, selected: set, boxes: list[dict]) -> dict:
+    s = view.data.samples
+    sample_id = str(s.id[row])
+    crop = s.kind[row] == "crop"
+    return {
+        "id": sample_id, "file_name": str(s.file_name[row]), "kind": str(s.kind[row]),
+        "width": int(s.width[row]), "height": int(s.height[row]), "selected": sample_id in selected,
+        "score": None if values is None or not np.isfinite(values[row]) else float(values[row]),
+        "boxes": [] if crop else boxes,
+    }
+
+
+def boxes_of(state: AppState, view: RunView, frames: Frames) -> list[list[dict]]:
+    """Per frame of `frames`: its predicted (the run's box task) and imputed boxes.
+
+    Only these frames' prediction files are read, so a page costs the same for any datasource size.
+    """
+    from thresher.report.thumbs import read_boxes
+
+    source = datasource_of(state)
+    out: list[list[dict]] = [[] for _ in range(len(frames))]
+    for task, imputed in ((view.data.meta.get("box_task"), False), (view.data.meta.get("imputed_task"), True)):
+        found = read_boxes(source.lightly, task, frames) if task and len(frames) else None
+        if found is None:
+            continue
+        detections, names = found
+        for row, xyxy, score, class_id in zip(detections.frame.tolist(), detections.xyxy.tolist(), detections.score.tolist(), detections.class_id.tolist()):
+            out[row].append({"xyxy": [round(v, 1) for v in xyxy], "label": names.get(class_id, str(class_id)), "score": round(score, 4), "imputed": imputed})
+    return out
+
+
+def sample(state: AppState, sample_id: str) -> dict:
+    """One sample: its catalog row, tags, boxes, and every score and input of each run that has it."""
+    with state.catalog() as store:
+        row = state.known(store, [sample_id])
+        tags = [name for name in store.tags() if sample_id in set(store.tag(name))]
+    runs = []
+    for run in state.runs():
+        if not run["browsable"]:
+            continue
+        view = state.view(run["id"])
+        r = view.row_of.get(sample_id)
+        if r is None:
+            continue
+        data = view.data
+        picks = data.selected.tolist()
+        runs.append({
+            "run": view.run_id, "selected": sample_id in picks, "pick": picks.index(sample_id) + 1 if sample_id in picks else None,
+            "scores": {name: _number(data.colors[name][r]) for name in data.meta.get("colors", [])},
+        })
+    view = state.view()
+    boxes = [] if view is None or row.kind[0] == "crop" else boxes_of(state, view, row)[0]
+    fields = {name: getattr(row, name)[0].item() for name in ("id", "kind", "file_name", "video", "frame_index", "parent_id", "width", "height")}
+    return {"sample": fields, "tags": tags, "runs": runs, "boxes": boxes}
+
+
+def _number(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def embedding(state: AppState, run_id: str | None) -> dict:
+    """The run's 2-D projection, colour columns and selection, compact (16-bit, base64)."""
+    view = state.view(run_id or None)
+    if view is None:
+        return {"run": None, "ids": [], "colors": []}
+    data = view.data
+    projection = data.projection if len(data.samples) else np.zeros((0, 2), np.float32)
+    return {
+        "run": view.run_id, "ids": data.samples.id.tolist(), "names": data.samples.file_name.tolist(),
+        "x": quantized(projection[:, 0])["data"], "y": quantized(projection[:, 1])["data"],
+        "colors": [{"name": name, **quantized(data.colors[name])} for name in data.meta.get("colors", [])],
+        "selected": b64(np.flatnonzero(np.isin(data.samples.id, data.new_picks)), "i4"),
+        "preselected": b64(np.flatnonzero(np.isin(data.samples.id, data.preselected)), "i4"),
+    }

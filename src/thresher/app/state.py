@@ -1,0 +1,206 @@
+"""What `thresher serve` shows, read from the catalog and the runs' report bundles.
+
+The catalog is the only map from an id to a file: a sample id from the browser is looked up
+in the catalog (unknown ids are refused), a run id likewise, and the files read are the ones
+the catalog and the run's bundle name (the datasource, the run folder's `report.html`). No
+string from the browser is ever joined onto a path. Scores, classes and the 2-D embedding come
+from a run's `report_data` bundle (the latest run that has one, or the run asked for).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from thresher.catalog import CATALOG_FILE, Catalog
+from thresher.errors import UsageError
+from thresher.frames import Frames
+from thresher.report import REPORT_FILE
+from thresher.report.data import DATA_NPZ, ReportData, has_report_data, load_report_data
+
+THUMB_SIDES = (200, 640)
+CACHE_IMAGES = 2000
+MAX_PAGE = 200
+
+
+class NotFound(UsageError):
+    """An id from the browser that the catalog does not know (HTTP 404)."""
+
+
+@dataclass
+class RunView:
+    """A run's bundle and what the app derived from it (built once per run folder)."""
+
+    run_id: str
+    folder: Path
+    data: ReportData
+    row_of: dict[str, int]
+    stamp: float = 0.0  # modification time of the bundle when read
+
+
+class AppState:
+    """Shared by the request threads; each request opens its own catalog connection."""
+
+    def __init__(self, catalog: str | Path):
+        self.catalog_path = Path(catalog)
+        if not (self.catalog_path.is_file() or (self.catalog_path / CATALOG_FILE).is_file()):
+            raise UsageError(f"catalog: no thresher catalog at {self.catalog_path} (a workspace folder holding {CATALOG_FILE}, or the file)")
+        with self.catalog() as store:  # fail early on a path that is no catalog
+            self.catalog_path = store.path
+        self._views: dict[str, RunView] = {}
+        self._images: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+        self._video_info: dict[tuple[str, str], object] = {}
+        self._lock = threading.Lock()
+
+    def catalog(self) -> Catalog:
+        return Catalog(self.catalog_path)
+
+    # runs -----------------------------------------------------------------------------
+
+    def run_folder(self, store: Catalog, run_id: str) -> Path:
+        """The folder of a run the catalog knows (NotFound otherwise)."""
+        try:
+            run = store.run(run_id)
+        except UsageError as exc:
+            raise NotFound(str(exc)) from None
+        folder = run.artifacts.get("folder")
+        if not folder:
+            raise NotFound(f"run {run_id!r} has no output folder (status {run.status})")
+        return Path(folder)
+
+    def report_page(self, run_id: str) -> bytes:
+        with self.catalog() as store:
+            path = self.run_folder(store, run_id) / REPORT_FILE
+        if not path.is_file():
+            raise NotFound(f"run {run_id!r} has no {REPORT_FILE}")
+        return path.read_bytes()
+
+    def runs(self) -> list[dict]:
+        with self.catalog() as store:
+            runs = store.runs()
+        out = []
+        for run in reversed(runs):
+            folder = run.artifacts.get("folder")
+            out.append({
+                "id": run.id, "status": run.status, "created": run.created, "finished": run.finished,
+                "selected": run.counts.get("selected"), "samples": run.counts.get("selection input"),
+                "report": bool(folder) and (Path(folder) / REPORT_FILE).is_file(),
+                "browsable": bool(folder) and has_report_data(folder),
+            })
+        return out
+
+    def view(self, run_id: str | None = None) -> RunView | None:
+        """The bundle of `run_id`, or of the latest run that has one (None when no run has)."""
+        with self.catalog() as store:
+            if run_id:
+                candidates = [(run_id, self.run_folder(store, run_id))]
+            else:
+                candidates = [(r.id, Path(r.artifacts["folder"])) for r in reversed(store.runs()) if r.artifacts.get("folder")]
+        for rid, folder in candidates:
+            if has_report_data(folder):
+                return self._view(rid, folder)
+        if run_id:
+            raise NotFound(f"run {run_id!r} has no report data (report_data.npz)")
+        return None
+
+    def _view(self, run_id: str, folder: Path) -> RunView:
+        """The run's bundle, read again when `thresher report` rewrote it meanwhile."""
+        stamp = (folder / DATA_NPZ).stat().st_mtime
+        with self._lock:
+            cached = self._views.get(run_id)
+            if cached is None or cached.stamp != stamp:
+                data = load_report_data(folder)
+                cached = RunView(run_id, folder, data, {s: i for i, s in enumerate(data.samples.id.tolist())}, stamp)
+                self._views[run_id] = cached
+            return cached
+
+    # samples --------------------------------------------------------------------------
+
+    def known(self, store: Catalog, ids: list[str]) -> Frames:
+        """The catalog's rows of `ids` (NotFound for any id it does not hold)."""
+        try:
+            return store.samples(ids)
+        except UsageError as exc:
+            raise NotFound(str(exc)) from None
+
+    def tags(self) -> list[dict]:
+        with self.catalog() as store:
+            return [{"name": name, "size": len(store.tag(name))} for name in store.tags()]
+
+    def tag_ids(self, name: str) -> list[str]:
+        with self.catalog() as store:
+            try:
+                return store.tag(name)
+            except UsageError as exc:
+                raise NotFound(str(exc)) from None
+
+    def create_tag(self, name: object, ids: object) -> int:
+        """A tag of sample ids the catalog knows; returns its size."""
+        if not isinstance(name, str) or not name.strip():
+            raise UsageError(f"name: expected a non-empty tag name, got {name!r}")
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            raise UsageError("ids: expected a non-empty list of sample ids")
+        with self.catalog() as store:
+            self.known(store, ids)
+            return store.create_tag(name.strip(), ids, note="lasso in thresher serve")
+
+    # images ---------------------------------------------------------------------------
+
+    def image(self, sample_id: str, side: int) -> bytes:
+        """JPEG of a catalog sample, its longer side `side` pixels (a crop: the crop itself)."""
+        from thresher.app.images import sample_jpeg
+
+        if side not in THUMB_SIDES:
+            raise UsageError(f"size: expected one of {THUMB_SIDES}, got {side}")
+        key = (sample_id, side)
+        with self._lock:
+            if key in self._images:
+                self._images.move_to_end(key)
+                return self._images[key]
+        with self.catalog() as store:
+            row = self.known(store, [sample_id])
+            parent = self.known(store, [str(row.parent_id[0])]) if row.kind[0] == "crop" else None
+        jpeg = sample_jpeg(self, row, parent, side)
+        with self._lock:
+            self._images[key] = jpeg
+            while len(self._images) > CACHE_IMAGES:
+                self._images.popitem(last=False)
+        return jpeg
+
+    def video_info(self, source, name: str):
+        from thresher.io.video import video_info
+
+        key = (source.input.url, name)
+        with self._lock:
+            cached = self._video_info.get(key)
+        if cached is None:
+            cached = video_info(source.input, name)
+            with self._lock:
+                self._video_info[key] = cached
+        return cached
+
+
+def datasource_of(state: AppState):
+    """The datasource the catalog's runs read (from the latest bundle, else the catalog's folder)."""
+    view = state.view()
+    if view is not None:
+        where = view.data.meta.get("datasource", {})
+        return _cached_source(where.get("input"), where.get("lightly"))
+    folder = state.catalog_path.parent
+    if folder.name == ".thresher":
+        return _cached_source(str(folder.parent), None)
+    raise NotFound("no run with report data tells where the datasource is")
+
+
+_SOURCES: dict[tuple, object] = {}
+
+
+def _cached_source(input_url: str | None, lightly_url: str | None):
+    from thresher.io.datasource import Datasource
+
+    key = (input_url, lightly_url if lightly_url != input_url else None)
+    if key not in _SOURCES:
+        _SOURCES[key] = Datasource(key[0], key[1])
+    return _SOURCES[key]

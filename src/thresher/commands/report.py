@@ -1,0 +1,41 @@
+"""`thresher report RUN_FOLDER` rebuilds a run's report.html; `thresher serve` starts the local app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from thresher.cli import app
+
+
+@app.command("report")
+def report_command(
+    run_folder: Path = typer.Argument(..., help="A run's output folder (holding report_data.npz and report_data.json)."),
+    projection: Optional[str] = typer.Option(None, "--projection", help="pca, tsne (extra report-tsne) or umap (extra report-umap); default: the saved one."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Where to write the page (default: <run folder>/report.html)."),
+) -> None:
+    """Rebuild the self-contained report.html of a run from the data the run saved."""
+    from thresher.report import build_report
+
+    typer.echo(build_report(run_folder, projection=projection, out=out))
+
+
+@app.command("serve")
+def serve_command(
+    catalog: Path = typer.Option(Path(".thresher"), "--catalog", help="The workspace folder (or its catalog.sqlite) to browse."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; the default serves this machine only."),
+    port: int = typer.Option(8765, "--port", help="Port to listen on (0: any free port)."),
+) -> None:
+    """A local web app over the catalog: samples with boxes, the embedding with lasso tagging, runs and reports."""
+    from thresher.app import make_server
+
+    server = make_server(catalog, host, port, log=lambda line: typer.echo(line, err=True))
+    typer.echo(f"thresher serves {server.state.catalog_path} on http://{server.public_host}:{server.server_port}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

@@ -1,0 +1,91 @@
+"""Which frames of a run get a thumbnail, chosen so the page stays small and quick to build.
+
+- the selected frames, the first `GALLERY_FRAMES` in pick order (the gallery);
+- both frames of each near-duplicate pair;
+- for the scatter's hover, every sample's frame up to `HOVER_FRAMES`; beyond that at most half
+  selected frames and the rest a seeded draw of the others, preferring images and the keyframes
+  of at most `PROBED_VIDEOS` videos (a keyframe decodes alone, without the frames before it).
+
+Selected frames the run already extracted are read from its `frames/` folder, and the videos
+probed for keyframes are not probed again when their frames are decoded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from thresher.errors import DatasourceError
+from thresher.frames import Frames
+from thresher.report.data import Thumbnails
+from thresher.report.thumbs import make_thumbnails, read_boxes
+
+GALLERY_FRAMES = 120
+HOVER_FRAMES = 600
+PROBED_VIDEOS = 50
+
+
+def frame_ids(samples: Frames) -> np.ndarray:
+    """The frame each sample is or was cut from."""
+    return np.where(samples.parent_id != "", samples.parent_id, samples.id)
+
+
+def thumbnail_frames(work, samples: Frames, selected: np.ndarray, duplicates, seed: int) -> tuple[np.ndarray, dict]:
+    """(frame ids to thumbnail, VideoInfo of the videos probed on the way); see the module docstring."""
+    frame_of = dict(zip(samples.id.tolist(), frame_ids(samples).tolist()))
+    chosen = list(dict.fromkeys(frame_of[i] for i in selected.tolist() if i in frame_of))
+    pairs = [frame_of.get(i, i) for i in np.r_[duplicates[0], duplicates[1]].tolist()]
+    hover, infos = np.unique(frame_ids(samples)), {}
+    if len(hover) > HOVER_FRAMES:
+        picked = chosen[: HOVER_FRAMES // 2]
+        rest = np.setdiff1d(hover, chosen)
+        extra, infos = cheap_sample(work, rest, min(HOVER_FRAMES - len(picked), len(rest)), seed)
+        hover = np.r_[np.array(picked, dtype=str), extra]
+    wanted = np.unique(np.r_[np.array(chosen[:GALLERY_FRAMES] + pairs, dtype=str), hover.astype(str)])
+    return wanted[np.isin(wanted, work.frames.id)], infos
+
+
+def cheap_sample(work, ids: np.ndarray, size: int, seed: int) -> tuple[np.ndarray, dict]:
+    """`size` of the frame `ids` drawn with `seed`: images and keyframes first, then any."""
+    rng = np.random.default_rng(seed)
+    frames = work.frames
+    rows = frames.index_of(ids)
+    cheap = frames.kind[rows] != "frame"
+    videos = np.unique(frames.video[rows[~cheap]])
+    infos = _probe(work, rng.permutation(videos)[:PROBED_VIDEOS])
+    for video, info in infos.items():
+        mine = np.flatnonzero(frames.video[rows] == video)
+        key_pts = np.array([k[0] for k in info.keyframes])
+        is_key = np.isin(np.asarray(info.pts), key_pts) if info.pts_reliable else np.zeros(info.n_frames, bool)
+        cheap[mine] = is_key[np.minimum(frames.frame_index[rows[mine]], len(is_key) - 1)]
+    first = rng.permutation(ids[cheap])[:size]
+    others = rng.permutation(ids[~cheap])[: size - len(first)]
+    return np.r_[first, others].astype(str), infos
+
+
+def _probe(work, videos: np.ndarray) -> dict:
+    """VideoInfo of each readable video (one demux pass each)."""
+    from thresher.io.video import video_info
+
+    infos = {}
+    for video in videos.tolist():
+        try:
+            infos[video] = video_info(work.source.input, video)
+        except DatasourceError:
+            continue
+    return infos
+
+
+def thumbnails_of_run(work, samples: Frames, selected: np.ndarray, duplicates, seed: int) -> Thumbnails:
+    """The thumbnails of a run, with the predicted boxes of its box task and the imputed boxes."""
+    from thresher.report.collect import box_task
+
+    wanted, infos = thumbnail_frames(work, samples, selected, duplicates, seed)
+    shown = work.frames[work.frames.index_of(wanted)]
+    boxes = []
+    for name, imputed in ((box_task(work), False), (getattr(work, "imputed_task", None), True)):
+        found = read_boxes(work.source.lightly, name, shown) if name else None
+        if found is not None:
+            boxes.append((shown, *found, imputed))
+    return make_thumbnails(work.source, work.frames, wanted, boxes, extracted=Path(work.folder) / "frames", video_infos=infos)

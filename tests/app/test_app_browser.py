@@ -1,0 +1,75 @@
+"""End to end in headless Chromium: a lasso on the app's embedding view saves a tag in the catalog."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from thresher.catalog import Catalog
+from tests.report_fixtures import Requests
+
+pytestmark = pytest.mark.slow
+
+
+def wait_until(page, function: str, timeout: float = 15.0) -> None:
+    """Poll a JS function until it returns true (wait_for_function evaluates strings, which the app's CSP forbids)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(function):
+        assert time.monotonic() < deadline, f"timed out waiting for {function}"
+        page.wait_for_timeout(100)
+
+
+def open_page(browser, server, path: str):
+    base = f"http://127.0.0.1:{server.server_port}"
+    context = browser.new_context(viewport={"width": 1300, "height": 1000})
+    requests = Requests((base + "/",))
+    context.route("**/*", requests.route)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(base + path)
+    return context, page, requests, errors
+
+
+def test_lasso_on_the_embedding_saves_a_tag(browser, app_server, bikes_runs):
+    context, page, requests, errors = open_page(browser, app_server, "/embedding")
+    page.wait_for_selector("body[data-scatter-ready='1']", timeout=15_000)
+    box = page.locator("#scatter").bounding_box()
+    # a lasso around the left half of the plot
+    left, top, right, bottom = box["x"] + 3, box["y"] + 3, box["x"] + box["width"] / 2, box["y"] + box["height"] - 3
+    page.mouse.move(left, top)
+    page.mouse.down()
+    for x, y in ((right, top), (right, bottom), (left, bottom), (left, top + 1)):
+        page.mouse.move(x, y, steps=8)
+    page.mouse.up()
+    count = page.locator("#lasso-count").inner_text()
+    n = int(count.split()[0])
+    assert n > 0
+    page.fill("#tag-name", "lasso-left-half")
+    page.click("#save-tag")
+    page.locator("#message", has_text="saved").wait_for(timeout=10_000)
+    with Catalog(bikes_runs.workspace) as catalog:
+        ids = catalog.tag("lasso-left-half")
+    assert len(ids) == n
+    assert set(ids) <= set(bikes_runs.second.samples.id.tolist())
+    assert errors == [] and requests.refused == []
+    context.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/runs", "/sample?id={sample}"])
+def test_pages_render_without_leaving_the_server(browser, app_server, bikes_runs, path):
+    sample = bikes_runs.second.selection.ids[0]
+    context, page, requests, errors = open_page(browser, app_server, path.format(sample=sample))
+    page.wait_for_selector("section h2", timeout=15_000)
+    wait_until(page, "() => [...document.images].every(i => i.complete)")
+    if path == "/":
+        assert page.locator("#grid .card").count() == 50
+        assert page.locator("#grid svg.boxes rect").count() > 0
+    if path == "/runs":
+        assert page.locator("#runs a").count() == 2
+    if path.startswith("/sample"):
+        assert sample in page.locator("section h2").inner_text()
+    assert all(page.evaluate("[...document.images].map(i => i.naturalWidth > 0)"))
+    assert errors == [] and requests.refused == []
+    context.close()

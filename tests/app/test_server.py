@@ -1,0 +1,192 @@
+"""`thresher serve` over HTTP: its JSON answers, and that nothing from the URL reaches the file system."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+from urllib.parse import quote
+
+import pytest
+
+from thresher.catalog import Catalog
+from thresher.errors import UsageError
+
+pytestmark = pytest.mark.slow
+
+
+def request(server, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+    """(status, headers, body) of one raw request (the path is sent exactly as given)."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=30)
+    headers = {"Host": f"127.0.0.1:{server.server_port}", **(headers or {})}
+    connection.request(method, path, body=body, headers=headers)
+    answer = connection.getresponse()
+    data = answer.read()
+    connection.close()
+    return answer.status, dict(answer.getheaders()), data
+
+
+def get_json(server, path: str):
+    status, _, body = request(server, "GET", path)
+    assert status == 200, body
+    return json.loads(body)
+
+
+def test_pages_and_assets_come_from_the_package(app_server):
+    for page in ("/", "/embedding", "/sample?id=x", "/runs"):
+        status, headers, body = request(app_server, "GET", page)
+        assert status == 200 and b"/assets/app.js" in body
+        assert "default-src 'self'" in headers["Content-Security-Policy"]
+    for name in ("app.js", "app.css", "report.css", "scatter.js"):
+        status, _, body = request(app_server, "GET", f"/assets/{name}")
+        assert status == 200 and len(body) > 100
+    for name in ("app.js", "scatter.js"):  # no address outside the app (the SVG namespace is a name, not a request)
+        urls = set(re.findall(rb"https?://[^\s\"'`]+", request(app_server, "GET", f"/assets/{name}")[2]))
+        assert urls <= {b"http://www.w3.org/2000/svg"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/assets/../catalog.sqlite",
+        "/assets/%2e%2e/catalog.sqlite",
+        "/assets//etc/passwd",
+        "/assets/app.js/../../../pyproject.toml",
+        "//etc/passwd",
+        "/../../etc/passwd",
+        "/etc/passwd",
+        "/runs/../../etc/passwd/report",
+        "/runs/%2e%2e%2f%2e%2e%2fetc/report",
+        "/runs//etc/passwd/report",
+        "/api/image?id=../../bikes.mp4",
+        "/api/image?id=..%2F..%2Fbikes.mp4",
+        "/api/image?id=/etc/passwd",
+        "/api/image?id=%2Fetc%2Fpasswd",
+        "/api/image?id=bikes.mp4",
+        "/api/sample?id=../ds/bikes.mp4",
+        "/api/sample?id=/etc/passwd",
+    ],
+)
+def test_paths_from_the_browser_are_refused(app_server, path):
+    status, _, body = request(app_server, "GET", path)
+    assert status == 404, (path, body)
+    assert b"root:" not in body and b"SQLite" not in body
+
+
+def test_report_of_a_run_is_found_through_the_catalog(app_server, bikes_runs):
+    run_id = bikes_runs.second.run_id
+    status, headers, body = request(app_server, "GET", f"/runs/{run_id}/report")
+    assert status == 200 and body == (bikes_runs.second.folder / "report.html").read_bytes()
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    assert request(app_server, "GET", "/runs/no-such-run/report")[0] == 404
+
+
+def test_requests_must_name_this_server(app_server):
+    status, _, _ = request(app_server, "GET", "/api/runs", headers={"Host": "attacker.example:80"})
+    assert status == 403
+
+
+def test_runs_tags_and_embedding(app_server, bikes_runs):
+    runs = get_json(app_server, "/api/runs")
+    assert [r["id"] for r in runs] == [bikes_runs.second.run_id, bikes_runs.first.run_id]
+    assert all(r["report"] and r["browsable"] for r in runs)
+    tags = {t["name"]: t["size"] for t in get_json(app_server, "/api/tags")}
+    assert tags["datapool"] == 12
+    embedding = get_json(app_server, "/api/embedding")
+    assert embedding["run"] == bikes_runs.second.run_id and len(embedding["ids"]) == 50
+    assert "scores:ssd/objectness_least_confidence" in [c["name"] for c in embedding["colors"]]
+
+
+def test_grid_filters_by_score_range_tag_and_class(app_server, bikes_runs):
+    score = "scores:ssd/objectness_least_confidence"
+    everything = get_json(app_server, f"/api/samples?score={quote(score)}&limit=200")
+    values = [i["score"] for i in everything["items"]]
+    assert everything["total"] == 50 and values == sorted(values, reverse=True)  # highest first
+    high = get_json(app_server, f"/api/samples?score={quote(score)}&min=0.5&limit=200")
+    assert high["total"] == sum(v is not None and v >= 0.5 for v in values) and all(i["score"] >= 0.5 for i in high["items"])
+    tagged = get_json(app_server, f"/api/samples?tag=run-{bikes_runs.first.run_id}")
+    assert sorted(i["id"] for i in tagged["items"]) == sorted(bikes_runs.first.selection.ids.tolist())
+    assert "car" in everything["classes"]
+    cars = get_json(app_server, "/api/samples?class=car&limit=200")
+    assert 0 < cars["total"] <= 50
+    assert all(any(b["label"] == "car" and not b["imputed"] for b in i["boxes"]) for i in cars["items"])
+
+
+def test_grid_rejects_bad_numbers_and_unknown_scores(app_server):
+    assert request(app_server, "GET", "/api/samples?score=scores%3Assd%2Fobjectness_least_confidence&min=abc")[0] == 400
+    assert request(app_server, "GET", "/api/samples?score=nope")[0] == 404
+    assert request(app_server, "GET", "/api/samples?tag=nope")[0] == 404
+
+
+def test_sample_page_data(app_server, bikes_runs):
+    sample_id = bikes_runs.second.selection.ids[-1]
+    body = get_json(app_server, f"/api/sample?id={quote(sample_id)}")
+    assert body["sample"]["id"] == sample_id and f"run-{bikes_runs.second.run_id}" in body["tags"]
+    (mine,) = [r for r in body["runs"] if r["run"] == bikes_runs.second.run_id]
+    assert mine["selected"] and mine["pick"] == 12
+    assert "metadata:flickering" in mine["scores"]
+
+
+def test_image_is_a_jpeg_of_the_catalog_sample(app_server, bikes_runs):
+    sample_id = bikes_runs.second.samples.id[3]
+    for size, longest in ((200, 200), (640, 640)):
+        status, headers, body = request(app_server, "GET", f"/api/image?id={quote(sample_id)}&size={size}")
+        assert status == 200 and headers["Content-Type"] == "image/jpeg" and body[:2] == b"\xff\xd8"
+        from io import BytesIO
+
+        from PIL import Image
+
+        assert max(Image.open(BytesIO(body)).size) == longest
+    assert request(app_server, "GET", f"/api/image?id={quote(sample_id)}&size=5000")[0] == 400
+
+
+def post_tag(server, payload: object, headers: dict | None = None):
+    body = json.dumps(payload).encode()
+    return request(server, "POST", "/api/tags", body, {"Content-Type": "application/json", **(headers or {})})
+
+
+def test_post_creates_a_tag_of_known_samples_only(app_server, bikes_runs):
+    ids = bikes_runs.second.samples.id[:3].tolist()
+    status, _, body = post_tag(app_server, {"name": "from-test", "ids": ids})
+    assert status == 201 and json.loads(body) == {"name": "from-test", "size": 3}
+    with Catalog(bikes_runs.workspace) as catalog:
+        assert catalog.tag("from-test") == ids
+    assert post_tag(app_server, {"name": "from-test", "ids": ids})[0] == 400  # exists already
+    assert post_tag(app_server, {"name": "bad-ids", "ids": ["../../etc/passwd"]})[0] == 404
+    assert post_tag(app_server, {"name": "", "ids": ids})[0] == 400
+    assert post_tag(app_server, {"name": "empty", "ids": []})[0] == 400
+    with Catalog(bikes_runs.workspace) as catalog, pytest.raises(UsageError):
+        catalog.tag("bad-ids")
+
+
+def test_post_must_be_json_from_this_origin(app_server):
+    body = json.dumps({"name": "x", "ids": ["a"]}).encode()
+    assert request(app_server, "POST", "/api/tags", body, {"Content-Type": "text/plain"})[0] == 415
+    assert post_tag(app_server, {"name": "x", "ids": ["a"]}, {"Origin": "http://attacker.example"})[0] == 403
+    assert request(app_server, "POST", "/api/tags", b"{not json", {"Content-Type": "application/json"})[0] == 400
+    assert post_tag(app_server, {"name": "x"})[0] == 400
+
+
+def test_default_host_is_loopback(bikes_runs):
+    from thresher.app import DEFAULT_HOST, make_server
+
+    server = make_server(bikes_runs.workspace, port=0)
+    try:
+        assert DEFAULT_HOST == "127.0.0.1" and server.server_address[0] == "127.0.0.1"
+    finally:
+        server.server_close()
+
+
+def test_a_path_that_is_no_catalog_is_refused(tmp_path):
+    from thresher.app import make_server
+
+    with pytest.raises(UsageError, match="no thresher catalog"):
+        make_server(tmp_path / "nothing", port=0)
+    assert not (tmp_path / "nothing").exists()
+
+
+def test_serve_command_refuses_a_missing_catalog(tmp_path, capsys):
+    from tests.test_validate import run_cli
+
+    code, output = run_cli(["serve", "--catalog", str(tmp_path / "none"), "--port", "0"], capsys)
+    assert code == 2 and "no thresher catalog" in output
