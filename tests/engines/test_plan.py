@@ -71,3 +71,32 @@ def test_ray_engine_checks_its_options_before_any_work():
         RayEngine(workers=0)
     with pytest.raises(UsageError, match=r"read_cpus: expected a fraction of a CPU in \(0, 1\], got 2"):
         RayEngine(read_cpus=2)
+
+
+class FakeCluster:
+    def __init__(self, cpus):
+        self.cpus = cpus
+
+    def cluster_resources(self):
+        return {"CPU": self.cpus}
+
+
+@pytest.mark.parametrize(
+    ("cpus", "workers", "expected"),
+    [(2, None, (2, 2, 0.75)), (2, 3, (3, 2, 0.5)), (1, None, (1, 1, 0.75)), (16, 4, (4, 4, 1.0))],
+)
+def test_actors_leave_cpus_to_the_reading_tasks(cpus, workers, expected):
+    """Actors reserving every CPU would starve the readers and deadlock the pipeline."""
+    from thresher.engines.ray import RayEngine
+
+    engine = RayEngine(workers=workers)
+    actors, readers, actor_cpus = engine.resources(FakeCluster(cpus))
+    assert (actors, readers, actor_cpus) == expected
+    assert actors * actor_cpus + readers * engine.read_cpus <= cpus
+
+
+def test_too_many_actors_for_the_cluster_is_an_error():
+    from thresher.engines.ray import RayEngine
+
+    with pytest.raises(UsageError, match="workers: 9 actors do not fit in the cluster's 2 CPUs"):
+        RayEngine(workers=9, read_cpus=1).resources(FakeCluster(2))
