@@ -3,6 +3,7 @@ engine, through a killed actor, a killed driver, object crops and a bucket."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -122,6 +123,7 @@ def test_a_driver_killed_mid_run_resumes_on_the_cluster_it_joined(ray_cluster, l
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     folder = Path(rerun.stdout.split("outputs: ", 1)[1].split()[0])
+    assert json.loads((folder / "run.json").read_text())["counts"]["pretagged frames"] == 50 - done  # the rest only
     assert (folder / "selection.csv").read_text() == (local.folder / "selection.csv").read_text()
     assert predictions(root) == predictions(local_root)
 
