@@ -3,8 +3,9 @@
     python bench/kcenter.py                         # 1,000,000 x 128 float32, 1,000 picks
     python bench/kcenter.py --n 200000 --picks 300 --repeats 3
     python bench/kcenter.py --data isotropic        # no cluster structure (no pruning)
-    python bench/kcenter.py --approx                # int8 / PCA / partition, cover radius
-    python bench/kcenter.py --n 10000000 --picks 100 --approx --repeats 1
+    python bench/kcenter.py --approx                # float16 / int8 / PCA / partitions, cover radius
+    python bench/kcenter.py --n 10000000 --approx   # 10M x 128, 1,000 picks (about 40 min here)
+    python bench/kcenter.py --n 10000000 --engine   # run_selection (DIVERSITY) at 10M: time, memory
 
 Per repeat, on the same matrix and back to back (the host is shared and noisy, so ratios
 are taken within a repeat and the median over repeats is printed):
@@ -23,6 +24,7 @@ import time
 import numpy as np
 
 from thresher.select import _kernels
+from thresher.select import Approximation, approximate_k_center
 from thresher.select.kcenter import cover_radius, k_center_greedy
 
 
@@ -120,38 +122,59 @@ def compare(X: np.ndarray, picks: int, repeats: int, baseline_picks: int, backen
     say(f"cover radius after {picks} picks: {cover_radius(X, rows[backends[0]]):.4f}")
 
 
-def approximations(X: np.ndarray, picks: int) -> None:
-    """Faster / smaller variants, each judged by its cover radius in the exact space."""
+APPROXIMATIONS = {
+    "exact float32": Approximation(),
+    "float16 storage": Approximation(storage="float16"),
+    "int8 storage": Approximation(storage="int8"),
+    "PCA to 64 dims": Approximation(pca_dims=64),
+    "PCA to 32 dims": Approximation(pca_dims=32),
+    "8 partitions + union": Approximation(partitions=8),
+}
+
+
+def approximations(X: np.ndarray, picks: int, names: list[str]) -> None:
+    """thresher.select.approximate_k_center per variant: time, extra peak memory, and the cover
+    radius of its picks in the exact space (lower is better) against exact k-center."""
     backend = "numba" if _kernels.numba_available() else "numpy"
-    variants = {}
-    t = time.perf_counter()
-    exact = k_center_greedy(X, picks, backend=backend)
-    variants["exact float32"] = (exact, time.perf_counter() - t, X.nbytes)
-    Q = np.empty(X.shape, np.int8)
-    for lo in range(0, len(X), 1 << 18):
-        Q[lo : lo + (1 << 18)] = np.round(X[lo : lo + (1 << 18)] * 127)
-    t = time.perf_counter()
-    variants["int8 storage (x127)"] = (k_center_greedy(Q, picks, backend=backend), time.perf_counter() - t, Q.nbytes)
-    del Q
-    sample = X[np.random.default_rng(0).choice(len(X), min(len(X), 100_000), replace=False)]
-    _, _, vt = np.linalg.svd(sample - sample.mean(axis=0), full_matrices=False)
-    for dims in (32, 64):
-        P = np.empty((len(X), dims), np.float32)
-        for lo in range(0, len(X), 1 << 18):
-            P[lo : lo + (1 << 18)] = X[lo : lo + (1 << 18)] @ vt[:dims].T
+    for dtype in (np.float32, np.float16, np.int8):  # compile each kernel outside the timing
+        k_center_greedy((X[:2000] * 100).astype(dtype), 3, backend=backend)
+    results = {}
+    for name in names:
+        reset_peak()
+        base = peak_rss()
         t = time.perf_counter()
-        variants[f"PCA to {dims} dims"] = (k_center_greedy(P, picks, backend=backend), time.perf_counter() - t, P.nbytes)
-        del P
-    parts = 8
-    t = time.perf_counter()
-    bounds = np.linspace(0, len(X), parts + 1).astype(int)
-    chosen = [lo + k_center_greedy(X[lo:hi], picks // parts, backend=backend) for lo, hi in zip(bounds[:-1], bounds[1:])]
-    variants[f"{parts} partitions x {picks // parts}"] = (np.concatenate(chosen), time.perf_counter() - t, X.nbytes)
-    ref = cover_radius(X, exact)
-    say(f"{'variant':26} {'s / pick':>9} {'memory':>9} {'cover radius':>13} {'vs exact':>9}")
-    for name, (rows, seconds, nbytes) in variants.items():
+        rows = approximate_k_center(X, picks, APPROXIMATIONS[name], backend=backend)
+        seconds = time.perf_counter() - t
+        results[name] = (rows, seconds, max(0, peak_rss() - base))
+        say(f"  {name}: {seconds:.1f} s")
+    ref = cover_radius(X, results[names[0]][0])
+    say(f"{'variant':22} {'total':>8} {'per pick':>9} {'extra peak':>11} {'cover radius':>13} {'vs ' + names[0]:>9}")
+    for name, (rows, seconds, extra) in results.items():
         radius = cover_radius(X, rows)
-        say(f"{name:26} {seconds / picks * 1e3:7.2f}ms {nbytes / 2**20:7.0f}MB {radius:13.4f} {radius / ref:8.3f}x")
+        say(f"{name:22} {seconds:7.1f}s {seconds / picks * 1e3:7.1f}ms {extra / 2**20:9.0f}MB {radius:13.4f} {radius / ref:8.3f}x")
+
+
+def engine(X: np.ndarray, picks: int) -> None:
+    """The whole selection engine (DIVERSITY, n_samples = picks) over X: exact and int8 storage."""
+    from thresher.embeddings import Embeddings
+    from thresher.frames import Frames
+    from thresher.select import SelectionInputs, run_selection
+
+    t = time.perf_counter()
+    ids = np.char.add("s", np.char.zfill(np.arange(len(X)).astype(str), 8))
+    inputs = SelectionInputs(Frames.build(ids, kind="image", video=ids, frame_index=0, width=1, height=1),
+                             embeddings={"": Embeddings(ids, X)})
+    say(f"  samples and inputs built in {time.perf_counter() - t:.1f} s")
+    config = {"n_samples": picks, "strategies": [{"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}}]}
+    for name in ("exact float32", "int8 storage"):
+        reset_peak()
+        base = peak_rss()
+        t = time.perf_counter()
+        outcome = run_selection(config, inputs, approximation=APPROXIMATIONS[name])
+        seconds = time.perf_counter() - t
+        timings = ", ".join(f"{k} {v:.1f} s" for k, v in outcome.timings.items())
+        say(f"run_selection, {name}: {seconds:.1f} s ({timings}), extra peak {max(0, peak_rss() - base) / 2**30:.2f} GiB, "
+            f"peak RSS {peak_rss() / 2**30:.2f} GiB, {len(outcome.selection)} picks")
 
 
 def main() -> None:
@@ -162,7 +185,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--baseline-picks", type=int, default=30, help="picks timed for baseline (a)")
     parser.add_argument("--data", choices=["clustered", "isotropic"], default="clustered")
-    parser.add_argument("--approx", action="store_true", help="only the approximations (int8, PCA, partitions)")
+    parser.add_argument("--approx", action="store_true", help="only the approximations (float16, int8, PCA, partitions)")
+    parser.add_argument("--variants", default=",".join(APPROXIMATIONS), help="comma-separated names of --approx variants")
+    parser.add_argument("--engine", action="store_true", help="only the selection engine (DIVERSITY), exact and int8")
     parser.add_argument("--backends", default="numba,numpy", help="comma-separated: numba, numpy")
     args = parser.parse_args()
 
@@ -170,7 +195,9 @@ def main() -> None:
     say(f"{args.n:,} x {args.d} float32 {args.data} unit vectors = {X.nbytes / 2**20:.0f} MiB; "
         f"{args.picks} picks; {args.repeats} repeats")
     if args.approx:
-        approximations(X, args.picks)
+        approximations(X, args.picks, args.variants.split(","))
+    elif args.engine:
+        engine(X, args.picks)
     else:
         compare(X, args.picks, args.repeats, args.baseline_picks, args.backends.split(","))
 

@@ -19,12 +19,14 @@ def run_command(
     catalog: Optional[str] = typer.Option(None, "--catalog", help="Local folder for thresher's state (needed for buckets)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for the run's outputs (default: <catalog>/runs/)."),
     storage_options: Optional[str] = STORAGE_OPTIONS,
+    engine: str = typer.Option("local", "--engine", help="Runs decoding, prediction and embedding: local, or ray (Ray Data; pip install 'thresher[ray]')."),
+    address: Optional[str] = typer.Option(None, "--address", help="With --engine ray: the cluster to join, HOST:PORT (default: a local Ray instance)."),
 ) -> None:
     """Enumerate, check, pretag, assert, embed, select and write the outputs, reusing earlier work."""
     from thresher.run import run
 
     source = open_datasource(datasource, lightly, storage_options)
-    result = run(source, config, catalog=catalog, out=out, log=lambda line: typer.echo(line, err=True))
+    result = run(source, config, catalog=catalog, out=out, log=lambda line: typer.echo(line, err=True), engine=engine, address=address)
     typer.echo(f"run {result.run_id}: selected {len(result.selection)} of {len(result.samples)} samples, removed {len(result.removed)}")
     typer.echo(f"outputs: {result.folder}")
     for name in ("selection.csv", "removed_samples.csv", "report.html", "label_studio_tasks.json", "coco.json", "filenames.txt", "frames"):

@@ -58,6 +58,8 @@ def run(
     out: str | os.PathLike | None = None,
     storage_options: Mapping[str, Any] | None = None,
     log: Callable[[str], None] | None = None,
+    engine: str | Any = "local",
+    address: str | None = None,
 ) -> RunResult:
     """Run the worker on a datasource; see the module docstring.
 
@@ -69,27 +71,37 @@ def run(
             `<datasource>/.thresher/`.
         out: the folder for run outputs; default `<workspace>/runs/`.
         log: called with one line per stage.
+        engine: what runs decoding, prediction and embedding: "local" (this process) or
+            "ray" (Ray Data, extra `ray`; `thresher.engines`), or an engine object (kept
+            open). Both select the same samples.
+        address: the Ray cluster to join (HOST:PORT); None starts a local Ray instance.
     """
     if not isinstance(config, RunConfig):
         config = load_run_config(
             config, worker_config=worker_config, selection_config=selection_config, lightly_config=lightly_config, thresher=thresher
         )
+    from thresher.engines import make_engine
+
+    runner = make_engine(engine, address=address) if isinstance(engine, str) else engine
     source = datasource if isinstance(datasource, Datasource) else Datasource(datasource, lightly, storage_options)
     workspace = workspace_for(source, catalog)
     runs_folder = Path(out) if out is not None else workspace / "runs"
     with Catalog(workspace) as store:
         run_id = store.start_run(config.model_dump(mode="json"))
         try:
-            return _execute(source, config, store, workspace, runs_folder, run_id, log or (lambda line: None))
+            return _execute(source, config, store, workspace, runs_folder, run_id, log or (lambda line: None), runner)
         except BaseException as exc:
             store.update_run(run_id, status="failed" if isinstance(exc, Exception) else "interrupted", error=str(exc)[:2000], finished=time.time())
             raise
+        finally:
+            if isinstance(engine, str):
+                runner.close()
 
 
-def _execute(source, config: RunConfig, store: Catalog, workspace: Path, runs_folder: Path, run_id: str, log) -> RunResult:
+def _execute(source, config: RunConfig, store: Catalog, workspace: Path, runs_folder: Path, run_id: str, log, engine=None) -> RunResult:
     partial = runs_folder / f"{run_id}.partial"
     partial.mkdir(parents=True, exist_ok=False)
-    work = RunWork(source, config, store, workspace, partial, log)
+    work = RunWork(source, config, store, workspace, partial, log, engine)
     outcome = work.execute()
     folder = runs_folder / run_id
     if folder.exists():

@@ -10,7 +10,7 @@ import numpy as np
 from thresher.catalog import Catalog
 from thresher.embedding_store import store_for
 from thresher.frames import Frames
-from thresher.infer import embed_crops, run_models, sample_rows
+from thresher.infer import sample_rows
 from thresher.io.datasource import Datasource
 from thresher.io.lightly_predictions import read_predictions
 from thresher.io.problems import Problems
@@ -28,7 +28,10 @@ DATAPOOL_TAG = "datapool"
 class RunWork:
     """Holds a run's state as its stages fill it; `execute()` runs them all."""
 
-    def __init__(self, source: Datasource, config: RunConfig, catalog: Catalog, workspace: Path, folder: Path, log):
+    def __init__(self, source: Datasource, config: RunConfig, catalog: Catalog, workspace: Path, folder: Path, log, engine=None):
+        from thresher.engines.local import LocalEngine
+
+        self.engine = engine if engine is not None else LocalEngine()  # runs the per-frame stages
         self.source, self.config, self.catalog = source, config, catalog
         self.workspace, self.folder, self.log = workspace, folder, log
         self.worker, self.options = config.worker_config, config.thresher
@@ -117,7 +120,7 @@ class RunWork:
         cache = self.workspace / "cache" / "pretagging.json"
         redo = np.flatnonzero(np.isin(self.frames.video, list(changed_files(self.source, self.frames, cache, key))))
         rows = self._active_rows()
-        result = run_models(
+        result = self.engine.run_models(
             self.source, detector=detector, task=PRETAGGING_TASK, embedder=embedder, store=store, frames=self.frames, rows=rows, redo=redo,
             cache=self.task_cache,
         )
@@ -178,7 +181,7 @@ class RunWork:
             rows = self._active_rows()
             cache = self.workspace / "cache" / f"embeddings-{self.store.folder.name}.json"
             redo = np.flatnonzero(np.isin(self.frames.video, list(changed_files(self.source, self.frames, cache, embedder.name))))
-            result = run_models(self.source, embedder=embedder, store=self.store, frames=self.frames, rows=rows, redo=redo)
+            result = self.engine.run_models(self.source, embedder=embedder, store=self.store, frames=self.frames, rows=rows, redo=redo)
             record_files(self.source, self.frames[rows], cache, embedder.name)
             self.samples = self.frames[rows]
         else:
@@ -195,7 +198,7 @@ class RunWork:
         keep = np.isin(task.detections.frame, rows)
         self.crops, self.crop_boxes = crop_frames(self.frames, task.detections[keep], level.padding)
         self.samples = self.crops
-        return embed_crops(self.source, self.frames, self.crops, self.crop_boxes, embedder, self.store)
+        return self.engine.embed_crops(self.source, self.frames, self.crops, self.crop_boxes, embedder, self.store)
 
     def _drop_unreadable(self, problems) -> None:
         for problem in problems:

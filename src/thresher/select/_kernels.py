@@ -5,8 +5,10 @@ not yet chosen (`min_sq[i] >= 0`), lower `min_sq[i]` to ||X[i] - c||^2 where tha
 and set `assign[i] = new_id`; return the row of the largest `min_sq` (ties: lowest row; -1
 when every row is chosen). Chosen rows hold the sentinel -1 in `min_sq`.
 
-X is float32, or int8 holding quantized coordinates (e.g. round(127 x) of unit vectors: a
-quarter of the memory and of the bytes read per pick; distances are then in those units).
+X is float32, float16 (half the memory; the numba kernel reads its bits as uint16 and widens
+each coordinate exactly), or int8 holding quantized coordinates (e.g. round(127 x) of unit
+vectors: a quarter of the memory and of the bytes read per pick; distances are then in
+those units).
 
 Pruning (exact, by the triangle inequality): a row whose nearest center `a` satisfies
 ||c - a|| >= 2 ||x - a|| cannot get closer to c, so it is skipped without reading its
@@ -53,11 +55,13 @@ def _compile_numba():
         return _compiled
     import numba as nb
 
+    coordinate = _coordinate_overload()
+
     @nb.njit(inline="always", fastmath={"reassoc", "contract"})
     def exact_sq(X, i, c):  # pragma: no cover - compiled
         s = np.float32(0.0)
         for j in range(X.shape[1]):
-            diff = np.float32(X[i, j]) - c[j]
+            diff = coordinate(X, i, j) - c[j]
             s += diff * diff
         return s
 
@@ -111,6 +115,36 @@ def _compile_numba():
     return update
 
 
+# 2^(e - 25) for a float16 exponent field e (e = 0: subnormals, 2^-24): value = (mantissa + 1024·[e > 0]) · this
+_HALF_SCALE = np.array([2.0**-24] + [2.0 ** (e - 25) for e in range(1, 32)], np.float32)
+
+
+def _coordinate_overload():
+    """`coordinate(X, i, j)`: X[i, j] as float32; a uint16 X holds float16 bits (numba has no
+    float16), widened exactly: sign, exponent and mantissa (finite values only)."""
+    from numba import types
+    from numba.extending import overload
+
+    def coordinate(X, i, j):  # pragma: no cover - replaced by the overload when compiled
+        raise NotImplementedError
+
+    @overload(coordinate, inline="always")
+    def _impl(X, i, j):  # pragma: no cover - compiled
+        if X.dtype == types.uint16:
+            table = _HALF_SCALE
+
+            def half(X, i, j):
+                h = np.int32(X[i, j])
+                e = (h >> 10) & 31
+                v = np.float32((h & 1023) + (1024 if e > 0 else 0)) * table[e]
+                return -v if h & 0x8000 else v
+
+            return half
+        return lambda X, i, j: np.float32(X[i, j])
+
+    return coordinate
+
+
 NUMBA_MIN_ELEMENTS = 20_000_000  # below this, numpy's passes cost less than compiling the kernel
 
 
@@ -142,7 +176,7 @@ def int8_sketch(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     inv_scale = np.empty(len(X), np.float32)
     eps = np.empty(len(X), np.float32)
     for lo in range(0, len(X), _BLOCK_ROWS):
-        block = X[lo : lo + _BLOCK_ROWS]
+        block = X[lo : lo + _BLOCK_ROWS].astype(np.float32, copy=False)
         amax = np.abs(block).max(axis=1) if block.shape[1] else np.zeros(len(block), np.float32)
         inv = np.where(amax > 0, amax / 127, 1).astype(np.float32)
         q = np.rint(block / inv[:, None])
@@ -154,11 +188,11 @@ def int8_sketch(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def prepare(X: np.ndarray, backend: str):
-    """Per-matrix data a backend needs once: the numba path's int8 sketch (float32 X only),
-    the numpy path's squared row norms."""
+    """Per-matrix data a backend needs once: the numba path's int8 sketch (float32 and float16
+    X), the numpy path's squared row norms."""
     if backend == "numba":
         _compile_numba()
-        if X.dtype == np.float32 and len(X):
+        if X.dtype in (np.float32, np.float16) and len(X):
             return int8_sketch(X)
         return np.zeros((0, X.shape[1]), np.int8), np.zeros(0, np.float32), np.zeros(0, np.float32)
     sq = np.empty(len(X), np.float32)
@@ -178,6 +212,7 @@ def update(X, c, min_sq, assign, center_sq, new_id, aux, backend) -> int:
 
         nchunks = max(1, min(len(X), 8 * nb.get_num_threads()))
         Q, inv_scale, eps = aux
+        X = X.view(np.uint16) if X.dtype == np.float16 else X
         return int(_compile_numba()(X, Q, inv_scale, eps, c, min_sq, assign, center_sq, np.int32(new_id), nchunks))
     _update_numpy(X, c, min_sq, assign, center_sq, new_id, aux)
     best = int(np.argmax(min_sq))

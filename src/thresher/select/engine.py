@@ -56,14 +56,14 @@ def target_units(config: SelectionConfig, n_samples_input: int, units: Units) ->
     return wanted // units.length if units.length > 1 else wanted
 
 
-def _build_objectives(config, unit_values, active, chosen, seed, backend):
+def _build_objectives(config, unit_values, active, chosen, seed, backend, approximation=None):
     """(objective, entry index) for every strategy that is not a THRESHOLD."""
     objectives = []
     for i, entry in enumerate(config.strategies):
         s, values = entry.strategy, unit_values[i]
         sub = values.take(active)
         if s.type == "DIVERSITY":
-            obj = st.Diversity(s, sub, chosen, backend)
+            obj = st.Diversity(s, sub, chosen, backend, approximation)
         elif s.type == "WEIGHTS":
             obj = st.Weights(s, sub, chosen)
         elif s.type == "SIMILARITY":
@@ -127,6 +127,7 @@ def run_selection(
     seed: int = 0,
     sequence_length: int | None = None,
     backend: str = "auto",
+    approximation: Any = None,
 ) -> SelectionOutcome:
     """Run a selection_config over resolved inputs; deterministic for a given seed.
 
@@ -141,8 +142,15 @@ def run_selection(
             into sequences of that many consecutive frame indices, selected whole;
             n_samples still counts frames (n_samples // length sequences).
         backend: nearest-distance kernel for DIVERSITY ("auto", "numba", "numpy").
+        approximation: a `thresher.select.approximate.Approximation` whose storage (float16,
+            int8) and PCA apply to DIVERSITY's embeddings (None = exact; partitions are for
+            `approximate_k_center` alone: the engine picks one sample at a time over all).
     """
     config = load_selection_config(config)
+    if approximation is not None and approximation.partitions != 1:
+        from thresher.errors import UsageError
+
+        raise UsageError(f"approximation.partitions: the selection engine takes storage and pca_dims only, got partitions={approximation.partitions}; use approximate_k_center")
     clock = [time.perf_counter()]
     units = sequence_units(inputs.frames, sequence_length) if sequence_length and sequence_length > 1 \
         else sample_units(inputs.frames)
@@ -159,7 +167,7 @@ def run_selection(
     wanted = target_units(config, len(ids), units)
     n_new = -1 if wanted < 0 else max(0, wanted - int(chosen.sum()))
     clock.append(time.perf_counter())
-    objectives = _build_objectives(config, unit_values, active, chosen, seed, backend)
+    objectives = _build_objectives(config, unit_values, active, chosen, seed, backend, approximation)
     clock.append(time.perf_counter())
     picks, products, why, reason = _greedy(objectives, chosen, n_new)
     clock.append(time.perf_counter())

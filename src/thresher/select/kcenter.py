@@ -15,11 +15,11 @@ from thresher.select import _kernels
 
 
 def as_matrix(vectors: object, name: str = "vectors", allow_int8: bool = False) -> np.ndarray:
-    """A C-contiguous float32 (N, D) matrix, or int8 when allowed (a copy only when needed)."""
+    """A C-contiguous float32 (N, D) matrix, or int8 / float16 when allowed (a copy only when needed)."""
     X = np.asarray(vectors)
     if X.ndim != 2:
         raise UsageError(f"{name}: expected a 2-D array (N, D), got shape {X.shape}")
-    if allow_int8 and X.dtype == np.int8:
+    if allow_int8 and X.dtype in (np.int8, np.float16):
         return np.ascontiguousarray(X)
     if X.dtype != np.float32 or not X.flags.c_contiguous:
         X = np.ascontiguousarray(X, dtype=np.float32)
@@ -123,9 +123,10 @@ def k_center_greedy(
     Args:
         vectors: (N, D) array, used as given (pass L2-normalized float32 vectors for the
             LightlyOne distance scale, where distances lie in [0, 2]); other dtypes are
-            converted to float32 (one copy), except int8, taken as quantized coordinates
-            (e.g. round(127 x) of unit vectors: a quarter of the memory and of the bytes read
-            per pick; distances and `min_distance` are then in those units).
+            converted to float32 (one copy), except float16 (half the memory, computed in
+            float32) and int8, taken as quantized coordinates (e.g. round(127 x) of unit
+            vectors: a quarter of the memory and of the bytes read per pick; distances and
+            `min_distance` are then in those units). `thresher.select.approximate` makes both.
         k: number of new picks wanted (preselected rows do not count here).
         preselected: row indices (or a boolean mask) already chosen; they count toward the
             distances and are never returned.

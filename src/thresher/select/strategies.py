@@ -78,28 +78,27 @@ class Diversity(Objective):
     dynamic = True
     stop_reason = "stopping_condition_minimum_distance"
 
-    def __init__(self, strategy, values: InputValues, chosen: np.ndarray, backend: str) -> None:
+    def __init__(self, strategy, values: InputValues, chosen: np.ndarray, backend: str, approximation=None) -> None:
         super().__init__(strategy.strength)
-        self.state = NearestCenters(values.values, backend)
+        matrix, query, self.unit = _diversity_matrix(values, approximation)
+        self.state = NearestCenters(matrix, backend)
         self.min_distance = strategy.stopping_condition_minimum_distance
         rows = np.flatnonzero(chosen)
         self.state.mark_chosen(rows)
-        centers = [values.values[rows]] + ([values.query] if values.query is not None else [])
-        centers = np.concatenate(centers) if centers else np.zeros((0, values.values.shape[1]), np.float32)
+        centers = [matrix[rows]] + ([query] if query is not None else [])
+        centers = np.concatenate(centers) if centers else np.zeros((0, matrix.shape[1]), matrix.dtype)
         self.started = len(centers) > 0
         if self.started:
             self.state.add_many(centers)
             self._first = None
         else:
-            candidates = values.values[~chosen]
-            mean = candidates.mean(axis=0, dtype=np.float64) if len(candidates) else np.zeros(values.values.shape[1])
-            self._first = np.sqrt(((values.values - mean) ** 2).sum(axis=1))
-        self._scale = float(np.sqrt(np.max(self.state.min_sq, initial=0))) if self.started else float(self._first.max(initial=0))
+            self._first = _distance_to_mean(matrix, ~chosen) / self.unit
+        self._scale = float(np.sqrt(np.max(self.state.min_sq, initial=0))) / self.unit if self.started else float(self._first.max(initial=0))
 
     def raw(self) -> np.ndarray:
         if not self.started:
             return self._first
-        return np.sqrt(np.maximum(self.state.min_sq, 0))
+        return np.sqrt(np.maximum(self.state.min_sq, 0)) / self.unit
 
     def log_objective(self) -> np.ndarray:
         return _log_clipped(self.raw(), self._scale)
@@ -107,12 +106,37 @@ class Diversity(Objective):
     def eligible(self) -> np.ndarray | None:
         if not self.started or not self.min_distance:
             return None
-        return self.state.min_sq >= np.float32(self.min_distance) ** 2
+        return self.state.min_sq >= np.float32(self.min_distance * self.unit) ** 2
 
     def pick(self, row: int) -> None:
         self.state.min_sq[row] = _kernels.CHOSEN
         self.state.add(self.state.X[row])
         self.started = True
+
+
+def _diversity_matrix(values: InputValues, approximation) -> tuple[np.ndarray, np.ndarray | None, float]:
+    """(matrix, query vectors, distance unit): the embeddings as given, or compressed (storage,
+    PCA) by `thresher.select.approximate`; distances in the matrix are `unit` x the original."""
+    if approximation is None or (approximation.storage == "float32" and approximation.pca_dims is None):
+        return values.values, values.query, 1.0
+    from thresher.select.approximate import Compressor
+
+    compressor = Compressor(approximation).fit(values.values)
+    query = None if values.query is None else compressor.transform(values.query)
+    return compressor.transform(values.values), query, compressor.scale
+
+
+def _distance_to_mean(X: np.ndarray, rows: np.ndarray, block: int = 1 << 16) -> np.ndarray:
+    """Distance of every row of X to the mean of the masked `rows` (float64, block by block:
+    no float64 copy of X, and no copy at all when every row counts)."""
+    if not rows.any():
+        mean = np.zeros(X.shape[1])
+    else:
+        mean = (X if rows.all() else X[rows]).mean(axis=0, dtype=np.float64)
+    out = np.empty(len(X))
+    for lo in range(0, len(X), block):
+        out[lo : lo + block] = np.sqrt(((X[lo : lo + block] - mean) ** 2).sum(axis=1))
+    return out
 
 
 class Weights(Objective):

@@ -46,16 +46,23 @@ def _missing(path: str, what: str, name: str, available) -> ConfigError:
     return ConfigError(f"{path}: no {what} {name!r}{did_you_mean(name, available)}; available: {available or 'none'}")
 
 
-def _normalized(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.where(norms > 0, norms, 1)).astype(np.float32, copy=False)
+def _normalized(vectors: np.ndarray, *, in_place: bool = False, block: int = 1 << 16) -> np.ndarray:
+    """Rows at unit L2 norm (zero rows stay zero), float32, block by block: no (N, D)
+    temporaries; `in_place` overwrites `vectors` (a float32 array the caller owns)."""
+    own = in_place and vectors.dtype == np.float32 and vectors.flags.writeable
+    out = vectors if own else np.empty(vectors.shape, np.float32)
+    for lo in range(0, len(vectors), block):
+        rows = vectors[lo : lo + block]
+        norms = np.linalg.norm(rows, axis=1, keepdims=True)
+        out[lo : lo + block] = rows / np.where(norms > 0, norms, 1)
+    return out
 
 
 def _embeddings(inp, inputs: SelectionInputs, ids: np.ndarray, path: str) -> InputValues:
     task = inp.task or ""
     if task not in inputs.embeddings:
         raise _missing(f"{path}.input.task", "embeddings for task", task, inputs.embeddings)
-    vectors = _normalized(inputs.embeddings[task].align(ids).vectors)
+    vectors = _normalized(inputs.embeddings[task].align(ids).vectors, in_place=True)  # align made a copy
     query = None
     label = f"embeddings:{task}" if task else "embeddings"
     if inp.tag_name:

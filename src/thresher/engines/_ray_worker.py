@@ -1,0 +1,214 @@
+"""What runs on Ray's workers: shard decoding (tasks) and the models (actors).
+
+Nothing here imports Ray: Ray Data calls these with batches of one column, `payload`, holding
+pickled `Shard`, `Decoded` and `Outcome` objects (numpy arrays and small tables; a pickle is
+unambiguous where Arrow would have to guess a type for ragged images). The datasource is
+rebuilt in each worker process from its URLs and storage options (`SourceSpec`), never
+pickled with its open filesystem handles.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from thresher.errors import DatasourceError
+from thresher.frames import Frames
+from thresher.io.problems import Problem, Problems
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """How to open a `Datasource` in another process: its URLs and fsspec storage options."""
+
+    input: str
+    lightly: str | None
+    storage_options: dict
+
+    @classmethod
+    def of(cls, source: Any) -> "SourceSpec":
+        options = dict(getattr(source.input.fs, "storage_options", {}) or {})
+        lightly = None if source.lightly is source.input else source.lightly.url
+        return cls(source.input.url, lightly, options)
+
+    def open(self) -> Any:
+        key = pickle.dumps(self)
+        if key not in _OPENED:
+            from thresher.io.datasource import Datasource
+
+            _OPENED[key] = Datasource(self.input, self.lightly, self.storage_options)
+        return _OPENED[key]
+
+
+_OPENED: dict[bytes, Any] = {}  # one Datasource per worker process and spec
+
+
+@dataclass
+class Shard:
+    """Consecutive batches to decode: `frames` (the rows read), `batches` (lists of positions
+    in `frames`, or of crops with `crops`), the masks of what to predict / embed per row, the
+    video infos computed once for videos split over several shards, and the crops when the
+    items are object crops (ids, integer boxes, position of their parent in `frames`)."""
+
+    index: int
+    frames: Frames
+    batches: list[np.ndarray]
+    pred: np.ndarray
+    emb: np.ndarray
+    infos: dict = field(default_factory=dict)
+    crop_ids: np.ndarray | None = None
+    crop_boxes: np.ndarray | None = None
+    crop_parent: np.ndarray | None = None
+
+
+@dataclass
+class Decoded:
+    """One batch of decoded images with the ids / frames they belong to."""
+
+    shard: int
+    batch: int
+    ids: np.ndarray
+    frames: Frames | None
+    images: list
+    pred: np.ndarray
+    emb: np.ndarray
+    problems: list[Problem]
+
+
+@dataclass
+class Outcome:
+    """What the models gave for one batch: embeddings (ids, vectors), predicted frame count."""
+
+    shard: int
+    batch: int
+    ids: np.ndarray
+    vectors: np.ndarray | None
+    predicted: int
+    problems: list[Problem]
+
+
+def _payloads(batch: dict) -> list:
+    return [pickle.loads(p) for p in batch["payload"]]
+
+
+def _pack(items: list) -> dict:
+    out = np.empty(len(items), dtype=object)
+    out[:] = [pickle.dumps(item, protocol=5) for item in items]
+    return {"payload": out}
+
+
+def video_info_of(spec: SourceSpec, name: str) -> Any:
+    """A video's info (one demux pass), or None when it cannot be read."""
+    from thresher.io.video import video_info
+
+    try:
+        return video_info(spec.open().input, name)
+    except DatasourceError:
+        return None
+
+
+def decode_shards(batch: dict, spec: SourceSpec) -> dict:
+    """Ray Data task: each `Shard` → one `Decoded` per batch (images in reading order)."""
+    return _pack([item for shard in _payloads(batch) for item in decode_shard(spec.open(), shard)])
+
+
+def decode_shard(source: Any, shard: Shard) -> list[Decoded]:
+    problems = Problems()
+    wanted = np.unique(np.concatenate(shard.batches)) if shard.crop_ids is None else np.unique(shard.crop_parent)
+    images = dict(read_rows(source, shard.frames, wanted, shard.infos, problems))
+    out = []
+    for number, members in enumerate(shard.batches):
+        if shard.crop_ids is None:
+            kept = np.array([r for r in members.tolist() if r in images], dtype=np.int64)
+            pixels = [images[r] for r in kept.tolist()]
+            frames = shard.frames[kept]
+            item = Decoded(shard.index, number, frames.id, frames, pixels, shard.pred[kept], shard.emb[kept], [])
+        else:
+            from thresher.objects import cut
+
+            kept = np.array([c for c in members.tolist() if int(shard.crop_parent[c]) in images], dtype=np.int64)
+            pixels = [cut(images[int(shard.crop_parent[c])], shard.crop_boxes[c : c + 1])[0] for c in kept.tolist()]
+            ones = np.ones(len(kept), bool)
+            item = Decoded(shard.index, number, shard.crop_ids[kept], None, pixels, ~ones, ones, [])
+        out.append(item)
+    if out:
+        out[0].problems = list(problems)
+    return out
+
+
+def read_rows(source: Any, frames: Frames, rows: np.ndarray, infos: dict, problems: Problems):
+    """(row, RGB array) of each readable row, grouped by file in reading order (as
+    `thresher.io.pixels.iter_pixels`, with the video infos given when known)."""
+    from thresher.io.images import load_rgb
+    from thresher.io.pixels import reading_order
+    from thresher.io.video import VideoReader
+
+    ordered = reading_order(frames, rows)
+    if len(ordered) == 0:
+        return
+    videos = frames.video[ordered]
+    starts = np.flatnonzero(np.r_[True, videos[1:] != videos[:-1]])
+    for group in np.split(ordered, starts[1:]):
+        name = str(frames.video[group[0]])
+        if frames.kind[group[0]] != "frame":
+            for row in group.tolist():
+                try:
+                    yield row, load_rgb(source.input.read_bytes(name), name)
+                except DatasourceError as exc:
+                    problems.add(name, "", "an image that decodes", str(exc).removeprefix(f"{name}: "))
+            continue
+        try:
+            with VideoReader(source.input, name, infos.get(name)) as reader:
+                for row in group.tolist():
+                    yield row, reader[int(frames.frame_index[row])]
+        except (DatasourceError, IndexError) as exc:
+            problems.add(name, "", "a video whose frames all decode", f"{exc}; its remaining frames are skipped")
+
+
+class ModelActor:
+    """Ray Data actor: holds the models (loaded once per actor), runs one `Decoded` batch per
+    call, writes its prediction files (each file whole) and returns its embeddings."""
+
+    def __init__(self, spec: SourceSpec, detector: Any, task: str | None, embedder: Any, threads: int = 1) -> None:
+        self.spec, self.detector, self.task, self.embedder = spec, detector, task, embedder
+        _limit_threads(threads)
+        for model in (detector, embedder):
+            getattr(model, "net", None)  # load the weights now, once (the SSD reads its net lazily)
+
+    def __call__(self, batch: dict) -> dict:
+        return _pack([self.run(item) for item in _payloads(batch)])
+
+    def run(self, item: Decoded) -> Outcome:
+        from thresher.infer import _BatchRunner
+
+        if not item.images:
+            return Outcome(item.shard, item.batch, item.ids[:0], None, 0, item.problems)
+        source = self.spec.open()
+        runner = _BatchRunner(source, item.frames, self.detector, self.task, self.embedder, None, set(), set())
+        detections, vectors = runner._forward(item.images, item.pred, item.emb)
+        predicted = 0
+        if detections is not None:
+            runner._write_predictions(np.flatnonzero(item.pred), detections)
+            predicted = int(item.pred.sum())
+        ids = item.ids[item.emb] if vectors is not None else item.ids[:0]
+        return Outcome(item.shard, item.batch, ids, vectors, predicted, item.problems)
+
+
+def _limit_threads(threads: int) -> None:
+    """Each actor computes with `threads` threads (OpenCV, torch, BLAS), so actors do not
+    oversubscribe the cores they share with each other and with the reading tasks."""
+    import importlib.util
+    import os
+    import sys
+
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    if importlib.util.find_spec("cv2") is not None:
+        import cv2
+
+        cv2.setNumThreads(threads)
+    torch = sys.modules.get("torch")  # imported by unpickling a torch model, if any
+    if torch is not None:
+        torch.set_num_threads(threads)

@@ -1,0 +1,105 @@
+"""Approximate k-center: float16 / int8 storage, PCA, partitions; and in the selection engine."""
+
+import numpy as np
+import pytest
+
+from tests.select.test_kcenter import BACKENDS, brute_force_greedy, unit_blobs
+from thresher.errors import UsageError
+from thresher.frames import Frames
+from thresher.select import Approximation, SelectionInputs, _kernels, approximate_k_center, k_center_greedy, run_selection
+from thresher.select.approximate import compress
+from thresher.select.kcenter import cover_radius
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_float16_storage_is_exact_k_center_of_the_float16_values(backend):
+    H = unit_blobs(500, d=16, seed=4).astype(np.float16)
+    H[7] = np.float16(3e-6)  # subnormal coordinates too
+    assert k_center_greedy(H, 50, backend=backend).tolist() == brute_force_greedy(H.astype(np.float32), 50)
+
+
+@pytest.mark.skipif(not _kernels.numba_available(), reason="numba (thresher[fast]) is not installed")
+def test_the_numba_kernel_widens_every_finite_float16_exactly():
+    bits = np.arange(1 << 16, dtype=np.uint16)
+    values = bits.view(np.float16)
+    X = values[np.isfinite(values)].reshape(-1, 1)
+    min_sq = np.full(len(X), np.inf, np.float32)
+    assign = np.full(len(X), -1, np.int32)
+    aux = _kernels.prepare(X, "numba")
+    _kernels.update(X, np.zeros(1, np.float32), min_sq, assign, np.zeros(0, np.float32), 0, aux, "numba")
+    assert np.array_equal(min_sq, X[:, 0].astype(np.float32) ** 2)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"storage": "bfloat16"}, "storage: expected one of float32, float16, int8, got 'bfloat16'"),
+        ({"pca_dims": 0}, "pca_dims: expected an integer >= 1 or None, got 0"),
+        ({"partitions": 0}, "partitions: expected an integer >= 1, got 0"),
+        ({"oversample": 0.5}, "oversample: expected a number >= 1"),
+    ],
+)
+def test_bad_options_name_the_parameter(options, message):
+    with pytest.raises(UsageError, match=message):
+        Approximation(**options)
+
+
+def test_the_default_is_exact_k_center():
+    X = unit_blobs(300, seed=5)
+    assert approximate_k_center(X, 30).tolist() == k_center_greedy(X, 30).tolist()
+
+
+def test_int8_storage_is_k_center_of_the_rounded_vectors():
+    X = unit_blobs(400, d=8, seed=6) * 0.5  # largest |coordinate| below 1: the scale is 127 / max
+    Q = np.rint(X * (127 / np.abs(X).max())).astype(np.int8)
+    picks = approximate_k_center(X, 40, Approximation(storage="int8"))
+    assert picks.tolist() == brute_force_greedy(Q.astype(np.float32), 40)
+
+
+def test_pca_keeps_the_picks_of_vectors_lying_in_fewer_dimensions():
+    rng = np.random.default_rng(7)
+    low = rng.standard_normal((300, 4))
+    basis, _ = np.linalg.qr(rng.standard_normal((16, 4)))
+    X = (low @ basis.T + 0.25).astype(np.float32)  # 4-d data, shifted, in 16 dims
+    reduced, compressor = compress(X, Approximation(pca_dims=4))
+    assert reduced.shape == (300, 4)
+    assert np.allclose(np.linalg.norm(reduced[0] - reduced[1]), np.linalg.norm(X[0] - X[1]), rtol=1e-4)
+    assert approximate_k_center(X, 30, Approximation(pca_dims=4)).tolist() == brute_force_greedy(X, 30)
+
+
+@pytest.mark.parametrize("partitions", [2, 5])
+def test_partitions_pick_k_distinct_rows_covering_nearly_as_well(partitions):
+    X = unit_blobs(2000, d=8, seed=8)
+    exact = k_center_greedy(X, 40)
+    picks = approximate_k_center(X, 40, Approximation(partitions=partitions), preselected=[3, 4])
+    assert len(picks) == 40 == len(set(picks.tolist())) and not {3, 4} & set(picks.tolist())
+    # k-center greedy is a 2-approximation: no pick set of 40 covers better than half its radius
+    assert cover_radius(X, np.r_[picks, 3, 4]) <= 2 * cover_radius(X, exact)
+
+
+@pytest.mark.parametrize("approximation", [Approximation(partitions=3), Approximation(storage="int8")])
+def test_min_distance_is_in_the_original_units(approximation):
+    X = unit_blobs(800, d=8, seed=9)
+    picks = approximate_k_center(X, 500, approximation, min_distance=0.3)
+    chosen = X[picks]
+    gaps = np.linalg.norm(chosen[:, None] - chosen[None], axis=2) + 9 * np.eye(len(picks))
+    assert 1 < len(picks) < 500 and gaps.min() >= 0.3 - 0.02  # int8 rounding moves points by < 0.01
+
+
+def test_the_selection_engine_takes_storage_and_pca_for_diversity():
+    X = unit_blobs(300, d=8, seed=10)
+    ids = np.array([f"s{i:04d}" for i in range(len(X))])
+    frames = Frames.build(ids, kind="image", video=ids, frame_index=0, width=1, height=1)
+    from thresher.embeddings import Embeddings
+
+    inputs = SelectionInputs(frames, embeddings={"": Embeddings(ids, X)})
+    config = {"n_samples": 20, "strategies": [{"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}}]}
+    int8 = Approximation(storage="int8")
+    outcome = run_selection(config, inputs, approximation=int8)
+    assert outcome.selection.ids.tolist() == ids[approximate_k_center(X, 20, int8)].tolist()
+    (why,) = outcome.values.values()  # distance to the earlier picks, reported in the original units
+    rows = np.searchsorted(ids, outcome.selection.ids)
+    nearest = [np.linalg.norm(X[rows[:j]] - X[rows[j]], axis=1).min() for j in range(1, len(rows))]
+    assert np.allclose(why[1:], nearest, atol=0.02)
+    with pytest.raises(UsageError, match="approximation.partitions: the selection engine takes storage and pca_dims only"):
+        run_selection(config, inputs, approximation=Approximation(partitions=2))
