@@ -19,7 +19,7 @@ def run_command(
     catalog: Optional[str] = typer.Option(None, "--catalog", help="Local folder for thresher's state (needed for buckets)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for the run's outputs (default: <catalog>/runs/)."),
     storage_options: Optional[str] = STORAGE_OPTIONS,
-    engine: str = typer.Option("local", "--engine", help="Runs decoding, prediction and embedding: local, or ray (Ray Data; pip install 'thresher[ray]')."),
+    engine: str = typer.Option("local", "--engine", help="Runs decoding, prediction and embedding: local, or ray (Ray Data; extra ray)."),
     address: Optional[str] = typer.Option(None, "--address", help="With --engine ray: the cluster to join, HOST:PORT (default: a local Ray instance)."),
 ) -> None:
     """Enumerate, check, pretag, assert, embed, select and write the outputs, reusing earlier work."""
