@@ -113,6 +113,25 @@ def bikes_predicted(tmp_path_factory, bikes_mp4, ssd) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def bikes_runs(tmp_path_factory, bikes_predicted):
+    """Runs over `bikes_predicted` with their reports and catalog (tests/report_fixtures.py)."""
+    from tests.report_fixtures import bikes_runs as make_runs
+
+    return make_runs(tmp_path_factory, bikes_predicted)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless system Chromium through Playwright (skips with the reason where it cannot start)."""
+    from tests.report_fixtures import launch_chromium
+
+    playwright, browser = launch_chromium()
+    yield browser
+    browser.close()
+    playwright.stop()
+
+
 @pytest.fixture
 def bikes_datasource_copy(bikes_predicted, tmp_path) -> Path:
     """A private copy of `bikes_predicted` to write into."""

@@ -24,6 +24,7 @@ class EmbeddingStore:
 
     def __init__(self, folder: str | os.PathLike):
         self.folder = Path(folder)
+        self._loaded: tuple[tuple, Embeddings] | None = None  # (shard signature, table) of the last load
 
     def _shards(self) -> list[Path]:
         return sorted(self.folder.glob(SHARD_GLOB)) if self.folder.is_dir() else []
@@ -34,15 +35,26 @@ class EmbeddingStore:
         return np.concatenate(parts) if parts else np.zeros(0, "<U1")
 
     def load(self) -> Embeddings:
-        """All stored vectors (the latest vector wins for an id stored twice)."""
-        shards = [np.load(p) for p in self._shards()]
+        """All stored vectors (the latest vector wins for an id stored twice); read-only arrays,
+        read again only when a shard was added, replaced or removed since the last load."""
+        paths = self._shards()
+        signature = tuple((p.name, st.st_size, st.st_mtime_ns) for p, st in ((p, p.stat()) for p in paths))
+        if self._loaded is None or self._loaded[0] != signature:
+            self._loaded = (signature, self._read(paths))
+        return self._loaded[1]
+
+    @staticmethod
+    def _read(paths: list[Path]) -> Embeddings:
+        shards = [np.load(p) for p in paths]
         if not shards:
             return Embeddings.empty()
         ids = np.concatenate([s["ids"] for s in shards])
         vectors = np.concatenate([s["vectors"] for s in shards])
         _, last = np.unique(ids[::-1], return_index=True)
         keep = np.sort(len(ids) - 1 - last)
-        return Embeddings(ids[keep], vectors[keep])
+        table = Embeddings(ids[keep], vectors[keep])
+        table.ids.flags.writeable = table.vectors.flags.writeable = False
+        return table
 
     def append(self, embeddings: Embeddings) -> Path | None:
         """Store a new shard; returns its path (None for an empty table)."""

@@ -190,3 +190,24 @@ def test_serve_command_refuses_a_missing_catalog(tmp_path, capsys):
 
     code, output = run_cli(["serve", "--catalog", str(tmp_path / "none"), "--port", "0"], capsys)
     assert code == 2 and "no thresher catalog" in output
+
+
+def test_serve_command_announces_its_address_and_serves_until_interrupted(bikes_runs):
+    """The real command in its own process: the printed URL answers, Ctrl-C (SIGINT) ends it cleanly."""
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    command = [sys.executable, "-m", "thresher", "serve", "--catalog", str(bikes_runs.workspace), "--port", "0"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        try:
+            line = process.stdout.readline()
+            url = re.search(r"http://127\.0\.0\.1:\d+/", line)
+            assert url, f"no address announced: {line!r}"
+            with urllib.request.urlopen(url.group(0) + "api/runs", timeout=30) as answer:
+                assert answer.status == 200 and json.loads(answer.read())
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=30) == 0
+        finally:
+            process.kill()

@@ -28,9 +28,11 @@ def make_server(catalog: str | os.PathLike, host: str = DEFAULT_HOST, port: int 
     return AppServer(AppState(catalog), host, port, log)
 
 
-def serve(catalog: str | os.PathLike, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, log=None) -> None:
-    """Serve until interrupted (Ctrl-C)."""
+def serve(catalog: str | os.PathLike, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, log=None, announce=None) -> None:
+    """Serve until interrupted (Ctrl-C); `announce(line)` is told the address once listening."""
     server = make_server(catalog, host, port, log)
+    if announce is not None:
+        announce(f"thresher serves {server.state.catalog_path} on http://{server.public_host}:{server.server_port}/ (Ctrl-C stops)")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

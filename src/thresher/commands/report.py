@@ -29,13 +29,6 @@ def serve_command(
     port: int = typer.Option(8765, "--port", help="Port to listen on (0: any free port)."),
 ) -> None:
     """A local web app over the catalog: samples with boxes, the embedding with lasso tagging, runs and reports."""
-    from thresher.app import make_server
+    from thresher.app import serve
 
-    server = make_server(catalog, host, port, log=lambda line: typer.echo(line, err=True))
-    typer.echo(f"thresher serves {server.state.catalog_path} on http://{server.public_host}:{server.server_port}/ (Ctrl-C stops)")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve(catalog, host, port, log=lambda line: typer.echo(line, err=True), announce=typer.echo)

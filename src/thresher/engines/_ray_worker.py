@@ -140,32 +140,10 @@ def decode_shard(source: Any, shard: Shard) -> list[Decoded]:
 
 
 def read_rows(source: Any, frames: Frames, rows: np.ndarray, infos: dict, problems: Problems):
-    """(row, RGB array) of each readable row, grouped by file in reading order (as
-    `thresher.io.pixels.iter_pixels`, with the video infos given when known)."""
-    from thresher.io.images import load_rgb
-    from thresher.io.pixels import reading_order
-    from thresher.io.video import VideoReader
+    """(row, RGB array) of each readable row in reading order: `iter_pixels` with the probed video infos."""
+    from thresher.io.pixels import iter_pixels
 
-    ordered = reading_order(frames, rows)
-    if len(ordered) == 0:
-        return
-    videos = frames.video[ordered]
-    starts = np.flatnonzero(np.r_[True, videos[1:] != videos[:-1]])
-    for group in np.split(ordered, starts[1:]):
-        name = str(frames.video[group[0]])
-        if frames.kind[group[0]] != "frame":
-            for row in group.tolist():
-                try:
-                    yield row, load_rgb(source.input.read_bytes(name), name)
-                except DatasourceError as exc:
-                    problems.add(name, "", "an image that decodes", str(exc).removeprefix(f"{name}: "))
-            continue
-        try:
-            with VideoReader(source.input, name, infos.get(name)) as reader:
-                for row in group.tolist():
-                    yield row, reader[int(frames.frame_index[row])]
-        except (DatasourceError, IndexError) as exc:
-            problems.add(name, "", "a video whose frames all decode", f"{exc}; its remaining frames are skipped")
+    return iter_pixels(source, frames, rows, problems, infos)
 
 
 class ModelActor:

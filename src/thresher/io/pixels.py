@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -31,8 +31,11 @@ def reading_order(frames: Frames, rows: np.ndarray) -> np.ndarray:
     return rows[np.lexsort((frames.frame_index[rows], frames.video[rows]))]
 
 
-def iter_pixels(source: Datasource, frames: Frames, rows: np.ndarray, problems: Problems) -> Iterator[tuple[int, np.ndarray]]:
-    """(row, RGB uint8 array) for each readable row, in `reading_order`."""
+def iter_pixels(
+    source: Datasource, frames: Frames, rows: np.ndarray, problems: Problems, infos: Mapping[str, Any] | None = None
+) -> Iterator[tuple[int, np.ndarray]]:
+    """(row, RGB uint8 array) for each readable row, in `reading_order`; `infos`: already
+    probed `VideoInfo`s by file name (saves opening each video's index again)."""
     ordered = reading_order(frames, rows)
     if len(ordered) == 0:
         return
@@ -40,7 +43,7 @@ def iter_pixels(source: Datasource, frames: Frames, rows: np.ndarray, problems: 
     starts = np.flatnonzero(np.r_[True, videos[1:] != videos[:-1]])
     for group in np.split(ordered, starts[1:]):
         if frames.kind[group[0]] == "frame":
-            yield from _video_pixels(source, frames, group, problems)
+            yield from _video_pixels(source, frames, group, problems, (infos or {}).get(str(frames.video[group[0]])))
         else:
             yield from _image_pixels(source, frames, group, problems)
 
@@ -54,12 +57,12 @@ def _image_pixels(source: Datasource, frames: Frames, rows: np.ndarray, problems
             problems.add(name, "", "an image that decodes", str(exc).removeprefix(f"{name}: "))
 
 
-def _video_pixels(source: Datasource, frames: Frames, rows: np.ndarray, problems: Problems) -> Iterator[tuple[int, np.ndarray]]:
+def _video_pixels(source: Datasource, frames: Frames, rows: np.ndarray, problems: Problems, info: Any = None) -> Iterator[tuple[int, np.ndarray]]:
     from thresher.io.video import VideoReader
 
     name = str(frames.video[rows[0]])
     try:
-        with VideoReader(source.input, name) as reader:
+        with VideoReader(source.input, name, info) as reader:
             for row in rows:
                 yield int(row), reader[int(frames.frame_index[row])]
     except (DatasourceError, IndexError) as exc:

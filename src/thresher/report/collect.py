@@ -58,7 +58,7 @@ def _resolver(work):
 
     kept = getattr(work, "resolver", None)
     if kept is None or kept.samples is not work.samples:
-        kept = RunResolver(work.source, work.frames, work.samples, work.store, work.catalog, work._object_task())
+        kept = RunResolver(work.source, work.frames, work.samples, work.store, work.catalog, work._object_task(), work.task_cache)
     return _Remembering(kept)
 
 

@@ -240,6 +240,7 @@ class RunWork:
         resolver = RunResolver(self.source, self.frames, self.samples, self.store, self.catalog, self._object_task(), self.task_cache)
         self._drop_invalid_predictions(resolver)
         resolver.samples = self.samples
+        self.resolver = resolver  # the report reads the same inputs again: tasks and metadata are read once
         preselected = self.samples.id[np.isin(_frame_of(self.samples), self.preselected) | np.isin(self.samples.id, self.preselected)]
         inputs = resolve_inputs(self.config.selection_config, resolver, self.samples, preselected)
         outcome = run_selection(
