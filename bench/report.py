@@ -13,7 +13,7 @@ saved bundle (`thresher report`), and the sizes of report.html and the bundle. T
 local baseline to compare with (LightlyOne's report is made on its servers), so the ratios
 printed are to the issue's budget.
 
-    python bench/report.py [--folder /tmp/thresher-bench-report] [--repeat 3] [--keep-resolver]
+    python bench/report.py [--folder /tmp/thresher-bench-report] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ CONFIG = {
 }
 
 
-def timed_run(root: Path, keep_resolver: bool = False) -> tuple[object, dict[str, float]]:
+def timed_run(root: Path) -> tuple[object, dict[str, float]]:
     """The real run, with the report's parts timed from inside."""
     import thresher.report as report
     import thresher.report.collect as collect_module
@@ -101,19 +101,6 @@ def timed_run(root: Path, keep_resolver: bool = False) -> tuple[object, dict[str
 
         return wrapper
 
-    if keep_resolver:  # what a run that keeps its resolver on RunWork (`self.resolver`) would do
-        import thresher.run.work as work_module
-
-        made = []
-
-        class Recording(work_module.RunResolver):
-            def __init__(self, *args, **kwargs):
-                super().__init__(*args, **kwargs)
-                made.append(self)
-
-        work_module.RunResolver = Recording
-        original_resolver = collect_module._resolver
-        collect_module._resolver = lambda work: made[-1] if made and made[-1].samples is work.samples else original_resolver(work)
     originals = (collect_module.collect, report.write_report, report.save_report_data)
     collect_module.collect = timing("collect", originals[0])
     report.write_report = timing("page", originals[1])
@@ -126,9 +113,6 @@ def timed_run(root: Path, keep_resolver: bool = False) -> tuple[object, dict[str
         spent["run"] = time.perf_counter() - start
     finally:
         collect_module.collect, report.write_report, report.save_report_data = originals
-        if keep_resolver:
-            work_module.RunResolver = Recording.__bases__[0]
-            collect_module._resolver = original_resolver
     return result, spent
 
 
@@ -136,7 +120,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folder", type=Path, default=Path("/tmp/thresher-bench-report"))
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--keep-resolver", action="store_true", help="let the report reuse the run's prediction tasks (a proposed one-line change to RunWork.select)")
     args = parser.parse_args()
     start = time.perf_counter()
     make_datasource(args.folder)
@@ -144,7 +127,7 @@ def main() -> None:
 
     from thresher.report import build_report
 
-    runs = [timed_run(args.folder, args.keep_resolver) for _ in range(args.repeat)]
+    runs = [timed_run(args.folder) for _ in range(args.repeat)]
     result = runs[-1][0]
     folder = result.folder
     rebuild = []
