@@ -79,3 +79,26 @@ def test_seed_compatible_assert_flags_the_seed_frames(bikes_datasource_copy, cap
 def test_unknown_assertion_is_a_usage_error(bikes_datasource_copy, capsys):
     code, output = run_cli(["assert", str(bikes_datasource_copy), "--task", "ssd", "--assertion", "flickr"], capsys)
     assert code == 2 and 'did you mean "flicker"' in output
+
+
+def test_rerun_rewrites_only_what_changed(bikes_datasource_copy):
+    """Same task and parameters: no metadata or imputed file is written again; other thresholds
+    rewrite exactly the files whose content changes, and the result is as if written fresh."""
+    from thresher.assert_task import assert_task
+
+    root = bikes_datasource_copy
+    source = Datasource(root)
+    assert_task(source, "ssd", ["flicker"])
+    outputs = sorted([*(root / ".lightly/metadata").glob("bikes-*.json"), *(root / ".lightly/predictions/ssd-imputed").glob("bikes-*.json")])
+    stamps = {p: p.stat().st_mtime_ns for p in outputs}
+    before = {p: p.read_bytes() for p in outputs}
+    assert_task(source, "ssd", ["flicker"])
+    assert {p: p.stat().st_mtime_ns for p in outputs} == stamps
+    assert_task(source, "ssd", ["flicker"], parameters={"flicker": {"match_iou": 0.3}})
+    changed = {p for p in outputs if p.read_bytes() != before[p]}
+    assert changed and changed == {p for p in outputs if p.stat().st_mtime_ns != stamps[p]}
+    again = {p: p.read_bytes() for p in outputs}
+    for path in outputs:
+        path.unlink()
+    assert_task(source, "ssd", ["flicker"], parameters={"flicker": {"match_iou": 0.3}})
+    assert {p: p.read_bytes() for p in outputs} == again

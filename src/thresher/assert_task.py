@@ -68,7 +68,7 @@ def assert_task(
     values = {path: np.array([r["metadata"][path] for r in outputs.records]) for path in (f.path for f in fields)}
     write_metadata(source.lightly, fields, frames, values)
     imputed_task = f"{task}{IMPUTED_SUFFIX}"
-    write_predictions(source.lightly, PredictionTask(imputed_task, loaded.schema, frames, _without_probs(outputs.imputed)))
+    write_predictions(source.lightly, PredictionTask(imputed_task, loaded.schema, frames, _without_probs(outputs.imputed)), skip_unchanged=True)
     return AssertReport(frames, results, imputed_task)
 
 

@@ -215,7 +215,8 @@ def write_metadata(
     """Write schema.json and one metadata file per sample of `frames` (type image or frame).
 
     `values` maps each field path to one value per row of `frames`. Other schema fields and
-    other keys already in a sample's file are kept.
+    other keys already in a sample's file are kept; a file whose content would not change is
+    not written again.
     """
     existing = {f.path: f for f in read_metadata_schema(lightly)}
     merged = {**existing, **{f.path: f for f in fields}}
@@ -229,8 +230,9 @@ def write_metadata(
         metadata = old["metadata"] if isinstance(old, dict) and isinstance(old.get("metadata"), dict) else {}
         for path, column in columns.items():
             _set(metadata, path, column[row])
-        payload = {"file_name": name, "type": "frame" if kind == "frame" else "image", "metadata": metadata}
-        lightly.write_bytes(file, json.dumps(payload).encode())
+        payload = json.dumps({"file_name": name, "type": "frame" if kind == "frame" else "image", "metadata": metadata}).encode()
+        if present.get(file) != payload:  # a rerun with the same values rewrites nothing
+            lightly.write_bytes(file, payload)
 
 
 def _set(metadata: dict, path: str, value: object) -> None:

@@ -204,24 +204,34 @@ def frames_from_names(names: np.ndarray) -> Frames:
     )
 
 
-def write_predictions(lightly: Location, task: PredictionTask, *, bbox_decimals: int = 3) -> None:
+def write_predictions(lightly: Location, task: PredictionTask, *, bbox_decimals: int = 3, skip_unchanged: bool = False) -> None:
     """Write a task: schema.json, one file per frame of `task.frames` (empty lists too), tasks.json last.
 
     Boxes are written as [x, y, w, h] rounded to `bbox_decimals` (integers when all are
     whole numbers); scores and probabilities keep every digit. Each file is written whole
     (temporary name, then rename); the task appears in tasks.json only once its files exist.
+    `skip_unchanged`: files that already hold the same bytes are not written again.
     """
     write_schema(lightly, task.name, task.schema)
-    write_prediction_files(lightly, task.name, task.frames, task.detections, bbox_decimals=bbox_decimals)
+    write_prediction_files(lightly, task.name, task.frames, task.detections, bbox_decimals=bbox_decimals, skip_unchanged=skip_unchanged)
     add_task_name(lightly, task.name)
 
 
 def write_prediction_files(
-    lightly: Location, task: str, frames: Frames, detections: Detections, *, rows: np.ndarray | None = None, bbox_decimals: int = 3
+    lightly: Location,
+    task: str,
+    frames: Frames,
+    detections: Detections,
+    *,
+    rows: np.ndarray | None = None,
+    bbox_decimals: int = 3,
+    skip_unchanged: bool = False,
 ) -> None:
     """Write the prediction file of each frame in `rows` (default: all), each file whole.
 
     `detections.frame` indexes `frames`; a frame with no box gets an empty predictions list.
+    `skip_unchanged`: read the existing files first and leave those with the same bytes alone
+    (cheaper than rewriting when most files are the same, e.g. imputed boxes of a rerun).
     """
     rows = np.arange(len(frames)) if rows is None else np.asarray(rows, dtype=np.int64)
     dets = detections.sorted_by_frame()
@@ -230,11 +240,21 @@ def write_prediction_files(
     starts = np.searchsorted(dets.frame, np.arange(len(frames) + 1))
     score, category = dets.score.tolist(), dets.class_id.tolist()
     probs = None if dets.probs is None else dets.probs.tolist()
+    present = _existing_files(lightly, task, frames, rows) if skip_unchanged else {}
     for row in rows.tolist():
         name = str(frames.file_name[row])
         span = range(starts[row], starts[row + 1])
         preds = [_prediction(category[j], boxes[j], score[j], None if probs is None else probs[j]) for j in span]
-        lightly.write_bytes(prediction_file(task, name), orjson.dumps({"file_name": name, "predictions": preds}))
+        file, payload = prediction_file(task, name), orjson.dumps({"file_name": name, "predictions": preds})
+        if present.get(file) != payload:
+            lightly.write_bytes(file, payload)
+
+
+def _existing_files(lightly: Location, task: str, frames: Frames, rows: np.ndarray) -> dict[str, bytes]:
+    """Bytes of the rows' prediction files that exist (unreadable ones are simply rewritten)."""
+    on_disk = set(lightly.files(task_dir(task)))
+    wanted = [f for f in (prediction_file(task, str(frames.file_name[r])) for r in rows.tolist()) if f in on_disk]
+    return {f: data for f, data in lightly.read_many(wanted).items() if isinstance(data, bytes)}
 
 
 def _prediction(category: int, bbox: list, score: float, probs: list | None) -> dict:
