@@ -43,6 +43,7 @@ def assert_task(
     seed_compatible: bool = False,
     parameters: Mapping[str, Mapping[str, object]] | None = None,
     cache: Path | None = None,
+    frames: Frames | None = None,
 ) -> AssertReport:
     """Run the named assertions on `task` and write metadata and `<task>-imputed`.
 
@@ -52,10 +53,12 @@ def assert_task(
             `iou_thresh_tracking` / `iou_thresh_assertion` in `parameters["flicker"]`).
         parameters: keyword arguments per assertion name.
         cache: folder of the columnar cache of prediction tasks.
+        frames: the datasource's frames when already enumerated (default: enumerated here).
     """
     parameters = parameters or {}
     functions = {name: get_assertion(name) for name in names}  # unknown names fail before any work
-    loaded = read_predictions(source.lightly, task, source.frames(Problems()), Problems(), cache=cache)
+    frames = source.frames(Problems()) if frames is None else frames
+    loaded = read_predictions(source.lightly, task, frames, Problems(), cache=cache)
     frames, detections = predicted_part(loaded)
     results = []
     for name, function in functions.items():

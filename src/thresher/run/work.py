@@ -141,7 +141,8 @@ class RunWork:
 
             raise ConfigError("thresher.assertions.task: name the prediction task to check (no pretagging or object_level task to default to)")
         report = assert_task(
-            self.source, task, opts.names, seed_compatible=opts.seed_compatible, parameters=opts.parameters, cache=self.task_cache
+            self.source, task, opts.names, seed_compatible=opts.seed_compatible, parameters=opts.parameters, cache=self.task_cache,
+            frames=self.frames,
         )
         self.imputed_task = report.imputed_task
         for result in report.results:
