@@ -10,11 +10,9 @@ def test_all_lists_every_public_name_and_only_those():
 
 
 def test_subpackages_have_complete_all():
-    import thresher.assertions
-    import thresher.models
-    import thresher.scorers
-    import thresher.select
+    import importlib
 
-    for module in (thresher.assertions, thresher.models, thresher.scorers, thresher.select):
+    names = ["assertions", "models", "scorers", "select", "report", "app", "engines", "compat.lightly", "autolabel", "simulate", "run"]
+    for module in (importlib.import_module(f"thresher.{name}") for name in names):
         for name in module.__all__:
             assert hasattr(module, name), f"{module.__name__}.{name}"

@@ -2,7 +2,9 @@
 
 The public API is what `__all__` lists; everything else is internal and may change.
 Subpackages hold the rest of each capability: `thresher.io` (formats), `thresher.models`,
-`thresher.scorers`, `thresher.assertions`, `thresher.select`, `thresher.compat.lightly`.
+`thresher.scorers`, `thresher.assertions`, `thresher.select`, `thresher.run` (the worker run),
+`thresher.engines` (local and Ray), `thresher.report`, `thresher.app` (`thresher serve`),
+`thresher.autolabel`, `thresher.simulate`, `thresher.compat.lightly` (the seeds' API).
 """
 
 from thresher.assertions import (
