@@ -55,6 +55,22 @@ def media(root):
     return {k: v for k, v in tree_digest(root).items() if not k.startswith((".lightly", ".thresher"))}
 
 
+def assert_lossless(root, frames_folder):
+    """Each extracted PNG holds exactly the decoded pixels of its video frame."""
+    from PIL import Image
+
+    from thresher.io.datasource import Datasource
+    from thresher.io.problems import Problems
+    from thresher.io.video import VideoReader
+
+    source = Datasource(root)
+    frames = source.frames(Problems())  # the datasource holds a corrupt image on purpose
+    for path in frames_folder.iterdir():
+        row = int(frames.index_of([path.name])[0])
+        with VideoReader(source.input, str(frames.video[row])) as reader, Image.open(path) as image:
+            assert np.array_equal(np.asarray(image), reader[int(frames.frame_index[row])]), path.name
+
+
 def removed_rows(folder):
     with open(folder / "removed_samples.csv") as f:
         return {(r["file_name"], r["reason"]) for r in csv.DictReader(f)}
@@ -71,6 +87,7 @@ def test_run_writes_outputs_and_lists_what_it_removed(datasource):
     assert picked == result.selection.ids.tolist()
     frames = [p for p in picked if p.startswith("bikes-")]
     assert sorted(p.name for p in (folder / "frames").iterdir()) == sorted(frames)
+    assert_lossless(datasource, folder / "frames")
     tasks = json.loads((folder / "label_studio_tasks.json").read_text())
     assert [t["data"]["thresher_id"] for t in tasks] == picked
     assert all(len(t["predictions"]) == 1 for t in tasks)

@@ -48,9 +48,13 @@ def write_removed(path: Path, removed: Sequence[tuple[str, str, str]]) -> None:
     write_bytes(path, buffer.getvalue().encode())
 
 
+PNG_COMPRESS_LEVEL = 1  # lossless either way; level 1 encodes 3x faster than Pillow's 6 for ~30 % more bytes
+
+
 def png(image: np.ndarray) -> bytes:
+    """Lossless PNG bytes of an RGB uint8 array (fast zlib level: extraction is encode-bound)."""
     buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, "PNG")
+    Image.fromarray(image).save(buffer, "PNG", compress_level=PNG_COMPRESS_LEVEL)
     return buffer.getvalue()
 
 
