@@ -106,6 +106,10 @@ def classes_section(data: ReportData) -> str:
     return _section("classes", "Class distributions of the predictions", "".join(blocks) or "<p>the run read no predictions</p>")
 
 
+# run counts already in the first rows of the sizes table under a clearer name
+SHOWN_COUNTS = {"frames", "preselected", "selected", "selection input", "selection preselected", "selection selected"}
+
+
 def sizes_section(data: ReportData, page_bytes_hint: int | None = None) -> str:
     meta = data.meta
     removed = Counter(data.removed[1].tolist())
@@ -116,7 +120,7 @@ def sizes_section(data: ReportData, page_bytes_hint: int | None = None) -> str:
         ["selected by this run", len(data.new_picks)],
         ["stopped by", meta.get("stop_reason", "")],
         *[[f"removed: {reason}", n] for reason, n in sorted(removed.items())],
-        *[[k, v] for k, v in meta.get("counts", {}).items()],
+        *[[k, v] for k, v in meta.get("counts", {}).items() if k not in SHOWN_COUNTS],
     ]
     timings = {**meta.get("timings", {}), **{f"selection: {k}": v for k, v in meta.get("selection_timings", {}).items()}}
     chart = svg.horizontal_bars(list(timings), [float(v) for v in timings.values()], " s", "seconds per stage") if timings else ""
