@@ -167,6 +167,70 @@ def test_post_must_be_json_from_this_origin(app_server):
     assert post_tag(app_server, {"name": "x"})[0] == 400
 
 
+def raw_exchange(server, data: bytes) -> bytes:
+    """Everything the server answers to `data` sent on one connection, until it closes it."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", server.server_port), timeout=10) as connection:
+        connection.sendall(data)
+        chunks = []
+        try:
+            while chunk := connection.recv(65536):
+                chunks.append(chunk)
+        except TimeoutError:
+            pass  # a connection left open counts as everything received so far
+        return b"".join(chunks)
+
+
+def test_a_refused_request_cannot_smuggle_another_in_its_body(app_server, bikes_runs):
+    """A cross-site POST is refused and its connection closed: a second request hidden in its
+    body (no Origin, right Host, JSON) must never run."""
+    host = f"127.0.0.1:{app_server.server_port}"
+    inner = json.dumps({"name": "smuggled", "ids": bikes_runs.second.samples.id[:1].tolist()}).encode()
+    hidden = (f"POST /api/tags HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+              f"Content-Length: {len(inner)}\r\n\r\n").encode() + inner
+    for headers in ("Origin: http://evil.example\r\nContent-Type: text/plain", "Content-Type: text/plain", "Host: evil.example"):
+        outer = (f"POST /api/tags HTTP/1.1\r\nHost: {host}\r\n{headers}\r\nContent-Length: {len(hidden)}\r\n\r\n").encode()
+        answer = raw_exchange(app_server, outer + hidden)
+        assert answer.count(b"HTTP/1.1 ") == 1 and b"Connection: close" in answer, answer[:300]
+    with Catalog(bikes_runs.workspace) as catalog:
+        assert "smuggled" not in catalog.tags()
+
+
+def test_bodies_of_unknown_or_negative_length_are_refused(app_server):
+    host = f"127.0.0.1:{app_server.server_port}"
+    for framing in ("Content-Length: -1", "Transfer-Encoding: chunked"):
+        answer = raw_exchange(app_server, f"POST /api/tags HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n{framing}\r\n\r\n".encode())
+        assert answer.startswith(b"HTTP/1.1 400") and b"Connection: close" in answer, answer[:300]
+
+
+def test_an_unexpected_failure_is_a_500_answer(app_server, monkeypatch):
+    def broken():
+        raise RuntimeError("the bucket's credentials are missing")
+
+    monkeypatch.setattr(app_server.state, "runs", broken)
+    status, _, body = request(app_server, "GET", "/api/runs")
+    assert status == 500 and "credentials are missing" in json.loads(body)["error"]
+    assert request(app_server, "GET", "/api/tags")[0] == 200  # the server keeps answering
+
+
+def test_ipv6_loopback(bikes_runs):
+    import socket
+
+    from thresher.app import make_server
+
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError as exc:
+        pytest.skip(f"IPv6 loopback unavailable on this machine: {exc}")
+    server = make_server(bikes_runs.workspace, host="::1", port=0)
+    try:
+        assert server.public_host == "[::1]" and server.address_family == socket.AF_INET6
+    finally:
+        server.server_close()
+
+
 def test_default_host_is_loopback(bikes_runs):
     from thresher.app import DEFAULT_HOST, make_server
 

@@ -10,6 +10,7 @@ must be JSON from this origin.
 from __future__ import annotations
 
 import json
+import socket
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -51,6 +52,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: bytes, kind: str, policy: str = PAGE_POLICY) -> None:
         self.send_response(status)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
@@ -64,13 +67,19 @@ class Handler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(value, allow_nan=False).encode(), "application/json")
 
     def _error(self, status: int, message: str) -> None:
+        """An error answer, then the connection is closed: an unread request body must never
+        be taken for the next request (request smuggling past the Origin and Host checks)."""
+        self.close_connection = True
         self._json({"error": message}, status)
 
     def _host_ok(self) -> bool:
         if not self.server.loopback:  # served on the network on purpose: any name may reach it
             return True
         host = self.headers.get("Host", "")
-        allowed = {f"{h}:{self.server.server_port}" for h in (*LOCAL_HOSTS, self.server.public_host)}
+        names = (*LOCAL_HOSTS, self.server.public_host)
+        allowed = {f"{h}:{self.server.server_port}" for h in names}
+        if self.server.server_port == 80:  # browsers leave the default port out
+            allowed |= set(names)
         return host in allowed
 
     def _guarded(self, handler) -> None:
@@ -85,6 +94,10 @@ class Handler(BaseHTTPRequestHandler):
             self._error(HTTPStatus.BAD_REQUEST, str(exc))
         except ThresherError as exc:
             self._error(HTTPStatus.INTERNAL_SERVER_ERROR, str(exc))
+        except Exception as exc:  # noqa: BLE001 - the app must answer, whatever a library raised
+            if self.server.log is not None:
+                self.server.log(f"error on {self.command} {self.path}: {type(exc).__name__}: {exc}")
+            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"{type(exc).__name__}: {exc}")
 
     # GET ----------------------------------------------------------------------------------
 
@@ -132,7 +145,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("Content-Type", "").split(";")[0].strip() != "application/json":
             self._error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "expected Content-Type: application/json")
             return
+        if self.headers.get("Transfer-Encoding") is not None:
+            raise UsageError("Transfer-Encoding is not supported: send a Content-Length")
         length = int(self.headers.get("Content-Length") or 0)
+        if length < 0:
+            raise UsageError(f"Content-Length: expected a size in bytes, got {length}")
         if length > MAX_BODY:
             raise UsageError(f"request body of {length} bytes is over the limit of {MAX_BODY}")
         try:
@@ -160,6 +177,8 @@ class AppServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, state: AppState, host: str, port: int, log=None):
+        if ":" in host:  # an IPv6 address such as ::1
+            self.address_family = socket.AF_INET6
         super().__init__((host, port), Handler)
         self.state, self.log = state, log
         self.public_host = f"[{host}]" if ":" in host else host
