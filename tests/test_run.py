@@ -196,6 +196,29 @@ def test_a_bucket_datasource_runs_end_to_end(s3, datasource, tmp_path):
     media_after = {p: s for p, s in ((p, fs.info(p)["size"]) for p in fs.find("bucket/run-input")) if "/.lightly/" not in p}
     assert media_after == {p: s for p, s in before.items() if "/.lightly/" not in p}
     assert fs.exists("bucket/run-input/.lightly/predictions/lightly_pretagging/schema.json")
+    assert_served_with_options(tmp_path / "catalog", options, frames[0])
+
+
+def assert_served_with_options(catalog, options, frame_id):
+    """`thresher serve --storage-options` reads the bucket's pixels and boxes for the app."""
+    import threading
+    import urllib.request
+
+    from thresher.app import make_server
+
+    server = make_server(catalog, port=0, storage_options=options)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_port}"
+        with urllib.request.urlopen(f"{base}/api/samples", timeout=60) as answer:
+            assert answer.status == 200 and json.loads(answer.read())["items"]
+        with urllib.request.urlopen(f"{base}/api/image?id={frame_id}", timeout=60) as answer:
+            assert answer.headers["Content-Type"] == "image/jpeg" and answer.read()[:2] == b"\xff\xd8"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
 
 
 def test_a_changed_file_is_processed_again(datasource):

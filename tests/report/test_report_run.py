@@ -149,3 +149,21 @@ def test_object_level_run_reports_its_crops(bikes_predicted, tmp_path):
     assert set(data.thumbnails.frame_id.tolist()) >= set(data.samples.parent_id[np.isin(data.samples.id, data.selected)].tolist())
     page = (result.folder / "report.html").read_text(encoding="utf-8")
     assert page.count("class='crop'") >= 1 and "bikes.mp4" in page
+
+
+def test_names_cannot_break_out_of_the_page_data(bikes_runs):
+    """File names are data: the JSON block holds no `<`, so `<!--<script` or `</script>` in a
+    name cannot end it or put the HTML parser in another state; the names read back intact."""
+    import dataclasses
+    import json
+
+    from thresher.report.render import page
+
+    data = load_report_data(bikes_runs.second.folder)
+    hostile = "<!--<script>alert(1)</script>.png"
+    samples = dataclasses.replace(data.samples, file_name=np.array([hostile] * len(data.samples)))
+    html = page(dataclasses.replace(data, samples=samples))
+    opening = "<script type='application/json' id='report-data'>"
+    start = html.index(opening) + len(opening)
+    block = html[start : html.index("</script>", start)]
+    assert "<" not in block and json.loads(block)["names"][0] == hostile

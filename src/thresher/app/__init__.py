@@ -23,14 +23,15 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 
 
-def make_server(catalog: str | os.PathLike, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, log=None) -> AppServer:
-    """A server over the catalog (a workspace folder or its catalog.sqlite), not yet serving."""
-    return AppServer(AppState(catalog), host, port, log)
+def make_server(catalog: str | os.PathLike, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, log=None, storage_options: dict | None = None) -> AppServer:
+    """A server over the catalog (a workspace folder or its catalog.sqlite), not yet serving;
+    `storage_options`: fsspec options to read the runs' datasource (a bucket's credentials)."""
+    return AppServer(AppState(catalog, storage_options), host, port, log)
 
 
-def serve(catalog: str | os.PathLike, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, log=None, announce=None) -> None:
+def serve(catalog: str | os.PathLike, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, log=None, announce=None, storage_options: dict | None = None) -> None:
     """Serve until interrupted (Ctrl-C); `announce(line)` is told the address once listening."""
-    server = make_server(catalog, host, port, log)
+    server = make_server(catalog, host, port, log, storage_options)
     if announce is not None:
         announce(f"thresher serves {server.state.catalog_path} on http://{server.public_host}:{server.server_port}/ (Ctrl-C stops)")
     try:

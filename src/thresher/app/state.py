@@ -23,6 +23,7 @@ from thresher.report.data import DATA_NPZ, ReportData, has_report_data, load_rep
 THUMB_SIDES = (200, 640)
 CACHE_IMAGES = 2000
 MAX_PAGE = 200
+MAX_VIEWS = 4  # run bundles kept in memory (each holds a run's thumbnails and per-sample arrays)
 
 
 class NotFound(UsageError):
@@ -43,13 +44,14 @@ class RunView:
 class AppState:
     """Shared by the request threads; each request opens its own catalog connection."""
 
-    def __init__(self, catalog: str | Path):
+    def __init__(self, catalog: str | Path, storage_options: dict | None = None):
         self.catalog_path = Path(catalog)
+        self.storage_options = storage_options
         if not (self.catalog_path.is_file() or (self.catalog_path / CATALOG_FILE).is_file()):
             raise UsageError(f"catalog: no thresher catalog at {self.catalog_path} (a workspace folder holding {CATALOG_FILE}, or the file)")
         with self.catalog() as store:  # fail early on a path that is no catalog
             self.catalog_path = store.path
-        self._views: dict[str, RunView] = {}
+        self._views: OrderedDict[str, RunView] = OrderedDict()  # the last MAX_VIEWS bundles read
         self._images: OrderedDict[tuple[str, int], bytes] = OrderedDict()
         self._video_info: dict[tuple[str, str], object] = {}
         self._lock = threading.Lock()
@@ -114,6 +116,9 @@ class AppState:
                 data = load_report_data(folder)
                 cached = RunView(run_id, folder, data, {s: i for i, s in enumerate(data.samples.id.tolist())}, stamp)
                 self._views[run_id] = cached
+            self._views.move_to_end(run_id)
+            while len(self._views) > MAX_VIEWS:
+                self._views.popitem(last=False)
             return cached
 
     # samples --------------------------------------------------------------------------
@@ -187,20 +192,22 @@ def datasource_of(state: AppState):
     view = state.view()
     if view is not None:
         where = view.data.meta.get("datasource", {})
-        return _cached_source(where.get("input"), where.get("lightly"))
+        return _cached_source(where.get("input"), where.get("lightly"), state.storage_options)
     folder = state.catalog_path.parent
     if folder.name == ".thresher":
-        return _cached_source(str(folder.parent), None)
+        return _cached_source(str(folder.parent), None, state.storage_options)
     raise NotFound("no run with report data tells where the datasource is")
 
 
 _SOURCES: dict[tuple, object] = {}
 
 
-def _cached_source(input_url: str | None, lightly_url: str | None):
+def _cached_source(input_url: str | None, lightly_url: str | None, storage_options: dict | None = None):
+    import json
+
     from thresher.io.datasource import Datasource
 
-    key = (input_url, lightly_url if lightly_url != input_url else None)
+    key = (input_url, lightly_url if lightly_url != input_url else None, json.dumps(storage_options, sort_keys=True))
     if key not in _SOURCES:
-        _SOURCES[key] = Datasource(key[0], key[1])
+        _SOURCES[key] = Datasource(key[0], key[1], storage_options)
     return _SOURCES[key]

@@ -13,18 +13,24 @@ SHOWN_PROBLEMS = 50
 
 
 def open_datasource(datasource: str, lightly: Optional[str], storage_options: Optional[str] = None):
+    from thresher.io.datasource import Datasource
+
+    return Datasource(datasource, lightly, parse_storage_options(storage_options))
+
+
+def parse_storage_options(text: Optional[str]) -> Optional[dict]:
+    """The `--storage-options` JSON object (None when not given)."""
     import json
 
     from thresher.errors import UsageError
-    from thresher.io.datasource import Datasource
 
     try:
-        options = json.loads(storage_options) if storage_options else None
+        options = json.loads(text) if text else None
     except json.JSONDecodeError as exc:
-        raise UsageError(f"--storage-options: expected a JSON object, got {storage_options!r} ({exc})") from exc
+        raise UsageError(f"--storage-options: expected a JSON object, got {text!r} ({exc})") from exc
     if options is not None and not isinstance(options, dict):
-        raise UsageError(f"--storage-options: expected a JSON object, got {storage_options!r}")
-    return Datasource(datasource, lightly, options)
+        raise UsageError(f"--storage-options: expected a JSON object, got {text!r}")
+    return options
 
 
 STORAGE_OPTIONS = typer.Option(None, "--storage-options", help='fsspec options for buckets as JSON, e.g. \'{"anon": true}\'.')

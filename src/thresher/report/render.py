@@ -160,7 +160,7 @@ def page(data: ReportData) -> str:
     """The whole report as one HTML string."""
     meta = data.meta
     title = f"thresher run {meta.get('run_id', '')}"
-    script_data = json.dumps(payload(data), separators=(",", ":")).replace("</", "<\\/")
+    script_data = json.dumps(payload(data), separators=(",", ":")).replace("<", "\\u003c")
     nav = "".join(f"<a href='#{a}'>{t}</a>" for a, t in (
         ("sizes", "sizes"), ("inputs", "inputs"), ("classes", "classes"), ("embedding", "embeddings"),
         ("gallery", "selected"), ("timeline", "timeline"), ("duplicates", "duplicates"), ("removed", "removed")))

@@ -63,11 +63,16 @@ def _video_rows(source: Datasource, frames: Frames, video: str, rows: list[int],
 
     rows = sorted(rows, key=lambda r: int(frames.frame_index[r]))
     try:
-        with VideoReader(source.input, video, info=info) as reader:
-            for row in rows:
-                yield row, reader[int(frames.frame_index[row])]
-    except (DatasourceError, IndexError):
-        return  # a frame that does not decode gets no thumbnail
+        reader = VideoReader(source.input, video, info=info)
+    except DatasourceError:
+        return  # a video that does not open gets no thumbnails
+    with reader:
+        for row in rows:
+            try:
+                pixels = reader[int(frames.frame_index[row])]
+            except (DatasourceError, IndexError):
+                continue  # a frame that does not decode gets no thumbnail; the next ones may
+            yield row, pixels
 
 
 def make_thumbnails(
