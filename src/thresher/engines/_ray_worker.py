@@ -22,25 +22,36 @@ from thresher.io.problems import Problem, Problems
 
 @dataclass(frozen=True)
 class SourceSpec:
-    """How to open a `Datasource` in another process: its URLs and fsspec storage options."""
+    """How to open a `Datasource` in another process: each location's URL (a local folder by
+    its absolute path, so a worker started in another folder finds it) and its own fsspec
+    storage options (the INPUT and LIGHTLY locations may hold different credentials)."""
 
     input: str
-    lightly: str | None
-    storage_options: dict
+    input_options: dict
+    lightly: str | None = None
+    lightly_options: dict | None = None
 
     @classmethod
     def of(cls, source: Any) -> "SourceSpec":
-        options = dict(getattr(source.input.fs, "storage_options", {}) or {})
-        lightly = None if source.lightly is source.input else source.lightly.url
-        return cls(source.input.url, lightly, options)
+        if source.lightly is source.input:
+            return cls(*_where(source.input))
+        return cls(*_where(source.input), *_where(source.lightly))
 
     def open(self) -> Any:
+        """The Datasource (once per worker process); the driver already checked its folders."""
         key = pickle.dumps(self)
         if key not in _OPENED:
             from thresher.io.datasource import Datasource
+            from thresher.io.storage import Location
 
-            _OPENED[key] = Datasource(self.input, self.lightly, self.storage_options)
+            lightly = None if self.lightly is None else Location(self.lightly, self.lightly_options)
+            _OPENED[key] = Datasource.of_locations(Location(self.input, self.input_options), lightly)
         return _OPENED[key]
+
+
+def _where(location: Any) -> tuple[str, dict]:
+    url = location.root if location.is_local else location.url
+    return url, dict(getattr(location.fs, "storage_options", {}) or {})
 
 
 _OPENED: dict[bytes, Any] = {}  # one Datasource per worker process and spec

@@ -56,6 +56,14 @@ class Datasource:
         if lightly is not None and not self.lightly.isdir():
             raise UsageError(f"{self.lightly.url}: no such folder (the LIGHTLY location holding .lightly/)")
 
+    @classmethod
+    def of_locations(cls, input: Location, lightly: Location | None = None) -> "Datasource":
+        """A datasource over locations already opened and checked (e.g. in a worker process,
+        where a LIGHTLY bucket that is still empty must not be refused)."""
+        source = cls.__new__(cls)
+        source.input, source.lightly = input, input if lightly is None else lightly
+        return source
+
     def __repr__(self) -> str:
         return f"Datasource({self.input.url!r}, lightly={self.lightly.url!r})"
 
