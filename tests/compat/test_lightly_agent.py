@@ -167,3 +167,28 @@ def test_embeddings_must_cover_the_sets(client, tmp_path):
     client.upload_embeddings(tmp_path / "partial.csv", name="partial")
     with pytest.raises(UsageError, match="no vector for sample 'b.png'.*must cover the query and labeled sets"):
         ActiveLearningAgent(client).query(SamplerConfig(n_samples=2, name="x"))
+
+
+def test_uploading_again_replaces_the_set_whole(client, tmp_path, monkeypatch):
+    """A failed upload leaves the previous set as it was; a successful one replaces it."""
+    from thresher.compat import lightly_embeddings
+    from thresher.embedding_store import EmbeddingStore
+
+    (tmp_path / "one.csv").write_text("filenames,embedding_0,embedding_1,labels\na.png,1,0,0\nb.png,0,1,0\n")
+    client.upload_embeddings(tmp_path / "one.csv", name="set")
+    before = client.embeddings()
+
+    def failing_append(self, embeddings):
+        raise OSError("disk full")
+
+    append = EmbeddingStore.append
+    monkeypatch.setattr(EmbeddingStore, "append", failing_append)
+    (tmp_path / "two.csv").write_text("filenames,embedding_0,embedding_1,labels\na.png,0,1,0\nb.png,1,0,0\n")
+    with pytest.raises(OSError, match="disk full"):
+        client.upload_embeddings(tmp_path / "two.csv", name="set")
+    after = client.embeddings()
+    assert after.ids.tolist() == before.ids.tolist() and np.array_equal(after.vectors, before.vectors)
+    monkeypatch.setattr(EmbeddingStore, "append", append)
+    client.upload_embeddings(tmp_path / "two.csv", name="set")
+    assert np.array_equal(client.embeddings().align(["a.png"]).vectors, [[0, 1]])
+    assert not [p for p in (client.record().folder / lightly_embeddings.EMBEDDINGS_DIR).iterdir() if p.name.startswith(".")]

@@ -155,3 +155,4 @@ def test_the_seeds_spellings_resolve():
     assert lightly.api.ApiWorkflowClient is ApiWorkflowClient
     assert DatasetType.VIDEOS == "VIDEOS" and f"{DatasourcePurpose.LIGHTLY}" == "LIGHTLY"
     assert set(lightly.__all__) <= set(dir(lightly))
+

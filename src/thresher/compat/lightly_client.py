@@ -189,7 +189,7 @@ class ApiWorkflowClient:
         """Store embeddings from a Lightly `embeddings.csv` (filenames, embedding_0…, labels) as `name`.
 
         Every file name must be a sample of the dataset. The agent's CORESET and CORAL use
-        the embeddings uploaded last.
+        the embeddings written last: these, until a later worker run computes embeddings.
         """
         embeddings = read_embeddings_csv(path_to_embeddings_csv)
         record = self.record()
@@ -202,7 +202,7 @@ class ApiWorkflowClient:
         record.save()
 
     def embeddings(self):
-        """The dataset's embeddings (uploaded last, else those its latest run computed)."""
+        """The dataset's embeddings written last: uploaded, or computed by a worker run."""
         record = self.record()
         return dataset_embeddings(record.folder, record.embedding)
 

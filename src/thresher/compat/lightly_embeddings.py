@@ -3,7 +3,7 @@
 `embeddings.csv` (written by `lightly-magic` / `lightly-embed`): a header
 `filenames,embedding_0,…,embedding_{D-1},labels`, then one row per sample. Uploaded sets live
 in the dataset's workspace as `embeddings/upload-<name>/`; the worker's runs store theirs under
-the embedder's name. The agent reads the set uploaded last, else the most recently written one.
+the embedder's name. The agent reads the set written last: the last upload, or a later run's own.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import csv
 import os
 import re
 import shutil
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -53,9 +54,13 @@ def store_embeddings(workspace: Path, name: str, embeddings: Embeddings) -> str:
         raise UsageError(f"name: expected a non-empty embedding name, got {name!r}")
     folder = f"upload-{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}"
     path = workspace / EMBEDDINGS_DIR / folder
+    fresh = path.with_name(f".{folder}-{uuid.uuid4().hex[:8]}.tmp")
+    EmbeddingStore(fresh).append(embeddings)  # the old set stays whole until the new one is
+    old = path.with_name(f".{folder}-{uuid.uuid4().hex[:8]}.old")
     if path.exists():
-        shutil.rmtree(path)
-    EmbeddingStore(path).append(embeddings)
+        path.rename(old)
+    fresh.rename(path)
+    shutil.rmtree(old, ignore_errors=True)
     return folder
 
 
@@ -66,7 +71,7 @@ def _newest_shard(folder: Path) -> float:
 def latest_store(workspace: Path) -> EmbeddingStore | None:
     """The store written to most recently, or None."""
     base = workspace / EMBEDDINGS_DIR
-    folders = [p for p in base.iterdir() if p.is_dir() and _newest_shard(p) >= 0] if base.is_dir() else []
+    folders = [p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".") and _newest_shard(p) >= 0] if base.is_dir() else []
     return EmbeddingStore(max(folders, key=_newest_shard)) if folders else None
 
 
