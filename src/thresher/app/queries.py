@@ -3,7 +3,8 @@
 Filters of the grid (all optional, combined with AND): a catalog tag; a score column of the
 run's bundle with a range [min, max] (samples without a value are left out once a range is
 given); a predicted class (samples with at least one object of it). Sorted by the chosen
-score, highest first (higher = more worth labeling), else by id.
+score, highest first (higher = more worth labeling), else in the run's sample order (frames
+by Lightly name; crops in the order of their task's detections).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def grid(state: AppState, query: dict[str, str]) -> dict:
     boxes = boxes_of(state, view, data.samples[page])
     items = [_item(view, int(r), values, selected, b) for r, b in zip(page.tolist(), boxes)]
     return {
-        "run": view.run_id, "total": int(len(rows)), "offset": offset, "items": items,
+        "run": view.run_id, "total": int(len(rows)), "offset": offset, "limit": limit, "items": items,
         "scores": list(data.meta.get("colors", [])), "classes": class_names(view), "tags": state.tags(),
     }
 

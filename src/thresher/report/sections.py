@@ -59,9 +59,10 @@ def categorical_block(class_names: list[str], counts_by_set: dict[str, np.ndarra
     first = next(iter(counts_by_set.values())) if counts_by_set else np.zeros(0)
     order = np.argsort(-first, kind="stable")[:MAX_CLASSES]
     shown = {name: np.asarray(c, float)[order] for name, c in counts_by_set.items()}
+    present = first > 0 if np.any(first > 0) else np.ones(len(first), bool)  # K: the input set's classes
     rows = []
     for name, counts in counts_by_set.items():
-        s = stats.categorical_summary(counts)
+        s = stats.categorical_summary(np.asarray(counts)[present])
         rows.append([name, s["total"], s["gini"], s["entropy"]])
     more = f"<p class='more'>the {MAX_CLASSES} largest of {len(class_names)} classes</p>" if len(class_names) > MAX_CLASSES else ""
     bars = svg.grouped_classes([class_names[i] for i in order], shown, title) if len(class_names) else "<p>no classes</p>"

@@ -10,8 +10,9 @@ Categorical values (counts per category, or the summed class mass of the samples
   divided by its largest possible value (K − 1) / K. 0 = every category equally frequent,
   1 = everything in one category. Higher = more imbalanced.
 - Normalized entropy: −Σ p_k ln p_k / ln K with p = c / Σ c and 0 ln 0 = 0. 1 = uniform over
-  the K categories, 0 = one category. K is the number of categories shown (those of the input
-  set), so the sets compare on one scale. Higher = more balanced.
+  the K categories, 0 = one category. In the report K is the number of categories present in
+  the input set (not every class of the schema), the same K for every set so they compare on
+  one scale. Higher = more balanced.
 Both are NaN for an empty distribution (no mass) and 0 when K = 1.
 """
 

@@ -79,12 +79,12 @@
       grid.append(el("a", { class: "card" + (item.selected ? " selected" : ""), href: `/sample?id=${encodeURIComponent(item.id)}` },
         el("figure", { class: "thumb" }, framed(item, 200), el("figcaption", {}, item.file_name, item.score !== null ? ` · ${fmt(item.score)}` : ""))));
     }
-    const offset = body.offset || 0, shown = body.items.length;
+    const offset = body.offset || 0, shown = body.items.length, step = body.limit || 60;
     const page = (delta) => { const p = new URLSearchParams(location.search); p.set("offset", Math.max(0, offset + delta)); location.search = p.toString(); };
     const pager = el("div", { class: "pager" },
-      el("button", { disabled: offset === 0, on: { click: () => page(-60) } }, "previous"),
+      el("button", { disabled: offset === 0, on: { click: () => page(-step) } }, "previous"),
       `${shown ? offset + 1 : 0}–${offset + shown} of ${body.total}` + (body.run ? ` (run ${body.run})` : " (no run with report data yet)"),
-      el("button", { disabled: offset + shown >= body.total, on: { click: () => page(60) } }, "next"));
+      el("button", { disabled: offset + shown >= body.total, on: { click: () => page(step) } }, "next"));
     view.replaceChildren(el("section", {}, el("h2", {}, "Samples"), form, pager, grid));
   }
 
