@@ -2,7 +2,9 @@
 
 Batches are formed exactly as `thresher.infer` forms them (frames in reading order, cut every
 `batch_size`; crops accumulated parent by parent until a batch holds `batch_size` or more), so
-a model whose output would depend on the batch composition still gives the same vectors. A
+a model whose output would depend on the batch composition still gives the same vectors
+(except when frames fail to decode: the local engine forms its batches after decoding, the
+plan before; docs/run.md). A
 shard is a run of consecutive batches (about `shard_frames` frames): the unit a reading task
 decodes and the unit that is retried.
 """
