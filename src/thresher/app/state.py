@@ -18,7 +18,7 @@ from thresher.catalog import CATALOG_FILE, Catalog
 from thresher.errors import UsageError
 from thresher.frames import Frames
 from thresher.report import REPORT_FILE
-from thresher.report.data import DATA_NPZ, ReportData, has_report_data, load_report_data
+from thresher.report.data import DATA_JSON, DATA_NPZ, ReportData, has_report_data, load_report_data
 
 THUMB_SIDES = (200, 640)
 CACHE_IMAGES = 2000
@@ -38,7 +38,7 @@ class RunView:
     folder: Path
     data: ReportData
     row_of: dict[str, int]
-    stamp: float = 0.0  # modification time of the bundle when read
+    stamp: tuple = ()  # modification times of the bundle's two files when read
 
 
 class AppState:
@@ -109,7 +109,7 @@ class AppState:
 
     def _view(self, run_id: str, folder: Path) -> RunView:
         """The run's bundle, read again when `thresher report` rewrote it meanwhile."""
-        stamp = (folder / DATA_NPZ).stat().st_mtime
+        stamp = tuple((folder / name).stat().st_mtime_ns for name in (DATA_NPZ, DATA_JSON))  # both halves of the bundle
         with self._lock:
             cached = self._views.get(run_id)
             if cached is None or cached.stamp != stamp:
