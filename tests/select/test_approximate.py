@@ -103,3 +103,29 @@ def test_the_selection_engine_takes_storage_and_pca_for_diversity():
     assert np.allclose(why[1:], nearest, atol=0.02)
     with pytest.raises(UsageError, match="approximation.partitions: the selection engine takes storage and pca_dims only"):
         run_selection(config, inputs, approximation=Approximation(partitions=2))
+
+
+@pytest.mark.parametrize("approximation", [Approximation(storage="float16"), Approximation(storage="int8"), Approximation(pca_dims=4), Approximation(storage="int8", pca_dims=4)])
+def test_the_engine_builds_compressed_embeddings_block_by_block_from_any_table_order(approximation, monkeypatch):
+    """The engine compresses straight from the stored table (no aligned float32 copy), in any
+    row order of the table, with the same picks as `approximate_k_center` on the aligned rows;
+    another strategy on the same embeddings still reads the float32 unit vectors."""
+    from thresher.embeddings import Embeddings
+
+    X = unit_blobs(400, d=8, seed=11)
+    ids = np.array([f"s{i:04d}" for i in range(len(X))])
+    shuffled = np.random.default_rng(0).permutation(len(X))
+    inputs = SelectionInputs(Frames.build(ids, kind="image", video=ids, frame_index=0, width=1, height=1),
+                             embeddings={"": Embeddings(ids[shuffled], 3.0 * X[shuffled])})  # not unit: normalized on the way
+    monkeypatch.setattr(Embeddings, "align", _no_aligned_copy)
+    config = {"n_samples": 25, "strategies": [{"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}}]}
+    outcome = run_selection(config, inputs, approximation=approximation)
+    assert outcome.selection.ids.tolist() == ids[approximate_k_center(X, 25, approximation)].tolist()
+    with_typicality = {**config, "strategies": [*config["strategies"], {"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "TYPICALITY"}}]}
+    monkeypatch.undo()
+    assert len(run_selection(with_typicality, inputs, approximation=approximation).selection) == 25
+
+
+
+def _no_aligned_copy(self, ids):
+    raise AssertionError("the compressed path made an aligned float32 copy of the embeddings")

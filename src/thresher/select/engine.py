@@ -155,7 +155,8 @@ def run_selection(
     units = sequence_units(inputs.frames, sequence_length) if sequence_length and sequence_length > 1 \
         else sample_units(inputs.frames)
     ids = units.sample_ids
-    sample_values = [input_values(e, inputs, ids, seed, f"strategies[{i}]") for i, e in enumerate(config.strategies)]
+    streamed = approximation if units.length == 1 else None  # sequences average float32 vectors first
+    sample_values = [input_values(e, inputs, ids, seed, f"strategies[{i}]", streamed) for i, e in enumerate(config.strategies)]
     unit_values = [units.aggregate(v) for v in sample_values]
     chosen_units = units.any_of(np.isin(ids, inputs.preselected))
     candidate = ~chosen_units

@@ -117,6 +117,8 @@ class Diversity(Objective):
 def _diversity_matrix(values: InputValues, approximation) -> tuple[np.ndarray, np.ndarray | None, float]:
     """(matrix, query vectors, distance unit): the embeddings as given, or compressed (storage,
     PCA) by `thresher.select.approximate`; distances in the matrix are `unit` x the original."""
+    if values.scale is not None:  # built compressed by `input_values`
+        return values.values, values.query, values.scale
     if approximation is None or (approximation.storage == "float32" and approximation.pca_dims is None):
         return values.values, values.query, 1.0
     from thresher.select.approximate import Compressor

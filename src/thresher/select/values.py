@@ -24,7 +24,9 @@ class InputValues:
     kind "classes": `values` float64 (N, K) class mass (objects, probabilities, or one-hot
         categories), columns named by `class_names`.
     kind "vectors": `values` float32 (N, D) L2-normalized embeddings; `query` the
-        L2-normalized query set (Q, D) of a tag, or None.
+        L2-normalized query set (Q, D) of a tag, or None. With `scale` set, both are stored
+        compressed by a `thresher.select.approximate.Approximation` (float16, int8, PCA) and
+        their distances are `scale` x the distances of the unit vectors.
     `label` names the input in outputs, e.g. "metadata:weather.temperature".
     """
 
@@ -33,12 +35,13 @@ class InputValues:
     label: str
     class_names: np.ndarray | None = None
     query: np.ndarray | None = None
+    scale: float | None = None
 
     def take(self, rows: np.ndarray) -> "InputValues":
         """The same input over a subset of rows (the query set is kept); no copy for all rows."""
         if len(rows) == len(self.values) and (len(rows) == 0 or rows[-1] == len(rows) - 1):
             return self  # `rows` are sorted unique indices: all of them
-        return InputValues(self.kind, self.values[rows], self.label, self.class_names, self.query)
+        return InputValues(self.kind, self.values[rows], self.label, self.class_names, self.query, self.scale)
 
 
 def _missing(path: str, what: str, name: str, available) -> ConfigError:
@@ -58,11 +61,45 @@ def _normalized(vectors: np.ndarray, *, in_place: bool = False, block: int = 1 <
     return out
 
 
-def _embeddings(inp, inputs: SelectionInputs, ids: np.ndarray, path: str) -> InputValues:
+class _UnitRows:
+    """The L2-normalized rows `rows` of `vectors`, made block by block when indexed: what a
+    `Compressor` reads to fit and transform without a float32 (N, D) copy."""
+
+    def __init__(self, vectors: np.ndarray, rows: np.ndarray):
+        self.vectors, self.rows = vectors, rows
+        self.shape = (len(rows), vectors.shape[1])
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index) -> np.ndarray:
+        return _normalized(self.vectors[self.rows[index]], in_place=True)
+
+
+def _aligned_rows(table, ids: np.ndarray) -> np.ndarray:
+    from thresher._table import lookup
+    from thresher.errors import SchemaError
+
+    rows, found = lookup(table.ids, ids)
+    if not found.all():
+        raise SchemaError(f"Embeddings: no vector for sample {str(ids[~found][0])!r}")
+    return rows
+
+
+def _embeddings(inp, inputs: SelectionInputs, ids: np.ndarray, path: str, approximation=None) -> InputValues:
     task = inp.task or ""
     if task not in inputs.embeddings:
         raise _missing(f"{path}.input.task", "embeddings for task", task, inputs.embeddings)
-    vectors = _normalized(inputs.embeddings[task].align(ids).vectors, in_place=True)  # align made a copy
+    table = inputs.embeddings[task]
+    compressor = None
+    if approximation is not None and not approximation.exact:
+        from thresher.select.approximate import Compressor
+
+        unit_rows = _UnitRows(table.vectors, _aligned_rows(table, ids))
+        compressor = Compressor(approximation).fit(unit_rows)
+        vectors = compressor.transform(unit_rows)
+    else:
+        vectors = _normalized(table.align(ids).vectors, in_place=True)  # align made a copy
     query = None
     label = f"embeddings:{task}" if task else "embeddings"
     if inp.tag_name:
@@ -70,11 +107,12 @@ def _embeddings(inp, inputs: SelectionInputs, ids: np.ndarray, path: str) -> Inp
         if key not in inputs.query_embeddings:
             raise _missing(f"{path}.input.tag_name", "query embeddings for tag", key, inputs.query_embeddings)
         query = _normalized(inputs.query_embeddings[key].vectors)
-        if query.shape[1] != vectors.shape[1]:
+        if query.shape[1] != table.vectors.shape[1]:
             raise ConfigError(f"{path}.input.tag_name: query embeddings have {query.shape[1]} dimensions, "
-                              f"the samples' {vectors.shape[1]}")
+                              f"the samples' {table.vectors.shape[1]}")
+        query = query if compressor is None else compressor.transform(query)
         label += f"@{key}"
-    return InputValues("vectors", vectors, label, query=query)
+    return InputValues("vectors", vectors, label, query=query, scale=None if compressor is None else compressor.scale)
 
 
 def _scores(inp, inputs: SelectionInputs, ids: np.ndarray, path: str) -> InputValues:
@@ -144,11 +182,12 @@ def random_values(ids: np.ndarray, seed: int) -> np.ndarray:
     return values
 
 
-def input_values(entry, inputs: SelectionInputs, ids: np.ndarray, seed: int, path: str) -> InputValues:
-    """Resolve one config entry's input over `ids` (see `InputValues`)."""
+def input_values(entry, inputs: SelectionInputs, ids: np.ndarray, seed: int, path: str, approximation=None) -> InputValues:
+    """Resolve one config entry's input over `ids` (see `InputValues`); `approximation`: the
+    storage / PCA in which a DIVERSITY strategy's embeddings are built, block by block."""
     inp = entry.input
     if inp.type == "EMBEDDINGS":
-        return _embeddings(inp, inputs, ids, path)
+        return _embeddings(inp, inputs, ids, path, approximation if entry.strategy.type == "DIVERSITY" else None)
     if inp.type == "SCORES":
         return _scores(inp, inputs, ids, path)
     if inp.type == "METADATA":
