@@ -227,3 +227,16 @@ def test_a_changed_file_is_processed_again(datasource):
     second = run(datasource, CONFIG)
     assert second.counts["pretagged frames"] == 1  # only the changed image
     assert first.counts["pretagged frames"] > 1
+
+
+def test_temporal_assertions_on_every_nth_frame_warn(bikes_datasource_copy):
+    """Pretagging every 50th frame leaves no consecutive frames: the run says flicker cannot flag."""
+    lines = []
+    config = {
+        "worker_config": {"pretagging": True},
+        "thresher": {"every": 50, "assertions": {"names": ["flicker"]}, "exports": {"frames": False}},
+        "selection_config": {"n_samples": 2, "strategies": [{"input": {"type": "RANDOM"}, "strategy": {"type": "WEIGHTS"}}]},
+    }
+    result = run(bikes_datasource_copy, config, log=lines.append)
+    assert any("warning: flicker compare consecutive frames" in line and "every 50th frame" in line for line in lines)
+    assert result.counts["flicker flagged"] == 0

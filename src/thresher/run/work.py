@@ -140,6 +140,10 @@ class RunWork:
             from thresher.errors import ConfigError
 
             raise ConfigError("thresher.assertions.task: name the prediction task to check (no pretagging or object_level task to default to)")
+        temporal = [n for n in opts.names if n in ("flicker", "appear", "class_switch")]
+        if temporal and self.options.every > 1 and task == PRETAGGING_TASK:
+            self.log(f"  warning: {', '.join(temporal)} compare consecutive frames, but pretagging predicts every "
+                     f"{self.options.every}th frame only (thresher.every): these assertions will flag nothing")
         report = assert_task(
             self.source, task, opts.names, seed_compatible=opts.seed_compatible, parameters=opts.parameters, cache=self.task_cache,
             frames=self.frames,
