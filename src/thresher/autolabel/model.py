@@ -33,6 +33,7 @@ from thresher.autolabel.thresholding import check_metric, keep_thresholds
 from thresher.autolabel.uncertainties import detection_uncertainties
 from thresher.detections import Detections
 from thresher.errors import ConfigError, SchemaError
+from thresher.io.storage import write_file
 from thresher.scorers.calibration import Calibrator, fit_calibrator
 
 FORMAT = "thresher-autolabeler"
@@ -126,10 +127,7 @@ class AutoLabeler:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write as JSON (temporary name, then renamed)."""
-        path = Path(path)
-        partial = path.with_name(path.name + ".partial")
-        partial.write_text(json.dumps(self.to_dict(), indent=1))
-        partial.replace(path)
+        write_file(path, json.dumps(self.to_dict(), indent=1).encode())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "AutoLabeler":

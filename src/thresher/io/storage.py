@@ -201,3 +201,19 @@ def _read_local(path: str) -> bytes | Exception:
             return f.read()
     except OSError as exc:
         return exc
+
+
+def write_file(path: str | os.PathLike, data: bytes) -> None:
+    """Write a local file whole: to a unique temporary name beside it, then renamed over it
+    (an interrupted write leaves the old file or none, never half a file)."""
+    path = os.fspath(path)
+    folder = os.path.dirname(path) or "."
+    os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)

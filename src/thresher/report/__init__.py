@@ -33,10 +33,10 @@ REPORT_FILE = "report.html"
 def write_report(data: ReportData, path: str | os.PathLike) -> Path:
     """Write the page of `data` to `path` (whole, then renamed)."""
     from thresher.report.render import page
-    from thresher.run.outputs import write_bytes
+    from thresher.io.storage import write_file
 
     path = Path(path)
-    write_bytes(path, page(data).encode("utf-8"))
+    write_file(path, page(data).encode("utf-8"))
     return path
 
 

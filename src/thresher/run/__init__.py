@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from thresher.catalog import Catalog
 from thresher.errors import UsageError
 from thresher.frames import Frames

@@ -9,8 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -24,19 +22,12 @@ from thresher.io.datasource import Datasource
 from thresher.io.labelstudio import label_studio_tasks
 from thresher.io.pixels import iter_pixels
 from thresher.io.problems import Problems
+from thresher.io.storage import write_file
 from thresher.objects import cut
 
 
-def write_bytes(path: Path, data: bytes) -> None:
-    """Write a file whole (temporary name, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def write_json(path: Path, data: object) -> None:
-    write_bytes(path, json.dumps(data, indent=2).encode())
+    write_file(path, json.dumps(data, indent=2).encode())
 
 
 def write_removed(path: Path, removed: Sequence[tuple[str, str, str]]) -> None:
@@ -45,7 +36,7 @@ def write_removed(path: Path, removed: Sequence[tuple[str, str, str]]) -> None:
     writer = csv.writer(buffer)
     writer.writerow(["file_name", "reason", "detail"])
     writer.writerows(sorted(removed))
-    write_bytes(path, buffer.getvalue().encode())
+    write_file(path, buffer.getvalue().encode())
 
 
 PNG_COMPRESS_LEVEL = 1  # lossless either way; level 1 encodes 3x faster than Pillow's 6 for ~30 % more bytes
@@ -65,7 +56,7 @@ def extract_frames(source: Datasource, frames: Frames, rows: np.ndarray, folder:
     written = []
     for row, image in iter_pixels(source, frames, rows, Problems()):
         name = str(frames.file_name[row])
-        write_bytes(folder / name, png(image))
+        write_file(folder / name, png(image))
         written.append(name)
     return written
 
@@ -81,7 +72,7 @@ def write_crops(source: Datasource, frames: Frames, crops: Frames, boxes: np.nda
     for parent, image in iter_pixels(source, frames, np.array(sorted(by_parent), dtype=np.int64), Problems()):
         members = by_parent[parent]
         for crop, pixels in zip(members, cut(image, boxes[members])):
-            write_bytes(folder / str(crops.file_name[crop]), png(pixels))
+            write_file(folder / str(crops.file_name[crop]), png(pixels))
             written.append(str(crops.file_name[crop]))
     return written
 
@@ -126,6 +117,6 @@ def write_exports(
         write_json(folder / "coco.json", coco_dataset(frames, rows, detections, names))
         written["coco"] = "coco.json"
     if filenames:
-        write_bytes(folder / "filenames.txt", "".join(f"{frames.file_name[r]}\n" for r in np.asarray(rows).tolist()).encode())
+        write_file(folder / "filenames.txt", "".join(f"{frames.file_name[r]}\n" for r in np.asarray(rows).tolist()).encode())
         written["filenames"] = "filenames.txt"
     return written

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from thresher.run.outputs import write_bytes
+from thresher.io.storage import write_file
 
 MAX_ROWS = 200
 
@@ -34,4 +34,4 @@ def write_summary(path: Path, work, outcome) -> None:
         "<h2>Selection, in pick order</h2>", _table(["#", "sample", "objective"], picks),
         "<h2>Removed samples</h2>", _table(["file", "reason", "detail"], [list(r) for r in sorted(work.removed)]),
     ]
-    write_bytes(path, "\n".join(parts).encode())
+    write_file(path, "\n".join(parts).encode())

@@ -19,7 +19,7 @@ from thresher.run.config import PRETAGGING_TASK, RunConfig
 from thresher.run.outputs import extract_frames, image_locations, write_crops, write_exports, write_json, write_removed
 from thresher.run.resolver import RunResolver
 from thresher.run.stages import changed_files, corrupt_files, exact_duplicates, record_files, relevant_rows
-from thresher.select import SelectionInputs, resolve_inputs, run_selection, write_selection_csv, write_selection_json
+from thresher.select import resolve_inputs, run_selection, write_selection_csv, write_selection_json
 from thresher.select.output import parent_frames
 
 DATAPOOL_TAG = "datapool"

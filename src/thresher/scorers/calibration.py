@@ -30,6 +30,7 @@ import numpy as np
 
 from thresher.detections import Detections
 from thresher.errors import ConfigError, SchemaError
+from thresher.io.storage import write_file
 from thresher.scorers.calibration_maps import IsotonicMap, apply_temperature, fit_isotonic, fit_temperature
 from thresher.scorers.matching import match_detections
 
@@ -235,10 +236,7 @@ class Calibrator:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the calibrator as JSON (to a temporary name, then renamed)."""
-        path = Path(path)
-        partial = path.with_name(path.name + ".partial")
-        partial.write_text(json.dumps(self.to_dict()))
-        partial.replace(path)
+        write_file(path, json.dumps(self.to_dict()).encode())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Calibrator":

@@ -10,9 +10,9 @@ and seed-002 scores see the boxes at or above it, `weak_candidates` sees the one
 from __future__ import annotations
 
 import csv
+import io
 import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from thresher.errors import ConfigError, did_you_mean
 from thresher.scorers.candidates import weak_candidates
 from thresher.scorers.detection import detection_scores
 from thresher.scorers.uncertainty import seed_scores
+from thresher.io.storage import write_file
 from thresher.scores import Scores
 
 
@@ -90,12 +91,10 @@ def write_scores_csv(scores: Scores, path: str | os.PathLike) -> None:
 
     Written to a temporary name and renamed, so a failed write leaves no half file.
     """
-    path = Path(path)
-    partial = path.with_name(path.name + ".partial")
-    with partial.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["id", *scores.names])
-        columns = [scores[name] for name in scores.names]
-        for row, sample in enumerate(scores.ids.tolist()):
-            writer.writerow([sample, *("" if np.isnan(c[row]) else repr(float(c[row])) for c in columns)])
-    partial.replace(path)
+    handle = io.StringIO(newline="")
+    writer = csv.writer(handle)
+    writer.writerow(["id", *scores.names])
+    columns = [scores[name] for name in scores.names]
+    for row, sample in enumerate(scores.ids.tolist()):
+        writer.writerow([sample, *("" if np.isnan(c[row]) else repr(float(c[row])) for c in columns)])
+    write_file(path, handle.getvalue().encode())

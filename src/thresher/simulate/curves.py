@@ -15,6 +15,7 @@ One row per (strategy, seed, round): the number of labels and the metric (higher
 from __future__ import annotations
 
 import csv
+import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from thresher.errors import SchemaError
+from thresher.io.storage import write_file
 
 COLUMNS = ("strategy", "seed", "n_labels", "value")
 
@@ -66,13 +68,11 @@ class Curves:
         return common, values.mean(axis=0), values.std(axis=0)
 
     def write_csv(self, path: str | os.PathLike) -> None:
-        path = Path(path)
-        partial = path.with_name(path.name + ".partial")
-        with partial.open("w", newline="") as f:
-            writer = csv.writer(f, lineterminator="\n")
-            writer.writerow([*COLUMNS[:3], self.metric])
-            writer.writerows(zip(self.strategy.tolist(), self.seed.tolist(), self.n_labels.tolist(), self.value.tolist()))
-        partial.replace(path)
+        handle = io.StringIO(newline="")
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow([*COLUMNS[:3], self.metric])
+        writer.writerows(zip(self.strategy.tolist(), self.seed.tolist(), self.n_labels.tolist(), self.value.tolist()))
+        write_file(path, handle.getvalue().encode())
 
     @classmethod
     def read_csv(cls, path: str | os.PathLike) -> "Curves":
