@@ -29,6 +29,7 @@ from thresher.io.problems import Problems, collector, shown
 from thresher.io.storage import Location, safe_name
 
 MIN_BOX_SIZE = 1.0  # pixels; Lightly requires bbox w and h >= 1
+SIZE_TOLERANCE = 1e-9  # pixels
 SCRATCH_DIR = ".thresher/tmp"
 
 
@@ -43,7 +44,7 @@ def fit_boxes(xyxy: np.ndarray, width: np.ndarray, height: np.ndarray) -> np.nda
     size = np.stack([width, height], axis=1).astype(np.float64)
     low = np.clip(xyxy[:, :2], 0, size)
     high = np.clip(xyxy[:, 2:], 0, size)
-    small = high - low < MIN_BOX_SIZE
+    small = high - low < MIN_BOX_SIZE - SIZE_TOLERANCE  # a box fitted once stays as it is (float rounding)
     start = np.clip((low + high) / 2 - MIN_BOX_SIZE / 2, 0, size - MIN_BOX_SIZE)
     low = np.where(small, start, low)
     high = np.where(small, start + MIN_BOX_SIZE, high)
