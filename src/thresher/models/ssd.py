@@ -78,8 +78,17 @@ def detection_output_params(text_graph: Path) -> dict[str, float]:
 
 
 def read_net(graph: Path, text_graph: Path) -> Any:
-    """The OpenCV DNN net; with OpenCV 5 the classic engine, the only one that exposes inner layers."""
+    """The OpenCV DNN net; with OpenCV 5 the classic engine, the only one that exposes inner layers.
+
+    OpenCV 5.1 removed the TensorFlow importer: MissingDependencyError names the installed
+    version and the fix.
+    """
     cv2 = require("cv2", "detect")
+    if not hasattr(cv2.dnn, "readNetFromTensorflow"):
+        raise MissingDependencyError(
+            f"the built-in detector needs cv2.dnn.readNetFromTensorflow, which OpenCV {cv2.__version__} does not have"
+            ' (removed in 5.1): pip install "opencv-python-headless<5.1"'
+        )
     engine = getattr(cv2.dnn, "ENGINE_CLASSIC", None)
     if engine is None:  # OpenCV 4.x has one engine
         return cv2.dnn.readNetFromTensorflow(str(graph), str(text_graph))

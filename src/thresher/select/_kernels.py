@@ -27,6 +27,8 @@ margin keeps the skip exact under float32 rounding.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 _BLOCK_ROWS = 1 << 15
@@ -35,8 +37,6 @@ _UPDATE_ROWS = 1 << 18
 CHOSEN = np.float32(-1.0)
 _MARGIN_REL = np.float32(1e-4)
 _MARGIN_ABS = np.float32(1e-7)
-
-_compiled = None
 
 
 def numba_available() -> bool:
@@ -48,109 +48,32 @@ def numba_available() -> bool:
     return True
 
 
-def _compile_numba():
-    """Compile the fused kernel once per process (numba is optional and slow to import)."""
-    global _compiled
-    if _compiled is not None:
-        return _compiled
-    import numba as nb
+def _numba_update():
+    """The fused numba kernel (imported on first use: numba is optional and slow to import)."""
+    from thresher.select._numba_kernel import update
 
-    coordinate = _coordinate_overload()
-
-    @nb.njit(inline="always", fastmath={"reassoc", "contract"})
-    def exact_sq(X, i, c):  # pragma: no cover - compiled
-        s = np.float32(0.0)
-        for j in range(X.shape[1]):
-            diff = coordinate(X, i, j) - c[j]
-            s += diff * diff
-        return s
-
-    @nb.njit(inline="always", fastmath={"reassoc", "contract"})
-    def cannot_be_closer(Q, inv_scale, eps, i, c, m):  # pragma: no cover - compiled
-        s = np.float32(0.0)  # distance to the int8 sketch, which is within eps[i] of the row
-        inv = inv_scale[i]
-        for j in range(Q.shape[1]):
-            diff = np.float32(Q[i, j]) * inv - c[j]
-            s += diff * diff
-        lower = np.sqrt(s) - eps[i]
-        return lower > 0 and lower * lower > m * (1 + _MARGIN_REL) + _MARGIN_ABS
-
-    @nb.njit(parallel=True, fastmath={"reassoc", "contract"}, nogil=True)
-    def update(X, Q, inv_scale, eps, c, min_sq, assign, center_sq, new_id, nchunks):  # pragma: no cover
-        n = X.shape[0]
-        sketch = Q.shape[0] == n
-        step = (n + nchunks - 1) // nchunks
-        best_row = np.full(nchunks, -1, np.int64)
-        best_val = np.full(nchunks, -2.0, np.float32)
-        for t in nb.prange(nchunks):
-            row = -1
-            val = np.float32(-2.0)
-            for i in range(t * step, min(n, (t + 1) * step)):
-                m = min_sq[i]
-                if m >= 0:
-                    a = assign[i]
-                    maybe = a < 0 or center_sq[a] <= 4 * m * (1 + _MARGIN_REL) + _MARGIN_ABS
-                    if maybe and sketch and m < np.inf:
-                        maybe = not cannot_be_closer(Q, inv_scale, eps, i, c, m)
-                    if maybe:
-                        s = exact_sq(X, i, c)
-                        if s < m:
-                            m = s
-                            min_sq[i] = s
-                            assign[i] = new_id
-                if m > val:
-                    val = m
-                    row = i
-            best_row[t] = row
-            best_val[t] = val
-        row = -1
-        val = np.float32(-2.0)
-        for t in range(nchunks):  # chunks in row order: strict > keeps the lowest row on ties
-            if best_val[t] > val:
-                val = best_val[t]
-                row = best_row[t]
-        return row if val >= 0 else -1
-
-    _compiled = update
     return update
 
 
-# 2^(e - 25) for a float16 exponent field e (e = 0: subnormals, 2^-24): value = (mantissa + 1024·[e > 0]) · this
-_HALF_SCALE = np.array([2.0**-24] + [2.0 ** (e - 25) for e in range(1, 32)], np.float32)
+def _load_numba_update(dtype: np.dtype, dim: int) -> None:
+    """Import numba and load the kernel for this X dtype from numba's cache (compiling it when the
+    cache is cold), by one call on a one-row matrix. Runs beside the int8 sketch (`prepare`)."""
+    try:
+        X = np.zeros((1, dim), np.uint16 if dtype == np.float16 else dtype)
+        sketch = np.zeros((1 if dtype != np.int8 else 0, dim), np.int8)
+        one, empty = np.ones(1, np.float32), np.zeros(0, np.float32)
+        _numba_update()(X, sketch, one, one.copy(), np.zeros(dim, np.float32), np.full(1, np.inf, np.float32), np.full(1, -1, np.int32), empty, np.int32(0), 1)
+    except Exception:  # noqa: BLE001 - a warm-up only: the real call reports any problem
+        pass
 
 
-def _coordinate_overload():
-    """`coordinate(X, i, j)`: X[i, j] as float32; a uint16 X holds float16 bits (numba has no
-    float16), widened exactly: sign, exponent and mantissa (finite values only)."""
-    from numba import types
-    from numba.extending import overload
-
-    def coordinate(X, i, j):  # pragma: no cover - replaced by the overload when compiled
-        raise NotImplementedError
-
-    @overload(coordinate, inline="always")
-    def _impl(X, i, j):  # pragma: no cover - compiled
-        if X.dtype == types.uint16:
-            table = _HALF_SCALE
-
-            def half(X, i, j):
-                h = np.int32(X[i, j])
-                e = (h >> 10) & 31
-                v = np.float32((h & 1023) + (1024 if e > 0 else 0)) * table[e]
-                return -v if h & 0x8000 else v
-
-            return half
-        return lambda X, i, j: np.float32(X[i, j])
-
-    return coordinate
-
-
-NUMBA_MIN_ELEMENTS = 20_000_000  # below this, numpy's passes cost less than compiling the kernel
+NUMBA_MIN_ELEMENTS = 20_000_000  # below this, numpy's passes cost less than loading the kernel
 
 
 def pick_backend(backend: str, n_elements: int | None = None) -> str:
-    """Resolve "auto" to "numba" when installed and the matrix is big enough to repay the
-    kernel's compilation (seconds, once per process), else "numpy"; validate the name."""
+    """Resolve "auto" to "numba" when installed and the matrix is big enough to repay loading
+    the kernel (about a second in a new process; compiled once per machine), else "numpy";
+    validate the name."""
     from thresher.errors import UsageError, did_you_mean, require
 
     if backend == "auto":
@@ -191,10 +114,16 @@ def prepare(X: np.ndarray, backend: str):
     """Per-matrix data a backend needs once: the numba path's int8 sketch (float32 and float16
     X), the numpy path's squared row norms."""
     if backend == "numba":
-        _compile_numba()
+        # Loading the kernel (about 1 s in a new process: numba's import and its cache) overlaps
+        # the sketch, whose numpy passes release the GIL.
+        loading = threading.Thread(target=_load_numba_update, args=(X.dtype, X.shape[1]), daemon=True)
+        loading.start()
         if X.dtype in (np.float32, np.float16) and len(X):
-            return int8_sketch(X)
-        return np.zeros((0, X.shape[1]), np.int8), np.zeros(0, np.float32), np.zeros(0, np.float32)
+            aux = int8_sketch(X)
+        else:
+            aux = np.zeros((0, X.shape[1]), np.int8), np.zeros(0, np.float32), np.zeros(0, np.float32)
+        loading.join()
+        return aux
     sq = np.empty(len(X), np.float32)
     for lo in range(0, len(X), _BLOCK_ROWS):
         block = X[lo : lo + _BLOCK_ROWS].astype(np.float32, copy=False)
@@ -213,7 +142,7 @@ def update(X, c, min_sq, assign, center_sq, new_id, aux, backend) -> int:
         nchunks = max(1, min(len(X), 8 * nb.get_num_threads()))
         Q, inv_scale, eps = aux
         X = X.view(np.uint16) if X.dtype == np.float16 else X
-        return int(_compile_numba()(X, Q, inv_scale, eps, c, min_sq, assign, center_sq, np.int32(new_id), nchunks))
+        return int(_numba_update()(X, Q, inv_scale, eps, c, min_sq, assign, center_sq, np.int32(new_id), nchunks))
     _update_numpy(X, c, min_sq, assign, center_sq, new_id, aux)
     best = int(np.argmax(min_sq))
     return best if min_sq[best] >= 0 else -1
