@@ -40,12 +40,11 @@ _MARGIN_ABS = np.float32(1e-7)
 
 
 def numba_available() -> bool:
-    """Whether the numba kernel can be used here (numba installed)."""
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether the numba kernel can be used here (numba installed; found, not imported: the
+    import is left to the thread that loads the kernel, see `prepare`)."""
+    import importlib.util
+
+    return importlib.util.find_spec("numba") is not None
 
 
 def _numba_update():
@@ -80,7 +79,8 @@ def pick_backend(backend: str, n_elements: int | None = None) -> str:
         big = n_elements is None or n_elements >= NUMBA_MIN_ELEMENTS
         return "numba" if big and numba_available() else "numpy"
     if backend == "numba":
-        require("numba", "fast")
+        if not numba_available():
+            require("numba", "fast")  # raises MissingDependencyError with the install hint
         return backend
     if backend == "numpy":
         return backend
@@ -114,16 +114,13 @@ def prepare(X: np.ndarray, backend: str):
     """Per-matrix data a backend needs once: the numba path's int8 sketch (float32 and float16
     X), the numpy path's squared row norms."""
     if backend == "numba":
-        # Loading the kernel (about 1 s in a new process: numba's import and its cache) overlaps
-        # the sketch, whose numpy passes release the GIL.
-        loading = threading.Thread(target=_load_numba_update, args=(X.dtype, X.shape[1]), daemon=True)
-        loading.start()
+        # Loading the kernel (about 0.5 s in a new process: numba's import and its cache) overlaps
+        # the sketch, whose numpy passes release the GIL; the first `update` waits for it on
+        # numba's own import and compiler locks.
+        threading.Thread(target=_load_numba_update, args=(X.dtype, X.shape[1]), daemon=True).start()
         if X.dtype in (np.float32, np.float16) and len(X):
-            aux = int8_sketch(X)
-        else:
-            aux = np.zeros((0, X.shape[1]), np.int8), np.zeros(0, np.float32), np.zeros(0, np.float32)
-        loading.join()
-        return aux
+            return int8_sketch(X)
+        return np.zeros((0, X.shape[1]), np.int8), np.zeros(0, np.float32), np.zeros(0, np.float32)
     sq = np.empty(len(X), np.float32)
     for lo in range(0, len(X), _BLOCK_ROWS):
         block = X[lo : lo + _BLOCK_ROWS].astype(np.float32, copy=False)
