@@ -32,6 +32,10 @@ class DatasourceError(ThresherError, OSError):
     """A datasource cannot be read: missing folder, unreadable or corrupt file, bad name."""
 
 
+class NothingToSelectError(ThresherError, ValueError):
+    """A run has no sample it could select: an empty datasource, or every sample removed or chosen before."""
+
+
 class MissingDependencyError(ThresherError, ImportError):
     """An optional dependency is not installed; the message says which extra to install."""
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from thresher.errors import DatasourceError, SchemaError
 from thresher.frames import Frames
-from thresher.io.datasource import IO_THREADS, Datasource
+from thresher.io.datasource import IO_THREADS, SUPPORTED, Datasource, describe_unsupported
 from thresher.io.images import check_image
 from thresher.io.lightly_metadata import read_metadata
 from thresher.io.lightly_predictions import read_predictions, task_dir
@@ -40,6 +40,7 @@ class ValidationReport:
     tasks: list[TaskSummary]
     metadata_keys: list[tuple[str, str]]
     problems: list[Problem]
+    unsupported: dict[str, int] = field(default_factory=dict)  # skipped files by extension
 
     @property
     def ok(self) -> bool:
@@ -47,6 +48,8 @@ class ValidationReport:
 
     def summary(self) -> list[str]:
         lines = [f"{self.datasource}: {self.images} images, {self.videos} videos, {self.frames} samples"]
+        if self.unsupported:
+            lines.append(describe_unsupported(self.unsupported))
         for t in self.tasks:
             classes = ", ".join(f"{n} {c}" for n, c in sorted(t.boxes_per_class.items(), key=lambda kv: -kv[1]))
             lines.append(
@@ -68,14 +71,18 @@ def validate(source: Datasource, *, decode: bool = True) -> ValidationReport:
     """
     problems = Problems()
     media = source.media_files()
-    frames = source.frames(problems)
+    if not media.images and not media.videos:
+        problems.add(source.input.url, "", f"images or videos ({SUPPORTED})", "none: nothing to select from")
+    frames = source.frames(problems, media)
     if decode:
         check_media(source, frames, problems)
     tasks = [_check_task(source, name, frames, problems) for name in read_task_names(source.lightly, problems)]
     _unlisted_tasks(source, [t.name for t in tasks], problems)
     metadata = read_metadata(source.lightly, frames, problems)
     keys = [(f.path, f.value_type) for f in metadata.fields]
-    return ValidationReport(source.input.url, len(media.images), len(media.videos), len(frames), tasks, keys, list(problems))
+    return ValidationReport(
+        source.input.url, len(media.images), len(media.videos), len(frames), tasks, keys, list(problems), media.unsupported_by_extension()
+    )
 
 
 def check_media(source: Datasource, frames: Frames, problems: Problems) -> None:

@@ -48,7 +48,10 @@ class AppState:
         self.catalog_path = Path(catalog)
         self.storage_options = storage_options
         if not (self.catalog_path.is_file() or (self.catalog_path / CATALOG_FILE).is_file()):
-            raise UsageError(f"catalog: no thresher catalog at {self.catalog_path} (a workspace folder holding {CATALOG_FILE}, or the file)")
+            hint = ""
+            if (self.catalog_path / ".thresher" / CATALOG_FILE).is_file():
+                hint = f": that is a datasource; its catalog is {self.catalog_path / '.thresher'} (serve --catalog {self.catalog_path / '.thresher'})"
+            raise UsageError(f"catalog: no thresher catalog at {self.catalog_path} (a workspace folder holding {CATALOG_FILE}, or the file){hint}")
         with self.catalog() as store:  # fail early on a path that is no catalog
             self.catalog_path = store.path
         self._views: OrderedDict[str, RunView] = OrderedDict()  # the last MAX_VIEWS bundles read

@@ -8,30 +8,52 @@ Enumerating gives one `Frames` row per image and per video frame, with Lightly n
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from thresher.errors import DatasourceError, UsageError
+from thresher.errors import DatasourceError, ThresherError, UsageError
 from thresher.frames import Frames
 from thresher.io.images import image_size
-from thresher.io.names import frame_names, is_image, is_video, json_name
+from thresher.io.names import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, frame_names, is_image, is_video, json_name
 from thresher.io.problems import Problems, collector
 from thresher.io.storage import Location
 
 SKIPPED_DIRS = (".lightly", ".thresher")
 IO_THREADS = 8  # header reads are I/O bound; more threads than cores pays off on buckets
+SUPPORTED = " ".join(f".{e}" for e in sorted(IMAGE_EXTENSIONS)) + " (images), " + " ".join(f".{e}" for e in sorted(VIDEO_EXTENSIONS)) + " (videos)"
 
 
 @dataclass(frozen=True)
 class MediaFiles:
-    """The media files of a datasource, relative names, sorted."""
+    """The media files of a datasource, relative names, sorted; `unsupported`: the other files."""
 
     images: tuple[str, ...]
     videos: tuple[str, ...]
+    unsupported: tuple[str, ...] = ()
+
+    def unsupported_by_extension(self) -> dict[str, int]:
+        """{".gif": 2, "(none)": 1}: how many files of each extension were skipped, most first.
+
+        >>> MediaFiles((), (), ("a.gif", "b.GIF", "notes")).unsupported_by_extension()
+        {'.gif': 2, '(none)': 1}
+        """
+        counts = Counter("." + n.rsplit(".", 1)[1].lower() if "." in n.rsplit("/", 1)[-1] else "(none)" for n in self.unsupported)
+        return dict(counts.most_common())
+
+
+def describe_unsupported(counts: dict[str, int]) -> str:
+    """One line for a summary: "skipped 3 files of unsupported types (.gif 2, .txt 1)"; "" when none."""
+    if not counts:
+        return ""
+    total = sum(counts.values())
+    listed = ", ".join(f"{ext} {n}" for ext, n in counts.items())
+    return f"skipped {total} file{'s' if total > 1 else ''} of unsupported types ({listed}); thresher reads {SUPPORTED}"
 
 
 class Datasource:
@@ -51,10 +73,9 @@ class Datasource:
     ):
         self.input = Location(input, storage_options)
         self.lightly = Location(lightly, storage_options) if lightly is not None else self.input
-        if not self.input.isdir():
-            raise UsageError(f"{self.input.url}: no such folder")
-        if lightly is not None and not self.lightly.isdir():
-            raise UsageError(f"{self.lightly.url}: no such folder (the LIGHTLY location holding .lightly/)")
+        _check_folder(self.input, "")
+        if lightly is not None:
+            _check_folder(self.lightly, " (the LIGHTLY location holding .lightly/)")
 
     @classmethod
     def of_locations(cls, input: Location, lightly: Location | None = None) -> "Datasource":
@@ -68,19 +89,24 @@ class Datasource:
         return f"Datasource({self.input.url!r}, lightly={self.lightly.url!r})"
 
     def media_files(self) -> MediaFiles:
-        """Images and videos, skipping `.lightly/`, `.thresher/` and hidden files."""
-        names = [n for n in self.input.files(skip=SKIPPED_DIRS) if not n.rsplit("/", 1)[-1].startswith(".")]
-        return MediaFiles(tuple(n for n in names if is_image(n)), tuple(n for n in names if is_video(n)))
+        """Images and videos, skipping `.lightly/`, `.thresher/` and hidden files; the other files
+        are listed as unsupported."""
+        with remote_errors(self.input):
+            names = [n for n in self.input.files(skip=SKIPPED_DIRS) if not n.rsplit("/", 1)[-1].startswith(".")]
+        images = tuple(n for n in names if is_image(n))
+        videos = tuple(n for n in names if is_video(n))
+        return MediaFiles(images, videos, tuple(n for n in names if not is_image(n) and not is_video(n)))
 
-    def frames(self, problems: Problems | None = None) -> Frames:
+    def frames(self, problems: Problems | None = None, media: MediaFiles | None = None) -> Frames:
         """One row per image and video frame, sorted by Lightly name.
 
         Unreadable images and videos are recorded in `problems` (or raise without a
         collector) and left out; of samples that would share a prediction file
         (`a.jpg` and `a.png`), the first by name is kept and the others reported.
+        `media`: the listing when the caller has it already (`media_files()`).
         """
         problems = collector(problems)
-        media = self.media_files()
+        media = media if media is not None else self.media_files()
         with ThreadPoolExecutor(IO_THREADS) as pool:
             images = list(pool.map(lambda n: self._image_rows(n, problems), media.images))
             videos = list(pool.map(lambda n: self._video_rows(n, problems), media.videos))
@@ -111,6 +137,53 @@ class Datasource:
             problems.add(name, "", "a readable video", str(exc).removeprefix(f"{name}: "))
             return None
         return _rows(frame_names(name, info.n_frames), "frame", name, np.arange(info.n_frames), info.width, info.height)
+
+
+def _check_folder(location: Location, role: str) -> None:
+    """UsageError unless `location` is an existing folder: a file or a missing path is named as such."""
+    with remote_errors(location):
+        if location.isdir():
+            return
+        is_file = location.exists()
+    if is_file:
+        parent = location.url.rstrip("/").rsplit("/", 1)[0] if "/" in location.url.rstrip("/") else "."
+        raise UsageError(f"{location.url}: a file, not a folder{role}; give the folder that holds the images and videos, e.g. {parent}")
+    raise UsageError(f"{location.url}: no such folder{role}")
+
+
+@contextmanager
+def remote_errors(location: Location):
+    """Turn a bucket's failures (missing credentials, access denied, unreachable endpoint) into one
+    DatasourceError line naming the location and what to do; local folders are left alone."""
+    try:
+        yield
+    except ThresherError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - fsspec backends raise their own types (botocore, google, azure)
+        if location.is_local:
+            raise
+        raise DatasourceError(describe_remote_error(location.url, exc)) from exc
+
+
+def describe_remote_error(url: str, exc: Exception) -> str:
+    """`s3://b: no credentials found (NoCredentialsError); set …`: one line, with the fix."""
+    kind = type(exc).__name__
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else kind
+    if "Credentials" in kind or "credential" in detail.lower():
+        fix = CREDENTIALS_HINT.get(url.split("://", 1)[0], "pass credentials with --storage-options")
+        return f"{url}: no credentials found ({kind}: {detail}); {fix}"
+    if isinstance(exc, PermissionError) or "AccessDenied" in detail or "Forbidden" in detail:
+        return f"{url}: access denied ({kind}: {detail}); check that these credentials may list and read it"
+    return f"{url}: cannot read the bucket ({kind}: {detail}); check the URL, the network and --storage-options"
+
+
+CREDENTIALS_HINT = {
+    "s3": "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), or pass --storage-options '{\"anon\": true}' for a public bucket",
+    "gs": "set GOOGLE_APPLICATION_CREDENTIALS, or pass --storage-options '{\"token\": \"anon\"}' for a public bucket",
+    "gcs": "set GOOGLE_APPLICATION_CREDENTIALS, or pass --storage-options '{\"token\": \"anon\"}' for a public bucket",
+    "az": "pass --storage-options with account_name and account_key (or a sas_token)",
+    "abfs": "pass --storage-options with account_name and account_key (or a sas_token)",
+}
 
 
 def _rows(names: list[str], kind: str, video: str, index: object, width: int, height: int) -> dict:

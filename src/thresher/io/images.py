@@ -25,12 +25,13 @@ def _open(source: bytes | BinaryIO, name: str) -> Image.Image:
     stream = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # e.g. "Corrupt EXIF data": the decode check reports what matters
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(stream)
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         raise DatasourceError(f"{name}: image exceeds the limit of {MAX_PIXELS} pixels ({exc})") from exc
-    except UnidentifiedImageError as exc:
-        raise DatasourceError(f"{name}: not a readable image ({exc})") from exc
+    except UnidentifiedImageError as exc:  # its text holds the repr of the file object, not the name
+        raise DatasourceError(f"{name}: not a readable image (Pillow cannot identify its format)") from exc
     except OSError as exc:
         raise DatasourceError(f"{name}: not a readable image ({exc})") from exc
     width, height = image.size
@@ -41,7 +42,9 @@ def _open(source: bytes | BinaryIO, name: str) -> Image.Image:
 
 def _orientation(image: Image.Image) -> int:
     try:
-        return int(image.getexif().get(ORIENTATION_TAG, 1))
+        with warnings.catch_warnings():  # "Corrupt EXIF data": the orientation is then 1
+            warnings.simplefilter("ignore", UserWarning)
+            return int(image.getexif().get(ORIENTATION_TAG, 1))
     except Exception:  # noqa: BLE001 - a broken EXIF block means no rotation
         return 1
 
@@ -57,7 +60,9 @@ def check_image(source: bytes | BinaryIO, name: str = "image") -> None:
     """Decode every pixel; raise DatasourceError for corrupt or truncated files."""
     with _open(source, name) as image:
         try:
-            image.load()
+            with warnings.catch_warnings():  # Pillow's UserWarnings (corrupt EXIF): the error below is what counts
+                warnings.simplefilter("ignore", UserWarning)
+                image.load()
         except (OSError, SyntaxError, ValueError) as exc:
             raise DatasourceError(f"{name}: corrupt image, decoding failed ({exc})") from exc
 
@@ -66,8 +71,10 @@ def load_rgb(source: bytes | BinaryIO, name: str = "image") -> np.ndarray:
     """Pixels as a (height, width, 3) uint8 RGB array, EXIF rotation applied."""
     with _open(source, name) as image:
         try:
-            image.load()
-            rotated = ImageOps.exif_transpose(image)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                image.load()
+                rotated = ImageOps.exif_transpose(image)
             return np.asarray(rotated.convert("RGB"))
         except (OSError, SyntaxError, ValueError) as exc:
             raise DatasourceError(f"{name}: corrupt image, decoding failed ({exc})") from exc

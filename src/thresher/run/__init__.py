@@ -12,7 +12,6 @@ moment leaves the catalog and the user's files as they were, and the next run re
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from thresher.errors import UsageError
 from thresher.frames import Frames
 from thresher.io.datasource import Datasource
 from thresher.run.config import PRETAGGING_TASK, RunConfig, load_run_config
+from thresher.run.partial import PartialFolder, remove_dead_partials
 from thresher.run.work import DATAPOOL_TAG, RunWork
 from thresher.selection import Selection
 from thresher.workspace import workspace_for
@@ -97,14 +97,21 @@ def run(
 
 
 def _execute(source, config: RunConfig, store: Catalog, workspace: Path, runs_folder: Path, run_id: str, log, engine=None) -> RunResult:
-    partial = runs_folder / f"{run_id}.partial"
-    partial.mkdir(parents=True, exist_ok=False)
-    work = RunWork(source, config, store, workspace, partial, log, engine)
-    outcome = work.execute()
-    folder = runs_folder / run_id
-    if folder.exists():
-        raise UsageError(f"{folder} exists already")
-    os.replace(partial, folder)
+    for dead in remove_dead_partials(runs_folder):
+        log(f"removed {dead.name}, left by a run that did not finish")
+    partial = PartialFolder(runs_folder / f"{run_id}.partial")
+    try:
+        work = RunWork(source, config, store, workspace, partial.path, log, engine)
+        outcome = work.execute()
+        folder = runs_folder / run_id
+        if folder.exists():
+            raise UsageError(f"{folder} exists already")
+        partial.finish(folder)
+    except Exception:
+        partial.discard()  # a failed run's outputs are worthless; reusable work is in the workspace
+        raise
+    finally:
+        partial.release()
     artifacts = {**work.artifacts, "folder": str(folder)}
     _record(store, run_id, config, work, outcome.selection, artifacts)
     return RunResult(run_id, folder, work.samples, outcome.selection, work.removed, artifacts, work.counts, work.timings)
@@ -128,12 +135,4 @@ def _record_all(store: Catalog, run_id: str, config: RunConfig, work: RunWork, s
     store.update_run(run_id, status="done", finished=time.time(), counts=work.counts, timings=work.timings, artifacts=artifacts)
 
 
-def remove_partial_runs(runs_folder: Path) -> list[Path]:
-    """Delete the `.partial` folders interrupted runs left behind; returns them."""
-    found = sorted(runs_folder.glob("*.partial")) if runs_folder.is_dir() else []
-    for folder in found:
-        shutil.rmtree(folder)
-    return found
-
-
-__all__ = ["DATAPOOL_TAG", "PRETAGGING_TASK", "RunResult", "load_run_config", "remove_partial_runs", "run"]
+__all__ = ["DATAPOOL_TAG", "PRETAGGING_TASK", "RunResult", "load_run_config", "remove_dead_partials", "run"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -114,3 +115,25 @@ def record_files(source: Datasource, frames: Frames, cache_file: Path, key: obje
     recorded = cache.get("files", {}) if cache.get("key", key) == key else {}
     recorded.update({n: list(source.input.stat(n)) for n in set(frames.video.tolist())})
     _write_cache(cache_file, {"key": key, "files": recorded})
+
+
+def no_media_reason(url: str, media_files: int, unsupported: dict[str, int]) -> str:
+    """Why a run has no frame at all: no media file, or none readable (one line, with the fix)."""
+    from thresher.io.datasource import SUPPORTED, describe_unsupported
+
+    if media_files:
+        return f"{url}: none of its {media_files} images and videos could be read (thresher validate {url} says why)"
+    skipped = f"; {describe_unsupported(unsupported)}" if unsupported else f"; thresher reads {SUPPORTED}"
+    return f"{url}: no images or videos to select from{skipped}"
+
+
+def no_candidates_reason(frames: int, removed: Removed, preselected: int, left_out: dict[str, int]) -> str:
+    """Why no sample is left to select, e.g. "nothing to select: of 250 frames, 250 removed (corrupt 250)"."""
+    reasons = Counter(reason for _, reason, _ in removed)
+    parts = []
+    if reasons:
+        parts.append(f"{sum(reasons.values())} removed ({', '.join(f'{r} {n}' for r, n in reasons.most_common())}; removed_samples.csv lists them)")
+    if preselected:
+        parts.append(f"{preselected} already selected (the datapool)")
+    parts += [f"{n} {why}" for why, n in left_out.items() if n]
+    return f"nothing to select: of {frames} frames, " + "; ".join(parts or ["none is a candidate"])

@@ -11,14 +11,15 @@ from thresher.catalog import Catalog
 from thresher.embedding_store import store_for
 from thresher.frames import Frames
 from thresher.infer import sample_rows
-from thresher.io.datasource import Datasource
+from thresher.errors import NothingToSelectError
+from thresher.io.datasource import Datasource, describe_unsupported
 from thresher.io.lightly_predictions import read_predictions
 from thresher.io.problems import Problems
 from thresher.objects import crop_frames
 from thresher.run.config import PRETAGGING_TASK, RunConfig
 from thresher.run.outputs import extract_frames, image_locations, write_crops, write_exports, write_json, write_removed
 from thresher.run.resolver import RunResolver
-from thresher.run.stages import changed_files, corrupt_files, exact_duplicates, record_files, relevant_rows
+from thresher.run.stages import changed_files, corrupt_files, exact_duplicates, no_candidates_reason, no_media_reason, record_files, relevant_rows
 from thresher.select import resolve_inputs, run_selection, write_selection_csv, write_selection_json
 from thresher.select.output import parent_frames
 
@@ -69,14 +70,25 @@ class RunWork:
 
     def enumerate(self) -> None:
         problems = Problems()
-        self.frames = self.source.frames(problems)
+        media = self.source.media_files()
+        self.unsupported = media.unsupported_by_extension()
+        if self.unsupported:
+            self.log(f"  {describe_unsupported(self.unsupported)}")
+            self.counts["unsupported files"] = sum(self.unsupported.values())
+        self.frames = self.source.frames(problems, media)
         self.removed += [(p.file, "corrupt", f"{p.expected}, got {p.got}") for p in problems]
+        if len(self.frames) == 0:
+            raise NothingToSelectError(no_media_reason(self.source.input.url, len(media.images) + len(media.videos), self.unsupported))
         rows = np.intersect1d(sample_rows(self.frames, self.options.every), relevant_rows(self.frames, self.source, self.worker.relevant_filenames_file))
         self.preselected = self._datapool_ids()
         known = set(self.catalog.samples().id.tolist()) if self._only_new_files() else set()
         is_new = ~np.isin(self.frames.id, list(known)) if known else np.ones(len(self.frames), bool)
         self.candidate = np.zeros(len(self.frames), bool)
         self.candidate[rows] = True
+        self.left_out = {"left out by thresher.every or relevant_filenames_file": len(self.frames) - len(rows)}
+        self.left_out["seen by an earlier run (datapool: only new files are candidates unless datasource.process_all)"] = int(
+            (self.candidate & ~is_new).sum()
+        )
         self.candidate &= is_new & ~np.isin(self.frames.id, self.preselected)
         self.counts.update(frames=len(self.frames), candidates=int(self.candidate.sum()), preselected=len(self.preselected))
 
@@ -247,6 +259,8 @@ class RunWork:
         resolver.samples = self.samples
         self.resolver = resolver  # the report reads the same inputs again: tasks and metadata are read once
         preselected = self.samples.id[np.isin(_frame_of(self.samples), self.preselected) | np.isin(self.samples.id, self.preselected)]
+        if len(self.samples) == len(preselected):
+            raise NothingToSelectError(no_candidates_reason(len(self.frames), self.removed, len(self.preselected), self.left_out))
         inputs = resolve_inputs(self.config.selection_config, resolver, self.samples, preselected)
         outcome = run_selection(
             self.config.selection_config, inputs, seed=self.options.seed, sequence_length=self.worker.selected_sequence_length

@@ -225,6 +225,12 @@ def load_selection_config(source: "SelectionConfig | Mapping[str, Any] | str | o
     if not isinstance(source, Mapping):
         raise ConfigError(f"{where}selection_config: expected a mapping with n_samples and strategies, "
                           f"got {type(source).__name__}")
+    run_sections = sorted({"worker_config", "selection_config", "lightly_config", "thresher"} & set(source))
+    if run_sections:
+        raise ConfigError(
+            f"{where}a run file (it has {', '.join(run_sections)}), not a selection_config: run it with "
+            f"`thresher run DATASOURCE --config {where.removesuffix(': ') or 'FILE'}`, or give only its selection_config section"
+        )
     check_keys(source, MODELS, where)
     try:
         return SelectionConfig.model_validate(dict(source))

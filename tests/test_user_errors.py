@@ -1,0 +1,139 @@
+"""Each way a new user's input goes wrong ends in one line saying what was wrong and what to do."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from PIL import Image
+
+from tests.conftest import package_file
+from thresher.demo import demo_config
+
+
+def thresher(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "thresher", *args], cwd=cwd, capture_output=True, text=True, timeout=600, env=env)
+
+
+def one_error_line(result: subprocess.CompletedProcess) -> str:
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "Traceback" not in result.stderr, result.stderr
+    return errors[0]
+
+
+@pytest.fixture
+def run_file(tmp_path) -> Path:
+    path = tmp_path / "run.yaml"
+    path.write_text(yaml.safe_dump(demo_config()))
+    return path
+
+
+def test_an_empty_folder_fails_validate_and_run_with_exit_1_and_counts_unsupported_files(tmp_path, run_file):
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    Image.new("RGB", (8, 8)).save(folder / "anim.gif")
+    (folder / "notes.txt").write_text("hello")
+    validated = thresher("validate", "empty", cwd=tmp_path)
+    assert validated.returncode == 1
+    assert "skipped 2 files of unsupported types (.gif 1, .txt 1)" in validated.stdout
+    assert "problem: empty: expected images or videos" in validated.stdout
+    ran = thresher("run", "empty", "--config", "run.yaml", cwd=tmp_path)
+    assert ran.returncode == 1
+    assert one_error_line(ran).startswith("error: empty: no images or videos to select from; skipped 2 files of unsupported types (.gif 1, .txt 1)")
+    assert not list((folder / ".thresher" / "runs").glob("*.partial"))  # a failed run removes its own folder
+
+
+def test_a_run_with_nothing_selectable_says_why(tmp_path, run_file):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a JPEG")
+    ran = thresher("run", "broken", "--config", "run.yaml", cwd=tmp_path)
+    assert ran.returncode == 1
+    assert one_error_line(ran) == "error: broken: none of its 1 images and videos could be read (thresher validate broken says why)"
+
+
+def test_every_sample_already_in_the_datapool_is_nothing_to_select(tmp_path):
+    from thresher.errors import NothingToSelectError
+    from thresher.run import run
+
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    shutil.copyfile(package_file("skimage", "data", "chelsea.png"), folder / "chelsea.png")
+    shutil.copyfile(package_file("skimage", "data", "coffee.png"), folder / "coffee.png")
+    config = {
+        "worker_config": {"use_datapool": True},
+        "selection_config": {"n_samples": 5, "strategies": [{"input": {"type": "RANDOM"}, "strategy": {"type": "WEIGHTS"}}]},
+    }
+    assert len(run(folder, config).selection) == 2
+    with pytest.raises(NothingToSelectError, match=r"^nothing to select: of 2 frames, 2 already selected \(the datapool\)"):
+        run(folder, config)
+
+
+def test_a_file_given_as_the_datasource_names_its_folder(tmp_path):
+    Image.new("RGB", (8, 8)).save(tmp_path / "photo.jpg")
+    result = thresher("validate", "photo.jpg", cwd=tmp_path)
+    assert result.returncode == 2
+    assert one_error_line(result) == "error: photo.jpg: a file, not a folder; give the folder that holds the images and videos, e.g. ."
+
+
+def test_a_bucket_without_credentials_is_one_line_with_the_fix(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"), AWS_EC2_METADATA_DISABLED="true")
+    result = thresher("validate", "s3://thresher-tests-no-such-bucket", cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    line = one_error_line(result)
+    assert line.startswith("error: s3://thresher-tests-no-such-bucket: no credentials found (NoCredentialsError")
+    assert "AWS_ACCESS_KEY_ID" in line and '--storage-options \'{"anon": true}\'' in line
+
+
+def test_an_unreadable_tiff_is_named_without_a_file_object_repr(tmp_path):
+    folder = tmp_path / "tifs"
+    folder.mkdir()
+    (folder / "bad.tif").write_bytes(b"II*\x00" + b"garbage" * 10)
+    result = thresher("validate", "tifs", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "problem: bad.tif: expected a readable image, got not a readable image (Pillow cannot identify its format)" in result.stdout
+    assert "object at 0x" not in result.stdout + result.stderr and "Warning" not in result.stderr
+
+
+def test_serve_on_a_datasource_folder_points_at_its_catalog(tmp_path):
+    from thresher.app.state import AppState
+    from thresher.catalog import Catalog
+    from thresher.errors import UsageError
+
+    (tmp_path / "ds" / ".thresher").mkdir(parents=True)
+    Catalog(tmp_path / "ds" / ".thresher").close()
+    with pytest.raises(UsageError, match=r"that is a datasource; its catalog is .*ds/\.thresher \(serve --catalog .*ds/\.thresher\)"):
+        AppState(tmp_path / "ds")
+
+
+def test_select_given_a_run_file_says_so(tmp_path, run_file):
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    Image.new("RGB", (8, 8)).save(folder / "a.png")
+    result = thresher("select", "ds", "--config", "run.yaml", "--out", "out", cwd=tmp_path)
+    assert result.returncode == 2
+    assert one_error_line(result).startswith("error: run.yaml: a run file (it has selection_config, thresher, worker_config), not a selection_config")
+
+
+def test_the_partial_folder_of_a_killed_run_is_removed_by_the_next_run_but_not_a_live_one(tmp_path):
+    from thresher.run.partial import PartialFolder, remove_dead_partials
+
+    runs = tmp_path / "runs"
+    live = PartialFolder(runs / "live.partial")
+    code = "import sys, time; from pathlib import Path; from thresher.run.partial import PartialFolder; PartialFolder(Path(sys.argv[1])); print('locked', flush=True); time.sleep(60)"
+    killed = subprocess.Popen([sys.executable, "-c", code, str(runs / "killed.partial")], stdout=subprocess.PIPE, text=True)
+    assert killed.stdout.readline().strip() == "locked"
+    assert remove_dead_partials(runs) == []  # both alive
+    killed.kill()
+    killed.wait()
+    killed.stdout.close()
+    assert remove_dead_partials(runs) == [runs / "killed.partial"]
+    assert (runs / "live.partial").is_dir()
+    live.finish(runs / "live")
+    assert sorted(p.name for p in runs.iterdir()) == ["live"] and not (runs / "live" / ".lock").exists()
