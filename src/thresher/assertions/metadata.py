@@ -22,6 +22,15 @@ from thresher.frames import Frames
 FLICKERING_SCHEMA = {"name": "Flickering", "path": "flickering", "defaultValue": 0.5, "valueDataType": "NUMERIC_FLOAT"}
 
 
+def metadata_paths(names: Sequence[str]) -> list[str]:
+    """The metadata keys the assertions `names` write: `flickering` for flicker, `<name>_severity` for each.
+
+    >>> metadata_paths(["flicker", "multibox"])
+    ['flickering', 'flicker_severity', 'multibox_severity']
+    """
+    return [path for name in names for path in (["flickering"] if name == "flicker" else []) + [f"{name}_severity"]]
+
+
 def metadata_schema(results: Sequence[AssertionResult]) -> list[dict]:
     """Entries of Lightly's metadata `schema.json` for these results (flicker: flag + severity)."""
     schema = []

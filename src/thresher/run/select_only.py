@@ -13,6 +13,7 @@ from pathlib import Path
 from thresher.catalog import Catalog
 from thresher.io.datasource import Datasource
 from thresher.run.config import load_run_config
+from thresher.run.config_check import check_run_config
 from thresher.run.work import RunWork
 from thresher.select import write_selection_csv, write_selection_json
 from thresher.workspace import workspace_for
@@ -36,6 +37,7 @@ def select_only(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with Catalog(workspace_for(source, catalog)) as store:
+        check_run_config(source, config, store)
         work = RunWork(source, config, store, store.path.parent, out, lambda line: None)
         work.enumerate()
         work.embed_or_skip()

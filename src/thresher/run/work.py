@@ -17,6 +17,7 @@ from thresher.io.lightly_predictions import read_predictions
 from thresher.io.problems import Problems
 from thresher.objects import crop_frames
 from thresher.run.config import PRETAGGING_TASK, RunConfig
+from thresher.run.config_check import check_run_config
 from thresher.run.outputs import extract_frames, image_locations, write_crops, write_exports, write_json, write_removed
 from thresher.run.resolver import RunResolver
 from thresher.run.stages import changed_files, corrupt_files, exact_duplicates, no_candidates_reason, no_media_reason, record_files, relevant_rows
@@ -52,6 +53,7 @@ class RunWork:
         return value
 
     def execute(self):
+        self._stage("config check", check_run_config, self.source, self.config, self.catalog)
         self._stage("enumerate", self.enumerate)
         if self.worker.enable_corruptness_check:
             self._stage("corruptness check", self.check_corruption)

@@ -9,6 +9,7 @@ this package adds; embeddings and scores are the central `Embeddings` and `Score
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -17,7 +18,7 @@ import numpy as np
 from thresher._table import as_array, as_str_array, lookup
 from thresher.detections import Detections
 from thresher.embeddings import Embeddings
-from thresher.errors import SchemaError
+from thresher.errors import ConfigError, SchemaError
 from thresher.frames import Frames
 from thresher.scores import Scores
 
@@ -172,19 +173,33 @@ class InputResolver(Protocol):
 def resolve_inputs(config, resolver: InputResolver, frames: Frames, preselected: object = ()) -> SelectionInputs:
     """Ask `resolver` for exactly the inputs `config` (a SelectionConfig) names."""
     embeddings, queries, scores, metadata, predictions = {}, {}, {}, {}, {}
-    for entry in config.strategies:
-        inp = entry.input
-        if inp.type == "EMBEDDINGS":
-            embeddings.setdefault(inp.task or "", None)
-            if inp.tag_name:
-                key = query_key(inp.dataset_id, inp.tag_name)
-                if key not in queries:
-                    queries[key] = resolver.query_embeddings(inp.dataset_id, inp.tag_name)
-        elif inp.type == "SCORES" and inp.task not in scores:
-            scores[inp.task] = resolver.scores(inp.task)
-        elif inp.type == "METADATA" and inp.key not in metadata:
-            metadata[inp.key] = resolver.metadata(inp.key)
-        elif inp.type == "PREDICTIONS" and inp.task not in predictions:
-            predictions[inp.task] = resolver.predictions(inp.task)
+    for index, entry in enumerate(config.strategies):
+        with _named_input(index):
+            _resolve_one(entry.input, resolver, embeddings, queries, scores, metadata, predictions)
     embeddings = {task: resolver.embeddings(task or None) for task in embeddings}
     return SelectionInputs(frames, embeddings, queries, scores, metadata, predictions, preselected)
+
+
+@contextmanager
+def _named_input(index: int):
+    """Prefix a resolver's ConfigError with the config path of the input that asked for it."""
+    try:
+        yield
+    except ConfigError as exc:
+        raise ConfigError(f"strategies[{index}].input: {exc}") from None
+
+
+def _resolve_one(inp, resolver: InputResolver, embeddings, queries, scores, metadata, predictions) -> None:
+    """Ask `resolver` for one input into the dicts of `resolve_inputs` (each name once)."""
+    if inp.type == "EMBEDDINGS":
+        embeddings.setdefault(inp.task or "", None)
+        if inp.tag_name:
+            key = query_key(inp.dataset_id, inp.tag_name)
+            if key not in queries:
+                queries[key] = resolver.query_embeddings(inp.dataset_id, inp.tag_name)
+    elif inp.type == "SCORES" and inp.task not in scores:
+        scores[inp.task] = resolver.scores(inp.task)
+    elif inp.type == "METADATA" and inp.key not in metadata:
+        metadata[inp.key] = resolver.metadata(inp.key)
+    elif inp.type == "PREDICTIONS" and inp.task not in predictions:
+        predictions[inp.task] = resolver.predictions(inp.task)

@@ -1,0 +1,158 @@
+"""The whole run config, checked before any model runs: against what exists plus what the run will create.
+
+A run that names a task, score, metadata key, tag or class that will not exist fails only at
+its selection stage, after pretagging and embeddings (minutes on real data). `check_run_config`
+finds it in well under a second: it reads only the small files that say what exists
+(`.lightly/predictions/tasks.json` and the task schemas, `.lightly/metadata/schema.json`, the
+catalog's tags), adds what this run's stages will write (the pretagging task, the assertions'
+metadata keys and imputed task), and runs the selection engine on zero samples with those
+names, so every mistake gets the very message the selection stage would give
+(`strategies[1].input.score: no score of task 'lightly_pretagging' named
+'objectness_least_confidense' (did you mean "objectness_least_confidence"?)`), exit code 2.
+
+Not checked here: the class names of a pretagging task made by an ONNX model (they are in the
+model, which this check does not load) and anything that depends on the pixels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from thresher.catalog import Catalog
+from thresher.detections import Detections
+from thresher.embeddings import Embeddings
+from thresher.errors import ConfigError, did_you_mean
+from thresher.frames import Frames
+from thresher.io.datasource import Datasource
+from thresher.io.lightly_metadata import read_metadata_schema
+from thresher.io.lightly_schema import read_schema, read_task_names
+from thresher.io.problems import Problems
+from thresher.run.config import PRETAGGING_TASK, RunConfig
+from thresher.scores import Scores
+from thresher.select import Metadata, Predictions, resolve_inputs, run_selection
+
+BUILTIN_DETECTOR = "ssd-mobilenet-v2-coco"
+IMPUTED_SUFFIX = "-imputed"
+
+
+def check_run_config(source: Datasource, config: RunConfig, catalog: Catalog) -> None:
+    """ConfigError for the first name in `config` that neither exists nor will be made by the run.
+
+    >>> check_run_config(Datasource("data/"), load_run_config("run.yaml"), Catalog("data/.thresher"))  # doctest: +SKIP
+    """
+    resolver = PlannedResolver(source, config, catalog)
+    inputs = resolve_inputs(config.selection_config, resolver, Frames.empty(), [])
+    run_selection(config.selection_config, inputs, seed=config.thresher.seed, sequence_length=config.worker_config.selected_sequence_length)
+
+
+class PlannedResolver:
+    """The selection engine's `InputResolver` over zero samples, knowing names only.
+
+    tasks: the datasource's tasks plus the pretagging task (with pretagging on) and the
+    assertions' `<task>-imputed`; metadata keys: `.lightly/metadata/schema.json` plus the keys
+    the assertions write. Unknown names raise the ConfigError the run's resolver would raise.
+    """
+
+    def __init__(self, source: Datasource, config: RunConfig, catalog: Catalog) -> None:
+        self.config, self.catalog = config, catalog
+        worker, options = config.worker_config, config.thresher
+        existing = read_task_names(source.lightly, Problems())
+        self.classes = {task: _schema_classes(source, task) for task in existing}
+        if worker.pretagging:
+            self.classes[PRETAGGING_TASK] = _pretagging_classes(options.pretagging)
+        self.object_task = None if worker.object_level is None else worker.object_level.task_name
+        if self.object_task is not None:
+            self._require_task(self.object_task, "worker_config.object_level.task_name")
+        self.metadata_types = {f.path: f.value_type for f in read_metadata_schema(source.lightly, Problems())}
+        if options.assertions is not None:
+            self._plan_assertions(options.assertions)
+
+    def _plan_assertions(self, assertions) -> None:
+        from thresher.assertions import get_assertion
+        from thresher.assertions.metadata import metadata_paths
+
+        task = assertions.task or (PRETAGGING_TASK if self.config.worker_config.pretagging else self.object_task)
+        if task is None:
+            raise ConfigError("thresher.assertions.task: name the prediction task to check (no pretagging or object_level task to default to)")
+        self._require_task(task, "thresher.assertions.task")
+        for name in assertions.names:
+            get_assertion(name)  # an unknown assertion name fails here, with its suggestion
+        self.classes[f"{task}{IMPUTED_SUFFIX}"] = self.classes[task]
+        self.metadata_types.update({path: "NUMERIC_FLOAT" for path in metadata_paths(assertions.names)})
+
+    def _require_task(self, task: str, where: str) -> None:
+        if task not in self.classes:
+            known = sorted(self.classes)
+            raise ConfigError(f"{where}: no prediction task {task!r}{did_you_mean(task, known)}; tasks: {known}{_pretagging_hint(task)}")
+
+    def _task(self, task: str) -> list[str] | None:
+        if task not in self.classes:
+            known = sorted(self.classes)
+            raise ConfigError(f"task {task!r}: no such prediction task{did_you_mean(task, known)}; tasks: {known}{_pretagging_hint(task)}")
+        return self.classes[task]
+
+    def embeddings(self, task: str | None) -> Embeddings:
+        if task and self.object_task is not None:
+            self._task(task)
+        return Embeddings.empty(1)
+
+    def query_embeddings(self, dataset_id: str | None, tag_name: str) -> Embeddings:
+        self.catalog.tag(tag_name)  # an unknown tag fails here, with its suggestion
+        return Embeddings.empty(1)
+
+    def scores(self, task: str) -> Scores:
+        self._task(task)
+        if self.object_task is not None and task != self.object_task:
+            raise ConfigError("at object level, SCORES and PREDICTIONS inputs must use the object_level task")
+        return Scores.empty(_score_names(object_level=self.object_task is not None))
+
+    def metadata(self, key: str) -> Metadata:
+        if key.startswith("lightly."):
+            raise ConfigError(f"METADATA key {key!r}: thresher does not compute LightlyOne's built-in lightly.* metadata yet")
+        if key not in self.metadata_types:
+            known = sorted(self.metadata_types)
+            hint = "" if self.config.thresher.assertions is not None else "; model assertions (flickering, <name>_severity) are computed when thresher.assertions is configured"
+            raise ConfigError(f"METADATA key {key!r}: no metadata key {key!r}{did_you_mean(key, known)}; have {known}{hint}")
+        numeric = self.metadata_types[key] != "CATEGORICAL_STRING"
+        return Metadata(np.zeros(0, str), np.zeros(0, np.float64) if numeric else np.zeros(0, str))
+
+    def predictions(self, task: str) -> Predictions:
+        names = self._task(task)
+        if self.object_task is not None and task != self.object_task:
+            raise ConfigError("at object level, SCORES and PREDICTIONS inputs must use the object_level task")
+        if names is None:  # an ONNX model's classes: not known without loading it
+            names = sorted({c for e in self.config.selection_config.strategies if e.input.type == "PREDICTIONS" for c in (e.input.categories or [])})
+        return Predictions.from_detections(Frames.empty(), Detections.empty(), names)
+
+
+def _score_names(object_level: bool) -> list[str]:
+    """Every score the run's resolver can compute for a task (frame level, or per object): the
+    scorers' own column names on a one-box frame with class probabilities (some scores, such
+    as the seed's `entropy`, exist only where the prediction files carry probabilities)."""
+    from thresher.run.resolver import SCORE_FAMILIES
+    from thresher.scorers import object_scores, score_frames
+
+    box = Detections(frame=np.array([0]), xyxy=np.array([[0.0, 0.0, 1.0, 1.0]]), score=np.array([0.5]), class_id=np.array([0]), probs=np.array([[0.5, 0.5]]))
+    if object_level:
+        return object_scores(box, np.array(["object"])).names
+    frame = Frames.build(id=np.array(["a.png"]), kind=np.array(["image"]), video=np.array(["a.png"]), frame_index=np.array([0]), width=np.array([2]), height=np.array([2]))
+    return score_frames(box, frame, SCORE_FAMILIES).names
+
+
+def _schema_classes(source: Datasource, task: str) -> list[str] | None:
+    schema = read_schema(source.lightly, task, Problems())
+    return None if schema is None else [c.name for c in schema.categories]
+
+
+def _pretagging_classes(options) -> list[str] | None:
+    """The classes the pretagging task will have: the built-in detector's (filtered), else unknown."""
+    if options.model != BUILTIN_DETECTOR:
+        return None
+    from thresher.models.coco import COCO_TF_OD_NAMES
+    from thresher.models.detector import resolve_classes
+
+    return list(resolve_classes(COCO_TF_OD_NAMES, options.classes).values())
+
+
+def _pretagging_hint(task: str) -> str:
+    return f" (worker_config.pretagging: true creates {PRETAGGING_TASK!r})" if task == PRETAGGING_TASK else ""

@@ -1,0 +1,131 @@
+"""The whole run config is checked before any model runs, with the selection stage's own messages."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from thresher.catalog import Catalog
+from thresher.embedding_store import EmbeddingStore
+from thresher.errors import ConfigError, ThresherError, UsageError
+from thresher.io.datasource import Datasource
+from thresher.io.problems import Problems
+from thresher.run.config import load_run_config
+from thresher.run.config_check import check_run_config
+from thresher.run.resolver import RunResolver
+from thresher.select import resolve_inputs, run_selection
+
+GOOD = {
+    "worker_config": {"pretagging": False},
+    "selection_config": {
+        "n_samples": 2,
+        "strategies": [
+            {"input": {"type": "RANDOM"}, "strategy": {"type": "WEIGHTS"}},
+            {"input": {"type": "SCORES", "task": "det", "score": "objectness_least_confidence"}, "strategy": {"type": "WEIGHTS"}},
+            {"input": {"type": "METADATA", "key": "weather.rain"}, "strategy": {"type": "WEIGHTS"}},
+            {"input": {"type": "PREDICTIONS", "task": "det", "name": "CLASS_DISTRIBUTION", "categories": ["car"]}, "strategy": {"type": "BALANCE", "target": {"car": 1.0}}},
+        ],
+    },
+}
+
+
+def with_input(index: int, **changes) -> dict:
+    config = copy.deepcopy(GOOD)
+    config["selection_config"]["strategies"][index]["input"].update(changes)
+    return config
+
+
+def check(datasource, config: dict) -> None:
+    with Catalog(datasource / ".thresher") as catalog:
+        check_run_config(Datasource(datasource), load_run_config(config), catalog)
+
+
+def selection_stage_error(datasource, config: dict) -> str:
+    """The message the selection stage gives for `config` on the datasource's real inputs."""
+    source = Datasource(datasource)
+    frames = source.frames(Problems())
+    run_config = load_run_config(config)
+    with Catalog(datasource / ".thresher") as catalog:
+        resolver = RunResolver(source, frames, frames, EmbeddingStore(datasource / ".thresher" / "embeddings" / "none"), catalog)
+        with pytest.raises(ThresherError) as caught:
+            run_selection(run_config.selection_config, resolve_inputs(run_config.selection_config, resolver, frames, []))
+    return str(caught.value)
+
+
+def test_a_good_config_passes(clean_datasource):
+    check(clean_datasource, GOOD)
+
+
+@pytest.mark.parametrize(
+    "index, changes, message",
+    [
+        (1, {"score": "objectness_least_confidense"}, """strategies[1].input.score: no score of task 'det' named 'objectness_least_confidense' (did you mean "objectness_least_confidence"?)"""),
+        (1, {"task": "dett"}, """strategies[1].input: task 'dett': no such prediction task (did you mean "det"?)"""),
+        (2, {"key": "weather.rian"}, """strategies[2].input: METADATA key 'weather.rian': no metadata key 'weather.rian' (did you mean "weather.rain"?)"""),
+        (3, {"categories": ["carr"]}, """strategies[3].input.categories: no class of task 'det' named 'carr' (did you mean "car"?)"""),
+    ],
+)
+def test_a_typo_gets_the_selection_stages_message_before_anything_runs(clean_datasource, index, changes, message):
+    config = with_input(index, **changes)
+    with pytest.raises(ConfigError) as caught:
+        check(clean_datasource, config)
+    assert str(caught.value).startswith(message)
+    assert str(caught.value).startswith(selection_stage_error(clean_datasource, config))  # the same text, a hint may follow
+
+
+def test_what_the_run_will_create_counts_as_existing(clean_datasource):
+    config = copy.deepcopy(GOOD)
+    config["worker_config"]["pretagging"] = True
+    config["thresher"] = {"pretagging": {"classes": ["car", "truck"]}, "assertions": {"names": ["flicker", "multibox"]}}
+    config["selection_config"]["strategies"] += [
+        {"input": {"type": "SCORES", "task": "lightly_pretagging", "score": "uncertainty_margin"}, "strategy": {"type": "WEIGHTS"}},
+        {"input": {"type": "METADATA", "key": "flickering"}, "strategy": {"type": "WEIGHTS"}},
+        {"input": {"type": "METADATA", "key": "multibox_severity"}, "strategy": {"type": "WEIGHTS"}},
+        {"input": {"type": "PREDICTIONS", "task": "lightly_pretagging-imputed", "name": "CATEGORY_COUNT", "categories": ["truck"]}, "strategy": {"type": "WEIGHTS"}},
+    ]
+    check(clean_datasource, config)
+    config["selection_config"]["strategies"][-1]["input"]["categories"] = ["bus"]  # filtered out by thresher.pretagging.classes
+    with pytest.raises(ConfigError, match=r"^strategies\[7\]\.input\.categories: no class of task 'lightly_pretagging-imputed' named 'bus'; available: \['car', 'truck'\]"):
+        check(clean_datasource, config)
+
+
+@pytest.mark.parametrize(
+    "config_change, error, message",
+    [
+        (lambda c: c["selection_config"]["strategies"][1]["input"].update(task="lightly_pretagging"), ConfigError,
+         r"task 'lightly_pretagging': no such prediction task; tasks: \['det'\] \(worker_config.pretagging: true creates 'lightly_pretagging'\)"),
+        (lambda c: c["selection_config"]["strategies"].append({"input": {"type": "METADATA", "key": "flickering"}, "strategy": {"type": "WEIGHTS"}}), ConfigError,
+         r"no metadata key 'flickering'; have \['weather.rain'\]; model assertions .* are computed when thresher.assertions is configured"),
+        (lambda c: c["worker_config"].update(object_level={"task_name": "dte"}), ConfigError,
+         r"^worker_config.object_level.task_name: no prediction task 'dte' \(did you mean \"det\"\?\)"),
+        (lambda c: c.update(thresher={"assertions": {"task": "det", "names": ["flickr"]}}), UsageError, r"assertion: unknown name 'flickr' \(did you mean \"flicker\"\?\)"),
+        (lambda c: c.update(thresher={"assertions": {"task": "deet"}}), ConfigError, r"^thresher.assertions.task: no prediction task 'deet'"),
+        (lambda c: c["selection_config"]["strategies"].append({"input": {"type": "EMBEDDINGS", "tag_name": "labeld"}, "strategy": {"type": "SIMILARITY"}}),
+         UsageError, r"no tag 'labeld'"),
+    ],
+)
+def test_run_level_mistakes_name_the_setting_to_change(clean_datasource, config_change, error, message):
+    config = copy.deepcopy(GOOD)
+    config_change(config)
+    with pytest.raises(error, match=message):
+        check(clean_datasource, config)
+
+
+def test_the_cli_fails_with_exit_2_before_any_model_or_video_library_loads(clean_datasource, tmp_path):
+    config = copy.deepcopy(GOOD)
+    config["worker_config"]["pretagging"] = True
+    config["selection_config"]["strategies"][1]["input"].update(task="lightly_pretagging", score="objectness_least_confidense")
+    (tmp_path / "run.yaml").write_text(yaml.safe_dump(config))
+    probe = (
+        "import sys\nfrom thresher.cli import main\ntry:\n    main(sys.argv[1:])\nfinally:\n"
+        "    print('loaded:', sorted(m for m in sys.modules if m in ('cv2', 'torch', 'onnxruntime', 'av')), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe, "run", str(clean_datasource), "--config", str(tmp_path / "run.yaml")], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "error: strategies[1].input.score: no score of task 'lightly_pretagging' named 'objectness_least_confidense'" in result.stderr
+    assert "loaded: []" in result.stderr
+    assert not (clean_datasource / ".lightly" / "predictions" / "lightly_pretagging").exists()
