@@ -11,7 +11,7 @@ consecutive in their video, so predictions made with `--every N > 1` have no nei
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +44,7 @@ def assert_task(
     parameters: Mapping[str, Mapping[str, object]] | None = None,
     cache: Path | None = None,
     frames: Frames | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> AssertReport:
     """Run the named assertions on `task` and write metadata and `<task>-imputed`.
 
@@ -54,11 +55,12 @@ def assert_task(
         parameters: keyword arguments per assertion name.
         cache: folder of the columnar cache of prediction tasks.
         frames: the datasource's frames when already enumerated (default: enumerated here).
+        progress: called with (prediction files read, files in the task).
     """
     parameters = parameters or {}
     functions = {name: get_assertion(name) for name in names}  # unknown names fail before any work
     frames = source.frames(Problems()) if frames is None else frames
-    loaded = read_predictions(source.lightly, task, frames, Problems(), cache=cache)
+    loaded = read_predictions(source.lightly, task, frames, Problems(), cache=cache, progress=progress)
     frames, detections = predicted_part(loaded)
     results = []
     for name, function in functions.items():

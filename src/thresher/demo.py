@@ -23,13 +23,15 @@ def demo_config() -> dict:
     return yaml.safe_load(resources.files("thresher").joinpath(DEMO_CONFIG).read_text())
 
 
-def run_demo(folder: Path, echo: Callable[[str], None] = print) -> None:
+def run_demo(folder: Path, echo: Callable[[str], None] = print, log: Callable[[str], None] | None = None, progress=None) -> None:
+    """Copy the sample video into `folder/datasource` and run the demo config; `echo` prints the
+    summary, `log` the stage lines (default: `echo`, indented), `progress` as in `thresher.run.run`."""
     from thresher.run import run
 
     datasource = folder / "datasource"
     copy_samples(datasource)
     echo(f"datasource: {datasource} (bikes.mp4, 250 frames)")
-    result = run(datasource, demo_config(), log=lambda line: echo(f"  {line}"))
+    result = run(datasource, demo_config(), log=log or (lambda line: echo(f"  {line}")), progress=progress)
     echo(f"run {result.run_id}: selected {len(result.selection)} of {len(result.samples)} frames")
     for key in ("flicker flagged", "pretagged frames", "pretagged frames reused", "embeddings reused"):
         if key in result.counts:

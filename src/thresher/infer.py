@@ -186,10 +186,12 @@ def embed_crops(
     *,
     batch_size: int = 32,
     resume: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> InferenceResult:
     """Store an embedding for each crop (`boxes`: its integer pixel box in its parent frame).
 
     Each parent frame is decoded once; crops already stored are skipped when `resume`.
+    `progress`: called with (crops embedded, crops to embed) after each batch.
     """
     from thresher.objects import cut
 
@@ -210,6 +212,8 @@ def embed_crops(
             result.embedded += len(pending_ids)
             pending_ids.clear()
             pending_images.clear()
+            if progress:
+                progress(result.embedded, len(todo))
 
     for parent, image in prefetch(iter_pixels(source, frames, np.array(sorted(by_parent)), problems)):
         members = by_parent[parent]

@@ -69,8 +69,13 @@ def samples(folder: Path = typer.Argument(..., help="Folder to copy the sample d
 
 
 @app.command()
-def demo(folder: Path = typer.Argument(Path(".demo"), help="Working folder of the demo.")) -> None:
+def demo(
+    folder: Path = typer.Argument(Path(".demo"), help="Working folder of the demo."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No stage lines or progress on stderr; the summary only."),
+) -> None:
     """Run the main job on real sample data (see README)."""
     from thresher.demo import run_demo
+    from thresher.progress import display
 
-    run_demo(folder, echo=typer.echo)
+    with display(quiet) as shown:
+        run_demo(folder, echo=typer.echo, log=shown.log, progress=shown)

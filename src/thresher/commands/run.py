@@ -21,12 +21,18 @@ def run_command(
     storage_options: Optional[str] = STORAGE_OPTIONS,
     engine: str = typer.Option("local", "--engine", help="Runs decoding, prediction and embedding: local, or ray (Ray Data; extra ray)."),
     address: Optional[str] = typer.Option(None, "--address", help="With --engine ray: the cluster to join, HOST:PORT (default: a local Ray instance)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No stage lines or progress on stderr; the summary only."),
 ) -> None:
-    """Enumerate, check, pretag, assert, embed, select and write the outputs, reusing earlier work."""
+    """Enumerate, check, pretag, assert, embed, select and write the outputs, reusing earlier work.
+
+    Progress goes to stderr: a bar per stage on a terminal, a line per ~10 % otherwise.
+    """
+    from thresher.progress import display
     from thresher.run import run
 
     source = open_datasource(datasource, lightly, storage_options)
-    result = run(source, config, catalog=catalog, out=out, log=lambda line: typer.echo(line, err=True), engine=engine, address=address)
+    with display(quiet) as shown:
+        result = run(source, config, catalog=catalog, out=out, log=shown.log, progress=shown, engine=engine, address=address)
     typer.echo(f"run {result.run_id}: selected {len(result.selection)} of {len(result.samples)} samples, removed {len(result.removed)}")
     typer.echo(f"outputs: {result.folder}")
     for name in ("selection.csv", "removed_samples.csv", "report.html", "label_studio_tasks.json", "coco.json", "filenames.txt", "frames"):

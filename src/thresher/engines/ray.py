@@ -163,7 +163,7 @@ class RayEngine:
         return result
 
     def embed_crops(self, source: Any, frames: Frames, crops: Frames, boxes: np.ndarray, embedder: Any, store: Any,
-                    *, batch_size: int = 32, resume: bool = True) -> InferenceResult:
+                    *, batch_size: int = 32, resume: bool = True, progress: Callable[[int, int], None] | None = None) -> InferenceResult:
         """`thresher.infer.embed_crops` on the cluster: same arguments, vectors and result."""
         todo = np.flatnonzero(~np.isin(crops.id, store.ids())) if resume else np.arange(len(crops))
         result = InferenceResult(crops, reused=len(crops) - len(todo))
@@ -182,7 +182,7 @@ class RayEngine:
                 crop_ids=crops.id[todo[chosen]], crop_boxes=np.asarray(boxes)[todo[chosen]],
                 crop_parent=np.searchsorted(parents, parent_rows[chosen]),
             ))  # fmt: skip
-        self._execute(ray, SourceSpec.of(source), shards, (None, None, embedder), store, result, None, len(todo))
+        self._execute(ray, SourceSpec.of(source), shards, (None, None, embedder), store, result, progress, len(todo))
         return result
 
     # planning and execution -------------------------------------------------------------

@@ -8,8 +8,9 @@ Enumerating gives one `Frames` row per image and per video frame, with Lightly n
 from __future__ import annotations
 
 import os
+import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -97,19 +98,21 @@ class Datasource:
         videos = tuple(n for n in names if is_video(n))
         return MediaFiles(images, videos, tuple(n for n in names if not is_image(n) and not is_video(n)))
 
-    def frames(self, problems: Problems | None = None, media: MediaFiles | None = None) -> Frames:
+    def frames(self, problems: Problems | None = None, media: MediaFiles | None = None, progress: Callable[[int, int], None] | None = None) -> Frames:
         """One row per image and video frame, sorted by Lightly name.
 
         Unreadable images and videos are recorded in `problems` (or raise without a
         collector) and left out; of samples that would share a prediction file
         (`a.jpg` and `a.png`), the first by name is kept and the others reported.
-        `media`: the listing when the caller has it already (`media_files()`).
+        `media`: the listing when the caller has it already (`media_files()`); `progress`:
+        called with (files read, files in all).
         """
         problems = collector(problems)
         media = media if media is not None else self.media_files()
+        counted = _counter(progress, len(media.images) + len(media.videos))
         with ThreadPoolExecutor(IO_THREADS) as pool:
-            images = list(pool.map(lambda n: self._image_rows(n, problems), media.images))
-            videos = list(pool.map(lambda n: self._video_rows(n, problems), media.videos))
+            images = list(pool.map(counted(lambda n: self._image_rows(n, problems)), media.images))
+            videos = list(pool.map(counted(lambda n: self._video_rows(n, problems)), media.videos))
         rows = [r for r in images + videos if r is not None]
         if not rows:
             return Frames.empty()
@@ -137,6 +140,25 @@ class Datasource:
             problems.add(name, "", "a readable video", str(exc).removeprefix(f"{name}: "))
             return None
         return _rows(frame_names(name, info.n_frames), "frame", name, np.arange(info.n_frames), info.width, info.height)
+
+
+def _counter(progress: Callable[[int, int], None] | None, total: int):
+    """Wrap per-file functions so that each finished call reports (files done, total) to `progress`."""
+    if progress is None:
+        return lambda function: function
+    lock, done = threading.Lock(), [0]
+
+    def wrap(function):
+        def counted(name):
+            value = function(name)
+            with lock:
+                done[0] += 1
+                progress(done[0], total)
+            return value
+
+        return counted
+
+    return wrap
 
 
 def _check_folder(location: Location, role: str) -> None:

@@ -17,6 +17,7 @@ at once, and returns columnar `Frames` + `Detections`.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from pathlib import Path
 from dataclasses import dataclass, field
 
@@ -80,7 +81,13 @@ def prediction_file(task: str, sample_name: str) -> str:
 
 
 def read_predictions(
-    lightly: Location, task: str, frames: Frames | None = None, problems: Problems | None = None, *, cache: Path | None = None
+    lightly: Location,
+    task: str,
+    frames: Frames | None = None,
+    problems: Problems | None = None,
+    *,
+    cache: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> PredictionTask:
     """Load an object-detection task.
 
@@ -95,6 +102,7 @@ def read_predictions(
         cache: a local folder for the columnar cache (`thresher.io.lightly_cache`): a task
             whose files did not change since it was read without problems is loaded from
             arrays instead of being parsed again.
+        progress: called with (files parsed, files in the task) while files are parsed.
     """
     problems = collector(problems)
     key = lightly_cache.cache_key(lightly, task_dir(task), frames) if cache is not None else None
@@ -108,7 +116,11 @@ def read_predictions(
     if schema.task_type != "object-detection":
         raise SchemaError(f"task {task!r}: reading {schema.task_type} predictions is not supported yet, only object-detection")
     files = _prediction_files(lightly, task)
-    read = {name: _parse_file(name, raw, task, problems) for name, raw in lightly.read_many(files).items()}
+    read = {}
+    for done, (name, raw) in enumerate(lightly.read_many(files).items(), 1):
+        read[name] = _parse_file(name, raw, task, problems)
+        if progress and (done % 1000 == 0 or done == len(files)):
+            progress(done, len(files))
     parsed = [p for p in read.values() if p is not None]
     frames, rows, missing = _match_frames(parsed, frames, problems)
     columns = gather(parsed, rows, len(schema.categories), problems)

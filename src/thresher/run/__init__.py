@@ -25,6 +25,7 @@ from thresher.io.datasource import Datasource
 from thresher.run.config import PRETAGGING_TASK, RunConfig, load_run_config
 from thresher.run.partial import PartialFolder, remove_dead_partials
 from thresher.run.work import DATAPOOL_TAG, RunWork
+from thresher.progress import Progress
 from thresher.selection import Selection
 from thresher.workspace import workspace_for
 
@@ -56,6 +57,7 @@ def run(
     out: str | os.PathLike | None = None,
     storage_options: Mapping[str, Any] | None = None,
     log: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
     engine: str | Any = "local",
     address: str | None = None,
 ) -> RunResult:
@@ -69,6 +71,8 @@ def run(
             `<datasource>/.thresher/`.
         out: the folder for run outputs; default `<workspace>/runs/`.
         log: called with one line per stage.
+        progress: called with (stage, done, total) as the stages that touch frames, files or
+            crops advance (`thresher.progress`).
         engine: what runs decoding, prediction and embedding: "local" (this process) or
             "ray" (Ray Data, extra `ray`; `thresher.engines`), or an engine object (kept
             open). Both select the same samples.
@@ -87,7 +91,7 @@ def run(
     with Catalog(workspace) as store:
         run_id = store.start_run(config.model_dump(mode="json"))
         try:
-            return _execute(source, config, store, workspace, runs_folder, run_id, log or (lambda line: None), runner)
+            return _execute(source, config, store, workspace, runs_folder, run_id, log or (lambda line: None), runner, progress)
         except BaseException as exc:
             store.update_run(run_id, status="failed" if isinstance(exc, Exception) else "interrupted", error=str(exc)[:2000], finished=time.time())
             raise
@@ -96,12 +100,12 @@ def run(
                 runner.close()
 
 
-def _execute(source, config: RunConfig, store: Catalog, workspace: Path, runs_folder: Path, run_id: str, log, engine=None) -> RunResult:
+def _execute(source, config: RunConfig, store: Catalog, workspace: Path, runs_folder: Path, run_id: str, log, engine=None, progress=None) -> RunResult:
     for dead in remove_dead_partials(runs_folder):
         log(f"removed {dead.name}, left by a run that did not finish")
     partial = PartialFolder(runs_folder / f"{run_id}.partial")
     try:
-        work = RunWork(source, config, store, workspace, partial.path, log, engine)
+        work = RunWork(source, config, store, workspace, partial.path, log, engine, progress)
         outcome = work.execute()
         folder = runs_folder / run_id
         if folder.exists():

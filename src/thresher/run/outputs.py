@@ -49,8 +49,9 @@ def png(image: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def extract_frames(source: Datasource, frames: Frames, rows: np.ndarray, folder: Path) -> list[str]:
-    """Write the video frames among `rows` as PNG files named by their Lightly names."""
+def extract_frames(source: Datasource, frames: Frames, rows: np.ndarray, folder: Path, progress=None) -> list[str]:
+    """Write the video frames among `rows` as PNG files named by their Lightly names;
+    `progress`: called with (frames written, frames to write)."""
     rows = np.asarray(rows, dtype=np.int64)
     rows = rows[frames.kind[rows] == "frame"]
     written = []
@@ -58,11 +59,14 @@ def extract_frames(source: Datasource, frames: Frames, rows: np.ndarray, folder:
         name = str(frames.file_name[row])
         write_file(folder / name, png(image))
         written.append(name)
+        if progress:
+            progress(len(written), len(rows))
     return written
 
 
-def write_crops(source: Datasource, frames: Frames, crops: Frames, boxes: np.ndarray, chosen: np.ndarray, folder: Path) -> list[str]:
-    """Write the chosen crops (rows of `crops`) as PNG files named by their crop names."""
+def write_crops(source: Datasource, frames: Frames, crops: Frames, boxes: np.ndarray, chosen: np.ndarray, folder: Path, progress=None) -> list[str]:
+    """Write the chosen crops (rows of `crops`) as PNG files named by their crop names;
+    `progress`: called with (crops written, crops to write)."""
     chosen = np.asarray(chosen, dtype=np.int64)
     parents = frames.index_of(crops.parent_id[chosen])
     by_parent: dict[int, list[int]] = {}
@@ -74,6 +78,8 @@ def write_crops(source: Datasource, frames: Frames, crops: Frames, boxes: np.nda
         for crop, pixels in zip(members, cut(image, boxes[members])):
             write_file(folder / str(crops.file_name[crop]), png(pixels))
             written.append(str(crops.file_name[crop]))
+        if progress:
+            progress(len(written), len(chosen))
     return written
 
 

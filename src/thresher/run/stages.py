@@ -36,9 +36,10 @@ def relevant_rows(frames: Frames, source: Datasource, relevant_file: str | None)
     return np.flatnonzero(np.isin(frames.video, list(names)) | np.isin(frames.file_name, list(names)))
 
 
-def corrupt_files(source: Datasource, frames: Frames, cache_file: Path) -> dict[str, str]:
+def corrupt_files(source: Datasource, frames: Frames, cache_file: Path, progress=None) -> dict[str, str]:
     """{file: reason} of images that do not decode fully and videos that do not decode to
-    their last frame. Results are cached by file size and modification time."""
+    their last frame. Results are cached by file size and modification time. `progress`:
+    called with (files checked, files to check)."""
     from thresher.io.video import check_video
 
     cache = _read_cache(cache_file)
@@ -59,8 +60,10 @@ def corrupt_files(source: Datasource, frames: Frames, cache_file: Path) -> dict[
             return str(exc).removeprefix(f"{name}: ")
 
     with ThreadPoolExecutor(IO_THREADS) as pool:
-        for name, reason in zip(todo, pool.map(check, todo)):
+        for done, (name, reason) in enumerate(zip(todo, pool.map(check, todo)), 1):
             cache[name] = [*stats[name], reason]
+            if progress:
+                progress(done, len(todo))
     _write_cache(cache_file, cache)
     return {n: cache[n][2] for n in files if cache[n][2]}
 

@@ -16,6 +16,7 @@ from thresher.io.datasource import Datasource, describe_unsupported
 from thresher.io.lightly_predictions import read_predictions
 from thresher.io.problems import Problems
 from thresher.objects import crop_frames
+from thresher.progress import for_stage
 from thresher.run.config import PRETAGGING_TASK, RunConfig
 from thresher.run.config_check import check_run_config
 from thresher.run.outputs import extract_frames, image_locations, write_crops, write_exports, write_json, write_removed
@@ -30,12 +31,13 @@ DATAPOOL_TAG = "datapool"
 class RunWork:
     """Holds a run's state as its stages fill it; `execute()` runs them all."""
 
-    def __init__(self, source: Datasource, config: RunConfig, catalog: Catalog, workspace: Path, folder: Path, log, engine=None):
+    def __init__(self, source: Datasource, config: RunConfig, catalog: Catalog, workspace: Path, folder: Path, log, engine=None, progress=None):
         from thresher.engines.local import LocalEngine
 
         self.engine = engine if engine is not None else LocalEngine()  # runs the per-frame stages
         self.source, self.config, self.catalog = source, config, catalog
         self.workspace, self.folder, self.log = workspace, folder, log
+        self.progress = progress  # (stage, done, total), see thresher.progress
         self.worker, self.options = config.worker_config, config.thresher
         self.removed: list[tuple[str, str, str]] = []
         self.counts: dict[str, int] = {}
@@ -77,7 +79,7 @@ class RunWork:
         if self.unsupported:
             self.log(f"  {describe_unsupported(self.unsupported)}")
             self.counts["unsupported files"] = sum(self.unsupported.values())
-        self.frames = self.source.frames(problems, media)
+        self.frames = self.source.frames(problems, media, for_stage(self.progress, "enumerate (files)"))
         self.removed += [(p.file, "corrupt", f"{p.expected}, got {p.got}") for p in problems]
         if len(self.frames) == 0:
             raise NothingToSelectError(no_media_reason(self.source.input.url, len(media.images) + len(media.videos), self.unsupported))
@@ -111,7 +113,7 @@ class RunWork:
         self.candidate &= ~mask
 
     def check_corruption(self) -> None:
-        bad = corrupt_files(self.source, self.frames[self.candidate], self.workspace / "cache" / "corruptness.json")
+        bad = corrupt_files(self.source, self.frames[self.candidate], self.workspace / "cache" / "corruptness.json", for_stage(self.progress, "corruptness (files)"))
         mask = np.isin(self.frames.video, list(bad))
         self._drop(mask, "corrupt", [bad[v] for v in self.frames.video[mask & self.candidate].tolist()])
         self.counts["corrupt files"] = len(bad)
@@ -136,7 +138,7 @@ class RunWork:
         rows = self._active_rows()
         result = self.engine.run_models(
             self.source, detector=detector, task=PRETAGGING_TASK, embedder=embedder, store=store, frames=self.frames, rows=rows, redo=redo,
-            cache=self.task_cache,
+            cache=self.task_cache, progress=for_stage(self.progress, "pretagging (frames)"),
         )
         record_files(self.source, self.frames[rows], cache, key)
         self.counts["pretagged frames"] = result.predicted
@@ -160,7 +162,7 @@ class RunWork:
                      f"{self.options.every}th frame only (thresher.every): these assertions will flag nothing")
         report = assert_task(
             self.source, task, opts.names, seed_compatible=opts.seed_compatible, parameters=opts.parameters, cache=self.task_cache,
-            frames=self.frames,
+            frames=self.frames, progress=for_stage(self.progress, "assertions (files)"),
         )
         self.imputed_task = report.imputed_task
         for result in report.results:
@@ -200,7 +202,9 @@ class RunWork:
             rows = self._active_rows()
             cache = self.workspace / "cache" / f"embeddings-{self.store.folder.name}.json"
             redo = np.flatnonzero(np.isin(self.frames.video, list(changed_files(self.source, self.frames, cache, embedder.name))))
-            result = self.engine.run_models(self.source, embedder=embedder, store=self.store, frames=self.frames, rows=rows, redo=redo)
+            result = self.engine.run_models(
+                self.source, embedder=embedder, store=self.store, frames=self.frames, rows=rows, redo=redo, progress=for_stage(self.progress, "embeddings (frames)")
+            )
             record_files(self.source, self.frames[rows], cache, embedder.name)
             self.samples = self.frames[rows]
         else:
@@ -217,7 +221,9 @@ class RunWork:
         keep = np.isin(task.detections.frame, rows)
         self.crops, self.crop_boxes = crop_frames(self.frames, task.detections[keep], level.padding)
         self.samples = self.crops
-        return self.engine.embed_crops(self.source, self.frames, self.crops, self.crop_boxes, embedder, self.store)
+        return self.engine.embed_crops(
+            self.source, self.frames, self.crops, self.crop_boxes, embedder, self.store, progress=for_stage(self.progress, "embeddings (crops)")
+        )
 
     def _drop_unreadable(self, problems) -> None:
         for problem in problems:
@@ -282,11 +288,12 @@ class RunWork:
         rows = self.frames.index_of(frame_ids)
         exports = self.options.exports
         if exports.frames:
-            self.artifacts["frames"] = len(extract_frames(self.source, self.frames, rows, self.folder / "frames"))
+            self.artifacts["frames"] = len(extract_frames(self.source, self.frames, rows, self.folder / "frames", for_stage(self.progress, "frames (written)")))
         if self.crops is not None and exports.crops:
             chosen = self.crops.index_of(selection.ids)
             name = self.worker.object_level.crop_dataset_name or f"{Path(self.source.input.root).name}-crops"
-            self.artifacts["crops"] = len(write_crops(self.source, self.frames, self.crops, self.crop_boxes, chosen, self.folder / name))
+            written = write_crops(self.source, self.frames, self.crops, self.crop_boxes, chosen, self.folder / name, for_stage(self.progress, "crops (written)"))
+            self.artifacts["crops"] = len(written)
         self.artifacts.update(self._exports(rows, selection))
         write_json(self.folder / "run.json", {"counts": self.counts, "timings": self.timings, "artifacts": self.artifacts})
         write_run_report(self, outcome)  # report.html + report_data.npz/json (thresher.report)
