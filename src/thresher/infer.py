@@ -34,8 +34,9 @@ class InferenceResult:
     frames: Frames
     predicted: int = 0
     embedded: int = 0
-    reused: int = 0
+    reused: int = 0  # frames (or crops) that needed no work at all
     skipped: list[Problem] = field(default_factory=list)
+    predictions_reused: int = 0  # frames whose prediction file was kept (some may have been embedded)
 
 
 def sample_rows(frames: Frames, every: int = 1) -> np.ndarray:
@@ -109,7 +110,7 @@ def run_models(
         _check_schema(source, task, schema)
         write_schema(source.lightly, task, schema)
     work = np.union1d(todo_pred, todo_emb)
-    result = InferenceResult(frames, reused=len(rows) - len(work))
+    result = InferenceResult(frames, reused=len(rows) - len(work), predictions_reused=len(rows) - len(todo_pred) if detector else 0)
     runner = _BatchRunner(source, frames, detector, task, embedder, store, set(todo_pred.tolist()), set(todo_emb.tolist()))
     done = 0
     try:

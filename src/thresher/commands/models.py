@@ -31,7 +31,7 @@ def _report(result, echo=typer.echo) -> None:
 @app.command()
 def predict(
     datasource: str = typer.Argument(..., help="Folder or URL of images and videos."),
-    task: str = typer.Option("thresher_pretagging", "--task", help="Name of the prediction task to write."),
+    task: str = typer.Option("lightly_pretagging", "--task", help="Name of the prediction task to write (a run's pretagging reuses lightly_pretagging)."),
     model: str = typer.Option(BUILT_IN_DETECTOR, "--model", help=f"{BUILT_IN_DETECTOR} or the path of an Ultralytics YOLO .onnx export."),
     confidence: float = typer.Option(0.1, "--confidence", help="Keep boxes scoring above this (low: active learning wants the doubtful boxes)."),
     classes: Optional[str] = typer.Option(None, "--classes", help="Comma-separated class names to keep, e.g. car,truck."),
@@ -42,16 +42,36 @@ def predict(
     catalog: Optional[str] = typer.Option(None, "--catalog", help="Local folder for thresher's state (needed for buckets)."),
     storage_options: Optional[str] = STORAGE_OPTIONS,
 ) -> None:
-    """Run a detector on every image and video frame; write a Lightly prediction task."""
-    from thresher.infer import run_models
+    """Run a detector on every image and video frame; write a Lightly prediction task.
+
+    Files the same model and options predicted before (this command or a run's pretagging) are
+    reused; a task predicted with other options is predicted again whole.
+    """
+    from thresher.infer import run_models, sample_rows
+    from thresher.io.problems import Problems
     from thresher.models import load_detector
+    from thresher.provenance import prediction_key, record_predictions, rows_to_predict_again
+    from thresher.workspace import workspace_for
 
     source = open_datasource(datasource, lightly, storage_options)
-    detector = load_detector(model, confidence=confidence, classes=classes.split(",") if classes else None)
+    class_list = classes.split(",") if classes else None
+    detector = load_detector(model, confidence=confidence, classes=class_list)
     embedder, store = (detector, _store(source, catalog, getattr(detector, "name", model))) if embed_too else (None, None)
+    problems = Problems()
+    frames = source.frames(problems)
+    rows = sample_rows(frames, every)
+    key = prediction_key(model, confidence, class_list)
+    # a bucket without --catalog has no workspace to remember what produced the task
+    workspace = workspace_for(source, catalog) if catalog is not None or source.input.is_local else None
+    redo = rows_to_predict_again(source, frames, workspace, task, key) if workspace is not None else None
     callback, bar = _progress("predict")
     with bar:
-        result = run_models(source, detector=detector, task=task, embedder=embedder, store=store, every=every, resume=resume, progress=callback)
+        result = run_models(
+            source, detector=detector, task=task, embedder=embedder, store=store, resume=resume, progress=callback, frames=frames, rows=rows, redo=redo
+        )
+    if workspace is not None:
+        record_predictions(source, frames[rows], workspace, task, key)
+    result.skipped = list(problems) + result.skipped
     typer.echo(f"task {task}: predicted {result.predicted} frames, reused {result.reused}, embedded {result.embedded}")
     _report(result)
 

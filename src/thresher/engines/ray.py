@@ -148,7 +148,7 @@ class RayEngine:
                                  every=every, resume=resume, rows=rows, redo=redo, cache=cache)
         if detector is not None:
             _plan.write_task_schema(source, task, detector)
-        result = InferenceResult(frames, reused=plan.reused)
+        result = InferenceResult(frames, reused=plan.reused, predictions_reused=len(plan.rows) - len(plan.todo_pred) if detector is not None else 0)
         batches = _plan.frame_batches(frames, plan.work, batch_size or self.batch_size)
         if batches:
             ray = self.connect()

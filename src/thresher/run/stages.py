@@ -6,9 +6,6 @@ reasons are `corrupt`, `duplicate`, `invalid prediction` and `not relevant`.
 
 from __future__ import annotations
 
-import json
-import os
-import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,6 +17,7 @@ from thresher.errors import ConfigError, DatasourceError
 from thresher.frames import Frames
 from thresher.io.datasource import IO_THREADS, Datasource
 from thresher.io.images import check_image
+from thresher.provenance import read_json_cache, write_json_cache
 
 Removed = list[tuple[str, str, str]]  # (file_name, reason, detail)
 
@@ -42,7 +40,7 @@ def corrupt_files(source: Datasource, frames: Frames, cache_file: Path, progress
     called with (files checked, files to check)."""
     from thresher.io.video import check_video
 
-    cache = _read_cache(cache_file)
+    cache = read_json_cache(cache_file)
     files = sorted(set(frames.video.tolist()))
     stats = {name: list(source.input.stat(name)) for name in files}
     todo = [n for n in files if cache.get(n, [None, None])[:2] != stats[n]]
@@ -64,22 +62,8 @@ def corrupt_files(source: Datasource, frames: Frames, cache_file: Path, progress
             cache[name] = [*stats[name], reason]
             if progress:
                 progress(done, len(todo))
-    _write_cache(cache_file, cache)
+    write_json_cache(cache_file, cache)
     return {n: cache[n][2] for n in files if cache[n][2]}
-
-
-def _read_cache(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _write_cache(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, path)
 
 
 def exact_duplicates(embeddings: Embeddings, candidates: np.ndarray, keep_first: np.ndarray) -> dict[str, str]:
@@ -98,26 +82,6 @@ def exact_duplicates(embeddings: Embeddings, candidates: np.ndarray, keep_first:
     ids = embeddings.ids[order]
     duplicate = (twin != ids) & np.isin(ids, candidates)
     return dict(zip(ids[duplicate].tolist(), twin[duplicate].tolist()))
-
-
-def changed_files(source: Datasource, frames: Frames, cache_file: Path, key: object) -> set[str]:
-    """Media files whose size or modification time differ from when `key` (a stage's
-    configuration) last processed them; every file when `key` changed. Files never
-    recorded count as unchanged: their existing outputs are trusted."""
-    cache = _read_cache(cache_file)
-    files = set(frames.video.tolist())
-    if cache.get("key", key) != key:
-        return files
-    recorded = cache.get("files", {})
-    return {n for n in files if n in recorded and recorded[n] != list(source.input.stat(n))}
-
-
-def record_files(source: Datasource, frames: Frames, cache_file: Path, key: object) -> None:
-    """Remember the size and modification time of the files a stage has just processed."""
-    cache = _read_cache(cache_file)
-    recorded = cache.get("files", {}) if cache.get("key", key) == key else {}
-    recorded.update({n: list(source.input.stat(n)) for n in set(frames.video.tolist())})
-    _write_cache(cache_file, {"key": key, "files": recorded})
 
 
 def no_media_reason(url: str, media_files: int, unsupported: dict[str, int]) -> str:

@@ -17,11 +17,13 @@ from thresher.io.lightly_predictions import read_predictions
 from thresher.io.problems import Problems
 from thresher.objects import crop_frames
 from thresher.progress import for_stage
+from thresher.provenance import prediction_key, record_predictions, rows_to_predict_again
 from thresher.run.config import PRETAGGING_TASK, RunConfig
 from thresher.run.config_check import check_run_config
 from thresher.run.outputs import extract_frames, image_locations, write_crops, write_exports, write_json, write_removed
 from thresher.run.resolver import RunResolver
-from thresher.run.stages import changed_files, corrupt_files, exact_duplicates, no_candidates_reason, no_media_reason, record_files, relevant_rows
+from thresher.provenance import changed_files, record_files
+from thresher.run.stages import corrupt_files, exact_duplicates, no_candidates_reason, no_media_reason, relevant_rows
 from thresher.select import resolve_inputs, run_selection, write_selection_csv, write_selection_json
 from thresher.select.output import parent_frames
 
@@ -132,17 +134,17 @@ class RunWork:
         same = self.options.embedder == opts.model and self.worker.object_level is None and not self.worker.enable_training
         embedder = detector if same and hasattr(detector, "predict_and_embed") else None
         store = store_for(self.workspace, detector.name) if embedder is not None else None
-        key = {"pretagging": opts.model_dump(mode="json"), "embedder": None if embedder is None else detector.name}
-        cache = self.workspace / "cache" / "pretagging.json"
-        redo = np.flatnonzero(np.isin(self.frames.video, list(changed_files(self.source, self.frames, cache, key))))
+        key = prediction_key(opts.model, opts.confidence, opts.classes)
+        redo = rows_to_predict_again(self.source, self.frames, self.workspace, PRETAGGING_TASK, key)
         rows = self._active_rows()
         result = self.engine.run_models(
             self.source, detector=detector, task=PRETAGGING_TASK, embedder=embedder, store=store, frames=self.frames, rows=rows, redo=redo,
             cache=self.task_cache, progress=for_stage(self.progress, "pretagging (frames)"),
         )
-        record_files(self.source, self.frames[rows], cache, key)
+        record_predictions(self.source, self.frames[rows], self.workspace, PRETAGGING_TASK, key)
         self.counts["pretagged frames"] = result.predicted
-        self.counts["pretagged frames reused"] = result.reused
+        self.counts["pretagged frames reused"] = result.predictions_reused
+        self.embedded_in_pretagging = result.embedded  # the same forward pass embedded these frames
 
     def _object_task(self) -> str | None:
         return None if self.worker.object_level is None else self.worker.object_level.task_name
@@ -209,8 +211,9 @@ class RunWork:
             self.samples = self.frames[rows]
         else:
             result = self._embed_crops(embedder)
-        self.counts["embedded"] = result.embedded
-        self.counts["embeddings reused"] = result.reused
+        from_pretagging = getattr(self, "embedded_in_pretagging", 0) if self.worker.object_level is None else 0
+        self.counts["embedded"] = result.embedded + from_pretagging
+        self.counts["embeddings reused"] = result.reused - from_pretagging
         self._drop_unreadable(result.skipped)
 
     def _embed_crops(self, embedder):
