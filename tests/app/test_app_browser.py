@@ -46,6 +46,27 @@ def test_lasso_on_the_embedding_saves_a_tag(browser, app_server, bikes_runs):
     count = page.locator("#lasso-count").inner_text()
     n = int(count.split()[0])
     assert n > 0
+    # after the release the lasso stays drawn and its points are highlighted (amber, #fbbc04)
+    page.mouse.move(box["x"] + box["width"] - 5, box["y"] + 5)  # hovering redraws: they must survive it
+    canvas = page.evaluate(
+        """([right, top, bottom]) => {
+            const c = document.getElementById('scatter'), ctx = c.getContext('2d');
+            const all = ctx.getImageData(0, 0, c.width, c.height).data;
+            let amber = 0;
+            for (let i = 0; i < all.length; i += 4) if (Math.abs(all[i] - 251) < 12 && Math.abs(all[i + 1] - 188) < 12 && all[i + 2] < 40) amber++;
+            const edge = ctx.getImageData(Math.round(right) - 2, Math.round(top) + 20, 5, Math.round(bottom - top) - 40).data;
+            let dark = 0;  // rows of the 5-pixel strip with a grey or darker pixel (the antialiased outline)
+            for (let row = 0; row < edge.length / 20; row++) {
+                let darkest = 255;
+                for (let k = 0; k < 5; k++) darkest = Math.min(darkest, edge[row * 20 + 4 * k], edge[row * 20 + 4 * k + 1]);
+                if (darkest < 170) dark++;
+            }
+            return {amber, dark, rows: Math.round(bottom - top) - 40};
+        }""",
+        [right - box["x"], top - box["y"], bottom - box["y"]],
+    )
+    assert canvas["amber"] > 4 * n  # each lassoed point is a filled amber disc
+    assert canvas["dark"] > canvas["rows"] // 3  # the dashed outline along the lasso's right side
     page.fill("#tag-name", "lasso-left-half")
     page.click("#save-tag")
     page.locator("#message", has_text="saved").wait_for(timeout=10_000)

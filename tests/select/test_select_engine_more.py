@@ -22,7 +22,7 @@ from thresher.select.config import load_selection_config
 from thresher.select.strategies import Balance
 
 from selection_seeds import SEED_000, SEED_001
-from test_select_engine import EMB, SCORE, blobs, config, ids_of, make_inputs, rows
+from test_select_engine import EMB, META, SCORE, blobs, config, ids_of, make_inputs, rows
 
 WEATHER = {"type": "METADATA", "key": "weather.description"}
 
@@ -189,6 +189,22 @@ def test_seed_000_config_runs_on_video_frames():
     assert set(outcome.values) == {"diversity:embeddings:yolov8_detection",
                                    "weights:scores:yolov8_detection/objectness_least_confidence",
                                    "weights:metadata:flickering"}
+
+
+def test_factors_explain_each_pick_and_multiply_to_its_objective():
+    inputs = make_inputs(preselected=ids_of(300)[:3])
+    outcome = run_selection(config((EMB, {"type": "DIVERSITY"}), (SCORE, {"type": "WEIGHTS", "strength": 2.0}),
+                                   (META, {"type": "WEIGHTS", "strength": -0.5}), n=20), inputs)
+    names = list(outcome.values)
+    assert list(outcome.factors) == names == list(outcome.objectives)
+    picked = ~np.isnan(outcome.selection.objective)
+    assert picked.sum() == 17 and np.isnan(outcome.factors[names[1]][~picked]).all()  # preselected rows: NaN
+    product = np.prod([outcome.factors[n][picked] for n in names], axis=0)
+    assert np.allclose(product, outcome.selection.objective[picked], rtol=1e-9)
+    entropy = inputs.scores["det"]["entropy"][rows(inputs, outcome.selection)][picked]
+    assert np.allclose(outcome.objectives[names[1]][picked], entropy)  # WEIGHTS: o = the input value
+    assert np.allclose(outcome.factors[names[1]][picked], entropy**2)  # strength 2
+    assert np.allclose(outcome.objectives[names[0]][picked], outcome.values[names[0]][picked])  # DIVERSITY: distance at pick time
 
 
 # ---- inputs: errors, predictions, resolver --------------------------------------------------

@@ -21,6 +21,7 @@ from thresher.report.data import ReportData
 from thresher.report.neighbors import closest_pairs, nearest_other, normalized
 from thresher.report.projection import project
 from thresher.report.sampling import thumbnails_of_run
+from thresher.report.why import explain
 
 DUPLICATE_PAIRS = 12
 PAIRS_PER_KEPT = 2
@@ -226,7 +227,7 @@ def _meta(work, outcome, inputs, class_tasks, colors, projection: str) -> dict:
         "colors": list(colors), "videos": videos, "box_task": box_task(work), "imputed_task": getattr(work, "imputed_task", None),
         "datasource": {"input": _where(source.input), "lightly": _where(source.lightly)},
         "store": str(work.store.folder), "projection": projection, "uses_datapool": _uses_datapool(work),
-        "n_frames": len(frames),
+        "n_frames": len(frames), "why": explain(work.config.selection_config, outcome),
     }
 
 

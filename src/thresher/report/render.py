@@ -20,9 +20,13 @@ from thresher.report import sections
 from thresher.report.data import ReportData
 from thresher.report.svg import number
 from thresher.report.thumbs import data_uri
+from thresher.report.why import why_bars, why_legend
 
 NAN_CODE = 65535
-PALETTE = ("#1a73e8", "#e8710a", "#188038", "#9334e6", "#d01884", "#12b5cb", "#b06000", "#5f6368")
+# Class colours of predicted boxes: none near the imputed boxes' magenta (#ff00ff, dashed).
+PALETTE = ("#1a73e8", "#e8710a", "#188038", "#00acc1", "#b06000", "#5f6368", "#f9ab00", "#3949ab", "#7cb342", "#000000")
+IMPUTED_COLOR = "#ff00ff"
+LABELLED = 3  # boxes per thumbnail whose label shows without hovering
 
 
 def asset(name: str) -> str:
@@ -73,22 +77,36 @@ def payload(data: ReportData) -> dict:
     }
 
 
+def class_color(label: int) -> str:
+    """The colour of predicted boxes of the thumbnails' class `label` (an index into `labels`)."""
+    return PALETTE[label % len(PALETTE)]
+
+
 def _boxes_svg(data: ReportData, t: int, highlight: np.ndarray | None = None) -> str:
-    """SVG overlay (viewBox in the frame's pixels) with the thumbnail's boxes."""
+    """SVG overlay (viewBox in the frame's pixels) with the thumbnail's boxes, each labelled with
+    its class and score: the `LABELLED` best-scoring boxes and every imputed one always, the others
+    while the pointer is on the frame."""
     th = data.thumbnails
     width, height = th.size[t].tolist()
+    font = max(width, height) / 24  # about 8 px on a 200 px thumbnail
     mine = np.flatnonzero(th.box_thumb == t)
+    ranked = mine[np.argsort(-th.box_score[mine], kind="stable")]
+    always = set(ranked[~th.box_imputed[ranked]][:LABELLED].tolist()) | set(mine[th.box_imputed[mine]].tolist())
     parts = []
     for b in mine.tolist():
         x0, y0, x1, y1 = th.box_xyxy[b].tolist()
         label = str(th.labels[th.box_label[b]]) if len(th.labels) else ""
         imputed = bool(th.box_imputed[b])
         cls = "imputed" if imputed else "predicted"
-        color = "#ff00ff" if imputed else PALETTE[int(th.box_label[b]) % len(PALETTE)]
+        color = IMPUTED_COLOR if imputed else class_color(int(th.box_label[b]))
         tip = f"{'imputed' if imputed else 'predicted'} {label} {th.box_score[b]:.2f}"
+        text_y = y0 - font * 0.2 if y0 > font else y0 + font
         parts.append(
+            f"<g class='{cls}'><title>{html.escape(tip)}</title>"
             f"<rect class='{cls}' x='{x0:.1f}' y='{y0:.1f}' width='{x1 - x0:.1f}' height='{y1 - y0:.1f}' "
-            f"stroke='{color}' stroke-opacity='{0.4 + 0.6 * float(th.box_score[b]):.2f}'><title>{html.escape(tip)}</title></rect>"
+            f"stroke='{color}' stroke-opacity='{0.4 + 0.6 * float(th.box_score[b]):.2f}'/>"
+            f"<text{'' if b in always else ' class=' + chr(39) + 'minor' + chr(39)} x='{x0:.1f}' y='{text_y:.1f}' font-size='{font:.1f}' fill='{color}' stroke-width='{font / 5:.1f}'>"
+            f"{html.escape(label)}{'' if imputed else f' {th.box_score[b]:.2f}'}</text></g>"
         )
     if highlight is not None:
         x0, y0, x1, y1 = highlight.tolist()
@@ -119,11 +137,22 @@ def gallery_section(data: ReportData) -> str:
         objective = data.objective[k]
         label = "preselected" if np.isnan(objective) else f"#{k + 1 - len(data.preselected)} · objective {number(objective)}"
         box = None if data.sample_box is None or r is None else data.sample_box[r]
-        figures.append(_figure(data, rows[frame], f"{html.escape(frame)}<br>{label}", box))
-    keys = "<p class='keys'><span class='box predicted'></span>predicted <span class='box imputed'></span>imputed (assertions)</p>"
+        bars = why_bars(data.meta.get("why", []), k)
+        figures.append(_figure(data, rows[frame], f"{html.escape(frame)}<br>{label}{bars}", box))
     more = f"<p class='more'>{len(data.selected)} selected; the first {len(figures)} frames are shown</p>" if len(figures) < len(data.selected) else ""
-    body = keys + (f"<div class='gallery'>{''.join(figures)}</div>" if figures else "<p>no thumbnails</p>") + more
+    legend = class_legend(data) + why_legend(data.meta.get("why", []))
+    body = legend + (f"<div class='gallery'>{''.join(figures)}</div>" if figures else "<p>no thumbnails</p>") + more
     return f"<section id='gallery'><h2>Selected frames</h2>{body}</section>"
+
+
+def class_legend(data: ReportData) -> str:
+    """The box key: each class in the thumbnails with its colour, then imputed boxes."""
+    th = data.thumbnails
+    drawn = sorted(set(th.box_label[~th.box_imputed].tolist())) if len(th.box_label) else []
+    classes = "".join(
+        f"<span class='box' style='border-color:{class_color(k)}'></span>{html.escape(str(th.labels[k]))} " for k in drawn
+    )
+    return f"<p class='keys'>predicted: {classes or 'none '}<span class='box imputed'></span>imputed (assertions), any class</p>"
 
 
 def duplicates_section(data: ReportData) -> str:

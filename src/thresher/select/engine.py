@@ -32,6 +32,10 @@ class SelectionOutcome:
     values: one column per strategy (name "<strategy>:<input label>"), aligned to
         `selection.ids`: the sample's input value (scalars), its classes as
         "name=mass;…" (class inputs), or the strategy objective at pick time (embeddings).
+    objectives / factors: per strategy (same names as `values`), aligned to `selection.ids`:
+        its objective o_i at pick time, and its factor o_i^s_i in the pick's objective
+        (the objective clipped at its floor; the product of the factors is `objective`).
+        NaN for preselected samples.
     stop_reason: "n_samples", "exhausted" (no candidate left) or the stopping condition.
     counts: input samples, candidates after THRESHOLD (sequences when sequence_length is
         set), preselected, newly selected.
@@ -43,6 +47,8 @@ class SelectionOutcome:
     stop_reason: str
     counts: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    objectives: dict[str, np.ndarray] = field(default_factory=dict)
+    factors: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def target_units(config: SelectionConfig, n_samples_input: int, units: Units) -> int:
@@ -86,38 +92,44 @@ def _greedy(objectives, chosen: np.ndarray, n_new: int) -> tuple[list[int], list
     for obj, _ in objectives:
         if not obj.dynamic and obj.strength:
             static += obj.strength * obj.log_objective()
-    picks, products, why = [], [], {i: [] for _, i in objectives}
+    picks, products = [], []
+    why = {i: [] for _, i in objectives}  # o_i at each pick
+    terms = {i: [] for _, i in objectives}  # s_i · log(o_i clipped) at each pick
     for obj, _ in objectives:
         if obj.stopped():
-            return picks, products, why, obj.stop_reason
+            return picks, products, (why, terms), obj.stop_reason
     while n_new < 0 or len(picks) < n_new:
         if not candidate.any():
-            return picks, products, why, "exhausted"
+            return picks, products, (why, terms), "exhausted"
         total = static.copy()
         allowed = candidate.copy()
         blocking = None
-        for obj, _ in objectives:
+        dynamic_terms = {}
+        for obj, i in objectives:
             if obj.dynamic and obj.strength:
-                total += obj.strength * obj.log_objective()
+                dynamic_terms[i] = obj.strength * obj.log_objective()
+                total += dynamic_terms[i]
             mask = obj.eligible()
             if mask is not None:
                 if blocking is None and not (allowed & mask).any():
                     blocking = obj.stop_reason
                 allowed &= mask
         if not allowed.any():
-            return picks, products, why, blocking or "exhausted"
+            return picks, products, (why, terms), blocking or "exhausted"
         total[~allowed] = -np.inf
         best = int(np.argmax(total))
         picks.append(best)
         products.append(float(np.exp(total[best])))
         for obj, i in objectives:
             why[i].append(float(obj.raw()[best]))
+            term = dynamic_terms[i][best] if i in dynamic_terms else (obj.strength * obj.log_objective()[best] if obj.strength else 0.0)
+            terms[i].append(float(term))
             obj.pick(best)
         candidate[best] = False
         for obj, _ in objectives:
             if obj.stopped():
-                return picks, products, why, obj.stop_reason
-    return picks, products, why, "n_samples"
+                return picks, products, (why, terms), obj.stop_reason
+    return picks, products, (why, terms), "n_samples"
 
 
 def run_selection(
@@ -170,15 +182,25 @@ def run_selection(
     clock.append(time.perf_counter())
     objectives = _build_objectives(config, unit_values, active, chosen, seed, backend, approximation)
     clock.append(time.perf_counter())
-    picks, products, why, reason = _greedy(objectives, chosen, n_new)
+    picks, products, (why, terms), reason = _greedy(objectives, chosen, n_new)
     clock.append(time.perf_counter())
     picked_units = active[np.array(picks, dtype=np.int64)]
     selection, rows, unit_of_row = units.selection(inputs.preselected, picked_units, np.array(products), config.to_dict())
     values = _value_columns(config, sample_values, rows, unit_of_row, picked_units, why)
+    names = list(values)
+    objectives_at_pick = {names[i]: _per_row(why.get(i, []), unit_of_row, picked_units) for i in range(len(names))}
+    factors = {names[i]: np.exp(_per_row(terms.get(i, []), unit_of_row, picked_units)) for i in range(len(names))}
     counts = {"input": len(ids), "candidates": int(candidate.sum()), "preselected": len(inputs.preselected),
               "selected": len(selection) - len(inputs.preselected)}
     timings = dict(zip(("inputs", "objectives", "greedy"), np.diff(clock).tolist()))
-    return SelectionOutcome(selection, values, reason, counts, timings)
+    return SelectionOutcome(selection, values, reason, counts, timings, objectives_at_pick, factors)
+
+
+def _per_row(per_pick: list[float], unit_of_row, picked_units) -> np.ndarray:
+    """A value per pick spread over the selection's rows (each row gets its unit's; NaN for
+    preselected rows)."""
+    pick_of_unit = {int(u): k for k, u in enumerate(picked_units)}
+    return np.array([per_pick[pick_of_unit[int(u)]] if int(u) in pick_of_unit and per_pick else np.nan for u in unit_of_row], dtype=np.float64)
 
 
 def select(config: Any, inputs: SelectionInputs, **options: Any) -> Selection:

@@ -50,7 +50,9 @@
       this.values = new Float32Array(this.x.length).fill(NaN);
       this.marked = new Uint8Array(this.x.length);
       this.hovered = -1;
-      this.path = null;
+      this.path = null; // the lasso being drawn, in screen pixels
+      this.lasso = null; // the last lasso, in unit plot coordinates: stays drawn until the next one
+      this.lassoed = new Uint8Array(this.x.length); // 1 = inside the last lasso, drawn highlighted
       this._listen();
     }
 
@@ -74,7 +76,21 @@
     }
 
     screen(i) {
-      return [PAD + this.x[i] * (this.w - 2 * PAD), this.h - PAD - this.y[i] * (this.h - 2 * PAD)];
+      return this.toScreen(this.x[i], this.y[i]);
+    }
+
+    toScreen(ux, uy) {
+      return [PAD + ux * (this.w - 2 * PAD), this.h - PAD - uy * (this.h - 2 * PAD)];
+    }
+
+    toUnit(sx, sy) {
+      return [(sx - PAD) / (this.w - 2 * PAD), (this.h - PAD - sy) / (this.h - 2 * PAD)];
+    }
+
+    lassoedRows() {
+      const rows = [];
+      for (let i = 0; i < this.lassoed.length; i++) if (this.lassoed[i]) rows.push(i);
+      return rows;
     }
 
     draw() {
@@ -103,6 +119,19 @@
         } else {
           ctx.fillRect(sx - 1.5, sy - 1.5, 3, 3);
         }
+      }
+      for (let i = 0; i < this.x.length; i++) {
+        if (!this.lassoed[i]) continue;
+        const [sx, sy] = this.screen(i);
+        ctx.beginPath(); ctx.arc(sx, sy, 3.5, 0, 2 * Math.PI);
+        ctx.fillStyle = "#fbbc04"; ctx.fill(); ctx.strokeStyle = "#202124"; ctx.lineWidth = 1.2; ctx.stroke();
+      }
+      if (!this.path && this.lasso && this.lasso.length > 2) {
+        const points = this.lasso.map((p) => this.toScreen(p[0], p[1]));
+        ctx.beginPath(); ctx.moveTo(points[0][0], points[0][1]);
+        for (const p of points) ctx.lineTo(p[0], p[1]);
+        ctx.closePath(); ctx.strokeStyle = "#202124"; ctx.setLineDash([4, 3]); ctx.lineWidth = 1.2; ctx.stroke();
+        ctx.fillStyle = "rgba(251,188,4,0.10)"; ctx.fill(); ctx.setLineDash([]);
       }
       if (this.hovered >= 0) {
         const [sx, sy] = this.screen(this.hovered);
@@ -169,6 +198,9 @@
         const polygon = this.path;
         this.path = null;
         const rows = polygon.length > 2 ? this.inside(polygon) : [];
+        this.lasso = polygon.length > 2 ? polygon.map((p) => this.toUnit(p[0], p[1])) : null;
+        this.lassoed = new Uint8Array(this.x.length);
+        for (const i of rows) this.lassoed[i] = 1;
         this.draw();
         this.onLasso(rows, polygon);
       });
