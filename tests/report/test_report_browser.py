@@ -65,3 +65,32 @@ def test_scatter_hover_shows_file_name_and_thumbnail(bikes_runs, browser):
     assert tooltip.locator("img").count() == 1
     assert requests.refused == []
     context.close()
+
+
+def test_each_pick_is_explained_and_each_box_labelled(bikes_runs, browser):
+    """Under every new pick one bar per strategy, its numbers on hover; boxes carry class and score."""
+    import csv
+
+    run = bikes_runs.second
+    context = browser.new_context(viewport={"width": 1300, "height": 1000})
+    page = context.new_page()
+    page.goto((run.folder / "report.html").as_uri())
+    page.wait_for_selector("body[data-scatter-ready='1']")
+    figures = page.locator("#gallery figure.thumb")
+    new_picks = [f for f in range(figures.count()) if "objective" in figures.nth(f).locator("figcaption").inner_text()]
+    assert len(new_picks) == 6  # the second run adds 6 to the 6 of the datapool
+    first = figures.nth(new_picks[0])
+    assert first.locator("svg.why .why-row").count() == 4  # DIVERSITY, two WEIGHTS, BALANCE
+    tips = first.locator("svg.why .why-row title").evaluate_all("titles => titles.map(t => t.textContent)")
+    with open(run.folder / "selection.csv", newline="") as file:
+        row = [r for r in csv.DictReader(file) if r["objective"]][0]  # the first new pick, as selection.csv gives it
+    score = float(row["weights:scores:ssd/objectness_least_confidence"])
+    assert tips[1].startswith("weights:scores:ssd/objectness_least_confidence (strength 1): value ")
+    assert f"value {float(f'{score:.4g}'):g}" in tips[1] or f"value {score:.4g}" in tips[1]
+    factors = [float(re.search(r"factor ([\d.e+-]+)", tip).group(1)) for tip in tips]
+    assert abs(factors[0] * factors[1] * factors[2] * factors[3] - float(row["objective"])) < 2e-3 * float(row["objective"])
+    box_text = page.locator("#gallery svg.boxes text").first.text_content()
+    assert re.fullmatch(r"[a-z ]+ 0\.\d\d|[a-z ]+", box_text)
+    legend = page.locator("#gallery p.keys").inner_text()
+    assert legend.startswith("predicted: ") and "imputed (assertions)" in legend
+    context.close()
