@@ -1,4 +1,4 @@
-"""Shared fixtures: real sample data (DATA.md) and a small clean Lightly datasource."""
+"""Shared fixtures: real sample data (docs/data.md) and a small clean Lightly datasource."""
 
 from __future__ import annotations
 

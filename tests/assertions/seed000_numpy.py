@@ -1,7 +1,7 @@
 """Seed 000's `compute_flickering_assertion`, transcribed line for line in plain numpy.
 
 The oracle of the differential tests: one frame at a time, exactly as the seed's loop, with
-torch's arithmetic spelled out (REFERENCE.md §4): `torch.tensor(..., dtype=torch.int)`
+torch's arithmetic spelled out (docs/formulas.md §3): `torch.tensor(..., dtype=torch.int)`
 truncates to int32; torchvision's `box_iou` keeps int32 for areas, intersection and union
 and divides as float32; a float32 tensor compared with a Python float compares in float32;
 `torch.mean(..., dtype=torch.float32)` of two int32 rows is float32(a) + float32(b) halved;

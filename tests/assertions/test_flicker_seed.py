@@ -15,7 +15,7 @@ def frame(*bboxes):
 
 
 # Each case: frames as xywh boxes, thresholds, expected flags and imputed boxes. Values are
-# worked out by hand from REFERENCE.md §4, not by running the code.
+# worked out by hand from docs/formulas.md §3, not by running the code.
 CASES = {
     # IoU(prev, next) = 49*50 / (2500 + 2500 - 2450) = 0.96 > 0.9; mean (10.5, 10, 60.5, 60) truncated.
     "missing box imputed": (

@@ -1,4 +1,4 @@
-"""Real images and frames (DATA.md) and one built-in detector per session.
+"""Real images and frames (docs/data.md) and one built-in detector per session.
 
 The image files are located inside the installed scikit-image and matplotlib packages with
 `importlib.util.find_spec`, without importing either library.

@@ -1,4 +1,4 @@
-"""Real still images shipped inside installed packages (DATA.md), located without importing them."""
+"""Real still images shipped inside installed packages (docs/data.md), located without importing them."""
 
 from __future__ import annotations
 

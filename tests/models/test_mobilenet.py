@@ -31,7 +31,7 @@ MARGIN = 0.2
 
 @pytest.fixture(scope="module")
 def crop_pairs() -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Top-left and bottom-right 75 % crops of the 8 real images of DATA.md."""
+    """Top-left and bottom-right 75 % crops of the 8 real images of docs/data.md."""
     pairs = [two_crops(real_image(name)) for name in REAL_IMAGES]
     return [a for a, _ in pairs], [b for _, b in pairs]
 

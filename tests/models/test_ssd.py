@@ -1,4 +1,4 @@
-"""The built-in SSD-MobileNet-v2 COCO detector and embedder on real images (DATA.md)."""
+"""The built-in SSD-MobileNet-v2 COCO detector and embedder on real images (docs/data.md)."""
 
 from __future__ import annotations
 

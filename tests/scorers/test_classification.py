@@ -1,4 +1,4 @@
-"""Lightly's classification scores: values derived by hand from REFERENCE.md §1."""
+"""Lightly's classification scores: values derived by hand from docs/formulas.md §1."""
 
 import math
 

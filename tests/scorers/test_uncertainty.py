@@ -1,4 +1,4 @@
-"""Seed-002 uncertainties: values by hand from REFERENCE.md §3."""
+"""Seed-002 uncertainties: values by hand from docs/formulas.md §2."""
 
 import math
 

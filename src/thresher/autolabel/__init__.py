@@ -1,4 +1,4 @@
-"""Auto-labeling with an error budget (seed 002's cost-sensitive thresholding, REFERENCE.md §3).
+"""Auto-labeling with an error budget (seed 002's cost-sensitive thresholding, docs/formulas.md §2).
 
     model, report = fit_autolabeler(val_predictions, val_truth, budget=0.95, metric="fd@cd")
     print(report.text())                      # each uncertainty alone and fused

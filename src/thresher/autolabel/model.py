@@ -1,6 +1,6 @@
 """`AutoLabeler`: what a labeled set teaches, applied to new predictions; `fit_autolabeler` fits it.
 
-Fitting (seed 002's cost-sensitive thresholding, REFERENCE.md §3):
+Fitting (seed 002's cost-sensitive thresholding, docs/formulas.md §2):
 
 1. optionally calibrate the detector first (`thresher.scorers.fit_calibrator`);
 2. keep the detections scoring above `score_threshold`, label each CD or FD at every IoU

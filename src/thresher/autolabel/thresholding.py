@@ -1,4 +1,4 @@
-"""Cost-sensitive thresholding metrics of seed 002 (REFERENCE.md §3), vectorized.
+"""Cost-sensitive thresholding metrics of seed 002 (docs/formulas.md §2), vectorized.
 
 An uncertainty is a score for "this detection is false": **higher = more likely a false
 detection (FD)**. Removing every detection whose uncertainty is >= a threshold removes a share

@@ -1,6 +1,6 @@
 """Lightly's classification uncertainty scores, number for number (lightly 1.4.6).
 
-For N x C class probabilities (REFERENCE.md §1), all three scores are **higher = more
+For N x C class probabilities (docs/formulas.md §1), all three scores are **higher = more
 uncertain = more worth labeling**:
 
 - `uncertainty_least_confidence` = 1 - max_c p_c

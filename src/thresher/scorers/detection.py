@@ -1,6 +1,6 @@
 """Lightly's object-detection scores over a whole `Detections` table, number for number.
 
-Per frame (REFERENCE.md §1, lightly 1.4.6), every score **higher = more worth labeling**:
+Per frame (docs/formulas.md §1, lightly 1.4.6), every score **higher = more worth labeling**:
 
 - `objectness_least_confidence` = 1 - mean of the frame's box scores; 0 for a frame with no box.
 - `object_frequency`: n = sum over the classes present of 1 + penalty * (count - 1), then mapped

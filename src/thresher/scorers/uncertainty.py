@@ -1,6 +1,6 @@
 """Detection uncertainties of the uncertainty-detection-autolabeling repository (seed 002).
 
-Per detection (REFERENCE.md §3), all **higher = more uncertain = more worth labeling**:
+Per detection (docs/formulas.md §2), all **higher = more uncertain = more worth labeling**:
 
 - `entropy`: -sum p log2 max(p, 1e-7) of the class probabilities (softmax of the logits).
 - `mcclass`: mean over classes of the standard deviation of the class scores over T
