@@ -60,3 +60,40 @@ def test_fd_removed_at_95_percent_of_correct_detections_kept(real_set):
     images = real_set[0]
     split = model.split(fused.detections, len(images), **passes)
     assert 0 < split.labeled.sum() < len(images)
+
+
+def test_seed_thresholding_outputs_on_real_detections(real_set, tmp_path):
+    """Every output of seed 002's thresholding analysis, with numbers checked against their definitions."""
+    from thresher.autolabel.seed_outputs import _grid, jensen_shannon, spider_metrics, write_seed_outputs
+    from thresher.frames import Frames
+
+    images, truth, names, runs = real_set
+    fused = runs["flip"]
+    passes = {"box_spread": fused.box_spread, "class_spread": fused.class_spread}
+    model, _ = fit_autolabeler(fused.detections, truth, score_threshold=SCORE_THRESHOLD, passes=passes)
+    frames = Frames.build(
+        np.array([n.replace("#", "-") for n in names]), width=[i.shape[1] for i in images], height=[i.shape[0] for i in images]
+    )
+    written = write_seed_outputs(tmp_path, model, fused.detections, truth, frames, passes)
+    expected = {"optimal_params_fd_0.95.txt", "thr_metrics_fd_0.95.txt", "spider.png", "index.html",
+                "heatmap_correctly_removed.png", "heatmap_falsely_kept.png", "heatmap_falsely_removed.png", "heatmap_ground_truth.png",
+                "top10_correct_removal.txt", "top10_false_removal.txt", "top10_falsely_kept.txt", "top10_no_removal.txt"}
+    assert expected <= {p.name for p in written} and all(p.stat().st_size > 0 for p in written)
+    assert {f"heatmap_uncertainty_{n}.png" for n in model.names} <= {p.name for p in written}
+    page = (tmp_path / "index.html").read_text()
+    assert all(p.name in page for p in written if p.name != "index.html")
+
+    keep = fused.detections.score > SCORE_THRESHOLD
+    kept = fused.detections[keep]
+    correct = correct_detections(kept, truth)[:, 0]
+    removed = model.fuse(kept, box_spread=fused.box_spread[keep], class_spread=fused.class_spread[keep]) > model.threshold
+    assert _grid(kept[removed & ~correct], frames).sum() == (removed & ~correct).sum()  # every box lands in one cell
+    params = (tmp_path / "optimal_params_fd_0.95.txt").read_text()
+    assert f"threshold {model.threshold:.6g}" in params
+    metrics = spider_metrics(kept, truth, correct, removed, 0.5)
+    assert metrics["precision"][0] == pytest.approx(correct.sum() / len(kept))
+    assert metrics["CDs kept"][1] == pytest.approx((~removed & correct).sum() / correct.sum())
+    assert metrics["FDs removed"][1] == pytest.approx((removed & ~correct).sum() / (~correct).sum())
+    u = np.array([0.1, 0.2, 0.9, 0.8])
+    assert jensen_shannon(u, np.array([True, True, False, False]), bins=2) == pytest.approx(1.0)  # disjoint histograms
+    assert jensen_shannon(u, np.array([True, False, True, False]), bins=2) == pytest.approx(0.0)  # the same histogram

@@ -39,22 +39,28 @@ def fit(
     uncertainties: Optional[str] = typer.Option(None, "--uncertainties", help="Comma-separated: entropy, one_minus_score, albox (default: all available)."),
     score_threshold: float = typer.Option(0.5, "--score-threshold", help="Detections scoring at or below this are dropped first."),
     per_class: bool = typer.Option(False, "--per-class", help="Fit fusion weights per predicted class where that helps."),
-    calibrate: Optional[str] = typer.Option(None, "--calibrate", help="Calibrate scores (and class probabilities) first: isotonic or temperature."),
+    calibrate: Optional[str] = typer.Option(
+        None, "--calibrate", help="Calibrate scores (and class probabilities) first: isotonic, temperature, or seed 002's ts_all, ts_percls, iso_all, iso_percls."
+    ),
+    calibrate_box: Optional[str] = typer.Option(
+        None, "--calibrate-box", help="Calibrate box sigmas (prediction files with box_std): isotonic, temperature, or seed 002's ts_all, ts_percoo, iso_all, iso_percoo, iso_perclscoo, rel_iso_perclscoo."
+    ),
     lightly: Optional[str] = LIGHTLY,
     storage_options: Optional[str] = STORAGE_OPTIONS,
 ) -> None:
     """Fit fusion weights and an uncertainty threshold on the frames that have ground truth."""
     from thresher.autolabel import fit_autolabeler
+    from thresher.autolabel.seed_outputs import write_seed_outputs
     from thresher.errors import UsageError
 
     if (truth is None) == (truth_coco is None):
         raise UsageError("give the ground truth with exactly one of --truth TASK or --truth-coco FILE")
     source = open_datasource(datasource, lightly, storage_options)
-    predictions, truth_boxes, schema = _validation(source, task, truth, truth_coco)
+    predictions, truth_boxes, schema, frames = _validation(source, task, truth, truth_coco)
     calibration = None
-    if calibrate is not None:
+    if calibrate is not None or calibrate_box is not None:
         with_probs = predictions.probs is not None
-        calibration = {"score_method": calibrate, "probs_method": calibrate if with_probs else None, "category_ids": schema.ids}
+        calibration = {"score_method": calibrate, "probs_method": calibrate if with_probs else None, "category_ids": schema.ids, "box_method": calibrate_box}
     model, report = fit_autolabeler(
         predictions, truth_boxes, uncertainties=_names(uncertainties), budget=budget, metric=metric,
         score_threshold=score_threshold, per_class=per_class, calibration=calibration,
@@ -63,8 +69,10 @@ def fit(
     model.save(output)
     report_path = output.with_name(output.stem + "-report.csv")
     report_path.write_text(report.to_csv())
+    seed_folder = output.with_name(output.stem + "-thresholding")
+    write_seed_outputs(seed_folder, model, predictions, truth_boxes, frames)
     typer.echo(report.text())
-    typer.echo(f"auto-labeler written to {output}, report to {report_path}")
+    typer.echo(f"auto-labeler written to {output}, report to {report_path}, seed 002's thresholding outputs to {seed_folder / 'index.html'}")
 
 
 def _validation(source, task: str, truth: Optional[str], truth_coco: Optional[str]):
@@ -79,7 +87,7 @@ def _validation(source, task: str, truth: Optional[str], truth_coco: Optional[st
     truth_boxes, rows = load_truth_coco(truth_coco, frames) if truth_coco else load_task(source, truth, frames)[:2]
     if len(rows) == 0:
         raise UsageError("the ground truth covers no frame of the datasource")
-    return predictions[np.isin(predictions.frame, rows)], truth_boxes, schema
+    return predictions[np.isin(predictions.frame, rows)], truth_boxes, schema, frames
 
 
 @autolabel_app.command("apply")

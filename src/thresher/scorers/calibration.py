@@ -32,6 +32,7 @@ from thresher.detections import Detections
 from thresher.errors import ConfigError, SchemaError
 from thresher.io.storage import write_file
 from thresher.scorers.calibration_maps import IsotonicMap, apply_temperature, fit_isotonic, fit_temperature
+from thresher.scorers.calibration_names import resolve_box, resolve_class
 from thresher.scorers.matching import match_detections
 
 _LOGIT_CLIP = 1e-7
@@ -267,8 +268,12 @@ def fit_calibrator(
     predictions, truth: `Detections` over the same frames (truth scores are ignored).
     The probs part needs `predictions.probs`, whose columns follow `category_ids` (the task
     schema's ids, ascending; default: column k = class id k); the box part needs
-    `predictions.box_std`. A method of None skips that part.
+    `predictions.box_std`. A method of None skips that part. Seed 002's method names (`ts_percls`,
+    `rel_iso_perclscoo`, …; `thresher.scorers.calibration_names`) set the method and its scope.
     """
+    score_method, score_scope = resolve_class(score_method, score_scope)
+    probs_method, probs_scope = resolve_class(probs_method, probs_scope)
+    box_method, box_scope, box_relative = resolve_box(box_method, box_scope, box_relative)
     for part, method, scope in (
         ("score", score_method, score_scope),
         ("probs", probs_method, probs_scope),
