@@ -81,6 +81,8 @@ def flicker(
         imputed boxes (0 = nothing missing; higher = more, or more confident, missing boxes).
     """
     check_flicker_args(max_gap, match_iou, presence, present_overlap, present_min_ratio, duplicate_coverage, max_box_share)
+    if not isinstance(class_aware, (bool, np.bool_)):
+        raise UsageError(f"class_aware: expected true or false, got {class_aware!r}")
     check_rows(detections, frames)
     order = video_order(frames)
     step = [later_rows(frames, k, order) for k in range(max_gap + 2)]
