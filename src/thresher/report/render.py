@@ -18,11 +18,12 @@ import numpy as np
 
 from thresher.report import sections
 from thresher.report.data import ReportData
+from thresher.report.flagged import flagged_section
+from thresher.report.overlay import boxes_svg
 from thresher.report.svg import number
 from thresher.report.thumbs import data_uri
 
 NAN_CODE = 65535
-PALETTE = ("#1a73e8", "#e8710a", "#188038", "#9334e6", "#d01884", "#12b5cb", "#b06000", "#5f6368")
 
 
 def asset(name: str) -> str:
@@ -68,39 +69,17 @@ def payload(data: ReportData) -> dict:
         "preselected": b64(np.flatnonzero(np.isin(samples.id, data.preselected)), "i4"),
         "thumbOf": b64(np.array([rows.get(f, -1) for f in frame_of.tolist()]), "i4"),
         "thumbs": [data_uri(thumbs.jpeg(t)) for t in range(len(thumbs))],
+        "stripThumbs": [data_uri(data.strips.thumbnails.jpeg(t)) for t in range(len(data.strips.thumbnails))],
         "thumbSize": thumbs.size.tolist(),
         "sampleBox": None if data.sample_box is None else b64(data.sample_box, "f4"),
     }
-
-
-def _boxes_svg(data: ReportData, t: int, highlight: np.ndarray | None = None) -> str:
-    """SVG overlay (viewBox in the frame's pixels) with the thumbnail's boxes."""
-    th = data.thumbnails
-    width, height = th.size[t].tolist()
-    mine = np.flatnonzero(th.box_thumb == t)
-    parts = []
-    for b in mine.tolist():
-        x0, y0, x1, y1 = th.box_xyxy[b].tolist()
-        label = str(th.labels[th.box_label[b]]) if len(th.labels) else ""
-        imputed = bool(th.box_imputed[b])
-        cls = "imputed" if imputed else "predicted"
-        color = "#ff00ff" if imputed else PALETTE[int(th.box_label[b]) % len(PALETTE)]
-        tip = f"{'imputed' if imputed else 'predicted'} {label} {th.box_score[b]:.2f}"
-        parts.append(
-            f"<rect class='{cls}' x='{x0:.1f}' y='{y0:.1f}' width='{x1 - x0:.1f}' height='{y1 - y0:.1f}' "
-            f"stroke='{color}' stroke-opacity='{0.4 + 0.6 * float(th.box_score[b]):.2f}'><title>{html.escape(tip)}</title></rect>"
-        )
-    if highlight is not None:
-        x0, y0, x1, y1 = highlight.tolist()
-        parts.append(f"<rect class='crop' x='{x0:.1f}' y='{y0:.1f}' width='{x1 - x0:.1f}' height='{y1 - y0:.1f}'/>")
-    return f"<svg class='boxes' viewBox='0 0 {width} {height}' preserveAspectRatio='none'>{''.join(parts)}</svg>"
 
 
 def _figure(data: ReportData, t: int, caption: str, highlight: np.ndarray | None = None) -> str:
     width, height = data.thumbnails.size[t].tolist()
     return (
         f"<figure class='thumb'><div class='frame' style='aspect-ratio:{width}/{height}'>"
-        f"<img data-thumb='{t}' alt='{html.escape(caption)}'>{_boxes_svg(data, t, highlight)}</div>"
+        f"<img data-thumb='{t}' alt='{html.escape(caption)}'>{boxes_svg(data.thumbnails, t, highlight)}</div>"
         f"<figcaption>{caption}</figcaption></figure>"
     )
 
@@ -163,10 +142,10 @@ def page(data: ReportData) -> str:
     script_data = json.dumps(payload(data), separators=(",", ":")).replace("<", "\\u003c")
     nav = "".join(f"<a href='#{a}'>{t}</a>" for a, t in (
         ("sizes", "sizes"), ("inputs", "inputs"), ("classes", "classes"), ("embedding", "embeddings"),
-        ("gallery", "selected"), ("timeline", "timeline"), ("duplicates", "duplicates"), ("removed", "removed")))
+        ("gallery", "selected"), ("flagged", "flagged frames"), ("timeline", "timeline"), ("duplicates", "duplicates"), ("removed", "removed")))
     body = "".join([
         sections.sizes_section(data), sections.inputs_section(data), sections.classes_section(data),
-        scatter_section(data), gallery_section(data), sections.timeline_section(data),
+        scatter_section(data), gallery_section(data), flagged_section(data), sections.timeline_section(data),
         duplicates_section(data), sections.removed_section(data),
     ])
     return (
