@@ -60,7 +60,7 @@ class AssertReport:
     assertion (empty when `reused`); parameters: every parameter of each assertion;
     flagged: frames flagged per assertion; read_as_empty: frames without a prediction file
     that took part as frames with no object; notes: what a user should know (the seed keys
-    changed task, ...).
+    changed task, ...); detections and class_names: the task's boxes on `frames`.
     """
 
     task: str
@@ -73,6 +73,8 @@ class AssertReport:
     read_as_empty: int = 0
     reused: bool = False
     notes: list[str] = field(default_factory=list)
+    detections: Detections = field(default_factory=Detections.empty)
+    class_names: dict[int, str] = field(default_factory=dict)
 
 
 def assert_task(
@@ -112,7 +114,7 @@ def assert_task(
     kept = _reusable(lightly, record, task, wanted) if reuse else None
     if kept is not None:
         return AssertReport(task, asserted, [], imputed_task, resolved, seed_compatible, dict(kept["flagged"]),
-                            int(kept["read_as_empty"]), reused=True)
+                            int(kept["read_as_empty"]), reused=True, detections=detections, class_names=loaded.schema.names)
     results = [assertion_function(name, seed_compatible)(detections, asserted, **resolved[name]) for name in names]
     _write_metadata(lightly, results, frames, covered, task)
     _write_imputed(lightly, loaded, imputed_task, frames, covered, imputed_boxes(results))
@@ -123,7 +125,8 @@ def assert_task(
                              "outputs": outputs_digest(lightly, imputed_task)}
     record["seed_keys"] = task
     write_record(lightly, record)
-    return AssertReport(task, asserted, results, imputed_task, resolved, seed_compatible, flagged, without_file, notes=notes)
+    return AssertReport(task, asserted, results, imputed_task, resolved, seed_compatible, flagged, without_file, notes=notes,
+                        detections=detections, class_names=loaded.schema.names)
 
 
 def _reusable(lightly, record: dict, task: str, wanted: dict) -> dict | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -105,6 +106,8 @@ def assert_command(
     max_box_share: Optional[float] = typer.Option(None, "--max-box-share", help="Flicker: boxes larger than this share of the frame carry no track (default 0.6)."),
     class_aware: Optional[bool] = typer.Option(None, "--class-aware/--any-class", help="Flicker: only boxes of one class link and count as present (default: any class)."),
     parameter: list[str] = typer.Option([], "--parameter", help="Any assertion's parameter as NAME.KEY=VALUE, e.g. appear.min_length=4 (repeatable)."),
+    strips: Optional[Path] = typer.Option(None, "--strips", help="Write the worst flicker frames as PNG here: frames t-1, t, t+1 with their boxes and the imputed ones."),
+    strips_limit: int = typer.Option(24, "--strips-limit", help="How many flagged frames --strips writes, worst first."),
     lightly: Optional[str] = typer.Option(None, "--lightly", help="Location holding .lightly/ when it is not the datasource."),
     storage_options: Optional[str] = STORAGE_OPTIONS,
 ) -> None:
@@ -132,6 +135,21 @@ def assert_command(
     for note in report.notes:
         typer.echo(f"note: {note}")
     typer.echo(f"metadata written to .lightly/metadata/, imputed boxes to task {report.imputed_task}")
+    if strips is not None:
+        _write_strips(open_datasource(datasource, lightly, storage_options), report, strips, strips_limit)
+
+
+def _write_strips(source, report, folder: Path, limit: int) -> None:
+    from thresher.errors import UsageError
+    from thresher.report.strip_png import write_strips
+
+    flicker = next((r for r in report.results if r.name == "flicker"), None)
+    if flicker is None:
+        raise UsageError("--strips: shows flicker's flagged frames; add flicker to --assertion")
+    if limit < 1:
+        raise UsageError(f"--strips-limit: expected an integer >= 1, got {limit}")
+    paths = write_strips(source, report.frames, report.detections, flicker.weak_labels, flicker.values, report.class_names, folder, limit)
+    typer.echo(f"{len(paths)} flagged frames drawn in {folder}")
 
 
 def _parameters(items: list[str]) -> dict[str, dict]:
