@@ -105,8 +105,11 @@ def _panel(picture: Image.Image, scale: float, role: str, frame_id: str, boxes: 
     for xyxy, score, class_id in zip(imputed.xyxy * scale, imputed.score, imputed.class_id):
         _dashed(draw, xyxy.tolist())
         _label(draw, (xyxy[0] + 2, xyxy[3] - font.size - 4), f"imputed {names.get(int(class_id), class_id)} {score:.2f}", IMPUTED, font)
-    _label(draw, (4, 4), f"{role.replace('−', '-')} · {frame_id}", "#202124", font)  # the bundled font has no minus sign
-    return picture
+    caption_font = _font(14)
+    framed = Image.new("RGB", (picture.width, picture.height + 20), "white")
+    framed.paste(picture, (0, 20))
+    ImageDraw.Draw(framed).text((2, 2), f"{role.replace('−', '-')} · {frame_id}", fill="#3c4043", font=caption_font)  # the font has no minus sign
+    return framed
 
 
 def _label(draw: ImageDraw.ImageDraw, at: tuple[float, float], text: str, color: str, font) -> None:
