@@ -1,4 +1,4 @@
-"""The better flicker: gaps, Hungarian matching, interpolation, severity."""
+"""The default flicker: tracks, gaps, presence, duplicates, box size, majority class, severity."""
 
 import numpy as np
 import pytest
@@ -228,3 +228,4 @@ def test_the_module_examples():
     import importlib
 
     assert doctest.testmod(importlib.import_module("thresher.assertions.flicker")).failed == 0
+

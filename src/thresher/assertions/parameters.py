@@ -26,6 +26,10 @@ from thresher.errors import ConfigError, ThresherError, did_you_mean
 from thresher.frames import Frames
 
 
+#: Parameters of earlier versions, and what replaced them.
+RENAMED = {("flicker", "present_iou"): "use present_overlap with presence: iou for the same test"}
+
+
 def assertion_function(name: str, seed_compatible: bool = False) -> Callable[..., AssertionResult]:
     """The function computing assertion `name` (seed 000's flicker when `seed_compatible`)."""
     return seed_flicker if name == "flicker" and seed_compatible else get_assertion(name)
@@ -65,6 +69,8 @@ def resolve_parameters(
         known = defaults(function)
         options = dict(given.get(name) or {})
         for key in options:
+            if (name, key) in RENAMED and key not in known:
+                raise ConfigError(f"{where}.{name}.{key}: renamed; {RENAMED[name, key]}")
             if key not in known:
                 mode = " (seed-compatible flicker)" if function is seed_flicker else ""
                 raise ConfigError(
