@@ -276,3 +276,39 @@ def test_bad_parameters_fail_before_anything_is_written(bikes_datasource_copy, c
         code, output = run_cli(["assert", str(root), "--task", "ssd", *args], capsys)
         assert code == 2 and message in output and "Traceback" not in output, output
     assert tree_digest(root) == before
+
+
+def test_frames_the_new_task_does_not_cover_lose_the_old_tasks_seed_values(bikes_datasource_copy):
+    """Task ssd covers two videos, task people one: after people, the seed keys of the other
+    video are the defaults, never ssd's values mixed with people's; ssd's copy stays."""
+    from thresher.assert_task import assert_task
+
+    root = bikes_datasource_copy
+    shutil.copyfile(root / "bikes.mp4", root / "other.mp4")
+    ssd = root / ".lightly/predictions/ssd"
+    for path in sorted(ssd.glob("bikes-*.json")):
+        data = json.loads(path.read_text())
+        name = path.name.replace("bikes-", "other-")
+        (ssd / name).write_text(json.dumps({**data, "file_name": name.replace(".json", ".png")}))
+    people = root / ".lightly/predictions/people"
+    people.mkdir()
+    shutil.copyfile(ssd / "schema.json", people / "schema.json")
+    for path in sorted(ssd.glob("bikes-*.json")):
+        data = json.loads(path.read_text())
+        (people / path.name).write_text(json.dumps({**data, "predictions": [p for p in data["predictions"] if p["category_id"] == 1]}))
+    (root / ".lightly/predictions/tasks.json").write_text(json.dumps(["ssd", "people"]))
+    source = Datasource(root)
+    frames = source.frames()
+    first = assert_task(source, "ssd", frames=frames)
+    assert len(first.frames) == 500
+    other = frames.video == "other.mp4"
+    before = read_metadata(source.lightly, frames)
+    assert (before["flicker_severity"][other] > 0).any()
+    second = assert_task(source, "people", frames=frames)
+    assert len(second.frames) == 250 and second.notes
+    after = read_metadata(source.lightly, frames)
+    assert (after["flicker_severity"][other] == 0).all() and (after["flickering"][other] == 0.5).all()
+    assert np.array_equal(after["assertions.ssd.flicker_severity"], before["assertions.ssd.flicker_severity"])
+    assert (after["assertions.people.flicker_severity"][other] == 0).all()  # the default: people never covered them
+    imputed = read_predictions(source.lightly, "people-imputed", frames)
+    assert set(frames.video[imputed.detections.frame].tolist()) <= {"bikes.mp4"}

@@ -35,7 +35,7 @@ from thresher.frames import Frames
 from thresher.io.assertion_record import outputs_digest, read_record, write_record
 from thresher.io.datasource import Datasource
 from thresher.io.lightly_cache import cache_key
-from thresher.io.lightly_metadata import METADATA_DIR, MetadataField, write_metadata
+from thresher.io.lightly_metadata import METADATA_DIR, MetadataField, read_metadata_schema, write_metadata
 from thresher.io.lightly_predictions import (
     PredictionTask,
     predicted_frames,
@@ -172,7 +172,10 @@ def _write_metadata(lightly, results: list[AssertionResult], frames: Frames, cov
 
 
 def _holding(lightly, frames: Frames, rows: np.ndarray, paths: list[str]) -> np.ndarray:
-    """Boolean per frame: among `rows`, its metadata file holds one of the dotted `paths`."""
+    """Boolean per frame: among `rows`, its metadata file holds one of the dotted `paths`
+    (no file is read when the metadata schema lists none of them)."""
+    if not {f.path for f in read_metadata_schema(lightly, Problems())} & set(paths):
+        return np.zeros(len(frames), dtype=bool)
     existing = set(lightly.files(METADATA_DIR))
     files = {f"{METADATA_DIR}/{json_name(str(frames.file_name[r]))}": r for r in np.flatnonzero(rows).tolist()}
     found = np.zeros(len(frames), dtype=bool)
