@@ -1,7 +1,8 @@
 """The report's "flagged frames": why flicker flagged a frame, shown, not told.
 
 For the frames the run's flicker flagged, worst first (highest severity: the summed scores of
-the frame's imputed boxes), at most `STRIP_FRAMES` of them: frames t-1, t and t+1 side by
+the frame's imputed boxes, or with seed 000's flicker the number of asserting box pairs), at
+most `STRIP_FRAMES` of them: frames t-1, t and t+1 side by
 side, each with the assertion task's boxes (class and score written on them) and the imputed
 boxes (dashed magenta, with the track's class). The severities are read from the task's own
 metadata keys (`assertions.<task>.flicker_severity`), the boxes from the task's and the imputed
@@ -78,12 +79,14 @@ def flagged_section(data: ReportData) -> str:
     if not about:
         body = "<p>No flicker assertion ran in this run (<code>thresher.assertions</code>).</p>"
         return f"<section id='flagged'><h2>Flagged frames</h2>{body}</section>"
-    mode = "seed 000's flicker" if about.get("seed_compatible") else "flicker"
+    seed = about.get("seed_compatible")
+    mode = "seed 000's flicker" if seed else "flicker"
+    severity = "the number of asserting box pairs" if seed else "the summed scores of the frame's imputed boxes"
     params = ", ".join(f"{k}={v}" for k, v in about["parameters"]["flicker"].items())
     intro = (
         f"<p>{about['flagged']} frames flagged by {mode} on task <b>{html.escape(about['task'])}</b>; "
         f"{'the ' + str(about['shown']) + ' worst' if about['flagged'] > about['shown'] else 'all'}, by severity "
-        "(the summed scores of the frame's imputed boxes). Each row shows frames t−1, t and t+1 with the task's "
+        f"({severity}). Each row shows frames t−1, t and t+1 with the task's "
         "boxes (class and score) and the imputed boxes (dashed magenta).</p>"
         f"<p class='params'>parameters: {html.escape(params)}</p>"
         "<p class='keys'><span class='box predicted'></span>predicted <span class='box imputed'></span>imputed</p>"
