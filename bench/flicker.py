@@ -8,8 +8,10 @@ that the outputs are comparable. Both run in this process on the same synthetic 
 
     python bench/flicker.py                      # 100,000 frames, writes nothing
     python bench/flicker.py --frames 10000 --repeats 5 --write bench/results/flicker.md
+    python bench/flicker.py --no-baseline --write bench/results/flicker_default.md   # thresher only
 
-torch is only needed here (pip install torch); without it the script says so and stops.
+torch is only needed for the baseline (pip install torch); without it the script says so and
+stops, unless --no-baseline.
 """
 
 from __future__ import annotations
@@ -112,7 +114,10 @@ def main(argv=None):
     parser.add_argument("--baseline-repeats", type=int, default=1, help="runs of the torch baseline (median)")
     parser.add_argument("--thresholds", default="0.9,0.6;0.8,0.6", help="tracking,assertion pairs separated by ;")
     parser.add_argument("--write", help="write the results as markdown to this file")
+    parser.add_argument("--no-baseline", action="store_true", help="time thresher's flickers only (no torch needed)")
     args = parser.parse_args(argv)
+    if args.no_baseline:
+        return thresher_only(args)
     try:
         import torch
     except ImportError:
@@ -156,6 +161,36 @@ def main(argv=None):
         f"thresher `flicker` (Hungarian, class-aware), same data: max_gap=1 {fmt(better)}, max_gap=3 {fmt(better3)}.",
     ]
     print("\n".join(lines[:1] + lines[-2:]))
+    if args.write:
+        with open(args.write, "w") as f:
+            f.write("\n".join(lines) + "\n")
+    return 0
+
+
+def thresher_only(args) -> int:
+    """Wall / CPU time of thresher's flickers on the synthetic traffic (median of --repeats)."""
+    detections, frames = synthetic_traffic(args.frames, seed=0)
+    counts = detections.counts_per_frame(len(frames))
+    variants = [
+        ("`flicker()` (defaults: coverage presence, duplicates and boxes over 60 % of the frame carry no track)", {}),
+        ("`flicker(max_gap=3)`", {"max_gap": 3}),
+        ("`flicker(class_aware=True, presence='iou', present_overlap=0.5, duplicate_coverage=0, max_box_share=1)` (the flicker before issue 16)",
+         {"class_aware": True, "presence": "iou", "present_overlap": 0.5, "duplicate_coverage": 0, "max_box_share": 1.0}),
+    ]
+    lines = [
+        f"frames: {len(frames):,}, boxes: {len(detections):,} ({counts.min()}-{counts.max()} per frame, mean {counts.mean():.1f}), "
+        f"numpy {np.__version__}, python {platform.python_version()}, 2 cores; median of {args.repeats} runs, wall / CPU seconds",
+        "",
+        "| variant | flagged frames | time |",
+        "| --- | --- | --- |",
+    ]
+    for title, options in variants:
+        flagged = int(flicker(detections, frames, **options).flagged.sum())
+        lines.append(f"| {title} | {flagged:,} | {fmt(median_time(args.repeats, flicker, detections, frames, **options))} |")
+        print(lines[-1], flush=True)
+    seed = median_time(args.repeats, seed_flicker, detections, frames, 0.9, 0.6)
+    lines.append(f"| `seed_flicker` (0.9, 0.6) | {int(seed_flicker(detections, frames, 0.9, 0.6).flagged.sum()):,} | {fmt(seed)} |")
+    print(lines[-1])
     if args.write:
         with open(args.write, "w") as f:
             f.write("\n".join(lines) + "\n")

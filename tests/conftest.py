@@ -114,6 +114,24 @@ def bikes_predicted(tmp_path_factory, bikes_mp4, ssd) -> Path:
 
 
 @pytest.fixture(scope="session")
+def audited_clips(tmp_path_factory, bikes_predicted, ssd) -> dict[str, Path]:
+    """The clips of the flicker audit (tests/data/flicker_audit.csv), each a datasource with the
+    built-in detector's predictions (task `ssd`, every frame): bikes.mp4 (`bikes_predicted`),
+    carphone_pristine.mp4 and bigbuckbunny.mp4 (about 25 s for both, once per session)."""
+    from thresher.infer import run_models
+    from thresher.io.datasource import Datasource
+
+    clips = {"bikes.mp4": bikes_predicted}
+    for name in ("carphone_pristine.mp4", "bigbuckbunny.mp4"):
+        root = tmp_path_factory.mktemp("audit") / "ds"
+        root.mkdir()
+        shutil.copyfile(sample_video(name), root / name)
+        run_models(Datasource(root), detector=ssd, task="ssd")
+        clips[name] = root
+    return clips
+
+
+@pytest.fixture(scope="session")
 def bikes_runs(tmp_path_factory, bikes_predicted):
     """Runs over `bikes_predicted` with their reports and catalog (tests/report_fixtures.py)."""
     from tests.report_fixtures import bikes_runs as make_runs

@@ -74,3 +74,13 @@ def test_kill_during_writes_leaves_a_consistent_catalog(tmp_path):
     with Catalog(path) as catalog:
         sizes = {len(catalog.tag(t)) for t in catalog.tags()}
         assert sizes == {2000}  # every tag is whole: none half-written
+
+
+def test_neighbours_of_a_video_frame(tmp_path):
+    frames = Frames.build(["v-0", "v-1", "v-3", "w-1", "img"], kind=["frame"] * 4 + ["image"], video=["v", "v", "v", "w", "img"], frame_index=[0, 1, 3, 1, 0])
+    with Catalog(tmp_path) as catalog:
+        catalog.add_samples(frames)
+        assert catalog.neighbours("v-1") == ["v-0", "v-1", None]
+        assert catalog.neighbours("v-0") == [None, "v-0", "v-1"]
+        assert catalog.neighbours("v-3", (-2, 0)) == ["v-1", "v-3"]
+        assert catalog.neighbours("img") == [None, None, None] and catalog.neighbours("nope") == [None, None, None]

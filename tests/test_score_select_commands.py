@@ -43,3 +43,22 @@ def test_select_writes_the_selection_in_pick_order(bikes_datasource_copy, tmp_pa
     assert margins == sorted(margins, reverse=True)  # WEIGHTS alone picks by decreasing value
     summary = json.loads((out / "selection.json").read_text())
     assert summary["seed"] == 0 and summary["counts"]
+
+
+def test_frames_without_a_prediction_file_get_the_empty_frame_scores(bikes_datasource_copy, tmp_path, capsys):
+    """Seed 000 writes no file for a frame without a box: `thresher score` scores that frame as
+    an empty frame (as the same frame with an empty file), it does not drop it."""
+    root = bikes_datasource_copy
+    files = sorted((root / ".lightly/predictions/ssd").glob("bikes-*.json"))
+    removed = [p for p in files if int(p.stem.split("-")[1]) % 10 == 3]
+    empty_file = root / ".lightly/predictions/ssd/bikes-005-mp4.json"
+    empty_file.write_text(json.dumps({"file_name": "bikes-005-mp4.png", "predictions": []}))
+    for path in removed:
+        path.unlink()
+    out = tmp_path / "scores.csv"
+    code, output = run_cli(["score", str(root), "--task", "ssd", "--out", str(out)], capsys)
+    assert code in (0, None), output
+    rows = {r["id"]: r for r in read_csv(out)}
+    assert len(rows) == 250
+    for path in removed:
+        assert rows[f"{path.stem}.png"] == {**rows["bikes-005-mp4.png"], "id": f"{path.stem}.png"}

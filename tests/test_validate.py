@@ -30,7 +30,7 @@ def test_clean_datasource_passes(clean_datasource, capsys):
     code, output = run_cli(["validate", str(clean_datasource)], capsys)
     assert code == 0, output
     assert "2 images, 1 videos, 122 samples" in output
-    assert "task det (object-detection): 3 prediction files, 3 boxes (car 3); 119 samples without a file, 0 invalid" in output
+    assert "task det (object-detection): 3 prediction files, 3 boxes (car 3); 119 samples without a file (119 frames of predicted videos, read as no object; 0 not predicted), 0 invalid" in output
     assert "metadata: weather.rain (NUMERIC_FLOAT)" in output
     assert "no problems" in output
 
@@ -193,3 +193,18 @@ def test_missing_datasource_is_a_usage_error(tmp_path, capsys):
     code, output = run_cli(["validate", str(tmp_path / "nope")], capsys)
     assert code == 2
     assert f"error: {tmp_path / 'nope'}: no such folder" in output
+
+
+def test_frames_without_a_file_are_counted_as_information(clean_datasource, capsys):
+    """A video the task predicted: its frames without a file are "no object" (LightlyOne's
+    reading), not a problem; a video without any file, and every 2nd frame of a video
+    predicted with --every 2, are not predicted."""
+    root = clean_datasource
+    shutil.copyfile(root / "clips" / "car.mp4", root / "clips" / "other.mp4")
+    shutil.copyfile(root / "clips" / "car.mp4", root / "clips" / "sparse.mp4")
+    for index in range(0, 120, 2):
+        write_json(root / DET / "clips" / f"sparse-{index:03d}-mp4.json", {"file_name": f"clips/sparse-{index:03d}-mp4.png", "predictions": []})
+    code, output = run_cli(["validate", str(root), "--quick"], capsys)
+    assert code == 0, output
+    assert "task det (object-detection): 63 prediction files, 3 boxes (car 3); 299 samples without a file (119 frames of predicted videos, read as no object; 180 not predicted), 0 invalid" in output
+    assert "no problems" in output

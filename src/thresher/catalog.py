@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS samples (
     frame_index INTEGER NOT NULL, parent_id TEXT NOT NULL, width INTEGER NOT NULL,
     height INTEGER NOT NULL, first_run TEXT
 );
+CREATE INDEX IF NOT EXISTS samples_by_video ON samples (video, frame_index);
 CREATE TABLE IF NOT EXISTS tags (
     name TEXT PRIMARY KEY, created REAL NOT NULL, run_id TEXT, note TEXT NOT NULL DEFAULT ''
 );
@@ -128,6 +129,19 @@ class Catalog:
             return Frames.empty()
         values = list(zip(*rows))
         return Frames.build(**{c: np.array(v) for c, v in zip(_FRAME_COLUMNS, values)})
+
+    def neighbours(self, sample_id: str, offsets: Iterable[int] = (-1, 0, 1)) -> list[str | None]:
+        """Ids of the frames `offsets` away from a video frame in its video (None where the
+        catalog has no such frame; all None for a sample that is not a video frame)."""
+        row = self._db.execute("SELECT kind, video, frame_index FROM samples WHERE id = ?", (sample_id,)).fetchone()
+        offsets = list(offsets)
+        if row is None or row[0] != "frame":
+            return [None] * len(offsets)
+        found = dict(self._db.execute(
+            f"SELECT frame_index, id FROM samples WHERE kind = 'frame' AND video = ? AND frame_index IN ({','.join('?' * len(offsets))})",  # noqa: S608
+            (row[1], *(row[2] + k for k in offsets)),
+        ).fetchall())
+        return [found.get(row[2] + k) for k in offsets]
 
     def _rows_of(self, ids: list[str], columns: str) -> list[tuple]:
         found = {}

@@ -13,7 +13,7 @@ from thresher.frames import Frames
 from thresher.io.datasource import IO_THREADS, SUPPORTED, Datasource, describe_unsupported
 from thresher.io.images import check_image
 from thresher.io.lightly_metadata import read_metadata
-from thresher.io.lightly_predictions import read_predictions, task_dir
+from thresher.io.lightly_predictions import predicted_frames, read_predictions, task_dir
 from thresher.io.lightly_schema import PREDICTIONS_DIR, read_schema, read_task_names
 from thresher.io.problems import Problem, Problems
 
@@ -26,7 +26,8 @@ class TaskSummary:
     boxes: int = 0
     boxes_per_class: dict[str, int] = field(default_factory=dict)
     invalid: int = 0
-    missing: int = 0
+    missing: int = 0  # samples without a prediction file
+    read_as_empty: int = 0  # of those, frames of videos the task predicted: "no object"
 
 
 @dataclass
@@ -54,7 +55,9 @@ class ValidationReport:
             classes = ", ".join(f"{n} {c}" for n, c in sorted(t.boxes_per_class.items(), key=lambda kv: -kv[1]))
             lines.append(
                 f"task {t.name} ({t.task_type}): {t.files} prediction files, {t.boxes} boxes"
-                f"{f' ({classes})' if classes else ''}; {t.missing} samples without a file, {t.invalid} invalid"
+                f"{f' ({classes})' if classes else ''}; {t.missing} samples without a file "
+                f"({t.read_as_empty} frames of predicted videos, read as no object; {t.missing - t.read_as_empty} not predicted), "
+                f"{t.invalid} invalid"
             )
         if self.metadata_keys:
             lines.append("metadata: " + ", ".join(f"{p} ({t})" for p, t in self.metadata_keys))
@@ -127,6 +130,7 @@ def _check_task(source: Datasource, name: str, frames: Frames, problems: Problem
         boxes_per_class={names.get(c, str(c)): n for c, n in counts.items()},
         invalid=len(task.invalid),
         missing=len(task.missing),
+        read_as_empty=int((predicted_frames(task) & np.isin(frames.file_name, np.asarray(task.missing, dtype=str))).sum()),
     )
 
 

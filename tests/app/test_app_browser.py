@@ -94,3 +94,26 @@ def test_pages_render_without_leaving_the_server(browser, app_server, bikes_runs
     assert all(page.evaluate("[...document.images].map(i => i.naturalWidth > 0)"))
     assert errors == [] and requests.refused == []
     context.close()
+
+
+def test_the_sample_page_shows_the_flagged_strip(browser, app_server, bikes_runs):
+    """The worst flagged frame of the report: frames t-1, t, t+1 with the task's boxes, the
+    imputed one on t, and its severity, as in the report's strip."""
+    from thresher.report import load_report_data
+
+    data = load_report_data(bikes_runs.second.folder)
+    worst = str(data.strips.frame_id[0])
+    context, page, requests, errors = open_page(browser, app_server, f"/sample?id={worst}")
+    page.wait_for_selector("#strip", timeout=15_000)
+    wait_until(page, "() => [...document.images].every(i => i.complete)")
+    strip = page.locator("#strip")
+    assert f"severity {float(data.strips.severity[0]):.4g}" in strip.locator("h3").inner_text()
+    figures = strip.locator("figure.strip-frame")
+    assert figures.count() == 3
+    names = [figures.nth(k).locator("figcaption a").inner_text() for k in range(3)]
+    assert names == data.strips.neighbours[0].tolist()
+    assert figures.nth(1).locator("rect.imputed").count() >= 1
+    assert any(t.startswith("imputed ") for t in figures.nth(1).locator("text.label").all_text_contents())
+    assert all(page.evaluate("[...document.querySelectorAll('#strip img')].map(i => i.naturalWidth > 0)"))
+    assert errors == [] and requests.refused == []
+    context.close()

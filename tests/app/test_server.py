@@ -7,6 +7,7 @@ import json
 import re
 from urllib.parse import quote
 
+import numpy as np
 import pytest
 
 from thresher.catalog import Catalog
@@ -125,6 +126,26 @@ def test_sample_page_data(app_server, bikes_runs):
     (mine,) = [r for r in body["runs"] if r["run"] == bikes_runs.second.run_id]
     assert mine["selected"] and mine["pick"] == 12
     assert "metadata:flickering" in mine["scores"]
+
+
+def test_sample_strip_data(app_server, bikes_runs):
+    """A video frame's neighbours with the assertion task's boxes and its flicker severity."""
+    from thresher.io.datasource import Datasource
+    from thresher.io.lightly_metadata import read_metadata
+
+    source = Datasource(bikes_runs.root)
+    frames = source.frames()
+    severity = read_metadata(source.lightly, frames)["assertions.ssd.flicker_severity"]
+    flagged, quiet = frames.id[np.argmax(severity)], "bikes-000-mp4.png"
+    body = get_json(app_server, f"/api/sample?id={quote(str(flagged))}")["strip"]
+    assert body["task"] == "ssd" and body["imputed_task"] == "ssd-imputed"
+    assert body["severity"] == pytest.approx(severity.max())
+    index = int(frames.frame_index[np.argmax(severity)])
+    assert [f["frame_index"] for f in body["frames"]] == [index - 1, index, index + 1]
+    assert [f["role"] for f in body["frames"]] == ["t−1", "t", "t+1"]
+    assert any(b["imputed"] for b in body["frames"][1]["boxes"]) and any(not b["imputed"] for b in body["frames"][0]["boxes"])
+    first = get_json(app_server, f"/api/sample?id={quote(quiet)}")["strip"]
+    assert first["frames"][0] is None and first["frames"][1]["id"] == quiet and first["severity"] == 0.0
 
 
 def test_image_is_a_jpeg_of_the_catalog_sample(app_server, bikes_runs):

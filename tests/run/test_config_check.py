@@ -40,8 +40,11 @@ def with_input(index: int, **changes) -> dict:
 
 
 def check(datasource, config: dict) -> None:
+    from thresher.run.assertions import plan_assertions
+
+    source, run_config = Datasource(datasource), load_run_config(config)
     with Catalog(datasource / ".thresher") as catalog:
-        check_run_config(Datasource(datasource), load_run_config(config), catalog)
+        check_run_config(source, run_config, catalog, plan_assertions(run_config, source.lightly))
 
 
 def selection_stage_error(datasource, config: dict) -> str:
@@ -80,7 +83,7 @@ def test_a_typo_gets_the_selection_stages_message_before_anything_runs(clean_dat
 def test_what_the_run_will_create_counts_as_existing(clean_datasource):
     config = copy.deepcopy(GOOD)
     config["worker_config"]["pretagging"] = True
-    config["thresher"] = {"pretagging": {"classes": ["car", "truck"]}, "assertions": {"names": ["flicker", "multibox"]}}
+    config["thresher"] = {"pretagging": {"classes": ["car", "truck"]}, "assertions": {"task": "lightly_pretagging", "names": ["flicker", "multibox"]}}
     config["selection_config"]["strategies"] += [
         {"input": {"type": "SCORES", "task": "lightly_pretagging", "score": "uncertainty_margin"}, "strategy": {"type": "WEIGHTS"}},
         {"input": {"type": "METADATA", "key": "flickering"}, "strategy": {"type": "WEIGHTS"}},
@@ -98,11 +101,11 @@ def test_what_the_run_will_create_counts_as_existing(clean_datasource):
     [
         (lambda c: c["selection_config"]["strategies"][1]["input"].update(task="lightly_pretagging"), ConfigError,
          r"task 'lightly_pretagging': no such prediction task; tasks: \['det'\] \(worker_config.pretagging: true creates 'lightly_pretagging'\)"),
-        (lambda c: c["selection_config"]["strategies"].append({"input": {"type": "METADATA", "key": "flickering"}, "strategy": {"type": "WEIGHTS"}}), ConfigError,
-         r"no metadata key 'flickering'; have \['weather.rain'\]; model assertions .* are computed when thresher.assertions is configured"),
+        (lambda c: c["selection_config"]["strategies"].append({"input": {"type": "METADATA", "key": "wether.rain"}, "strategy": {"type": "WEIGHTS"}}), ConfigError,
+         r"no metadata key 'wether.rain' \(did you mean \"weather.rain\"\?\); have \['weather.rain'\]; model assertions .* are computed when thresher.assertions is configured"),
         (lambda c: c["worker_config"].update(object_level={"task_name": "dte"}), ConfigError,
          r"^worker_config.object_level.task_name: no prediction task 'dte' \(did you mean \"det\"\?\)"),
-        (lambda c: c.update(thresher={"assertions": {"task": "det", "names": ["flickr"]}}), UsageError, r"assertion: unknown name 'flickr' \(did you mean \"flicker\"\?\)"),
+        (lambda c: c.update(thresher={"assertions": {"task": "det", "names": ["flickr"]}}), ThresherError, r"flickr.*did you mean \"flicker\""),
         (lambda c: c.update(thresher={"assertions": {"task": "deet"}}), ConfigError, r"^thresher.assertions.task: no prediction task 'deet'"),
         (lambda c: c["selection_config"]["strategies"].append({"input": {"type": "EMBEDDINGS", "tag_name": "labeld"}, "strategy": {"type": "SIMILARITY"}}),
          UsageError, r"no tag 'labeld'"),

@@ -98,16 +98,18 @@ def _item(view: RunView, row: int, values: np.ndarray | None, selected: set, box
     }
 
 
-def boxes_of(state: AppState, view: RunView, frames: Frames) -> list[list[dict]]:
+def boxes_of(state: AppState, view: RunView, frames: Frames, tasks: tuple[str | None, str | None] | None = None) -> list[list[dict]]:
     """Per frame of `frames`: its predicted (the run's box task) and imputed boxes.
 
-    Only these frames' prediction files are read, so a page costs the same for any datasource size.
+    tasks: (predicted, imputed) task names instead of the run's. Only these frames'
+    prediction files are read, so a page costs the same for any datasource size.
     """
     from thresher.report.thumbs import read_boxes
 
     source = datasource_of(state)
     out: list[list[dict]] = [[] for _ in range(len(frames))]
-    for task, imputed in ((view.data.meta.get("box_task"), False), (view.data.meta.get("imputed_task"), True)):
+    pairs = tasks if tasks is not None else (view.data.meta.get("box_task"), view.data.meta.get("imputed_task"))
+    for task, imputed in zip(pairs, (False, True)):
         found = read_boxes(source.lightly, task, frames) if task and len(frames) else None
         if found is None:
             continue
@@ -138,8 +140,56 @@ def sample(state: AppState, sample_id: str) -> dict:
         })
     view = state.view()
     boxes = [] if view is None or row.kind[0] == "crop" else boxes_of(state, view, row)[0]
-    fields = {name: getattr(row, name)[0].item() for name in ("id", "kind", "file_name", "video", "frame_index", "parent_id", "width", "height")}
-    return {"sample": fields, "tags": tags, "runs": runs, "boxes": boxes}
+    fields = _fields(row, 0)
+    return {"sample": fields, "tags": tags, "runs": runs, "boxes": boxes, "strip": strip(state, view, sample_id)}
+
+
+def _fields(frames: Frames, row: int) -> dict:
+    return {name: getattr(frames, name)[row].item() for name in ("id", "kind", "file_name", "video", "frame_index", "parent_id", "width", "height")}
+
+
+def strip(state: AppState, view: RunView | None, sample_id: str) -> dict | None:
+    """A video frame with the frames before and after it, as the report's flagged-frames strip:
+    the boxes of the task the run's assertions checked and the imputed ones, and the frame's
+    flicker severity for that task (None when the sample is no video frame or no run has
+    report data)."""
+    if view is None:
+        return None
+    with state.catalog() as store:
+        ids = store.neighbours(sample_id)
+        if ids[1] is None:
+            return None
+        known = [i for i in ids if i is not None]
+        rows = state.known(store, known)
+    about = view.data.meta.get("flagged") or {}
+    tasks = (about.get("task") or view.data.meta.get("box_task"), about.get("imputed_task") or view.data.meta.get("imputed_task"))
+    boxes = boxes_of(state, view, rows, tasks)
+    position = {i: k for k, i in enumerate(known)}
+    frames = []
+    for role, frame_id in zip(("t−1", "t", "t+1"), ids):
+        k = position.get(frame_id)
+        frames.append(None if k is None else {"role": role, **_fields(rows, k), "boxes": boxes[k]})
+    return {"task": tasks[0], "imputed_task": tasks[1], "severity": _severity(state, rows[position[ids[1]] : position[ids[1]] + 1], tasks[0]), "frames": frames}
+
+
+def _severity(state: AppState, frame: Frames, task: str | None) -> float | None:
+    """The frame's flicker severity for `task`, from its Lightly metadata file (None: none recorded)."""
+    import json
+
+    from thresher.assertions.metadata import task_prefix
+    from thresher.io.lightly_metadata import METADATA_DIR
+    from thresher.io.names import json_name
+
+    if task is None:
+        return None
+    try:
+        metadata = json.loads(datasource_of(state).lightly.read_bytes(f"{METADATA_DIR}/{json_name(str(frame.file_name[0]))}"))["metadata"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    node: object = metadata
+    for key in f"{task_prefix(task)}flicker_severity".split("."):
+        node = node.get(key) if isinstance(node, dict) else None
+    return float(node) if isinstance(node, (int, float)) else None
 
 
 def _number(value: float) -> float | None:

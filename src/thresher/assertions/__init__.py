@@ -5,7 +5,10 @@ Each assertion is a function from `Detections` (+ the `Frames` they point into) 
 weak labels it proposes (imputed or corrected boxes) as `Detections`. Frames are compared
 only when consecutive in their video (same `Frames.video`, `frame_index` one apart).
 
-`compute_flickering_assertion` is seed 000's function, same arguments and results.
+`compute_flickering_assertion` is seed 000's function, same arguments and results, and
+`seed_flicker` its algorithm on `Detections` (`thresher.assertions.seed000`);
+`thresher.assertions.parameters` resolves and checks the parameters of a set of assertions.
+docs/assertions.md describes every assertion and parameter.
 """
 
 from thresher.assertions.appear import appear

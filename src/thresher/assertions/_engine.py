@@ -166,6 +166,35 @@ class BoxIndex:
         exactly once; others may be too, so callers compute the exact IoU and filter.
         """
         lo, counts = self.windows(query_frame, query_xyxy, min_iou, whole_frame)
+        yield from self._chunks(lo, counts, chunk_pairs)
+
+    def overlap_candidates(
+        self, query_frame: np.ndarray, query_xyxy: np.ndarray, share: float = 0.0, chunk_pairs: int = CHUNK_PAIRS
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield chunks of (query index, indexed row) pairs whose x-ranges may overlap.
+
+        Every box of the query's frame whose x-range overlaps the query's by more than
+        `share` of the query's width is yielded exactly once (its left edge lies within
+        [x0 + share * w - widest box of the frame, x1 - share * w]); others may be too, so
+        callers compute the exact overlap and filter. A query with frame -1 gets none.
+        """
+        valid = query_frame >= 0
+        f = query_frame if valid.all() else np.where(valid, query_frame, 0)
+        lo, hi = self.starts[f], self.starts[f + 1]
+        if self.windows_ok and len(f):
+            base = f * self.span - self.origin
+            first = int(lo.min())
+            keys = self.keys[first : int(hi.max())]
+            inset = share * (query_xyxy[:, 2] - query_xyxy[:, 0])
+            lo = np.maximum(first + _search(keys, base + query_xyxy[:, 0] + inset - self.max_width[f] - 1.0, "left"), lo)
+            hi = np.minimum(first + _search(keys, base + query_xyxy[:, 2] - inset + 1.0, "right"), hi)
+        counts = np.maximum(hi - lo, 0)
+        if not valid.all():
+            counts[~valid] = 0
+        yield from self._chunks(lo, counts, chunk_pairs)
+
+    def _chunks(self, lo: np.ndarray, counts: np.ndarray, chunk_pairs: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(query index, indexed row) pairs of the windows [lo, lo + counts), in chunks."""
         ends = np.cumsum(counts)
         start_query = 0
         while start_query < len(counts):
@@ -206,13 +235,21 @@ def _search(keys: np.ndarray, queries: np.ndarray, side: str) -> np.ndarray:
 
 def pair_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU of a[k] with b[k] for every k (float64 xyxy); 0 where the union is 0."""
+    inter = pair_intersection(a, b)
+    union = areas(a) + areas(b) - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+
+
+def pair_intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Area of the overlap of a[k] and b[k] for every k (float64 xyxy, pixels²)."""
     w = np.clip(np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]), 0, None)
     h = np.clip(np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]), 0, None)
-    inter = w * h
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    union = area_a + area_b - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    return w * h
+
+
+def areas(xyxy: np.ndarray) -> np.ndarray:
+    """Area of each xyxy box (pixels²)."""
+    return (xyxy[:, 2] - xyxy[:, 0]) * (xyxy[:, 3] - xyxy[:, 1])
 
 
 def group_sum(groups: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:

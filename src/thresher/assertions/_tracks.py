@@ -15,6 +15,8 @@ from thresher.assertions._matching import one_to_one
 from thresher.detections import Detections
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+#: (group, class) cells counted in a dense table by `majority` (beyond: sorted pairs).
+DENSE_CELLS = 1 << 22
 
 
 def match_across(
@@ -128,7 +130,11 @@ def majority(group: np.ndarray, class_id: np.ndarray, score: np.ndarray, n_group
     share = np.zeros(n_groups)
     if len(group) == 0:
         return winner, share
-    classes, rank = np.unique(class_id, return_inverse=True)
+    classes, rank = _ranks(class_id)
+    present = np.zeros(n_groups, dtype=bool)
+    present[group] = True
+    if int(present.sum()) * len(classes) <= DENSE_CELLS:
+        return _dense_majority(group, present, classes, rank, score, winner, share)
     keys, inverse = np.unique(group * len(classes) + rank, return_inverse=True)
     pairs = np.stack([keys // len(classes), classes[keys % len(classes)]])
     count = np.bincount(inverse)
@@ -139,4 +145,30 @@ def majority(group: np.ndarray, class_id: np.ndarray, score: np.ndarray, n_group
     best = order[last]
     winner[pairs[0][best]] = pairs[1][best]
     share[pairs[0][best]] = count[best] / np.bincount(group, minlength=n_groups)[pairs[0][best]]
+    return winner, share
+
+
+def _ranks(class_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct classes, rank of each value among them); a lookup for small ids."""
+    if len(class_id) and class_id.min() >= 0 and class_id.max() < 1 << 16:
+        seen = np.zeros(int(class_id.max()) + 1, dtype=bool)
+        seen[class_id] = True
+        classes = np.flatnonzero(seen)
+        return classes, (np.cumsum(seen) - 1)[class_id]
+    return np.unique(class_id, return_inverse=True)
+
+
+def _dense_majority(group, present, classes, rank, score, winner, share):
+    """`majority` with a (groups present) x (classes) table of counts and summed scores."""
+    n_classes = len(classes)
+    compact = (np.cumsum(present) - 1)[group]
+    n_present = int(present.sum())
+    cell = compact * n_classes + rank
+    count = np.bincount(cell, minlength=n_present * n_classes).reshape(n_present, n_classes)
+    total = np.bincount(cell, weights=score, minlength=n_present * n_classes).reshape(n_present, n_classes)
+    # most members first, then the larger summed score; argmax takes the smaller id on a tie
+    best = np.argmax(np.where(count == count.max(axis=1, keepdims=True), total, -np.inf), axis=1)
+    rows = np.flatnonzero(present)
+    winner[rows] = classes[best]
+    share[rows] = count[np.arange(n_present), best] / count.sum(axis=1)
     return winner, share

@@ -51,7 +51,8 @@ class PredictionTask:
 
     `frames` holds every sample the task covers; `detections.frame` indexes it. Samples
     whose prediction file was unusable are listed in `invalid` (their boxes are left out);
-    samples of a given datasource with no prediction file at all are listed in `missing`.
+    samples of a given datasource with no prediction file at all are listed in `missing`
+    (`predicted_frames` tells which of them count as "predicted, no object").
     """
 
     name: str
@@ -62,9 +63,22 @@ class PredictionTask:
     missing: tuple[str, ...] = field(default=())
 
 
+def predicted_frames(task: PredictionTask) -> np.ndarray:
+    """Boolean per row of `task.frames`: the task has a prediction for this frame (see
+    `thresher.io.coverage`): its valid file, or no file in a video the task predicted (read
+    as "no object", as LightlyOne reads it). Frames with an invalid file are left out."""
+    from thresher.io.coverage import covered_frames
+
+    has_file = ~np.isin(task.frames.file_name, np.asarray(task.missing, dtype=str))
+    return covered_frames(task.frames, has_file) & ~np.isin(task.frames.file_name, np.asarray(task.invalid, dtype=str))
+
+
 def predicted_part(task: PredictionTask) -> tuple[Frames, Detections]:
-    """The frames of a task that have a valid prediction file, and their boxes re-indexed."""
-    keep = ~np.isin(task.frames.file_name, np.asarray(task.missing + task.invalid, dtype=str))
+    """The frames a task has predictions for (`predicted_frames`) and their boxes re-indexed.
+
+    A frame of a predicted video without a prediction file is kept, with no box.
+    """
+    keep = predicted_frames(task)
     new_row = np.cumsum(keep) - 1
     dets = task.detections[keep[task.detections.frame]] if len(task.detections) else task.detections
     return task.frames[keep], Detections(

@@ -10,7 +10,9 @@ selected / random (same size, seeded) / datapool (numeric: histogram, mean, std,
 max; categorical: counts, Gini imbalance, normalized entropy); class distributions of the
 predictions; a 2-D embedding scatter coloured by any score or metadata with the selected
 samples marked and a thumbnail on hover; the selected frames with predicted (solid) and
-imputed (dashed) boxes; a timeline per video; near-duplicate pairs with their distance. The
+imputed (dashed) boxes; the frames flicker flagged, worst first, each beside the frames before
+and after it (`thresher.report.flagged`); a timeline per video; near-duplicate pairs with their
+distance. The
 page loads nothing: scripts, styles and images are inlined, and its Content-Security-Policy
 forbids any request.
 """

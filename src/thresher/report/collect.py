@@ -17,7 +17,8 @@ from thresher.errors import ConfigError, SchemaError
 from thresher.frames import Frames
 from thresher.io.lightly_metadata import read_metadata_schema
 from thresher.io.problems import Problems
-from thresher.report.data import ReportData
+from thresher.report.data import ReportData, Strips
+from thresher.report.flagged import collect_strips
 from thresher.report.neighbors import closest_pairs, nearest_other, normalized
 from thresher.report.projection import project
 from thresher.report.sampling import thumbnails_of_run
@@ -45,11 +46,13 @@ def collect(work, outcome, projection: str = "pca") -> ReportData:
     duplicates = _duplicates(vectors, samples.id, selection.ids, work.removed, seed)
     meta = _meta(work, outcome, inputs, class_tasks, colors, projection)
     thumbs = thumbnails_of_run(work, samples, selection.ids, duplicates, seed)
+    strips, flagged = collect_strips(work, resolver.all_metadata()) if work.artifacts.get("assertions") else (Strips.empty(), None)
+    meta["flagged"] = flagged
     return ReportData(
         meta=meta, samples=samples, selected=selection.ids, objective=selection.objective, preselected=preselected,
         random=random, inputs=values, colors=colors, classes=classes, projection=project(vectors, projection, seed),
         nearest=nearest, removed=_removed(work.removed), duplicates=duplicates, thumbnails=thumbs,
-        sample_box=None if work.crops is None else _crop_boxes(work, samples),
+        sample_box=None if work.crops is None else _crop_boxes(work, samples), strips=strips,
     )
 
 
@@ -82,6 +85,10 @@ class _Remembering:
 
     def metadata(self, key):
         return self._once("metadata", key, self._resolver.metadata)
+
+    def all_metadata(self):
+        """The datasource's metadata over every frame (read once, shared with the run)."""
+        return self._resolver.all_metadata()
 
     def embeddings(self, task):
         return self._resolver.embeddings(task)

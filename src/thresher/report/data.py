@@ -66,6 +66,28 @@ class Thumbnails:
 
 
 @dataclass(frozen=True, eq=False)
+class Strips:
+    """Frames an assertion flagged, worst first, each with the frames before and after it.
+
+    frame_id: the flagged frame t; severity: its severity (higher = worse); neighbours:
+    (K, 3) frame ids of t-1, t, t+1 ("" where the video has no such frame); thumbnails: the
+    images of those frames with the task's boxes and the imputed ones (`Thumbnails`).
+    """
+
+    frame_id: np.ndarray
+    severity: np.ndarray
+    neighbours: np.ndarray
+    thumbnails: Thumbnails
+
+    def __len__(self) -> int:
+        return len(self.frame_id)
+
+    @classmethod
+    def empty(cls) -> "Strips":
+        return cls(np.zeros(0, "<U1"), np.zeros(0), np.zeros((0, 3), "<U1"), Thumbnails.empty())
+
+
+@dataclass(frozen=True, eq=False)
 class ReportData:
     """One run, as its report needs it (all arrays aligned to `samples` where per sample).
 
@@ -85,6 +107,7 @@ class ReportData:
     removed: (file_name, reason, detail) string arrays. duplicates: (kept id, other id,
         distance) of near-duplicate pairs, closest first.
     sample_box: float32 (N, 4) the crop box in its frame (object level), else None.
+    strips: the flagged frames with their neighbours (meta["flagged"] describes them).
     """
 
     meta: dict[str, Any]
@@ -104,6 +127,7 @@ class ReportData:
     )
     thumbnails: Thumbnails = field(default_factory=Thumbnails.empty)
     sample_box: np.ndarray | None = None
+    strips: Strips = field(default_factory=Strips.empty)
 
     @property
     def new_picks(self) -> np.ndarray:
@@ -175,14 +199,40 @@ def _arrays(data: ReportData) -> dict[str, np.ndarray]:
     _put_strings(arrays, "duplicates.kept", data.duplicates[0])
     _put_strings(arrays, "duplicates.other", data.duplicates[1])
     arrays["duplicates.distance"] = data.duplicates[2].astype(np.float32)
-    thumbs = data.thumbnails
-    _put_strings(arrays, "thumbs.frame_id", thumbs.frame_id)
-    _put_strings(arrays, "thumbs.labels", thumbs.labels)
-    for name in ("data", "offsets", "size", "box_thumb", "box_xyxy", "box_label", "box_score", "box_imputed"):
-        arrays[f"thumbs.{name}"] = getattr(thumbs, name)
+    _put_thumbnails(arrays, "thumbs", data.thumbnails)
+    if len(data.strips):
+        _put_strings(arrays, "strips.frame_id", data.strips.frame_id)
+        arrays["strips.severity"] = data.strips.severity.astype(np.float64)
+        _put_strings(arrays, "strips.neighbours", data.strips.neighbours.ravel())
+        _put_thumbnails(arrays, "strips.thumbs", data.strips.thumbnails)
     if data.sample_box is not None:
         arrays["sample_box"] = data.sample_box.astype(np.float32)
     return arrays
+
+
+_THUMB_ARRAYS = ("data", "offsets", "size", "box_thumb", "box_xyxy", "box_label", "box_score", "box_imputed")
+
+
+def _put_thumbnails(arrays: dict, key: str, thumbs: Thumbnails) -> None:
+    _put_strings(arrays, f"{key}.frame_id", thumbs.frame_id)
+    _put_strings(arrays, f"{key}.labels", thumbs.labels)
+    for name in _THUMB_ARRAYS:
+        arrays[f"{key}.{name}"] = getattr(thumbs, name)
+
+
+def _get_thumbnails(a: dict, key: str) -> Thumbnails:
+    return Thumbnails(
+        _get_strings(a, f"{key}.frame_id"), a[f"{key}.data"], a[f"{key}.offsets"], a[f"{key}.size"], _get_strings(a, f"{key}.labels"),
+        *(a[f"{key}.{name}"] for name in _THUMB_ARRAYS[3:]),
+    )
+
+
+def _get_strips(a: dict) -> Strips:
+    """The bundle's strips (none in bundles written before they existed)."""
+    if "strips.severity" not in a:
+        return Strips.empty()
+    neighbours = _get_strings(a, "strips.neighbours").reshape(-1, 3)
+    return Strips(_get_strings(a, "strips.frame_id"), a["strips.severity"], neighbours, _get_thumbnails(a, "strips.thumbs"))
 
 
 def save_report_data(folder: str | os.PathLike, data: ReportData) -> tuple[Path, Path]:
@@ -230,15 +280,12 @@ def _from_arrays(meta: dict, a: dict[str, np.ndarray]) -> ReportData:
     colors = {name: a[f"color.{k}"] for k, name in enumerate(meta.get("colors", []))}
     classes = {e["task"]: tuple(a[f"classes.{k}.{p}"] for p in ("row", "col", "count")) for k, e in enumerate(meta.get("class_tasks", []))}
     nearest = {k.removeprefix("nearest."): v for k, v in a.items() if k.startswith("nearest.")}
-    thumbs = Thumbnails(
-        _get_strings(a, "thumbs.frame_id"), a["thumbs.data"], a["thumbs.offsets"], a["thumbs.size"], _get_strings(a, "thumbs.labels"),
-        a["thumbs.box_thumb"], a["thumbs.box_xyxy"], a["thumbs.box_label"], a["thumbs.box_score"], a["thumbs.box_imputed"],
-    )
+    thumbs = _get_thumbnails(a, "thumbs")
     return ReportData(
         meta=meta, samples=samples, selected=_get_strings(a, "selected"), objective=a["objective"],
         preselected=_get_strings(a, "preselected"), random=_get_strings(a, "random"), inputs=inputs, colors=colors,
         classes=classes, projection=a["projection"], nearest=nearest,
         removed=tuple(_get_strings(a, f"removed.{p}") for p in ("file", "reason", "detail")),
         duplicates=(_get_strings(a, "duplicates.kept"), _get_strings(a, "duplicates.other"), a["duplicates.distance"]),
-        thumbnails=thumbs, sample_box=a.get("sample_box"),
+        thumbnails=thumbs, sample_box=a.get("sample_box"), strips=_get_strips(a),
     )

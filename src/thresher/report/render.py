@@ -18,15 +18,13 @@ import numpy as np
 
 from thresher.report import sections
 from thresher.report.data import ReportData
+from thresher.report.flagged import flagged_section
+from thresher.report.overlay import boxes_svg, class_color
 from thresher.report.svg import number
 from thresher.report.thumbs import data_uri
 from thresher.report.why import why_bars, why_legend
 
 NAN_CODE = 65535
-# Class colours of predicted boxes: none near the imputed boxes' magenta (#ff00ff, dashed).
-PALETTE = ("#1a73e8", "#e8710a", "#188038", "#00acc1", "#b06000", "#5f6368", "#f9ab00", "#3949ab", "#7cb342", "#000000")
-IMPUTED_COLOR = "#ff00ff"
-LABELLED = 3  # boxes per thumbnail whose label shows without hovering
 
 
 def asset(name: str) -> str:
@@ -72,53 +70,17 @@ def payload(data: ReportData) -> dict:
         "preselected": b64(np.flatnonzero(np.isin(samples.id, data.preselected)), "i4"),
         "thumbOf": b64(np.array([rows.get(f, -1) for f in frame_of.tolist()]), "i4"),
         "thumbs": [data_uri(thumbs.jpeg(t)) for t in range(len(thumbs))],
+        "stripThumbs": [data_uri(data.strips.thumbnails.jpeg(t)) for t in range(len(data.strips.thumbnails))],
         "thumbSize": thumbs.size.tolist(),
         "sampleBox": None if data.sample_box is None else b64(data.sample_box, "f4"),
     }
-
-
-def class_color(label: int) -> str:
-    """The colour of predicted boxes of the thumbnails' class `label` (an index into `labels`)."""
-    return PALETTE[label % len(PALETTE)]
-
-
-def _boxes_svg(data: ReportData, t: int, highlight: np.ndarray | None = None) -> str:
-    """SVG overlay (viewBox in the frame's pixels) with the thumbnail's boxes, each labelled with
-    its class and score: the `LABELLED` best-scoring boxes and every imputed one always, the others
-    while the pointer is on the frame."""
-    th = data.thumbnails
-    width, height = th.size[t].tolist()
-    font = max(width, height) / 24  # about 8 px on a 200 px thumbnail
-    mine = np.flatnonzero(th.box_thumb == t)
-    ranked = mine[np.argsort(-th.box_score[mine], kind="stable")]
-    always = set(ranked[~th.box_imputed[ranked]][:LABELLED].tolist()) | set(mine[th.box_imputed[mine]].tolist())
-    parts = []
-    for b in mine.tolist():
-        x0, y0, x1, y1 = th.box_xyxy[b].tolist()
-        label = str(th.labels[th.box_label[b]]) if len(th.labels) else ""
-        imputed = bool(th.box_imputed[b])
-        cls = "imputed" if imputed else "predicted"
-        color = IMPUTED_COLOR if imputed else class_color(int(th.box_label[b]))
-        tip = f"{'imputed' if imputed else 'predicted'} {label} {th.box_score[b]:.2f}"
-        text_y = y0 - font * 0.2 if y0 > font else y0 + font
-        parts.append(
-            f"<g class='{cls}'><title>{html.escape(tip)}</title>"
-            f"<rect class='{cls}' x='{x0:.1f}' y='{y0:.1f}' width='{x1 - x0:.1f}' height='{y1 - y0:.1f}' "
-            f"stroke='{color}' stroke-opacity='{0.4 + 0.6 * float(th.box_score[b]):.2f}'/>"
-            f"<text{'' if b in always else ' class=' + chr(39) + 'minor' + chr(39)} x='{x0:.1f}' y='{text_y:.1f}' font-size='{font:.1f}' fill='{color}' stroke-width='{font / 5:.1f}'>"
-            f"{html.escape(label)}{'' if imputed else f' {th.box_score[b]:.2f}'}</text></g>"
-        )
-    if highlight is not None:
-        x0, y0, x1, y1 = highlight.tolist()
-        parts.append(f"<rect class='crop' x='{x0:.1f}' y='{y0:.1f}' width='{x1 - x0:.1f}' height='{y1 - y0:.1f}'/>")
-    return f"<svg class='boxes' viewBox='0 0 {width} {height}' preserveAspectRatio='none'>{''.join(parts)}</svg>"
 
 
 def _figure(data: ReportData, t: int, caption: str, highlight: np.ndarray | None = None) -> str:
     width, height = data.thumbnails.size[t].tolist()
     return (
         f"<figure class='thumb'><div class='frame' style='aspect-ratio:{width}/{height}'>"
-        f"<img data-thumb='{t}' alt='{html.escape(caption)}'>{_boxes_svg(data, t, highlight)}</div>"
+        f"<img data-thumb='{t}' alt='{html.escape(caption)}'>{boxes_svg(data.thumbnails, t, highlight)}</div>"
         f"<figcaption>{caption}</figcaption></figure>"
     )
 
@@ -192,10 +154,10 @@ def page(data: ReportData) -> str:
     script_data = json.dumps(payload(data), separators=(",", ":")).replace("<", "\\u003c")
     nav = "".join(f"<a href='#{a}'>{t}</a>" for a, t in (
         ("sizes", "sizes"), ("inputs", "inputs"), ("classes", "classes"), ("embedding", "embeddings"),
-        ("gallery", "selected"), ("timeline", "timeline"), ("duplicates", "duplicates"), ("removed", "removed")))
+        ("gallery", "selected"), ("flagged", "flagged frames"), ("timeline", "timeline"), ("duplicates", "duplicates"), ("removed", "removed")))
     body = "".join([
         sections.sizes_section(data), sections.inputs_section(data), sections.classes_section(data),
-        scatter_section(data), gallery_section(data), sections.timeline_section(data),
+        scatter_section(data), gallery_section(data), flagged_section(data), sections.timeline_section(data),
         duplicates_section(data), sections.removed_section(data),
     ])
     return (

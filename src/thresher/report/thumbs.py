@@ -82,19 +82,20 @@ def make_thumbnails(
     boxes: list[tuple[Frames, Detections, dict[int, str], bool]] = (),
     extracted: Path | None = None,
     video_infos: dict | None = None,
+    side: int = THUMB_SIDE,
 ) -> Thumbnails:
     """Thumbnails of the frames `frame_ids` (rows of `frames`) with their boxes.
 
     boxes: (frames the detections index, detections, class names by id, imputed?) per task;
     extracted: a folder of frames the run already wrote as `<file_name>` PNG (read instead of
-    decoding the video again); video_infos: VideoInfo of videos already probed. Frames that
-    cannot be decoded are left out.
+    decoding the video again); video_infos: VideoInfo of videos already probed; side: the
+    longer side of each JPEG in pixels. Frames that cannot be decoded are left out.
     """
     rows = frames.index_of(np.unique(np.asarray(frame_ids, dtype=str)))
     ids, jpegs, sizes = [], [], []
     for row, image in _pixels(source, frames, rows, extracted, video_infos or {}):
         ids.append(str(frames.id[row]))
-        jpegs.append(jpeg_thumbnail(image))
+        jpegs.append(jpeg_thumbnail(image, side))
         sizes.append((image.shape[1], image.shape[0]))
     if not ids:
         return Thumbnails.empty()

@@ -35,12 +35,14 @@ BUILTIN_DETECTOR = "ssd-mobilenet-v2-coco"
 IMPUTED_SUFFIX = "-imputed"
 
 
-def check_run_config(source: Datasource, config: RunConfig, catalog: Catalog) -> None:
+def check_run_config(source: Datasource, config: RunConfig, catalog: Catalog, assertions=None) -> None:
     """ConfigError for the first name in `config` that neither exists nor will be made by the run.
+
+    assertions: the run's `thresher.run.assertions.AssertionPlan` (None: no assertions stage).
 
     >>> check_run_config(Datasource("data/"), load_run_config("run.yaml"), Catalog("data/.thresher"))  # doctest: +SKIP
     """
-    resolver = PlannedResolver(source, config, catalog)
+    resolver = PlannedResolver(source, config, catalog, assertions)
     inputs = resolve_inputs(config.selection_config, resolver, Frames.empty(), [])
     run_selection(config.selection_config, inputs, seed=config.thresher.seed, sequence_length=config.worker_config.selected_sequence_length)
 
@@ -53,7 +55,7 @@ class PlannedResolver:
     the assertions write. Unknown names raise the ConfigError the run's resolver would raise.
     """
 
-    def __init__(self, source: Datasource, config: RunConfig, catalog: Catalog) -> None:
+    def __init__(self, source: Datasource, config: RunConfig, catalog: Catalog, assertions=None) -> None:
         self.config, self.catalog = config, catalog
         worker, options = config.worker_config, config.thresher
         existing = read_task_names(source.lightly, Problems())
@@ -64,21 +66,18 @@ class PlannedResolver:
         if self.object_task is not None:
             self._require_task(self.object_task, "worker_config.object_level.task_name")
         self.metadata_types = {f.path: f.value_type for f in read_metadata_schema(source.lightly, Problems())}
-        if options.assertions is not None:
-            self._plan_assertions(options.assertions)
+        self.assertions = assertions
+        if assertions is not None:
+            self._plan_assertions(assertions)
 
-    def _plan_assertions(self, assertions) -> None:
-        from thresher.assertions import get_assertion
+    def _plan_assertions(self, plan) -> None:
+        """What the assertions stage writes: `<task>-imputed` and the metadata keys, seed 000's and the task's own."""
         from thresher.assertions.metadata import metadata_paths
 
-        task = assertions.task or (PRETAGGING_TASK if self.config.worker_config.pretagging else self.object_task)
-        if task is None:
-            raise ConfigError("thresher.assertions.task: name the prediction task to check (no pretagging or object_level task to default to)")
-        self._require_task(task, "thresher.assertions.task")
-        for name in assertions.names:
-            get_assertion(name)  # an unknown assertion name fails here, with its suggestion
-        self.classes[f"{task}{IMPUTED_SUFFIX}"] = self.classes[task]
-        self.metadata_types.update({path: "NUMERIC_FLOAT" for path in metadata_paths(assertions.names)})
+        self._require_task(plan.task, "thresher.assertions.task")
+        self.classes[f"{plan.task}{IMPUTED_SUFFIX}"] = self.classes[plan.task]
+        keys = metadata_paths(plan.names) + metadata_paths(plan.names, plan.task)
+        self.metadata_types.update({path: "NUMERIC_FLOAT" for path in keys})
 
     def _require_task(self, task: str, where: str) -> None:
         if task not in self.classes:
@@ -111,7 +110,7 @@ class PlannedResolver:
             raise ConfigError(f"METADATA key {key!r}: thresher does not compute LightlyOne's built-in lightly.* metadata yet")
         if key not in self.metadata_types:
             known = sorted(self.metadata_types)
-            hint = "" if self.config.thresher.assertions is not None else "; model assertions (flickering, <name>_severity) are computed when thresher.assertions is configured"
+            hint = "" if self.assertions is not None else "; model assertions (flickering, <name>_severity) are computed when thresher.assertions is configured"
             raise ConfigError(f"METADATA key {key!r}: no metadata key {key!r}{did_you_mean(key, known)}; have {known}{hint}")
         numeric = self.metadata_types[key] != "CATEGORICAL_STRING"
         return Metadata(np.zeros(0, str), np.zeros(0, np.float64) if numeric else np.zeros(0, str))

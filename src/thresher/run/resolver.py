@@ -68,13 +68,17 @@ class RunResolver:
             return object_scores(boxes, self.samples.id)
         return score_frames(detections, self.frames, SCORE_FAMILIES).align(self.samples.id)
 
+    def all_metadata(self):
+        """The datasource's metadata over every frame (`thresher.io.lightly_metadata.Metadata`), read once."""
+        if self._metadata is None:
+            self._metadata = read_metadata(self.source.lightly, self.frames, Problems())
+        return self._metadata
+
     def metadata(self, key: str) -> Metadata:
         if key.startswith("lightly."):
             raise ConfigError(f"METADATA key {key!r}: thresher does not compute LightlyOne's built-in lightly.* metadata yet")
-        if self._metadata is None:
-            self._metadata = read_metadata(self.source.lightly, self.frames, Problems())
         try:
-            column = self._metadata[key]
+            column = self.all_metadata()[key]
         except KeyError as exc:
             raise ConfigError(f"METADATA key {key!r}: {exc.args[0]}") from None
         rows = self.frames.index_of(_frame_ids(self.samples))

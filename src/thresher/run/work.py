@@ -57,13 +57,13 @@ class RunWork:
         return value
 
     def execute(self):
-        self._stage("config check", check_run_config, self.source, self.config, self.catalog)
+        self._stage("config check", self.check_config)
         self._stage("enumerate", self.enumerate)
         if self.worker.enable_corruptness_check:
             self._stage("corruptness check", self.check_corruption)
         if self.worker.pretagging:
             self._stage("pretagging", self.pretag)
-        if self.options.assertions is not None:
+        if self.assertion_plan is not None:
             self._stage("assertions", self.assertions)
         self._stage("embeddings", self.embed)
         if self.worker.remove_exact_duplicates:
@@ -71,6 +71,13 @@ class RunWork:
         outcome = self._stage("selection", self.select)
         self._stage("outputs", self.write_outputs, outcome)
         return outcome
+
+    def check_config(self) -> None:
+        """The assertions to compute and every name the config uses, checked before any model runs."""
+        from thresher.run.assertions import plan_assertions
+
+        self.assertion_plan = plan_assertions(self.config, self.source.lightly)
+        check_run_config(self.source, self.config, self.catalog, self.assertion_plan)
 
     # which frames take part ------------------------------------------------------------
 
@@ -152,23 +159,26 @@ class RunWork:
     def assertions(self) -> None:
         from thresher.assert_task import assert_task
 
-        opts = self.options.assertions
-        task = opts.task or (PRETAGGING_TASK if self.worker.pretagging else self._object_task())
-        if task is None:
-            from thresher.errors import ConfigError
-
-            raise ConfigError("thresher.assertions.task: name the prediction task to check (no pretagging or object_level task to default to)")
-        temporal = [n for n in opts.names if n in ("flicker", "appear", "class_switch")]
-        if temporal and self.options.every > 1 and task == PRETAGGING_TASK:
+        plan = self.assertion_plan
+        if plan.implicit:
+            self.log(f"  the selection reads assertion metadata: computing {', '.join(plan.names)} on task {plan.task} (defaults)")
+        temporal = [n for n in plan.names if n in ("flicker", "appear", "class_switch")]
+        if temporal and self.options.every > 1 and plan.task == PRETAGGING_TASK:
             self.log(f"  warning: {', '.join(temporal)} compare consecutive frames, but pretagging predicts every "
                      f"{self.options.every}th frame only (thresher.every): these assertions will flag nothing")
         report = assert_task(
-            self.source, task, opts.names, seed_compatible=opts.seed_compatible, parameters=opts.parameters, cache=self.task_cache,
-            frames=self.frames, progress=for_stage(self.progress, "assertions (files)"),
+            self.source, plan.task, plan.names, seed_compatible=plan.seed_compatible, parameters=plan.parameters,
+            cache=self.task_cache, frames=self.frames, reuse=True, progress=for_stage(self.progress, "assertions (files)"),
         )
+        for note in report.notes:
+            self.log(f"  note: {note}")
         self.imputed_task = report.imputed_task
-        for result in report.results:
-            self.counts[f"{result.name} flagged"] = int(result.flagged.sum())
+        self.artifacts["assertions"] = {**plan.describe(), "reused": report.reused, "imputed_task": report.imputed_task}
+        self.counts[f"assertions on task {plan.task}: frames"] = len(report.frames)
+        if report.read_as_empty:
+            self.counts["assertions: frames without a prediction file (no object)"] = report.read_as_empty
+        for name, count in report.flagged.items():
+            self.counts[f"{name} flagged"] = count
 
     def _embedder(self):
         from thresher.models.embedder import embedder_from_spec

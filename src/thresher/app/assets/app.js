@@ -28,23 +28,32 @@
   function fmt(v) { return v === null || v === undefined ? "—" : Number.isInteger(v) ? String(v) : Number(v).toPrecision(4); }
   const PALETTE = ["#1a73e8", "#e8710a", "#188038", "#9334e6", "#d01884", "#12b5cb", "#b06000", "#5f6368"];
 
-  /* An image of a sample with its boxes drawn (predicted solid, imputed dashed). */
-  function framed(item, size) {
+  /* An image of a sample with its boxes drawn (predicted solid, imputed dashed); `labels`
+     writes each box's class and score on it. */
+  function framed(item, size, labels) {
     const wrap = el("div", { class: "frame", style: `aspect-ratio:${item.width || 4}/${item.height || 3}` });
     wrap.append(el("img", { src: `/api/image?id=${encodeURIComponent(item.id)}&size=${size}`, alt: item.file_name, loading: "lazy" }));
     if (item.boxes && item.boxes.length && item.width) {
       const layer = svg("svg", { class: "boxes", viewBox: `0 0 ${item.width} ${item.height}`, preserveAspectRatio: "none" });
-      const labels = [];
+      const names = [], texts = [];
+      const font = Math.max(10, item.width / 32);
       for (const b of item.boxes) {
-        if (!labels.includes(b.label)) labels.push(b.label);
+        if (!names.includes(b.label)) names.push(b.label);
         const [x0, y0, x1, y1] = b.xyxy;
+        const color = b.imputed ? "#ff00ff" : PALETTE[names.indexOf(b.label) % PALETTE.length];
         const r = svg("rect", { x: x0, y: y0, width: x1 - x0, height: y1 - y0, class: b.imputed ? "imputed" : "predicted",
-          stroke: b.imputed ? "#ff00ff" : PALETTE[labels.indexOf(b.label) % PALETTE.length], "stroke-opacity": 0.4 + 0.6 * b.score });
+          stroke: color, "stroke-opacity": 0.4 + 0.6 * b.score });
         const title = svg("title", {});
         title.textContent = `${b.imputed ? "imputed" : "predicted"} ${b.label} ${fmt(b.score)}`;
         r.append(title);
         layer.append(r);
+        if (labels) {
+          const text = svg("text", { class: "label", x: x0 + 2, y: b.imputed ? y1 - font / 4 : y0 + font, "font-size": font, fill: color });
+          text.textContent = `${b.imputed ? "imputed " : ""}${b.label} ${Number(b.score).toFixed(2)}`;
+          texts.push(text);
+        }
       }
+      layer.append(...texts);
       wrap.append(layer);
     }
     return wrap;
@@ -153,9 +162,21 @@
       el("table", { class: "stats" }, Object.entries(r.scores).map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", {}, fmt(v)))))));
     view.replaceChildren(el("section", {}, el("h2", {}, s.file_name),
       el("div", { class: "big" }, framed({ ...s, boxes: body.boxes }, 640)),
+      body.strip ? stripBlock(body.strip) : null,
       el("p", {}, `${s.kind} · ${s.video} · frame ${s.frame_index} · ${s.width}×${s.height}` + (s.parent_id ? ` · crop of ${s.parent_id}` : "")),
       el("p", {}, "tags: " + (body.tags.join(", ") || "none")),
       el("h3", {}, "Predicted and imputed boxes"), boxes, el("h3", {}, "Scores"), runs));
+  }
+
+  /* Frames t-1, t, t+1 with the boxes of the task the assertions checked, as the report's strips. */
+  function stripBlock(strip) {
+    const flagged = strip.severity === null ? "no flicker recorded for this frame"
+      : strip.severity > 0 ? `flagged by flicker, severity ${fmt(strip.severity)}` : "not flagged by flicker";
+    const figures = strip.frames.map((f, k) => f
+      ? el("figure", { class: "strip-frame" }, framed(f, 640, true), el("figcaption", {}, `${f.role} · `, el("a", { href: `/sample?id=${encodeURIComponent(f.id)}` }, f.file_name)))
+      : el("figure", { class: "strip-frame missing" }, el("p", {}, `${["t−1", "t", "t+1"][k]}: no such frame`)));
+    return el("div", { class: "strip", id: "strip" }, el("h3", {}, `Frames t−1, t, t+1 · task ${strip.task} · ${flagged}`),
+      el("div", { class: "triple" }, figures));
   }
 
   // runs ---------------------------------------------------------------------------------

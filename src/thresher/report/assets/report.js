@@ -7,6 +7,9 @@
   for (const img of document.querySelectorAll("img[data-thumb]")) {
     img.src = data.thumbs[Number(img.dataset.thumb)];
   }
+  for (const img of document.querySelectorAll("img[data-strip]")) {
+    img.src = data.stripThumbs[Number(img.dataset.strip)];
+  }
 
   const canvas = document.getElementById("scatter");
   if (!canvas) return;

@@ -1,0 +1,59 @@
+"""What thresher's assertions wrote into `.lightly/`, for which task, with which parameters.
+
+`thresher assert` and a run's assertions stage write Lightly metadata: seed 000's keys
+(`flickering`, and thresher's `<assertion>_severity`), which hold the results of one task, and
+a copy per task under `assertions.<task>.` (see `thresher.assert_task`). This record, kept
+beside them in `.lightly/thresher/assertions.json`, says which task the seed keys hold and,
+per task, what was computed:
+
+```
+{"version": 2, "seed_keys": "lightly_pretagging",
+ "tasks": {"lightly_pretagging": {"names": ["flicker"], "seed_compatible": false,
+           "parameters": {"flicker": {"max_gap": 1, ...}}, "imputed_task": "lightly_pretagging-imputed",
+           "predictions": "<digest>", "outputs": "<digest>", "frames": 250, "flagged": {"flicker": 14}}}}
+```
+
+`predictions` digests the task's prediction files (names, sizes, modification times) and the
+frames they were matched to; `outputs` digests the metadata and imputed files as written. A
+run reuses the results only when both still match and the seed keys hold that task.
+The record is not part of Lightly's format; LightlyOne ignores it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from thresher.io.lightly_metadata import METADATA_DIR
+from thresher.io.lightly_predictions import task_dir
+from thresher.io.storage import Location
+
+RECORD_FILE = ".lightly/thresher/assertions.json"
+#: Bumped whenever an assertion's results change for the same inputs and parameters.
+RECORD_VERSION = 2
+
+
+def read_record(lightly: Location) -> dict[str, Any]:
+    """The record, or an empty one when there is none or it is unreadable or of another version."""
+    try:
+        data = json.loads(lightly.read_bytes(RECORD_FILE))
+    except (OSError, ValueError):
+        return {"version": RECORD_VERSION, "seed_keys": None, "tasks": {}}
+    if not isinstance(data, dict) or data.get("version") != RECORD_VERSION or not isinstance(data.get("tasks"), dict):
+        return {"version": RECORD_VERSION, "seed_keys": None, "tasks": {}}
+    return data
+
+
+def write_record(lightly: Location, record: dict[str, Any]) -> None:
+    """Write the record whole (temporary name, then renamed)."""
+    lightly.write_bytes(RECORD_FILE, json.dumps(record, indent=1, sort_keys=True).encode())
+
+
+def outputs_digest(lightly: Location, imputed_task: str) -> str:
+    """Digest of the metadata folder and the imputed task's files (names, sizes, times)."""
+    digest = hashlib.sha256()
+    for folder in (METADATA_DIR, task_dir(imputed_task)):
+        digest.update(folder.encode())
+        digest.update(json.dumps(lightly.file_stats(folder)).encode())
+    return digest.hexdigest()[:32]

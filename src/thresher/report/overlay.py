@@ -1,0 +1,52 @@
+"""Boxes drawn over a frame's image: one SVG layer in the frame's own pixels (viewBox), so it
+scales with the image. Predicted boxes solid in their class's colour (opacity by score; no class
+colour near magenta), imputed boxes dashed magenta; each box's class and score written on it.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+
+from thresher.report.data import Thumbnails
+
+# Class colours of predicted boxes: none near the imputed boxes' magenta (#ff00ff, dashed).
+PALETTE = ("#1a73e8", "#e8710a", "#188038", "#00acc1", "#b06000", "#5f6368", "#f9ab00", "#3949ab", "#7cb342", "#000000")
+IMPUTED_COLOR = "#ff00ff"
+LABELLED = 3  # predicted boxes per frame whose label shows without hovering (labels=False)
+
+
+def class_color(label: int) -> str:
+    """The colour of predicted boxes of class `label` (an index into `Thumbnails.labels`)."""
+    return PALETTE[label % len(PALETTE)]
+
+
+def boxes_svg(thumbs: Thumbnails, t: int, highlight: np.ndarray | None = None, labels: bool = False) -> str:
+    """SVG overlay (viewBox in the frame's pixels) with thumbnail t's boxes, each labelled with its
+    class and score: every label with `labels`, else the `LABELLED` best-scoring predicted boxes'
+    and the imputed ones', the others while the pointer is on the frame (CSS `text.minor`)."""
+    width, height = thumbs.size[t].tolist()
+    font = max(10.0, width / 32) if labels else max(width, height) / 24  # ~12 px at 400 px wide; ~8 px on a 200 px thumbnail
+    mine = np.flatnonzero(thumbs.box_thumb == t)
+    ranked = mine[np.argsort(-thumbs.box_score[mine], kind="stable")]
+    shown = set(mine.tolist()) if labels else set(ranked[~thumbs.box_imputed[ranked]][:LABELLED].tolist()) | set(mine[thumbs.box_imputed[mine]].tolist())
+    parts, texts = [], []
+    for b in mine.tolist():
+        x0, y0, x1, y1 = thumbs.box_xyxy[b].tolist()
+        label = str(thumbs.labels[thumbs.box_label[b]]) if len(thumbs.labels) else ""
+        imputed = bool(thumbs.box_imputed[b])
+        color = IMPUTED_COLOR if imputed else class_color(int(thumbs.box_label[b]))
+        tip = f"{'imputed' if imputed else 'predicted'} {label} {thumbs.box_score[b]:.2f}"
+        parts.append(
+            f"<rect class='{'imputed' if imputed else 'predicted'}' x='{x0:.1f}' y='{y0:.1f}' width='{x1 - x0:.1f}' height='{y1 - y0:.1f}' "
+            f"stroke='{color}' stroke-opacity='{0.4 + 0.6 * float(thumbs.box_score[b]):.2f}'><title>{html.escape(tip)}</title></rect>"
+        )
+        text = f"{'imputed ' if imputed else ''}{label} {thumbs.box_score[b]:.2f}"
+        y = y1 - font * 0.25 if imputed else y0 + font
+        cls = "label" if b in shown else "label minor"
+        texts.append(f"<text class='{cls}' x='{x0 + 2:.1f}' y='{y:.1f}' font-size='{font:.1f}' fill='{color}'>{html.escape(text)}</text>")
+    if highlight is not None:
+        x0, y0, x1, y1 = highlight.tolist()
+        parts.append(f"<rect class='crop' x='{x0:.1f}' y='{y0:.1f}' width='{x1 - x0:.1f}' height='{y1 - y0:.1f}'/>")
+    return f"<svg class='boxes' viewBox='0 0 {width} {height}' preserveAspectRatio='none'>{''.join(parts + texts)}</svg>"
