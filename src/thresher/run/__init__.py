@@ -31,7 +31,11 @@ from thresher.workspace import workspace_for
 
 @dataclass
 class RunResult:
-    """What a run produced: its id and folder, the samples, the selection and what was removed."""
+    """What a run produced: its id and folder, the samples, the selection and what was removed.
+
+    `selection` holds the datapool's earlier picks first (objective NaN), then this run's;
+    `picks` holds this run's new picks only, the ones the exports list for labeling.
+    """
 
     run_id: str
     folder: Path
@@ -41,6 +45,14 @@ class RunResult:
     artifacts: dict[str, Any] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    picks: Selection | None = None
+
+    def summary(self) -> str:
+        """`selected 6 of 58 samples`, or with the datapool `selected 0 new (15 already in the datapool) of 258 samples`."""
+        picks = self.selection if self.picks is None else self.picks
+        earlier = len(self.selection) - len(picks)
+        what = f"{len(picks)} new ({earlier} already in the datapool)" if "already in the datapool" in self.counts else str(len(picks))
+        return f"selected {what} of {len(self.samples)} samples"
 
 
 def run(
@@ -107,7 +119,8 @@ def _execute(source, config: RunConfig, store: Catalog, workspace: Path, runs_fo
     os.replace(partial, folder)
     artifacts = {**work.artifacts, "folder": str(folder)}
     _record(store, run_id, config, work, outcome.selection, artifacts)
-    return RunResult(run_id, folder, work.samples, outcome.selection, work.removed, artifacts, work.counts, work.timings)
+    picks = outcome.selection[work.new_picks(outcome.selection)]
+    return RunResult(run_id, folder, work.samples, outcome.selection, work.removed, artifacts, work.counts, work.timings, picks)
 
 
 def _record(store: Catalog, run_id: str, config: RunConfig, work: RunWork, selection: Selection, artifacts: dict) -> None:
