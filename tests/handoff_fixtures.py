@@ -8,6 +8,8 @@ for a frame or still without boxes), plus a hand-drawn box on the cat photo.
 
 The runs read that task (no pretagging), check flicker on it (imputed boxes), and select:
 - `frames`: frame level, every 5th frame, DIVERSITY + SCORES + flickering weights;
+- `everything`: frame level, every 35th frame, all 10 samples (both stills, one without a file;
+  frame 70 has an imputed box);
 - `objects`: object level on the same task, every 25th frame.
 Made once per session, on first use.
 """
@@ -46,6 +48,11 @@ def frames_config(n_samples: int = 10) -> dict:
             ],
         },
     }
+
+
+def everything_config() -> dict:
+    diversity = {"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}}
+    return {"thresher": {"every": 35, "assertions": FLICKER}, "selection_config": {"n_samples": 10, "strategies": [diversity]}}
 
 
 def objects_config(n_samples: int = 4) -> dict:
@@ -91,6 +98,7 @@ def make_user_datasource(root: Path, bikes_predicted: Path) -> Path:
 class HandoffRuns:
     root: Path  # the datasource
     frames: object  # RunResult of the frame-level run
+    everything: object  # RunResult of the frame-level run that selects every sample
     objects: object  # RunResult of the object-level run
 
 
@@ -100,5 +108,5 @@ def handoff_runs(tmp_path_factory, bikes_predicted: Path) -> HandoffRuns:
         from thresher.run import run
 
         root = make_user_datasource(tmp_path_factory.mktemp("handoff") / "ds", bikes_predicted)
-        _RUNS["runs"] = HandoffRuns(root, run(root, frames_config()), run(root, objects_config()))
+        _RUNS["runs"] = HandoffRuns(root, run(root, frames_config()), run(root, everything_config()), run(root, objects_config()))
     return _RUNS["runs"]

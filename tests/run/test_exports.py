@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.handoff_fixtures import CAT_PHOTO, TASK, frames_config, make_user_datasource
+from tests.handoff_fixtures import CAT_PHOTO, COFFEE, TASK, frames_config, make_user_datasource
 from thresher.errors import ConfigError
 from thresher.io.labelstudio_urls import path_of_url
 from thresher.run import run
@@ -64,7 +64,7 @@ def assert_opens(path: Path, root: Path, name: str) -> None:
         assert path.read_bytes() == (root / name).read_bytes()
 
 
-@pytest.mark.parametrize("level", ["frames", "objects"])
+@pytest.mark.parametrize("level", ["frames", "everything", "objects"])
 def test_every_exported_image_opens_after_the_final_rename(handoff_runs, level):
     result, root = getattr(handoff_runs, level), handoff_runs.root
     folder = result.folder
@@ -87,7 +87,7 @@ def test_every_exported_image_opens_after_the_final_rename(handoff_runs, level):
     assert Path(result.artifacts["label_studio_storage_path"]) == document_root(result) / "runs"
 
 
-@pytest.mark.parametrize("level", ["frames", "objects"])
+@pytest.mark.parametrize("level", ["frames", "everything", "objects"])
 def test_every_box_and_imputed_box_of_the_user_task_is_exported(handoff_runs, level):
     result, root = getattr(handoff_runs, level), handoff_runs.root
     tasks = json.loads((result.folder / "label_studio_tasks.json").read_text())
@@ -105,8 +105,11 @@ def test_every_box_and_imputed_box_of_the_user_task_is_exported(handoff_runs, le
         assert_same_boxes([(names[a["category_id"]], a["bbox"]) for a in annotations if not a["imputed"]], own)
         assert_same_boxes([(names[a["category_id"]], a["bbox"]) for a in annotations if a["imputed"]], imputed)
         assert task["data"]["thresher_task"] == TASK
-    if level == "frames":
+    if level != "objects":
         assert imputed_seen > 0, "flicker imputes boxes on some selected frames of bikes.mp4"
+    if level == "everything":
+        assert {CAT_PHOTO, COFFEE} <= {t["data"]["thresher_id"] for t in tasks}
+        assert [t["predictions"][0]["result"] for t in tasks if t["data"]["thresher_id"] == COFFEE] == [[]]
     config = (result.folder / "label_studio_config.xml").read_text()
     assert '<Label value="car"/>' in config and '<Label value="cat"/>' in config
 

@@ -119,7 +119,7 @@ def labelstudio(
     coco = coco_dataset(converted.frames, range(len(converted.frames)), converted.detections, converted.schema.names)
     files = {"coco.json": json.dumps(coco, indent=2).encode(), **{k: v.encode() for k, v in yolo_files(converted).items()}}
     write_entries(folder, files, overwrite=overwrite)
-    typer.echo(f"{result.unlabeled} tasks without an annotation left out" + "".join(
+    typer.echo(f"{result.unlabeled} tasks not labeled (no annotation, or skipped) left out" + "".join(
         f"; {n} {kind} results ignored (not boxes)" for kind, n in sorted(result.ignored.items())))
     typer.echo(f"labels: {folder / 'coco.json'}, {folder / LABELS_DIR}/ and {folder / DATA_YAML}")
 
