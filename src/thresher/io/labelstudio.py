@@ -43,6 +43,7 @@ def label_studio_tasks(
     model_version: str = "thresher",
     task_name: str | None = None,
     selected: Mapping[int, Sequence[tuple[str, int | None]]] | None = None,
+    mark_boxes: bool = True,
 ) -> list[dict]:
     """Tasks for the given rows of `frames`, in that order.
 
@@ -57,6 +58,8 @@ def label_studio_tasks(
         selected: object level: row → the selected objects of that frame, as (object id, k)
             with k the object's box among `detections` of the frame (None when the object is
             not one of these boxes).
+        mark_boxes: give each box of `detections` its region meta `{"box": k, "imputed": false}`
+            (False when `detections` is not the whole prediction file of each frame).
     """
     rows = np.asarray(rows, dtype=np.int64)
     priority = np.linspace(1, 0, len(rows), endpoint=False) if priority is None else np.asarray(priority, float)
@@ -68,7 +71,7 @@ def label_studio_tasks(
         objects = None if selected is None else list(selected.get(row, []))
         chosen = {box for _, box in objects or [] if box is not None}
         results = [
-            _result(f"box-{j}", box, score, names, width, height, _box_meta(j, objects is not None, j in chosen))
+            _result(f"box-{j}", box, score, names, width, height, _box_meta(j, objects is not None, j in chosen) if mark_boxes else None)
             for j, (box, score) in enumerate(by_frame.get(row, []))
         ]
         results += [
