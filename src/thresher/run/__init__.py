@@ -110,7 +110,8 @@ def run(
 
 def _execute(source, config: RunConfig, store: Catalog, workspace: Path, runs_folder: Path, run_id: str, log, engine=None) -> RunResult:
     partial = runs_folder / f"{run_id}.partial"
-    work = RunWork(source, config, store, workspace, partial, log, engine)  # checks what the exports need first
+    work = RunWork(source, config, store, workspace, partial, log, engine)
+    work.prepare_exports()
     partial.mkdir(parents=True, exist_ok=False)
     outcome = work.execute()
     folder = runs_folder / run_id

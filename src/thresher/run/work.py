@@ -52,9 +52,12 @@ class RunWork:
         self.crops: Frames | None = None
         self.task_cache = workspace / "cache" / "tasks"
         self.crop_boxes: np.ndarray | None = None
-        # decided before any work, so that a config the exports cannot follow stops at once
-        self.final_folder = folder.with_name(folder.name.removesuffix(".partial"))
-        self.export_task = export_task(config)
+
+    def prepare_exports(self) -> None:
+        """Decide the export task and Label Studio's paths before any work (a config the exports
+        cannot follow stops the run at once); the folder is the run's `<id>.partial`."""
+        self.final_folder = self.folder.with_name(self.folder.name.removesuffix(".partial"))
+        self.export_task = export_task(self.config)
         exports = self.options.exports
         self.label_studio_root = label_studio_root(self.final_folder, exports) if exports.label_studio and exports.image_root is None else None
 
@@ -67,6 +70,7 @@ class RunWork:
 
     def execute(self):
         self._stage("enumerate", self.enumerate)
+        check_export_task(self.source, self.export_task, {PRETAGGING_TASK} if self.worker.pretagging else set())
         if self.worker.enable_corruptness_check:
             self._stage("corruptness check", self.check_corruption)
         if self.worker.pretagging:
@@ -94,7 +98,6 @@ class RunWork:
         self.candidate[rows] = True
         self.candidate &= is_new & ~np.isin(self.frames.id, self.preselected)
         self.counts.update(frames=len(self.frames), candidates=int(self.candidate.sum()), preselected=len(self.preselected))
-        check_export_task(self.source, self.export_task, {PRETAGGING_TASK} if self.worker.pretagging else set())
 
     def _only_new_files(self) -> bool:
         return self.worker.use_datapool and not self.worker.datasource.process_all
