@@ -85,6 +85,9 @@ def test_every_exported_image_opens_after_the_final_rename(handoff_runs, level):
         with Image.open(folder / "images" / image["file_name"]) as opened:
             assert opened.size == (image["width"], image["height"])
     assert Path(result.artifacts["label_studio_storage_path"]) == document_root(result) / "runs"
+    for written in folder.rglob("*"):  # nothing names the folder the run was written in
+        if written.suffix in (".json", ".txt", ".csv", ".xml", ".html"):
+            assert ".partial" not in written.read_text(), written
 
 
 @pytest.mark.parametrize("level", ["frames", "everything", "objects"])

@@ -94,13 +94,12 @@ def labelstudio(
     """Label Studio's labels → a Lightly task (the labels), COCO json and YOLO txt."""
     from pathlib import Path
 
+    from thresher.errors import UsageError
     from thresher.io.coco_export import coco_dataset
     from thresher.io.conversion import parse_json_input, read_input
     from thresher.io.labelstudio_import import export_tasks, labelstudio_to_task
     from thresher.io.output_folder import existing_entries, write_entries
     from thresher.io.yolo_export import DATA_YAML, LABELS_DIR, yolo_files
-
-    from thresher.errors import UsageError
 
     folder = Path(out) if out else Path(export).with_name(f"{Path(export).stem}-labels")
     taken = existing_entries(folder, ["coco.json", DATA_YAML, LABELS_DIR])
