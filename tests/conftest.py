@@ -181,3 +181,11 @@ def upload(fs, local: Path, remote: str) -> None:
     for path in sorted(local.rglob("*")):
         if path.is_file():
             fs.pipe_file(f"{remote}/{path.relative_to(local).as_posix()}", path.read_bytes())
+
+
+@pytest.fixture(scope="session")
+def handoff_runs(tmp_path_factory, bikes_predicted):
+    """Runs over a video, stills and the user's own task written the seed-000 way (tests/handoff_fixtures.py)."""
+    from tests.handoff_fixtures import handoff_runs as make_runs
+
+    return make_runs(tmp_path_factory, bikes_predicted)

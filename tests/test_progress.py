@@ -83,7 +83,7 @@ def test_the_python_api_calls_the_progress_callback_for_each_stage(workdir):
     calls = []
     run(workdir / "ds", CONFIG, progress=lambda stage, done, total: calls.append((stage, done, total)))
     stages = {stage for stage, _, _ in calls}
-    assert {"enumerate (files)", "corruptness (files)", "pretagging (frames)", "frames (written)"} <= stages
+    assert {"enumerate (files)", "corruptness (files)", "pretagging (frames)", "images (written)"} <= stages
     for stage in stages:
         mine = [(done, total) for s, done, total in calls if s == stage]
         assert mine[-1][0] == mine[-1][1]  # ends complete

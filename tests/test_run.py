@@ -65,7 +65,7 @@ def assert_lossless(root, frames_folder):
 
     source = Datasource(root)
     frames = source.frames(Problems())  # the datasource holds a corrupt image on purpose
-    for path in frames_folder.iterdir():
+    for path in (p for p in frames_folder.iterdir() if p.name.startswith("bikes-")):
         row = int(frames.index_of([path.name])[0])
         with VideoReader(source.input, str(frames.video[row])) as reader, Image.open(path) as image:
             assert np.array_equal(np.asarray(image), reader[int(frames.frame_index[row])]), path.name
@@ -85,11 +85,14 @@ def test_run_writes_outputs_and_lists_what_it_removed(datasource):
     with open(folder / "selection.csv") as f:
         picked = [r["file_name"] for r in csv.DictReader(f)]
     assert picked == result.selection.ids.tolist()
-    frames = [p for p in picked if p.startswith("bikes-")]
-    assert sorted(p.name for p in (folder / "frames").iterdir()) == sorted(frames)
-    assert_lossless(datasource, folder / "frames")
+    assert sorted(p.name for p in (folder / "images").iterdir()) == sorted(picked)
+    assert_lossless(datasource, folder / "images")
+    for still in (p for p in picked if not p.startswith("bikes-")):  # stills are relative links into the datasource
+        link = folder / "images" / still
+        assert link.is_symlink() and not os.path.isabs(os.readlink(link)) and link.read_bytes() == (datasource / still).read_bytes()
     tasks = json.loads((folder / "label_studio_tasks.json").read_text())
     assert [t["data"]["thresher_id"] for t in tasks] == picked
+    assert [t["data"]["image"] for t in tasks] == [f"/data/local-files/?d=runs/{result.run_id}/images/{p}" for p in picked]
     assert all(len(t["predictions"]) == 1 for t in tasks)
     coco = json.loads((folder / "coco.json").read_text())
     assert [i["file_name"] for i in coco["images"]] == picked
@@ -192,7 +195,10 @@ def test_a_bucket_datasource_runs_end_to_end(s3, datasource, tmp_path):
     assert len(result.selection) == 6
     assert {("broken.jpg", "corrupt"), ("chelsea_copy.png", "duplicate")} <= removed_rows(result.folder)
     frames = [p for p in result.selection.ids.tolist() if p.startswith("bikes-")]
-    assert sorted(p.name for p in (result.folder / "frames").iterdir()) == sorted(frames)
+    images = result.folder / "images"
+    assert sorted(p.name for p in images.iterdir()) == sorted(result.selection.ids.tolist())
+    for still in set(result.selection.ids.tolist()) - set(frames):  # a bucket's stills are copied
+        assert not (images / still).is_symlink() and (images / still).read_bytes() == (datasource / still).read_bytes()
     media_after = {p: s for p, s in ((p, fs.info(p)["size"]) for p in fs.find("bucket/run-input")) if "/.lightly/" not in p}
     assert media_after == {p: s for p, s in before.items() if "/.lightly/" not in p}
     assert fs.exists("bucket/run-input/.lightly/predictions/lightly_pretagging/schema.json")
@@ -234,7 +240,7 @@ def test_temporal_assertions_on_every_nth_frame_warn(bikes_datasource_copy):
     lines = []
     config = {
         "worker_config": {"pretagging": True},
-        "thresher": {"every": 50, "assertions": {"names": ["flicker"]}, "exports": {"frames": False}},
+        "thresher": {"every": 50, "assertions": {"names": ["flicker"]}, "exports": {"images": False}},
         "selection_config": {"n_samples": 2, "strategies": [{"input": {"type": "RANDOM"}, "strategy": {"type": "WEIGHTS"}}]},
     }
     result = run(bikes_datasource_copy, config, log=lines.append)

@@ -57,8 +57,7 @@ def test_a_run_with_nothing_selectable_says_why(tmp_path, run_file):
     assert one_error_line(ran) == "error: broken: none of its 1 images and videos could be read (thresher validate broken says why)"
 
 
-def test_every_sample_already_in_the_datapool_is_nothing_to_select(tmp_path):
-    from thresher.errors import NothingToSelectError
+def test_a_datapool_run_with_nothing_new_selects_none_and_says_why(tmp_path):
     from thresher.run import run
 
     folder = tmp_path / "ds"
@@ -70,8 +69,10 @@ def test_every_sample_already_in_the_datapool_is_nothing_to_select(tmp_path):
         "selection_config": {"n_samples": 5, "strategies": [{"input": {"type": "RANDOM"}, "strategy": {"type": "WEIGHTS"}}]},
     }
     assert len(run(folder, config).selection) == 2
-    with pytest.raises(NothingToSelectError, match=r"^nothing to select: of 2 frames, 2 already selected \(the datapool\)"):
-        run(folder, config)
+    lines = []
+    again = run(folder, config, log=lines.append)
+    assert again.summary() == "selected 0 new (2 already in the datapool) of 2 samples"
+    assert any(line.startswith("  nothing to select: of 2 frames, 2 already selected (the datapool); 2 seen by an earlier run") for line in lines)
 
 
 def test_a_file_given_as_the_datasource_names_its_folder(tmp_path):

@@ -74,7 +74,7 @@ def test_the_installed_wheel_prints_its_version_and_pip_check_is_clean(venv, tmp
 
 def test_thresher_demo_runs_from_the_wheel(venv, tmp_path):
     result = run([str(venv / "bin" / "thresher"), "demo", "demo"], cwd=tmp_path)
-    assert "selected 20 of 250 frames" in result.stdout
+    assert "selected 20 of 250 samples" in result.stdout
     runs = [p for p in (tmp_path / "demo" / "datasource" / ".thresher" / "runs").iterdir() if p.is_dir()]
     assert len(runs) == 1
     with open(runs[0] / "selection.csv", newline="") as file:

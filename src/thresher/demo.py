@@ -32,10 +32,14 @@ def run_demo(folder: Path, echo: Callable[[str], None] = print, log: Callable[[s
     copy_samples(datasource)
     echo(f"datasource: {datasource} (bikes.mp4, 250 frames)")
     result = run(datasource, demo_config(), log=log or (lambda line: echo(f"  {line}")), progress=progress)
-    echo(f"run {result.run_id}: selected {len(result.selection)} of {len(result.samples)} frames")
+    echo(f"run {result.run_id}: {result.summary()}")
     for key in ("flicker flagged", "pretagged frames", "pretagged frames reused", "embeddings reused"):
         if key in result.counts:
             echo(f"  {key}: {result.counts[key]}")
     echo("outputs:")
-    for name in ("selection.csv", "report.html", "frames", "label_studio_tasks.json", "coco.json", "filenames.txt", "removed_samples.csv"):
+    for name in ("selection.csv", "report.html", "images", "label_studio_tasks.json", "label_studio_config.xml", "coco.json", "filenames.txt", "removed_samples.csv"):
         echo(f"  {result.folder / name}")
+    from thresher.run.exports import label_studio_hint
+
+    for line in label_studio_hint(result.artifacts):
+        echo(line)

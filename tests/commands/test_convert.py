@@ -1,11 +1,14 @@
-"""`thresher convert coco|yolo`: the written task validates; bad input writes nothing; exit codes."""
+"""`thresher convert coco|yolo|labelstudio`: the written task validates; bad input writes nothing; exit codes."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+import yaml
 
 from tests.conftest import tree_digest, write_json
 from tests.convert_fixtures import media  # noqa: F401 - fixture
@@ -174,3 +177,49 @@ def test_separate_lightly_location(media, yolo_run, tmp_path, capsys):  # noqa: 
     assert code == 0, output
     assert (lightly / PREDICTIONS / "yolo/img/a.json").exists() and not (media / ".lightly").exists()
     assert run_cli(["validate", str(media), "--lightly", str(lightly)], capsys)[0] == 0
+
+
+def labeled_export(tasks: list[dict]) -> list[dict]:
+    """What Label Studio exports after a labeler accepted every predicted box (imputed ones too)."""
+    return [
+        {**t, "id": k + 1, "annotations": [{"id": k + 1, "result": t["predictions"][0]["result"], "was_cancelled": False, "ground_truth": False}]}
+        for k, t in enumerate(tasks)
+    ]
+
+
+def test_labelstudio_labels_become_a_task_coco_and_yolo(handoff_runs, tmp_path, capsys):
+    from tests.handoff_fixtures import TASK
+    from thresher.io.datasource import Datasource
+    from thresher.io.lightly_predictions import read_predictions
+    from thresher.io.storage import Location
+    from thresher.io.yolo import read_label_files, yolo_to_task
+
+    root = tmp_path / "ds"
+    shutil.copytree(handoff_runs.root, root, ignore=shutil.ignore_patterns(".thresher"))
+    run = handoff_runs.frames.folder
+    tasks = json.loads((run / "label_studio_tasks.json").read_text())
+    write_json(tmp_path / "export.json", labeled_export(tasks))
+    args = ["convert", "labelstudio", str(tmp_path / "export.json"), "--datasource", str(root), "--task", "gt"]
+    code, output = run_cli(args, capsys)
+    assert code == 0, output
+    out = tmp_path / "export-labels"
+    boxes = sum(len(t["predictions"][0]["result"]) for t in tasks)
+    assert f"task gt: {len(tasks)} prediction files, {boxes} boxes, 0 samples left out" in output
+    source = Datasource(root)
+    labels = read_predictions(source.lightly, "gt", source.frames())
+    own = read_predictions(source.lightly, TASK, source.frames())
+    imputed = read_predictions(source.lightly, f"{TASK}-imputed", source.frames())
+    assert labels.schema == own.schema  # the classes of the task the tasks came from (data.thresher_task)
+    assert sorted(set(labels.frames.file_name.tolist()) - set(labels.missing)) == sorted(t["data"]["thresher_id"] for t in tasks)
+    for name in (t["data"]["thresher_id"] for t in tasks):
+        expected = np.concatenate([t.detections.xyxy[t.frames.file_name[t.detections.frame] == name] for t in (own, imputed)])
+        np.testing.assert_allclose(labels.detections.xyxy[labels.frames.file_name[labels.detections.frame] == name], expected, atol=1e-3)
+    coco = json.loads((out / "coco.json").read_text())
+    assert [i["file_name"] for i in coco["images"]] == sorted(t["data"]["thresher_id"] for t in tasks) and len(coco["annotations"]) == boxes
+    names = yaml.safe_load((out / "data.yaml").read_text())["names"]
+    images = Datasource(run / "images").frames()  # Ultralytics' layout: images/x.png beside labels/x.txt
+    back = yolo_to_task(read_label_files(Location(out / "labels")), images, names, task="back")
+    assert len(back.detections) == boxes and not back.invalid
+    code, output = run_cli(args, capsys)  # again: the task and the files exist
+    assert code == 2 and "exist(s) already; pass --overwrite" in output
+    assert run_cli([*args, "--overwrite"], capsys)[0] == 0

@@ -131,7 +131,7 @@ def test_object_level_run_reports_its_crops(bikes_predicted, tmp_path):
     shutil.copytree(bikes_predicted, root)
     config = {
         "worker_config": {"object_level": {"task_name": "ssd", "padding": 0.1}},
-        "thresher": {"every": 50, "exports": {"crops": False, "frames": False}},
+        "thresher": {"every": 50, "exports": {"crops": False, "images": False}},
         "selection_config": {
             "n_samples": 4,
             "strategies": [

@@ -20,7 +20,7 @@ WEIGH_FLICKERING = {
         {"input": {"type": "METADATA", "key": "flickering"}, "strategy": {"type": "WEIGHTS"}},
     ],
 }
-FAST = {"every": 25, "exports": {"frames": False, "label_studio": False, "coco": False}}
+FAST = {"every": 25, "exports": {"images": False, "label_studio": False, "coco": False}}
 
 
 def plan(root, **config):

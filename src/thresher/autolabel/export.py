@@ -66,7 +66,7 @@ def review_tasks(
     order = order[np.argsort(detections.frame[order], kind="stable")]
     shown = detections[order]
     priority = np.nan_to_num(split.frame_uncertainty[rows], nan=0.0)
-    tasks = label_studio_tasks(frames, rows, urls[rows], shown, names, priority=priority, model_version=model_version)
+    tasks = label_studio_tasks(frames, rows, urls[rows], shown, names, priority=priority, model_version=model_version, mark_boxes=False)
     _mark_uncertain(tasks, rows, shown.frame, split.uncertain[order], split.fused[order])
     return tasks
 

@@ -1,5 +1,6 @@
-"""`thresher convert coco|yolo`: detector outputs → a Lightly prediction task of a datasource.
+"""`thresher convert coco|yolo|labelstudio`: detector outputs or labels → a Lightly prediction task.
 
+`labelstudio` also writes the labels as COCO json and a YOLO dataset (docs/formats.md).
 Any problem in the input is listed and nothing is written, unless `--skip-bad` (then the
 samples with a bad input are left out and the rest is written). Exit codes as every command:
 0 done, 1 bad input, 2 usage error (missing file, existing task without `--overwrite`).
@@ -7,6 +8,7 @@ samples with a bad input are left out and the rest is written). Exit codes as ev
 
 from __future__ import annotations
 
+import json
 import posixpath
 from collections.abc import Callable
 from typing import Optional
@@ -16,7 +18,9 @@ import typer
 from thresher.cli import app
 from thresher.commands.datasource import SHOWN_PROBLEMS, open_datasource
 
-convert_app = typer.Typer(help="Convert detector outputs (COCO results, YOLO txt) into a Lightly prediction task.", no_args_is_help=True)
+convert_app = typer.Typer(
+    help="Convert detector outputs (COCO results, YOLO txt) or Label Studio labels into a Lightly prediction task.", no_args_is_help=True
+)
 app.add_typer(convert_app, name="convert")
 
 DATASOURCE = typer.Argument(..., help="Folder or URL of the images and videos the predictions are for.")
@@ -76,6 +80,66 @@ def yolo(
     ))
 
 
+@convert_app.command("labelstudio")
+def labelstudio(
+    export: str = typer.Argument(..., help="Label Studio's JSON export of labeled tasks (Export → JSON)."),
+    datasource: str = typer.Option(..., "--datasource", help="Folder or URL of the images and videos the tasks show."),
+    task: str = TASK,
+    out: Optional[str] = typer.Option(None, "--out", help="Local folder for coco.json, data.yaml and labels/ (default: EXPORT without .json, + '-labels')."),
+    names: Optional[str] = typer.Option(None, "--names", help="data.yaml with names:, or a text file with one class name a line (default: the schema of the task the tasks came from)."),
+    lightly: Optional[str] = LIGHTLY,
+    overwrite: bool = OVERWRITE,
+    skip_bad: bool = SKIP_BAD,
+) -> None:
+    """Label Studio's labels → a Lightly task (the labels), COCO json and YOLO txt."""
+    from pathlib import Path
+
+    from thresher.errors import UsageError
+    from thresher.io.coco_export import coco_dataset
+    from thresher.io.conversion import parse_json_input, read_input
+    from thresher.io.labelstudio_import import export_tasks, labelstudio_to_task
+    from thresher.io.output_folder import existing_entries, write_entries
+    from thresher.io.yolo_export import DATA_YAML, LABELS_DIR, yolo_files
+
+    folder = Path(out) if out else Path(export).with_name(f"{Path(export).stem}-labels")
+    taken = existing_entries(folder, ["coco.json", DATA_YAML, LABELS_DIR])
+    if taken and not overwrite:
+        raise UsageError(f"{folder}: {', '.join(taken)} exist(s) already; pass --overwrite to replace them (or --out another folder)")
+    tasks = export_tasks(parse_json_input(read_input(export), export), export)
+    schema = _labels_schema(names, tasks, open_datasource(datasource, lightly))
+    found = {}
+
+    def convert(frames, problems):
+        found["import"] = labelstudio_to_task(tasks, frames, task=task, schema=schema, file=export, problems=problems)
+        return found["import"].task
+
+    converted = _convert(datasource, lightly, task, overwrite, skip_bad, convert)
+    result = found["import"]
+    coco = coco_dataset(converted.frames, range(len(converted.frames)), converted.detections, converted.schema.names)
+    files = {"coco.json": json.dumps(coco, indent=2).encode(), **{k: v.encode() for k, v in yolo_files(converted).items()}}
+    write_entries(folder, files, overwrite=overwrite)
+    typer.echo(f"{result.unlabeled} tasks not labeled (no annotation, or skipped) left out" + "".join(
+        f"; {n} {kind} results ignored (not boxes)" for kind, n in sorted(result.ignored.items())))
+    typer.echo(f"labels: {folder / 'coco.json'}, {folder / LABELS_DIR}/ and {folder / DATA_YAML}")
+
+
+def _labels_schema(names: Optional[str], tasks: list, source):
+    """The classes of the labels: --names, else the schema of the task thresher's tasks name
+    (`data.thresher_task`, when the datasource has it), else None (the labels found)."""
+    from thresher.io.conversion import read_input
+    from thresher.io.lightly_schema import PredictionSchema, read_schema, read_task_names
+    from thresher.io.problems import Problems
+    from thresher.io.yolo import read_class_names
+
+    if names:
+        return PredictionSchema.detection(read_class_names(read_input(names), names))
+    origins = {t.get("data", {}).get("thresher_task") for t in tasks if isinstance(t.get("data"), dict)}
+    origin = next(iter(origins)) if len(origins) == 1 else None
+    if isinstance(origin, str) and origin in read_task_names(source.lightly, Problems()):
+        return read_schema(source.lightly, origin, Problems())
+    return None
+
+
 def _inside(path: str, folder) -> tuple[str, ...]:
     """The name of `path` inside `folder`, to leave a classes.txt kept among the labels out."""
     from thresher.io.storage import Location
@@ -85,7 +149,7 @@ def _inside(path: str, folder) -> tuple[str, ...]:
     return (target.root[len(root):],) if target.root.startswith(root) else ()
 
 
-def _convert(datasource: str, lightly: Optional[str], task: str, overwrite: bool, skip_bad: bool, convert: Callable) -> None:
+def _convert(datasource: str, lightly: Optional[str], task: str, overwrite: bool, skip_bad: bool, convert: Callable):
     from thresher.errors import SchemaError, UsageError
     from thresher.io.conversion import check_task_name, save_task, task_exists
     from thresher.io.problems import Problems
@@ -110,6 +174,7 @@ def _convert(datasource: str, lightly: Optional[str], task: str, overwrite: bool
         f"task {task}: {len(converted.frames)} prediction files, {len(converted.detections)} boxes, "
         f"{len(converted.invalid)} samples left out for bad input -> {ds.lightly.display(posixpath.join('.lightly/predictions', task))}"
     )
+    return converted
 
 
 def _show(problems: list) -> None:

@@ -29,12 +29,22 @@ def run_command(
     """
     from thresher.progress import display
     from thresher.run import run
+    from thresher.run.exports import label_studio_hint
 
     source = open_datasource(datasource, lightly, storage_options)
     with display(quiet) as shown:
         result = run(source, config, catalog=catalog, out=out, log=shown.log, progress=shown, engine=engine, address=address)
-    typer.echo(f"run {result.run_id}: selected {len(result.selection)} of {len(result.samples)} samples, removed {len(result.removed)}")
+    typer.echo(f"run {result.run_id}: {result.summary()}, removed {len(result.removed)}")
     typer.echo(f"outputs: {result.folder}")
-    for name in ("selection.csv", "removed_samples.csv", "report.html", "label_studio_tasks.json", "coco.json", "filenames.txt", "frames"):
+    for name in OUTPUTS:
         if (result.folder / name).exists():
             typer.echo(f"  {result.folder / name}")
+    for line in label_studio_hint(result.artifacts):
+        typer.echo(line)
+
+
+OUTPUTS = (
+    "selection.csv", "datapool.csv", "removed_samples.csv", "report.html", "images", "label_studio_tasks.json",
+    "label_studio_config.xml", "coco.json", "filenames.txt",
+)
+

@@ -4,8 +4,8 @@ Where a labeling tool reads each sample (`readUrl`):
 - an image of a local datasource: its `file://` URL;
 - an image in a bucket: a signed HTTPS URL when the store can sign (S3, GCS, Azure through
   fsspec's `sign`), else its `s3://` / `gs://` / `az://` URL;
-- a video frame: the PNG the run extracted (copied from the run folder) or, when no run
-  extracted it, a PNG extracted now, in `<workspace>/frames/`, as a `file://` URL;
+- a video frame: the PNG a run extracted (copied from the run folder's `images/`) or, when no
+  run extracted it, a PNG extracted now, in `<workspace>/frames/`, as a `file://` URL;
 - an object crop: the PNG the run wrote into its crops folder.
 `datasourceUrl` is the file in the datasource for images (the extracted PNG for frames and
 crops, which exist only as pixels of their parent in the datasource).
@@ -26,9 +26,10 @@ from thresher.io.labelstudio import label_studio_tasks
 from thresher.io.lightly_predictions import read_predictions
 from thresher.io.lightly_schema import read_task_names
 from thresher.io.problems import Problems
+from thresher.run.images import IMAGES_DIR
 from thresher.run.outputs import extract_frames
 
-FRAMES_DIR = "frames"
+FRAMES_DIR = "frames"  # in the workspace; runs extract theirs into `<run folder>/images/` (IMAGES_DIR)
 
 
 def file_url(path: str | Path) -> str:
@@ -50,14 +51,14 @@ def _image_urls(source: Datasource, name: str) -> tuple[str, str]:
 
 
 def frame_files(source: Datasource, frames: Frames, rows: np.ndarray, workspace: Path, run_folders: Sequence[Path]) -> dict[int, Path]:
-    """PNG of each frame row in `<workspace>/frames/`: copied from a run folder, else extracted now."""
+    """PNG of each frame row in `<workspace>/frames/`: copied from a run folder's `images/`, else extracted now."""
     target = workspace / FRAMES_DIR
     found, missing = {}, []
     for row in np.asarray(rows, dtype=np.int64).tolist():
         name = str(frames.file_name[row])
         path = target / name
         if not path.is_file():
-            earlier = next((f / FRAMES_DIR / name for f in run_folders if (f / FRAMES_DIR / name).is_file()), None)
+            earlier = next((f / IMAGES_DIR / name for f in run_folders if (f / IMAGES_DIR / name).is_file()), None)
             if earlier is None:
                 missing.append(row)
                 continue

@@ -1,10 +1,21 @@
 """Label Studio tasks with pre-annotations, for the selected samples.
 
-One task per sample: `data.image` is where Label Studio reads the image, and one prediction
-holds all of the sample's boxes (`rectanglelabels`, coordinates in percent of the image, with
-`original_width` / `original_height`). The prediction's `score` is the selection priority
-(higher = picked earlier), so Label Studio's Data Manager can sort tasks by it. Boxes imputed by
-model assertions (e.g. flicker) are added to the same prediction, marked in `meta.text`.
+One task per sample: `data.image` is the URL Label Studio loads the image from
+(`thresher.io.labelstudio_urls`), `data.thresher_id` the sample's Lightly name and
+`data.thresher_task` the prediction task the boxes come from. One prediction holds all of the
+sample's boxes (`rectanglelabels`, coordinates in percent of the image, with `original_width` /
+`original_height`); its `score` is the selection priority (higher = picked earlier), so Label
+Studio's Data Manager can sort tasks by it. Each box's region `meta` says where it comes from:
+`{"box": k, "imputed": false}` for the k-th box (0-based) of the sample's prediction file,
+`{"imputed": true, "text": [...]}` for a box a model assertion imputed (flicker), and, at object
+level, `"selected": true` (with a `text` Label Studio shows) on the box of each selected object;
+the task's own `meta` then lists `selected_objects` (crop ids) and `selected_boxes` (their k).
+
+Example (one box, percent of a 640x272 frame):
+`{"data": {"image": "/data/local-files/?d=runs/r1/images/v-007-mp4.png", "thresher_id": "v-007-mp4.png",
+"thresher_task": "det"}, "predictions": [{"model_version": "thresher", "score": 1.0, "result": [{"id": "box-0",
+"from_name": "label", "to_name": "image", "type": "rectanglelabels", "value": {"x": 10.0, ...,
+"rectanglelabels": ["car"]}, "score": 0.8, "meta": {"box": 0, "imputed": false}}]}]}`
 """
 
 from __future__ import annotations
@@ -30,15 +41,25 @@ def label_studio_tasks(
     priority: Sequence[float] | None = None,
     imputed: Detections | None = None,
     model_version: str = "thresher",
+    task_name: str | None = None,
+    selected: Mapping[int, Sequence[tuple[str, int | None]]] | None = None,
+    mark_boxes: bool = True,
 ) -> list[dict]:
     """Tasks for the given rows of `frames`, in that order.
 
     Args:
         rows: the samples to export (rows of `frames`), e.g. the selection in pick order.
-        image_urls: what Label Studio loads for each of `rows` (a URL or a local-files path).
-        detections, imputed: boxes whose `frame` indexes `frames`.
+        image_urls: what Label Studio loads for each of `rows` (a URL it serves).
+        detections, imputed: boxes whose `frame` indexes `frames`, each frame's boxes in the
+            order of its prediction file.
         names: category id → label name.
         priority: one number per row, higher = more worth labeling; defaults to the pick order.
+        task_name: the prediction task of `detections`, kept as `data.thresher_task`.
+        selected: object level: row → the selected objects of that frame, as (object id, k)
+            with k the object's box among `detections` of the frame (None when the object is
+            not one of these boxes).
+        mark_boxes: give each box of `detections` its region meta `{"box": k, "imputed": false}`
+            (False when `detections` is not the whole prediction file of each frame).
     """
     rows = np.asarray(rows, dtype=np.int64)
     priority = np.linspace(1, 0, len(rows), endpoint=False) if priority is None else np.asarray(priority, float)
@@ -47,16 +68,37 @@ def label_studio_tasks(
     tasks = []
     for k, (row, url) in enumerate(zip(rows.tolist(), image_urls)):
         width, height = int(frames.width[row]), int(frames.height[row])
-        results = [_result(f"{row}-{j}", box, score, names, width, height) for j, (box, score) in enumerate(by_frame.get(row, []))]
+        objects = None if selected is None else list(selected.get(row, []))
+        chosen = {box for _, box in objects or [] if box is not None}
+        results = [
+            _result(f"box-{j}", box, score, names, width, height, _box_meta(j, objects is not None, j in chosen) if mark_boxes else None)
+            for j, (box, score) in enumerate(by_frame.get(row, []))
+        ]
         results += [
-            _result(f"{row}-imputed-{j}", box, score, names, width, height, note="imputed by a model assertion")
+            _result(f"imputed-{j}", box, score, names, width, height, {"imputed": True, "text": [IMPUTED_NOTE]})
             for j, (box, score) in enumerate(imputed_by_frame.get(row, []))
         ]
-        tasks.append({
-            "data": {"image": url, "thresher_id": str(frames.id[row])},
-            "predictions": [{"model_version": model_version, "score": float(priority[k]), "result": results}],
-        })
+        data = {"image": url, "thresher_id": str(frames.id[row])}
+        if task_name is not None:
+            data["thresher_task"] = task_name
+        task = {"data": data, "predictions": [{"model_version": model_version, "score": float(priority[k]), "result": results}]}
+        if objects is not None:
+            task["meta"] = {"selected_objects": [o for o, _ in objects], "selected_boxes": [b for _, b in objects if b is not None]}
+        tasks.append(task)
     return tasks
+
+
+IMPUTED_NOTE = "imputed by a model assertion"
+SELECTED_NOTE = "selected object"
+
+
+def _box_meta(index: int, object_level: bool, chosen: bool) -> dict:
+    meta: dict = {"box": index, "imputed": False}
+    if object_level:
+        meta["selected"] = chosen
+        if chosen:
+            meta["text"] = [SELECTED_NOTE]
+    return meta
 
 
 def _boxes_by_frame(detections: Detections) -> dict[int, list]:
@@ -68,7 +110,7 @@ def _boxes_by_frame(detections: Detections) -> dict[int, list]:
     return grouped
 
 
-def _result(result_id: str, box_and_class: tuple, score: float, names: Mapping[int, str], width: int, height: int, note: str | None = None) -> dict:
+def _result(result_id: str, box_and_class: tuple, score: float, names: Mapping[int, str], width: int, height: int, meta: dict | None = None) -> dict:
     (x0, y0, x1, y1), class_id = box_and_class
     result = {
         "id": result_id,
@@ -88,6 +130,6 @@ def _result(result_id: str, box_and_class: tuple, score: float, names: Mapping[i
         },
         "score": float(score),
     }
-    if note:
-        result["meta"] = {"text": [note]}
+    if meta:
+        result["meta"] = meta
     return result

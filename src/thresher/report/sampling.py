@@ -6,7 +6,7 @@
   selected frames and the rest a seeded draw of the others, preferring images and the keyframes
   of at most `PROBED_VIDEOS` videos (a keyframe decodes alone, without the frames before it).
 
-Selected frames the run already extracted are read from its `frames/` folder, and the videos
+Selected frames the run already extracted are read from its `images/` folder, and the videos
 probed for keyframes are not probed again when their frames are decoded.
 """
 
@@ -80,6 +80,7 @@ def _probe(work, videos: np.ndarray) -> dict:
 def thumbnails_of_run(work, samples: Frames, selected: np.ndarray, duplicates, seed: int) -> Thumbnails:
     """The thumbnails of a run, with the predicted boxes of its box task and the imputed boxes."""
     from thresher.report.collect import box_task
+    from thresher.run.images import IMAGES_DIR
 
     wanted, infos = thumbnail_frames(work, samples, selected, duplicates, seed)
     shown = work.frames[work.frames.index_of(wanted)]
@@ -88,4 +89,4 @@ def thumbnails_of_run(work, samples: Frames, selected: np.ndarray, duplicates, s
         found = read_boxes(work.source.lightly, name, shown) if name else None
         if found is not None:
             boxes.append((shown, *found, imputed))
-    return make_thumbnails(work.source, work.frames, wanted, boxes, extracted=Path(work.folder) / "frames", video_infos=infos)
+    return make_thumbnails(work.source, work.frames, wanted, boxes, extracted=Path(work.folder) / IMAGES_DIR, video_infos=infos)

@@ -32,7 +32,11 @@ from thresher.workspace import workspace_for
 
 @dataclass
 class RunResult:
-    """What a run produced: its id and folder, the samples, the selection and what was removed."""
+    """What a run produced: its id and folder, the samples, the selection and what was removed.
+
+    `selection` holds the datapool's earlier picks first (objective NaN), then this run's;
+    `picks` holds this run's new picks only, the ones the exports list for labeling.
+    """
 
     run_id: str
     folder: Path
@@ -42,6 +46,14 @@ class RunResult:
     artifacts: dict[str, Any] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    picks: Selection | None = None
+
+    def summary(self) -> str:
+        """`selected 6 of 58 samples`, or with the datapool `selected 0 new (15 already in the datapool) of 258 samples`."""
+        picks = self.selection if self.picks is None else self.picks
+        earlier = len(self.selection) - len(picks)
+        what = f"{len(picks)} new ({earlier} already in the datapool)" if "already in the datapool" in self.counts else str(len(picks))
+        return f"selected {what} of {len(self.samples)} samples"
 
 
 def run(
@@ -101,11 +113,12 @@ def run(
 
 
 def _execute(source, config: RunConfig, store: Catalog, workspace: Path, runs_folder: Path, run_id: str, log, engine=None, progress=None) -> RunResult:
+    work = RunWork(source, config, store, workspace, runs_folder / f"{run_id}.partial", log, engine, progress)
+    work.prepare()  # a config the run cannot follow stops it here, before any folder or model
     for dead in remove_dead_partials(runs_folder):
         log(f"removed {dead.name}, left by a run that did not finish")
-    partial = PartialFolder(runs_folder / f"{run_id}.partial")
+    partial = PartialFolder(work.folder)
     try:
-        work = RunWork(source, config, store, workspace, partial.path, log, engine, progress)
         outcome = work.execute()
         folder = runs_folder / run_id
         if folder.exists():
@@ -118,7 +131,8 @@ def _execute(source, config: RunConfig, store: Catalog, workspace: Path, runs_fo
         partial.release()
     artifacts = {**work.artifacts, "folder": str(folder)}
     _record(store, run_id, config, work, outcome.selection, artifacts)
-    return RunResult(run_id, folder, work.samples, outcome.selection, work.removed, artifacts, work.counts, work.timings)
+    picks = outcome.selection[work.new_picks(outcome.selection)]
+    return RunResult(run_id, folder, work.samples, outcome.selection, work.removed, artifacts, work.counts, work.timings, picks)
 
 
 def _record(store: Catalog, run_id: str, config: RunConfig, work: RunWork, selection: Selection, artifacts: dict) -> None:

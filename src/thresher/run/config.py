@@ -13,7 +13,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -69,12 +69,17 @@ class AssertionOptions(_Strict):
 
 
 class ExportOptions(_Strict):
-    frames: bool = True  # extract the selected video frames as PNG
+    """What a run hands to labeling (docs/run.md, "Outputs" and "Label Studio")."""
+
+    task: str | None = None  # the prediction task whose boxes the exports carry (default: the one the run read)
+    images: bool = True  # images/: the selected video frames as PNG, the selected stills linked or copied
+    stills: Literal["link", "copy"] = "link"  # how a selected still enters images/ (a bucket's are always copied)
     crops: bool = True  # write the selected crops as PNG at object level
     label_studio: bool = True
     coco: bool = True
     filenames: bool = True
-    image_root: str | None = None  # URL or path prefix Label Studio loads images from
+    image_root: str | None = None  # URL under which images/ is served (http): Label Studio loads image_root/<name>
+    local_files_root: str | None = None  # Label Studio's LOCAL_FILES_DOCUMENT_ROOT (default: the runs folder's parent)
 
 
 class ThresherOptions(_Strict):

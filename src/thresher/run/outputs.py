@@ -1,4 +1,4 @@
-"""What a run writes into its folder: removed samples, extracted frames and crops, exports.
+"""What a run writes into its folder: removed samples, extracted frames and crops.
 
 The run folder is written as `<id>.partial/` and renamed when complete, so a folder without
 the suffix is always whole; each file inside is also written to a temporary name first.
@@ -9,17 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from thresher.detections import Detections
 from thresher.frames import Frames
-from thresher.io.coco_export import coco_dataset
 from thresher.io.datasource import Datasource
-from thresher.io.labelstudio import label_studio_tasks
 from thresher.io.pixels import iter_pixels
 from thresher.io.problems import Problems
 from thresher.io.storage import write_file
@@ -80,49 +77,4 @@ def write_crops(source: Datasource, frames: Frames, crops: Frames, boxes: np.nda
             written.append(str(crops.file_name[crop]))
         if progress:
             progress(len(written), len(chosen))
-    return written
-
-
-def image_locations(source: Datasource, frames: Frames, rows: np.ndarray, frames_folder: Path, root: str | None) -> list[str]:
-    """Where a labeling tool reads each sample: `root` + name, else the file's path or URL
-    (images in the datasource, video frames in the run's extracted `frames/` folder)."""
-    locations = []
-    for row in np.asarray(rows, dtype=np.int64).tolist():
-        name = str(frames.file_name[row])
-        if root is not None:
-            locations.append(f"{root.rstrip('/')}/{name}")
-        elif frames.kind[row] == "frame":
-            locations.append(str(frames_folder / name))
-        else:
-            local = source.input.local_path(name)
-            locations.append(local if local is not None else source.input.display(name))
-    return locations
-
-
-def write_exports(
-    folder: Path,
-    frames: Frames,
-    rows: np.ndarray,
-    locations: Sequence[str],
-    detections: Detections,
-    names: Mapping[int, str],
-    *,
-    imputed: Detections | None,
-    priority: np.ndarray,
-    label_studio: bool,
-    coco: bool,
-    filenames: bool,
-) -> dict[str, str]:
-    """Label Studio tasks, COCO json and a filename list of the chosen frames; returns their paths."""
-    written = {}
-    if label_studio:
-        tasks = label_studio_tasks(frames, rows, locations, detections, names, priority=priority, imputed=imputed)
-        write_json(folder / "label_studio_tasks.json", tasks)
-        written["label_studio"] = "label_studio_tasks.json"
-    if coco:
-        write_json(folder / "coco.json", coco_dataset(frames, rows, detections, names))
-        written["coco"] = "coco.json"
-    if filenames:
-        write_file(folder / "filenames.txt", "".join(f"{frames.file_name[r]}\n" for r in np.asarray(rows).tolist()).encode())
-        written["filenames"] = "filenames.txt"
     return written

@@ -20,7 +20,17 @@ from thresher.progress import for_stage
 from thresher.provenance import prediction_key, record_predictions, rows_to_predict_again
 from thresher.run.config import PRETAGGING_TASK, RunConfig
 from thresher.run.config_check import check_run_config
-from thresher.run.outputs import extract_frames, image_locations, write_crops, write_exports, write_json, write_removed
+from thresher.run.export_task import export_task
+from thresher.run.exports import (
+    check_export_task,
+    image_urls,
+    label_studio_root,
+    load_export_boxes,
+    selected_objects,
+    write_exports,
+)
+from thresher.run.images import IMAGES_DIR, write_images
+from thresher.run.outputs import write_crops, write_json, write_removed
 from thresher.run.resolver import RunResolver
 from thresher.provenance import changed_files, record_files
 from thresher.run.stages import corrupt_files, exact_duplicates, no_candidates_reason, no_media_reason, relevant_rows
@@ -49,6 +59,17 @@ class RunWork:
         self.task_cache = workspace / "cache" / "tasks"
         self.crop_boxes: np.ndarray | None = None
 
+    def prepare(self) -> None:
+        """Decide before any work what the config asks (a config the run cannot follow stops it at
+        once): the assertions, every name the config uses (`config check`), the export task and
+        Label Studio's paths. The folder is the run's `<id>.partial`."""
+        self._stage("config check", self.check_config)
+        self.final_folder = self.folder.with_name(self.folder.name.removesuffix(".partial"))
+        plan = self.assertion_plan
+        self.export_task = export_task(self.config, None if plan is None else plan.task)
+        exports = self.options.exports
+        self.label_studio_root = label_studio_root(self.final_folder, exports) if exports.label_studio and exports.image_root is None else None
+
     def _stage(self, name: str, function, *args):
         start = time.perf_counter()
         self.log(f"{name} …")
@@ -57,8 +78,8 @@ class RunWork:
         return value
 
     def execute(self):
-        self._stage("config check", self.check_config)
         self._stage("enumerate", self.enumerate)
+        check_export_task(self.source, self.export_task, {PRETAGGING_TASK} if self.worker.pretagging else set())
         if self.worker.enable_corruptness_check:
             self._stage("corruptness check", self.check_corruption)
         if self.worker.pretagging:
@@ -280,58 +301,66 @@ class RunWork:
         resolver.samples = self.samples
         self.resolver = resolver  # the report reads the same inputs again: tasks and metadata are read once
         preselected = self.samples.id[np.isin(_frame_of(self.samples), self.preselected) | np.isin(self.samples.id, self.preselected)]
-        if len(self.samples) == len(preselected):
-            raise NothingToSelectError(no_candidates_reason(len(self.frames), self.removed, len(self.preselected), self.left_out))
+        if len(self.samples) == len(preselected):  # no candidate
+            reason = no_candidates_reason(len(self.frames), self.removed, len(self.preselected), self.left_out)
+            if len(preselected) == 0:
+                raise NothingToSelectError(reason)
+            self.log(f"  {reason}")  # a datapool run with nothing new: it selects 0 new samples and says why
+        self.preselected_samples = preselected
         inputs = resolve_inputs(self.config.selection_config, resolver, self.samples, preselected)
         outcome = run_selection(
             self.config.selection_config, inputs, seed=self.options.seed, sequence_length=self.worker.selected_sequence_length
         )
-        self.counts["selected"] = len(outcome.selection)
+        new = self.new_picks(outcome.selection)
+        self.counts["selected"] = int(new.sum())
+        if self.worker.use_datapool:
+            self.counts["already in the datapool"] = int((~new).sum())
         self.counts.update({f"selection {k}": v for k, v in outcome.counts.items()})
         return outcome
+
+    def new_picks(self, selection) -> np.ndarray:
+        """One bool per selected sample: True for this run's picks, False for the datapool's earlier ones."""
+        return ~np.isin(selection.ids, self.preselected_samples)
 
     def write_outputs(self, outcome) -> None:
         from thresher.report import write_run_report
 
-        selection = outcome.selection
-        write_selection_csv(self.folder / "selection.csv", self.samples, selection, outcome.values)
+        selection, new = outcome.selection, self.new_picks(outcome.selection)
+        values = {name: column[new] for name, column in outcome.values.items()}
+        write_selection_csv(self.folder / "selection.csv", self.samples, selection[new], values)
+        if self.worker.use_datapool:
+            write_selection_csv(self.folder / "datapool.csv", self.samples, selection[~new], {k: v[~new] for k, v in outcome.values.items()})
         write_selection_json(self.folder / "selection.json", outcome, seed=self.options.seed)
         write_removed(self.folder / "removed_samples.csv", self.removed)
-        frame_ids = parent_frames(self.samples, selection)
-        rows = self.frames.index_of(frame_ids)
+        picks = selection[new]
+        rows = self.frames.index_of(parent_frames(self.samples, picks))
         exports = self.options.exports
-        if exports.frames:
-            self.artifacts["frames"] = len(extract_frames(self.source, self.frames, rows, self.folder / "frames", for_stage(self.progress, "frames (written)")))
+        if exports.images:
+            written = write_images(self.source, self.frames, rows, self.folder / IMAGES_DIR, exports.stills, for_stage(self.progress, "images (written)"))
+            self.artifacts["images"] = len(written)
         if self.crops is not None and exports.crops:
-            chosen = self.crops.index_of(selection.ids)
+            chosen = self.crops.index_of(picks.ids)
             name = self.worker.object_level.crop_dataset_name or f"{Path(self.source.input.root).name}-crops"
             written = write_crops(self.source, self.frames, self.crops, self.crop_boxes, chosen, self.folder / name, for_stage(self.progress, "crops (written)"))
             self.artifacts["crops"] = len(written)
-        self.artifacts.update(self._exports(rows, selection))
+        self.artifacts.update(self._exports(rows, picks))
         write_json(self.folder / "run.json", {"counts": self.counts, "timings": self.timings, "artifacts": self.artifacts})
         write_run_report(self, outcome)  # report.html + report_data.npz/json (thresher.report)
 
-    def _exports(self, rows: np.ndarray, selection) -> dict:
-        task_name = PRETAGGING_TASK if self.worker.pretagging else self._object_task()
+    def _exports(self, rows: np.ndarray, picks) -> dict:
         exports = self.options.exports
-        locations = image_locations(self.source, self.frames, rows, self.folder / "frames", exports.image_root)
-        detections, names, imputed = _boxes_for_export(self.source, self.frames, task_name, getattr(self, "imputed_task", None), self.task_cache)
+        boxes = load_export_boxes(self.source, self.frames, self.export_task, self.task_cache)
+        names = self.frames.file_name[rows].tolist()
+        urls = image_urls(names, self.final_folder / IMAGES_DIR, exports, self.label_studio_root) if exports.label_studio else names
+        selected, marks = (None, None) if self.crops is None else selected_objects(self.frames, self.crops, picks.ids, boxes, self._object_task())
         priority = np.linspace(1.0, 0.0, len(rows), endpoint=False)
-        return write_exports(
-            self.folder, self.frames, rows, locations, detections, names, imputed=imputed, priority=priority,
-            label_studio=exports.label_studio, coco=exports.coco, filenames=exports.filenames,
-        )
+        written = write_exports(self.folder, self.frames, rows, urls, boxes, exports, priority=priority, selected=selected, selected_boxes=marks)
+        found: dict = {**written, "export_task": boxes.task}
+        if self.label_studio_root is not None:
+            found["label_studio_document_root"] = str(self.label_studio_root.document_root)
+            found["label_studio_storage_path"] = str(self.label_studio_root.storage_path)
+        return found
 
 
 def _frame_of(samples: Frames) -> np.ndarray:
     return np.where(samples.parent_id != "", samples.parent_id, samples.id)
-
-
-def _boxes_for_export(source: Datasource, frames: Frames, task: str | None, imputed_task: str | None, cache: Path):
-    from thresher.detections import Detections
-
-    if task is None:
-        return Detections.empty(), {}, None
-    loaded = read_predictions(source.lightly, task, frames, Problems(), cache=cache)
-    imputed = read_predictions(source.lightly, imputed_task, frames, Problems(), cache=cache).detections if imputed_task else None
-    return loaded.detections, loaded.schema.names, imputed
