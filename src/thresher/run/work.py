@@ -121,7 +121,7 @@ class RunWork:
         self.candidate[rows] = True
         self.left_out = {"left out by thresher.every or relevant_filenames_file": len(self.frames) - len(rows)}
         self.left_out["seen by an earlier run (datapool: only new files are candidates unless datasource.process_all)"] = int(
-            (self.candidate & ~is_new).sum()
+            (self.candidate & ~is_new & ~np.isin(self.frames.id, self.preselected)).sum()
         )
         self.candidate &= is_new & ~np.isin(self.frames.id, self.preselected)
         self.counts.update(frames=len(self.frames), candidates=int(self.candidate.sum()), preselected=len(self.preselected))
