@@ -271,9 +271,9 @@ def fit_calibrator(
     `predictions.box_std`. A method of None skips that part. Seed 002's method names (`ts_percls`,
     `rel_iso_perclscoo`, …; `thresher.scorers.calibration_names`) set the method and its scope.
     """
-    score_method, score_scope = resolve_class(score_method, score_scope)
-    probs_method, probs_scope = resolve_class(probs_method, probs_scope)
-    box_method, box_scope, box_relative = resolve_box(box_method, box_scope, box_relative)
+    score_method, score_scope = resolve_class(score_method, score_scope, "score_method")
+    probs_method, probs_scope = resolve_class(probs_method, probs_scope, "probs_method")
+    box_method, box_scope, box_relative = resolve_box(box_method, box_scope, box_relative, "box_method")
     for part, method, scope in (
         ("score", score_method, score_scope),
         ("probs", probs_method, probs_scope),

@@ -36,31 +36,31 @@ BOX_METHODS = {
 THRESHER_METHODS = ("temperature", "isotonic")
 
 
-def class_method(name: str) -> tuple[str, str]:
-    """(method, scope) of a seed classification calibration name."""
+def class_method(name: str, where: str = "calibration method") -> tuple[str, str]:
+    """(method, scope) of a seed classification calibration name; `where` names the setting in errors."""
     if name not in CLASS_METHODS:
-        raise ConfigError(f"calibration method {name!r}: not one of seed 002's classification methods{did_you_mean(name, CLASS_METHODS)}; "
+        raise ConfigError(f"{where} {name!r}: not one of seed 002's classification methods{did_you_mean(name, CLASS_METHODS)}; "
                           f"choose from {', '.join(CLASS_METHODS)} or thresher's {', '.join(THRESHER_METHODS)}")
     return CLASS_METHODS[name]
 
 
-def box_method(name: str) -> tuple[str, str, bool]:
-    """(method, scope, relative) of a seed localization calibration name."""
+def box_method(name: str, where: str = "box calibration method") -> tuple[str, str, bool]:
+    """(method, scope, relative) of a seed localization calibration name; `where` names the setting in errors."""
     if name not in BOX_METHODS:
-        raise ConfigError(f"box calibration method {name!r}: not one of seed 002's localization methods{did_you_mean(name, BOX_METHODS)}; "
+        raise ConfigError(f"{where} {name!r}: not one of seed 002's localization methods{did_you_mean(name, BOX_METHODS)}; "
                           f"choose from {', '.join(BOX_METHODS)} or thresher's {', '.join(THRESHER_METHODS)}")
     return BOX_METHODS[name]
 
 
-def resolve_class(method: str | None, scope: str) -> tuple[str | None, str]:
+def resolve_class(method: str | None, scope: str, where: str = "calibration method") -> tuple[str | None, str]:
     """A score/probs part's (method, scope): seed names translated, thresher's left as given."""
     if method is None or method in THRESHER_METHODS:
         return method, scope
-    return class_method(method)
+    return class_method(method, where)
 
 
-def resolve_box(method: str | None, scope: str, relative: bool) -> tuple[str | None, str, bool]:
+def resolve_box(method: str | None, scope: str, relative: bool, where: str = "box calibration method") -> tuple[str | None, str, bool]:
     """The box part's (method, scope, relative): seed names translated, thresher's left as given."""
     if method is None or method in THRESHER_METHODS:
         return method, scope, relative
-    return box_method(method)
+    return box_method(method, where)
