@@ -15,7 +15,8 @@ The objective is scikit-learn's `KMeans(...).fit(X, sample_weight=w)`: minimize
 
 Every random draw comes from `numpy.random.default_rng(seed)`, so a seed gives the same
 result on every run. Distances are computed as ‖x‖² − 2 x·c + ‖c‖² with one float32 BLAS
-product per block of rows; centers are accumulated in float64. Cost: seeding O(k · (2 + ln k)
+product per block of rows (seeding on one BLAS thread: its k small products wait on a thread
+pool more than they compute); centers are accumulated in float64. Cost: seeding O(k · (2 + ln k)
 · n · d), each Lloyd iteration O(n · k · d); memory: X, the centers and one block of n×k.
 
     result = weighted_kmeans(vectors, 20, weights, seed=0)
@@ -28,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse
+
+from thresher._blas import limit_blas_threads
 
 _BLOCK_ELEMENTS = 1 << 22  # rows x centers per distance block (16 MB in float32)
 
@@ -59,7 +62,8 @@ def weighted_kmeans(X: np.ndarray, k: int, weights: np.ndarray, *, seed: int = 0
         raise ValueError("weights: expected one finite weight >= 0 per row, with a positive sum")
     rng = np.random.default_rng(seed)
     sq = np.einsum("ij,ij->i", X32, X32, dtype=np.float64)
-    centers = _seed(X32, sq, w, k, rng)
+    with limit_blas_threads(1):  # k sequential n x (2 + ln k) products: threads only add waiting
+        centers = _seed(X32, sq, w, k, rng)
     threshold = tol * float(np.mean(np.var(X32, axis=0, dtype=np.float64)))
     X64 = X32.astype(np.float64)  # the centers' sums, exact enough at any n
     labels, nearest = _assign(X32, sq, centers)

@@ -10,13 +10,12 @@ random choice derives from the seed, so a run is reproducible.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 
+from thresher._blas import limit_blas_threads
 from thresher.embeddings import Embeddings
 from thresher.errors import ConfigError, SchemaError, did_you_mean
 from thresher.frames import Frames
@@ -153,25 +152,6 @@ def _rounds(pool: Pool, plan: Strategy, start_rows, budget, rounds, factory, met
         if len(picks) == 0:  # a stopping condition of the config: nothing more to buy
             return
         labeled[picks] = True
-
-
-def limit_blas_threads(threads: int | None):
-    """A context limiting every loaded BLAS library to `threads` (no-op without threadpoolctl)."""
-    controller = None if threads is None else _controller()
-    return contextlib.nullcontext() if controller is None else controller.limit(limits=threads, user_api="blas")
-
-
-@cache
-def _controller():
-    """threadpoolctl's view of the loaded BLAS libraries, taken once (scanning costs ~6 ms);
-    scipy.optimize is imported first so that its own OpenBLAS is among them."""
-    import scipy.optimize  # noqa: F401
-
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:
-        return None
-    return ThreadpoolController()
 
 
 def _data(features, labels, class_names=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
