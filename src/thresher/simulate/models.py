@@ -146,7 +146,9 @@ def model_factory(model: str | ModelFactory, **options: Any) -> ModelFactory:
         raise ConfigError(f"model: unknown {model!r}{did_you_mean(model, MODELS)}; expected one of {sorted(MODELS)} or a factory")
     unknown = sorted(set(options) - MODEL_OPTIONS)
     if unknown:
-        raise ConfigError(f"model_options: unknown {unknown[0]!r}{did_you_mean(unknown[0], MODEL_OPTIONS)}; expected some of {sorted(MODEL_OPTIONS)}")
+        same_but_case = [o for o in MODEL_OPTIONS if o.lower() == unknown[0].lower()]
+        hint = f' (did you mean "{same_but_case[0]}"?)' if same_but_case else did_you_mean(unknown[0], MODEL_OPTIONS)
+        raise ConfigError(f"model_options: unknown {unknown[0]!r}{hint}; expected some of {sorted(MODEL_OPTIONS)}")
     if "C" in options and not float(options["C"]) > 0:
         raise ConfigError(f"model_options.C: expected a positive number, got {options['C']!r}")
     named = MODELS[model]
