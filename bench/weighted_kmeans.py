@@ -53,9 +53,10 @@ def config(batch: int, weights: str, per_pick: int | None) -> dict:
 
 def engine_case(data: SelectionInputs, batch: int, weights: str, per_pick: int | None, repeats: int) -> str:
     times, picks, parts = [], [], []
+    every = per_pick if per_pick is not None or weights != "scores" else len(data.frames)  # m · b >= N: every candidate
     for _ in range(repeats):
         clock = time.perf_counter()
-        outcome = run_selection(config(batch, weights, per_pick), data, seed=0)
+        outcome = run_selection(config(batch, weights, every), data, seed=0)
         times.append(time.perf_counter() - clock)
         picks.append(outcome.selection.ids)
         parts.append(outcome.timings)
