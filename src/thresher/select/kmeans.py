@@ -15,8 +15,9 @@ The objective is scikit-learn's `KMeans(...).fit(X, sample_weight=w)`: minimize
 
 Every random draw comes from `numpy.random.default_rng(seed)`, so a seed gives the same
 result on every run. Distances are computed as ‖x‖² − 2 x·c + ‖c‖² with one float32 BLAS
-product per block of rows (seeding on one BLAS thread: its k small products wait on a thread
-pool more than they compute); centers are accumulated in float64. Cost: seeding O(k · (2 + ln k)
+product per block of rows, and the centers' weighted sums by one float32 sparse product
+(returned in float64); seeding runs on one BLAS thread (its k small products wait on a thread
+pool more than they compute). Cost: seeding O(k · (2 + ln k)
 · n · d), each Lloyd iteration O(n · k · d); memory: X, the centers and one block of n×k.
 
     result = weighted_kmeans(vectors, 20, weights, seed=0)
@@ -61,15 +62,15 @@ def weighted_kmeans(X: np.ndarray, k: int, weights: np.ndarray, *, seed: int = 0
     if w.shape != (n,) or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
         raise ValueError("weights: expected one finite weight >= 0 per row, with a positive sum")
     rng = np.random.default_rng(seed)
-    sq = np.einsum("ij,ij->i", X32, X32, dtype=np.float64)
+    sq = np.einsum("ij,ij->i", X32, X32)
     with limit_blas_threads(1):  # k sequential n x (2 + ln k) products: threads only add waiting
         centers = _seed(X32, sq, w, k, rng)
-    threshold = tol * float(np.mean(np.var(X32, axis=0, dtype=np.float64)))
-    X64 = X32.astype(np.float64)  # the centers' sums, exact enough at any n
+    mean = X32.mean(axis=0, dtype=np.float64)
+    threshold = tol * max(0.0, float(sq.sum(dtype=np.float64) / n - mean @ mean)) / X32.shape[1]  # mean variance
     labels, nearest = _assign(X32, sq, centers)
     iterations = 0
     for iterations in range(1, max_iter + 1):
-        moved = _update(X64, w, labels, nearest, centers)
+        moved = _update(X32, w, labels, nearest, centers)
         new_labels, nearest = _assign(X32, sq, moved)
         shift = float(((moved - centers) ** 2).sum())
         centers = moved
@@ -83,19 +84,20 @@ def weighted_kmeans(X: np.ndarray, k: int, weights: np.ndarray, *, seed: int = 0
 def _seed(X: np.ndarray, sq: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """Greedy weighted k-means++ (module docstring): k rows of X as float64 centers."""
     trials = 2 + int(np.log(k))
+    w32 = w.astype(np.float32)
     first = _draw(w, rng, 1)[0]
     chosen = [first]
     closest = _sq_distances(X, sq, X[first : first + 1])[:, 0]
     for _ in range(1, k):
-        potential = w * closest
-        if potential.sum() <= 0:  # every weighted row already is a center: take unused rows in order
+        potential = w32 * closest
+        if not potential.any():  # every weighted row already is a center: take unused rows in order
             unused = np.setdiff1d(np.flatnonzero(w > 0), chosen)
             row = int(unused[0]) if len(unused) else int(np.setdiff1d(np.arange(len(X)), chosen)[0])
             closest = np.minimum(closest, _sq_distances(X, sq, X[row : row + 1])[:, 0])
         else:
             rows = np.unique(_draw(potential, rng, trials))
             candidate = np.minimum(closest[:, None], _sq_distances(X, sq, X[rows]))
-            best = int(np.argmin(w @ candidate))
+            best = int(np.argmin(w32 @ candidate))
             row, closest = int(rows[best]), candidate[:, best]
         chosen.append(row)
     return X[np.array(chosen)].astype(np.float64)
@@ -103,44 +105,46 @@ def _seed(X: np.ndarray, sq: np.ndarray, w: np.ndarray, k: int, rng: np.random.G
 
 def _draw(p: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
     """`size` rows drawn with probability ∝ p (inverse CDF of the cumulative sum)."""
-    cumulative = np.cumsum(p)
+    cumulative = np.cumsum(p, dtype=np.float64)
     rows = np.searchsorted(cumulative, rng.random(size) * cumulative[-1], side="right")
     return np.minimum(rows, len(p) - 1)
 
 
 def _sq_distances(X: np.ndarray, sq: np.ndarray, C: np.ndarray) -> np.ndarray:
-    """(n, len(C)) float64 squared distances, ≥ 0 (rounding clipped)."""
+    """(n, len(C)) float32 squared distances, ≥ 0 (rounding clipped)."""
     C32 = np.asarray(C, dtype=np.float32)
-    out = (X @ C32.T).astype(np.float64)
+    out = X @ C32.T
     out *= -2.0
     out += sq[:, None]
-    out += np.einsum("ij,ij->i", C32, C32, dtype=np.float64)[None, :]
-    return np.maximum(out, 0.0)
+    out += np.einsum("ij,ij->i", C32, C32)[None, :]
+    return np.maximum(out, 0.0, out=out)
 
 
 def _assign(X: np.ndarray, sq: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(nearest center of each row, its squared distance), block by block."""
+    """(nearest center of each row, its squared distance), block by block: the argmin of
+    ‖c‖² − 2 x·c in float32 (‖x‖² is the same for every center of a row), then ‖x‖² added."""
     n, k = len(X), len(centers)
     labels, nearest = np.empty(n, np.int64), np.empty(n)
     C32 = centers.astype(np.float32)
-    csq = np.einsum("ij,ij->i", C32, C32, dtype=np.float64)
+    csq = np.einsum("ij,ij->i", C32, C32)
     block = max(1, _BLOCK_ELEMENTS // max(k, 1))
     for lo in range(0, n, block):
-        d = (X[lo : lo + block] @ C32.T).astype(np.float64)
+        d = X[lo : lo + block] @ C32.T
         d *= -2.0
-        d += sq[lo : lo + block, None]
         d += csq[None, :]
-        labels[lo : lo + block] = np.argmin(d, axis=1)
-        nearest[lo : lo + block] = np.maximum(d[np.arange(len(d)), labels[lo : lo + block]], 0.0)
+        best = np.argmin(d, axis=1)
+        labels[lo : lo + block] = best
+        nearest[lo : lo + block] = np.maximum(d[np.arange(len(d)), best] + sq[lo : lo + block], 0.0)
     return labels, nearest
 
 
 def _update(X: np.ndarray, w: np.ndarray, labels: np.ndarray, nearest: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    """X float64. Weighted means of the clusters; a cluster without weight takes the row farthest (w · D²)."""
+    """Weighted means of the clusters (float32 products, float64 result); a cluster without
+    weight takes the row farthest (w · D²)."""
     k = len(centers)
-    membership = scipy.sparse.csr_matrix((w, (labels, np.arange(len(X)))), shape=(k, len(X)))
-    sums = np.asarray(membership @ X)
-    mass = np.asarray(membership.sum(axis=1)).ravel()
+    membership = scipy.sparse.csr_matrix((w.astype(np.float32), (labels, np.arange(len(X)))), shape=(k, len(X)))
+    sums = np.asarray(membership @ X, dtype=np.float64)
+    mass = np.bincount(labels, weights=w, minlength=k)
     moved = np.where(mass[:, None] > 0, sums / np.where(mass > 0, mass, 1.0)[:, None], centers)
     empty = np.flatnonzero(mass <= 0)
     if len(empty):
