@@ -15,6 +15,8 @@ are (strategy - margin) per seed, mean ± standard error over the seeds.
 (c) the same with the start set chosen by `typical_kmeans` instead of at random.
 (d) scikit-image lfw_subset embedded by MobileNetV2-ImageNet (224 px, onnxruntime), features
 as they come: 4 random labels, 15 rounds of 4 (to 64), target = random at 40 labels, seeds 0-29.
+(e) the 60 digits seeds of (a) cut into 12 groups of 5: how far a 5-seed study's target and
+"labels to reach" move from one group to the next.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from thresher.simulate import load_dataset, paired_differences, plot_curves, simulate, summarize
+from thresher.simulate import Curves, load_dataset, paired_differences, plot_curves, simulate, summarize
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DIGITS_STRATEGIES = ["random", "margin", "least_confidence", "entropy", "coral:margin", "weighted_kmeans",
@@ -77,7 +79,29 @@ def study(title, data, strategies, seeds, target_labels, at, png, write, **optio
     if write and png:
         plot_curves(curves, RESULTS / png, title=f"{title}: {len(seeds)} seeds", target=summary[0]["target"],
                     target_label=f"random at {target_labels} labels", reference="margin")  # fmt: skip
-    return {row["strategy"]: row for row in summary}
+    return curves
+
+
+def five_seed_spread(curves: Curves, strategies: list[str], target_labels: int) -> None:
+    """What 5 seeds would have said: the target and the labels to reach it in each disjoint group
+    of 5 seeds (the old default of `thresher simulate`)."""
+    seeds = np.unique(curves.seed)
+    groups = [seeds[i : i + 5] for i in range(0, len(seeds) - 4, 5)]
+    rows = {name: [] for name in ["target", *strategies]}
+    for group in groups:
+        keep = np.isin(curves.seed, group)
+        part = Curves(curves.strategy[keep], curves.seed[keep], curves.n_labels[keep], curves.value[keep], curves.metric)
+        summary = {r["strategy"]: r for r in summarize(part, target_labels=target_labels)}
+        rows["target"].append(summary["random"]["target"])
+        for name in strategies:
+            rows[name].append(summary[name]["labels_to_target"])
+    print(f"\n### (e) the same {len(seeds)} digits seeds in {len(groups)} groups of 5: what a 5-seed study would report\n")
+    print("| | " + " | ".join(f"seeds {g[0]}-{g[-1]}" for g in groups) + " | range |")
+    print("| --- |" + " ---: |" * (len(groups) + 1))
+    values = rows.pop("target")
+    print("| target | " + " | ".join(f"{v:.4f}" for v in values) + f" | {min(values):.4f}-{max(values):.4f} |")
+    for name, values in rows.items():
+        print(f"| {name} | " + " | ".join(_n(v) for v in values) + f" | {_n(np.nanmin(values))}-{_n(np.nanmax(values))} |")
 
 
 def main() -> None:
@@ -89,9 +113,11 @@ def main() -> None:
     digits = load_dataset("digits")
     protocol = dict(start=20, budget=20, rounds=24, scaling="zscore", split="stratified", test_size=0.3)
     at = [40, 60, 100, 140, 180, 200, 300, 400, 500]
-    study("(a) digits, seeds 0-29", digits, DIGITS_STRATEGIES, range(30), 500, at, "simulate_digits.png", args.write, **protocol)
-    study("(a) digits, seeds 30-59 (check)", digits, DIGITS_STRATEGIES, range(30, 60), 500, at, "simulate_digits_check.png",
-          args.write, **protocol)  # fmt: skip
+    first = study("(a) digits, seeds 0-29", digits, DIGITS_STRATEGIES, range(30), 500, at, "simulate_digits.png", args.write, **protocol)
+    check = study("(a) digits, seeds 30-59 (check)", digits, DIGITS_STRATEGIES, range(30, 60), 500, at, "simulate_digits_check.png",
+                  args.write, **protocol)  # fmt: skip
+    both = Curves(*(np.concatenate([getattr(first, f), getattr(check, f)]) for f in ("strategy", "seed", "n_labels", "value")))
+    five_seed_spread(both, ["margin", "weighted_kmeans"], 500)
     study("(b) digits, scikit-learn's LogisticRegression, seeds 0-29", digits, ["random", "margin", "weighted_kmeans"], range(30),
           500, at, None, args.write, model="sklearn-logistic", **protocol)  # fmt: skip
     study("(c) digits, start set by typical_kmeans, seeds 0-29", digits, ["random", "margin", "weighted_kmeans"], range(30), 500,
