@@ -12,7 +12,7 @@ thresher) finds every loaded BLAS library, numpy's and scipy's.
 from __future__ import annotations
 
 import contextlib
-from functools import cache
+import sys
 
 
 def limit_blas_threads(threads: int | None):
@@ -21,14 +21,21 @@ def limit_blas_threads(threads: int | None):
     return contextlib.nullcontext() if controller is None else controller.limit(limits=threads, user_api="blas")
 
 
-@cache
+_SCANNED: dict[str, object] = {}
+
+
 def _controller():
-    """threadpoolctl's view of the loaded BLAS libraries, taken once (scanning costs ~6 ms);
-    scipy.optimize is imported first so that its own OpenBLAS is among them."""
+    """threadpoolctl's view of the loaded BLAS libraries (None without threadpoolctl). Scanning
+    costs ~6 ms, so it is done again only when modules were imported since the last scan (a new
+    module may have loaded another BLAS, e.g. torch's); scipy.optimize is imported first so that
+    its own OpenBLAS is among them."""
     import scipy.optimize  # noqa: F401
 
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:
         return None
-    return ThreadpoolController()
+    if _SCANNED.get("modules") != len(sys.modules):
+        _SCANNED["controller"] = ThreadpoolController()
+        _SCANNED["modules"] = len(sys.modules)
+    return _SCANNED["controller"]
