@@ -190,25 +190,19 @@ def run_selection(
         clock.append(time.perf_counter())
         picks, products, (why, terms), reason = _greedy(objectives, chosen, n_new)
     else:
-        entry, path = config.strategies[batch], f"strategies[{batch}]"
-        sample_weights = score_weights(entry, inputs, ids, path)
-        if sample_weights is None:  # TYPICALITY weights, per unit
-            vectors = unit_values[batch].values
-            unit_weights = st.typicality(vectors, vectors, np.arange(len(vectors)), entry.strategy.weights.num_nearest_neighbors, seed)
-        else:
-            unit_weights = units.aggregate(sample_weights).values
+        weights = _batch_weights(config.strategies[batch], f"strategies[{batch}]", inputs, ids, units, unit_values[batch], seed)
         clock.append(time.perf_counter())
-        found = weighted_kmeans_batch(unit_values[batch].values[active], unit_weights[active], ~chosen, n_new,
-                                      per_pick=entry.strategy.per_pick, seed=seed)
+        found = weighted_kmeans_batch(unit_values[batch].values[active], weights.per_unit[active], ~chosen, n_new,
+                                      per_pick=config.strategies[batch].strategy.per_pick, seed=seed)
         picks, products = found.rows.tolist(), found.cluster_weight.tolist()
-        why, terms = {batch: products}, {batch: [np.nan] * len(picks)}
+        why, terms = {batch: products}, {batch: [np.nan] * len(picks)}  # no product of factors
         reason = "n_samples" if len(picks) == n_new else "exhausted"
     clock.append(time.perf_counter())
     picked_units = active[np.array(picks, dtype=np.int64)]
     selection, rows, unit_of_row = units.selection(inputs.preselected, picked_units, np.array(products), config.to_dict())
     values = _value_columns(config, sample_values, rows, unit_of_row, picked_units, why)
-    if batch is not None:  # the weight of each selected sample (its score, or its unit's typicality)
-        values[list(values)[batch]] = (unit_weights[unit_of_row] if sample_weights is None else sample_weights.values[rows]).astype(np.float64)
+    if batch is not None:
+        values[list(values)[batch]] = weights.of_rows(rows, unit_of_row)
     names = list(values)
     objectives_at_pick = {names[i]: _per_row(why.get(i, []), unit_of_row, picked_units) for i in range(len(names))}
     factors = {names[i]: np.exp(_per_row(terms.get(i, []), unit_of_row, picked_units)) for i in range(len(names))}
@@ -216,6 +210,28 @@ def run_selection(
               "selected": len(selection) - len(inputs.preselected)}
     timings = dict(zip(("inputs", "objectives", "greedy"), np.diff(clock).tolist()))
     return SelectionOutcome(selection, values, reason, counts, timings, objectives_at_pick, factors)
+
+
+@dataclass(frozen=True, eq=False)
+class _BatchWeights:
+    """WEIGHTED_KMEANS weights: per unit (what is clustered), and per sample when they are scores."""
+
+    per_unit: np.ndarray
+    per_sample: np.ndarray | None
+
+    def of_rows(self, rows: np.ndarray, unit_of_row: np.ndarray) -> np.ndarray:
+        """The weight shown for each selected sample: its own score, or its unit's typicality."""
+        return (self.per_unit[unit_of_row] if self.per_sample is None else self.per_sample[rows]).astype(np.float64)
+
+
+def _batch_weights(entry, path: str, inputs: SelectionInputs, ids: np.ndarray, units: Units, vectors: InputValues, seed: int) -> _BatchWeights:
+    """The weights of a WEIGHTED_KMEANS entry: its SCORES (mean over a unit's samples), or the
+    typicality of every unit among all units (docs/selection.md section 7)."""
+    scores = score_weights(entry, inputs, ids, path)
+    if scores is not None:
+        return _BatchWeights(units.aggregate(scores).values, scores.values)
+    every = np.arange(len(vectors.values))
+    return _BatchWeights(st.typicality(vectors.values, vectors.values, every, entry.strategy.weights.num_nearest_neighbors, seed), None)
 
 
 def _per_row(per_pick: list[float], unit_of_row, picked_units) -> np.ndarray:
