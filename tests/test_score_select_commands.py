@@ -6,6 +6,7 @@ import csv
 import json
 
 import numpy as np
+import pytest
 
 from tests.test_validate import run_cli
 
@@ -62,3 +63,46 @@ def test_frames_without_a_prediction_file_get_the_empty_frame_scores(bikes_datas
     assert len(rows) == 250
     for path in removed:
         assert rows[f"{path.stem}.png"] == {**rows["bikes-005-mp4.png"], "id": f"{path.stem}.png"}
+
+
+def test_select_weighted_kmeans_on_the_video_is_the_same_twice_and_draws_from_the_most_uncertain(bikes_datasource_copy, tmp_path, capsys):
+    """WEIGHTED_KMEANS (a thresher extension) from a YAML selection config on bikes.mp4, every 10th
+    frame: the built-in detector's embeddings, margins as weights, THRESHOLD on objectness."""
+    config = tmp_path / "selection.yaml"
+    config.write_text(
+        "n_samples: 5\n"
+        "strategies:\n"
+        "  - input: {type: EMBEDDINGS}\n"
+        "    strategy:\n"
+        "      type: WEIGHTED_KMEANS\n"
+        "      weights: {type: SCORES, task: ssd, score: uncertainty_margin}\n"
+        "      candidates_per_pick: 2\n"
+        "  - input: {type: SCORES, task: ssd, score: objectness_least_confidence}\n"
+        "    strategy: {type: THRESHOLD, threshold: 0.1, operation: BIGGER}\n"
+    )
+    outputs = []
+    for run in ("first", "second"):
+        out = tmp_path / run
+        code, output = run_cli(["select", str(bikes_datasource_copy), "--config", str(config), "--out", str(out),
+                                "--every", "10", "--seed", "3"], capsys)  # fmt: skip
+        assert code in (0, None), output
+        outputs.append(read_csv(out / "selection.csv"))
+    assert outputs[0] == outputs[1]  # the same samples, in the same order, with the same values
+    rows = outputs[0]
+    assert len(rows) == 5 and all(r["kind"] == "frame" and int(r["frame_index"]) % 10 == 0 for r in rows)
+    objective = [float(r["objective"]) for r in rows]
+    assert objective == sorted(objective, reverse=True)  # clusters by decreasing weight
+    scores = read_csv_scores(bikes_datasource_copy, tmp_path, capsys)
+    candidates = {k: v for k, v in scores.items() if int(k.split("-")[1]) % 10 == 0 and v[1] > 0.1}
+    top = sorted(candidates, key=lambda k: (-candidates[k][0], k))[: 2 * 5]  # the 2 x 5 highest margins
+    picked = [r["file_name"] for r in rows]
+    assert set(picked) <= set(top) and len(set(picked)) == 5 and len(candidates) > 10
+    assert [float(r["weighted_kmeans:embeddings"]) for r in rows] == pytest.approx([candidates[p][0] for p in picked])
+
+
+def read_csv_scores(datasource, tmp_path, capsys) -> dict[str, tuple[float, float]]:
+    """(uncertainty_margin, objectness_least_confidence) of every frame, from `thresher score`."""
+    out = tmp_path / "scores.csv"
+    code, output = run_cli(["score", str(datasource), "--task", "ssd", "--out", str(out)], capsys)
+    assert code in (0, None), output
+    return {r["id"]: (float(r["uncertainty_margin"]), float(r["objectness_least_confidence"])) for r in read_csv(out)}

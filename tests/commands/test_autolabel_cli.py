@@ -96,13 +96,21 @@ def test_simulate_on_an_npz(tmp_path, capsys):
     features = rng.normal(0, 1, (120, 4)) + labels[:, None] * 2.0
     np.savez(tmp_path / "data.npz", features=features, labels=labels)
     out = tmp_path / "sim"
-    args = ["simulate", "--data", str(tmp_path / "data.npz"), "--strategies", "random,margin,coreset", "--start", "6",
-            "--budget", "6", "--rounds", "3", "--seeds", "2", "--target-labels", "18", "--output", str(out)]  # fmt: skip
+    args = ["simulate", "--data", str(tmp_path / "data.npz"), "--strategies", "random,margin,coreset,weighted_kmeans", "--start", "6",
+            "--budget", "6", "--rounds", "3", "--seeds", "2", "--first-seed", "7", "--scaling", "zscore", "--target-labels", "18",
+            "--output", str(out)]  # fmt: skip
     code, output = run_cli(args, capsys)
     assert code in (0, None), output
     assert (out / "curves.png").read_bytes()[:4] == b"\x89PNG"
-    assert (out / "curves.csv").read_text().startswith("strategy,seed,n_labels,accuracy")
-    assert (out / "summary.csv").read_text().startswith("strategy,final,final_std,area,area_ratio")
-    assert "margin" in output and "labels to reach" in output
+    curves = (out / "curves.csv").read_text().splitlines()
+    assert curves[0] == "strategy,seed,n_labels,accuracy" and {line.split(",")[1] for line in curves[1:]} == {"7", "8"}
+    summary = (out / "summary.csv").read_text().splitlines()[0].split(",")
+    assert summary[:5] == ["strategy", "final", "final_std", "area", "area_ratio"]
+    assert {"median_labels_to_target", "area_vs_reference", "area_vs_reference_se"} <= set(summary)
+    paired = (out / "paired.csv").read_text().splitlines()
+    assert paired[0] == "strategy,reference,n_labels,difference,se,seeds" and len(paired) == 1 + 3 * 4  # 3 strategies x 4 label counts
+    assert "weighted_kmeans" in output and "labels to reach" in output and "area vs margin" in output
+    code, output = run_cli(args[:-2] + ["--scaling", "minmax", "--output", str(out)], capsys)
+    assert code == 2 and 'did you mean "none"' not in output and "scaling: expected one of none, zscore" in output
     code, output = run_cli(["simulate", "--data", str(tmp_path / "missing.npz")], capsys)
     assert code == 2 and "--data" in output

@@ -192,3 +192,38 @@ def test_uploading_again_replaces_the_set_whole(client, tmp_path, monkeypatch):
     client.upload_embeddings(tmp_path / "two.csv", name="set")
     assert np.array_equal(client.embeddings().align(["a.png"]).vectors, [[0, 1]])
     assert not [p for p in (client.record().folder / lightly_embeddings.EMBEDDINGS_DIR).iterdir() if p.name.startswith(".")]
+
+
+def test_weighted_kmeans_becomes_a_selection_config():
+    """A thresher extension of the legacy methods: WEIGHTED_KMEANS on the embeddings, weighted by
+    the scorer's margin (or typicality without a scorer)."""
+    sampler = SamplerConfig(method=SamplingMethod.WEIGHTED_KMEANS, n_samples=7, candidates_per_pick=4, name="w")
+    assert selection_config_for(sampler, "uncertainty_margin") == {"n_samples": 7, "strategies": [{"input": {"type": "EMBEDDINGS"}, "strategy": {
+        "type": "WEIGHTED_KMEANS", "weights": {"type": "SCORES", "task": "active_learning", "score": "uncertainty_margin"},
+        "candidates_per_pick": 4}}]}  # fmt: skip
+    cold = selection_config_for(SamplerConfig(method="WEIGHTED_KMEANS", n_samples=3), with_scores=False)
+    assert cold["strategies"][0]["strategy"] == {"type": "WEIGHTED_KMEANS", "weights": {"type": "TYPICALITY"}}
+    load_selection_config(cold)
+    assert "candidates_per_pick=4" in repr(sampler)
+    with pytest.raises(UsageError, match="min_distance: WEIGHTED_KMEANS"):
+        selection_config_for(SamplerConfig(method="WEIGHTED_KMEANS", min_distance=0.3))
+    with pytest.raises(UsageError, match="n_samples: WEIGHTED_KMEANS picks a batch of a given size"):
+        selection_config_for(SamplerConfig(method="WEIGHTED_KMEANS", n_samples=-1))
+    with pytest.raises(UsageError, match="candidates_per_pick: only WEIGHTED_KMEANS"):
+        selection_config_for(SamplerConfig(method="CORESET", candidates_per_pick=3))
+
+
+def test_weighted_kmeans_queries_with_and_without_a_scorer(client):
+    agent = ActiveLearningAgent(client)
+    # m = 1 and two picks: the two highest margins (c 1.0, b 0.8) are the only candidates
+    agent.query(SamplerConfig(method="WEIGHTED_KMEANS", n_samples=2, candidates_per_pick=1, name="wk"), scorer_for(agent.query_set))
+    assert client.tag_filenames("wk") == ["c.png", "b.png"]
+    # no scorer (no model yet): typicality weights, every sample a candidate, one cluster whose
+    # weighted center is the typicality-weighted mean; the sample nearest to it is picked
+    vectors = np.array([[np.cos(np.radians(a)), np.sin(np.radians(a))] for a in ANGLES.values()])
+    distances = np.linalg.norm(vectors[:, None] - vectors[None], axis=2)
+    typicality = 1 / (distances.sum(axis=1) / 3)  # k = N - 1 = 3 neighbours: every other sample
+    center = (typicality[:, None] * vectors).sum(axis=0) / typicality.sum()
+    expected = list(ANGLES)[int(np.argmin(np.linalg.norm(vectors - center, axis=1)))]
+    cold = ActiveLearningAgent(client, seed=5)
+    assert cold.query(SamplerConfig(method="WEIGHTED_KMEANS", n_samples=1, name="cold")) == [expected] == ["b.png"]

@@ -150,3 +150,55 @@ def test_mistakes_are_config_errors_with_the_dotted_path(raw, message):
 def test_not_a_mapping():
     with pytest.raises(ConfigError, match="expected a mapping"):
         load_selection_config([1, 2])
+
+
+# ---- WEIGHTED_KMEANS: a thresher extension (docs/selection.md) --------------------------------
+MARGIN_WEIGHTS = {"type": "SCORES", "task": "model", "score": "uncertainty_margin"}
+
+
+def _kmeans(strategy=None, *more, **top):
+    entry = {"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "WEIGHTED_KMEANS", "weights": MARGIN_WEIGHTS, **(strategy or {})}}
+    raw = {"n_samples": 10, "strategies": [entry, *more]}
+    raw.update(top)
+    return raw
+
+
+def test_weighted_kmeans_loads_round_trips_and_resolves_its_defaults():
+    config = load_selection_config(_kmeans({}, {"input": META, "strategy": {"type": "THRESHOLD", "threshold": 1, "operation": "BIGGER"}}))
+    assert config.batch_index == 0 and config.strategies[0].strategy.per_pick == 10
+    assert load_selection_config(config.to_dict()) == config
+    typical = load_selection_config(_kmeans({"weights": {"type": "TYPICALITY", "numNearestNeighbors": 5}}))
+    assert typical.strategies[0].strategy.per_pick is None  # every candidate
+    assert typical.strategies[0].strategy.weights.num_nearest_neighbors == 5
+    assert load_selection_config(_kmeans({"candidatesPerPick": 3})).strategies[0].strategy.per_pick == 3
+    assert load_selection_config(SEED_000).batch_index is None
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (_kmeans({"type": "WEIGHTED_KMEAN"}), r'strategies\[0\]\.strategy\.type: unknown strategy type .*did you mean "WEIGHTED_KMEANS"'),
+        (_kmeans({"weights": {"type": "SCORE", "task": "m", "score": "s"}}),
+         r'^strategies\[0\]\.strategy\.weights\.type: unknown weights type .*did you mean "SCORES"'),
+        (_kmeans({"weights": {"type": "SCORES", "tsk": "m", "score": "s"}}), r'^strategies\[0\]\.strategy\.weights\.tsk: .*did you mean "task"'),
+        (_kmeans({"weights": {"type": "SCORES", "task": "m"}}), r"^strategies\[0\]\.strategy\.weights\.score: missing"),
+        (_kmeans({"weights": "margin"}), r"^strategies\[0\]\.strategy\.weights: expected a mapping with a `type`, got str"),
+        (_kmeans({"weights": {"type": "TYPICALITY", "num_nearest_neighbors": 1}}), r"weights\.num_nearest_neighbors: .*greater than or equal to 2"),
+        ({"n_samples": 3, "strategies": [{"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "WEIGHTED_KMEANS"}}]},
+         r"^strategies\[0\]\.strategy\.weights: missing"),
+        (_kmeans({"candidates_per_pik": 3}), r'^strategies\[0\]\.strategy\.candidates_per_pik: .*did you mean "candidates_per_pick"'),
+        (_kmeans({"candidates_per_pick": 0}), r"^strategies\[0\]\.strategy\.candidates_per_pick: .*greater than or equal to 1"),
+        (_kmeans({"strength": 2}), r"^strategies\[0\]\.strategy\.strength: unknown key"),
+        (_kmeans(n_samples=-1), r"^n_samples: WEIGHTED_KMEANS picks a batch of a given size; .*got -1"),
+        (_kmeans({}, {"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}}),
+         r"^strategies\[1\]\.strategy\.type: WEIGHTED_KMEANS \(strategies\[0\]\) picks the whole batch at once and combines only with THRESHOLD, got DIVERSITY"),
+        (_kmeans({}, _kmeans()["strategies"][0]), r"^strategies\[1\]\.strategy\.type: .*combines only with THRESHOLD, got WEIGHTED_KMEANS"),
+        ({"n_samples": 3, "strategies": [{"input": SCORES, "strategy": {"type": "WEIGHTED_KMEANS", "weights": MARGIN_WEIGHTS}}]},
+         r"WEIGHTED_KMEANS cannot take SCORES input; SCORES works with WEIGHTS, THRESHOLD"),
+        ({"n_samples": 3, "strategies": [{"input": {"type": "EMBEDDINGS", "tag_name": "q"}, "strategy": {"type": "WEIGHTED_KMEANS", "weights": MARGIN_WEIGHTS}}]},
+         r"input\.tag_name: WEIGHTED_KMEANS is measured on the samples themselves"),
+    ],
+)
+def test_weighted_kmeans_mistakes(raw, message):
+    with pytest.raises(ConfigError, match=message):
+        load_selection_config(raw)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from thresher.errors import SchemaError
-from thresher.simulate import Curves, labels_to_reach, normalized_area, summarize
+from thresher.simulate import Curves, labels_to_reach, median_crossing, normalized_area, paired_differences, summarize
 
 X = np.array([10, 20, 30, 40])
 
@@ -58,3 +58,48 @@ def test_summary_errors():
         summarize(curves(), target_labels=500)
     with pytest.raises(SchemaError, match="no strategy"):
         curves().mean_curve("margin")
+
+
+def test_paired_differences_by_hand():
+    """fast − random per seed: seed 0 (0.1, 0.2, 0.1, 0.1), seed 1 (0.1, 0.1, 0.2, 0.1)."""
+    rows = paired_differences(curves(), reference="random")
+    assert [r["n_labels"] for r in rows] == X.tolist() and {r["strategy"] for r in rows} == {"fast"}
+    assert [r["difference"] for r in rows] == pytest.approx([0.1, 0.15, 0.15, 0.1])
+    # SE = std of (0.2, 0.1) with ddof 1 / sqrt(2) = 0.05 where the seeds differ, else 0
+    assert [r["se"] for r in rows] == pytest.approx([0.0, 0.05, 0.05, 0.0], abs=1e-12)
+    assert all(r["seeds"] == 2 and r["reference"] == "random" for r in rows)
+    with pytest.raises(SchemaError, match="reference"):
+        paired_differences(curves(), reference="margin")
+
+
+def test_paired_differences_use_the_shared_seeds_only():
+    records = [("margin", s, 10, 0.5 + 0.1 * s) for s in range(3)] + [("new", s, 10, 0.7 + 0.1 * s) for s in (1, 2, 5)]
+    (row,) = paired_differences(Curves.from_records(records), reference="margin")
+    assert row["seeds"] == 2 and row["difference"] == pytest.approx(0.2) and row["se"] == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize(("per_seed", "median"), [([10, np.nan, 30], 30), ([10, 20], 15), ([10, np.nan], np.nan),
+                                                   ([np.nan, np.nan, 10], np.nan), ([], np.nan)])  # fmt: skip
+def test_median_crossing_counts_never_as_more_than_any(per_seed, median):
+    assert median_crossing(per_seed) == pytest.approx(median, nan_ok=True)
+
+
+def test_summary_median_crossing_and_paired_area_by_hand():
+    rows = {r["strategy"]: r for r in summarize(curves(), target_labels=40, reference="random")}
+    # target 0.8: seed 0 of fast reaches it at 20, seed 1 at 20 + (0.8 - 0.7) / 0.2 * 10 = 25
+    assert rows["fast"]["median_labels_to_target"] == pytest.approx(22.5)
+    # both seeds of fast have area 2.35 / 3, random 0.65: the paired difference has no spread
+    assert rows["fast"]["area_vs_reference"] == pytest.approx(2.35 / 3 - 0.65)
+    assert rows["fast"]["area_vs_reference_se"] == pytest.approx(0.0, abs=1e-12)
+    assert "area_vs_reference" not in summarize(curves(), target_labels=40)[0]
+
+
+def test_the_confidence_band_is_clipped_to_0_1():
+    """Values 0.98, 1.0, 1.0 and 0.02, 0.0, 0.0: mean ± 1.96 SE leaves [0, 1]; clipped."""
+    records = [("s", k, 10, v) for k, v in enumerate([0.98, 1.0, 1.0])] + [("s", k, 20, v) for k, v in enumerate([0.02, 0.0, 0.0])]
+    x, mean, low, high = Curves.from_records(records).mean_band("s")
+    se = np.std([0.98, 1.0, 1.0], ddof=1) / np.sqrt(3)
+    assert mean == pytest.approx([0.99333333, 0.00666667]) and high.tolist() == [1.0, pytest.approx(0.00666667 + 1.96 * se)]
+    assert low.tolist() == [pytest.approx(0.99333333 - 1.96 * se), 0.0]
+    single = Curves.from_records([("s", 0, 10, 0.5)]).mean_band("s")
+    assert single[2].tolist() == single[3].tolist() == [0.5]  # one seed: no band

@@ -10,7 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from thresher.errors import ConfigError, SchemaError
 from thresher.simulate import LogisticRegressionModel, Model, accuracy, model_factory
 from thresher.simulate.models import SklearnModel
-from thresher.simulate.run import limit_blas_threads
+from thresher._blas import limit_blas_threads
 
 
 @pytest.fixture(scope="module")

@@ -34,7 +34,7 @@ def test_every_built_in_picks_new_unlabeled_samples(pool, probs, name):
     labeled[:10] = True
     picks = pool.pick(plan, labeled, 7, probs if plan.needs_model else None, seed=3)
     assert len(picks) == 7 and len(set(picks.tolist())) == 7 and not labeled[picks].any()
-    assert plan.needs_model == (name not in ("random", "coreset", "typicality"))
+    assert plan.needs_model == (name not in ("random", "coreset", "typicality", "typical_kmeans"))
 
 
 @pytest.mark.parametrize("score", ["entropy", "margin", "least_confidence"])
@@ -78,4 +78,25 @@ def test_custom_configs_from_a_mapping_and_a_file(tmp_path, pool, probs):
 )
 def test_errors(spec, match):
     with pytest.raises(ConfigError, match=match):
+        resolve_strategy(spec)
+
+
+@pytest.mark.parametrize("name, per_pick", [("weighted_kmeans", 10), ("weighted_kmeans:5", 5), ("weighted_kmeans:40", 40)])
+def test_weighted_kmeans_picks_what_the_batch_kernel_picks(pool, probs, name, per_pick):
+    """Zhdanov's family on the model's margins: the m·b most uncertain, weighted k-means, nearest each center."""
+    from thresher.select.weighted_kmeans import weighted_kmeans_batch
+
+    labeled = np.zeros(120, bool)
+    labeled[::7] = True
+    plan = resolve_strategy(name)
+    picks = pool.pick(plan, labeled, 6, probs, seed=5)
+    vectors = (pool.features / np.linalg.norm(pool.features, axis=1, keepdims=True)).astype(np.float32)
+    margin = classification_scores(probs, pool.frames.id)["uncertainty_margin"]
+    expected = weighted_kmeans_batch(vectors, margin, ~labeled, 6, per_pick=per_pick, seed=5).rows
+    assert picks.tolist() == expected.tolist() and plan.needs_model
+
+
+@pytest.mark.parametrize("spec", ["weighted_kmeans:x", "weighted_kmeans:0", "weighted_kmeans:-3"])
+def test_weighted_kmeans_candidates_must_be_a_positive_integer(spec):
+    with pytest.raises(ConfigError, match=r"weighted_kmeans:<candidates per pick"):
         resolve_strategy(spec)

@@ -14,8 +14,14 @@ thresher's selection engine over query set ∪ labeled set with the labeled set 
   the choice to the server, which is not public. A scorer without that score (keypoints:
   `mean_uncertainty`) uses its only score; `query(..., score_name=...)` picks another.
 - ACTIVE_LEARNING: WEIGHTS on that score alone (the highest scores first).
+- WEIGHTED_KMEANS (a thresher extension, not in lightly): WEIGHTED_KMEANS on the embeddings,
+  weighted by that score (`uncertainty_margin` = 1 − margin by default): the m · b most
+  uncertain unlabeled samples, weighted k-means into b clusters, the sample nearest each
+  center (docs/selection.md); m = `SamplerConfig(..., candidates_per_pick=m)`, default 10.
+  Without a scorer (the first round: no model yet) the weights are the samples' typicality.
 `min_distance` (> 0) is DIVERSITY's `stopping_condition_minimum_distance` on unit-normalized
-embeddings; with RANDOM and ACTIVE_LEARNING it is enforced by a DIVERSITY of strength 0.
+embeddings; with RANDOM and ACTIVE_LEARNING it is enforced by a DIVERSITY of strength 0;
+WEIGHTED_KMEANS refuses it (a batch strategy combines only with THRESHOLD).
 
 Scores must follow the query set's order (as lightly 1.1 checked) or the unlabeled set's
 (as the seed's guide computes them); both orders are accepted, by their length.
@@ -43,18 +49,24 @@ NEEDS_SCORES = (SamplingMethod.CORAL, SamplingMethod.ACTIVE_LEARNING)
 
 class SamplerConfig:
     """How to sample: method, n_samples (the labeled set included; -1 = no limit), min_distance
-    (-1 = none), and the name of the tag the query creates (default: method, sizes and time)."""
+    (-1 = none), and the name of the tag the query creates (default: method, sizes and time).
+    `candidates_per_pick` (thresher extension, WEIGHTED_KMEANS only): m, the candidates per
+    pick (None = the strategy's default)."""
 
-    def __init__(self, method: str = SamplingMethod.CORESET, n_samples: int = 32, min_distance: float = -1, name: str | None = None):
+    def __init__(self, method: str = SamplingMethod.CORESET, n_samples: int = 32, min_distance: float = -1, name: str | None = None,
+                 *, candidates_per_pick: int | None = None):
         self.method = method
         self.n_samples = n_samples
         self.min_distance = min_distance
+        self.candidates_per_pick = candidates_per_pick
         if name is None:
             name = f"{method}_{n_samples}_{min_distance}_{datetime.now().strftime('%m_%d_%Y__%H_%M_%S')}"
         self.name = name
 
     def __repr__(self) -> str:
-        return f"SamplerConfig(method={str(self.method)!r}, n_samples={self.n_samples}, min_distance={self.min_distance}, name={self.name!r})"
+        extra = "" if self.candidates_per_pick is None else f", candidates_per_pick={self.candidates_per_pick}"
+        return (f"SamplerConfig(method={str(self.method)!r}, n_samples={self.n_samples}, min_distance={self.min_distance}, "
+                f"name={self.name!r}{extra})")
 
 
 def sampling_method(method: object) -> SamplingMethod:
@@ -65,9 +77,15 @@ def sampling_method(method: object) -> SamplingMethod:
         raise UsageError(f"sampler_config.method: expected one of {names}, got {method!r}{did_you_mean(str(method), names)}") from None
 
 
-def selection_config_for(sampler_config: SamplerConfig, score_name: str | None = None) -> dict:
-    """The LightlyOne v4 selection_config of a legacy SamplerConfig (see the module docstring)."""
+def selection_config_for(sampler_config: SamplerConfig, score_name: str | None = None, *, with_scores: bool = True) -> dict:
+    """The LightlyOne v4 selection_config of a legacy SamplerConfig (see the module docstring);
+    `with_scores` False: WEIGHTED_KMEANS without a scorer (typicality weights)."""
     method = sampling_method(sampler_config.method)
+    per_pick = getattr(sampler_config, "candidates_per_pick", None)
+    if per_pick is not None and method != SamplingMethod.WEIGHTED_KMEANS:
+        raise UsageError(f"sampler_config.candidates_per_pick: only WEIGHTED_KMEANS uses it, got method {method}")
+    if method == SamplingMethod.WEIGHTED_KMEANS:
+        return _weighted_kmeans_config(sampler_config, score_name if with_scores else None, with_scores, per_pick)
     diversity = {"type": "DIVERSITY"}
     if sampler_config.min_distance is not None and sampler_config.min_distance > 0:
         diversity["stopping_condition_minimum_distance"] = float(sampler_config.min_distance)
@@ -83,6 +101,20 @@ def selection_config_for(sampler_config: SamplerConfig, score_name: str | None =
         strategies = [*strategies, {"input": {"type": "EMBEDDINGS"}, "strategy": {**diversity, "strength": 0.0}}]
     n_samples = int(sampler_config.n_samples)
     return {"n_samples": n_samples if n_samples >= 0 else -1, "strategies": strategies}
+
+
+def _weighted_kmeans_config(sampler_config: SamplerConfig, score_name: str | None, with_scores: bool, per_pick: int | None) -> dict:
+    if sampler_config.min_distance is not None and sampler_config.min_distance > 0:
+        raise UsageError(f"sampler_config.min_distance: WEIGHTED_KMEANS picks a batch at once and has no minimum "
+                         f"distance; use -1, got {sampler_config.min_distance}")
+    if int(sampler_config.n_samples) < 0:
+        raise UsageError(f"sampler_config.n_samples: WEIGHTED_KMEANS picks a batch of a given size; expected n_samples >= 0, "
+                         f"got {sampler_config.n_samples}")
+    weights = {"type": "SCORES", "task": AGENT_TASK, "score": score_name or DEFAULT_SCORE} if with_scores else {"type": "TYPICALITY"}
+    strategy = {"type": "WEIGHTED_KMEANS", "weights": weights}
+    if per_pick is not None:
+        strategy["candidates_per_pick"] = int(per_pick)
+    return {"n_samples": int(sampler_config.n_samples), "strategies": [{"input": {"type": "EMBEDDINGS"}, "strategy": strategy}]}
 
 
 def _needs_embeddings(config: dict) -> bool:
@@ -142,8 +174,10 @@ class ActiveLearningAgent:
         Args:
             al_scorer: any object with `calculate_scores() -> {name: array}` (e.g.
                 `ScorerClassification`), one value per sample of the query set or of the
-                unlabeled set, in that set's order. Required for CORAL and ACTIVE_LEARNING.
-            score_name: the score CORAL and ACTIVE_LEARNING weigh (default: see module docstring).
+                unlabeled set, in that set's order. Required for CORAL and ACTIVE_LEARNING;
+                optional for WEIGHTED_KMEANS (without it: typicality weights).
+            score_name: the score CORAL, ACTIVE_LEARNING and WEIGHTED_KMEANS weigh (default:
+                see module docstring).
         """
         method = sampling_method(sampler_config.method)
         if 0 <= sampler_config.n_samples < len(self._labeled):
@@ -157,8 +191,9 @@ class ActiveLearningAgent:
         if sampler_config.name in self.api_workflow_client.tag_names():
             raise RuntimeError(f"There already exists a tag with tag_name {sampler_config.name}.")
         scores = self._scores(al_scorer) if al_scorer is not None else None
-        score_name = self._score_name(scores, score_name) if method in NEEDS_SCORES else None
-        config = selection_config_for(sampler_config, score_name)
+        weighs_scores = method in NEEDS_SCORES or (method == SamplingMethod.WEIGHTED_KMEANS and scores is not None)
+        score_name = self._score_name(scores, score_name) if weighs_scores else None
+        config = selection_config_for(sampler_config, score_name, with_scores=scores is not None)
         picked = self._select(config, scores)
         with self.api_workflow_client.catalog() as store:
             store.create_tag(sampler_config.name, picked, note=f"ActiveLearningAgent.query {sampler_config!r}")

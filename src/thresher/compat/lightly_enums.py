@@ -35,9 +35,11 @@ class DatasourcePurpose(_StrEnum):
 
 
 class SamplingMethod(_StrEnum):
-    """The legacy sampling methods of `SamplerConfig` (see `thresher.compat.lightly_agent`)."""
+    """The legacy sampling methods of `SamplerConfig` (see `thresher.compat.lightly_agent`);
+    WEIGHTED_KMEANS is a thresher extension (uncertain candidates, then weighted k-means)."""
 
     ACTIVE_LEARNING = "ACTIVE_LEARNING"
     CORAL = "CORAL"
     CORESET = "CORESET"
     RANDOM = "RANDOM"
+    WEIGHTED_KMEANS = "WEIGHTED_KMEANS"

@@ -129,7 +129,9 @@ def _tasks(work) -> list[str]:
 
     tasks = [PRETAGGING_TASK] if work.worker.pretagging else []
     tasks += [work._object_task()] if work._object_task() else []
-    tasks += [e.input.task for e in work.config.selection_config.strategies if e.input.type in ("SCORES", "PREDICTIONS") and e.input.task]
+    strategies = work.config.selection_config.strategies
+    tasks += [e.input.task for e in strategies if e.input.type in ("SCORES", "PREDICTIONS") and e.input.task]
+    tasks += [e.strategy.weights.task for e in strategies if getattr(getattr(e.strategy, "weights", None), "type", None) == "SCORES"]
     return list(dict.fromkeys(tasks))
 
 

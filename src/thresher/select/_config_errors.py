@@ -72,6 +72,9 @@ def check_keys(raw: Mapping[str, Any], models: Mapping[str, Any], where: str = "
             if part not in entry:
                 raise ConfigError(f"{where}{path}.{part}: missing; every strategy entry has an input and a strategy")
             _check_typed(entry[part], models[part], f"{path}.{part}", where, part)
+        weights = entry["strategy"].get("weights")
+        if weights is not None and "weights" in models and "weights" in models["strategy"][entry["strategy"]["type"]].model_fields:
+            _check_typed(weights, models["weights"], f"{path}.strategy.weights", where, "weights")
 
 
 def _dotted(loc: tuple[Any, ...], models: Mapping[str, Any]) -> str:
@@ -81,7 +84,7 @@ def _dotted(loc: tuple[Any, ...], models: Mapping[str, Any]) -> str:
             out += f"[{part}]"
             continue
         prev = loc[i - 1] if i else None
-        if prev in ("input", "strategy") and part in models[prev]:
+        if prev in ("input", "strategy", "weights") and part in models.get(prev, ()):
             continue  # pydantic's discriminated-union tag, not a key of the user's dict
         if part.startswith("function-after["):
             continue
@@ -94,7 +97,7 @@ def _message(err: Mapping[str, Any]) -> tuple[str, str]:
     msg = str(err["msg"])
     if err["type"] == "value_error":
         msg = msg.removeprefix("Value error, ")
-        match = re.match(r"^([A-Za-z_][\w.]*): (.*)$", msg, re.S)
+        match = re.match(r"^([A-Za-z_][\w.\[\]]*): (.*)$", msg, re.S)
         if match:
             return match.group(1), match.group(2)
         return "", msg

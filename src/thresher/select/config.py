@@ -132,8 +132,53 @@ class TypicalityStrategy(_Model):
     )
 
 
+class ScoresWeights(_Model):
+    """WEIGHTED_KMEANS weights: score `score` of prediction task `task` (higher = more worth
+    labeling; `uncertainty_margin` = 1 − margin gives Zhdanov's weights)."""
+
+    type: Literal["SCORES"]
+    task: str
+    score: str = Field(min_length=1)
+
+
+class TypicalityWeights(_Model):
+    """WEIGHTED_KMEANS weights: TYPICALITY's typicality (no model needed: the first round)."""
+
+    type: Literal["TYPICALITY"]
+    num_nearest_neighbors: int | None = Field(None, ge=2, alias="numNearestNeighbors")
+
+
+KMeansWeights = Annotated[Union[ScoresWeights, TypicalityWeights], Field(discriminator="type")]
+
+
+DEFAULT_CANDIDATES_PER_PICK = 10
+
+
+class WeightedKMeansStrategy(_Model):
+    """thresher extension (not in LightlyOne): a batch picked at once, on EMBEDDINGS.
+
+    The `candidates_per_pick` × batch candidates of highest weight are clustered by weighted
+    k-means into one cluster per pick; each cluster gives its candidate nearest to the
+    center (Zhdanov 2019; docs/selection.md). Combines only with THRESHOLD.
+    `candidates_per_pick` defaults to 10 with SCORES weights and to every candidate with
+    TYPICALITY weights (TypiClust clusters the whole pool).
+    """
+
+    type: Literal["WEIGHTED_KMEANS"]
+    weights: KMeansWeights
+    candidates_per_pick: int | None = Field(None, ge=1, le=1_000_000, alias="candidatesPerPick")
+
+    @property
+    def per_pick(self) -> int | None:
+        """Candidates per pick in effect (None = every candidate)."""
+        if self.candidates_per_pick is not None:
+            return self.candidates_per_pick
+        return DEFAULT_CANDIDATES_PER_PICK if self.weights.type == "SCORES" else None
+
+
 SelectionStrategy = Annotated[
-    Union[DiversityStrategy, WeightsStrategy, ThresholdStrategy, BalanceStrategy, SimilarityStrategy, TypicalityStrategy],
+    Union[DiversityStrategy, WeightsStrategy, ThresholdStrategy, BalanceStrategy, SimilarityStrategy, TypicalityStrategy,
+          WeightedKMeansStrategy],
     Field(discriminator="type"),
 ]
 
@@ -145,13 +190,17 @@ def input_kind(inp: Any) -> str:
 
 
 COMBINATIONS: dict[str, tuple[str, ...]] = {
-    "EMBEDDINGS": ("DIVERSITY", "SIMILARITY", "TYPICALITY"),
+    "EMBEDDINGS": ("DIVERSITY", "SIMILARITY", "TYPICALITY", "WEIGHTED_KMEANS"),
     "SCORES": ("WEIGHTS", "THRESHOLD"),
     "METADATA": ("WEIGHTS", "THRESHOLD", "BALANCE"),
     "PREDICTIONS.CATEGORY_COUNT": ("WEIGHTS", "THRESHOLD"),
     "PREDICTIONS.CLASS_DISTRIBUTION": ("BALANCE",),
     "RANDOM": ("WEIGHTS", "THRESHOLD"),
 }
+
+
+# Strategies that choose the whole batch at once instead of one sample per greedy step.
+BATCH_STRATEGIES = ("WEIGHTED_KMEANS",)
 
 
 class StrategyEntry(_Model):
@@ -173,8 +222,8 @@ class StrategyEntry(_Model):
             if self.strategy.type == "SIMILARITY" and not self.input.tag_name:
                 raise ValueError("input.tag_name: SIMILARITY needs the query set: set tag_name "
                                  "(and dataset_id when the tag is in another dataset)")
-            if self.strategy.type == "TYPICALITY" and self.input.tag_name:
-                raise ValueError("input.tag_name: TYPICALITY is measured on the samples themselves; "
+            if self.strategy.type in ("TYPICALITY", "WEIGHTED_KMEANS") and self.input.tag_name:
+                raise ValueError(f"input.tag_name: {self.strategy.type} is measured on the samples themselves; "
                                  "remove tag_name")
         return self
 
@@ -198,6 +247,28 @@ class SelectionConfig(_Model):
             raise ValueError(f"n_samples: set exactly one of n_samples and proportion_samples, got {given}")
         return self
 
+    @model_validator(mode="after")
+    def _batch_strategy_alone(self) -> "SelectionConfig":
+        batch = [i for i, e in enumerate(self.strategies) if e.strategy.type in BATCH_STRATEGIES]
+        if not batch:
+            return self
+        i = batch[0]
+        others = [(j, e.strategy.type) for j, e in enumerate(self.strategies) if j != i and e.strategy.type != "THRESHOLD"]
+        if others:
+            j, kind = others[0]
+            raise ValueError(f"strategies[{j}].strategy.type: {self.strategies[i].strategy.type} (strategies[{i}]) picks "
+                             f"the whole batch at once and combines only with THRESHOLD, got {kind}; "
+                             f"filter with THRESHOLD or run {kind} in a selection of its own")
+        if self.n_samples == -1:
+            raise ValueError(f"n_samples: {self.strategies[i].strategy.type} picks a batch of a given size; "
+                             "expected n_samples >= 0 or proportion_samples, got -1")
+        return self
+
+    @property
+    def batch_index(self) -> int | None:
+        """The entry of a batch strategy (WEIGHTED_KMEANS), None when the greedy picks."""
+        return next((i for i, e in enumerate(self.strategies) if e.strategy.type in BATCH_STRATEGIES), None)
+
     def to_dict(self) -> dict[str, Any]:
         """The config as a plain LightlyOne dict (snake_case keys, unset fields left out)."""
         return self.model_dump(exclude_none=True, mode="json")
@@ -210,7 +281,8 @@ MODELS = {
               (EmbeddingsInput, ScoresInput, MetadataInput, PredictionsInput, RandomInput)},
     "strategy": {m.model_fields["type"].annotation.__args__[0]: m for m in
                  (DiversityStrategy, WeightsStrategy, ThresholdStrategy, BalanceStrategy,
-                  SimilarityStrategy, TypicalityStrategy)},
+                  SimilarityStrategy, TypicalityStrategy, WeightedKMeansStrategy)},
+    "weights": {m.model_fields["type"].annotation.__args__[0]: m for m in (ScoresWeights, TypicalityWeights)},
 }
 
 

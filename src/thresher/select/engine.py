@@ -5,7 +5,8 @@ by id, so every tie goes to the lowest id); group frames into sequences when
 `sequence_length` is set; drop candidates failing any THRESHOLD; then pick greedily, one
 sample (or sequence) at a time, the candidate maximizing sum(strength * log objective) =
 log prod(objective ^ strength), until the count is reached, a stopping condition fires, or
-no candidate is left.
+no candidate is left. A batch strategy (WEIGHTED_KMEANS, alone with THRESHOLDs) replaces the
+greedy: it picks the whole batch at once (`thresher.select.weighted_kmeans`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from thresher.select import strategies as st
 from thresher.select.config import SelectionConfig, load_selection_config
 from thresher.select.inputs import SelectionInputs
 from thresher.select.units import Units, sample_units, sequence_units
-from thresher.select.values import InputValues, input_values
+from thresher.select.values import InputValues, input_values, score_weights
+from thresher.select.weighted_kmeans import weighted_kmeans_batch
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,7 +37,9 @@ class SelectionOutcome:
     objectives / factors: per strategy (same names as `values`), aligned to `selection.ids`:
         its objective o_i at pick time, and its factor o_i^s_i in the pick's objective
         (the objective clipped at its floor; the product of the factors is `objective`).
-        NaN for preselected samples.
+        NaN for preselected samples. WEIGHTED_KMEANS picks its batch at once: its
+        objective is the weight of the pick's cluster (also `selection.objective`), its
+        factor NaN (no product), its value the pick's own weight (score or typicality).
     stop_reason: "n_samples", "exhausted" (no candidate left) or the stopping condition.
     counts: input samples, candidates after THRESHOLD (sequences when sequence_length is
         set), preselected, newly selected.
@@ -180,13 +184,25 @@ def run_selection(
     wanted = target_units(config, len(ids), units)
     n_new = -1 if wanted < 0 else max(0, wanted - int(chosen.sum()))
     clock.append(time.perf_counter())
-    objectives = _build_objectives(config, unit_values, active, chosen, seed, backend, approximation)
-    clock.append(time.perf_counter())
-    picks, products, (why, terms), reason = _greedy(objectives, chosen, n_new)
+    batch = config.batch_index
+    if batch is None:
+        objectives = _build_objectives(config, unit_values, active, chosen, seed, backend, approximation)
+        clock.append(time.perf_counter())
+        picks, products, (why, terms), reason = _greedy(objectives, chosen, n_new)
+    else:
+        weights = _batch_weights(config.strategies[batch], f"strategies[{batch}]", inputs, ids, units, unit_values[batch], seed)
+        clock.append(time.perf_counter())
+        found = weighted_kmeans_batch(unit_values[batch].values[active], weights.per_unit[active], ~chosen, n_new,
+                                      per_pick=config.strategies[batch].strategy.per_pick, seed=seed)
+        picks, products = found.rows.tolist(), found.cluster_weight.tolist()
+        why, terms = {batch: products}, {batch: [np.nan] * len(picks)}  # no product of factors
+        reason = "n_samples" if len(picks) == n_new else "exhausted"
     clock.append(time.perf_counter())
     picked_units = active[np.array(picks, dtype=np.int64)]
     selection, rows, unit_of_row = units.selection(inputs.preselected, picked_units, np.array(products), config.to_dict())
     values = _value_columns(config, sample_values, rows, unit_of_row, picked_units, why)
+    if batch is not None:
+        values[list(values)[batch]] = weights.of_rows(rows, unit_of_row)
     names = list(values)
     objectives_at_pick = {names[i]: _per_row(why.get(i, []), unit_of_row, picked_units) for i in range(len(names))}
     factors = {names[i]: np.exp(_per_row(terms.get(i, []), unit_of_row, picked_units)) for i in range(len(names))}
@@ -194,6 +210,28 @@ def run_selection(
               "selected": len(selection) - len(inputs.preselected)}
     timings = dict(zip(("inputs", "objectives", "greedy"), np.diff(clock).tolist()))
     return SelectionOutcome(selection, values, reason, counts, timings, objectives_at_pick, factors)
+
+
+@dataclass(frozen=True, eq=False)
+class _BatchWeights:
+    """WEIGHTED_KMEANS weights: per unit (what is clustered), and per sample when they are scores."""
+
+    per_unit: np.ndarray
+    per_sample: np.ndarray | None
+
+    def of_rows(self, rows: np.ndarray, unit_of_row: np.ndarray) -> np.ndarray:
+        """The weight shown for each selected sample: its own score, or its unit's typicality."""
+        return (self.per_unit[unit_of_row] if self.per_sample is None else self.per_sample[rows]).astype(np.float64)
+
+
+def _batch_weights(entry, path: str, inputs: SelectionInputs, ids: np.ndarray, units: Units, vectors: InputValues, seed: int) -> _BatchWeights:
+    """The weights of a WEIGHTED_KMEANS entry: its SCORES (mean over a unit's samples), or the
+    typicality of every unit among all units (docs/selection.md section 7)."""
+    scores = score_weights(entry, inputs, ids, path)
+    if scores is not None:
+        return _BatchWeights(units.aggregate(scores).values, scores.values)
+    every = np.arange(len(vectors.values))
+    return _BatchWeights(st.typicality(vectors.values, vectors.values, every, entry.strategy.weights.num_nearest_neighbors, seed), None)
 
 
 def _per_row(per_pick: list[float], unit_of_row, picked_units) -> np.ndarray:

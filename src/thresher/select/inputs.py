@@ -176,17 +176,21 @@ def resolve_inputs(config, resolver: InputResolver, frames: Frames, preselected:
     for index, entry in enumerate(config.strategies):
         with _named_input(index):
             _resolve_one(entry.input, resolver, embeddings, queries, scores, metadata, predictions)
+        weights = getattr(entry.strategy, "weights", None)  # WEIGHTED_KMEANS reads a second input
+        if weights is not None and weights.type == "SCORES" and weights.task not in scores:
+            with _named_input(index, "strategy.weights"):
+                scores[weights.task] = resolver.scores(weights.task)
     embeddings = {task: resolver.embeddings(task or None) for task in embeddings}
     return SelectionInputs(frames, embeddings, queries, scores, metadata, predictions, preselected)
 
 
 @contextmanager
-def _named_input(index: int):
+def _named_input(index: int, part: str = "input"):
     """Prefix a resolver's ConfigError with the config path of the input that asked for it."""
     try:
         yield
     except ConfigError as exc:
-        raise ConfigError(f"strategies[{index}].input: {exc}") from None
+        raise ConfigError(f"strategies[{index}].{part}: {exc}") from None
 
 
 def _resolve_one(inp, resolver: InputResolver, embeddings, queries, scores, metadata, predictions) -> None:

@@ -210,6 +210,25 @@ def knn_mean_distance(X: np.ndarray, reference: np.ndarray, self_rows: np.ndarra
     return out
 
 
+def typicality(vectors: np.ndarray, all_vectors: np.ndarray, rows_in_all: np.ndarray, neighbors: int | None, seed: int) -> np.ndarray:
+    """TYPICALITY's objective of each row of `vectors` (rows `rows_in_all` of `all_vectors`):
+    1 / (mean distance to its k nearest rows of `all_vectors`, itself excluded), divided by
+    the largest such value, so in (0, 1]; k = `neighbors` (default 20, at most N − 1); above
+    `TYPICALITY_MAX_REFERENCE` rows the neighbours come from a subset drawn with `seed`."""
+    reference_rows = np.arange(len(all_vectors))
+    if len(all_vectors) > TYPICALITY_MAX_REFERENCE:
+        rng = np.random.default_rng(seed)
+        reference_rows = np.sort(rng.choice(len(all_vectors), TYPICALITY_MAX_REFERENCE, replace=False))
+    k = min(neighbors or TYPICALITY_DEFAULT_NEIGHBORS, max(1, len(reference_rows) - 1))
+    position = np.full(len(all_vectors), -1, np.int64)
+    position[reference_rows] = np.arange(len(reference_rows))
+    mean_distance = knn_mean_distance(vectors, all_vectors[reference_rows], position[rows_in_all], k)
+    tiny = 1e-12
+    if len(reference_rows) < 2:  # a lone sample has no neighbour: every sample is as typical
+        return np.ones(len(mean_distance))
+    return (mean_distance.min(initial=np.inf) + tiny) / (mean_distance + tiny)
+
+
 class Typicality(Objective):
     """TypiClust typicality 1 / (mean distance to the k nearest neighbours), normalized.
 
@@ -223,19 +242,7 @@ class Typicality(Objective):
 
     def __init__(self, strategy, values: InputValues, all_vectors: np.ndarray, rows_in_all: np.ndarray, seed: int) -> None:
         super().__init__(strategy.strength)
-        reference_rows = np.arange(len(all_vectors))
-        if len(all_vectors) > TYPICALITY_MAX_REFERENCE:
-            rng = np.random.default_rng(seed)
-            reference_rows = np.sort(rng.choice(len(all_vectors), TYPICALITY_MAX_REFERENCE, replace=False))
-        k = min(strategy.num_nearest_neighbors or TYPICALITY_DEFAULT_NEIGHBORS, max(1, len(reference_rows) - 1))
-        position = np.full(len(all_vectors), -1, np.int64)
-        position[reference_rows] = np.arange(len(reference_rows))
-        mean_distance = knn_mean_distance(values.values, all_vectors[reference_rows], position[rows_in_all], k)
-        tiny = 1e-12
-        if len(reference_rows) < 2:  # a lone sample has no neighbour: every sample is as typical
-            self._raw = np.ones(len(mean_distance))
-        else:
-            self._raw = (mean_distance.min(initial=np.inf) + tiny) / (mean_distance + tiny)
+        self._raw = typicality(values.values, all_vectors, rows_in_all, strategy.num_nearest_neighbors, seed)
         self._log = _log_clipped(self._raw, 1.0)
         self.minimum = strategy.stopping_condition_minimum_typicality
 

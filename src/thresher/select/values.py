@@ -115,13 +115,23 @@ def _embeddings(inp, inputs: SelectionInputs, ids: np.ndarray, path: str, approx
     return InputValues("vectors", vectors, label, query=query, scale=None if compressor is None else compressor.scale)
 
 
-def _scores(inp, inputs: SelectionInputs, ids: np.ndarray, path: str) -> InputValues:
+def _scores(inp, inputs: SelectionInputs, ids: np.ndarray, path: str, part: str = "input") -> InputValues:
     if inp.task not in inputs.scores:
-        raise _missing(f"{path}.input.task", "scores for task", inp.task, inputs.scores)
+        raise _missing(f"{path}.{part}.task", "scores for task", inp.task, inputs.scores)
     table = inputs.scores[inp.task]
     if inp.score not in table.columns:
-        raise _missing(f"{path}.input.score", f"score of task {inp.task!r} named", inp.score, table.columns)
+        raise _missing(f"{path}.{part}.score", f"score of task {inp.task!r} named", inp.score, table.columns)
     return InputValues("scalar", table.align(ids)[inp.score], f"scores:{inp.task}/{inp.score}")
+
+
+def score_weights(entry, inputs: SelectionInputs, ids: np.ndarray, path: str) -> InputValues | None:
+    """The SCORES weights of a WEIGHTED_KMEANS entry over `ids` (None for TYPICALITY weights,
+    which the strategy computes from the embeddings); a missing task or score is a
+    ConfigError at `<path>.strategy.weights`."""
+    weights = getattr(entry.strategy, "weights", None)
+    if weights is None or weights.type != "SCORES":
+        return None
+    return _scores(weights, inputs, ids, path, "strategy.weights")
 
 
 def _category_names(values: np.ndarray) -> np.ndarray:

@@ -8,8 +8,15 @@ One row per (strategy, seed, round): the number of labels and the metric (higher
 - `area_ratio`: area / the baseline's area (random by default; > 1 = better than random);
 - `area_gain`: area - the baseline's area, in metric units;
 - `labels_to_target`: the labels the mean curve needs to reach `target` (linear between
-  rounds; NaN if never), with `target` the baseline's mean metric at `target_labels` labels;
-- `seeds_reaching`: in how many seeds the strategy's own curve reaches that target.
+  rounds; NaN if never), with `target` the baseline's mean metric over the seeds at
+  `target_labels` labels;
+- `median_labels_to_target`: the median over seeds of each seed's own first crossing of that
+  target (less sensitive to one lucky or unlucky seed than the mean curve; NaN when half of
+  the seeds or more never cross);
+- `seeds_reaching`: in how many seeds the strategy's own curve reaches that target;
+- with `reference` (e.g. "margin"): `area_vs_reference` and `area_vs_reference_se`, the mean
+  and standard error over seeds of the paired difference of areas (same seed, same split and
+  start set). `paired_differences` gives the same pairing at every label count.
 """
 
 from __future__ import annotations
@@ -56,8 +63,8 @@ class Curves:
         order = np.argsort(self.n_labels[rows], kind="stable")
         return self.n_labels[rows][order], self.value[rows][order]
 
-    def mean_curve(self, strategy: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(n_labels, mean, std over seeds) at the label counts every seed reached."""
+    def seed_matrix(self, strategy: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(n_labels every seed reached, seeds (S,), values (S, len(n_labels))), seeds sorted."""
         rows = self.strategy == strategy
         if not rows.any():
             raise SchemaError(f"curves: no strategy {strategy!r}; have {self.strategies}")
@@ -65,7 +72,21 @@ class Curves:
         grids = [set(self.seed_curve(strategy, s)[0].tolist()) for s in seeds]
         common = np.array(sorted(set.intersection(*grids)), dtype=np.int64)
         values = np.stack([np.interp(common, *self.seed_curve(strategy, s)) for s in seeds])
+        return common, seeds, values
+
+    def mean_curve(self, strategy: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(n_labels, mean, std over seeds) at the label counts every seed reached."""
+        common, _, values = self.seed_matrix(strategy)
         return common, values.mean(axis=0), values.std(axis=0)
+
+    def mean_band(self, strategy: str, z: float = 1.96) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(n_labels, mean, low, high): the mean curve and its confidence band mean ± z · SE
+        (SE = standard deviation over seeds with ddof 1 / √seeds; 0 with one seed), clipped
+        to [0, 1] (a metric that is a share cannot leave it)."""
+        common, seeds, values = self.seed_matrix(strategy)
+        mean = values.mean(axis=0)
+        se = values.std(axis=0, ddof=1) / np.sqrt(len(seeds)) if len(seeds) > 1 else np.zeros_like(mean)
+        return common, mean, np.clip(mean - z * se, 0.0, 1.0), np.clip(mean + z * se, 0.0, 1.0)
 
     def write_csv(self, path: str | os.PathLike) -> None:
         handle = io.StringIO(newline="")
@@ -104,7 +125,46 @@ def labels_to_reach(n_labels: np.ndarray, values: np.ndarray, target: float) -> 
     return float(x0 + (target - y0) * (x1 - x0) / (y1 - y0))
 
 
-def summarize(curves: Curves, baseline: str = "random", target_labels: int | None = None) -> list[dict]:
+def paired_differences(curves: Curves, reference: str = "margin") -> list[dict]:
+    """Each strategy minus `reference`, paired by seed, at every label count both cover.
+
+    One dict per (strategy, n_labels): `difference` = mean over the shared seeds of
+    (strategy − reference) in metric units (> 0: the strategy is better there), `se` its
+    standard error (standard deviation of the per-seed differences, ddof 1, / √seeds; NaN
+    with one seed), `seeds`. Pairing removes what a seed's split and start set do to both
+    curves alike, so the standard error is far smaller than that of two unpaired means.
+    """
+    ref_x, ref_seeds, ref_values = curves.seed_matrix(reference) if reference in curves.strategies else (None, None, None)
+    if ref_x is None:
+        raise SchemaError(f"reference: no strategy {reference!r} in the curves; have {curves.strategies}")
+    out = []
+    for name in curves.strategies:
+        if name == reference:
+            continue
+        x, seeds, values = curves.seed_matrix(name)
+        shared, mine, theirs = np.intersect1d(seeds, ref_seeds, return_indices=True)
+        labels, at_mine, at_ref = np.intersect1d(x, ref_x, return_indices=True)
+        if len(shared) == 0:
+            continue
+        diff = values[np.ix_(mine, at_mine)] - ref_values[np.ix_(theirs, at_ref)]
+        se = diff.std(axis=0, ddof=1) / np.sqrt(len(shared)) if len(shared) > 1 else np.full(len(labels), np.nan)
+        for j, n in enumerate(labels):
+            out.append({"strategy": name, "reference": reference, "n_labels": int(n), "difference": float(diff[:, j].mean()),
+                        "se": float(se[j]), "seeds": len(shared)})  # fmt: skip
+    return out
+
+
+def median_crossing(per_seed: Sequence[float]) -> float:
+    """Median over seeds of the labels each seed's curve needs (a seed that never gets there
+    counts as more than any; NaN when half of the seeds or more never do)."""
+    values = np.asarray(per_seed, dtype=np.float64)
+    if len(values) == 0:
+        return float("nan")
+    median = float(np.median(np.where(np.isnan(values), np.inf, values)))
+    return median if np.isfinite(median) else float("nan")
+
+
+def summarize(curves: Curves, baseline: str = "random", target_labels: int | None = None, reference: str | None = None) -> list[dict]:
     """One dict per strategy (module docstring), over the label range every strategy covers."""
     grids = {s: curves.mean_curve(s) for s in curves.strategies}
     if baseline not in grids:
@@ -126,9 +186,23 @@ def summarize(curves: Curves, baseline: str = "random", target_labels: int | Non
             seeds = np.unique(curves.seed[curves.strategy == name])
             per_seed = [labels_to_reach(*curves.seed_curve(name, s), target) for s in seeds]
             row.update({"target": target, "labels_to_target": labels_to_reach(x, mean, target),
+                        "median_labels_to_target": median_crossing(per_seed),
                         "seeds_reaching": int(np.sum(~np.isnan(per_seed))), "seeds": len(seeds)})  # fmt: skip
+        if reference is not None and reference in grids:
+            row.update(_paired_area(curves, name, reference, low, high))
         out.append(row)
     return out
+
+
+def _paired_area(curves: Curves, name: str, reference: str, low: int, high: int) -> dict:
+    """Mean and standard error over shared seeds of (area of the strategy − area of reference)."""
+    x, seeds, values = curves.seed_matrix(name)
+    rx, rseeds, rvalues = curves.seed_matrix(reference)
+    shared, mine, theirs = np.intersect1d(seeds, rseeds, return_indices=True)
+    diffs = np.array([normalized_area(*_clip(x, values[i], low, high)) - normalized_area(*_clip(rx, rvalues[j], low, high))
+                      for i, j in zip(mine, theirs)])  # fmt: skip
+    se = float(diffs.std(ddof=1) / np.sqrt(len(diffs))) if len(diffs) > 1 else float("nan")
+    return {"reference": reference, "area_vs_reference": float(diffs.mean()) if len(diffs) else float("nan"), "area_vs_reference_se": se}
 
 
 def _clip(x: np.ndarray, y: np.ndarray, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:

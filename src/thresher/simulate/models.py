@@ -21,7 +21,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import log_softmax, softmax
 
-from thresher.errors import ConfigError, SchemaError, did_you_mean
+from thresher.errors import ConfigError, SchemaError, did_you_mean, require
 
 
 @runtime_checkable
@@ -121,18 +121,38 @@ class SklearnModel:
         return out
 
 
-MODELS: dict[str, ModelFactory] = {
-    "logistic": lambda n_classes, seed: LogisticRegressionModel(n_classes, seed=seed),
+def _sklearn_logistic(n_classes: int, seed: int, C: float = 1.0, max_iter: int = 1000, tol: float = 1e-4) -> SklearnModel:
+    """scikit-learn's own `LogisticRegression` (lbfgs, multinomial): the reference whose objective
+    the built-in "logistic" minimizes (the same digits curves over 30 seeds, BENCHMARKS.md)."""
+    linear_model = require("sklearn.linear_model", "simulate")
+    return SklearnModel(linear_model.LogisticRegression(C=C, max_iter=max_iter, tol=tol, random_state=seed), n_classes)
+
+
+MODELS: dict[str, Callable[..., Model]] = {
+    "logistic": lambda n_classes, seed, **options: LogisticRegressionModel(n_classes, seed=seed, **options),
+    "sklearn-logistic": _sklearn_logistic,
 }
+MODEL_OPTIONS = {"C", "max_iter", "tol"}
 
 
-def model_factory(model: str | ModelFactory) -> ModelFactory:
-    """A factory by name ("logistic") or the callable itself."""
+def model_factory(model: str | ModelFactory, **options: Any) -> ModelFactory:
+    """A factory by name ("logistic", "sklearn-logistic"; `options`: C, max_iter, tol) or the
+    callable itself (no options)."""
     if callable(model):
+        if options:
+            raise ConfigError(f"model_options: a model factory takes no options, got {sorted(options)}")
         return model
     if model not in MODELS:
         raise ConfigError(f"model: unknown {model!r}{did_you_mean(model, MODELS)}; expected one of {sorted(MODELS)} or a factory")
-    return MODELS[model]
+    unknown = sorted(set(options) - MODEL_OPTIONS)
+    if unknown:
+        same_but_case = [o for o in MODEL_OPTIONS if o.lower() == unknown[0].lower()]
+        hint = f' (did you mean "{same_but_case[0]}"?)' if same_but_case else did_you_mean(unknown[0], MODEL_OPTIONS)
+        raise ConfigError(f"model_options: unknown {unknown[0]!r}{hint}; expected some of {sorted(MODEL_OPTIONS)}")
+    if "C" in options and not float(options["C"]) > 0:
+        raise ConfigError(f"model_options.C: expected a positive number, got {options['C']!r}")
+    named = MODELS[model]
+    return lambda n_classes, seed: named(n_classes, seed, **options)
 
 
 def accuracy(labels: np.ndarray, probs: np.ndarray) -> float:

@@ -1,7 +1,7 @@
 """Active-learning rounds on a fully labeled pool: what each selection strategy would have bought.
 
-For every seed: split the data into a pool and a test set (stratified, seeded) unless a test
-set is given; pick the start set (`start_strategy`, random by default; the same start for
+For every seed: split the data into a pool and a test set (stratified or random, seeded) unless
+a test set is given; scale the features if asked (z-scores measured on the pool); pick the start set (`start_strategy`, random by default; the same start for
 every strategy of that seed); then for each strategy, `rounds` times: train a fresh model on
 the labeled samples, measure it on the test set, let the strategy pick `budget` more pool
 samples (their labels are revealed). The metric after the last pick is measured too. Every
@@ -10,15 +10,14 @@ random choice derives from the seed, so a run is reproducible.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 
+from thresher._blas import limit_blas_threads
 from thresher.embeddings import Embeddings
-from thresher.errors import ConfigError, SchemaError
+from thresher.errors import ConfigError, SchemaError, did_you_mean
 from thresher.frames import Frames
 from thresher.scorers.classification import classification_scores
 from thresher.select.engine import run_selection
@@ -32,6 +31,8 @@ Metric = Callable[[np.ndarray, np.ndarray], float]
 # dispatch costs ~9 ms per center on a busy 2-core host (0.02 ms for numpy at 1,300 x 64),
 # and the preselected labeled set adds one center each round (plus a 7 s compile once).
 NUMPY_KERNEL_BELOW = 20_000
+SPLITS = ("stratified", "random")
+SCALINGS = ("none", "zscore")
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,10 @@ class Pool:
         ids = np.array([f"{i:0{width}d}" for i in range(len(labels))])  # sorted ids = row order
         return cls(features, labels, class_names, Frames.build(ids), Embeddings(ids, features.astype(np.float32)))
 
-    def pick(self, strategy: Strategy, labeled: np.ndarray, n_new: int, probs: np.ndarray | None, seed: int) -> np.ndarray:
-        """Rows of up to `n_new` new samples chosen by `strategy` (labeled rows are preselected)."""
+    def pick(self, strategy: Strategy, labeled: np.ndarray, n_new: int, probs: np.ndarray | None, seed: int,
+             round_index: int = 1) -> np.ndarray:
+        """Rows of up to `n_new` new samples chosen by `strategy` in round `round_index` (0 = the
+        first pick after the start set; labeled rows are preselected)."""
         ids = self.frames.id
         scores, predictions = {}, {}
         if probs is not None:
@@ -63,7 +66,7 @@ class Pool:
             self.frames, embeddings={"": self.embeddings}, scores=scores, predictions=predictions, preselected=ids[labeled]
         )
         backend = "numpy" if len(ids) < NUMPY_KERNEL_BELOW else "auto"
-        outcome = run_selection(strategy.config(int(labeled.sum()) + n_new), inputs, seed=seed, backend=backend)
+        outcome = run_selection(strategy.config(int(labeled.sum()) + n_new, round_index), inputs, seed=seed, backend=backend)
         new = outcome.selection.ids[int(labeled.sum()) :]
         return np.array([int(i) for i in new], dtype=np.int64)
 
@@ -76,11 +79,14 @@ def simulate(
     start: int = 20,
     budget: int = 20,
     rounds: int = 10,
-    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    seeds: Sequence[int] = range(30),
     test_size: float = 0.3,
+    split: str = "stratified",
+    scaling: str = "none",
     test_features: object = None,
     test_labels: object = None,
     model: str | ModelFactory = "logistic",
+    model_options: dict | None = None,
     metric: Metric = accuracy,
     metric_name: str = "accuracy",
     start_strategy: str | dict | Strategy = "random",
@@ -90,15 +96,29 @@ def simulate(
 
     features: (N, D) feature vectors (embeddings); labels: (N,) class labels of any type.
     start: size of the start set; budget: labels bought per round; rounds: number of rounds.
-    model: "logistic" or a factory (n_classes, seed) -> Model (`thresher.simulate.models`).
+    seeds: one run per seed (30 by default: what a mean curve needs to separate strategies
+        a few labels apart, BENCHMARKS.md); each seed draws its own split and start set.
+    split: "stratified" (the same share of every class goes to the test set) or "random"
+        (a seeded permutation); test_size: the share held out (unless test_features given).
+    scaling: "none", or "zscore" (each feature minus its mean, divided by its standard
+        deviation, both measured on the seed's pool; constant features become 0); the model
+        and the selection both see the scaled features.
+    model: "logistic", "sklearn-logistic" or a factory (n_classes, seed) -> Model
+        (`thresher.simulate.models`); model_options: keyword arguments of a named model (C, max_iter).
     metric: (test labels as indices, (N, C) probabilities) -> float, higher = better.
+    start_strategy: picks the start set (random by default; any strategy that needs no model,
+        e.g. "typical_kmeans"); the same start set for every strategy of a seed.
     blas_threads: BLAS threads during the run (None = leave as is). One by default: on the
         small matrices of a simulation, a BLAS thread pool costs far more than it computes
         (50x slower measured on a busy 2-core host). Needs threadpoolctl (extra `simulate`).
     """
     x, y, class_names = _data(features, labels)
     _check(start, budget, rounds, seeds, test_size)
-    factory = model_factory(model)
+    if split not in SPLITS:
+        raise ConfigError(f"split: expected one of {', '.join(SPLITS)}, got {split!r}{did_you_mean(str(split), SPLITS)}")
+    if scaling not in SCALINGS:
+        raise ConfigError(f"scaling: expected one of {', '.join(SCALINGS)}, got {scaling!r}{did_you_mean(str(scaling), SCALINGS)}")
+    factory = model_factory(model, **(model_options or {}))
     plans = [resolve_strategy(s) for s in strategies]
     first = resolve_strategy(start_strategy)
     if first.needs_model:
@@ -107,9 +127,10 @@ def simulate(
     records: list[tuple[str, int, int, float]] = []
     with limit_blas_threads(blas_threads):
         for seed in seeds:
-            pool_rows, test_rows = _split(y, test_size, seed) if test is None else (np.arange(len(y)), None)
+            pool_rows, test_rows = _split(y, test_size, seed, split) if test is None else (np.arange(len(y)), None)
             test_x, test_y = (x[test_rows], y[test_rows]) if test is None else test
-            pool = Pool.build(x[pool_rows], y[pool_rows], class_names)
+            pool_x, test_x = _scaled(x[pool_rows], test_x, scaling)
+            pool = Pool.build(pool_x, y[pool_rows], class_names)
             start_rows = pool.pick(first, np.zeros(len(pool_rows), bool), min(start, len(pool_rows)), None, seed)
             for plan in plans:
                 for n_labels, value in _rounds(pool, plan, start_rows, budget, rounds, factory, metric, test_x, test_y, seed):
@@ -126,30 +147,11 @@ def _rounds(pool: Pool, plan: Strategy, start_rows, budget, rounds, factory, met
         yield int(labeled.sum()), float(metric(test_y, model.predict_proba(test_x)))
         if r == rounds or labeled.all():
             return
-        probs = model.predict_proba(pool.features) if plan.needs_model else None
-        picks = pool.pick(plan, labeled, min(budget, int((~labeled).sum())), probs, seed * 100_003 + r + 1)
+        probs = model.predict_proba(pool.features) if plan.round_needs_model(r) else None
+        picks = pool.pick(plan, labeled, min(budget, int((~labeled).sum())), probs, seed * 100_003 + r + 1, round_index=r)
         if len(picks) == 0:  # a stopping condition of the config: nothing more to buy
             return
         labeled[picks] = True
-
-
-def limit_blas_threads(threads: int | None):
-    """A context limiting every loaded BLAS library to `threads` (no-op without threadpoolctl)."""
-    controller = None if threads is None else _controller()
-    return contextlib.nullcontext() if controller is None else controller.limit(limits=threads, user_api="blas")
-
-
-@cache
-def _controller():
-    """threadpoolctl's view of the loaded BLAS libraries, taken once (scanning costs ~6 ms);
-    scipy.optimize is imported first so that its own OpenBLAS is among them."""
-    import scipy.optimize  # noqa: F401
-
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:
-        return None
-    return ThreadpoolController()
 
 
 def _data(features, labels, class_names=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -181,9 +183,22 @@ def _check(start, budget, rounds, seeds, test_size) -> None:
         raise ConfigError(f"test_size: expected a share in (0, 1), got {test_size}")
 
 
-def _split(y: np.ndarray, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Stratified seeded split: the same share of every class goes to the test set."""
+def _scaled(pool_x: np.ndarray, test_x: np.ndarray, scaling: str) -> tuple[np.ndarray, np.ndarray]:
+    """Both sets scaled by what the pool measures (see `simulate`'s `scaling`)."""
+    if scaling == "none":
+        return pool_x, test_x
+    mean, std = pool_x.mean(axis=0), pool_x.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    return (pool_x - mean) / std, (test_x - mean) / std
+
+
+def _split(y: np.ndarray, test_size: float, seed: int, split: str = "stratified") -> tuple[np.ndarray, np.ndarray]:
+    """Seeded pool / test split: stratified (the same share of every class goes to the test
+    set) or random (the first round(test_size · N) rows of a seeded permutation)."""
     rng = np.random.default_rng(seed)
+    if split == "random":
+        test_rows = np.sort(rng.permutation(len(y))[: int(round(test_size * len(y)))])
+        return np.setdiff1d(np.arange(len(y)), test_rows), test_rows
     test = []
     for label in np.unique(y):
         rows = rng.permutation(np.flatnonzero(y == label))

@@ -12,7 +12,12 @@ What a config can read each round (the names to use in a custom config):
 
 Built-in names: `random`; `entropy`, `margin`, `least_confidence` (top-k, WEIGHTS on the
 score); `coreset` (DIVERSITY, k-center greedy); `coral` or `coral:<score>` (DIVERSITY x
-WEIGHTS on a score, entropy by default: LightlyOne's CORAL); `typicality` (TYPICALITY).
+WEIGHTS on a score, entropy by default: LightlyOne's CORAL); `typicality` (TYPICALITY);
+`weighted_kmeans` or `weighted_kmeans:<m>` (WEIGHTED_KMEANS weighted by `uncertainty_margin`,
+m = 10 candidates per pick by default: Zhdanov's margin candidates, then weighted k-means);
+`typical_kmeans` (WEIGHTED_KMEANS weighted by typicality over every candidate, TypiClust-like:
+no model needed, so it can also pick the start set); `typical_first_kmeans` (its first round `typical_kmeans`, then
+`weighted_kmeans`: the typicality-first variant for a first model too weak to trust).
 Any other strategy: `{"name": ..., "config": selection_config}` or `config:<file.yaml|json>`.
 """
 
@@ -39,6 +44,19 @@ def _diversity() -> dict:
     return {"input": _EMBEDDINGS, "strategy": {"type": "DIVERSITY"}}
 
 
+def weighted_kmeans(weights: dict, per_pick: int | None = None) -> dict:
+    """A WEIGHTED_KMEANS entry on the pool's features with the given weights (per_pick None:
+    the strategy's default, 10 with SCORES weights, every candidate with TYPICALITY)."""
+    strategy = {"type": "WEIGHTED_KMEANS", "weights": weights}
+    if per_pick is not None:
+        strategy["candidates_per_pick"] = per_pick
+    return {"input": _EMBEDDINGS, "strategy": strategy}
+
+
+MARGIN_WEIGHTS = {"type": "SCORES", "task": MODEL_TASK, "score": MARGIN}
+TYPICALITY_WEIGHTS = {"type": "TYPICALITY"}
+KMEANS_PREFIX = "weighted_kmeans"
+
 BUILT_IN = {
     "random": [{"input": {"type": "RANDOM"}, "strategy": {"type": "WEIGHTS"}}],
     **{name: [_weights(name)] for name in SCORES},
@@ -46,23 +64,46 @@ BUILT_IN = {
     "coral": [_diversity(), _weights("entropy")],
     **{f"coral:{name}": [_diversity(), _weights(name)] for name in SCORES},
     "typicality": [{"input": _EMBEDDINGS, "strategy": {"type": "TYPICALITY"}}],
+    KMEANS_PREFIX: [weighted_kmeans(MARGIN_WEIGHTS)],
+    "typical_kmeans": [weighted_kmeans(TYPICALITY_WEIGHTS)],
+    "typical_first_kmeans": [weighted_kmeans(MARGIN_WEIGHTS)],
 }
+# Strategies whose first round (the first pick after the start set) runs another config.
+FIRST_ROUND = {"typical_first_kmeans": [weighted_kmeans(TYPICALITY_WEIGHTS)]}
 
 
 @dataclass(frozen=True)
 class Strategy:
-    """A named list of selection-config strategies; `needs_model` when it reads the model."""
+    """A named list of selection-config strategies; `needs_model` when it reads the model.
+
+    `first_round`: the strategies of its first round (the first pick after the start set),
+    when that round differs (None = the same every round)."""
 
     name: str
     strategies: tuple
+    first_round: tuple | None = None
 
     @property
     def needs_model(self) -> bool:
-        return any(entry["input"].get("task") == MODEL_TASK for entry in self.strategies)
+        return _reads_model(self.strategies) or (self.first_round is not None and _reads_model(self.first_round))
 
-    def config(self, n_samples: int) -> dict:
-        """The selection config picking up to `n_samples` in total (labeled ones included)."""
-        return {"n_samples": int(n_samples), "strategies": [dict(entry) for entry in self.strategies]}
+    def config(self, n_samples: int, round_index: int = 1) -> dict:
+        """The selection config picking up to `n_samples` in total (labeled ones included) in
+        round `round_index` (0 = the first pick after the start set)."""
+        entries = self.first_round if round_index == 0 and self.first_round is not None else self.strategies
+        return {"n_samples": int(n_samples), "strategies": [dict(entry) for entry in entries]}
+
+    def round_needs_model(self, round_index: int) -> bool:
+        """Whether round `round_index`'s config reads the current model's predictions."""
+        return _reads_model(self.first_round if round_index == 0 and self.first_round is not None else self.strategies)
+
+
+def _reads_model(entries) -> bool:
+    def reads(entry) -> bool:
+        weights = entry["strategy"].get("weights") or {}
+        return entry["input"].get("task") == MODEL_TASK or weights.get("task") == MODEL_TASK
+
+    return any(reads(entry) for entry in entries)
 
 
 def resolve_strategy(spec: str | Mapping | Strategy) -> Strategy:
@@ -76,12 +117,18 @@ def resolve_strategy(spec: str | Mapping | Strategy) -> Strategy:
     if spec.startswith("config:"):
         path = spec.split(":", 1)[1]
         return _from_config(Path(path).stem, path)
+    if spec.startswith(f"{KMEANS_PREFIX}:"):
+        per_pick = spec.split(":", 1)[1]
+        if not per_pick.isdigit() or int(per_pick) < 1:
+            raise ConfigError(f"strategy: {spec!r}: expected {KMEANS_PREFIX}:<candidates per pick, an integer >= 1>, e.g. {KMEANS_PREFIX}:10")
+        return Strategy(spec, (weighted_kmeans(MARGIN_WEIGHTS, int(per_pick)),))
     if spec not in BUILT_IN:
         raise ConfigError(
-            f"strategy: unknown {spec!r}{did_you_mean(spec, BUILT_IN)}; expected one of {sorted(BUILT_IN)} "
-            "or config:<selection config file>"
+            f"strategy: unknown {spec!r}{did_you_mean(spec, BUILT_IN)}; expected one of {sorted(BUILT_IN)}, "
+            f"{KMEANS_PREFIX}:<m> or config:<selection config file>"
         )
-    return Strategy(spec, tuple(BUILT_IN[spec]))
+    first = FIRST_ROUND.get(spec)
+    return Strategy(spec, tuple(BUILT_IN[spec]), None if first is None else tuple(first))
 
 
 def _from_config(name: str, config: object) -> Strategy:
