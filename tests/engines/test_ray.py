@@ -123,7 +123,10 @@ def test_a_driver_killed_mid_run_resumes_on_the_cluster_it_joined(ray_cluster, l
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     folder = Path(rerun.stdout.split("outputs: ", 1)[1].split()[0])
-    assert json.loads((folder / "run.json").read_text())["counts"]["pretagged frames"] == 50 - done  # the rest only
+    counts = json.loads((folder / "run.json").read_text())["counts"]
+    # the rest only: every file there when the driver died is reused (the cluster's workers may
+    # finish a batch already handed to them after that, which the rerun reuses too)
+    assert counts["pretagged frames reused"] >= done and counts["pretagged frames"] + counts["pretagged frames reused"] == 50
     assert (folder / "selection.csv").read_text() == (local.folder / "selection.csv").read_text()
     assert predictions(root) == predictions(local_root)
 
