@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from thresher.boxes import intersection, iou
 from thresher.detections import Detections
 from thresher.errors import SchemaError
 from thresher.frames import Frames
@@ -233,18 +234,8 @@ def _search(keys: np.ndarray, queries: np.ndarray, side: str) -> np.ndarray:
     return result
 
 
-def pair_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of a[k] with b[k] for every k (float64 xyxy); 0 where the union is 0."""
-    inter = pair_intersection(a, b)
-    union = areas(a) + areas(b) - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
-
-
-def pair_intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Area of the overlap of a[k] and b[k] for every k (float64 xyxy, pixels²)."""
-    w = np.clip(np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]), 0, None)
-    h = np.clip(np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]), 0, None)
-    return w * h
+pair_iou = iou  # IoU of a[k] with b[k] for every k (thresher.boxes)
+pair_intersection = intersection  # overlap area of a[k] and b[k] (thresher.boxes)
 
 
 def areas(xyxy: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from thresher.boxes import iou
 from thresher.errors import UsageError
 
 
@@ -103,7 +104,6 @@ def greedy_nms(boxes: np.ndarray, score: np.ndarray, group: np.ndarray, tie: np.
     One iteration per kept box, each over the boxes still in play.
     """
     order = np.lexsort((tie, -score))
-    area = np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
     kept = []
     while order.size:
         best, rest = order[0], order[1:]
@@ -113,13 +113,8 @@ def greedy_nms(boxes: np.ndarray, score: np.ndarray, group: np.ndarray, tie: np.
             order = rest
             continue
         rival = rest[same]
-        top_left = np.maximum(boxes[best, :2], boxes[rival, :2])
-        bottom_right = np.minimum(boxes[best, 2:], boxes[rival, 2:])
-        wh = np.clip(bottom_right - top_left, 0, None)
-        inter = wh[:, 0] * wh[:, 1]
-        union = area[best] + area[rival] - inter
-        iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+        overlap = iou(boxes[best], boxes[rival])
         alive = np.ones(rest.size, bool)
-        alive[same[iou > iou_threshold]] = False
+        alive[same[overlap > iou_threshold]] = False
         order = rest[alive]
     return np.asarray(kept, dtype=np.int64)

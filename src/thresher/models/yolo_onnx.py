@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from thresher.boxes import cxcywh_to_xyxy
 from thresher.detections import Detections
 from thresher.errors import SchemaError, UsageError, require
 from thresher.models.detector import check_images, check_parameters, normalize_rows, resolve_classes
@@ -189,8 +190,7 @@ class YOLOOnnx:
         output = self.session.run(None, {model_input.name: (tensor / np.float32(255)).astype(dtype)})[0]
         output = self._check_output(output, len(images), len(ids)).astype(np.float32)
         candidates = output.transpose(0, 2, 1)  # (B, N, 4 + nc)
-        cx, cy, w, h = (candidates[..., i] for i in range(4))
-        boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=-1)
+        boxes = cxcywh_to_xyxy(candidates[..., :4])
         scores = candidates[..., 4 : 4 + len(ids)]
         kept = select_boxes(
             boxes, scores, confidence=self.confidence, iou_threshold=self.nms_iou, allowed=allowed,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from thresher.boxes import iou
 from thresher.detections import Detections
 from thresher.errors import ConfigError
 
@@ -81,10 +82,4 @@ def _padded(order: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.nda
 
 def iou_rows(box: np.ndarray, others: np.ndarray) -> np.ndarray:
     """IoU of box i (n, 4) with each of others[i] (n, w, 4) -> (n, w); 0 when the union is 0."""
-    top_left = np.maximum(box[:, None, :2], others[..., :2])
-    bottom_right = np.minimum(box[:, None, 2:], others[..., 2:])
-    inter = np.prod(np.clip(bottom_right - top_left, 0, None), axis=-1)
-    area_box = np.prod(box[:, 2:] - box[:, :2], axis=-1)[:, None]
-    area_others = np.prod(np.clip(others[..., 2:] - others[..., :2], 0, None), axis=-1)
-    union = area_box + area_others - inter
-    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    return iou(box[:, None, :], others)
