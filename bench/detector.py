@@ -91,7 +91,8 @@ def report(results: dict[int, dict[str, tuple[float, float]]], n_frames: int, ru
         lines += [
             f"## {unit}",
             "",
-            "| batch | bare detection_out (frames/s) | bare heads | predict | predict+embed | embed | decode+NMS ms/frame | predict vs bare heads | predict vs bare detection_out | predict+embed vs bare detection_out | decode+NMS / forward |",
+            "| batch | bare detection_out (frames/s) | bare heads | predict | predict+embed | embed | decode+NMS ms/frame "
+            "| predict vs bare heads | predict vs bare detection_out | predict+embed vs bare detection_out | decode+NMS / forward |",
             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         for batch, both in results.items():

@@ -94,7 +94,7 @@ def test_line_progress_prints_each_tenth_once_and_the_end():
     stream = io.StringIO()
     shown = LineProgress(stream, min_interval=0.0)
     report = for_stage(shown, "embeddings (crops)")
-    for done in range(0, 101):
+    for done in range(101):
         report(done, 100)
     lines = stream.getvalue().splitlines()
     assert [line.split(":")[1].split("%")[0].strip() for line in lines] == [str(p) for p in range(10, 101, 10)]

@@ -127,7 +127,9 @@ def test_the_partial_folder_of_a_killed_run_is_removed_by_the_next_run_but_not_a
 
     runs = tmp_path / "runs"
     live = PartialFolder(runs / "live.partial")
-    code = "import sys, time; from pathlib import Path; from thresher.run.partial import PartialFolder; PartialFolder(Path(sys.argv[1])); print('locked', flush=True); time.sleep(60)"
+    code = (
+        "import sys, time; from pathlib import Path; from thresher.run.partial import PartialFolder; PartialFolder(Path(sys.argv[1])); print('locked', flush=True); time.sleep(60)"
+    )
     killed = subprocess.Popen([sys.executable, "-c", code, str(runs / "killed.partial")], stdout=subprocess.PIPE, text=True)
     assert killed.stdout.readline().strip() == "locked"
     assert remove_dead_partials(runs) == []  # both alive

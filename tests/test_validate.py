@@ -30,7 +30,10 @@ def test_clean_datasource_passes(clean_datasource, capsys):
     code, output = run_cli(["validate", str(clean_datasource)], capsys)
     assert code == 0, output
     assert "2 images, 1 videos, 122 samples" in output
-    assert "task det (object-detection): 3 prediction files, 3 boxes (car 3); 119 samples without a file (119 frames of predicted videos, read as no object; 0 not predicted), 0 invalid" in output
+    assert (
+        "task det (object-detection): 3 prediction files, 3 boxes (car 3); "
+        "119 samples without a file (119 frames of predicted videos, read as no object; 0 not predicted), 0 invalid"
+    ) in output
     assert "metadata: weather.rain (NUMERIC_FLOAT)" in output
     assert "no problems" in output
 
@@ -138,7 +141,8 @@ CASES = [
     ("schema.json malformed", replace_text(f"{DET}/schema.json", "{"),
      f"{DET}/schema.json: expected valid JSON, got malformed JSON"),
     ("unknown task_type", schema({"task_type": "object_detection", "categories": [{"id": 3, "name": "car"}]}),
-     "task_type: expected one of object-detection, classification, semantic-segmentation, instance-segmentation, keypoint-detection, got 'object_detection' (did you mean \"object-detection\"?)"),
+     "task_type: expected one of object-detection, classification, semantic-segmentation, instance-segmentation, keypoint-detection, "
+     "got 'object_detection' (did you mean \"object-detection\"?)"),
     ("duplicate category id", schema({"task_type": "object-detection", "categories": [{"id": 3, "name": "car"}, {"id": 3, "name": "bus"}]}),
      f"{DET}/schema.json: categories[1].id: expected unique category ids, got 3 again"),
     ("category without a name", schema({"task_type": "object-detection", "categories": [{"id": 3}]}),
@@ -206,5 +210,8 @@ def test_frames_without_a_file_are_counted_as_information(clean_datasource, caps
         write_json(root / DET / "clips" / f"sparse-{index:03d}-mp4.json", {"file_name": f"clips/sparse-{index:03d}-mp4.png", "predictions": []})
     code, output = run_cli(["validate", str(root), "--quick"], capsys)
     assert code == 0, output
-    assert "task det (object-detection): 63 prediction files, 3 boxes (car 3); 299 samples without a file (119 frames of predicted videos, read as no object; 180 not predicted), 0 invalid" in output
+    assert (
+        "task det (object-detection): 63 prediction files, 3 boxes (car 3); "
+        "299 samples without a file (119 frames of predicted videos, read as no object; 180 not predicted), 0 invalid"
+    ) in output
     assert "no problems" in output

@@ -145,7 +145,9 @@ def test_exports_of_a_tag(uploaded, clean_datasource):
         uploaded.export_filenames_by_tag_name("to-lable")
 
 
-@pytest.mark.parametrize(("status", "state", "success"), [("done", "COMPLETED", True), ("failed", "FAILED", False), ("interrupted", "ABORTED", False), ("running", "RUNNING", False)])
+@pytest.mark.parametrize(
+    ("status", "state", "success"), [("done", "COMPLETED", True), ("failed", "FAILED", False), ("interrupted", "ABORTED", False), ("running", "RUNNING", False)]
+)
 def test_run_states_as_lightlyone_reports_them(status, state, success):
     info = ComputeWorkerRunInfo.of(Run("r", 0.0, None, status, {}, {}, {}, {}, None))
     assert (info.state, info.ended_successfully(), info.in_end_state()) == (state, success, status != "running")
@@ -155,4 +157,3 @@ def test_the_seeds_spellings_resolve():
     assert lightly.api.ApiWorkflowClient is ApiWorkflowClient
     assert DatasetType.VIDEOS == "VIDEOS" and f"{DatasourcePurpose.LIGHTLY}" == "LIGHTLY"
     assert set(lightly.__all__) <= set(dir(lightly))
-

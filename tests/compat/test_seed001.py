@@ -53,7 +53,14 @@ def vehicle_images(bikes_predicted: Path, folder: Path, n_images: int = 4) -> di
             for j in mine.tolist():
                 x0, y0, x1, y1 = (int(v) for v in dets.xyxy[j])
                 probs = dets.probs[j, columns]
-                entries.append({"category_id": VEHICLES[int(dets.class_id[j])], "bbox": [x0, y0, x1 - x0, y1 - y0], "score": float(dets.score[j]), "probabilities": (probs / probs.sum()).tolist()})
+                entries.append(
+                    {
+                        "category_id": VEHICLES[int(dets.class_id[j])],
+                        "bbox": [x0, y0, x1 - x0, y1 - y0],
+                        "score": float(dets.score[j]),
+                        "probabilities": (probs / probs.sum()).tolist(),
+                    }
+                )
             (predictions / "vehicles_object_detections" / f"image_{k}.json").write_text(json.dumps({"file_name": name, "predictions": entries}))
             boxes[name] = [e["bbox"] for e in entries]
     return boxes

@@ -147,6 +147,6 @@ def test_frame_names_are_padded_to_the_frame_count(n_frames, first, last):
     from thresher.frames import Frames
     from thresher.io.names import frame_names
 
-    frames = Frames.build(frame_names("v.avi", n_frames), kind="frame", video="v.avi", frame_index=np.arange(n_frames), width=32, height=24)
-    task = ultralytics_to_task((fake("/videos/v.avi", shape=(24, 32)) for _ in range(n_frames)), frames, task="t")
+    video_frames = Frames.build(frame_names("v.avi", n_frames), kind="frame", video="v.avi", frame_index=np.arange(n_frames), width=32, height=24)
+    task = ultralytics_to_task((fake("/videos/v.avi", shape=(24, 32)) for _ in range(n_frames)), video_frames, task="t")
     assert task.frames.file_name[0] == first and task.frames.file_name[-1] == last

@@ -179,7 +179,11 @@ def test_same_seed_same_model_and_global_random_state_untouched():
 @needs_torch
 @pytest.mark.parametrize(
     "trainer, notes",
-    [({"gpus": 0}, []), ({"gpus": None, "precision": 16}, ["trainer.precision=16 ignored: CPU training runs in 32-bit floats"]), ({"gpus": [0, 1]}, ["trainer.gpus=[0, 1] ignored: training runs on the CPU"])],
+    [
+        ({"gpus": 0}, []),
+        ({"gpus": None, "precision": 16}, ["trainer.precision=16 ignored: CPU training runs in 32-bit floats"]),
+        ({"gpus": [0, 1]}, ["trainer.gpus=[0, 1] ignored: training runs on the CPU"]),
+    ],
 )
 def test_notes_say_what_a_cpu_run_ignores(trainer, notes):
     from thresher.models.ssl import train_simclr

@@ -28,7 +28,7 @@ def test_pca_is_deterministic_and_sign_fixed():
     vectors = rng.normal(size=(50, 6))
     a, b = proj.pca_2d(vectors, seed=3), proj.pca_2d(vectors.copy(), seed=3)
     np.testing.assert_array_equal(a, b)
-    np.testing.assert_allclose(proj.pca_2d(-(-vectors)), a)
+    np.testing.assert_allclose(proj.pca_2d(-1.0 * -vectors), a)
 
 
 def test_pca_fits_on_a_seeded_subsample_when_large(monkeypatch):

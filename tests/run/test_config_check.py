@@ -66,7 +66,11 @@ def test_a_good_config_passes(clean_datasource):
 @pytest.mark.parametrize(
     "index, changes, message",
     [
-        (1, {"score": "objectness_least_confidense"}, """strategies[1].input.score: no score of task 'det' named 'objectness_least_confidense' (did you mean "objectness_least_confidence"?)"""),
+        (
+            1,
+            {"score": "objectness_least_confidense"},
+            """strategies[1].input.score: no score of task 'det' named 'objectness_least_confidense' (did you mean "objectness_least_confidence"?)""",
+        ),
         (1, {"task": "dett"}, """strategies[1].input: task 'dett': no such prediction task (did you mean "det"?)"""),
         (2, {"key": "weather.rian"}, """strategies[2].input: METADATA key 'weather.rian': no metadata key 'weather.rian' (did you mean "weather.rain"?)"""),
         (3, {"categories": ["carr"]}, """strategies[3].input.categories: no class of task 'det' named 'carr' (did you mean "car"?)"""),
@@ -99,16 +103,28 @@ def test_what_the_run_will_create_counts_as_existing(clean_datasource):
 @pytest.mark.parametrize(
     "config_change, error, message",
     [
-        (lambda c: c["selection_config"]["strategies"][1]["input"].update(task="lightly_pretagging"), ConfigError,
-         r"task 'lightly_pretagging': no such prediction task; tasks: \['det'\] \(worker_config.pretagging: true creates 'lightly_pretagging'\)"),
-        (lambda c: c["selection_config"]["strategies"].append({"input": {"type": "METADATA", "key": "wether.rain"}, "strategy": {"type": "WEIGHTS"}}), ConfigError,
-         r"no metadata key 'wether.rain' \(did you mean \"weather.rain\"\?\); have \['weather.rain'\]; model assertions .* are computed when thresher.assertions is configured"),
-        (lambda c: c["worker_config"].update(object_level={"task_name": "dte"}), ConfigError,
-         r"^worker_config.object_level.task_name: no prediction task 'dte' \(did you mean \"det\"\?\)"),
+        (
+            lambda c: c["selection_config"]["strategies"][1]["input"].update(task="lightly_pretagging"),
+            ConfigError,
+            r"task 'lightly_pretagging': no such prediction task; tasks: \['det'\] \(worker_config.pretagging: true creates 'lightly_pretagging'\)",
+        ),
+        (
+            lambda c: c["selection_config"]["strategies"].append({"input": {"type": "METADATA", "key": "wether.rain"}, "strategy": {"type": "WEIGHTS"}}),
+            ConfigError,
+            r"no metadata key 'wether.rain' \(did you mean \"weather.rain\"\?\); have \['weather.rain'\]; model assertions .* are computed when thresher.assertions is configured",
+        ),
+        (
+            lambda c: c["worker_config"].update(object_level={"task_name": "dte"}),
+            ConfigError,
+            r"^worker_config.object_level.task_name: no prediction task 'dte' \(did you mean \"det\"\?\)",
+        ),
         (lambda c: c.update(thresher={"assertions": {"task": "det", "names": ["flickr"]}}), ThresherError, r"flickr.*did you mean \"flicker\""),
         (lambda c: c.update(thresher={"assertions": {"task": "deet"}}), ConfigError, r"^thresher.assertions.task: no prediction task 'deet'"),
-        (lambda c: c["selection_config"]["strategies"].append({"input": {"type": "EMBEDDINGS", "tag_name": "labeld"}, "strategy": {"type": "SIMILARITY"}}),
-         UsageError, r"no tag 'labeld'"),
+        (
+            lambda c: c["selection_config"]["strategies"].append({"input": {"type": "EMBEDDINGS", "tag_name": "labeld"}, "strategy": {"type": "SIMILARITY"}}),
+            UsageError,
+            r"no tag 'labeld'",
+        ),
     ],
 )
 def test_run_level_mistakes_name_the_setting_to_change(clean_datasource, config_change, error, message):

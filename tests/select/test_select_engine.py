@@ -4,10 +4,8 @@ import numpy as np
 import pytest
 
 from thresher import Embeddings, Frames, Scores
-from thresher.errors import ConfigError
-from thresher.select import Metadata, Predictions, SelectionInputs, k_center_greedy, run_selection, select
+from thresher.select import Metadata, SelectionInputs, k_center_greedy, run_selection, select
 
-from selection_seeds import SEED_000, SEED_001
 
 
 def ids_of(n, prefix="img"):

@@ -74,7 +74,7 @@ def review_tasks(
 def _mark_uncertain(tasks: list[dict], rows: np.ndarray, frame: np.ndarray, uncertain: np.ndarray, fused: np.ndarray) -> None:
     """Add a note to each result of an uncertain box (results follow the boxes' order per frame)."""
     starts = np.searchsorted(frame, rows)
-    for task, row, start in zip(tasks, rows.tolist(), starts.tolist()):
+    for task, start in zip(tasks, starts.tolist()):
         for j, result in enumerate(task["predictions"][0]["result"]):
             if uncertain[start + j]:
                 result["meta"] = {"text": [f"uncertain: fused uncertainty {fused[start + j]:.3f} above the threshold"]}

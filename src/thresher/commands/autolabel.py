@@ -43,7 +43,9 @@ def fit(
         None, "--calibrate", help="Calibrate scores (and class probabilities) first: isotonic, temperature, or seed 002's ts_all, ts_percls, iso_all, iso_percls."
     ),
     calibrate_box: Optional[str] = typer.Option(
-        None, "--calibrate-box", help="Calibrate box sigmas (prediction files with box_std): isotonic, temperature, or seed 002's ts_all, ts_percoo, iso_all, iso_percoo, iso_perclscoo, rel_iso_perclscoo."
+        None,
+        "--calibrate-box",
+        help="Calibrate box sigmas (prediction files with box_std): isotonic, temperature, or seed 002's ts_all, ts_percoo, iso_all, iso_percoo, iso_perclscoo, rel_iso_perclscoo.",
     ),
     lightly: Optional[str] = LIGHTLY,
     storage_options: Optional[str] = STORAGE_OPTIONS,
@@ -149,8 +151,9 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
 @app.command("simulate")
 def simulate_command(
     data: str = typer.Option("digits", "--data", help="digits, lfw_subset, or a .npz file with arrays features (N, D) and labels (N,)."),
-    strategies: str = typer.Option("random,margin,entropy,least_confidence,weighted_kmeans", "--strategies",
-                                   help="Comma-separated strategy names (docs/autolabel.md) or config:<selection config file>."),
+    strategies: str = typer.Option(
+        "random,margin,entropy,least_confidence,weighted_kmeans", "--strategies", help="Comma-separated strategy names (docs/autolabel.md) or config:<selection config file>."
+    ),
     output: Path = typer.Option(Path("simulation"), "--output", help="Folder for curves.csv, curves.png, summary.csv and paired.csv."),
     start: int = typer.Option(20, "--start", help="Labels of the start set."),
     start_strategy: str = typer.Option("random", "--start-strategy", help="Strategy picking the start set (one needing no model: random, typical_kmeans, coreset, ...)."),

@@ -86,7 +86,9 @@ def labelstudio(
     datasource: str = typer.Option(..., "--datasource", help="Folder or URL of the images and videos the tasks show."),
     task: str = TASK,
     out: Optional[str] = typer.Option(None, "--out", help="Local folder for coco.json, data.yaml and labels/ (default: EXPORT without .json, + '-labels')."),
-    names: Optional[str] = typer.Option(None, "--names", help="data.yaml with names:, or a text file with one class name a line (default: the schema of the task the tasks came from)."),
+    names: Optional[str] = typer.Option(
+        None, "--names", help="data.yaml with names:, or a text file with one class name a line (default: the schema of the task the tasks came from)."
+    ),
     lightly: Optional[str] = LIGHTLY,
     overwrite: bool = OVERWRITE,
     skip_bad: bool = SKIP_BAD,
@@ -118,8 +120,10 @@ def labelstudio(
     coco = coco_dataset(converted.frames, range(len(converted.frames)), converted.detections, converted.schema.names)
     files = {"coco.json": json.dumps(coco, indent=2).encode(), **{k: v.encode() for k, v in yolo_files(converted).items()}}
     write_entries(folder, files, overwrite=overwrite)
-    typer.echo(f"{result.unlabeled} tasks not labeled (no annotation, or skipped) left out" + "".join(
-        f"; {n} {kind} results ignored (not boxes)" for kind, n in sorted(result.ignored.items())))
+    typer.echo(
+        f"{result.unlabeled} tasks not labeled (no annotation, or skipped) left out"
+        + "".join(f"; {n} {kind} results ignored (not boxes)" for kind, n in sorted(result.ignored.items()))
+    )
     typer.echo(f"labels: {folder / 'coco.json'}, {folder / LABELS_DIR}/ and {folder / DATA_YAML}")
 
 
@@ -146,7 +150,7 @@ def _inside(path: str, folder) -> tuple[str, ...]:
 
     target = Location(path)
     root = folder.root.rstrip("/") + "/"
-    return (target.root[len(root):],) if target.root.startswith(root) else ()
+    return (target.root[len(root) :],) if target.root.startswith(root) else ()
 
 
 def _convert(datasource: str, lightly: Optional[str], task: str, overwrite: bool, skip_bad: bool, convert: Callable):

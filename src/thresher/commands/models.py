@@ -120,9 +120,13 @@ def assert_command(
     max_gap: Optional[int] = typer.Option(None, "--max-gap", help="Flicker: longest run of frames an object may be missing for (default 1)."),
     match_iou: Optional[float] = typer.Option(None, "--match-iou", help="Flicker: IoU linking boxes into tracks, and across a gap (default 0.5)."),
     presence: Optional[str] = typer.Option(None, "--presence", help="Flicker: coverage or iou, how a box of the gap frame counts as the object (default coverage)."),
-    present_overlap: Optional[float] = typer.Option(None, "--present-overlap", help="Flicker: share of the smaller box inside the other (coverage) or IoU (iou) that counts as the object (default 0.7)."),
+    present_overlap: Optional[float] = typer.Option(
+        None, "--present-overlap", help="Flicker: share of the smaller box inside the other (coverage) or IoU (iou) that counts as the object (default 0.7)."
+    ),
     present_min_ratio: Optional[float] = typer.Option(None, "--present-min-ratio", help="Flicker, coverage: smallest area ratio of the two boxes that counts (default 0.1)."),
-    duplicate_coverage: Optional[float] = typer.Option(None, "--duplicate-coverage", help="Flicker: a box this much inside a better box carries no track; 0 keeps them (default 0.8)."),
+    duplicate_coverage: Optional[float] = typer.Option(
+        None, "--duplicate-coverage", help="Flicker: a box this much inside a better box carries no track; 0 keeps them (default 0.8)."
+    ),
     max_box_share: Optional[float] = typer.Option(None, "--max-box-share", help="Flicker: boxes larger than this share of the frame carry no track (default 0.6)."),
     class_aware: Optional[bool] = typer.Option(None, "--class-aware/--any-class", help="Flicker: only boxes of one class link and count as present (default: any class)."),
     parameter: list[str] = typer.Option([], "--parameter", help="Any assertion's parameter as NAME.KEY=VALUE, e.g. appear.min_length=4 (repeatable)."),
@@ -139,9 +143,16 @@ def assert_command(
 
     names = [n.strip() for n in assertion.split(",") if n.strip()]
     flicker = {
-        "iou_thresh_tracking": iou_thresh_tracking, "iou_thresh_assertion": iou_thresh_assertion, "max_gap": max_gap,
-        "match_iou": match_iou, "presence": presence, "present_overlap": present_overlap, "present_min_ratio": present_min_ratio,
-        "duplicate_coverage": duplicate_coverage, "max_box_share": max_box_share, "class_aware": class_aware,
+        "iou_thresh_tracking": iou_thresh_tracking,
+        "iou_thresh_assertion": iou_thresh_assertion,
+        "max_gap": max_gap,
+        "match_iou": match_iou,
+        "presence": presence,
+        "present_overlap": present_overlap,
+        "present_min_ratio": present_min_ratio,
+        "duplicate_coverage": duplicate_coverage,
+        "max_box_share": max_box_share,
+        "class_aware": class_aware,
     }
     parameters = _parameters(parameter)
     given = {k: v for k, v in flicker.items() if v is not None}

@@ -118,10 +118,14 @@ class ApiWorkflowClient:
         """A local folder as the datasource (INPUT_OUTPUT by default: media and `.lightly/` together)."""
         self._set_source(sources.local_config(resource_path), purpose)
 
-    def set_s3_config(self, resource_path: str, region: str, access_key: str, secret_access_key: str, thumbnail_suffix: str | None = None, purpose: str = DatasourcePurpose.INPUT_OUTPUT) -> None:
+    def set_s3_config(
+        self, resource_path: str, region: str, access_key: str, secret_access_key: str, thumbnail_suffix: str | None = None, purpose: str = DatasourcePurpose.INPUT_OUTPUT
+    ) -> None:
         self._set_source(sources.s3_config(resource_path, region, access_key, secret_access_key), purpose)
 
-    def set_s3_delegated_access_config(self, resource_path: str, region: str, role_arn: str, external_id: str, thumbnail_suffix: str | None = None, purpose: str = DatasourcePurpose.INPUT_OUTPUT) -> None:
+    def set_s3_delegated_access_config(
+        self, resource_path: str, region: str, role_arn: str, external_id: str, thumbnail_suffix: str | None = None, purpose: str = DatasourcePurpose.INPUT_OUTPUT
+    ) -> None:
         """S3 through the default AWS credential chain (the role is recorded, not assumed)."""
         self._set_source(sources.s3_delegated_access_config(resource_path, region, role_arn, external_id), purpose)
 

@@ -161,10 +161,10 @@ class Location:
         tmp = f"{path}.tmp-{uuid.uuid4().hex[:8]}"
         try:
             try:
-                handle = open(tmp, "wb")
+                handle = open(tmp, "wb")  # noqa: SIM115 - closed by the `with` below
             except FileNotFoundError:  # the folder was removed since we made it
                 os.makedirs(folder, exist_ok=True)
-                handle = open(tmp, "wb")
+                handle = open(tmp, "wb")  # noqa: SIM115
             with handle:
                 handle.write(data)
             os.replace(tmp, path)

@@ -132,7 +132,7 @@ class _Converter:
     def _shape_ok(self, result: object, where: str, row: int) -> bool:
         expected = (int(self.frames.height[row]), int(self.frames.width[row]))
         try:
-            shape = tuple(int(v) for v in getattr(result, "orig_shape")[:2])
+            shape = tuple(int(v) for v in result.orig_shape[:2])
         except (AttributeError, TypeError, ValueError):
             shape = None
         if shape != expected:

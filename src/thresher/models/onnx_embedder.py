@@ -110,12 +110,12 @@ class OnnxEmbedder:
     @property
     def channels_last(self) -> bool:
         """Whether the model takes (N, H, W, 3) images (read from its input shape)."""
-        self.session
+        _ = self.session  # loads the model, which sets the attribute
         return self._channels_last
 
     @property
     def input_size(self) -> tuple[int, int]:
-        self.session
+        _ = self.session  # loads the model, which sets the attribute
         return self._input_size
 
     @property

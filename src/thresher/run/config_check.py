@@ -77,7 +77,7 @@ class PlannedResolver:
         self._require_task(plan.task, "thresher.assertions.task")
         self.classes[f"{plan.task}{IMPUTED_SUFFIX}"] = self.classes[plan.task]
         keys = metadata_paths(plan.names) + metadata_paths(plan.names, plan.task)
-        self.metadata_types.update({path: "NUMERIC_FLOAT" for path in keys})
+        self.metadata_types.update(dict.fromkeys(keys, "NUMERIC_FLOAT"))
 
     def _require_task(self, task: str, where: str) -> None:
         if task not in self.classes:

@@ -69,7 +69,7 @@ def weighted_kmeans(X: np.ndarray, k: int, weights: np.ndarray, *, seed: int = 0
     threshold = tol * max(0.0, float(sq.sum(dtype=np.float64) / n - mean @ mean)) / X32.shape[1]  # mean variance
     labels, nearest = _assign(X32, sq, centers)
     iterations = 0
-    for iterations in range(1, max_iter + 1):
+    for iterations in range(1, max_iter + 1):  # noqa: B007 - the count is read after the loop
         moved = _update(X32, w, labels, nearest, centers)
         new_labels, nearest = _assign(X32, sq, moved)
         shift = float(((moved - centers) ** 2).sum())
