@@ -99,7 +99,7 @@ CASES = [
     ("category id as a string", lambda r: prediction(r, box(category_id="car")),
      "predictions[0].category_id: expected an integer category id, got 'car'"),
     ("typo in a prediction key", lambda r: prediction(r, {**{k: v for k, v in BOX.items() if k != "score"}, "scor": 0.5}),
-     "predictions[0].scor: expected only category_id, bbox, score, probabilities, got unknown key 'scor' (did you mean \"score\"?)"),
+     "predictions[0].scor: expected only category_id, bbox, score, probabilities, box_std, box_spread, class_spread, got unknown key 'scor' (did you mean \"score\"?)"),
     ("probabilities of the wrong length", lambda r: prediction(r, box(probabilities=[0.2, 0.3, 0.5])),
      "predictions[0].probabilities: expected 2 values, one per category, got 3 values"),
     ("probabilities not summing to 1", lambda r: prediction(r, box(probabilities=[0.5, 0.7])),

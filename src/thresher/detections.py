@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +25,10 @@ class Detections(Table):
             task's schema in ascending id order.
         box_std: optional float64 (M, 4) predicted aleatoric std of each corner, in pixels.
         track_id: optional int64 identity of the object across frames (-1 = none).
+        box_spread: optional float64 (M, 4) epistemic spread of each corner over several passes
+            (MC dropout, test-time augmentation), in pixels (`thresher.scorers.fuse_passes`).
+        class_spread: optional float64 (M,) epistemic spread of the class probabilities over the
+            passes (mean over classes of their standard deviation).
     """
 
     frame: np.ndarray = column()
@@ -33,13 +38,16 @@ class Detections(Table):
     probs: np.ndarray | None = column(optional=True)
     box_std: np.ndarray | None = column(optional=True)
     track_id: np.ndarray | None = column(optional=True)
+    box_spread: np.ndarray | None = column(optional=True)
+    class_spread: np.ndarray | None = column(optional=True)
 
     def __post_init__(self) -> None:
         self._coerce("frame", np.int64, 1)
         self._coerce("xyxy", np.float64, 2)
         self._coerce("score", np.float64, 1)
         self._coerce("class_id", np.int64, 1)
-        for name, dtype, ndim in (("probs", np.float64, 2), ("box_std", np.float64, 2), ("track_id", np.int64, 1)):
+        optional = (("probs", np.float64, 2), ("box_std", np.float64, 2), ("track_id", np.int64, 1), ("box_spread", np.float64, 2), ("class_spread", np.float64, 1))
+        for name, dtype, ndim in optional:
             if getattr(self, name) is not None:
                 self._coerce(name, dtype, ndim)
         self._check_lengths()
@@ -47,12 +55,12 @@ class Detections(Table):
 
     def _coerce(self, name: str, dtype: type, ndim: int) -> None:
         value = getattr(self, name)
-        if name in ("xyxy", "box_std") and np.size(value) == 0:
+        if name in ("xyxy", "box_std", "box_spread") and np.size(value) == 0:
             value = np.zeros((0, 4))  # [] has no second dimension to check
         object.__setattr__(self, name, as_array(value, f"Detections.{name}", dtype, ndim))
 
     def _check_values(self) -> None:
-        for name in ("xyxy", "box_std"):
+        for name in ("xyxy", "box_std", "box_spread"):
             value = getattr(self, name)
             if value is not None and value.shape[1] != 4:
                 raise SchemaError(f"Detections.{name}: expected shape (M, 4), got {value.shape}")
@@ -70,6 +78,15 @@ class Detections(Table):
         """Zero boxes; with `n_classes`, an empty (0, n_classes) probs column too."""
         probs = None if n_classes is None else np.zeros((0, n_classes))
         return cls(frame=np.zeros(0), xyxy=np.zeros((0, 4)), score=np.zeros(0), class_id=np.zeros(0), probs=probs)
+
+    def replace(self, **columns: object) -> "Detections":
+        """The same boxes with some columns replaced (every other column kept, optional ones
+        included), checked again.
+
+        >>> Detections(frame=[0], xyxy=[[0, 0, 2, 2]], score=[0.5], class_id=[1]).replace(frame=[7]).frame
+        array([7])
+        """
+        return dataclasses.replace(self, **columns)
 
     @classmethod
     def from_xywh(cls, frame: object, xywh: object, score: object, class_id: object, **optional: object) -> "Detections":

@@ -166,9 +166,7 @@ class _BatchRunner:
 
     def _write_predictions(self, rows: np.ndarray, detections: Detections) -> None:
         frame_rows = rows[detections.frame] if len(detections) else np.zeros(0, np.int64)
-        mapped = Detections(
-            frame=frame_rows, xyxy=detections.xyxy, score=detections.score, class_id=detections.class_id, probs=detections.probs
-        )
+        mapped = detections.replace(frame=frame_rows)
         write_prediction_files(self.source.lightly, self.task, self.frames, mapped, rows=rows)
 
     def flush(self, result: InferenceResult) -> None:

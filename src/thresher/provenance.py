@@ -26,13 +26,14 @@ from thresher.frames import Frames
 from thresher.io.datasource import Datasource
 
 
-def prediction_key(model: str, confidence: float, classes: list[str] | None) -> dict:
-    """The settings that decide a task's boxes.
+def prediction_key(model: str, confidence: float, classes: list[str] | None, tta: str | None = None) -> dict:
+    """The settings that decide a task's boxes (`tta`: the test-time augmentation views, if any).
 
     >>> prediction_key("ssd-mobilenet-v2-coco", 0.1, None)
     {'model': 'ssd-mobilenet-v2-coco', 'confidence': 0.1, 'classes': None}
     """
-    return {"model": model, "confidence": float(confidence), "classes": None if classes is None else list(classes)}
+    key = {"model": model, "confidence": float(confidence), "classes": None if classes is None else list(classes)}
+    return key if not tta else {**key, "tta": tta}
 
 
 def provenance_file(workspace: Path, task: str) -> Path:

@@ -38,6 +38,9 @@ def predict(
     classes: Optional[str] = typer.Option(None, "--classes", help="Comma-separated class names to keep, e.g. car,truck."),
     every: int = typer.Option(1, "--every", help="Predict every N-th frame of each video (frame 0 first)."),
     embed_too: bool = typer.Option(False, "--embed", help="Also store frame embeddings from the same forward pass (built-in model)."),
+    tta: Optional[str] = typer.Option(
+        None, "--tta", help="Test-time augmentation, e.g. flip,scale:0.75: the passes are fused; each box gets box_spread and class_spread (seed 002's mcbox, mcclass)."
+    ),
     resume: bool = typer.Option(True, "--resume/--no-resume", help="Skip frames whose prediction file exists and is valid."),
     lightly: Optional[str] = typer.Option(None, "--lightly", help="Location holding .lightly/ when it is not the datasource."),
     catalog: Optional[str] = typer.Option(None, "--catalog", help="Local folder for thresher's state (needed for buckets)."),
@@ -58,10 +61,14 @@ def predict(
     class_list = classes.split(",") if classes else None
     detector = load_detector(model, confidence=confidence, classes=class_list)
     embedder, store = (detector, _store(source, catalog, getattr(detector, "name", model))) if embed_too else (None, None)
+    if tta:
+        from thresher.models.tta import TTADetector
+
+        detector = TTADetector(detector, tta)  # embeddings, with --embed, come from the plain pass's model
     problems = Problems()
     frames = source.frames(problems)
     rows = sample_rows(frames, every)
-    key = prediction_key(model, confidence, class_list)
+    key = prediction_key(model, confidence, class_list, tta)
     # a bucket without --catalog has no workspace to remember what produced the task
     workspace = workspace_for(source, catalog) if catalog is not None or source.input.is_local else None
     redo = rows_to_predict_again(source, frames, workspace, task, key) if workspace is not None else None

@@ -124,9 +124,7 @@ def _boxes(source: Datasource, frames: Frames, task: str | None):
 
 
 def _reindexed(detections, rows: np.ndarray):
-    from thresher.detections import Detections
-
-    return Detections(frame=rows[detections.frame], xyxy=detections.xyxy, score=detections.score, class_id=detections.class_id, probs=detections.probs)
+    return detections.replace(frame=rows[detections.frame])
 
 
 def label_studio_export(source: Datasource, frames: Frames, read_urls: Sequence[str], task: str | None) -> list[dict]:

@@ -205,12 +205,29 @@ def _fast_columns(results: list) -> dict[str, np.ndarray] | None:
     )
     if not ok and n:
         return None
-    return {
+    found = {
         "image_id": columns["image_id"].astype(np.int64).reshape(n),
         "category_id": columns["category_id"].astype(np.int64).reshape(n),
         "bbox": columns["bbox"].astype(np.float64).reshape(n, 4),
         "score": columns["score"].astype(np.float64).reshape(n),
     }
+    return {**found, **_uncertainty_columns(results)}
+
+
+def _uncertainty_columns(results: list) -> dict[str, np.ndarray]:
+    """thresher's optional per-box uncertainty (as `coco_dataset` writes it), kept when every
+    result carries it as finite numbers >= 0 of the right shape; otherwise left out."""
+    found = {}
+    for key, shape in (("box_std", (4,)), ("box_spread", (4,)), ("class_spread", ())):
+        if not results or not all(isinstance(r, dict) and key in r for r in results):
+            continue
+        try:
+            values = np.array([r[key] for r in results], dtype=np.float64)
+        except (TypeError, ValueError):
+            continue
+        if values.shape == (len(results), *shape) and np.isfinite(values).all() and (values >= 0).all():
+            found[key] = values
+    return found
 
 
 _RULES = (
@@ -262,7 +279,8 @@ def _boxes(index, columns, images: _Images, frames: Frames, schema, file: str, a
     invalid = np.zeros(len(frames), bool)
     invalid[rows[bad]] = True
     usable = known & ~bad
-    boxes = Boxes(rows[usable], np.where(finite[:, None], xyxy, 0)[usable], score[usable], columns["category_id"][usable])
+    extras = {key: columns[key][usable] for key in ("box_std", "box_spread", "class_spread") if key in columns}
+    boxes = Boxes(rows[usable], np.where(finite[:, None], xyxy, 0)[usable], score[usable], columns["category_id"][usable], extras)
     return boxes, invalid
 
 

@@ -62,6 +62,7 @@ def _annotations(detections: Detections, image_id: np.ndarray, imputed: bool, se
     chosen = chosen[order]
     marks = None if marks is None else marks[order]
     found = []
+    extras = {key: getattr(chosen, key).tolist() for key in ("box_std", "box_spread", "class_spread") if getattr(chosen, key) is not None}
     for j, (frame, category, box, score) in enumerate(zip(chosen.frame.tolist(), chosen.class_id.tolist(), chosen.xywh.tolist(), chosen.score.tolist())):
         annotation = {
             "id": 0,
@@ -75,5 +76,6 @@ def _annotations(detections: Detections, image_id: np.ndarray, imputed: bool, se
         }
         if marks is not None:
             annotation["selected"] = bool(marks[j])
+        annotation.update({key: values[j] for key, values in extras.items()})  # thresher's per-box uncertainty, when the task has it
         found.append(annotation)
     return found

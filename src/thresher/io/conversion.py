@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import posixpath
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import fsspec
 import numpy as np
@@ -59,12 +59,15 @@ class Boxes:
     xyxy: np.ndarray
     score: np.ndarray
     class_id: np.ndarray
+    extras: dict = field(default_factory=dict)  # optional Detections columns (per-box uncertainty)
 
     @classmethod
     def concat(cls, parts: list["Boxes"]) -> "Boxes":
         if not parts:
             return cls(np.zeros(0, np.int64), np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64))
-        return cls(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("row", "xyxy", "score", "class_id")))
+        shared = set.intersection(*(set(p.extras) for p in parts))
+        extras = {k: np.concatenate([p.extras[k] for p in parts]) for k in shared}
+        return cls(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("row", "xyxy", "score", "class_id")), extras)
 
 
 def assemble_task(
@@ -88,6 +91,7 @@ def assemble_task(
         xyxy=fit_boxes(boxes.xyxy[kept], frames.width[rows], frames.height[rows]),
         score=boxes.score[kept],
         class_id=boxes.class_id[kept],
+        **{key: values[kept] for key, values in boxes.extras.items()},
     ).sorted_by_frame()
     return PredictionTask(
         name=name,

@@ -26,7 +26,7 @@ _FRAME_COLUMNS = ("id", "kind", "file_name", "video", "frame_index", "parent_id"
 
 
 def cache_key(lightly: Location, task_folder: str, frames: Frames | None) -> str:
-    digest = hashlib.sha256(task_folder.encode())
+    digest = hashlib.sha256(task_folder.encode() + b"\0format 2")  # 2: the per-box uncertainty columns
     digest.update(json.dumps(lightly.file_stats(task_folder)).encode())
     if frames is None:
         digest.update(b"no frames")
@@ -46,7 +46,8 @@ def load(folder: Path, key: str):
         schema = PredictionSchema(meta["task_type"], tuple(Category(i, n) for i, n in meta["categories"]))
         frames = Frames.build(**{c: data[f"frames_{c}"] for c in _FRAME_COLUMNS})
         probs = data["probs"] if meta["has_probs"] else None
-        detections = Detections(frame=data["frame"], xyxy=data["xyxy"], score=data["score"], class_id=data["class_id"], probs=probs)
+        extras = {key: data[key] for key in meta.get("uncertainty", [])}
+        detections = Detections(frame=data["frame"], xyxy=data["xyxy"], score=data["score"], class_id=data["class_id"], probs=probs, **extras)
         return schema, frames, detections, tuple(meta["invalid"]), tuple(meta["missing"])
 
 
@@ -57,6 +58,7 @@ def store(folder: Path, key: str, schema: PredictionSchema, frames: Frames, dete
         "task_type": schema.task_type,
         "categories": [[c.id, c.name] for c in schema.categories],
         "has_probs": detections.probs is not None,
+        "uncertainty": [key for key in ("box_std", "box_spread", "class_spread") if getattr(detections, key) is not None],
         "invalid": list(invalid),
         "missing": list(missing),
     }
@@ -64,6 +66,7 @@ def store(folder: Path, key: str, schema: PredictionSchema, frames: Frames, dete
     arrays.update(frame=detections.frame, xyxy=detections.xyxy, score=detections.score, class_id=detections.class_id)
     if detections.probs is not None:
         arrays["probs"] = detections.probs
+    arrays.update({key: getattr(detections, key) for key in meta["uncertainty"]})
     tmp = folder / f".{key}.{uuid.uuid4().hex[:8]}.npz"
     np.savez(tmp, meta=np.array(json.dumps(meta)), **arrays)
     os.replace(tmp, folder / f"{key}.npz")

@@ -7,7 +7,7 @@ reported invalid rather than kept with some of its boxes silently dropped).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,7 +26,10 @@ OUTSIDE_TOLERANCE = 0.01  # pixels a box may exceed the image by (rounding of wr
 SUM_TOLERANCE = 0.01  # how far a probability vector may sum from 1
 
 
-PREDICTION_KEYS = ("category_id", "bbox", "score", "probabilities")
+# thresher's optional per-box uncertainty (docs/datasource.md): the key, its row shape, and the
+# Detections column it fills. Like "probabilities", a task has each on every box or on none.
+UNCERTAINTY_KEYS = {"box_std": (4,), "box_spread": (4,), "class_spread": ()}
+PREDICTION_KEYS = ("category_id", "bbox", "score", "probabilities", *UNCERTAINTY_KEYS)
 ALLOWED_KEYS = frozenset(PREDICTION_KEYS)
 NUMBER = (int, float)
 
@@ -42,6 +45,7 @@ class BoxColumns:
     score: np.ndarray
     category_id: np.ndarray
     probabilities: np.ndarray | None  # (M, K)
+    uncertainty: dict[str, np.ndarray] = field(default_factory=dict)  # UNCERTAINTY_KEYS present in the task
 
     def detections(self, good_file: np.ndarray) -> Detections:
         keep = good_file[self.file] if len(self.file) else np.zeros(0, bool)
@@ -51,6 +55,7 @@ class BoxColumns:
             score=self.score[keep],
             class_id=self.category_id[keep],
             probs=None if self.probabilities is None else self.probabilities[keep],
+            **{key: values[keep] for key, values in self.uncertainty.items()},
         )
 
 
@@ -64,9 +69,9 @@ def gather(parsed: list["ParsedFile"], rows: np.ndarray, n_categories: int, prob
     columns = _convert(parsed, rows, n_categories)
     if columns is not None:
         return columns
-    with_probs = any(isinstance(p, dict) and "probabilities" in p for f in parsed for p in f.predictions)
+    present = {key for key in ("probabilities", *UNCERTAINTY_KEYS) if any(isinstance(p, dict) and key in p for f in parsed for p in f.predictions)}
     for f in parsed:
-        kept = [i for i, p in enumerate(f.predictions) if _prediction_ok(p, f"predictions[{i}]", f.file, n_categories, with_probs, problems)]
+        kept = [i for i, p in enumerate(f.predictions) if _prediction_ok(p, f"predictions[{i}]", f.file, n_categories, present, problems)]
         if len(kept) < len(f.predictions):
             f.predictions, f.positions, f.invalid = [f.predictions[i] for i in kept], kept, True
     columns = _convert(parsed, rows, n_categories)
@@ -84,11 +89,20 @@ def _convert(parsed: list["ParsedFile"], rows: np.ndarray, n_categories: int) ->
         score = _numbers([p["score"] for p in preds], (), "if")
         category = _numbers([p["category_id"] for p in preds], (), "i")
         probs = [p.get("probabilities") for p in preds]
+        extra = {key: [p.get(key) for p in preds] for key in UNCERTAINTY_KEYS}
     except (AttributeError, KeyError, TypeError):
         return None
     matrix = None if all(v is None for v in probs) else _numbers(probs, (n_categories,), "if")
     if xywh is None or score is None or category is None or (matrix is None and any(v is not None for v in probs)):
         return None
+    uncertainty = {}
+    for key, values in extra.items():
+        if all(v is None for v in values):
+            continue
+        array = _numbers(values, UNCERTAINTY_KEYS[key], "if")
+        if array is None:  # missing on some boxes, or not numbers of the right shape: diagnosed per prediction
+            return None
+        uncertainty[key] = array.astype(np.float64).reshape(len(preds), *UNCERTAINTY_KEYS[key])
     counts = np.array([len(f.predictions) for f in parsed], dtype=np.int64)
     positions = [np.arange(len(f.predictions)) if f.positions is None else np.array(f.positions) for f in parsed]
     return BoxColumns(
@@ -99,6 +113,7 @@ def _convert(parsed: list["ParsedFile"], rows: np.ndarray, n_categories: int) ->
         score=score.astype(np.float64),
         category_id=category.astype(np.int64),
         probabilities=None if matrix is None else matrix.astype(np.float64).reshape(len(preds), n_categories),
+        uncertainty=uncertainty,
     )
 
 
@@ -122,7 +137,7 @@ _FIELD_RULES = (
 )
 
 
-def _prediction_ok(p: object, where: str, file: str, n_categories: int, with_probs: bool, problems: Problems) -> bool:
+def _prediction_ok(p: object, where: str, file: str, n_categories: int, present: set[str], problems: Problems) -> bool:
     """Report every malformed field of one prediction; True when it has none."""
     if not isinstance(p, dict):
         problems.add(file, where, "an object {category_id, bbox, score}", shown(p))
@@ -138,7 +153,25 @@ def _prediction_ok(p: object, where: str, file: str, n_categories: int, with_pro
         elif not valid(p[key]):
             problems.add(file, f"{where}.{key}", expected, shown(p[key]))
             ok = False
-    return _probabilities_ok(p.get("probabilities"), f"{file}", f"{where}.probabilities", n_categories, with_probs, problems) and ok
+    ok = _probabilities_ok(p.get("probabilities"), f"{file}", f"{where}.probabilities", n_categories, "probabilities" in present, problems) and ok
+    for key, shape in UNCERTAINTY_KEYS.items():
+        ok = _uncertainty_ok(p.get(key), file, f"{where}.{key}", shape, key in present, problems) and ok
+    return ok
+
+
+def _uncertainty_ok(value: object, file: str, where: str, shape: tuple, expected_here: bool, problems: Problems) -> bool:
+    """One optional uncertainty field: on every box of the task or on none, numbers of its shape."""
+    if value is None:
+        if expected_here:
+            problems.add(file, where, "a value on every box of the task, as other boxes have", "none on this box")
+        return not expected_here
+    if shape == () and type(value) not in NUMBER:
+        problems.add(file, where, "a number", shown(value))
+        return False
+    if shape != () and (type(value) is not list or len(value) != shape[0] or not all(type(v) in NUMBER for v in value)):
+        problems.add(file, where, f"a list of {shape[0]} numbers (x0, y0, x1, y1 in pixels)", shown(value))
+        return False
+    return True
 
 
 def _probabilities_ok(value: object, file: str, where: str, n_categories: int, with_probs: bool, problems: Problems) -> bool:
@@ -160,10 +193,10 @@ def check_boxes(
 ) -> np.ndarray:
     """Check every box; return, per parsed file, whether it is usable (free of problems, has a sample)."""
     good = np.array([not p.invalid for p in parsed], dtype=bool) & (rows >= 0)
-    for field, expected, bad, got in _box_checks(columns, frames, schema):
+    for key, expected, bad, got in _box_checks(columns, frames, schema):
         for i in np.flatnonzero(bad):
             f = columns.file[i]
-            problems.add(parsed[f].file, f"predictions[{columns.index[i]}].{field}", expected, got(i))
+            problems.add(parsed[f].file, f"predictions[{columns.index[i]}].{key}", expected, got(i))
             good[f] = False
     return good
 
@@ -186,6 +219,10 @@ def _box_checks(columns: BoxColumns, frames: Frames, schema: "PredictionSchema")
     yield "category_id", f"one of the schema's ids {_ids(schema)}", ~known, lambda i: str(columns.category_id[i])
     if columns.probabilities is not None:
         yield from _probability_checks(columns.probabilities)
+    for key, values in columns.uncertainty.items():
+        flat = values.reshape(len(values), -1)
+        bad = ~(np.isfinite(flat) & (flat >= 0)).all(axis=1)
+        yield key, "finite numbers >= 0 (a standard deviation)", bad, lambda i, flat=flat: _vector(flat[i]) if flat.shape[1] > 1 else _num(flat[i, 0])
 
 
 def _probability_checks(matrix: np.ndarray):

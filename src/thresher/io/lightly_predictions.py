@@ -29,7 +29,7 @@ from thresher.detections import Detections
 from thresher.errors import DatasourceError, SchemaError, did_you_mean
 from thresher.frames import Frames
 from thresher.io import lightly_cache
-from thresher.io.lightly_checks import check_boxes, gather
+from thresher.io.lightly_checks import UNCERTAINTY_KEYS, check_boxes, gather
 from thresher.io.lightly_schema import (
     PREDICTIONS_DIR,
     PredictionSchema,
@@ -81,9 +81,7 @@ def predicted_part(task: PredictionTask) -> tuple[Frames, Detections]:
     keep = predicted_frames(task)
     new_row = np.cumsum(keep) - 1
     dets = task.detections[keep[task.detections.frame]] if len(task.detections) else task.detections
-    return task.frames[keep], Detections(
-        frame=new_row[dets.frame], xyxy=dets.xyxy, score=dets.score, class_id=dets.class_id, probs=dets.probs
-    )
+    return task.frames[keep], dets.replace(frame=new_row[dets.frame])
 
 
 def task_dir(task: str) -> str:
@@ -266,11 +264,12 @@ def write_prediction_files(
     starts = np.searchsorted(dets.frame, np.arange(len(frames) + 1))
     score, category = dets.score.tolist(), dets.class_id.tolist()
     probs = None if dets.probs is None else dets.probs.tolist()
+    extras = {key: getattr(dets, key).tolist() for key in UNCERTAINTY_KEYS if getattr(dets, key) is not None}
     present = _existing_files(lightly, task, frames, rows) if skip_unchanged else {}
     for row in rows.tolist():
         name = str(frames.file_name[row])
         span = range(starts[row], starts[row + 1])
-        preds = [_prediction(category[j], boxes[j], score[j], None if probs is None else probs[j]) for j in span]
+        preds = [_prediction(category[j], boxes[j], score[j], None if probs is None else probs[j], {k: v[j] for k, v in extras.items()}) for j in span]
         file, payload = prediction_file(task, name), orjson.dumps({"file_name": name, "predictions": preds})
         if present.get(file) != payload:
             lightly.write_bytes(file, payload)
@@ -283,8 +282,9 @@ def _existing_files(lightly: Location, task: str, frames: Frames, rows: np.ndarr
     return {f: data for f, data in lightly.read_many(wanted).items() if isinstance(data, bytes)}
 
 
-def _prediction(category: int, bbox: list, score: float, probs: list | None) -> dict:
+def _prediction(category: int, bbox: list, score: float, probs: list | None, extras: dict | None = None) -> dict:
     pred = {"category_id": category, "bbox": bbox, "score": score}
     if probs is not None:
         pred["probabilities"] = probs
+    pred.update(extras or {})
     return pred

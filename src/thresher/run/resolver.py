@@ -90,7 +90,7 @@ class RunResolver:
         names = [c.name for c in loaded.schema.categories]
         if self.object_task is not None:
             boxes = _object_boxes(detections, self.frames, self.samples, task == self.object_task)
-            boxes = Detections(frame=np.arange(len(boxes)), xyxy=boxes.xyxy, score=boxes.score, class_id=boxes.class_id, probs=boxes.probs)
+            boxes = boxes.replace(frame=np.arange(len(boxes)))
             return Predictions.from_detections(self.samples, boxes, names)
         return Predictions.from_detections(self.frames, detections, names).align(self.samples.id)
 
@@ -102,9 +102,7 @@ def _frame_ids(samples: Frames) -> np.ndarray:
 
 def _with_columns(detections: Detections, ids: np.ndarray) -> Detections:
     """Class ids replaced by their column in the schema (ascending ids), as Predictions wants."""
-    return Detections(
-        frame=detections.frame, xyxy=detections.xyxy, score=detections.score, class_id=np.searchsorted(ids, detections.class_id), probs=detections.probs
-    )
+    return detections.replace(class_id=np.searchsorted(ids, detections.class_id))
 
 
 def _object_boxes(detections: Detections, frames: Frames, crops: Frames, same_task: bool) -> Detections:

@@ -127,6 +127,8 @@ def _summarize(boxes: Detections, cluster: np.ndarray, n_passes: int) -> FusedPa
     best = by_cluster[starts]
     xyxy = mean(boxes.xyxy)
     probs = None if boxes.probs is None else mean(boxes.probs)
+    box_spread = spread(boxes.xyxy, xyxy)
+    class_spread = None if probs is None else spread(boxes.probs, probs).mean(axis=1)
     fused = Detections(
         frame=boxes.frame[best],
         xyxy=xyxy,
@@ -134,6 +136,7 @@ def _summarize(boxes: Detections, cluster: np.ndarray, n_passes: int) -> FusedPa
         class_id=boxes.class_id[best],
         probs=probs,
         box_std=None if boxes.box_std is None else mean(boxes.box_std),
+        box_spread=box_spread,  # the spreads travel with the boxes (written to prediction files)
+        class_spread=class_spread,
     )
-    class_spread = np.full(n, np.nan) if probs is None else spread(boxes.probs, probs).mean(axis=1)
-    return FusedPasses(fused, spread(boxes.xyxy, xyxy), class_spread, support, n_passes)
+    return FusedPasses(fused, box_spread, np.full(n, np.nan) if class_spread is None else class_spread, support, n_passes)

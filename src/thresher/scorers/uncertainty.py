@@ -180,7 +180,11 @@ def seed_scores(
     `mcbox` (relative, needs `box_spread` (M, 4), e.g. from `fuse_passes`), `mcclass` (needs
     `class_spread` (M,)), every combination whose inputs are present, and
     `class_balance_weight` (perc). Per-frame aggregation `how`: "max" or "mean".
+    `box_spread` / `class_spread` default to the detections' own columns (prediction files
+    that carry them, docs/datasource.md).
     """
+    box_spread = detections.box_spread if box_spread is None else box_spread
+    class_spread = detections.class_spread if class_spread is None else class_spread
     per_detection: dict[str, np.ndarray] = {}
     if detections.probs is not None:
         per_detection["entropy"] = entropy(detections.probs)
