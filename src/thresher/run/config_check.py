@@ -126,12 +126,16 @@ class PlannedResolver:
 
 def _score_names(object_level: bool) -> list[str]:
     """Every score the run's resolver can compute for a task (frame level, or per object): the
-    scorers' own column names on a one-box frame with class probabilities (some scores, such
-    as the seed's `entropy`, exist only where the prediction files carry probabilities)."""
+    scorers' own column names on a one-box frame with class probabilities and per-box uncertainty
+    (some scores, such as the seed's `entropy` or `mcbox`, exist only where the prediction files
+    carry those fields)."""
     from thresher.run.resolver import SCORE_FAMILIES
     from thresher.scorers import object_scores, score_frames
 
-    box = Detections(frame=np.array([0]), xyxy=np.array([[0.0, 0.0, 1.0, 1.0]]), score=np.array([0.5]), class_id=np.array([0]), probs=np.array([[0.5, 0.5]]))
+    box = Detections(
+        frame=np.array([0]), xyxy=np.array([[0.0, 0.0, 1.0, 1.0]]), score=np.array([0.5]), class_id=np.array([0]), probs=np.array([[0.5, 0.5]]),
+        box_std=np.ones((1, 4)), box_spread=np.ones((1, 4)), class_spread=np.ones(1),
+    )  # every optional column, so that every score a task's files may allow is known
     if object_level:
         return object_scores(box, np.array(["object"])).names
     frame = Frames.build(id=np.array(["a.png"]), kind=np.array(["image"]), video=np.array(["a.png"]), frame_index=np.array([0]), width=np.array([2]), height=np.array([2]))
