@@ -88,7 +88,7 @@ def test_a_typo_gets_the_selection_stages_message_before_anything_runs(clean_dat
 
 
 def head(message: str) -> str:
-    return re.split(r"; (?:available|have|tasks):", message)[0]
+    return re.split(r"; (?:available|have|tasks)\b", message)[0]
 
 
 def test_what_the_run_will_create_counts_as_existing(clean_datasource):
