@@ -63,3 +63,33 @@ def test_predict_with_tta_writes_the_spreads_and_score_computes_the_seed_scores_
     for name in ("entropy", "mcbox", "mcclass", "epuncert"):
         got = np.array([float(rows[i][name]) if rows[i][name] else np.nan for i in expected.ids])
         assert np.allclose(got, expected[name], equal_nan=True), name
+
+
+@pytest.mark.slow
+def test_select_with_a_stacked_seed_strategy_on_a_tta_task(tmp_path, carphone_mp4):
+    """predict --tta, then `thresher select --seed-strategy`: the picks are the rule applied to the
+    scores the Python functions give on the same arrays."""
+    import csv
+
+    from thresher.io.datasource import Datasource
+    from thresher.io.lightly_predictions import predicted_part, read_predictions
+    from thresher.run.resolver import SCORE_FAMILIES
+    from thresher.scorers import score_frames
+    from thresher.scorers.seed_strategy import parse_seed_strategy, seed_strategy_scores
+
+    (tmp_path / "ds").mkdir()
+    shutil.copyfile(carphone_mp4, tmp_path / "ds" / "car.mp4")
+    command = [sys.executable, "-m", "thresher"]
+    subprocess.run([*command, "predict", "ds", "--every", "10", "--tta", "flip,scale:0.75", "--task", "tta"], cwd=tmp_path, check=True, capture_output=True)
+    name = "perc_norm_box_bottomk_mean_mcbox"
+    done = subprocess.run([*command, "select", "ds", "--seed-strategy", name, "--task", "tta", "--n", "5", "--out", "picked"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    with open(tmp_path / "picked" / "selection.csv", newline="") as file:
+        picked = [(r["file_name"], float(r["objective"])) for r in csv.DictReader(file)]
+    frames, detections = predicted_part(read_predictions(Datasource(tmp_path / "ds").lightly, "tta"))
+    values = seed_strategy_scores(parse_seed_strategy(name), detections, frames, score_frames(detections, frames, SCORE_FAMILIES))
+    order = np.lexsort((frames.id, values))  # bottom-k: lowest first, ties by id
+    expected = [(str(frames.id[r]), float(values[r])) for r in order if np.isfinite(values[r])][:5]
+    assert [p[0] for p in picked] == [e[0] for e in expected] and np.allclose([p[1] for p in picked], [e[1] for e in expected])
+    refused = subprocess.run([*command, "select", "ds", "--seed-strategy", "calib_" + name, "--task", "tta", "--n", "5", "--out", "x"], cwd=tmp_path, capture_output=True, text=True)
+    assert refused.returncode == 2 and "error: seed strategy 'calib_perc_norm_box_bottomk_mean_mcbox': 'calib' is not run by thresher" in refused.stderr

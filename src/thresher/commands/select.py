@@ -19,6 +19,9 @@ def score(
     objects: Optional[Path] = typer.Option(None, "--objects", help="Also write per-object scores (one row per box) here."),
     families: str = typer.Option("lightly,seed", "--families", help="Score families: lightly, seed, weak_candidates."),
     candidate_threshold: Optional[float] = typer.Option(None, "--candidate-threshold", help="weak_candidates: boxes below this score are candidates the detector did not report."),
+    strategies: Optional[str] = typer.Option(
+        None, "--strategy", help="Also seed-002 stacked strategy names, comma-separated (e.g. perc_mean_mcbox): one column each (docs/seed002.md)."
+    ),
     lightly: Optional[str] = typer.Option(None, "--lightly", help="Location holding .lightly/ when it is not the datasource."),
     storage_options: Optional[str] = STORAGE_OPTIONS,
 ) -> None:
@@ -35,6 +38,8 @@ def score(
     frames, detections = predicted_part(read_predictions(source.lightly, task, frames, Problems()))
     names = [f.strip() for f in families.split(",") if f.strip()]
     table = score_frames(detections, frames, names, candidate_threshold=candidate_threshold)
+    if strategies:
+        table = _with_seed_strategies(table, [s.strip() for s in strategies.split(",") if s.strip()], detections, frames)
     write_scores_csv(table, out)
     typer.echo(f"{len(table)} frames, {len(table.names)} scores: {out}")
     if objects is not None:
@@ -46,8 +51,13 @@ def score(
 @app.command()
 def select(
     datasource: str = typer.Argument(..., help="Folder or URL of images and videos."),
-    config: Path = typer.Option(..., "--config", help="A LightlyOne selection_config (YAML or JSON)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="A LightlyOne selection_config (YAML or JSON)."),
     out: Path = typer.Option(..., "--out", help="Folder for selection.csv and selection.json."),
+    seed_strategy: Optional[str] = typer.Option(
+        None, "--seed-strategy", help="Instead of --config: a seed-002 strategy name, e.g. perc_norm_box_bottomk_mean_mcbox (docs/seed002.md); needs --task and --n."
+    ),
+    task: Optional[str] = typer.Option(None, "--task", help="With --seed-strategy: the prediction task scored."),
+    n: Optional[int] = typer.Option(None, "--n", help="With --seed-strategy: how many frames to select."),
     embedder: str = typer.Option("ssd-mobilenet-v2-coco", "--embedder", help="Embedder for EMBEDDINGS inputs (stored vectors are reused)."),
     seed: int = typer.Option(0, "--seed", help="Seed of every random choice."),
     every: int = typer.Option(1, "--every", help="Use every N-th frame of each video."),
@@ -55,9 +65,39 @@ def select(
     catalog: Optional[str] = typer.Option(None, "--catalog", help="Local folder for thresher's state (needed for buckets)."),
     storage_options: Optional[str] = STORAGE_OPTIONS,
 ) -> None:
-    """Select with a selection_config over existing predictions and metadata; write DIR/selection.csv."""
+    """Select with a selection_config (or a seed-002 strategy name) over existing predictions and metadata; write DIR/selection.csv."""
+    from thresher.errors import UsageError
     from thresher.run.select_only import select_only
 
+    if (config is None) == (seed_strategy is None):
+        raise UsageError("give exactly one of --config (a selection_config) or --seed-strategy (a seed-002 strategy name)")
     source = open_datasource(datasource, lightly, storage_options)
+    if seed_strategy is not None:
+        from thresher.run.seed_select import select_seed_strategy
+
+        if task is None or n is None:
+            raise UsageError("--seed-strategy needs --task (the prediction task) and --n (how many frames)")
+        selection = select_seed_strategy(source, seed_strategy, task=task, n=n, out=out, every=every, seed=seed)
+        typer.echo(f"selected {len(selection)} frames with {seed_strategy}: {out / 'selection.csv'}")
+        return
     outcome = select_only(source, config, out, embedder=embedder, seed=seed, every=every, catalog=catalog)
     typer.echo(f"selected {len(outcome.selection)} samples ({outcome.stop_reason}): {out / 'selection.csv'}")
+
+
+def _with_seed_strategies(table, names: list[str], detections, frames):
+    """`table` plus one column per seed-002 strategy name (a name with a batch rule selects, it does not score)."""
+    from thresher.errors import UsageError
+    from thresher.run.resolver import SCORE_FAMILIES
+    from thresher.scorers import score_frames
+    from thresher.scorers.seed_strategy import parse_seed_strategy, seed_strategy_scores
+    from thresher.scores import Scores
+
+    own = score_frames(detections, frames, SCORE_FAMILIES)
+    columns = {name: table[name] for name in table.names}
+    for name in names:
+        strategy = parse_seed_strategy(name, own.names)
+        if strategy.selects:
+            raise UsageError(f"--strategy {name}: {strategy.rule if strategy.rule != 'topk' else 'prune'} chooses frames rather than scoring them; "
+                             f"use `thresher select --seed-strategy {name} --task … --n …`")
+        columns[name] = seed_strategy_scores(strategy, detections, frames, own)
+    return Scores(table.ids, columns)
