@@ -82,7 +82,8 @@ def test_select_with_a_stacked_seed_strategy_on_a_tta_task(tmp_path, carphone_mp
     command = [sys.executable, "-m", "thresher"]
     subprocess.run([*command, "predict", "ds", "--every", "10", "--tta", "flip,scale:0.75", "--task", "tta"], cwd=tmp_path, check=True, capture_output=True)
     name = "perc_norm_box_bottomk_mean_mcbox"
-    done = subprocess.run([*command, "select", "ds", "--seed-strategy", name, "--task", "tta", "--n", "5", "--out", "picked"], cwd=tmp_path, capture_output=True, text=True)
+    select = [*command, "select", "ds", "--seed-strategy", name, "--task", "tta", "--n", "5", "--out", "picked"]
+    done = subprocess.run(select, cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     with open(tmp_path / "picked" / "selection.csv", newline="") as file:
         picked = [(r["file_name"], float(r["objective"])) for r in csv.DictReader(file)]
