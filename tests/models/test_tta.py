@@ -92,5 +92,6 @@ def test_select_with_a_stacked_seed_strategy_on_a_tta_task(tmp_path, carphone_mp
     order = np.lexsort((frames.id, values))  # bottom-k: lowest first, ties by id
     expected = [(str(frames.id[r]), float(values[r])) for r in order if np.isfinite(values[r])][:5]
     assert [p[0] for p in picked] == [e[0] for e in expected] and np.allclose([p[1] for p in picked], [e[1] for e in expected])
-    refused = subprocess.run([*command, "select", "ds", "--seed-strategy", "calib_" + name, "--task", "tta", "--n", "5", "--out", "x"], cwd=tmp_path, capture_output=True, text=True)
+    calibrated = [*command, "select", "ds", "--seed-strategy", "calib_" + name, "--task", "tta", "--n", "5", "--out", "x"]
+    refused = subprocess.run(calibrated, cwd=tmp_path, capture_output=True, text=True)
     assert refused.returncode == 2 and "error: seed strategy 'calib_perc_norm_box_bottomk_mean_mcbox': 'calib' is not run by thresher" in refused.stderr
