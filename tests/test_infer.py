@@ -102,3 +102,37 @@ def test_sample_rows_takes_every_nth_frame_and_every_image(datasource):
     frames = Datasource(datasource).frames(Problems())
     rows = sample_rows(frames, every=100)
     assert sorted(frames.file_name[rows].tolist())[:4] == ["bikes-000-mp4.png", "bikes-100-mp4.png", "bikes-200-mp4.png", "chelsea.png"]
+
+
+def test_workers_give_the_same_files_and_vectors_bit_for_bit(datasource, ssd, tmp_path):
+    """One model on one thread, and one replica per worker: identical prediction files and embeddings."""
+    outputs = []
+    for workers in (1, 2, 3):
+        copy = tmp_path / f"w{workers}"
+        shutil.copytree(datasource, copy)
+        source = Datasource(copy)
+        store = EmbeddingStore(tmp_path / f"emb{workers}")
+        result = run_models(source, detector=ssd, task=TASK, embedder=ssd, store=store, every=10, batch_size=3, workers=workers)
+        files = {p.name: p.read_bytes() for p in sorted((copy / ".lightly/predictions" / TASK).glob("*.json"))}
+        loaded = store.load()
+        outputs.append((result.predicted, result.embedded, [str(p) for p in result.skipped], files, loaded.ids.tolist(), loaded.vectors.tobytes()))
+    assert outputs[0][0] > 20 and outputs[0] == outputs[1] == outputs[2]
+
+
+def test_pixels_read_ahead_on_threads_come_in_order_with_the_same_problems(datasource):
+    from thresher.io.pixels import iter_pixels
+
+    source = Datasource(datasource)
+    frames = source.frames(Problems())
+    rows = np.flatnonzero(frames.frame_index % 7 == 0)[::-1]
+    (datasource / "chelsea.png").write_bytes(b"no longer an image")  # both break after they were listed
+    data = (datasource / "bikes.mp4").read_bytes()
+    (datasource / "bikes.mp4").write_bytes(data[: len(data) * 2 // 3])
+    runs = []
+    for readers in (0, 1, 3):
+        problems = Problems()
+        items = list(iter_pixels(source, frames, rows, problems, readers=readers))
+        runs.append(([r for r, _ in items], [i.tobytes() for _, i in items], list(problems)))
+    assert runs[0] == runs[1] == runs[2]
+    assert [p.file for p in runs[0][2]] == ["bikes.mp4", "chelsea.png"]  # in reading order
+    assert len(runs[0][0]) == sum(frames.video[rows] == "cut.mp4")  # the frames of the intact video

@@ -111,6 +111,18 @@ def test_second_run_reuses_everything_and_selects_the_same(datasource):
     assert second.selection.ids.tolist() == first.selection.ids.tolist()
 
 
+def test_a_float16_store_and_a_projected_diversity(datasource):
+    """thresher.embedding_dtype writes float16 shards; thresher.diversity selects over their PCA
+    projection; duplicates are still found in the float16 store, and a rerun reuses it."""
+    config = {**CONFIG, "thresher": {"every": 25, "embedding_dtype": "float16", "diversity": {"pca_dims": 4, "pca_sample": 50}}}
+    result = run(datasource, config)
+    assert len(result.selection) == 6 and ("chelsea_copy.png", "duplicate") in removed_rows(result.folder)
+    shards = list((datasource / ".thresher" / "embeddings" / "ssd-mobilenet-v2-coco").glob("shard-*/vectors.npy"))
+    assert shards and all(np.load(p, mmap_mode="r").dtype == np.float16 for p in shards)
+    again = run(datasource, config)
+    assert again.counts["embedded"] == 0 and again.selection.ids.tolist() == result.selection.ids.tolist()
+
+
 def test_file_names_escaping_the_datasource_are_refused(datasource):
     task = datasource / ".lightly/predictions/user"
     task.mkdir(parents=True)

@@ -25,6 +25,7 @@ from thresher.errors import (
     MissingDependencyError,
     NothingToSelectError,
     SchemaError,
+    TableIndexError,
     ThresherError,
     UsageError,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "Scores",
     "Selection",
     "SelectionConfig",
+    "TableIndexError",
     "ThresherError",
     "UsageError",
     "__version__",

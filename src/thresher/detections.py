@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
-from thresher._table import Table, as_array, column
-from thresher.boxes import xywh_to_xyxy, xyxy_to_xywh
+from thresher.boxes import ordered, xywh_to_xyxy, xyxy_to_xywh
 from thresher.errors import SchemaError
+from thresher.table import Table, column
 
 
 @dataclass(frozen=True, eq=False)
@@ -29,44 +28,29 @@ class Detections(Table):
             (MC dropout, test-time augmentation), in pixels (`thresher.scorers.fuse_passes`).
         class_spread: optional float64 (M,) epistemic spread of the class probabilities over the
             passes (mean over classes of their standard deviation).
+
+    Rows, `concat`, `empty` and `replace` as every `thresher.table.Table` (boxes have no
+    sample id: select them by mask, e.g. `detections[np.isin(detections.frame, rows)]`).
+
+    >>> boxes = Detections(frame=[0, 0, 1], xyxy=[[0, 0, 2, 2], [1, 1, 3, 3], [0, 0, 1, 1]], score=[0.9, 0.2, 0.7], class_id=[1, 1, 2])
+    >>> boxes[boxes.score > 0.5].replace(frame=[7, 8]).frame
+    array([7, 8])
     """
 
-    frame: np.ndarray = column()
-    xyxy: np.ndarray = column()
-    score: np.ndarray = column()
-    class_id: np.ndarray = column()
-    probs: np.ndarray | None = column(optional=True)
-    box_std: np.ndarray | None = column(optional=True)
-    track_id: np.ndarray | None = column(optional=True)
-    box_spread: np.ndarray | None = column(optional=True)
-    class_spread: np.ndarray | None = column(optional=True)
+    frame: np.ndarray = column(np.int64)
+    xyxy: np.ndarray = column(np.float64, width=4)
+    score: np.ndarray = column(np.float64)
+    class_id: np.ndarray = column(np.int64)
+    probs: np.ndarray | None = column(np.float64, ndim=2, optional=True)
+    box_std: np.ndarray | None = column(np.float64, width=4, optional=True)
+    track_id: np.ndarray | None = column(np.int64, optional=True)
+    box_spread: np.ndarray | None = column(np.float64, width=4, optional=True)
+    class_spread: np.ndarray | None = column(np.float64, optional=True)
 
-    def __post_init__(self) -> None:
-        self._coerce("frame", np.int64, 1)
-        self._coerce("xyxy", np.float64, 2)
-        self._coerce("score", np.float64, 1)
-        self._coerce("class_id", np.int64, 1)
-        optional = (("probs", np.float64, 2), ("box_std", np.float64, 2), ("track_id", np.int64, 1), ("box_spread", np.float64, 2), ("class_spread", np.float64, 1))
-        for name, dtype, ndim in optional:
-            if getattr(self, name) is not None:
-                self._coerce(name, dtype, ndim)
-        self._check_lengths()
-        self._check_values()
-
-    def _coerce(self, name: str, dtype: type, ndim: int) -> None:
-        value = getattr(self, name)
-        if name in ("xyxy", "box_std", "box_spread") and np.size(value) == 0:
-            value = np.zeros((0, 4))  # [] has no second dimension to check
-        object.__setattr__(self, name, as_array(value, f"Detections.{name}", dtype, ndim))
-
-    def _check_values(self) -> None:
-        for name in ("xyxy", "box_std", "box_spread"):
-            value = getattr(self, name)
-            if value is not None and value.shape[1] != 4:
-                raise SchemaError(f"Detections.{name}: expected shape (M, 4), got {value.shape}")
+    def _check(self) -> None:
         if not np.isfinite(self.xyxy).all():
             raise SchemaError("Detections.xyxy: expected finite coordinates, got NaN or inf")
-        if (self.xyxy[:, 2] < self.xyxy[:, 0]).any() or (self.xyxy[:, 3] < self.xyxy[:, 1]).any():
+        if not ordered(self.xyxy).all():
             raise SchemaError("Detections.xyxy: expected x0 <= x1 and y0 <= y1")
         if np.isnan(self.score).any():
             raise SchemaError("Detections.score: expected numbers, got NaN")
@@ -76,17 +60,8 @@ class Detections(Table):
     @classmethod
     def empty(cls, n_classes: int | None = None) -> "Detections":
         """Zero boxes; with `n_classes`, an empty (0, n_classes) probs column too."""
-        probs = None if n_classes is None else np.zeros((0, n_classes))
-        return cls(frame=np.zeros(0), xyxy=np.zeros((0, 4)), score=np.zeros(0), class_id=np.zeros(0), probs=probs)
-
-    def replace(self, **columns: object) -> "Detections":
-        """The same boxes with some columns replaced (every other column kept, optional ones
-        included), checked again.
-
-        >>> Detections(frame=[0], xyxy=[[0, 0, 2, 2]], score=[0.5], class_id=[1]).replace(frame=[7]).frame
-        array([7])
-        """
-        return dataclasses.replace(self, **columns)
+        empty = super().empty()
+        return empty if n_classes is None else empty.replace(probs=np.zeros((0, n_classes)))
 
     @classmethod
     def from_xywh(cls, frame: object, xywh: object, score: object, class_id: object, **optional: object) -> "Detections":

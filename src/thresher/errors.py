@@ -24,6 +24,12 @@ class SchemaError(ThresherError, ValueError):
     """Input data (a prediction file, a schema, a table) breaks its format."""
 
 
+class TableIndexError(SchemaError, IndexError):
+    """Rows asked of a table (`thresher.table.Table`) that it cannot give: a mask of the wrong
+    length, a row out of range, an index that is neither an integer, a slice, a boolean mask
+    nor integer rows."""
+
+
 class ConfigError(ThresherError, ValueError):
     """A configuration (selection_config, worker_config, …) is invalid."""
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from thresher._table import Table, as_array, as_str_array, column, lookup
 from thresher.errors import SchemaError
+from thresher.table import Table, as_str_array, column
 
 KINDS = ("image", "frame", "crop")
 
@@ -26,26 +26,27 @@ class Frames(Table):
         frame_index: 0-based index of the frame in its video (0 for images).
         parent_id: the frame a crop was cut from ("" for images and frames).
         width, height: pixels after EXIF rotation (0 when unknown).
+
+    Rows, `concat`, `empty`, `replace`, `index_of` and `align` (by id) as every
+    `thresher.table.Table`.
+
+    >>> frames = Frames.build(["a.jpg", "b.jpg"], width=[640, 1280], height=480)
+    >>> frames[frames.width > 1000].id.tolist(), frames.index_of(["b.jpg"]).tolist()
+    (['b.jpg'], [1])
     """
 
-    id: np.ndarray = column()
-    kind: np.ndarray = column()
-    file_name: np.ndarray = column()
-    video: np.ndarray = column()
-    frame_index: np.ndarray = column()
-    parent_id: np.ndarray = column()
-    width: np.ndarray = column()
-    height: np.ndarray = column()
+    _key = "id"
 
-    def __post_init__(self) -> None:
-        for name in ("id", "kind", "file_name", "video", "parent_id"):
-            object.__setattr__(self, name, as_str_array(getattr(self, name), f"Frames.{name}"))
-        for name in ("frame_index", "width", "height"):
-            object.__setattr__(self, name, as_array(getattr(self, name), f"Frames.{name}", np.int64, 1))
-        self._check_lengths()
-        self._check_values()
+    id: np.ndarray = column(str)
+    kind: np.ndarray = column(str)
+    file_name: np.ndarray = column(str)
+    video: np.ndarray = column(str)
+    frame_index: np.ndarray = column(np.int64)
+    parent_id: np.ndarray = column(str)
+    width: np.ndarray = column(np.int64)
+    height: np.ndarray = column(np.int64)
 
-    def _check_values(self) -> None:
+    def _check(self) -> None:
         bad_kind = ~np.isin(self.kind, KINDS)
         if bad_kind.any():
             raise SchemaError(f"Frames.kind: expected one of {KINDS}, got {str(self.kind[bad_kind][0])!r}")
@@ -86,15 +87,3 @@ class Frames(Table):
             width=full(width, 0),
             height=full(height, 0),
         )
-
-    @classmethod
-    def empty(cls) -> "Frames":
-        return cls.build(np.zeros(0, dtype="<U1"))
-
-    def index_of(self, ids: object) -> np.ndarray:
-        """Row of each id (int64); raises SchemaError naming the first unknown id."""
-        ids = as_str_array(ids, "ids")
-        rows, found = lookup(self.id, ids)
-        if not found.all():
-            raise SchemaError(f"Frames: unknown sample id {str(ids[~found][0])!r}")
-        return rows

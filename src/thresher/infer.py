@@ -1,10 +1,19 @@
-"""Run a detector and/or an embedder over a datasource, resumably.
+"""Run a detector and/or an embedder over a datasource, resumably, on every core.
 
 Each frame is decoded once: when the detector is also the embedder (the built-in SSD), both
 outputs come from one forward pass. Prediction files are written per batch, each file whole;
 embeddings are stored in shards. With `resume` (the default), frames whose prediction file
 exists and is valid, and samples whose embedding is stored, are not recomputed, so an
-interrupted run loses nothing it finished. Unreadable files are reported and skipped.
+interrupted run loses nothing it finished (the rule is `thresher.plan`'s, which the Ray engine
+follows too). Unreadable files are reported and skipped.
+
+The stages overlap on threads (`thresher.parallel`): decoding runs ahead on one thread per
+core, each batch's forward pass, pre- and post-processing (resize, box decoding, NMS) runs on
+one of `workers` model replicas, and this thread writes the results in reading order. For
+models that can be replicated (`replica()`: the built-in SSD) the default is one replica per
+core, each computing on one thread: on 2 cores that beats one net on two threads
+(bench/predict.py). Other models run as one worker with their own threads. Results and files
+are the same, bit for bit, whatever the number of workers.
 """
 
 from __future__ import annotations
@@ -18,15 +27,20 @@ import numpy as np
 from thresher.detections import Detections
 from thresher.embedding_store import EmbeddingStore
 from thresher.embeddings import Embeddings
-from thresher.errors import UsageError
 from thresher.frames import Frames
 from thresher.io.datasource import Datasource
-from thresher.io.lightly_predictions import read_predictions, write_prediction_files
-from thresher.io.lightly_schema import PredictionSchema, add_task_name, read_schema, schema_file, write_schema
+from thresher.io.lightly_predictions import write_prediction_files
+from thresher.io.lightly_schema import add_task_name
 from thresher.io.pixels import batches, iter_pixels, prefetch
 from thresher.io.problems import Problem, Problems
+from thresher.models.replicas import compute_threads, replicas
+from thresher.parallel import ordered_map
+from thresher.plan import plan_crops, plan_models, predicted_rows, sample_rows, write_task_schema
 
 FLUSH_EVERY = 512  # embeddings kept in memory before a shard is written
+
+# sample_rows and predicted_rows live in thresher.plan; importing them from here keeps working
+__all__ = ["FLUSH_EVERY", "InferenceResult", "embed_crops", "forward", "predicted_rows", "run_models", "sample_rows"]
 
 
 @dataclass
@@ -37,32 +51,6 @@ class InferenceResult:
     reused: int = 0  # frames (or crops) that needed no work at all
     skipped: list[Problem] = field(default_factory=list)
     predictions_reused: int = 0  # frames whose prediction file was kept (some may have been embedded)
-
-
-def sample_rows(frames: Frames, every: int = 1) -> np.ndarray:
-    """Rows to process: every image, and every `every`-th frame of each video (from frame 0)."""
-    if every < 1:
-        raise UsageError(f"every: expected an integer >= 1, got {every}")
-    return np.flatnonzero((frames.kind != "frame") | (frames.frame_index % every == 0))
-
-
-def predicted_rows(source: Datasource, task: str, frames: Frames, cache: Path | None = None) -> np.ndarray:
-    """Rows whose prediction file for `task` exists and is valid."""
-    if not source.lightly.exists(schema_file(task)):
-        return np.zeros(0, np.int64)
-    existing = read_predictions(source.lightly, task, frames, Problems(), cache=cache)
-    done = np.ones(len(frames), bool)
-    for names in (existing.missing, existing.invalid):
-        done[np.isin(frames.file_name, np.asarray(names, dtype=str))] = False
-    return np.flatnonzero(done)
-
-
-def _check_schema(source: Datasource, task: str, schema: PredictionSchema) -> None:
-    if not source.lightly.exists(schema_file(task)):
-        return
-    existing = read_schema(source.lightly, task)
-    if existing != schema:
-        raise UsageError(f"task {task!r} exists with other categories or type; choose another task name or remove it")
 
 
 def run_models(
@@ -80,6 +68,7 @@ def run_models(
     rows: np.ndarray | None = None,
     redo: np.ndarray | None = None,
     cache: Path | None = None,
+    workers: int | None = None,
 ) -> InferenceResult:
     """Predict and/or embed every sampled frame; see the module docstring.
 
@@ -92,33 +81,39 @@ def run_models(
             process (default: `sample_rows(frames, every)`).
         redo: rows to compute again even when their outputs exist (their file changed).
         cache: folder of the columnar cache of prediction tasks (faster resume checks).
+        workers: model replicas computing at once (default: one per core when the models
+            have `replica()`, else 1).
+
+    Example (the built-in detector on every 100th frame of a real sample video)::
+
+        >>> import shutil, tempfile
+        >>> from thresher import Datasource
+        >>> from thresher.models import load_detector
+        >>> from thresher.samples import sample_video
+        >>> folder = tempfile.mkdtemp()
+        >>> _ = shutil.copy(sample_video("bikes.mp4"), folder)
+        >>> result = run_models(Datasource(folder), detector=load_detector("ssd-mobilenet-v2-coco"), task="det", every=100)
+        >>> result.predicted
+        3
     """
-    if (detector is None) != (task is None) or (embedder is None) != (store is None) or (detector is None and embedder is None):
-        raise UsageError("run_models: give a detector with a task, and/or an embedder with a store")
     problems = Problems()
-    frames = source.frames(problems) if frames is None else frames
-    rows = sample_rows(frames, every) if rows is None else np.asarray(rows, dtype=np.int64)
-    redo = np.zeros(0, np.int64) if redo is None else np.asarray(redo, dtype=np.int64)
-    todo_pred = np.union1d(_todo(rows, predicted_rows(source, task, frames, cache) if detector and resume else ()), np.intersect1d(rows, redo))
-    todo_emb = np.union1d(_todo(rows, np.flatnonzero(np.isin(frames.id, store.ids())) if embedder and resume else ()), np.intersect1d(rows, redo))
-    if detector is None:
-        todo_pred = np.zeros(0, np.int64)
-    if embedder is None:
-        todo_emb = np.zeros(0, np.int64)
+    plan = plan_models(source, detector=detector, task=task, embedder=embedder, store=store, every=every, resume=resume,
+                       frames=frames, rows=rows, redo=redo, cache=cache, problems=problems)  # fmt: skip
+    frames, todo_pred, todo_emb, work = plan.frames, plan.todo_pred, plan.todo_emb, plan.work
     if detector is not None:
-        schema = PredictionSchema.detection(detector.categories)
-        _check_schema(source, task, schema)
-        write_schema(source.lightly, task, schema)
-    work = np.union1d(todo_pred, todo_emb)
-    result = InferenceResult(frames, reused=len(rows) - len(work), predictions_reused=len(rows) - len(todo_pred) if detector else 0)
+        write_task_schema(source, task, detector)
+    result = InferenceResult(frames, reused=plan.reused, predictions_reused=plan.predictions_reused)
     runner = _BatchRunner(source, frames, detector, task, embedder, store, set(todo_pred.tolist()), set(todo_emb.tolist()))
+    models = replicas((detector, embedder), workers) if len(work) else [(detector, embedder)]
     done = 0
     try:
-        for batch in prefetch(batches(iter_pixels(source, frames, work, problems), batch_size)):
-            runner.run(batch, result)
-            done += len(batch)
-            if progress:
-                progress(done, len(work))
+        with compute_threads(1 if len(models) > 1 else None):
+            pixels = batches(iter_pixels(source, frames, work, problems, readers=max(1, len(models))), batch_size)
+            for computed in ordered_map(runner.compute, pixels, models):
+                runner.write(computed, result)
+                done += len(computed.rows)
+                if progress:
+                    progress(done, len(work))
     finally:
         runner.flush(result)
     if detector is not None:
@@ -127,12 +122,30 @@ def run_models(
     return result
 
 
-def _todo(rows: np.ndarray, done: object) -> np.ndarray:
-    return np.setdiff1d(rows, np.asarray(done, dtype=np.int64))
+@dataclass
+class _Computed:
+    """What the models gave for one batch: its rows, which were predicted / embedded, and the outputs."""
+
+    rows: np.ndarray
+    pred: np.ndarray
+    emb: np.ndarray
+    detections: Detections | None
+    vectors: np.ndarray | None
+
+
+def forward(detector, embedder, images: list, pred: np.ndarray, emb: np.ndarray) -> tuple[Detections | None, np.ndarray | None]:
+    """Detections of the `pred` images and vectors of the `emb` images, one pass when possible."""
+    both = detector is not None and detector is embedder and hasattr(detector, "predict_and_embed")
+    if both and pred.all() and emb.all():
+        return detector.predict_and_embed(images)
+    detections = detector.predict([i for i, p in zip(images, pred) if p]) if pred.any() else None
+    vectors = embedder.embed([i for i, e in zip(images, emb) if e]) if emb.any() else None
+    return detections, vectors
 
 
 class _BatchRunner:
-    """Runs the models on one batch of decoded frames and writes what they give."""
+    """Runs the models on one batch of decoded frames (`compute`, on any thread with its own
+    models) and writes what they give (`write`, in batch order on one thread)."""
 
     def __init__(self, source, frames, detector, task, embedder, store, todo_pred: set, todo_emb: set):
         self.source, self.frames, self.task = source, frames, task
@@ -140,29 +153,29 @@ class _BatchRunner:
         self.todo_pred, self.todo_emb = todo_pred, todo_emb
         self.pending: list[Embeddings] = []
 
-    def run(self, batch: list[tuple[int, np.ndarray]], result: InferenceResult) -> None:
+    def compute(self, models: tuple, batch: list[tuple[int, np.ndarray]]) -> _Computed:
         rows = np.array([r for r, _ in batch], dtype=np.int64)
         images = [image for _, image in batch]
         pred = np.array([r in self.todo_pred for r in rows.tolist()], bool)
         emb = np.array([r in self.todo_emb for r in rows.tolist()], bool)
-        detections, vectors = self._forward(images, pred, emb)
-        if detections is not None:
-            self._write_predictions(rows[pred], detections)
-            result.predicted += int(pred.sum())
-        if vectors is not None:
-            self.pending.append(Embeddings(self.frames.id[rows[emb]], vectors))
-            result.embedded += int(emb.sum())
+        return _Computed(rows, pred, emb, *forward(*models, images, pred, emb))
+
+    def write(self, computed: _Computed, result: InferenceResult) -> None:
+        if computed.detections is not None:
+            self._write_predictions(computed.rows[computed.pred], computed.detections)
+            result.predicted += int(computed.pred.sum())
+        if computed.vectors is not None:
+            self.pending.append(Embeddings(self.frames.id[computed.rows[computed.emb]], computed.vectors))
+            result.embedded += int(computed.emb.sum())
             if sum(len(e) for e in self.pending) >= FLUSH_EVERY:
                 self.flush(result)
 
+    def run(self, batch: list[tuple[int, np.ndarray]], result: InferenceResult) -> None:
+        """`compute` with this runner's own models, then `write`."""
+        self.write(self.compute((self.detector, self.embedder), batch), result)
+
     def _forward(self, images: list, pred: np.ndarray, emb: np.ndarray) -> tuple[Detections | None, np.ndarray | None]:
-        """Detections of the `pred` images and vectors of the `emb` images, one pass when possible."""
-        both = self.detector is not None and self.detector is self.embedder and hasattr(self.detector, "predict_and_embed")
-        if both and pred.all() and emb.all():
-            return self.detector.predict_and_embed(images)
-        detections = self.detector.predict([i for i, p in zip(images, pred) if p]) if pred.any() else None
-        vectors = self.embedder.embed([i for i, e in zip(images, emb) if e]) if emb.any() else None
-        return detections, vectors
+        return forward(self.detector, self.embedder, images, pred, emb)
 
     def _write_predictions(self, rows: np.ndarray, detections: Detections) -> None:
         frame_rows = rows[detections.frame] if len(detections) else np.zeros(0, np.int64)
@@ -194,7 +207,7 @@ def embed_crops(
     """
     from thresher.objects import cut
 
-    todo = np.flatnonzero(~np.isin(crops.id, store.ids())) if resume else np.arange(len(crops))
+    todo = plan_crops(crops, store, resume)
     result = InferenceResult(crops, reused=len(crops) - len(todo))
     if len(todo) == 0:
         return result

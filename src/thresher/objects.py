@@ -13,7 +13,7 @@ import posixpath
 
 import numpy as np
 
-from thresher.boxes import pad
+from thresher.boxes import clip, pad, wh
 from thresher.detections import Detections
 from thresher.errors import UsageError
 from thresher.frames import Frames
@@ -43,7 +43,7 @@ def crop_boxes(frames: Frames, detections: Detections, padding: float = 0.0) -> 
     if len(detections) and ((width <= 0) | (height <= 0)).any():
         raise UsageError("crop_boxes: the frames' width and height must be known (enumerate the datasource)")
     padded = pad(detections.xyxy, padding)
-    clipped = np.clip(padded, 0, np.column_stack([width, height, width, height]))
+    clipped = clip(padded, width, height)
     boxes = np.column_stack([np.floor(clipped[:, :2]), np.ceil(clipped[:, 2:])]).astype(np.int64)
     limits = np.column_stack([width, height]).astype(np.int64)
     boxes[:, 2:] = np.minimum(np.maximum(boxes[:, 2:], boxes[:, :2] + 1), limits)
@@ -57,14 +57,15 @@ def crop_frames(frames: Frames, detections: Detections, padding: float = 0.0) ->
     index = box_index_in_frame(detections)
     parents = frames.id[detections.frame]
     names = [crop_name(p, i) for p, i in zip(parents.tolist(), index.tolist())]
+    size = wh(boxes)  # whole pixels
     crops = Frames.build(
         names,
         kind="crop",
         video=frames.video[detections.frame],
         frame_index=frames.frame_index[detections.frame],
         parent_id=parents,
-        width=boxes[:, 2] - boxes[:, 0],
-        height=boxes[:, 3] - boxes[:, 1],
+        width=size[:, 0],
+        height=size[:, 1],
     )
     return crops, boxes
 

@@ -3,54 +3,51 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from thresher._table import as_array, as_str_array, lookup
 from thresher.errors import SchemaError, did_you_mean
+from thresher.table import Table, as_str_array, column, column_group, lookup
 
 
 @dataclass(frozen=True, eq=False)
-class Scores:
+class Scores(Table):
     """Sample ids and named float64 score columns of the same length.
 
     Every column follows one direction: **higher means more worth labeling**. NaN means
     "not applicable" (e.g. a box score of a frame with no box, where a scorer says so);
     it is never silently turned into 0.
+
+    `scores["entropy"]` is a column; rows, `concat` (same column names), `empty`, `replace`
+    and `index_of` as every `thresher.table.Table`; `align` fills NaN for ids it lacks.
+
+    >>> scores = Scores(["a", "b"], {"entropy": [0.5, 0.1]})
+    >>> scores.align(["b", "x"])["entropy"]
+    array([0.1, nan])
     """
 
-    ids: np.ndarray
-    columns: Mapping[str, np.ndarray] = field(default_factory=dict)
+    _key = "ids"
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "ids", as_str_array(self.ids, "Scores.ids"))
-        columns = {}
-        for name, values in self.columns.items():
-            values = as_array(values, f"Scores[{name!r}]", np.float64, 1)
-            if len(values) != len(self.ids):
-                raise SchemaError(f"Scores[{name!r}]: expected {len(self.ids)} values (one per id), got {len(values)}")
-            columns[str(name)] = values
-        object.__setattr__(self, "columns", columns)
-
-    def __len__(self) -> int:
-        return len(self.ids)
+    ids: np.ndarray = column(str)
+    columns: Mapping[str, np.ndarray] = column_group(np.float64)
 
     @property
     def names(self) -> list[str]:
         return list(self.columns)
 
-    def __getitem__(self, key: object) -> "np.ndarray | Scores":
-        """`scores["entropy"]` gives a column; a mask, index array or slice gives rows."""
+    def __getitem__(self, key: Any) -> Any:
+        """`scores["entropy"]` gives a column; an integer, slice, mask or index array gives rows."""
         if isinstance(key, str):
             if key not in self.columns:
                 raise SchemaError(f"Scores: no column {key!r}{did_you_mean(key, self.columns)}; have {self.names}")
             return self.columns[key]
-        return Scores(self.ids[key], {k: v[key] for k, v in self.columns.items()})
+        return super().__getitem__(key)
 
     def with_column(self, name: str, values: object) -> "Scores":
         """A copy with one column added or replaced."""
-        return Scores(self.ids, {**self.columns, name: values})
+        return self.replace(columns={**self.columns, name: values})
 
     def align(self, ids: object) -> "Scores":
         """Rows in the order of `ids`; ids this table does not hold get NaN."""
@@ -61,19 +58,8 @@ class Scores:
 
     @classmethod
     def empty(cls, names: Sequence[str] = ()) -> "Scores":
+        """Zero rows, with the columns `names` (none by default)."""
         return cls(np.zeros(0, dtype="<U1"), {n: np.zeros(0) for n in names})
-
-    @classmethod
-    def concat(cls, tables: Sequence["Scores"]) -> "Scores":
-        """Join rows; every table must have the same column names."""
-        if not tables:
-            return cls.empty()
-        names = tables[0].names
-        for t in tables[1:]:
-            if t.names != names:
-                raise SchemaError(f"Scores.concat: columns differ: {names} vs {t.names}")
-        ids = np.concatenate([t.ids for t in tables])
-        return cls(ids, {n: np.concatenate([t.columns[n] for t in tables]) for n in names})
 
     def join(self, other: "Scores") -> "Scores":
         """Columns of both tables over this table's ids (missing ids of `other` are NaN)."""

@@ -8,12 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from thresher._table import as_array, as_str_array
 from thresher.errors import SchemaError
+from thresher.table import Table, column
 
 
 @dataclass(frozen=True, eq=False)
-class Selection:
+class Selection(Table):
     """Chosen ids in the order they were picked.
 
     Attributes:
@@ -21,38 +21,22 @@ class Selection:
         objective: float64, the value of the combined objective when each sample was picked
             ("why this one"; higher = picked more eagerly; NaN for preselected samples).
         config: the selection config that produced it, as a plain dict.
+
+    Rows (the pick order is kept), `concat` (picks one after the other, config of the first),
+    `empty`, `replace`, `index_of` and `align` as every `thresher.table.Table`.
+
+    >>> picks = Selection(["b.jpg", "a.jpg"], [2.0, 1.0], {"n_samples": 2})
+    >>> picks[0].ids.tolist(), picks[0].config
+    (['b.jpg'], {'n_samples': 2})
     """
 
-    ids: np.ndarray
-    objective: np.ndarray
+    _key = "ids"
+    _missing = "sample {id!r} is not selected"
+
+    ids: np.ndarray = column(str)
+    objective: np.ndarray = column(np.float64)
     config: Mapping[str, Any] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "ids", as_str_array(self.ids, "Selection.ids"))
-        object.__setattr__(self, "objective", as_array(self.objective, "Selection.objective", np.float64, 1))
-        if len(self.objective) != len(self.ids):
-            raise SchemaError(f"Selection: {len(self.ids)} ids but {len(self.objective)} objective values")
+    def _check(self) -> None:
         if len(np.unique(self.ids)) != len(self.ids):
             raise SchemaError("Selection.ids: a sample is selected twice")
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def __getitem__(self, rows: object) -> "Selection":
-        """Picks by boolean mask, index array or slice (the pick order is kept)."""
-        return Selection(self.ids[rows], self.objective[rows], self.config)
-
-    @classmethod
-    def empty(cls) -> "Selection":
-        return cls(np.zeros(0, dtype="<U1"), np.zeros(0))
-
-    @classmethod
-    def concat(cls, selections: list["Selection"]) -> "Selection":
-        """Picks of several selections one after the other (config of the first)."""
-        if not selections:
-            return cls.empty()
-        return cls(
-            np.concatenate([s.ids for s in selections]),
-            np.concatenate([s.objective for s in selections]),
-            selections[0].config,
-        )

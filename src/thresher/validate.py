@@ -71,6 +71,19 @@ def validate(source: Datasource, *, decode: bool = True) -> ValidationReport:
     Args:
         decode: decode every image fully and check that every video decodes to its last
             frame (catches truncated files); False only reads headers.
+
+    Example (a folder with one good image and one that is not an image)::
+
+        >>> import tempfile, numpy as np
+        >>> from PIL import Image
+        >>> from thresher import Datasource
+        >>> folder = tempfile.mkdtemp()
+        >>> Image.fromarray(np.zeros((48, 64, 3), np.uint8)).save(f"{folder}/good.png")
+        >>> from pathlib import Path
+        >>> _ = Path(folder, "bad.jpg").write_bytes(b"not a jpeg")
+        >>> report = validate(Datasource(folder))
+        >>> report.ok, len(report.problems)
+        (False, 1)
     """
     problems = Problems()
     media = source.media_files()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from thresher.engines import make_engine
-from thresher.engines._plan import crop_batches, frame_batches, shards
+from thresher.engines._plan import crop_batches, frame_batches, reading_shards, shards
 from thresher.engines.local import LocalEngine
 from thresher.errors import UsageError
 from thresher.frames import Frames
@@ -56,6 +56,59 @@ def test_shards_are_runs_of_consecutive_batches(sizes, per_shard, expected):
     assert [list(r) for r in shards(sizes, per_shard)] == expected
 
 
+@pytest.mark.parametrize(
+    ("sizes", "weights", "budget", "expected"),
+    [
+        ([8, 8, 8, 8], [5, 5, 5, 5], 10, [[0, 1], [2, 3]]),  # two batches fill the budget
+        ([8, 8, 8], [5, 6, 5], 10, [[0], [1], [2]]),  # a batch that would go over starts a new shard
+        ([8, 8, 8], [50, 1, 1], 10, [[0], [1, 2]]),  # a batch over the budget is a shard alone
+        ([8, 8, 8, 8], [1, 1, 1, 1], 100, [[0, 1], [2, 3]]),  # shard_frames binds first
+    ],
+)
+def test_shards_close_before_going_over_the_byte_budget(sizes, weights, budget, expected):
+    assert [list(r) for r in shards(sizes, 16, weights, budget)] == expected
+
+
+def test_4k_frames_make_smaller_reading_tasks_than_640x480_ones(tmp_path):
+    """Real images enumerated by the datasource: with the engine's defaults (64 frames and 256
+    MiB a task) 640x480 frames fill 64-frame tasks, 4K frames 8-frame ones (one batch: 199 MB)."""
+    import shutil
+
+    from PIL import Image
+
+    from tests.conftest import package_file
+    from thresher.engines.ray import SHARD_BYTES, RayEngine
+    from thresher.io.datasource import Datasource
+
+    with Image.open(package_file("skimage", "data", "chelsea.png")) as cat:
+        for name, size in (("vga", (640, 480)), ("uhd", (3840, 2160))):
+            folder = tmp_path / name
+            folder.mkdir()
+            cat.convert("RGB").resize(size).save(folder / "0000.jpg")
+            for i in range(1, 80):
+                shutil.copyfile(folder / "0000.jpg", folder / f"{i:04d}.jpg")
+    engine = RayEngine()
+    sizes = {}
+    for name in ("vga", "uhd"):
+        frames = Datasource(tmp_path / name).frames()
+        batches = frame_batches(frames, np.arange(len(frames)), engine.batch_size)
+        groups = reading_shards(frames, batches, engine.shard_frames, engine.shard_bytes)
+        held = [np.concatenate([batches[i] for i in group]) for group in groups]
+        assert sorted(np.concatenate(held).tolist()) == list(range(80))
+        sizes[name] = [len(rows) for rows in held]
+        assert all(int((frames.width[rows] * frames.height[rows] * 3).sum()) <= SHARD_BYTES for rows in held)
+    assert sizes == {"vga": [64, 16], "uhd": [8] * 10}
+
+
+def test_crop_shards_weigh_the_parent_frames_they_decode():
+    frames = Frames.build(np.array(["a.png", "b.png"]), kind="image", video=np.array(["a.png", "b.png"]), frame_index=0,
+                          width=np.array([3840, 640]), height=np.array([2160, 480]))  # fmt: skip
+    parents = np.array([0, 0, 0, 0, 1, 1, 1, 1])  # four crops of the 4K frame, four of the small one
+    batches = crop_batches(frames, parents, 4)
+    assert [list(g) for g in reading_shards(frames, batches, 64, 3840 * 2160 * 3, parents)] == [[0], [1]]
+    assert [list(g) for g in reading_shards(frames, batches, 64, 3840 * 2160 * 3 + 640 * 480 * 3, parents)] == [[0, 1]]
+
+
 def test_engines_by_name():
     assert isinstance(make_engine("local"), LocalEngine)
     with pytest.raises(UsageError, match=r"engine: expected one of local, ray, got 'rey' \(did you mean \"ray\"\?\)"):
@@ -69,6 +122,8 @@ def test_ray_engine_checks_its_options_before_any_work():
 
     with pytest.raises(UsageError, match="workers: expected an integer >= 1, got 0"):
         RayEngine(workers=0)
+    with pytest.raises(UsageError, match="shard_bytes: expected an integer >= 1, got 0.5"):
+        RayEngine(shard_bytes=0.5)
     with pytest.raises(UsageError, match=r"read_cpus: expected a fraction of a CPU in \(0, 1\], got 2"):
         RayEngine(read_cpus=2)
 

@@ -140,7 +140,7 @@ OBJECTS = {
 
 def test_object_crops_embed_and_select_the_same_on_ray(ray_cluster, bikes_mp4, tmp_path):
     results = {}
-    for name, engine in (("local", "local"), ("ray", ray_engine(shard_frames=4))):
+    for name, engine in (("local", "local"), ("ray", ray_engine(shard_bytes=1))):  # shards by bytes alone: one batch each
         root = datasource(tmp_path / name, bikes_mp4)
         results[name] = (root, run(root, OBJECTS, engine=engine))
     (local_root, local), (root, result) = results["local"], results["ray"]

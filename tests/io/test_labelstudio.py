@@ -34,3 +34,17 @@ def test_object_level_tasks_mark_the_selected_boxes():
     metas = [r["meta"] for r in task["predictions"][0]["result"]]
     assert [m["selected"] for m in metas] == [True, False, True]
     assert metas[0]["text"] == ["selected object"] and "text" not in metas[1]
+
+
+def test_per_box_uncertainty_travels_in_the_region_meta():
+    frames = Frames.build(["a.jpg"], width=[200], height=[100])
+    dets = Detections(
+        frame=[0, 0], xyxy=[[10, 5, 30, 25], [50, 25, 150, 75]], score=[0.9, 0.7], class_id=[3, 3],
+        box_spread=[[1.5, 0.5, 2.0, 0.25], [0, 0, 0, 0]], class_spread=[0.125, 0.0],
+    )
+    [task] = label_studio_tasks(frames, [0], ["u"], dets, {3: "car"})
+    metas = [r["meta"] for r in task["predictions"][0]["result"]]
+    assert metas == [
+        {"box": 0, "imputed": False, "box_spread": [1.5, 0.5, 2.0, 0.25], "class_spread": 0.125},
+        {"box": 1, "imputed": False, "box_spread": [0.0, 0.0, 0.0, 0.0], "class_spread": 0.0},
+    ]

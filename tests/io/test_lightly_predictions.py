@@ -105,7 +105,7 @@ def test_cached_task_equals_parsed_and_misses_after_a_change(clean_datasource, t
     frames = source.frames()
     cache = tmp_path / "cache"
     parsed = read_predictions(source.lightly, "det", frames, cache=cache)
-    assert len(list(cache.glob("*.npz"))) == 1
+    assert len(list(cache.glob("*.npz"))) == 1  # one file per task
     cached = read_predictions(source.lightly, "det", frames, cache=cache)
     for column in ("frame", "xyxy", "score", "class_id", "probs"):
         assert np.array_equal(getattr(cached.detections, column), getattr(parsed.detections, column))
@@ -116,8 +116,12 @@ def test_cached_task_equals_parsed_and_misses_after_a_change(clean_datasource, t
     assert len(changed.detections) == len(parsed.detections) + 1
 
 
-def test_a_task_with_problems_is_not_cached(clean_datasource, tmp_path):
+def test_a_file_with_problems_is_not_cached(clean_datasource, tmp_path):
     (clean_datasource / ".lightly/predictions/det/img/b.json").write_text("{broken")
     source = Datasource(clean_datasource)
-    read_predictions(source.lightly, "det", source.frames(), Problems(), cache=tmp_path / "cache")
-    assert not list((tmp_path / "cache").glob("*.npz"))
+    for _ in range(2):
+        problems = Problems()
+        read_predictions(source.lightly, "det", source.frames(), problems, cache=tmp_path / "cache")
+        assert [p.file for p in problems] == [".lightly/predictions/det/img/b.json"]  # reported at every read
+    with np.load(next((tmp_path / "cache").glob("*.npz"))) as cached:
+        assert sorted(cached["name"].tolist()) == [".lightly/predictions/det/clips/car-005-mp4.json", ".lightly/predictions/det/img/a.json"]

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from thresher import DatasourceError
@@ -40,3 +42,31 @@ def test_read_many_returns_errors_as_values(tmp_path):
 def test_unknown_protocol_is_a_clear_error():
     with pytest.raises(DatasourceError, match="cannot open|needs the package"):
         Location("nosuchprotocol://bucket/x")
+
+
+def test_file_listing_names_the_files_that_files_names_with_sizes_and_times(tmp_path):
+    (tmp_path / "d" / "sub").mkdir(parents=True)
+    (tmp_path / "d" / ".hidden").mkdir()
+    (tmp_path / "d" / "a.json").write_bytes(b"12345")
+    (tmp_path / "d" / "sub" / "b.json").write_bytes(b"1")
+    (tmp_path / "d" / ".hidden" / "c.json").write_bytes(b"1")
+    (tmp_path / "d" / ".e.json").write_bytes(b"1")
+    os.symlink(tmp_path / "d" / "sub", tmp_path / "d" / "link")
+    loc = Location(tmp_path)
+    names, sizes, times = loc.file_listing("d")
+    assert names.tolist() == loc.files("d") == ["d/.e.json", "d/a.json", "d/sub/b.json"]
+    assert sizes.tolist() == [1, 5, 1] and times[1] == os.stat(tmp_path / "d" / "a.json").st_mtime_ns
+
+
+def test_kept_listings_walk_once_and_forget_what_is_written(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.json").write_bytes(b"1")
+    loc = Location(tmp_path)
+    with loc.kept_listings():
+        assert loc.file_listing("d")[0].tolist() == ["d/a.json"]
+        (tmp_path / "d" / "b.json").write_bytes(b"1")  # written behind the location's back: not seen inside
+        assert loc.file_listing("d")[0].tolist() == ["d/a.json"]
+        loc.write_bytes("d/c.json", b"1")  # written through it: the folder is walked again
+        assert loc.file_listing("d")[0].tolist() == ["d/a.json", "d/b.json", "d/c.json"]
+    (tmp_path / "d" / "e.json").write_bytes(b"1")
+    assert loc.file_listing("d")[0].tolist() == ["d/a.json", "d/b.json", "d/c.json", "d/e.json"]  # outside: always walked

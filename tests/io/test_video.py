@@ -104,3 +104,57 @@ def test_a_still_image_named_mp4_is_not_a_video(tmp_path):
     (tmp_path / "x.png").rename(tmp_path / "x.mp4")
     with pytest.raises(DatasourceError, match="not a video|not a readable video"):
         video_info(Location(tmp_path), "x.mp4")
+
+
+@pytest.mark.parametrize("container", ["mp4", "mkv", "ts"])
+def test_frames_in_ascending_order_match_decoding_every_frame(tmp_path, bikes_mp4, bikes_sequential, container):
+    """Random sets of wanted frames, sparse to dense, in every container: the exact pixels."""
+    target = tmp_path / f"bikes.{container}"
+    shutil.copyfile(bikes_mp4, target) if container == "mp4" else remux(bikes_mp4, target)
+    location = Location(tmp_path)
+    rng = random.Random(1)
+    for size in (1, 2, 3, 7, 20, 60, 250):
+        wanted = sorted(rng.sample(range(250), size))
+        with VideoReader(location, target.name) as reader:
+            got = list(reader.frames(wanted))
+        assert len(got) == size and all(np.array_equal(g, bikes_sequential[i]) for g, i in zip(got, wanted)), (container, size)
+
+
+def test_frames_skip_the_frames_no_other_refers_to_and_seek_once_per_group(bikes_location, bikes_sequential, monkeypatch):
+    decoded, seeks = [], []
+    with VideoReader(bikes_location, "bikes.mp4") as reader:
+        original_decode, original_seek = reader._decode, reader._seek
+
+        def counting_decode(skip):
+            for frame in original_decode(skip):
+                decoded.append(frame.pts)
+                yield frame
+
+        monkeypatch.setattr(reader, "_decode", counting_decode)
+        monkeypatch.setattr(reader, "_seek", lambda t, skip: (seeks.append(t), original_seek(t, skip)))
+        wanted = [40, 41, 120, 200]
+        assert all(np.array_equal(g, bikes_sequential[i]) for g, i in zip(reader.frames(wanted), wanted))
+    pts, keys = reader.info.pts, [k for k, _ in reader.info.keyframes]
+    key_of = {i: max(k for k in keys if k <= pts[i]) for i in wanted}
+    assert len(seeks) == len(set(key_of.values()))  # one seek per group of pictures holding wanted frames
+    last_of = {key: max(i for i in wanted if key_of[i] == key) for key in key_of.values()}
+    every = sum(last - pts.index(key) + 1 for key, last in last_of.items())  # frames from each keyframe to the last wanted
+    assert len(decoded) < 0.8 * every  # bikes.mp4: 46 % of its frames are referred to by no other frame
+
+
+def test_disposable_packets_of_h264(bikes_mp4):
+    from thresher.io.video import disposable_packets
+
+    with av.open(str(bikes_mp4)) as container:
+        stream = container.streams.video[0]
+        test = disposable_packets(stream)
+        flags = [(test(p), p.is_keyframe) for p in container.demux(stream) if p.size]
+    assert sum(d for d, _ in flags) == 115 and not any(d and key for d, key in flags)
+
+
+def test_frames_checks_its_indices(bikes_location):
+    with VideoReader(bikes_location, "bikes.mp4") as reader:
+        with pytest.raises(IndexError, match="frame 250 out of range"):
+            list(reader.frames([3, 250]))
+        with pytest.raises(ValueError, match="must ascend"):
+            list(reader.frames([5, 3]))

@@ -68,3 +68,27 @@ def test_a_score_the_files_cannot_give_says_which_field_is_missing():
     boxes = Detections(frame=[0], xyxy=[[0, 0, 10, 10]], score=[0.9], class_id=[1])
     with pytest.raises(SeedStrategyError, match="no box_spread"):
         seed_strategy_scores(parse_seed_strategy("mcbox"), boxes, frames)
+
+
+def test_a_stacked_name_as_the_score_of_a_selection_config(tmp_path, bikes_datasource_copy):
+    """SCORES inputs accept a stacked name (scored as the seed scores it, WEIGHTS picking the top);
+    a batch rule or a refused part in it fails before anything runs, naming the way out."""
+    from thresher.errors import ConfigError
+    from thresher.io.datasource import Datasource
+    from thresher.io.lightly_predictions import predicted_part, read_predictions
+    from thresher.run.select_only import select_only
+
+    def config(score: str) -> dict:
+        return {"n_samples": 5, "strategies": [{"input": {"type": "SCORES", "task": "ssd", "score": score}, "strategy": {"type": "WEIGHTS"}}]}
+
+    source = Datasource(bikes_datasource_copy)
+    outcome = select_only(source, config("perc_mean_entropy"), tmp_path / "out", every=10)
+    frames, detections = predicted_part(read_predictions(source.lightly, "ssd"))
+    every10 = frames.frame_index % 10 == 0
+    values = seed_strategy_scores(parse_seed_strategy("perc_mean_entropy"), detections, frames)
+    best = np.flatnonzero(every10)[np.argsort(-values[every10], kind="stable")][:5]
+    assert sorted(outcome.selection.ids.tolist()) == sorted(frames.id[best].tolist())
+    with pytest.raises(ConfigError, match=r"score 'perc_bottomk_entropy': bottomk is a batch rule.*--seed-strategy perc_bottomk_entropy"):
+        select_only(source, config("perc_bottomk_entropy"), tmp_path / "out2")
+    with pytest.raises(ConfigError, match="'calib' is not run by thresher"):
+        select_only(source, config("calib_entropy"), tmp_path / "out3")

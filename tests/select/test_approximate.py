@@ -129,3 +129,64 @@ def test_the_engine_builds_compressed_embeddings_block_by_block_from_any_table_o
 
 def _no_aligned_copy(self, ids):
     raise AssertionError("the compressed path made an aligned float32 copy of the embeddings")
+
+
+def test_projection_block_by_block_equals_the_projection_at_once():
+    from thresher.select.approximate import Compressor
+
+    X = unit_blobs(1000, d=32, seed=12)
+    compressor = Compressor(Approximation(pca_dims=6, pca_sample=400)).fit(X)
+    at_once = (X - compressor.mean.astype(np.float32)) @ compressor.axes
+    for block in (1, 7, 333, 1000, 5000):  # equal up to float32 rounding (BLAS sums in another order per block shape)
+        assert np.allclose(compressor.transform(X, block=block), at_once, rtol=0, atol=2e-6)
+
+
+def _stored(tmp_path, X, ids, dtype, shard_rows=97):
+    """X (in a shuffled row order) in an embedding store of `dtype`, opened: vectors stay on disk."""
+    from thresher.embedding_store import EmbeddingStore
+    from thresher.embeddings import Embeddings
+
+    store = EmbeddingStore(tmp_path / dtype, dtype)
+    order = np.random.default_rng(1).permutation(len(X))
+    for lo in range(0, len(X), shard_rows):
+        rows = order[lo : lo + shard_rows]
+        store.append(Embeddings(ids[rows], X[rows]))
+    return store.open()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("approximation", [None, Approximation(pca_dims=5), Approximation(storage="int8", pca_dims=5)])
+def test_diversity_over_a_streamed_store_selects_what_it_selects_in_memory(tmp_path, dtype, approximation):
+    """The engine reads the store's memory-mapped shards block by block; the picks are those
+    of the same (stored, hence float16-rounded) values held in memory."""
+    from thresher.embeddings import Embeddings
+    from thresher.stored_embeddings import StoredEmbeddings
+
+    X = unit_blobs(1500, d=12, seed=13)
+    ids = np.array([f"s{i:05d}" for i in range(len(X))])
+    view = _stored(tmp_path, X, ids, dtype)
+    assert isinstance(view, StoredEmbeddings) and isinstance(view.vectors.shard(0), np.memmap)
+    frames = Frames.build(ids, kind="image", video=ids, frame_index=0, width=1, height=1)
+    in_memory = Embeddings(ids, X.astype(dtype).astype(np.float32))
+    config = {"n_samples": 60, "strategies": [{"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}}]}
+    preselected = ids[[3, 700]]
+    streamed = run_selection(config, SelectionInputs(frames, embeddings={"": view}, preselected=preselected), approximation=approximation)
+    held = run_selection(config, SelectionInputs(frames, embeddings={"": in_memory}, preselected=preselected), approximation=approximation)
+    assert streamed.selection.ids.tolist() == held.selection.ids.tolist()
+    assert len(streamed.selection) == 60
+    assert np.array_equal(*(np.concatenate(list(o.values.values())) for o in (streamed, held)), equal_nan=True)
+
+
+def test_too_many_stored_embeddings_for_the_memory_is_a_config_error_naming_the_fix(tmp_path, monkeypatch):
+    from thresher.errors import ConfigError
+    from thresher.select import values
+
+    X = unit_blobs(300, d=12, seed=14)
+    ids = np.array([f"s{i:05d}" for i in range(len(X))])
+    inputs = SelectionInputs(Frames.build(ids, kind="image", video=ids, frame_index=0, width=1, height=1), embeddings={"": _stored(tmp_path, X, ids, "float16")})
+    config = {"n_samples": 5, "strategies": [{"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}}]}
+    monkeypatch.setattr(values, "_available_bytes", lambda: 10_000)  # less than 300 x 12 x 4 bytes
+    with pytest.raises(ConfigError, match=r"strategies\[0\]\.input: 300 embeddings of 12 dimensions need 0\.0 GiB as float32, more than the 0\.0 GiB "
+                                          r"of memory available; for DIVERSITY set thresher\.diversity\.pca_dims"):
+        run_selection(config, inputs)
+    assert len(run_selection(config, inputs, approximation=Approximation(pca_dims=4)).selection) == 5

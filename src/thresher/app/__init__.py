@@ -3,9 +3,12 @@
 Pages: a grid of samples with their boxes, filtered by tag, score range and predicted class;
 the embedding view coloured by a chosen score, where a lasso saves the enclosed samples as a
 new tag of the catalog; a sample page with its predicted and imputed boxes, tags and every
-score; the list of runs with their reports. Served by the standard library's HTTP server on
-127.0.0.1 by default; every script and style ships in the package (no CDN, no network).
-Sample and run ids from the browser are looked up in the catalog, never joined onto a path.
+score; the list of runs with their reports. Served by Starlette on uvicorn (h11) on 127.0.0.1
+by default; every script and style ships in the package (no CDN, no network). Sample and run
+ids from the browser are looked up in the catalog, never joined onto a path. Modules: `server`
+(uvicorn on a bound socket), `routes` (the Starlette app), `policy` (Host, Origin, body rules,
+security headers), `errors` (JSON error answers), `protocol` (h11's refusals answered alike),
+`state` and `queries` (what is shown), `images` (pixels).
 
     from thresher.app import make_server
     server = make_server("data/.thresher")      # port 0: any free port

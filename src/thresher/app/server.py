@@ -1,185 +1,110 @@
-"""The HTTP side of `thresher serve`: the standard library's threading server, a fixed route table.
+"""The server of `thresher serve`: uvicorn (HTTP/1.1 through h11) on a socket bound at creation.
 
-Pages (`/`, `/embedding`, `/sample`, `/runs`) are one HTML shell; assets are served by name
-from a fixed table of files shipped in the package; a run's report is found through the
-catalog (`/runs/<run id>/report`). Nothing from the URL is joined onto a path. Requests must
-name this server in `Host` (a page on another site cannot reach it by DNS rebinding) and a POST
-must be JSON from this origin.
+Binding first gives the port at once (port 0: any free port) and turns a port in use into one
+`UsageError` line. `serve_forever` blocks; from the main thread Ctrl-C (SIGINT) or SIGTERM stops
+it gracefully (uvicorn's handling, requests under way get `GRACE_S` seconds), from another
+thread `shutdown()` does. `log` gets uvicorn's access lines and warnings, one line each.
+
+    server = AppServer(AppState("data/.thresher"), "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever).start(); ...; server.shutdown(); server.server_close()
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import logging
+import os
 import socket
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from importlib import resources
-from urllib.parse import parse_qs, urlsplit
+import threading
+from collections.abc import Callable, Iterator
 
-from thresher.app import queries
-from thresher.app.state import AppState, NotFound
-from thresher.errors import ThresherError, UsageError
+import uvicorn
 
-PAGES = ("/", "/embedding", "/sample", "/runs")
-ASSETS = {  # URL name -> (package folder, file, content type)
-    "app.js": ("thresher.app", "app.js", "text/javascript; charset=utf-8"),
-    "app.css": ("thresher.app", "app.css", "text/css; charset=utf-8"),
-    "report.css": ("thresher.report", "report.css", "text/css; charset=utf-8"),
-    "scatter.js": ("thresher.report", "scatter.js", "text/javascript; charset=utf-8"),
-}
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-PAGE_POLICY = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'"
-REPORT_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
-MAX_BODY = 20 * 1024 * 1024
+from thresher.app.policy import allowed_hosts, is_loopback
+from thresher.app.protocol import AppH11Protocol
+from thresher.app.routes import build_app
+from thresher.app.state import AppState
+from thresher.errors import UsageError
+
+GRACE_S = 5  # seconds the requests under way get to finish once stopping
 
 
-def asset_bytes(name: str) -> tuple[bytes, str]:
-    package, file, kind = ASSETS[name]
-    return resources.files(package).joinpath("assets", file).read_bytes(), kind
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port (IPv6 when host has a colon); UsageError if taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise UsageError(f"--host {host} --port {port}: cannot listen there ({reason}); choose another port (0: any free port)") from None
 
 
-class Handler(BaseHTTPRequestHandler):
-    """Routes: see the module docstring; errors become JSON {"error": …} with 400/403/404."""
+class _ToLog(logging.Handler):
+    def __init__(self, log: Callable[[str], object]):
+        super().__init__(logging.INFO)
+        self.log = log
 
-    server: "AppServer"
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class' name
-        if self.server.log is not None:
-            self.server.log(format % args)
-
-    # plumbing -----------------------------------------------------------------------------
-
-    def _send(self, status: int, body: bytes, kind: str, policy: str = PAGE_POLICY) -> None:
-        self.send_response(status)
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Content-Security-Policy", policy)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def _json(self, value: object, status: int = 200) -> None:
-        self._send(status, json.dumps(value, allow_nan=False).encode(), "application/json")
-
-    def _error(self, status: int, message: str) -> None:
-        """An error answer, then the connection is closed: an unread request body must never
-        be taken for the next request (request smuggling past the Origin and Host checks)."""
-        self.close_connection = True
-        self._json({"error": message}, status)
-
-    def _host_ok(self) -> bool:
-        if not self.server.loopback:  # served on the network on purpose: any name may reach it
-            return True
-        host = self.headers.get("Host", "")
-        names = (*LOCAL_HOSTS, self.server.public_host)
-        allowed = {f"{h}:{self.server.server_port}" for h in names}
-        if self.server.server_port == 80:  # browsers leave the default port out
-            allowed |= set(names)
-        return host in allowed
-
-    def _guarded(self, handler) -> None:
-        if not self._host_ok():
-            self._error(HTTPStatus.FORBIDDEN, "Host header does not name this server")
-            return
-        try:
-            handler()
-        except NotFound as exc:
-            self._error(HTTPStatus.NOT_FOUND, str(exc))
-        except (UsageError, ValueError) as exc:
-            self._error(HTTPStatus.BAD_REQUEST, str(exc))
-        except ThresherError as exc:
-            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, str(exc))
-        except Exception as exc:  # noqa: BLE001 - the app must answer, whatever a library raised
-            if self.server.log is not None:
-                self.server.log(f"error on {self.command} {self.path}: {type(exc).__name__}: {exc}")
-            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"{type(exc).__name__}: {exc}")
-
-    # GET ----------------------------------------------------------------------------------
-
-    def do_GET(self) -> None:  # noqa: N802 - the base class' name
-        self._guarded(self._get)
-
-    do_HEAD = do_GET  # noqa: N815
-
-    def _get(self) -> None:
-        url = urlsplit(self.path)
-        query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        state = self.server.state
-        if url.path in PAGES:
-            self._send(200, asset_bytes_page(), "text/html; charset=utf-8")
-        elif url.path.startswith("/assets/") and url.path.removeprefix("/assets/") in ASSETS:
-            self._send(200, *asset_bytes(url.path.removeprefix("/assets/")))
-        elif url.path == "/api/runs":
-            self._json(state.runs())
-        elif url.path == "/api/tags":
-            self._json(state.tags())
-        elif url.path == "/api/samples":
-            self._json(queries.grid(state, query))
-        elif url.path == "/api/sample":
-            self._json(queries.sample(state, query.get("id", "")))
-        elif url.path == "/api/embedding":
-            self._json(queries.embedding(state, query.get("run")))
-        elif url.path == "/api/image":
-            side = queries._int(query.get("size"), "size", 200)
-            self._send(200, state.image(query.get("id", ""), side), "image/jpeg")
-        elif _is_report(url.path):
-            self._send(200, state.report_page(url.path.split("/")[2]), "text/html; charset=utf-8", REPORT_POLICY)
-        else:
-            raise NotFound(f"no page {url.path!r}")
-
-    # POST ---------------------------------------------------------------------------------
-
-    def do_POST(self) -> None:  # noqa: N802 - the base class' name
-        self._guarded(self._post)
-
-    def _post(self) -> None:
-        origin = self.headers.get("Origin")
-        if origin is not None and origin != f"http://{self.headers.get('Host')}":
-            self._error(HTTPStatus.FORBIDDEN, "cross-origin request refused")
-            return
-        if self.headers.get("Content-Type", "").split(";")[0].strip() != "application/json":
-            self._error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "expected Content-Type: application/json")
-            return
-        if self.headers.get("Transfer-Encoding") is not None:
-            raise UsageError("Transfer-Encoding is not supported: send a Content-Length")
-        length = int(self.headers.get("Content-Length") or 0)
-        if length < 0:
-            raise UsageError(f"Content-Length: expected a size in bytes, got {length}")
-        if length > MAX_BODY:
-            raise UsageError(f"request body of {length} bytes is over the limit of {MAX_BODY}")
-        try:
-            body = json.loads(self.rfile.read(length) or b"{}")
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"request body: expected JSON ({exc})") from None
-        if urlsplit(self.path).path != "/api/tags" or not isinstance(body, dict):
-            raise NotFound(f"no POST {self.path!r}")
-        size = self.server.state.create_tag(body.get("name"), body.get("ids"))
-        self._json({"name": body["name"].strip(), "size": size}, HTTPStatus.CREATED)
+    def emit(self, record: logging.LogRecord) -> None:
+        self.log(record.getMessage())
 
 
-def _is_report(path: str) -> bool:
-    parts = path.split("/")
-    return len(parts) == 4 and parts[1] == "runs" and parts[3] == "report" and parts[2] != ""
+@contextlib.contextmanager
+def forwarded_logs(log: Callable[[str], object] | None) -> Iterator[None]:
+    """uvicorn's access log (INFO) and its warnings and errors go to `log` while serving."""
+    if log is None:
+        yield
+        return
+    access, errors, handler = logging.getLogger("uvicorn.access"), logging.getLogger("uvicorn.error"), _ToLog(log)
+    level = access.level
+    access.setLevel(logging.INFO)
+    access.addHandler(handler)
+    errors.addHandler(handler)  # its INFO chatter stays below the logger's level (WARNING unless set)
+    try:
+        yield
+    finally:
+        access.removeHandler(handler)
+        errors.removeHandler(handler)
+        access.setLevel(level)
 
 
-def asset_bytes_page() -> bytes:
-    return resources.files("thresher.app").joinpath("assets", "app.html").read_bytes()
+class AppServer:
+    """The app's server; `state` answers the queries, `log` gets one line per request (or None).
 
+    Attributes as the standard library's servers name them: `server_address`, `server_port`,
+    `address_family`; `public_host` is the host as a URL names it (`[::1]`)."""
 
-class AppServer(ThreadingHTTPServer):
-    """The app's server; `state` answers the queries, `log` gets one line per request (or None)."""
-
-    daemon_threads = True
-
-    def __init__(self, state: AppState, host: str, port: int, log=None):
-        if ":" in host:  # an IPv6 address such as ::1
-            self.address_family = socket.AF_INET6
-        super().__init__((host, port), Handler)
+    def __init__(self, state: AppState, host: str, port: int, log: Callable[[str], object] | None = None):
         self.state, self.log = state, log
+        self.socket = bind(host, port)
+        self.address_family = self.socket.family
+        self.server_address = self.socket.getsockname()
+        self.server_port: int = self.server_address[1]
         self.public_host = f"[{host}]" if ":" in host else host
-        self.loopback = host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+        self.loopback = is_loopback(host)
+        hosts = allowed_hosts(self.public_host, self.server_port) if self.loopback else None
+        config = uvicorn.Config(
+            build_app(state, hosts, log), http=AppH11Protocol, ws="none", lifespan="off", proxy_headers=False,
+            server_header=False, log_config=None, access_log=log is not None, timeout_graceful_shutdown=GRACE_S,
+        )
+        self._uvicorn = uvicorn.Server(config)
+        self._serving, self._stopped = threading.Event(), threading.Event()
+
+    def serve_forever(self) -> None:
+        """Serve until `shutdown()`, or Ctrl-C / SIGTERM when called from the main thread (then
+        KeyboardInterrupt is raised once the server has stopped, as uvicorn re-raises it)."""
+        self._serving.set()
+        try:
+            with forwarded_logs(self.log):
+                self._uvicorn.run(sockets=[self.socket])
+        finally:
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        """Stop `serve_forever` (running in another thread) and wait until it has returned."""
+        self._uvicorn.should_exit = True
+        if self._serving.is_set():
+            self._stopped.wait()
+
+    def server_close(self) -> None:
+        """Close the listening socket (uvicorn closes it too when it stops)."""
+        self.socket.close()

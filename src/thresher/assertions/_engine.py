@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from thresher.boxes import intersection, iou
+from thresher.boxes import intersection, iou, widths
 from thresher.detections import Detections
 from thresher.errors import SchemaError
 from thresher.frames import Frames
@@ -105,7 +105,7 @@ class BoxIndex:
         max_width = np.zeros(n_frames)
         filled = np.flatnonzero(starts[1:] > starts[:-1])
         if len(filled):
-            width = xyxy[order, 2] - xyxy[order, 0]
+            width = widths(xyxy)[order]
             max_width[filled] = np.maximum.reduceat(width, starts[filled])
         return cls(order, keys, starts, max_width, origin, span, windows_ok)
 
@@ -139,7 +139,7 @@ class BoxIndex:
             # IoU >= s needs |x0_a - x0_b| <= (1 - s) * max(w_a, w_b), and w_b <= w_a / s since
             # IoU <= min(w) / max(w); s is lowered a little for float32 rounding, +1 px of slack
             s = max(min_iou - 1e-6, 1e-9)
-            width = query_xyxy[:, 2] - query_xyxy[:, 0]
+            width = widths(query_xyxy)
             delta = np.minimum(width / s, np.maximum(width, self.max_width[f])) * (1.0 - s) + 1.0
             center = f * self.span + (query_xyxy[:, 0] - self.origin)
             # the answers lie within the target frames, so search only their stretch of keys
@@ -186,7 +186,7 @@ class BoxIndex:
             base = f * self.span - self.origin
             first = int(lo.min())
             keys = self.keys[first : int(hi.max())]
-            inset = share * (query_xyxy[:, 2] - query_xyxy[:, 0])
+            inset = share * widths(query_xyxy)
             lo = np.maximum(first + _search(keys, base + query_xyxy[:, 0] + inset - self.max_width[f] - 1.0, "left"), lo)
             hi = np.minimum(first + _search(keys, base + query_xyxy[:, 2] - inset + 1.0, "right"), hi)
         counts = np.maximum(hi - lo, 0)
@@ -236,11 +236,6 @@ def _search(keys: np.ndarray, queries: np.ndarray, side: str) -> np.ndarray:
 
 pair_iou = iou  # IoU of a[k] with b[k] for every k (thresher.boxes)
 pair_intersection = intersection  # overlap area of a[k] and b[k] (thresher.boxes)
-
-
-def areas(xyxy: np.ndarray) -> np.ndarray:
-    """Area of each xyxy box (pixels²)."""
-    return (xyxy[:, 2] - xyxy[:, 0]) * (xyxy[:, 3] - xyxy[:, 1])
 
 
 def group_sum(groups: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:

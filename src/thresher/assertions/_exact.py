@@ -5,6 +5,10 @@ truncated to int32; areas, intersection and union in int32 (wrapping like torch)
 IoU = float32(intersection) / float32(union); thresholds compared in float32; the mean box
 is float32(a) + float32(b), halved in float32 and truncated toward zero. A zero-area pair
 gives 0/0 = NaN, which never tracks and, against a current box, suppresses the assertion.
+
+This is the one box arithmetic outside `thresher.boxes`, on purpose: `boxes.iou` computes in
+float64 over float corners, and would flag other frames than the seed on ties and on boxes
+whose int32 products wrap.
 """
 
 from __future__ import annotations

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from thresher.assertions._engine import BoxIndex, areas, pair_intersection, pair_iou
+from thresher.assertions._engine import BoxIndex
+from thresher.boxes import area, contained, intersection, iou
 from thresher.detections import Detections
 from thresher.frames import Frames
 
@@ -33,7 +34,7 @@ def box_share(detections: Detections, frames: Frames) -> np.ndarray:
     width = frames.width[detections.frame].astype(np.float64)
     height = frames.height[detections.frame].astype(np.float64)
     size = width * height
-    return np.divide(areas(detections.xyxy), size, out=np.zeros(len(detections)), where=size > 0)
+    return np.divide(area(detections.xyxy), size, out=np.zeros(len(detections)), where=size > 0)
 
 
 def track_boxes(
@@ -58,7 +59,6 @@ def _duplicates(detections: Detections, index: BoxIndex, eligible: np.ndarray, c
     """Boolean per box: an eligible box with at least `coverage` of its area inside a better
     eligible box of its frame (higher score; on equal scores, the earlier row)."""
     duplicate = np.zeros(len(detections), dtype=bool)
-    own_area = areas(detections.xyxy)
     score = detections.score
     for rows in index.blocks():
         rows = rows[eligible[rows]]
@@ -69,8 +69,7 @@ def _duplicates(detections: Detections, index: BoxIndex, eligible: np.ndarray, c
             if class_aware:
                 better &= detections.class_id[other] == detections.class_id[box]
             box, other = box[better], other[better]
-            inside = pair_intersection(detections.xyxy[box], detections.xyxy[other]) >= coverage * own_area[box]
-            duplicate[box[inside & (own_area[box] > 0)]] = True
+            duplicate[box[contained(detections.xyxy[box], detections.xyxy[other], coverage)]] = True
     return duplicate
 
 
@@ -94,11 +93,11 @@ def present(
     for q, row in pairs:
         other = detections.xyxy[row]
         if measure == "iou":
-            ok = pair_iou(box[q], other) >= overlap
+            ok = iou(box[q], other) >= overlap
         else:
-            small = np.minimum(areas(box[q]), areas(other))
-            large = np.maximum(areas(box[q]), areas(other))
-            inter = pair_intersection(box[q], other)
+            small = np.minimum(area(box[q]), area(other))
+            large = np.maximum(area(box[q]), area(other))
+            inter = intersection(box[q], other)
             ok = (small > 0) & (inter >= overlap * small) & (small >= min_ratio * large)
         if class_id is not None:
             ok &= detections.class_id[row] == class_id[q]

@@ -43,6 +43,14 @@ def appear(
         `AssertionResult` named "appear": severity per frame = sum of the scores of its boxes
         on short tracks (0 = none; higher = more, or more confident, fleeting boxes). No weak
         labels: the suspected boxes are the model's own.
+
+    Example (a box seen in frame 2 only, inside a five-frame video)::
+
+        >>> from thresher import Detections, Frames
+        >>> frames = Frames.build([f"v-{i}-mp4.png" for i in range(5)], kind="frame", video="v.mp4", frame_index=range(5), width=640, height=480)
+        >>> boxes = Detections(frame=[2], xyxy=[[10, 10, 60, 60]], score=[0.7], class_id=[0])
+        >>> appear(boxes, frames).severity["appear"].tolist()
+        [0.0, 0.0, 0.7, 0.0, 0.0]
     """
     if not isinstance(min_length, (int, np.integer)) or min_length < 2:
         raise UsageError(f"min_length: expected an integer >= 2 (boxes in a track), got {min_length!r}")

@@ -30,6 +30,14 @@ def class_switch(detections: Detections, frames: Frames, *, link_iou: float = 0.
         class differs from their track's majority, of the majority's share of the track
         (0 = no switch; 2 against 1 gives 0.67, 9 against 1 gives 0.9). Weak labels: those
         boxes with the majority class, score = the majority's share.
+
+    Example (one object: car, car, bus, car)::
+
+        >>> from thresher import Detections, Frames
+        >>> frames = Frames.build([f"v-{i}-mp4.png" for i in range(4)], kind="frame", video="v.mp4", frame_index=range(4), width=640, height=480)
+        >>> boxes = Detections(frame=[0, 1, 2, 3], xyxy=[[10, 10, 60, 60]] * 4, score=[0.9] * 4, class_id=[2, 2, 5, 2])
+        >>> class_switch(boxes, frames).severity["class_switch"].tolist()
+        [0.0, 0.0, 0.75, 0.0]
     """
     if not 0 <= link_iou < 1:
         raise UsageError(f"link_iou: expected an IoU in [0, 1), got {link_iou!r}")

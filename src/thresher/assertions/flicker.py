@@ -79,6 +79,15 @@ def flicker(
     Returns:
         `AssertionResult` named "flicker": severity per frame = sum of the scores of its
         imputed boxes (0 = nothing missing; higher = more, or more confident, missing boxes).
+
+    Example (a box in frames 0, 1, 3 and 4 of a video, nothing in frame 2)::
+
+        >>> from thresher import Detections, Frames
+        >>> frames = Frames.build([f"v-{i}-mp4.png" for i in range(5)], kind="frame", video="v.mp4", frame_index=range(5), width=640, height=480)
+        >>> boxes = Detections(frame=[0, 1, 3, 4], xyxy=[[100, 100, 200, 200]] * 4, score=[0.9, 0.8, 0.85, 0.9], class_id=[0] * 4)
+        >>> result = flicker(boxes, frames)
+        >>> result.flagged.tolist(), result.weak_labels.xyxy.tolist()
+        ([False, False, True, False, False], [[100.0, 100.0, 200.0, 200.0]])
     """
     check_flicker_args(max_gap, match_iou, presence, present_overlap, present_min_ratio, duplicate_coverage, max_box_share)
     if not isinstance(class_aware, (bool, np.bool_)):

@@ -4,7 +4,7 @@ Seed 000 writes `flickering` = 1.0 for a flagged frame and 0.5 otherwise (so unf
 frames stay selectable by a WEIGHTS strategy), with the schema entry below. thresher adds
 one `<name>_severity` number per assertion, so a selection config can weigh by how bad a
 frame is, not only whether it is flagged. The same keys under `assertions.<task>.` keep each
-task's results apart (`thresher.assert_task`).
+task's results apart (`thresher.assertions.task`).
 """
 
 from __future__ import annotations

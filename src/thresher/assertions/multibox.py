@@ -36,6 +36,14 @@ def multibox(
         surplus boxes (every box of a group but its most confident one; 0 = no group).
         Weak labels: one box per group, the most confident one's corners, with the group's
         majority class and score = the share of the group's boxes that have that class.
+
+    Example (three nearly equal boxes on one object)::
+
+        >>> from thresher import Detections, Frames
+        >>> frames = Frames.build(["a.jpg"], width=640, height=480)
+        >>> boxes = Detections(frame=[0, 0, 0], xyxy=[[10, 10, 60, 60], [12, 10, 62, 60], [10, 12, 60, 62]], score=[0.9, 0.5, 0.25], class_id=[0, 0, 1])
+        >>> multibox(boxes, frames).severity["multibox"].tolist()
+        [0.75]
     """
     if not 0 < iou <= 1:
         raise UsageError(f"iou: expected an IoU in (0, 1], got {iou!r}")

@@ -34,6 +34,14 @@ def seed_flicker(
     (prev, next) pairs, so `result.flagged` is the seed's boolean list (with the seed's
     counter defect fixed: a frame is flagged only by its own pairs). Weak labels: the
     truncated integer mean boxes, score = the smaller end score, class of the previous box.
+
+    Example (the box is missing in frame 2)::
+
+        >>> from thresher import Detections, Frames
+        >>> frames = Frames.build([f"v-{i}-mp4.png" for i in range(5)], kind="frame", video="v.mp4", frame_index=range(5), width=640, height=480)
+        >>> boxes = Detections(frame=[0, 1, 3, 4], xyxy=[[100, 100, 200, 200]] * 4, score=[0.9, 0.8, 0.85, 0.9], class_id=[0] * 4)
+        >>> seed_flicker(boxes, frames).flagged.tolist()
+        [False, False, True, False, False]
     """
     middle, prev, nxt, mean = seed_pairs(detections, frames, iou_thresh_tracking, iou_thresh_assertion)
     imputed = Detections(
@@ -67,6 +75,13 @@ def compute_flickering_assertion(
         imputed boxes, each exactly as the seed appends it: `[[x0, y0, x1, y1]]` (ints, the
         truncated mean box, wrapped in a list as the seed's `tolist()` of a 1x4 tensor does),
         one per asserting (prev, next) pair in the seed's order.
+
+    Example (seed 000's input: a list of per-frame dicts; the middle frame lost its box)::
+
+        >>> box = {"bbox": [100, 100, 50, 50], "category_id": 0, "score": 0.9}
+        >>> flags, imputed = compute_flickering_assertion([{"predictions": [box]}, {"predictions": []}, {"predictions": [box]}])
+        >>> flags, imputed
+        ([False, True, False], [[], [[[100, 100, 150, 150]]], []])
     """
     detections, frames = from_predictions_list(predictions_list)
     middle, _, _, mean = seed_pairs(detections, frames, iou_thresh_tracking, iou_thresh_assertion)

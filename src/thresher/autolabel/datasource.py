@@ -26,7 +26,7 @@ def task_on_frames(task: PredictionTask, frames: Frames) -> tuple[Detections, np
     skipped = set(task.missing) | set(task.invalid)
     covered = rows[~np.isin(task.frames.file_name, list(skipped))] if skipped else rows
     boxes = task.detections
-    return Detections(rows[boxes.frame], boxes.xyxy, boxes.score, boxes.class_id, boxes.probs, boxes.box_std), np.sort(covered)
+    return boxes.replace(frame=rows[boxes.frame]), np.sort(covered)
 
 
 def load_task(source: Datasource, task: str, frames: Frames) -> tuple[Detections, np.ndarray, PredictionSchema]:

@@ -29,7 +29,7 @@ def labels_task(name: str, schema: PredictionSchema, frames: Frames, detections:
     new_row = np.full(len(frames), -1, dtype=np.int64)
     new_row[rows] = np.arange(len(rows))
     labels = split.labels(detections)
-    moved = Detections(new_row[labels.frame], labels.xyxy, labels.score, labels.class_id, labels.probs)
+    moved = labels.replace(frame=new_row[labels.frame])
     return PredictionTask(name, schema, frames[rows], moved)
 
 

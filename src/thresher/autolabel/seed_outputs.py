@@ -34,6 +34,7 @@ import numpy as np
 
 from thresher.autolabel.correctness import correct_detections
 from thresher.autolabel.thresholding import auroc, budget_metric
+from thresher.boxes import xyxy_to_cxcywh
 from thresher.detections import Detections
 from thresher.errors import require
 from thresher.frames import Frames
@@ -110,8 +111,8 @@ def _cells(detections: Detections, frames: Frames) -> tuple[np.ndarray, np.ndarr
     """Grid cell (row, column) of each box centre, in its frame's normalized coordinates."""
     width = frames.width[detections.frame].astype(np.float64)
     height = frames.height[detections.frame].astype(np.float64)
-    cx = (detections.xyxy[:, 0] + detections.xyxy[:, 2]) / 2 / width
-    cy = (detections.xyxy[:, 1] + detections.xyxy[:, 3]) / 2 / height
+    centre = xyxy_to_cxcywh(detections.xyxy)
+    cx, cy = centre[:, 0] / width, centre[:, 1] / height
     return np.clip((cy * GRID).astype(int), 0, GRID - 1), np.clip((cx * GRID).astype(int), 0, GRID - 1)
 
 

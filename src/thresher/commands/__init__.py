@@ -1,7 +1,8 @@
-"""The CLI's subcommands, one module per command group; importing one registers it on `app`."""
+"""The CLI's subcommands, one module per command, named after it (`assert` in assertion.py);
+importing one registers it on `app`. `common` holds what several of them share."""
 
-from thresher.commands import datasource, models, run, select  # noqa: F401
-from thresher.commands import convert  # noqa: F401
-from thresher.commands import autolabel  # noqa: F401
-from thresher.commands import simulate  # noqa: F401
-from thresher.commands import report  # noqa: F401
+# in the order `thresher --help` lists them: the datasource, the models, the run, the rest
+from thresher.commands import validate, samples, demo  # noqa: F401
+from thresher.commands import predict, embed, fuse, assertion  # noqa: F401
+from thresher.commands import run, score, select  # noqa: F401
+from thresher.commands import convert, autolabel, simulate, report  # noqa: F401

@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from thresher.cli import app
-from thresher.commands.datasource import STORAGE_OPTIONS, open_datasource
+from thresher.commands.common import STORAGE_OPTIONS, open_datasource
 
 autolabel_app = typer.Typer(
     help="Auto-label with an error budget: fit on frames with ground truth, then split new frames into labeled / examine.",
@@ -131,12 +131,11 @@ def _only_rows(frames, predictions, rows):
     """The frames of `rows` and their predictions, re-indexed."""
     import numpy as np
 
-    from thresher.detections import Detections
 
     position = np.full(len(frames), -1, dtype=np.int64)
     position[rows] = np.arange(len(rows))
     kept = predictions[position[predictions.frame] >= 0]
-    moved = Detections(position[kept.frame], kept.xyxy, kept.score, kept.class_id, kept.probs, kept.box_std)
+    moved = kept.replace(frame=position[kept.frame])
     return frames[rows], moved
 
 

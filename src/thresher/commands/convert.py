@@ -16,7 +16,7 @@ from typing import Optional
 import typer
 
 from thresher.cli import app
-from thresher.commands.datasource import SHOWN_PROBLEMS, open_datasource
+from thresher.commands.common import SHOWN_PROBLEMS, open_datasource
 
 convert_app = typer.Typer(
     help="Convert detector outputs (COCO results, YOLO txt) or Label Studio labels into a Lightly prediction task.", no_args_is_help=True

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from thresher.cli import app
-from thresher.commands.datasource import STORAGE_OPTIONS, parse_storage_options
+from thresher.commands.common import STORAGE_OPTIONS, parse_storage_options
 
 
 @app.command("report")

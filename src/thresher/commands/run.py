@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from thresher.cli import app
-from thresher.commands.datasource import STORAGE_OPTIONS, open_datasource
+from thresher.commands.common import STORAGE_OPTIONS, open_datasource
 
 
 @app.command("run")

@@ -1,68 +1,22 @@
-"""Work plans of a distributed engine: what to compute, in the local engine's batches, in shards.
+"""How the Ray engine cuts the planned work: the local engine's batches, in shards.
 
-Batches are formed exactly as `thresher.infer` forms them (frames in reading order, cut every
-`batch_size`; crops accumulated parent by parent until a batch holds `batch_size` or more), so
-a model whose output would depend on the batch composition still gives the same vectors
-(except when frames fail to decode: the local engine forms its batches after decoding, the
-plan before; docs/run.md). A
-shard is a run of consecutive batches (about `shard_frames` frames): the unit a reading task
-decodes and the unit that is retried.
+What to compute (sampled rows, resume, redo) is `thresher.plan`'s, the one rule both engines
+call. Here, batches are formed exactly as `thresher.infer` forms them (frames in reading order,
+cut every `batch_size`; crops accumulated parent by parent until a batch holds `batch_size` or
+more), so a model whose output would depend on the batch composition still gives the same
+vectors (except when frames fail to decode: the local engine forms its batches after decoding,
+the plan before; docs/run.md). A shard is a run of consecutive batches (about `shard_frames`
+frames, and at most `shard_bytes` of decoded pixels, so a task reading 4K video holds fewer
+frames than one reading 640x480): the unit a reading task decodes and the unit that is retried.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
 from thresher.errors import UsageError
 from thresher.frames import Frames
-from thresher.infer import _check_schema, predicted_rows, sample_rows
 from thresher.io.pixels import reading_order
-
-
-@dataclass(frozen=True)
-class ModelsPlan:
-    """Rows still to predict (`todo_pred`) and to embed (`todo_emb`), and how many are reused."""
-
-    rows: np.ndarray
-    todo_pred: np.ndarray
-    todo_emb: np.ndarray
-
-    @property
-    def work(self) -> np.ndarray:
-        return np.union1d(self.todo_pred, self.todo_emb)
-
-    @property
-    def reused(self) -> int:
-        return len(self.rows) - len(self.work)
-
-
-def plan_models(source, frames: Frames, *, detector, task, embedder, store, every=1, resume=True, rows=None, redo=None, cache=None) -> ModelsPlan:
-    """What `run_models` would compute (same rules: valid prediction files and stored ids are
-    reused unless their file is in `redo`); writes the task's schema like it does."""
-    if (detector is None) != (task is None) or (embedder is None) != (store is None) or (detector is None and embedder is None):
-        raise UsageError("run_models: give a detector with a task, and/or an embedder with a store")
-    rows = sample_rows(frames, every) if rows is None else np.asarray(rows, dtype=np.int64)
-    redo = np.intersect1d(rows, np.zeros(0, np.int64) if redo is None else np.asarray(redo, dtype=np.int64))
-    empty = np.zeros(0, np.int64)
-    todo_pred = todo_emb = empty
-    if detector is not None:
-        done = predicted_rows(source, task, frames, cache) if resume else empty
-        todo_pred = np.union1d(np.setdiff1d(rows, done), redo)
-    if embedder is not None:
-        done = np.flatnonzero(np.isin(frames.id, store.ids())) if resume else empty
-        todo_emb = np.union1d(np.setdiff1d(rows, done), redo)
-    return ModelsPlan(rows, todo_pred.astype(np.int64), todo_emb.astype(np.int64))
-
-
-def write_task_schema(source, task: str, detector) -> None:
-    """The task's schema.json, checked against an existing one (as `run_models` does)."""
-    from thresher.io.lightly_schema import PredictionSchema, write_schema
-
-    schema = PredictionSchema.detection(detector.categories)
-    _check_schema(source, task, schema)
-    write_schema(source.lightly, task, schema)
 
 
 def frame_batches(frames: Frames, work: np.ndarray, batch_size: int) -> list[np.ndarray]:
@@ -100,17 +54,48 @@ def crop_batches(frames: Frames, parent_rows: np.ndarray, batch_size: int) -> li
     return batches
 
 
-def shards(sizes: list[int], shard_frames: int) -> list[range]:
-    """Consecutive batch indices grouped so each group holds about `shard_frames` items
-    (at least one batch; a group closes once it reaches `shard_frames`)."""
+def shards(sizes: list[int], shard_frames: int, sizes_bytes: list[int] | None = None, shard_bytes: int | None = None) -> list[range]:
+    """Consecutive batch indices grouped so each group holds about `shard_frames` items and at
+    most `shard_bytes` decoded bytes (`sizes_bytes`: each batch's): a group closes once it
+    reaches `shard_frames`, and before a batch that would take it over `shard_bytes`. Every
+    group holds at least one batch (a batch larger than the budget is a group alone)."""
     if shard_frames < 1:
         raise UsageError(f"shard_frames: expected an integer >= 1, got {shard_frames}")
-    groups, start, total = [], 0, 0
+    groups, start, total, used = [], 0, 0, 0
     for index, size in enumerate(sizes):
+        weight = sizes_bytes[index] if sizes_bytes is not None else 0
+        if shard_bytes is not None and index > start and used + weight > shard_bytes:
+            groups.append(range(start, index))
+            start, total, used = index, 0, 0
         total += size
+        used += weight
         if total >= shard_frames:
             groups.append(range(start, index + 1))
-            start, total = index + 1, 0
+            start, total, used = index + 1, 0, 0
     if start < len(sizes):
         groups.append(range(start, len(sizes)))
     return groups
+
+
+UNKNOWN_FRAME_BYTES = 1920 * 1080 * 3  # a frame whose size enumeration did not find counts as 1080p
+
+
+def frame_bytes(frames: Frames, rows: np.ndarray) -> np.ndarray:
+    """Decoded RGB bytes of each row (width x height x 3; `UNKNOWN_FRAME_BYTES` when unknown)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    pixels = frames.width[rows].astype(np.int64) * frames.height[rows].astype(np.int64) * 3
+    return np.where(pixels > 0, pixels, UNKNOWN_FRAME_BYTES)
+
+
+def reading_shards(frames: Frames, batches: list[np.ndarray], shard_frames: int, shard_bytes: int, parents: np.ndarray | None = None) -> list[range]:
+    """`shards` of frame batches (rows of `frames`) or of crop batches (crop indices, with
+    `parents[i]` the frame row of crop i: a batch weighs its distinct parent frames, which
+    the reading task decodes whole).
+
+        reading_shards(frames, frame_batches(frames, rows, 8), 64, 256 * 2**20)
+    """
+    if parents is None:
+        weights = [int(frame_bytes(frames, b).sum()) for b in batches]
+    else:
+        weights = [int(frame_bytes(frames, np.unique(parents[b])).sum()) for b in batches]
+    return shards([len(b) for b in batches], shard_frames, weights, shard_bytes)

@@ -4,9 +4,9 @@
                frames read on the workers             loaded once per actor    embeddings stored,
                through fsspec (folder or bucket)      prediction files written  sorted by id
 
-The driver plans the work exactly as the local engine would (same resume rules, the same
-batches; `_plan`), cuts it into shards of consecutive batches, and streams them through the
-pipeline. Workers rebuild the datasource from its URLs and storage options; they write each
+The driver plans the work with the local engine's own rule (`thresher.plan`: sampled rows,
+resume, redo), forms the local engine's batches (`_plan`), cuts them into shards of
+consecutive batches, and streams them through the pipeline. Workers rebuild the datasource from its URLs and storage options; they write each
 frame's prediction file whole into the datasource's `.lightly/` (which must be reachable from
 every node: a bucket, or a shared folder), and send the embeddings back to the driver, which
 stores them in the workspace every `FLUSH_EVERY` vectors, sorted by sample id. Ray delivers
@@ -41,6 +41,10 @@ from thresher.errors import UsageError, require
 from thresher.frames import Frames
 from thresher.infer import FLUSH_EVERY, InferenceResult
 from thresher.io.problems import Problem, Problems
+from thresher.plan import ModelsPlan, plan_crops, plan_models, write_task_schema
+
+
+SHARD_BYTES = 256 * 2**20  # decoded pixels a reading task holds at most (RayEngine.shard_bytes)
 
 
 class RayEngine:
@@ -54,6 +58,9 @@ class RayEngine:
         shard_frames: frames (or crops) per reading task at most, the unit of retry; smaller
             when there are few frames, so that every actor gets shards (an actor takes a whole
             shard: Ray Data spreads blocks, not rows, over an actor pool).
+        shard_bytes: decoded bytes (width x height x 3 per frame; the parent frames of crops)
+            per reading task at most, 256 MiB: 10 frames of 4K video, 64 of 640x480 (where
+            `shard_frames` binds). A shard holds at least one batch (`batch_size` frames).
         read_cpus: logical CPUs reserved by each reading task; actors share the rest.
         threads: compute threads of each actor (OpenCV, torch).
         num_cpus: CPUs of a local Ray instance started here (default: all).
@@ -68,21 +75,23 @@ class RayEngine:
         workers: int | None = None,
         batch_size: int = 8,
         shard_frames: int = 64,
+        shard_bytes: int = SHARD_BYTES,
         read_cpus: float = 0.25,
         threads: int = 1,
         num_cpus: int | None = None,
     ) -> None:
-        for label, value in (("workers", workers), ("batch_size", batch_size), ("shard_frames", shard_frames), ("threads", threads)):
+        for label, value in (("workers", workers), ("batch_size", batch_size), ("shard_frames", shard_frames), ("shard_bytes", shard_bytes), ("threads", threads)):
             if value is not None and (int(value) != value or value < 1):
                 raise UsageError(f"{label}: expected an integer >= 1, got {value!r}")
         if not 0 < read_cpus <= 1:
             raise UsageError(f"read_cpus: expected a fraction of a CPU in (0, 1], got {read_cpus!r}")
         self.address, self.workers, self.batch_size, self.shard_frames = address, workers, batch_size, shard_frames
+        self.shard_bytes = shard_bytes
         self.read_cpus, self.threads, self.num_cpus = read_cpus, threads, num_cpus
         self._started = False
 
     def __repr__(self) -> str:
-        return f"RayEngine(address={self.address!r}, workers={self.workers}, shard_frames={self.shard_frames})"
+        return f"RayEngine(address={self.address!r}, workers={self.workers}, shard_frames={self.shard_frames}, shard_bytes={self.shard_bytes})"
 
     # the cluster ------------------------------------------------------------------------
 
@@ -143,12 +152,12 @@ class RayEngine:
     ) -> InferenceResult:
         """`thresher.infer.run_models` on the cluster: same arguments, files and result."""
         problems = Problems()
-        frames = source.frames(problems) if frames is None else frames
-        plan = _plan.plan_models(source, frames, detector=detector, task=task, embedder=embedder, store=store,
-                                 every=every, resume=resume, rows=rows, redo=redo, cache=cache)
+        plan = plan_models(source, detector=detector, task=task, embedder=embedder, store=store, every=every, resume=resume,
+                           frames=frames, rows=rows, redo=redo, cache=cache, problems=problems)  # fmt: skip
+        frames = plan.frames
         if detector is not None:
-            _plan.write_task_schema(source, task, detector)
-        result = InferenceResult(frames, reused=plan.reused, predictions_reused=len(plan.rows) - len(plan.todo_pred) if detector is not None else 0)
+            write_task_schema(source, task, detector)
+        result = InferenceResult(frames, reused=plan.reused, predictions_reused=plan.predictions_reused)
         batches = _plan.frame_batches(frames, plan.work, batch_size or self.batch_size)
         if batches:
             ray = self.connect()
@@ -165,7 +174,7 @@ class RayEngine:
     def embed_crops(self, source: Any, frames: Frames, crops: Frames, boxes: np.ndarray, embedder: Any, store: Any,
                     *, batch_size: int = 32, resume: bool = True, progress: Callable[[int, int], None] | None = None) -> InferenceResult:
         """`thresher.infer.embed_crops` on the cluster: same arguments, vectors and result."""
-        todo = np.flatnonzero(~np.isin(crops.id, store.ids())) if resume else np.arange(len(crops))
+        todo = plan_crops(crops, store, resume)
         result = InferenceResult(crops, reused=len(crops) - len(todo))
         if len(todo) == 0:
             return result
@@ -173,7 +182,8 @@ class RayEngine:
         batches = _plan.crop_batches(frames, parent_rows, batch_size)
         shards = []
         ray = self.connect()
-        for index, group in enumerate(_plan.shards([len(b) for b in batches], self._shard_size(ray, len(todo)))):
+        groups = _plan.reading_shards(frames, batches, self._shard_size(ray, len(todo)), self.shard_bytes, parents=parent_rows)
+        for index, group in enumerate(groups):
             members = [batches[i] for i in group]
             chosen = np.concatenate(members)
             parents = np.unique(parent_rows[chosen])
@@ -192,8 +202,8 @@ class RayEngine:
         workers = self.resources(ray)[0]
         return max(1, min(self.shard_frames, -(-items // (2 * workers))))
 
-    def _frame_shards(self, ray: Any, spec: SourceSpec, frames: Frames, batches: list[np.ndarray], plan: Any) -> list[Shard]:
-        groups = _plan.shards([len(b) for b in batches], self._shard_size(ray, sum(len(b) for b in batches)))
+    def _frame_shards(self, ray: Any, spec: SourceSpec, frames: Frames, batches: list[np.ndarray], plan: ModelsPlan) -> list[Shard]:
+        groups = _plan.reading_shards(frames, batches, self._shard_size(ray, sum(len(b) for b in batches)), self.shard_bytes)
         members = [[batches[i] for i in group] for group in groups]
         rows = [np.concatenate(m) for m in members]
         infos = self._split_video_infos(ray, spec, frames, rows)

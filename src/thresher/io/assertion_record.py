@@ -2,7 +2,7 @@
 
 `thresher assert` and a run's assertions stage write Lightly metadata: seed 000's keys
 (`flickering`, and thresher's `<assertion>_severity`), which hold the results of one task, and
-a copy per task under `assertions.<task>.` (see `thresher.assert_task`). This record, kept
+a copy per task under `assertions.<task>.` (see `thresher.assertions.task`). This record, kept
 beside them in `.lightly/thresher/assertions.json`, says which task the seed keys hold and,
 per task, what was computed:
 
@@ -24,6 +24,8 @@ from __future__ import annotations
 import hashlib
 import json
 from typing import Any
+
+import numpy as np
 
 from thresher.io.lightly_metadata import METADATA_DIR
 from thresher.io.lightly_predictions import task_dir
@@ -51,9 +53,11 @@ def write_record(lightly: Location, record: dict[str, Any]) -> None:
 
 
 def outputs_digest(lightly: Location, imputed_task: str) -> str:
-    """Digest of the metadata folder and the imputed task's files (names, sizes, times)."""
+    """Digest of the metadata folder and the imputed task's files (names, sizes, times in ns;
+    hidden folders left out)."""
     digest = hashlib.sha256()
     for folder in (METADATA_DIR, task_dir(imputed_task)):
         digest.update(folder.encode())
-        digest.update(json.dumps(lightly.file_stats(folder)).encode())
+        for array in lightly.file_listing(folder):
+            digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()[:32]

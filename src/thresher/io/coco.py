@@ -20,6 +20,7 @@ import posixpath
 
 import numpy as np
 
+from thresher.boxes import xywh_to_xyxy
 from thresher.errors import DatasourceError, SchemaError
 from thresher.frames import Frames
 from thresher.io.conversion import Boxes, MediaIndex, add_each, assemble_task, number, outside_image
@@ -260,7 +261,7 @@ def _boxes(index, columns, images: _Images, frames: Frames, schema, file: str, a
     add_each(problems, ~known & ~skipped, file, lambda i: f"[{index[i]}].image_id", f"an image id of {annotations_file}'s images", got("image_id"))
     rows = np.where(known, rows_of_ids[position] if len(ids) else 0, -1)
     xywh, score = columns["bbox"], columns["score"]
-    xyxy = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
+    xyxy = xywh_to_xyxy(xywh)
     width, height = frames.width[np.maximum(rows, 0)], frames.height[np.maximum(rows, 0)]
     box = lambda i: "[" + ", ".join(number(v) for v in xywh[i]) + "]"  # noqa: E731
     finite = np.isfinite(xywh).all(axis=1)

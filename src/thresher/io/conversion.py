@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import fsspec
 import numpy as np
 
+from thresher.boxes import fit, outside
 from thresher.detections import Detections
 from thresher.errors import DatasourceError, UsageError
 from thresher.frames import Frames
@@ -34,21 +35,14 @@ SCRATCH_DIR = ".thresher/tmp"
 
 
 def fit_boxes(xyxy: np.ndarray, width: np.ndarray, height: np.ndarray) -> np.ndarray:
-    """Boxes clipped to their image and grown to at least 1 x 1 pixel around their centre.
+    """Boxes clipped to their image and grown to at least 1 x 1 pixel around their centre
+    (`thresher.boxes.fit` with Lightly's minimum size).
 
     Args:
         xyxy: (M, 4) corners in pixels.
         width, height: (M,) size of each box's image in pixels (>= 1).
     """
-    xyxy = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
-    size = np.stack([width, height], axis=1).astype(np.float64)
-    low = np.clip(xyxy[:, :2], 0, size)
-    high = np.clip(xyxy[:, 2:], 0, size)
-    small = high - low < MIN_BOX_SIZE - SIZE_TOLERANCE  # a box fitted once stays as it is (float rounding)
-    start = np.clip((low + high) / 2 - MIN_BOX_SIZE / 2, 0, size - MIN_BOX_SIZE)
-    low = np.where(small, start, low)
-    high = np.where(small, start + MIN_BOX_SIZE, high)
-    return np.concatenate([low, high], axis=1)
+    return fit(xyxy, width, height, MIN_BOX_SIZE, SIZE_TOLERANCE)  # a box fitted once stays as it is (float rounding)
 
 
 @dataclass(frozen=True)
@@ -224,7 +218,7 @@ def save_task(lightly: Location, task: PredictionTask, *, overwrite: bool = Fals
 
 def outside_image(xyxy: np.ndarray, width: np.ndarray, height: np.ndarray) -> np.ndarray:
     """Boxes that neither overlap nor touch their image (x0 > W, y0 > H, x1 < 0 or y1 < 0)."""
-    return (xyxy[:, 0] > width) | (xyxy[:, 1] > height) | (xyxy[:, 2] < 0) | (xyxy[:, 3] < 0)
+    return outside(xyxy, width, height)
 
 
 def add_each(problems: Problems, bad: np.ndarray, file, field, expected: str, got) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -98,28 +99,39 @@ class Datasource:
         videos = tuple(n for n in names if is_video(n))
         return MediaFiles(images, videos, tuple(n for n in names if not is_image(n) and not is_video(n)))
 
-    def frames(self, problems: Problems | None = None, media: MediaFiles | None = None, progress: Callable[[int, int], None] | None = None) -> Frames:
+    def frames(
+        self, problems: Problems | None = None, media: MediaFiles | None = None, progress: Callable[[int, int], None] | None = None,
+        cache: Path | None = None,
+    ) -> Frames:
         """One row per image and video frame, sorted by Lightly name.
 
         Unreadable images and videos are recorded in `problems` (or raise without a
         collector) and left out; of samples that would share a prediction file
         (`a.jpg` and `a.png`), the first by name is kept and the others reported.
         `media`: the listing when the caller has it already (`media_files()`); `progress`:
-        called with (files read, files in all).
+        called with (files read, files in all); `cache`: a local JSON file keeping each
+        readable video's frame count and size by its file size and modification time (a
+        video whose size and time did not change is not demuxed again).
         """
+        from thresher.provenance import read_json_cache, write_json_cache
+
         problems = collector(problems)
         media = media if media is not None else self.media_files()
         counted = _counter(progress, len(media.images) + len(media.videos))
+        known = read_json_cache(cache) if cache is not None else {}
+        found: dict[str, list] = {}
         with ThreadPoolExecutor(IO_THREADS) as pool:
             images = list(pool.map(counted(lambda n: self._image_rows(n, problems)), media.images))
-            videos = list(pool.map(counted(lambda n: self._video_rows(n, problems)), media.videos))
+            videos = list(pool.map(counted(lambda n: self._video_rows(n, problems, known, found)), media.videos))
+        if cache is not None and found != known:
+            write_json_cache(cache, found)
         rows = [r for r in images + videos if r is not None]
         if not rows:
             return Frames.empty()
         columns = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
         order = np.argsort(columns["id"], kind="stable")
         columns = {k: v[order] for k, v in columns.items()}
-        keep = _first_of_clashes(columns["id"], problems)
+        keep = _first_of_clashes(columns["id"], columns["kind"], problems)
         return Frames.build(**{k: v[keep] for k, v in columns.items()})
 
     def _image_rows(self, name: str, problems: Problems) -> dict | None:
@@ -131,15 +143,23 @@ class Datasource:
             return None
         return _rows([name], "image", name, [0], width, height)
 
-    def _video_rows(self, name: str, problems: Problems) -> dict | None:
+    def _video_rows(self, name: str, problems: Problems, known: dict, found: dict) -> dict | None:
+        """The frames of a video: [size, time, frames, width, height] from `known` when its size
+        and time match, else from a demux pass; what was used goes into `found`."""
         from thresher.io.video import video_info
 
         try:
-            info = video_info(self.input, name)
-        except DatasourceError as exc:
+            stat = list(self.input.stat(name))
+            entry = known.get(name)
+            if not (isinstance(entry, list) and len(entry) == 5 and entry[:2] == stat):
+                info = video_info(self.input, name)
+                entry = [*stat, info.n_frames, info.width, info.height]
+        except (DatasourceError, OSError) as exc:
             problems.add(name, "", "a readable video", str(exc).removeprefix(f"{name}: "))
             return None
-        return _rows(frame_names(name, info.n_frames), "frame", name, np.arange(info.n_frames), info.width, info.height)
+        found[name] = entry
+        n_frames, width, height = entry[2:]
+        return _rows(frame_names(name, n_frames), "frame", name, np.arange(n_frames), width, height)
 
 
 def _counter(progress: Callable[[int, int], None] | None, total: int):
@@ -220,9 +240,10 @@ def _rows(names: list[str], kind: str, video: str, index: object, width: int, he
     }
 
 
-def _first_of_clashes(names: np.ndarray, problems: Problems) -> np.ndarray:
-    """Rows to keep: the first of names sharing a prediction file (`a.jpg`, `a.png`)."""
-    keys = np.array([json_name(n) for n in names.tolist()], dtype=str)
+def _first_of_clashes(names: np.ndarray, kinds: np.ndarray, problems: Problems) -> np.ndarray:
+    """Rows to keep: the first of names sharing a prediction file (`a.jpg`, `a.png`); a frame's
+    name ends in `.png` (`thresher.io.names`)."""
+    keys = np.array([n[:-4] + ".json" if frame else json_name(n) for n, frame in zip(names.tolist(), (kinds == "frame").tolist())], dtype=str)
     _, first = np.unique(keys, return_index=True)
     keep = np.zeros(len(names), bool)
     keep[first] = True

@@ -10,6 +10,8 @@ Studio's Data Manager can sort tasks by it. Each box's region `meta` says where 
 `{"imputed": true, "text": [...]}` for a box a model assertion imputed (flicker), and, at object
 level, `"selected": true` (with a `text` Label Studio shows) on the box of each selected object;
 the task's own `meta` then lists `selected_objects` (crop ids) and `selected_boxes` (their k).
+A box of a task with per-box uncertainty (`box_std`, `box_spread`, `class_spread`) carries it in
+its meta too, so a reviewer sees in Label Studio how unsure the model was of it.
 
 Example (one box, percent of a 640x272 frame):
 `{"data": {"image": "/data/local-files/?d=runs/r1/images/v-007-mp4.png", "thresher_id": "v-007-mp4.png",
@@ -26,6 +28,7 @@ import numpy as np
 
 from thresher.detections import Detections
 from thresher.frames import Frames
+from thresher.io.lightly_checks import UNCERTAINTY_KEYS
 
 FROM_NAME = "label"  # the <RectangleLabels name="label" toName="image"> of the labeling config
 TO_NAME = "image"
@@ -63,20 +66,20 @@ def label_studio_tasks(
     """
     rows = np.asarray(rows, dtype=np.int64)
     priority = np.linspace(1, 0, len(rows), endpoint=False) if priority is None else np.asarray(priority, float)
-    by_frame = _boxes_by_frame(detections)
-    imputed_by_frame = _boxes_by_frame(imputed) if imputed is not None else {}
+    by_frame = _boxes_by_frame(detections, rows)
+    imputed_by_frame = _boxes_by_frame(imputed, rows) if imputed is not None else {}
     tasks = []
     for k, (row, url) in enumerate(zip(rows.tolist(), image_urls)):
         width, height = int(frames.width[row]), int(frames.height[row])
         objects = None if selected is None else list(selected.get(row, []))
         chosen = {box for _, box in objects or [] if box is not None}
         results = [
-            _result(f"box-{j}", box, score, names, width, height, _box_meta(j, objects is not None, j in chosen) if mark_boxes else None)
-            for j, (box, score) in enumerate(by_frame.get(row, []))
+            _result(f"box-{j}", box, score, names, width, height, {**_box_meta(j, objects is not None, j in chosen), **extra} if mark_boxes else None)
+            for j, (box, score, extra) in enumerate(by_frame.get(row, []))
         ]
         results += [
             _result(f"imputed-{j}", box, score, names, width, height, {"imputed": True, "text": [IMPUTED_NOTE]})
-            for j, (box, score) in enumerate(imputed_by_frame.get(row, []))
+            for j, (box, score, _) in enumerate(imputed_by_frame.get(row, []))
         ]
         data = {"image": url, "thresher_id": str(frames.id[row])}
         if task_name is not None:
@@ -101,17 +104,22 @@ def _box_meta(index: int, object_level: bool, chosen: bool) -> dict:
     return meta
 
 
-def _boxes_by_frame(detections: Detections) -> dict[int, list]:
+def _boxes_by_frame(detections: Detections, rows: np.ndarray) -> dict[int, list]:
+    """frame → [((xywh, class id), score, per-box uncertainty for the region meta)] in file order,
+    for the frames `rows` (a task's other boxes are not looked at)."""
+    if len(detections):
+        detections = detections[np.isin(detections.frame, rows)]
+    columns = {key: getattr(detections, key).tolist() for key in UNCERTAINTY_KEYS if getattr(detections, key) is not None}
     grouped: dict[int, list] = {}
-    for frame, box, score, class_id in zip(
-        detections.frame.tolist(), detections.xyxy.tolist(), detections.score.tolist(), detections.class_id.tolist()
+    for j, (frame, box, score, class_id) in enumerate(
+        zip(detections.frame.tolist(), detections.xywh.tolist(), detections.score.tolist(), detections.class_id.tolist())
     ):
-        grouped.setdefault(frame, []).append(((box, class_id), score))
+        grouped.setdefault(frame, []).append(((box, class_id), score, {key: values[j] for key, values in columns.items()}))
     return grouped
 
 
 def _result(result_id: str, box_and_class: tuple, score: float, names: Mapping[int, str], width: int, height: int, meta: dict | None = None) -> dict:
-    (x0, y0, x1, y1), class_id = box_and_class
+    (x0, y0, box_width, box_height), class_id = box_and_class  # xywh in pixels
     result = {
         "id": result_id,
         "from_name": FROM_NAME,
@@ -123,8 +131,8 @@ def _result(result_id: str, box_and_class: tuple, score: float, names: Mapping[i
         "value": {
             "x": 100.0 * x0 / width,
             "y": 100.0 * y0 / height,
-            "width": 100.0 * (x1 - x0) / width,
-            "height": 100.0 * (y1 - y0) / height,
+            "width": 100.0 * box_width / width,
+            "height": 100.0 * box_height / height,
             "rotation": 0,
             "rectanglelabels": [names.get(class_id, str(class_id))],
         },

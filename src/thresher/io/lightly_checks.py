@@ -189,14 +189,15 @@ def _probabilities_ok(value: object, file: str, where: str, n_categories: int, w
 
 
 def check_boxes(
-    columns: BoxColumns, parsed: list["ParsedFile"], rows: np.ndarray, frames: Frames, schema: "PredictionSchema", problems: Problems
+    columns: BoxColumns, files: np.ndarray, invalid: np.ndarray, rows: np.ndarray, frames: Frames, schema: "PredictionSchema", problems: Problems
 ) -> np.ndarray:
-    """Check every box; return, per parsed file, whether it is usable (free of problems, has a sample)."""
-    good = np.array([not p.invalid for p in parsed], dtype=bool) & (rows >= 0)
+    """Check every box; return, per file (`columns.file` indexes `files`), whether it is usable:
+    not `invalid` already, free of problems, and with a sample (`rows` >= 0)."""
+    good = ~np.asarray(invalid, dtype=bool) & (rows >= 0)
     for key, expected, bad, got in _box_checks(columns, frames, schema):
         for i in np.flatnonzero(bad):
             f = columns.file[i]
-            problems.add(parsed[f].file, f"predictions[{columns.index[i]}].{key}", expected, got(i))
+            problems.add(str(files[f]), f"predictions[{columns.index[i]}].{key}", expected, got(i))
             good[f] = False
     return good
 

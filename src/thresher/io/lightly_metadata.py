@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from thresher.errors import did_you_mean
+from thresher.table import lookup
 from thresher.frames import Frames
+from thresher.io import metadata_cache
+from thresher.io.file_cache import CachedFiles, Listing
 from thresher.io.lightly_schema import load_json, parse_json
 from thresher.io.names import json_name
 from thresher.io.problems import Problems, collector, shown
@@ -106,30 +110,52 @@ def _field(item: object, i: int, problems: Problems) -> MetadataField | None:
     return MetadataField(str(item["name"]), item["path"], item["defaultValue"], value_type)
 
 
-def read_metadata(lightly: Location, frames: Frames, problems: Problems | None = None) -> Metadata:
-    """Metadata of every sample of `frames` (defaults where a sample has no value)."""
+def read_metadata(lightly: Location, frames: Frames, problems: Problems | None = None, *, cache: Path | None = None) -> Metadata:
+    """Metadata of every sample of `frames` (defaults where a sample has no value).
+
+    cache: a local folder for the columnar cache (`thresher.io.metadata_cache`): only the files
+    that are new or whose size or modification time changed are parsed.
+    """
     problems = collector(problems)
     fields = read_metadata_schema(lightly, problems)
-    entries = [_entry(name, raw, fields, problems) for name, raw in lightly.read_many(_metadata_files(lightly)).items()]
-    rows = {name: i for i, name in enumerate(frames.file_name.tolist())}
-    videos = {}
-    for i, video in enumerate(frames.video.tolist()):
-        videos.setdefault(video, []).append(i)
-    values: dict[str, list] = {f.path: [None] * len(frames) for f in fields}
-    for file, sample_type, name, found in (e for e in entries if e is not None):
-        targets = _targets(file, sample_type, name, rows, videos, problems)
-        for path, value in found.items():
-            column = values[path]
-            for row in targets:
-                if sample_type == "video" and column[row] is not None:
-                    continue  # a frame's own value wins over its video's
-                column[row] = value
-    columns = {f.path: _column(values[f.path], f) for f in fields}
+    listing = Listing.of(lightly, METADATA_DIR, keep=lambda names: np.char.endswith(names, ".json") & (names != METADATA_SCHEMA))
+    cached = metadata_cache.load(cache, lightly, fields) if cache is not None else None
+    kept, fresh = CachedFiles.split(cached, listing)
+    before = len(problems)
+    entries = [_entry(name, raw, fields, problems) for name, raw in lightly.read_many(listing.name[fresh].tolist()).items()]
+    dirty = {p.file for p in problems[before:]}
+    parsed = metadata_cache.to_rows([e for e in entries if e is not None], listing, fields)
+    table = parsed if kept is None else CachedFiles.concat([kept, parsed])
+    table = table.sorted()
+    columns = _columns(table, fields, frames, problems)
+    if cache is not None and (cached is None or fresh.any() or len(kept) != len(cached)):
+        metadata_cache.store(cache, lightly, fields, table.take(np.flatnonzero(~np.isin(table.name, list(dirty)))))
     return Metadata(frames.id, fields, columns)
 
 
-def _metadata_files(lightly: Location) -> list[str]:
-    return [f for f in lightly.files(METADATA_DIR) if f.endswith(".json") and f != METADATA_SCHEMA]
+def _columns(table: CachedFiles, fields: tuple[MetadataField, ...], frames: Frames, problems: Problems) -> dict[str, np.ndarray]:
+    """Each field over `frames`: a video's value on each of its frames, a frame's or image's own
+    value over it; a file naming no sample of the datasource is reported."""
+    kind, sample = table.per_file["type"], table.per_file["sample"]
+    is_video = kind == "video"
+    own_row, own = lookup(frames.file_name, sample)
+    own &= ~is_video
+    in_video = np.isin(sample, frames.video) & is_video
+    for i in np.flatnonzero(~(own | in_video)).tolist():
+        problems.add(str(table.name[i]), "file_name", f"the name of a {kind[i]} of the datasource", f"{str(sample[i])!r}, which is not one")
+    video_rows = np.flatnonzero(is_video)
+    at, of_video = lookup(sample[video_rows], frames.video)
+    video_entry = video_rows[at] if len(video_rows) else np.zeros(len(frames), np.int64)  # the video file of each frame
+    columns = {}
+    for f in fields:
+        has, values = table.per_file[f"has:{f.path}"], table.per_file[f"value:{f.path}"]
+        source = np.full(len(frames), -1, dtype=np.int64)  # the file whose value each frame takes
+        from_video = of_video & has[video_entry] if len(video_rows) else np.zeros(len(frames), bool)
+        source[from_video] = video_entry[from_video]
+        set_here = own & has
+        source[own_row[set_here]] = np.flatnonzero(set_here)  # a frame's own value wins over its video's
+        columns[f.path] = _column(values, source, f)
+    return columns
 
 
 def _entry(file: str, raw: bytes | Exception, fields: tuple[MetadataField, ...], problems: Problems):
@@ -195,18 +221,19 @@ def _leaf_paths(metadata: dict, prefix: str = "") -> list[str]:
     return paths
 
 
-def _targets(file: str, sample_type: str, name: str, rows: dict, videos: dict, problems: Problems) -> list[int]:
-    targets = videos.get(name, []) if sample_type == "video" else [rows[name]] if name in rows else []
-    if not targets:
-        problems.add(file, "file_name", f"the name of a {sample_type} of the datasource", f"{name!r}, which is not one")
-    return targets
-
-
-def _column(values: list, field: MetadataField) -> np.ndarray:
-    values = [field.default if v is None else v for v in values]
+def _column(values: np.ndarray, source: np.ndarray, field: MetadataField) -> np.ndarray:
+    """The values of rows `source` (-1: the field's default): float64 for numeric fields
+    (NaN when the default is null), Python objects otherwise."""
+    taken = source >= 0
     if field.numeric:
-        return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
-    return np.array(values, dtype=object)
+        column = np.full(len(source), np.nan if field.default is None else float(field.default), dtype=np.float64)
+        column[taken] = values[source[taken]].astype(np.float64)
+        return column
+    column = np.empty(len(source), dtype=object)
+    column.fill(field.default)
+    if taken.any():
+        column[np.flatnonzero(taken)] = values[source[taken]].tolist()
+    return column
 
 
 def write_metadata(

@@ -16,7 +16,6 @@ at once, and returns columnar `Frames` + `Detections`.
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Callable
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from thresher.detections import Detections
 from thresher.errors import DatasourceError, SchemaError, did_you_mean
 from thresher.frames import Frames
 from thresher.io import lightly_cache
+from thresher.io.file_cache import CachedFiles, Listing
 from thresher.io.lightly_checks import UNCERTAINTY_KEYS, check_boxes, gather
 from thresher.io.lightly_schema import (
     PREDICTIONS_DIR,
@@ -41,7 +41,7 @@ from thresher.io.lightly_schema import (
 from thresher.io.names import json_name, parse_frame_name
 from thresher.io.problems import Problems, collector, shown
 from thresher.io.storage import Location, safe_name
-from thresher._table import lookup
+from thresher.table import lookup
 
 
 
@@ -52,7 +52,8 @@ class PredictionTask:
     `frames` holds every sample the task covers; `detections.frame` indexes it. Samples
     whose prediction file was unusable are listed in `invalid` (their boxes are left out);
     samples of a given datasource with no prediction file at all are listed in `missing`
-    (`predicted_frames` tells which of them count as "predicted, no object").
+    (`predicted_frames` tells which of them count as "predicted, no object"). `files_digest`
+    changes whenever the task's files, schema or frames change (reuse checks keep it).
     """
 
     name: str
@@ -61,6 +62,7 @@ class PredictionTask:
     detections: Detections
     invalid: tuple[str, ...] = field(default=())
     missing: tuple[str, ...] = field(default=())
+    files_digest: str = ""  # of the files read, their schema and frames (`lightly_cache.listing_digest`); "" when not read
 
 
 def predicted_frames(task: PredictionTask) -> np.ndarray:
@@ -111,38 +113,114 @@ def read_predictions(
             and image sizes are checked. Without it, the samples are made from the file names.
         problems: a `Problems` collector to record every problem and go on; None raises
             `SchemaError` at the first.
-        cache: a local folder for the columnar cache (`thresher.io.lightly_cache`): a task
-            whose files did not change since it was read without problems is loaded from
-            arrays instead of being parsed again.
-        progress: called with (files parsed, files in the task) while files are parsed.
+        cache: a local folder for the columnar cache (`thresher.io.lightly_cache`): the files
+            whose size and modification time did not change since they were read without a
+            problem are loaded from arrays, only the others are parsed.
+        progress: called with (files parsed, files to parse) while files are parsed.
+
+    Example (a task written by `write_predictions`, read back with its frames)::
+
+        >>> import tempfile
+        >>> from thresher import Detections, Frames, PredictionSchema, PredictionTask, write_predictions
+        >>> from thresher.io.storage import Location
+        >>> lightly = Location(tempfile.mkdtemp())
+        >>> frames = Frames.build(["a.jpg"], width=640, height=480)
+        >>> boxes = Detections(frame=[0], xyxy=[[10, 20, 110, 220]], score=[0.9], class_id=[0])
+        >>> write_predictions(lightly, PredictionTask("det", PredictionSchema.detection(["car"]), frames, boxes))
+        >>> read_predictions(lightly, "det", frames).detections.xyxy.tolist()
+        [[10.0, 20.0, 110.0, 220.0]]
     """
     problems = collector(problems)
-    key = lightly_cache.cache_key(lightly, task_dir(task), frames) if cache is not None else None
-    cached = lightly_cache.load(cache, key) if key is not None else None
-    if cached is not None:
-        return PredictionTask(task, *cached)
-    found_before = len(problems)
     schema = read_schema(lightly, task, problems)
     if schema is None:
         raise SchemaError(f"task {task!r} has no usable schema: {problems[-1] if problems else ''}")
     if schema.task_type != "object-detection":
         raise SchemaError(f"task {task!r}: reading {schema.task_type} predictions is not supported yet, only object-detection")
-    files = _prediction_files(lightly, task)
+    listing = prediction_listing(lightly, task)
+    cached = lightly_cache.load(cache, lightly, task, schema) if cache is not None else None
+    found = _read_files(lightly, task, schema, listing, cached, frames, problems, progress, cache is not None)
+    if found is None:  # the changed files disagree with the cached ones on the task's optional fields: parse all
+        found = _read_files(lightly, task, schema, listing, None, frames, problems, progress, cache is not None)
+    digest = lightly_cache.listing_digest(listing, schema, frames)
+    matched, detections, invalid, missing, clean = found
+    if cache is not None and clean is not None:
+        lightly_cache.store(cache, lightly, task, schema, clean)
+    return PredictionTask(task, schema, matched, detections, invalid, missing, files_digest=digest)
+
+
+def prediction_listing(lightly: Location, task: str) -> Listing:
+    """The task's prediction files with their sizes and modification times (one walk of its folder)."""
+    base = task_dir(task)
+    return Listing.of(lightly, base, keep=lambda names: np.char.endswith(names, ".json") & (names != f"{base}/schema.json") & ~_hidden(names))
+
+
+def _hidden(names: np.ndarray) -> np.ndarray:
+    """Names whose last part starts with a dot."""
+    return np.char.startswith(np.char.rpartition(names, "/")[:, 2], ".") if len(names) else np.zeros(0, bool)
+
+
+def _read_files(lightly: Location, task: str, schema: PredictionSchema, listing: Listing, cached: CachedFiles | None,
+                frames: Frames | None, problems: Problems, progress, caching: bool) -> tuple | None:
+    """(frames, detections, invalid, missing, rows to cache) of the listed files, parsing only
+    those the cache does not hold unchanged. The rows to cache are the files read without a
+    problem, None when `caching` is off or nothing changed. None instead of the tuple when the
+    parsed files and the cached ones disagree on the optional fields (problems found on the way
+    are withdrawn: parse all again)."""
+    before = len(problems)
+    kept, fresh = CachedFiles.split(cached, listing)
+    names = listing.name[fresh].tolist()
     read = {}
-    for done, (name, raw) in enumerate(lightly.read_many(files).items(), 1):
+    for done, (name, raw) in enumerate(lightly.read_many(names).items(), 1):
         read[name] = _parse_file(name, raw, task, problems)
-        if progress and (done % 1000 == 0 or done == len(files)):
-            progress(done, len(files))
+        if progress and (done % 1000 == 0 or done == len(names)):
+            progress(done, len(names))
     parsed = [p for p in read.values() if p is not None]
-    frames, rows, missing = _match_frames(parsed, frames, problems)
-    columns = gather(parsed, rows, len(schema.categories), problems)
-    good_file = check_boxes(columns, parsed, rows, frames, schema, problems)
+    after_parse = len(problems)
+    n_kept = 0 if kept is None else len(kept)
+    parsed_files, parsed_samples = np.array([p.file for p in parsed], dtype=str), np.array([p.sample for p in parsed], dtype=str)
+    files = parsed_files if kept is None else np.concatenate([kept.name, parsed_files]).astype(str)
+    samples = parsed_samples if kept is None else np.concatenate([kept.per_file["sample"], parsed_samples]).astype(str)
+    order = np.argsort(files, kind="stable")
+    files, samples = files[order], samples[order]
+    frames, rows, missing = _match_frames(files, samples, frames, problems)
+    after_match = len(problems)
+    columns = gather(parsed, np.zeros(len(parsed), np.int64), len(schema.categories), problems)
+    after_gather = len(problems)
+    fresh_table = lightly_cache.to_rows(parsed_files, parsed_samples, listing, columns, len(parsed))
+    table = _joined(kept, fresh_table, order)
+    if table is None:
+        del problems[before:]
+        return None
+    invalid_file = np.concatenate([np.zeros(n_kept, bool), np.array([p.invalid for p in parsed], dtype=bool)])[order]
+    boxes = lightly_cache.to_columns(table, rows, len(schema.categories))
+    good_file = check_boxes(boxes, files, invalid_file, rows, frames, schema, problems)
     unreadable = _samples_of_files([name for name, p in read.items() if p is None], task, frames)
-    invalid = tuple(sorted({p.sample for p, ok in zip(parsed, good_file) if not ok} | unreadable))
-    detections = columns.detections(good_file)
-    if key is not None and len(problems) == found_before:
-        lightly_cache.store(cache, key, schema, frames, detections, invalid, missing)
-    return PredictionTask(task, schema, frames, detections, invalid, missing)
+    invalid = tuple(sorted(set(samples[~good_file].tolist()) | unreadable))
+    detections = boxes.detections(good_file)
+    changed = caching and (cached is None or bool(fresh.any()) or n_kept != len(cached))
+    dirty = {p.file for p in [*problems[before:after_parse], *problems[after_match:after_gather]]}
+    clean = table.take(np.flatnonzero(~np.isin(table.name, list(dirty)) & ~invalid_file)) if changed else None
+    return frames, detections, invalid, missing, clean
+
+
+def _joined(kept: CachedFiles | None, fresh: CachedFiles, order: np.ndarray) -> CachedFiles | None:
+    """The cached and parsed files in `order`; None when one part has boxes with an optional
+    field (probabilities, per-box uncertainty) the other part's boxes lack."""
+    if kept is None:
+        return fresh.take(order)
+    parts = [kept, fresh]
+    keys = set(parts[0].per_item) | set(parts[1].per_item)
+    for key in keys:
+        lacking = [p for p in parts if key not in p.per_item]
+        if not lacking:
+            continue
+        if any(p.counts.sum() for p in lacking):
+            return None
+        having = next(p for p in parts if key in p.per_item).per_item[key]
+        for i, p in enumerate(parts):
+            if key not in p.per_item:
+                parts[i] = CachedFiles(p.name, p.size, p.mtime_ns, p.per_file, p.counts, {**p.per_item, key: np.zeros((0, *having.shape[1:]), having.dtype)})
+    return CachedFiles.concat(parts).take(order)
 
 
 def _samples_of_files(files: list[str], task: str, frames: Frames) -> set[str]:
@@ -151,12 +229,6 @@ def _samples_of_files(files: list[str], task: str, frames: Frames) -> set[str]:
         return set()
     by_file = {prediction_file(task, name): name for name in frames.file_name.tolist()}
     return {by_file[f] for f in files if f in by_file}
-
-
-def _prediction_files(lightly: Location, task: str) -> list[str]:
-    base = task_dir(task)
-    names = lightly.files(base)
-    return [n for n in names if n.endswith(".json") and n != f"{base}/schema.json" and not posixpath.basename(n).startswith(".")]
 
 
 @dataclass
@@ -202,15 +274,14 @@ def _sample_name(file_name: object, file: str, task: str, problems: Problems) ->
     return name
 
 
-def _match_frames(parsed: list[ParsedFile], frames: Frames | None, problems: Problems) -> tuple[Frames, np.ndarray, tuple[str, ...]]:
-    """The frames table and, for each parsed file, its row (-1 when it has no sample)."""
-    names = np.array([p.sample for p in parsed], dtype=str) if parsed else np.zeros(0, "<U1")
+def _match_frames(files: np.ndarray, samples: np.ndarray, frames: Frames | None, problems: Problems) -> tuple[Frames, np.ndarray, tuple[str, ...]]:
+    """The frames table and, for each file (its sample's name in `samples`), its row (-1 when it has no sample)."""
+    names = samples if len(samples) else np.zeros(0, "<U1")
     if frames is None:
         frames = frames_from_names(names)
     rows, found = lookup(frames.file_name, names)
-    for p, ok in zip(parsed, found):
-        if not ok:
-            problems.add(p.file, "file_name", "the name of an image or video frame of the datasource", f"{p.sample!r}, which is not one")
+    for i in np.flatnonzero(~found).tolist():
+        problems.add(str(files[i]), "file_name", "the name of an image or video frame of the datasource", f"{str(samples[i])!r}, which is not one")
     rows = np.where(found, rows, -1)
     has_file = np.zeros(len(frames), bool)
     has_file[rows[rows >= 0]] = True
@@ -235,6 +306,18 @@ def write_predictions(lightly: Location, task: PredictionTask, *, bbox_decimals:
     whole numbers); scores and probabilities keep every digit. Each file is written whole
     (temporary name, then rename); the task appears in tasks.json only once its files exist.
     `skip_unchanged`: files that already hold the same bytes are not written again.
+
+    Example (write a task, then read it back)::
+
+        >>> import tempfile
+        >>> from thresher import Detections, Frames, PredictionSchema, PredictionTask
+        >>> from thresher.io.storage import Location
+        >>> lightly = Location(tempfile.mkdtemp())
+        >>> frames = Frames.build(["a.jpg"], width=640, height=480)
+        >>> boxes = Detections(frame=[0], xyxy=[[10, 20, 110, 220]], score=[0.9], class_id=[0])
+        >>> write_predictions(lightly, PredictionTask("det", PredictionSchema.detection(["car"]), frames, boxes))
+        >>> sorted(name.rsplit("/", 1)[-1] for name in lightly.files(".lightly/predictions/det"))
+        ['a.json', 'schema.json']
     """
     write_schema(lightly, task.name, task.schema)
     write_prediction_files(lightly, task.name, task.frames, task.detections, bbox_decimals=bbox_decimals, skip_unchanged=skip_unchanged)

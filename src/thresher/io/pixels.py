@@ -1,10 +1,11 @@
 """Decode the pixels of many samples in batches, video by video, skipping what cannot be read.
 
 Rows of a `Frames` table are read grouped by video in frame order, so each video is opened
-once and decoded forward (seeking only across gaps, e.g. with `--every N`). A file that
-cannot be decoded is recorded as a problem and its remaining frames are skipped; it never
-stops the other files. Batches are prepared in a background thread while the caller works on
-the previous one (decoding and OpenCV / onnxruntime inference both release the GIL).
+once and decoded forward (seeking only to the keyframe before a group of wanted frames, e.g.
+with `--every N`; `thresher.io.video.VideoReader.frames`). A file that cannot be decoded is
+recorded as a problem and its remaining frames are skipped; it never stops the other files.
+With `readers=N`, N threads decode ahead (several videos, or groups of images, at once) and
+the pixels still come in reading order, with the problems in the same order as with one.
 """
 
 from __future__ import annotations
@@ -31,21 +32,79 @@ def reading_order(frames: Frames, rows: np.ndarray) -> np.ndarray:
     return rows[np.lexsort((frames.frame_index[rows], frames.video[rows]))]
 
 
+IMAGES_PER_GROUP = 8  # images a reading thread decodes in a row
+
+
 def iter_pixels(
-    source: Datasource, frames: Frames, rows: np.ndarray, problems: Problems, infos: Mapping[str, Any] | None = None
+    source: Datasource,
+    frames: Frames,
+    rows: np.ndarray,
+    problems: Problems,
+    infos: Mapping[str, Any] | None = None,
+    readers: int = 0,
 ) -> Iterator[tuple[int, np.ndarray]]:
-    """(row, RGB uint8 array) for each readable row, in `reading_order`; `infos`: already
-    probed `VideoInfo`s by file name (saves opening each video's index again)."""
-    ordered = reading_order(frames, rows)
-    if len(ordered) == 0:
+    """(row, RGB uint8 array) for each readable row, in `reading_order`.
+
+    Args:
+        infos: already probed `VideoInfo`s by file name (saves opening each video's index again).
+        readers: 0 decodes in the calling thread; N >= 1 decodes on N threads ahead of the
+            caller (one video or `IMAGES_PER_GROUP` images per thread at a time).
+
+    Example: `dict(iter_pixels(source, frames, [0, 5], Problems(), readers=2))` → {0: array, 5: array}.
+    """
+    groups = _groups(frames, reading_order(frames, rows))
+    makers = [_maker(source, frames, group, infos) for group in groups]
+    if readers < 1:
+        for make in makers:
+            for item in make():
+                if isinstance(item, Problems):
+                    problems.extend(item)
+                else:
+                    yield item
         return
+    from thresher.parallel import ordered_chain
+
+    for item in ordered_chain(makers, readers):
+        if isinstance(item, Problems):
+            problems.extend(item)  # each group's problems, in reading order
+        else:
+            yield item
+
+
+def _groups(frames: Frames, ordered: np.ndarray) -> list[np.ndarray]:
+    """Rows cut into one group per video and groups of `IMAGES_PER_GROUP` consecutive images."""
+    if len(ordered) == 0:
+        return []
     videos = frames.video[ordered]
     starts = np.flatnonzero(np.r_[True, videos[1:] != videos[:-1]])
+    groups: list[np.ndarray] = []
+    pending: list[np.ndarray] = []
     for group in np.split(ordered, starts[1:]):
         if frames.kind[group[0]] == "frame":
-            yield from _video_pixels(source, frames, group, problems, (infos or {}).get(str(frames.video[group[0]])))
+            groups.extend([np.concatenate(pending)] if pending else [])
+            pending = []
+            groups.append(group)
         else:
-            yield from _image_pixels(source, frames, group, problems)
+            pending.append(group)
+            if sum(len(g) for g in pending) >= IMAGES_PER_GROUP:
+                groups.append(np.concatenate(pending))
+                pending = []
+    groups.extend([np.concatenate(pending)] if pending else [])
+    return groups
+
+
+def _maker(source: Datasource, frames: Frames, group: np.ndarray, infos: Mapping[str, Any] | None):
+    """A function giving the group's (row, pixels) items, then the group's own `Problems`."""
+
+    def make() -> Iterator[tuple[int, np.ndarray] | Problems]:
+        found = Problems()
+        if frames.kind[group[0]] == "frame":
+            yield from _video_pixels(source, frames, group, found, (infos or {}).get(str(frames.video[group[0]])))
+        else:
+            yield from _image_pixels(source, frames, group, found)
+        yield found
+
+    return make
 
 
 def _image_pixels(source: Datasource, frames: Frames, rows: np.ndarray, problems: Problems) -> Iterator[tuple[int, np.ndarray]]:
@@ -63,8 +122,8 @@ def _video_pixels(source: Datasource, frames: Frames, rows: np.ndarray, problems
     name = str(frames.video[rows[0]])
     try:
         with VideoReader(source.input, name, info) as reader:
-            for row in rows:
-                yield int(row), reader[int(frames.frame_index[row])]
+            for row, pixels in zip(rows.tolist(), reader.frames(frames.frame_index[rows].tolist())):
+                yield row, pixels
     except (DatasourceError, IndexError) as exc:
         problems.add(name, "", "a video whose frames all decode", f"{exc}; its remaining frames are skipped")
 

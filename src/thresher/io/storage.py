@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 import posixpath
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import fsspec
+import numpy as np
 
 from thresher.errors import DatasourceError
 
@@ -56,6 +58,7 @@ class Location:
         self.root = root.rstrip("/") or "/"
         self.is_local = "file" in self.fs.protocol or "local" in self.fs.protocol
         self._made: set[str] = set()  # folders known to exist (saves a makedirs per written file)
+        self._listings: dict[str, list] | None = None  # folder -> its walk, inside `kept_listings`
 
     def __repr__(self) -> str:
         return f"Location({self.url!r})"
@@ -74,7 +77,7 @@ class Location:
         sub = Location.__new__(Location)
         sub.url, sub.fs, sub.is_local = self.display(safe_name(name)), self.fs, self.is_local
         sub.root = self.path(name)
-        sub._made = set()
+        sub._made, sub._listings = set(), None
         return sub
 
     def exists(self, name: str = "") -> bool:
@@ -139,6 +142,76 @@ class Location:
         details = self.fs.find(base, detail=True)
         return sorted((p[len(prefix):], int(d.get("size") or 0), float(_modified(d))) for p, d in details.items())
 
+    def file_listing(self, under: str = "") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(relative names, sizes in bytes, modification times in ns) of every file below `under`,
+        sorted by name, as arrays; hidden folders below `under` are not entered (as `files`). A
+        bucket's times are its objects' times in seconds, scaled to ns.
+
+        Example: `names, sizes, times = lightly.file_listing(".lightly/metadata")`.
+        """
+        kept = self._listings
+        if kept is not None and under in kept:
+            return kept[under]
+        found = self._listing(under)
+        for array in found:
+            array.flags.writeable = False  # shared by the callers inside `kept_listings`
+        if kept is not None:
+            kept[under] = found
+        return found
+
+    @contextmanager
+    def kept_listings(self) -> Iterator["Location"]:
+        """Inside, `file_listing` walks each folder once and answers again from that walk; a write
+        through this location (`write_bytes`) forgets the folders it touches. For stretches where
+        nothing else writes the folders read, e.g. a run's stages after its models ran.
+
+        Example: `with lightly.kept_listings(): ...` (the folders are listed once inside).
+        """
+        self._listings = {}
+        try:
+            yield self
+        finally:
+            self._listings = None
+
+    def _forget_listings(self, name: str) -> None:
+        kept = self._listings
+        if kept:
+            for under in [u for u in kept if not u or name.startswith(u.rstrip("/") + "/")]:
+                del kept[under]
+
+    def _listing(self, under: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        base = self.path(under) if under else self.root
+        names: list[str] = []
+        sizes: list[int] = []
+        times: list[int] = []
+        if not self.is_local:
+            start = len(under.strip("/").split("/")) if under else 0
+            for n, size, t in self.file_stats(under):
+                if not _in_skipped(n.split("/")[start:-1], ()):
+                    names.append(n), sizes.append(size), times.append(int(round(t * 1e9)))
+        else:
+            add_name, add_size, add_time = names.append, sizes.append, times.append
+            pending = [(base, f"{safe_name(under)}/" if under.strip("/") else "")]
+            while pending:
+                folder, relative = pending.pop()
+                try:
+                    entries = list(os.scandir(folder))
+                except (FileNotFoundError, NotADirectoryError):
+                    continue
+                for entry in entries:
+                    if entry.is_dir():  # as os.walk: a link to a folder is not entered
+                        if not entry.name.startswith(".") and not entry.is_symlink():
+                            pending.append((entry.path, f"{relative}{entry.name}/"))
+                        continue
+                    try:
+                        info = entry.stat()
+                    except FileNotFoundError:  # removed since the folder was read
+                        continue
+                    add_name(relative + entry.name), add_size(info.st_size), add_time(info.st_mtime_ns)
+        name = np.array(names, dtype=str) if names else np.zeros(0, "<U1")
+        order = np.argsort(name, kind="stable")
+        return name[order], np.array(sizes, dtype=np.int64)[order], np.array(times, dtype=np.int64)[order]
+
     def _local_files(self, base: str, skip: tuple[str, ...]) -> list[str]:
         prefix = self.root.rstrip("/") + "/"
         found = []
@@ -151,6 +224,7 @@ class Location:
     def write_bytes(self, name: str, data: bytes) -> None:
         """Write a file whole: to a temporary name, then renamed (local), or one put (buckets)."""
         path = self.path(name)
+        self._forget_listings(safe_name(name))
         if not self.is_local:
             self.fs.pipe_file(path, data)
             return

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from thresher.boxes import ordered
 from thresher.errors import SchemaError, UsageError
 from thresher.frames import Frames
 from thresher.io.conversion import Boxes, MediaIndex, add_each, assemble_task, number
@@ -169,7 +170,7 @@ class _Converter:
         box = lambda i: "[" + ", ".join(number(v) for v in xyxy[i]) + "]"  # noqa: E731
         ids = sorted(self.names or {})
         checks = (
-            ("xyxy", "finite corners x0 <= x1, y0 <= y1 in pixels", ~(np.isfinite(xyxy).all(axis=1) & (xyxy[:, 2] >= xyxy[:, 0]) & (xyxy[:, 3] >= xyxy[:, 1])), box),
+            ("xyxy", "finite corners x0 <= x1, y0 <= y1 in pixels", ~(np.isfinite(xyxy).all(axis=1) & ordered(xyxy)), box),
             ("conf", "a confidence in [0, 1]", ~((conf >= 0) & (conf <= 1)), lambda i: number(conf[i])),
             ("cls", f"a class id of names {ids}", ~np.isin(cls, np.array(ids, dtype=np.float64)), lambda i: number(cls[i])),
         )

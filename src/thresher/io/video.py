@@ -4,6 +4,8 @@ One demux pass (no decoding, ~10 µs a packet) gives the presentation timestamp 
 their sorted list maps a frame index to its pts, whatever the container, B-frames or variable
 frame rate. Frame i is read by seeking to the last keyframe at or before its pts and decoding
 forward to it; when a seek overshoots (MPEG-TS), the reader steps back one keyframe.
+Wanted frames are read in ascending order with one forward decode (`VideoReader.frames`), and
+the frames no other frame refers to are not decoded on the way (half of bikes.mp4's frames).
 A truncated file can still claim its full length in its header and decode part of its frames
 without error, so `check_video` compares packets with the header and decodes the last frame.
 """
@@ -11,6 +13,7 @@ without error, so `check_video` compares packets with the header and decodes the
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,10 +179,13 @@ def _last_decoded_pts(location: Location, name: str, info: VideoInfo) -> int | N
 
 
 class VideoReader:
-    """Frames of one video by index: `reader[i]` is an (H, W, 3) uint8 RGB array.
+    """Frames of one video by index: `reader[i]` is an (H, W, 3) uint8 RGB array, and
+    `reader.frames(indices)` yields the frames of ascending `indices`, decoding forward once.
 
-    Reading indices in increasing order decodes forward without seeking; a jump seeks to the
-    nearest keyframe before the target. Use as a context manager.
+    Reading forward never seeks within reach: the reader seeks to the keyframe before a wanted
+    frame only when that keyframe lies more than `SEEK_GAP` frames past the last frame read
+    (or behind it). While it decodes towards a wanted frame, it does not decode the frames
+    that no other frame refers to (`disposable_packets`). Use as a context manager.
     """
 
     def __init__(self, location: Location, name: str, info: VideoInfo | None = None):
@@ -188,7 +194,11 @@ class VideoReader:
         self._container = _open(location, name)
         self._stream = self._container.streams.video[0]
         self._key_pts = [k[0] for k in self.info.keyframes]
-        self._decoder = None
+        # frame index of each keyframe (a keyframe whose pts is not a frame's maps to the frame after it)
+        self._key_index = [bisect.bisect_left(self.info.pts, t) for t in self._key_pts]
+        self._disposable = disposable_packets(self._stream)
+        self._decoder: Any = None
+        self._wanted: set = set()  # pts of the frames the current `frames()` call reads
         self._position = -1  # index of the frame the running decoder gave last
 
     def __len__(self) -> int:
@@ -204,37 +214,62 @@ class VideoReader:
         self._container.close()
 
     def __getitem__(self, index: int) -> np.ndarray:
-        if not 0 <= index < self.info.n_frames:
-            raise IndexError(f"{self.name}: frame {index} out of range 0..{self.info.n_frames - 1}")
-        frame = self._frame(index)
-        return frame.to_ndarray(format="rgb24")
+        return next(iter(self.frames([index])))
+
+    def frames(self, indices: Sequence[int]) -> Iterator[np.ndarray]:
+        """RGB arrays of `indices` (ascending, each in range), in that order.
+
+        Example: `[f.shape for f in reader.frames([0, 100, 101])]` → three (272, 640, 3).
+        """
+        indices = [int(i) for i in indices]
+        for i in indices:
+            if not 0 <= i < self.info.n_frames:
+                raise IndexError(f"{self.name}: frame {i} out of range 0..{self.info.n_frames - 1}")
+        if any(b < a for a, b in zip(indices, indices[1:])):
+            raise ValueError(f"{self.name}: frames(): indices must ascend")
+        self._wanted = {self.info.pts[i] for i in indices} if self.info.pts_reliable else set()
+        for index in indices:
+            frame = self._frame(index) if self.info.pts_reliable else self._frame_by_count(index)
+            yield frame.to_ndarray(format="rgb24")
 
     def _frame(self, index: int) -> Any:
-        if not self.info.pts_reliable:
-            return self._frame_by_count(index)
         target = self.info.pts[index]
-        if self._decoder is not None and index > self._position and self._same_gop(index):
+        if self._decoder is not None and index > self._position and self._within_reach(index):
             frame = self._scan(target)
             if frame is not None:
                 self._position = index
                 return frame
         key = max(bisect.bisect_right(self._key_pts, target) - 1, 0)
+        skip = True
         while key >= 0:
-            self._seek(self.info.keyframes[key][1] if self._key_pts else 0)
+            self._seek(self.info.keyframes[key][1] if self._key_pts else 0, skip)
             frame = self._scan(target)
             if frame is not None:
                 self._position = index
                 return frame
-            key -= 1  # the seek overshot the target: step back one keyframe
+            if skip:
+                skip = False  # decode every frame this time (a decoder that needs them)
+            else:
+                key -= 1  # the seek overshot the target: step back one keyframe
         raise DatasourceError(f"{self.name}: frame {index} could not be decoded")
 
-    def _same_gop(self, index: int) -> bool:
-        before = bisect.bisect_right(self._key_pts, self.info.pts[self._position])
-        return bisect.bisect_right(self._key_pts, self.info.pts[index]) == before
+    def _within_reach(self, index: int) -> bool:
+        """Decoding on to `index` costs less than seeking: its keyframe is at most SEEK_GAP frames ahead."""
+        key = bisect.bisect_right(self._key_pts, self.info.pts[index]) - 1
+        return key < 0 or self._key_index[key] - self._position <= SEEK_GAP
 
-    def _seek(self, timestamp: int) -> None:
+    def _seek(self, timestamp: int, skip: bool) -> None:
         self._container.seek(timestamp, stream=self._stream, backward=True, any_frame=False)
-        self._decoder = self._container.decode(self._stream)
+        self._decoder = self._decode(skip)
+
+    def _decode(self, skip: bool) -> Iterator[Any]:
+        """Decoded frames from the current demux position; with `skip`, the packets of disposable
+        frames that the current `frames()` call does not want (by pts) are left out."""
+        disposable = self._disposable if skip else None
+        for packet in self._container.demux(self._stream):
+            if disposable is not None and packet.size and packet.pts not in self._wanted and disposable(packet):
+                continue
+            yield from packet.decode()
 
     def _scan(self, target: int) -> Any:
         for frame in self._decoder:
@@ -256,3 +291,45 @@ class VideoReader:
             if self._position == index:
                 return frame
         raise DatasourceError(f"{self.name}: frame {index} could not be decoded")
+
+
+SEEK_GAP = 4  # frames decoded on rather than seeking (a seek flushes the decoder's few frames of delay)
+
+
+def disposable_packets(stream: Any) -> Callable[[Any], bool] | None:
+    """A test telling whether a packet holds a frame no other frame refers to, or None.
+
+    H.264: every coded slice of the packet has nal_ref_idc 0 (read from the NAL headers, length
+    prefixed as in MP4/MKV, or with start codes as in MPEG-TS). Other codecs: the demuxer's
+    disposable flag. Leaving such packets out changes no other decoded frame.
+    """
+    codec = stream.codec_context
+    if codec.name != "h264":
+        return lambda packet: bool(packet.is_disposable)
+    extradata = codec.extradata or b""
+    if len(extradata) >= 5 and extradata[0] == 1:  # avcC: NAL units prefixed by their length
+        size = (extradata[4] & 3) + 1
+        return lambda packet: _h264_disposable(_length_prefixed(bytes(packet), size))
+    return lambda packet: _h264_disposable(_start_coded(bytes(packet)))
+
+
+def _h264_disposable(headers: Iterator[int]) -> bool:
+    slices = [h for h in headers if 1 <= h & 0x1F <= 5]
+    return bool(slices) and all(h & 0x60 == 0 for h in slices)
+
+
+def _length_prefixed(data: bytes, size: int) -> Iterator[int]:
+    """The header byte of each NAL unit of length-prefixed data."""
+    at = 0
+    while at + size < len(data):
+        length = int.from_bytes(data[at : at + size], "big")
+        yield data[at + size]
+        at += size + length
+
+
+def _start_coded(data: bytes) -> Iterator[int]:
+    """The header byte of each NAL unit after a 00 00 01 start code."""
+    at = data.find(b"\x00\x00\x01")
+    while at >= 0 and at + 3 < len(data):
+        yield data[at + 3]
+        at = data.find(b"\x00\x00\x01", at + 3)

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 import numpy as np
 import yaml
 
-from thresher.boxes import cxcywh_to_xyxy
+from thresher.boxes import cxcywh_to_xyxy, scale
 from thresher.errors import SchemaError, UsageError
 from thresher.frames import Frames
 from thresher.io.conversion import Boxes, MediaIndex, add_each, assemble_task, number
@@ -156,9 +156,7 @@ def yolo_to_task(
 
 def normalized_to_pixels(cxcywh: np.ndarray, width: np.ndarray, height: np.ndarray) -> np.ndarray:
     """(M, 4) corners in pixels of normalized centre boxes: x0 = (cx - w/2)·W, y0 = (cy - h/2)·H, …"""
-    cxcywh = np.asarray(cxcywh, dtype=np.float64).reshape(-1, 4)
-    scale = np.stack([width, height, width, height], axis=1).astype(np.float64)
-    return cxcywh_to_xyxy(cxcywh) * scale
+    return scale(cxcywh_to_xyxy(np.asarray(cxcywh, dtype=np.float64).reshape(-1, 4)), width, height)
 
 
 def _covered(frames: Frames, rows: np.ndarray, all_frames: bool) -> np.ndarray:

@@ -19,6 +19,7 @@ import posixpath
 import numpy as np
 import yaml
 
+from thresher.boxes import xyxy_to_cxcywh
 from thresher.io.lightly_predictions import PredictionTask
 
 LABELS_DIR = "labels"
@@ -30,8 +31,7 @@ def yolo_files(task: PredictionTask) -> dict[str, str]:
     frames, dets = task.frames, task.detections.sorted_by_frame()
     classes = np.searchsorted(task.schema.ids, dets.class_id)
     width, height = frames.width[dets.frame].astype(float), frames.height[dets.frame].astype(float)
-    x0, y0, x1, y1 = dets.xyxy.T
-    rows = np.column_stack([(x0 + x1) / 2 / width, (y0 + y1) / 2 / height, (x1 - x0) / width, (y1 - y0) / height])
+    rows = xyxy_to_cxcywh(dets.xyxy) / np.column_stack([width, height, width, height])
     lines: dict[int, list[str]] = {}
     for frame, cls, values in zip(dets.frame.tolist(), classes.tolist(), rows.tolist()):
         lines.setdefault(frame, []).append(f"{cls} " + " ".join(f"{v:.6f}" for v in values))

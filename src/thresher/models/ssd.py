@@ -29,6 +29,7 @@ over them; a box whose best class is filtered out is dropped, never relabeled.
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import re
 from collections.abc import Sequence
@@ -37,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from thresher.boxes import clip, corners, scale, xyxy_to_cxcywh
 from thresher.detections import Detections
 from thresher.errors import MissingDependencyError, require
 from thresher.models.coco import COCO_TF_OD_NAMES
@@ -101,11 +103,11 @@ def decode_boxes(encodings: np.ndarray, priors: np.ndarray, variances: np.ndarra
     Centre-size coding: centre = prior centre + variance * offset * prior size;
     size = prior size * exp(variance * offset).
     """
-    size = priors[:, 2:] - priors[:, :2]
-    centre = priors[:, :2] + size * 0.5
+    prior = xyxy_to_cxcywh(priors)
+    centre, size = np.ascontiguousarray(prior[:, :2]), np.ascontiguousarray(prior[:, 2:])  # broadcast over images fast
     new_centre = variances[:, :2] * encodings[..., :2] * size + centre
     new_size = np.exp(variances[:, 2:] * encodings[..., 2:]) * size
-    return np.concatenate([new_centre - new_size * 0.5, new_centre + new_size * 0.5], axis=-1)
+    return corners(new_centre, new_size)
 
 
 def pooled_embeddings(features: np.ndarray) -> np.ndarray:
@@ -169,6 +171,12 @@ class SSDMobileNetV2:
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_net": None}  # a net does not pickle; each process reads its own
 
+    def replica(self) -> "SSDMobileNetV2":
+        """The same detector with its own net, to run on another thread (`thresher.models.replicas`)."""
+        twin = copy.copy(self)
+        twin._net = None
+        return twin
+
     def raw_outputs(self, images: Sequence[np.ndarray], names: Sequence[str]) -> list[np.ndarray]:
         """The net's outputs named `names` for one forward pass of `images` (RGB, resized to 300x300)."""
         cv2 = require("cv2", "detect")
@@ -215,8 +223,7 @@ class SSDMobileNetV2:
             multi_label=self.multi_label, top_k_per_class=self.top_k, max_per_image=self.keep_top_k,
         )  # fmt: skip
         hw = np.asarray(sizes, dtype=np.float64)[kept.image]
-        scale = np.stack([hw[:, 1], hw[:, 0], hw[:, 1], hw[:, 0]], axis=1)
-        xyxy = np.clip(boxes[kept.image, kept.box].astype(np.float64) * scale, 0, scale)
+        xyxy = clip(scale(boxes[kept.image, kept.box], hw[:, 1], hw[:, 0]), hw[:, 1], hw[:, 0])  # normalized → pixels
         probs = normalize_rows(scores[kept.image, kept.box][:, allowed])
         return Detections(
             frame=kept.image + first_frame, xyxy=xyxy, score=kept.score, class_id=_REAL_IDS[kept.column], probs=probs

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
+from thresher.boxes import clip, flip_x
 from thresher.detections import Detections
 from thresher.errors import UsageError, did_you_mean
 
@@ -94,8 +95,7 @@ def _flip(image: np.ndarray) -> np.ndarray:
 
 def _unflip(found: Detections, images: list[np.ndarray]) -> Detections:
     width = np.array([image.shape[1] for image in images], dtype=np.float64)[found.frame]
-    xyxy = np.stack([width - found.xyxy[:, 2], found.xyxy[:, 1], width - found.xyxy[:, 0], found.xyxy[:, 3]], axis=1)
-    return _with_boxes(found, xyxy)
+    return _with_boxes(found, flip_x(found.xyxy, width))
 
 
 def _shrink(image: np.ndarray, factor: float) -> np.ndarray:
@@ -110,8 +110,7 @@ def _unshrink(found: Detections, factor: float, images: list[np.ndarray]) -> Det
     """Boxes back in the image's pixels; a box reaching into the grey canvas is cut at the image's edge."""
     width = np.array([image.shape[1] for image in images], dtype=np.float64)[found.frame]
     height = np.array([image.shape[0] for image in images], dtype=np.float64)[found.frame]
-    xyxy = np.minimum(found.xyxy / factor, np.stack([width, height, width, height], axis=1))
-    return _with_boxes(found, xyxy)
+    return _with_boxes(found, clip(found.xyxy / factor, width, height))
 
 
 def _with_boxes(found: Detections, xyxy: np.ndarray) -> Detections:

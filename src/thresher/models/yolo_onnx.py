@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from thresher.boxes import cxcywh_to_xyxy
+from thresher.boxes import clip, cxcywh_to_xyxy
 from thresher.detections import Detections
 from thresher.errors import SchemaError, UsageError, require
 from thresher.models.detector import check_images, check_parameters, normalize_rows, resolve_classes
@@ -56,7 +56,7 @@ def unletterbox(xyxy: np.ndarray, input_size: tuple[int, int], image_size: tuple
     pad_x = round((input_size[1] - image_size[1] * gain) / 2 - 0.1)
     pad_y = round((input_size[0] - image_size[0] * gain) / 2 - 0.1)
     boxes = (np.asarray(xyxy, dtype=np.float64) - [pad_x, pad_y, pad_x, pad_y]) / gain
-    return np.clip(boxes, 0, [image_size[1], image_size[0], image_size[1], image_size[0]])
+    return clip(boxes, image_size[1], image_size[0])
 
 
 def parse_names(text: str) -> dict[int, str]:

@@ -22,12 +22,16 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from thresher.errors import UsageError
 from thresher.report.data import ReportData, load_report_data, save_report_data
 from thresher.report.stats import categorical_summary, gini_imbalance, histogram, normalized_entropy, numeric_summary, shared_edges
+
+if TYPE_CHECKING:
+    from thresher.run.state import Selected
 
 REPORT_FILE = "report.html"
 
@@ -42,13 +46,14 @@ def write_report(data: ReportData, path: str | os.PathLike) -> Path:
     return path
 
 
-def write_run_report(work, outcome, projection: str = "pca") -> Path:
-    """Collect a finished run's report data, save the bundle in its folder, write report.html."""
+def write_run_report(state: Selected, projection: str = "pca") -> Path:
+    """Collect a finished run's report data (`state`: the run after its selection, see
+    `thresher.run.state`), save the bundle in its folder, write report.html; returns its path."""
     from thresher.report.collect import collect
 
-    data = collect(work, outcome, projection)
-    save_report_data(work.folder, data)
-    return write_report(data, Path(work.folder) / REPORT_FILE)
+    data = collect(state, projection)
+    save_report_data(state.folder, data)
+    return write_report(data, Path(state.folder) / REPORT_FILE)
 
 
 def reproject(data: ReportData, projection: str) -> ReportData:

@@ -1,7 +1,7 @@
-"""Gather a finished run's `ReportData` from its `RunWork` (the run's state) and outcome.
+"""Gather a finished run's `ReportData` from its state after the selection (`thresher.run.state.Selected`).
 
 What is read again: the inputs of the selection (each task's scores and predictions computed
-once; the run's own resolver is reused when the run keeps it as `work.resolver`), the stored
+once; the run's own resolver is reused, its tasks and metadata read already), the stored
 embeddings of the samples, and the pixels of the frames that get a thumbnail (see
 `thresher.report.sampling`).
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,46 +25,46 @@ from thresher.report.projection import project
 from thresher.report.sampling import thumbnails_of_run
 from thresher.report.why import explain
 
+if TYPE_CHECKING:
+    from thresher.run.state import Selected
+
 DUPLICATE_PAIRS = 12
 PAIRS_PER_KEPT = 2
 NEAREST_SET_MAX = 4000  # within-set distances on at most this many members (seeded subsample)
 PAIR_QUERIES_MAX = 40_000  # near-duplicate search over at most this many unselected samples
 
 
-def collect(work, outcome, projection: str = "pca") -> ReportData:
-    """The report data of a run (`work`: a `thresher.run.work.RunWork` after `select`)."""
-    samples, selection, seed = work.samples, outcome.selection, work.options.seed
+def collect(state: Selected, projection: str = "pca") -> ReportData:
+    """The report data of a run after its selection."""
+    outcome = state.outcome
+    samples, selection, seed = state.samples, outcome.selection, state.options.seed
     n_pre = int(outcome.counts.get("preselected", 0))
     preselected, picks = selection.ids[:n_pre], selection.ids[n_pre:]
-    resolver = _resolver(work)
-    inputs, values = _inputs(work, resolver, samples, seed)
-    class_tasks, classes = _classes(work, resolver, samples)
-    colors = _colors(work, resolver, samples, inputs, values)
+    resolver = _resolver(state)
+    inputs, values = _inputs(state, resolver, samples, seed)
+    class_tasks, classes = _classes(state, resolver, samples)
+    colors = _colors(state, resolver, samples, inputs, values)
     random = _random_selection(samples.id, preselected, len(picks), seed)
-    vectors = normalized(work.store.load().align(samples.id).vectors) if len(samples) else np.zeros((0, 1), np.float32)
-    sets = {"selected": picks, "random": random, **({"datapool": selection.ids} if _uses_datapool(work) else {})}
+    aligned = resolver.embeddings(None) if state.resolver.samples is samples else state.store.load().align(samples.id)  # the selection's, when the same samples
+    vectors = normalized(aligned.vectors) if len(samples) else np.zeros((0, 1), np.float32)
+    sets = {"selected": picks, "random": random, **({"datapool": selection.ids} if _uses_datapool(state) else {})}
     nearest = {name: _nearest_in_set(vectors, samples.id, ids, seed) for name, ids in sets.items()}
-    duplicates = _duplicates(vectors, samples.id, selection.ids, work.removed, seed)
-    meta = _meta(work, outcome, inputs, class_tasks, colors, projection)
-    thumbs = thumbnails_of_run(work, samples, selection.ids, duplicates, seed)
-    strips, flagged = collect_strips(work, resolver.all_metadata()) if work.artifacts.get("assertions") else (Strips.empty(), None)
+    duplicates = _duplicates(vectors, samples.id, selection.ids, state.removed, seed)
+    meta = _meta(state, inputs, class_tasks, colors, projection)
+    thumbs = thumbnails_of_run(state, samples, selection.ids, duplicates, seed)
+    strips, flagged = collect_strips(state, resolver.all_metadata()) if state.artifacts.get("assertions") else (Strips.empty(), None)
     meta["flagged"] = flagged
     return ReportData(
         meta=meta, samples=samples, selected=selection.ids, objective=selection.objective, preselected=preselected,
         random=random, inputs=values, colors=colors, classes=classes, projection=project(vectors, projection, seed),
-        nearest=nearest, removed=_removed(work.removed), duplicates=duplicates, thumbnails=thumbs,
-        sample_box=None if work.crops is None else _crop_boxes(work, samples), strips=strips,
+        nearest=nearest, removed=_removed(state.removed), duplicates=duplicates, thumbnails=thumbs,
+        sample_box=None if state.crops is None else _crop_boxes(state, samples), strips=strips,
     )
 
 
-def _resolver(work):
-    """The run's own resolver when it kept one (its prediction tasks are read already), else a new one."""
-    from thresher.run.resolver import RunResolver
-
-    kept = getattr(work, "resolver", None)
-    if kept is None or kept.samples is not work.samples:
-        kept = RunResolver(work.source, work.frames, work.samples, work.store, work.catalog, work._object_task(), work.task_cache)
-    return _Remembering(kept)
+def _resolver(state: Selected) -> _Remembering:
+    """The run's own resolver (its prediction tasks are read already), remembering what it computes."""
+    return _Remembering(state.resolver)
 
 
 class _Remembering:
@@ -97,16 +98,16 @@ class _Remembering:
         return self._resolver.query_embeddings(dataset_id, tag_name)
 
 
-def _uses_datapool(work) -> bool:
-    return bool(work.worker.use_datapool)
+def _uses_datapool(state: Selected) -> bool:
+    return bool(state.worker.use_datapool)
 
 
-def _inputs(work, resolver, samples: Frames, seed: int) -> tuple[list[dict], list[np.ndarray | None]]:
+def _inputs(state: Selected, resolver, samples: Frames, seed: int) -> tuple[list[dict], list[np.ndarray | None]]:
     """Every strategy's input over the samples (embedding inputs: None)."""
     from thresher.select import resolve_inputs
     from thresher.select.values import input_values
 
-    strategies = work.config.selection_config.strategies
+    strategies = state.config.selection_config.strategies
     plain = [e for e in strategies if e.input.type != "EMBEDDINGS"]
     resolved = resolve_inputs(SimpleNamespace(strategies=plain), resolver, samples)
     described, values = [], []
@@ -123,21 +124,21 @@ def _inputs(work, resolver, samples: Frames, seed: int) -> tuple[list[dict], lis
     return described, values
 
 
-def _tasks(work) -> list[str]:
+def _tasks(state: Selected) -> list[str]:
     """Prediction tasks the run used: pretagging, the object-level task, and the config's."""
     from thresher.run.config import PRETAGGING_TASK
 
-    tasks = [PRETAGGING_TASK] if work.worker.pretagging else []
-    tasks += [work._object_task()] if work._object_task() else []
-    strategies = work.config.selection_config.strategies
+    tasks = [PRETAGGING_TASK] if state.worker.pretagging else []
+    tasks += [state.object_task] if state.object_task else []
+    strategies = state.config.selection_config.strategies
     tasks += [e.input.task for e in strategies if e.input.type in ("SCORES", "PREDICTIONS") and e.input.task]
     tasks += [e.strategy.weights.task for e in strategies if getattr(getattr(e.strategy, "weights", None), "type", None) == "SCORES"]
     return list(dict.fromkeys(tasks))
 
 
-def _classes(work, resolver, samples: Frames):
+def _classes(state: Selected, resolver, samples: Frames):
     class_tasks, classes = [], {}
-    for task in _tasks(work):
+    for task in _tasks(state):
         try:
             predictions = resolver.predictions(task)
         except (ConfigError, SchemaError):
@@ -148,17 +149,17 @@ def _classes(work, resolver, samples: Frames):
     return class_tasks, classes
 
 
-def _colors(work, resolver, samples: Frames, inputs: list[dict], values: list) -> dict[str, np.ndarray]:
+def _colors(state: Selected, resolver, samples: Frames, inputs: list[dict], values: list) -> dict[str, np.ndarray]:
     """Numbers to colour the scatter by: scalar inputs, every score of the run's tasks, numeric metadata."""
     colors = {d["label"]: v.astype(np.float32) for d, v in zip(inputs, values) if d["kind"] == "scalar"}
-    for task in _tasks(work):
+    for task in _tasks(state):
         try:
             scores = resolver.scores(task)
         except (ConfigError, SchemaError):
             continue
         for name in scores.names:
             colors.setdefault(f"scores:{task}/{name}", scores[name].astype(np.float32))
-    for field in read_metadata_schema(work.source.lightly, Problems()):
+    for field in read_metadata_schema(state.source.lightly, Problems()):
         if field.numeric:
             colors.setdefault(f"metadata:{field.path}", resolver.metadata(field.path).values.astype(np.float32))
     return colors
@@ -205,14 +206,14 @@ def _few_per_kept(pairs: list[tuple], limit: int) -> list[tuple]:
     return kept
 
 
-def box_task(work) -> str | None:
-    tasks = _tasks(work)
+def box_task(state: Selected) -> str | None:
+    tasks = _tasks(state)
     return tasks[0] if tasks else None
 
 
-def _crop_boxes(work, samples: Frames) -> np.ndarray:
-    rows = work.crops.index_of(samples.id)
-    return work.crop_boxes[rows].astype(np.float32)
+def _crop_boxes(state: Selected, samples: Frames) -> np.ndarray:
+    rows = state.crops.index_of(samples.id)
+    return state.crop_boxes[rows].astype(np.float32)
 
 
 def _removed(removed) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -220,23 +221,23 @@ def _removed(removed) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return tuple(np.array([r[k] for r in rows], dtype=str) if rows else np.zeros(0, "<U1") for k in range(3))
 
 
-def _meta(work, outcome, inputs, class_tasks, colors, projection: str) -> dict:
-    frames = work.frames
+def _meta(state: Selected, inputs, class_tasks, colors, projection: str) -> dict:
+    frames, outcome = state.frames, state.outcome
     videos = {}
     is_frame = frames.kind == "frame"
     for video, index in zip(frames.video[is_frame].tolist(), frames.frame_index[is_frame].tolist()):
         videos[video] = max(videos.get(video, 0), index + 1)
-    source = work.source
+    source = state.source
     return {
-        "run_id": Path(work.folder).name.removesuffix(".partial"),
-        "counts": dict(work.counts), "timings": dict(work.timings), "selection_timings": dict(outcome.timings),
+        "run_id": Path(state.folder).name.removesuffix(".partial"),
+        "counts": dict(state.counts), "timings": dict(state.timings), "selection_timings": dict(outcome.timings),
         "stop_reason": outcome.stop_reason, "selection_counts": dict(outcome.counts),
-        "selection_config": dict(outcome.selection.config), "seed": work.options.seed,
-        "level": "object" if work.crops is not None else "frame", "inputs": inputs, "class_tasks": class_tasks,
-        "colors": list(colors), "videos": videos, "box_task": box_task(work), "imputed_task": getattr(work, "imputed_task", None),
+        "selection_config": dict(outcome.selection.config), "seed": state.options.seed,
+        "level": "object" if state.crops is not None else "frame", "inputs": inputs, "class_tasks": class_tasks,
+        "colors": list(colors), "videos": videos, "box_task": box_task(state), "imputed_task": state.imputed_task,
         "datasource": {"input": _where(source.input), "lightly": _where(source.lightly)},
-        "store": str(work.store.folder), "projection": projection, "uses_datapool": _uses_datapool(work),
-        "n_frames": len(frames), "why": explain(work.config.selection_config, outcome),
+        "store": str(state.store.folder), "projection": projection, "uses_datapool": _uses_datapool(state),
+        "n_frames": len(frames), "why": explain(state.config.selection_config, outcome),
     }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +23,9 @@ from thresher.frames import Frames
 from thresher.report.data import ReportData, Strips, Thumbnails
 from thresher.report.overlay import boxes_svg
 from thresher.report.svg import number
+
+if TYPE_CHECKING:
+    from thresher.run.state import Selected
 
 STRIP_FRAMES = 24
 STRIP_SIDE = 400  # pixels, the longer side of each image of a strip
@@ -46,29 +50,32 @@ def neighbour_ids(frames: Frames, rows: np.ndarray) -> np.ndarray:
     return np.stack([ids[c] for c in columns], axis=1).astype(str)
 
 
-def collect_strips(work, metadata) -> tuple[Strips, dict | None]:
+def collect_strips(state: Selected, metadata) -> tuple[Strips, dict | None]:
     """The strips of a run's flicker and what the page says about them (None: no flicker ran).
 
-    metadata: the datasource's `Metadata` over `work.frames` (holds the severities).
+    metadata: the datasource's `Metadata` over `state.frames` (holds the severities).
     """
-    from thresher.report.thumbs import make_thumbnails, read_boxes
+    from thresher.report.thumb_cache import ThumbnailCache
+    from thresher.report.thumbs import JPEG_QUALITY, make_thumbnails, read_boxes
 
-    info = work.artifacts.get("assertions")
+    info = state.artifacts.get("assertions")
     if not info or "flicker" not in info["names"]:
         return Strips.empty(), None
     key = f"{task_prefix(info['task'])}flicker_severity"
-    severity = np.nan_to_num(metadata[key]) if key in metadata.columns else np.zeros(len(work.frames))
-    rows = worst_first(work.frames.id, severity)
-    neighbours = neighbour_ids(work.frames, rows)
+    severity = np.nan_to_num(metadata[key]) if key in metadata.columns else np.zeros(len(state.frames))
+    rows = worst_first(state.frames.id, severity)
+    neighbours = neighbour_ids(state.frames, rows)
     wanted = np.unique(neighbours[neighbours != ""])
-    shown = work.frames[work.frames.index_of(wanted)]
+    shown = state.frames[state.frames.index_of(wanted)]
     boxes = []
     for task, imputed in ((info["task"], False), (info["imputed_task"], True)):
-        found = read_boxes(work.source.lightly, task, shown)
+        found = read_boxes(state.source.lightly, task, shown)
         if found is not None:
             boxes.append((shown, *found, imputed))
-    thumbs = make_thumbnails(work.source, work.frames, wanted, boxes, extracted=Path(work.folder) / "frames", side=STRIP_SIDE) if len(wanted) else Thumbnails.empty()
-    strips = Strips(work.frames.id[rows], severity[rows], neighbours, thumbs)
+    cache = ThumbnailCache(Path(state.workspace) / "cache" / "strips.npz", STRIP_SIDE, JPEG_QUALITY)  # the last report's strip images
+    thumbs = make_thumbnails(state.source, state.frames, wanted, boxes, extracted=Path(state.folder) / "frames", side=STRIP_SIDE, cache=cache) \
+        if len(wanted) else Thumbnails.empty()
+    strips = Strips(state.frames.id[rows], severity[rows], neighbours, thumbs)
     about = {**info, "flagged": int((severity > 0).sum()), "shown": len(rows), "limit": STRIP_FRAMES}
     return strips, about
 

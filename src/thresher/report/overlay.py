@@ -9,6 +9,7 @@ import html
 
 import numpy as np
 
+from thresher.boxes import xyxy_to_xywh
 from thresher.report.data import Thumbnails
 
 # Class colours of predicted boxes: none near the imputed boxes' magenta (#ff00ff, dashed).
@@ -32,14 +33,16 @@ def boxes_svg(thumbs: Thumbnails, t: int, highlight: np.ndarray | None = None, l
     ranked = mine[np.argsort(-thumbs.box_score[mine], kind="stable")]
     shown = set(mine.tolist()) if labels else set(ranked[~thumbs.box_imputed[ranked]][:LABELLED].tolist()) | set(mine[thumbs.box_imputed[mine]].tolist())
     parts, texts = [], []
+    xywh = xyxy_to_xywh(thumbs.box_xyxy)
     for b in mine.tolist():
-        x0, y0, x1, y1 = thumbs.box_xyxy[b].tolist()
+        x0, y0, box_w, box_h = xywh[b].tolist()
+        y1 = float(thumbs.box_xyxy[b, 3])
         label = str(thumbs.labels[thumbs.box_label[b]]) if len(thumbs.labels) else ""
         imputed = bool(thumbs.box_imputed[b])
         color = IMPUTED_COLOR if imputed else class_color(int(thumbs.box_label[b]))
         tip = f"{'imputed' if imputed else 'predicted'} {label} {thumbs.box_score[b]:.2f}"
         parts.append(
-            f"<rect class='{'imputed' if imputed else 'predicted'}' x='{x0:.1f}' y='{y0:.1f}' width='{x1 - x0:.1f}' height='{y1 - y0:.1f}' "
+            f"<rect class='{'imputed' if imputed else 'predicted'}' x='{x0:.1f}' y='{y0:.1f}' width='{box_w:.1f}' height='{box_h:.1f}' "
             f"stroke='{color}' stroke-opacity='{0.4 + 0.6 * float(thumbs.box_score[b]):.2f}'><title>{html.escape(tip)}</title></rect>"
         )
         text = f"{'imputed ' if imputed else ''}{label} {thumbs.box_score[b]:.2f}"
@@ -47,6 +50,6 @@ def boxes_svg(thumbs: Thumbnails, t: int, highlight: np.ndarray | None = None, l
         cls = "label" if b in shown else "label minor"
         texts.append(f"<text class='{cls}' x='{x0 + 2:.1f}' y='{y:.1f}' font-size='{font:.1f}' fill='{color}'>{html.escape(text)}</text>")
     if highlight is not None:
-        x0, y0, x1, y1 = highlight.tolist()
-        parts.append(f"<rect class='crop' x='{x0:.1f}' y='{y0:.1f}' width='{x1 - x0:.1f}' height='{y1 - y0:.1f}'/>")
+        x0, y0, box_w, box_h = xyxy_to_xywh(highlight)[0].tolist()
+        parts.append(f"<rect class='crop' x='{x0:.1f}' y='{y0:.1f}' width='{box_w:.1f}' height='{box_h:.1f}'/>")
     return f"<svg class='boxes' viewBox='0 0 {width} {height}' preserveAspectRatio='none'>{''.join(parts + texts)}</svg>"

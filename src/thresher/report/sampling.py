@@ -13,13 +13,18 @@ probed for keyframes are not probed again when their frames are decoded.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from thresher.errors import DatasourceError
 from thresher.frames import Frames
 from thresher.report.data import Thumbnails
-from thresher.report.thumbs import make_thumbnails, read_boxes
+from thresher.report.thumb_cache import ThumbnailCache
+from thresher.report.thumbs import JPEG_QUALITY, THUMB_SIDE, make_thumbnails, read_boxes
+
+if TYPE_CHECKING:
+    from thresher.run.state import Selected
 
 GALLERY_FRAMES = 120
 HOVER_FRAMES = 600
@@ -31,7 +36,7 @@ def frame_ids(samples: Frames) -> np.ndarray:
     return np.where(samples.parent_id != "", samples.parent_id, samples.id)
 
 
-def thumbnail_frames(work, samples: Frames, selected: np.ndarray, duplicates, seed: int) -> tuple[np.ndarray, dict]:
+def thumbnail_frames(state: Selected, samples: Frames, selected: np.ndarray, duplicates, seed: int) -> tuple[np.ndarray, dict]:
     """(frame ids to thumbnail, VideoInfo of the videos probed on the way); see the module docstring."""
     frame_of = dict(zip(samples.id.tolist(), frame_ids(samples).tolist()))
     chosen = list(dict.fromkeys(frame_of[i] for i in selected.tolist() if i in frame_of))
@@ -40,20 +45,20 @@ def thumbnail_frames(work, samples: Frames, selected: np.ndarray, duplicates, se
     if len(hover) > HOVER_FRAMES:
         picked = chosen[: HOVER_FRAMES // 2]
         rest = np.setdiff1d(hover, chosen)
-        extra, infos = cheap_sample(work, rest, min(HOVER_FRAMES - len(picked), len(rest)), seed)
+        extra, infos = cheap_sample(state, rest, min(HOVER_FRAMES - len(picked), len(rest)), seed)
         hover = np.r_[np.array(picked, dtype=str), extra]
     wanted = np.unique(np.r_[np.array(chosen[:GALLERY_FRAMES] + pairs, dtype=str), hover.astype(str)])
-    return wanted[np.isin(wanted, work.frames.id)], infos
+    return wanted[np.isin(wanted, state.frames.id)], infos
 
 
-def cheap_sample(work, ids: np.ndarray, size: int, seed: int) -> tuple[np.ndarray, dict]:
+def cheap_sample(state: Selected, ids: np.ndarray, size: int, seed: int) -> tuple[np.ndarray, dict]:
     """`size` of the frame `ids` drawn with `seed`: images and keyframes first, then any."""
     rng = np.random.default_rng(seed)
-    frames = work.frames
+    frames = state.frames
     rows = frames.index_of(ids)
     cheap = frames.kind[rows] != "frame"
     videos = np.unique(frames.video[rows[~cheap]])
-    infos = _probe(work, rng.permutation(videos)[:PROBED_VIDEOS])
+    infos = _probe(state, rng.permutation(videos)[:PROBED_VIDEOS])
     for video, info in infos.items():
         mine = np.flatnonzero(frames.video[rows] == video)
         key_pts = np.array([k[0] for k in info.keyframes])
@@ -64,29 +69,30 @@ def cheap_sample(work, ids: np.ndarray, size: int, seed: int) -> tuple[np.ndarra
     return np.r_[first, others].astype(str), infos
 
 
-def _probe(work, videos: np.ndarray) -> dict:
+def _probe(state: Selected, videos: np.ndarray) -> dict:
     """VideoInfo of each readable video (one demux pass each)."""
     from thresher.io.video import video_info
 
     infos = {}
     for video in videos.tolist():
         try:
-            infos[video] = video_info(work.source.input, video)
+            infos[video] = video_info(state.source.input, video)
         except DatasourceError:
             continue
     return infos
 
 
-def thumbnails_of_run(work, samples: Frames, selected: np.ndarray, duplicates, seed: int) -> Thumbnails:
+def thumbnails_of_run(state: Selected, samples: Frames, selected: np.ndarray, duplicates, seed: int) -> Thumbnails:
     """The thumbnails of a run, with the predicted boxes of its box task and the imputed boxes."""
     from thresher.report.collect import box_task
     from thresher.run.images import IMAGES_DIR
 
-    wanted, infos = thumbnail_frames(work, samples, selected, duplicates, seed)
-    shown = work.frames[work.frames.index_of(wanted)]
+    wanted, infos = thumbnail_frames(state, samples, selected, duplicates, seed)
+    shown = state.frames[state.frames.index_of(wanted)]
     boxes = []
-    for name, imputed in ((box_task(work), False), (getattr(work, "imputed_task", None), True)):
-        found = read_boxes(work.source.lightly, name, shown) if name else None
+    for name, imputed in ((box_task(state), False), (state.imputed_task, True)):
+        found = read_boxes(state.source.lightly, name, shown) if name else None
         if found is not None:
             boxes.append((shown, *found, imputed))
-    return make_thumbnails(work.source, work.frames, wanted, boxes, extracted=Path(work.folder) / IMAGES_DIR, video_infos=infos)
+    cache = ThumbnailCache(Path(state.workspace) / "cache" / "thumbnails.npz", THUMB_SIDE, JPEG_QUALITY)  # the last report's thumbnails
+    return make_thumbnails(state.source, state.frames, wanted, boxes, extracted=Path(state.folder) / IMAGES_DIR, video_infos=infos, cache=cache)

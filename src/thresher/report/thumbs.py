@@ -21,6 +21,7 @@ from thresher.io.datasource import Datasource
 from thresher.io.pixels import iter_pixels
 from thresher.io.problems import Problems
 from thresher.report.data import Thumbnails
+from thresher.report.thumb_cache import ThumbnailCache, cached_items
 
 THUMB_SIDE = 200
 JPEG_QUALITY = 72
@@ -83,20 +84,30 @@ def make_thumbnails(
     extracted: Path | None = None,
     video_infos: dict | None = None,
     side: int = THUMB_SIDE,
+    cache: ThumbnailCache | None = None,
 ) -> Thumbnails:
     """Thumbnails of the frames `frame_ids` (rows of `frames`) with their boxes.
 
     boxes: (frames the detections index, detections, class names by id, imputed?) per task;
     extracted: a folder of frames the run already wrote as `<file_name>` PNG (read instead of
     decoding the video again); video_infos: VideoInfo of videos already probed; side: the
-    longer side of each JPEG in pixels. Frames that cannot be decoded are left out.
+    longer side of each JPEG in pixels; cache: thumbnails of the last report, reused while
+    their source file is unchanged (`thresher.report.thumb_cache`). Frames that cannot be
+    decoded are left out.
     """
     rows = frames.index_of(np.unique(np.asarray(frame_ids, dtype=str)))
+    kept, fresh, listing = cache.split(source, frames, rows) if cache is not None else (None, np.ones(len(rows), bool), None)
     ids, jpegs, sizes = [], [], []
-    for row, image in _pixels(source, frames, rows, extracted, video_infos or {}):
+    for row, image in _pixels(source, frames, rows[fresh], extracted, video_infos or {}):
         ids.append(str(frames.id[row]))
         jpegs.append(jpeg_thumbnail(image, side))
         sizes.append((image.shape[1], image.shape[0]))
+    if cache is not None and (len(ids) or kept is None or len(kept) != len(rows)):
+        cache.store(listing, ids, jpegs, sizes, kept)
+    for frame_id, jpeg, size in cached_items(kept):
+        ids.append(frame_id)
+        jpegs.append(jpeg)
+        sizes.append(size)
     if not ids:
         return Thumbnails.empty()
     order = np.argsort(np.array(ids, dtype=str), kind="stable")  # sorted by frame id, whatever the reading order
@@ -136,10 +147,8 @@ def read_boxes(lightly, task: str, frames: Frames) -> tuple[Detections, dict[int
                 score, category = float(p["score"]), int(p["category_id"])
             except (KeyError, TypeError, ValueError):
                 continue
-            rows.append(files[file]), boxes.append((x, y, x + w, y + h)), scores.append(score), classes.append(category)
-    detections = Detections(
-        frame=np.array(rows, np.int64), xyxy=np.array(boxes, np.float64).reshape(-1, 4), score=np.array(scores), class_id=np.array(classes, np.int64)
-    )
+            rows.append(files[file]), boxes.append((x, y, w, h)), scores.append(score), classes.append(category)
+    detections = Detections.from_xywh(np.array(rows, np.int64), np.array(boxes, np.float64).reshape(-1, 4), np.array(scores), np.array(classes, np.int64))
     return detections, schema.names
 
 

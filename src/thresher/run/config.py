@@ -82,8 +82,26 @@ class ExportOptions(_Strict):
     local_files_root: str | None = None  # Label Studio's LOCAL_FILES_DOCUMENT_ROOT (default: the runs folder's parent)
 
 
+class DiversityOptions(_Strict):
+    """DIVERSITY's approximation for very many embeddings (docs/selection.md, "Ten million
+    embeddings"): PCA to `pca_dims` fitted on `pca_sample` vectors, applied block by block to
+    the stored embeddings, and the matrix k-center reads stored as `storage`."""
+
+    storage: Literal["float32", "float16", "int8"] = "float32"
+    pca_dims: int | None = Field(None, ge=1)
+    pca_sample: int = Field(100_000, ge=2)
+
+    def approximation(self, seed: int):
+        """The `thresher.select.Approximation` these options describe."""
+        from thresher.select import Approximation
+
+        return Approximation(storage=self.storage, pca_dims=self.pca_dims, pca_sample=self.pca_sample, seed=seed)
+
+
 class ThresherOptions(_Strict):
     embedder: str = "ssd-mobilenet-v2-coco"
+    embedding_dtype: Literal["float32", "float16"] = "float32"  # how new embeddings are stored (float16: half the disk)
+    diversity: DiversityOptions | None = None  # None: exact k-center on float32 unit vectors
     every: int = Field(1, ge=1)  # process every N-th frame of each video
     seed: int = 0
     pretagging: PretaggingOptions = PretaggingOptions()

@@ -29,6 +29,7 @@ from thresher.io.lightly_schema import read_schema, read_task_names
 from thresher.io.problems import Problems
 from thresher.run.config import PRETAGGING_TASK, RunConfig
 from thresher.scores import Scores
+from thresher.scorers.seed_strategy import stacked_score_names
 from thresher.select import Metadata, Predictions, resolve_inputs, run_selection
 
 BUILTIN_DETECTOR = "ssd-mobilenet-v2-coco"
@@ -103,7 +104,8 @@ class PlannedResolver:
         self._task(task)
         if self.object_task is not None and task != self.object_task:
             raise ConfigError("at object level, SCORES and PREDICTIONS inputs must use the object_level task")
-        return Scores.empty(_score_names(object_level=self.object_task is not None))
+        standard = possible_score_names(object_level=self.object_task is not None)
+        return Scores.empty([*standard, *stacked_score_names(self.config.selection_config, standard).get(task, [])])
 
     def metadata(self, key: str) -> Metadata:
         if key.startswith("lightly."):
@@ -124,7 +126,7 @@ class PlannedResolver:
         return Predictions.from_detections(Frames.empty(), Detections.empty(), names)
 
 
-def _score_names(object_level: bool) -> list[str]:
+def possible_score_names(object_level: bool) -> list[str]:
     """Every score the run's resolver can compute for a task (frame level, or per object): the
     scorers' own column names on a one-box frame with class probabilities and per-box uncertainty
     (some scores, such as the seed's `entropy` or `mcbox`, exist only where the prediction files

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from thresher.assert_task import IMPUTED_SUFFIX
+from thresher.assertions.task import IMPUTED_SUFFIX
 from thresher.detections import Detections
 from thresher.errors import ConfigError, did_you_mean
 from thresher.frames import Frames
@@ -90,14 +90,16 @@ def check_export_task(source: Datasource, task: str | None, created_by_run: set[
         )
 
 
-def load_export_boxes(source: Datasource, frames: Frames, task: str | None, cache: Path | None = None) -> ExportBoxes:
-    """The boxes of `task` and of `<task>-imputed` (when that task exists) over `frames`."""
+def load_export_boxes(source: Datasource, frames: Frames, task: str | None, cache: Path | None = None, read=None) -> ExportBoxes:
+    """The boxes of `task` and of `<task>-imputed` (when that task exists) over `frames`;
+    `read`: name -> PredictionTask when the caller keeps the tasks it read."""
     if task is None:
         return ExportBoxes(None, Detections.empty(), {})
-    loaded = read_predictions(source.lightly, task, frames, Problems(), cache=cache)
+    read = read or (lambda name: read_predictions(source.lightly, name, frames, Problems(), cache=cache))
+    loaded = read(task)
     imputed = None
     if f"{task}{IMPUTED_SUFFIX}" in read_task_names(source.lightly, Problems()):
-        imputed = read_predictions(source.lightly, f"{task}{IMPUTED_SUFFIX}", frames, Problems(), cache=cache).detections
+        imputed = read(f"{task}{IMPUTED_SUFFIX}").detections
     return ExportBoxes(task, loaded.detections, loaded.schema.names, imputed)
 
 

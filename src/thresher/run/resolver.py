@@ -13,7 +13,6 @@ import numpy as np
 from thresher.catalog import Catalog
 from thresher.detections import Detections
 from thresher.embedding_store import EmbeddingStore
-from thresher.embeddings import Embeddings
 from thresher.errors import ConfigError, did_you_mean
 from thresher.frames import Frames
 from thresher.io.datasource import Datasource
@@ -24,6 +23,7 @@ from thresher.io.problems import Problems
 from thresher.scorers import object_scores, score_frames
 from thresher.scores import Scores
 from thresher.select import Metadata, Predictions
+from thresher.stored_embeddings import StoredEmbeddings
 
 SCORE_FAMILIES = ("lightly", "seed")
 
@@ -40,38 +40,62 @@ class RunResolver:
         catalog: Catalog,
         object_task: str | None = None,
         cache=None,
+        metadata_cache=None,
+        known_tasks=None,
     ):
         self.source, self.frames, self.samples = source, frames, samples
         self.store, self.catalog, self.object_task = store, catalog, object_task
-        self.cache = cache
+        self.cache, self.metadata_cache = cache, metadata_cache  # folders of the columnar caches (tasks, metadata)
+        self.known_tasks = dict(known_tasks or {})  # tasks read already over `frames`, by name
+        self.stacked: dict[str, list[str]] = {}  # task -> seed-002 stacked score names to compute (`stacked_score_names`)
         self.task = functools.cache(self._task)
+        self._frame_scores = functools.cache(self._scores_of_frames)  # the selection and the report share them
         self._metadata = None
+        self._embeddings: tuple[Frames, StoredEmbeddings] | None = None  # (samples, their embeddings)
 
     def _task(self, name: str) -> PredictionTask:
         known = read_task_names(self.source.lightly, Problems())
         if name not in known:
             raise ConfigError(f"task {name!r}: no such prediction task{did_you_mean(name, known)}; tasks: {known}")
+        if name in self.known_tasks:
+            return self.known_tasks[name]
         return read_predictions(self.source.lightly, name, self.frames, Problems(), cache=self.cache)
 
-    def embeddings(self, task: str | None) -> Embeddings:
-        """The samples' own embeddings (a task names whose objects; at frame level it is ignored)."""
-        return self.store.load().align(self.samples.id)
+    def embeddings(self, task: str | None) -> StoredEmbeddings:
+        """The samples' own embeddings (a task names whose objects; at frame level it is ignored),
+        left on disk (the selection reads them block by block), aligned once per samples table
+        (the selection and the report ask for the same)."""
+        if self._embeddings is None or self._embeddings[0] is not self.samples:
+            self._embeddings = (self.samples, self.store.open().align(self.samples.id))
+        return self._embeddings[1]
 
-    def query_embeddings(self, dataset_id: str | None, tag_name: str) -> Embeddings:
+    def query_embeddings(self, dataset_id: str | None, tag_name: str) -> StoredEmbeddings:
         ids = self.catalog.tag(tag_name)
-        return self.store.load().align(ids)
+        return self.store.open().align(ids)
 
     def scores(self, task: str) -> Scores:
+        """Every score of the task over the samples, with the seed-002 stacked names in `stacked`."""
         detections = self.task(task).detections
         if self.object_task is not None:
             boxes = _object_boxes(detections, self.frames, self.samples, task == self.object_task)
             return object_scores(boxes, self.samples.id)
-        return score_frames(detections, self.frames, SCORE_FAMILIES).align(self.samples.id)
+        return self._frame_scores(task, tuple(self.stacked.get(task, []))).align(self.samples.id)
+
+    def _scores_of_frames(self, task: str, stacked: tuple[str, ...]) -> Scores:
+        """Every score of the task over every frame, with the seed-002 stacked names `stacked`."""
+        detections = self.task(task).detections
+        table = score_frames(detections, self.frames, SCORE_FAMILIES)
+        if stacked:
+            from thresher.scorers.seed_strategy import parse_seed_strategy, seed_strategy_scores
+
+            extra = {name: seed_strategy_scores(parse_seed_strategy(name, table.names), detections, self.frames, table) for name in stacked}
+            table = Scores(table.ids, {**{n: table[n] for n in table.names}, **extra})
+        return table
 
     def all_metadata(self):
         """The datasource's metadata over every frame (`thresher.io.lightly_metadata.Metadata`), read once."""
         if self._metadata is None:
-            self._metadata = read_metadata(self.source.lightly, self.frames, Problems())
+            self._metadata = read_metadata(self.source.lightly, self.frames, Problems(), cache=self.metadata_cache)
         return self._metadata
 
     def metadata(self, key: str) -> Metadata:
@@ -115,7 +139,7 @@ def _object_boxes(detections: Detections, frames: Frames, crops: Frames, same_ta
 
 
 def _rows_of(keys: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    from thresher._table import lookup
+    from thresher.table import lookup
 
     rows, found = lookup(keys, ids)
     if not found.all():

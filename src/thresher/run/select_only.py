@@ -14,7 +14,8 @@ from thresher.catalog import Catalog
 from thresher.io.datasource import Datasource
 from thresher.run.config import load_run_config
 from thresher.run.config_check import check_run_config
-from thresher.run.work import RunWork
+from thresher.run.stages import embed_or_skip, enumerate_frames, select
+from thresher.run.state import Planned
 from thresher.select import write_selection_csv, write_selection_json
 from thresher.workspace import workspace_for
 
@@ -38,10 +39,12 @@ def select_only(
     out.mkdir(parents=True, exist_ok=True)
     with Catalog(workspace_for(source, catalog)) as store:
         check_run_config(source, config, store)
-        work = RunWork(source, config, store, store.path.parent, out, lambda line: None)
-        work.enumerate()
-        work.embed_or_skip()
-        outcome = work.select()
-    write_selection_csv(out / "selection.csv", work.samples, outcome.selection, outcome.values)
+        planned = Planned(
+            source=source, config=config, catalog=store, workspace=store.path.parent, folder=out,
+            assertion_plan=None, export_task=None, label_studio_root=None, final_folder=out,
+        )  # no assertions and no exports: the config was checked without them
+        selected = select(embed_or_skip(enumerate_frames(planned)))
+    outcome = selected.outcome
+    write_selection_csv(out / "selection.csv", selected.samples, outcome.selection, outcome.values)
     write_selection_json(out / "selection.json", outcome, seed=seed)
     return outcome

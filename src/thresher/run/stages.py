@@ -1,4 +1,17 @@
-"""The stages of a run that decide which samples take part, each a plain function.
+"""The stages of a run, each a function from a frozen state to the next (`thresher.run.state`).
+
+    check_config      Setup → Planned          the config, checked before any work
+    enumerate_frames  Planned → Enumerated     which frames take part
+    check_corruption  Enumerated → Enumerated  files that do not decode are removed
+    pretag            Enumerated → Enumerated  the built-in detector's predictions
+    run_assertions    Enumerated → Enumerated  flicker and the other model assertions
+    embed             Enumerated → Embedded    the samples (frames or crops) and their embeddings
+    remove_duplicates Embedded → Embedded      exact duplicates are removed
+    select            Embedded → Selected      the selection engine
+    write_outputs     Selected → Written       selection files, images, exports, report
+
+`thresher.run.driver` calls them in this order (the optional ones when the config asks),
+timing and logging each. The plain functions they use follow them.
 
 Removed samples are collected as (file_name, reason, detail) rows for `removed_samples.csv`:
 reasons are `corrupt`, `duplicate`, `invalid prediction` and `not relevant`.
@@ -7,19 +20,356 @@ reasons are `corrupt`, `duplicate`, `invalid prediction` and `not relevant`.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from thresher.embeddings import Embeddings
-from thresher.errors import ConfigError, DatasourceError
+from thresher.embedding_store import EmbeddingStore, store_for
+from thresher.errors import ConfigError, DatasourceError, NothingToSelectError
 from thresher.frames import Frames
-from thresher.io.datasource import IO_THREADS, Datasource
+from thresher.infer import InferenceResult, sample_rows
+from thresher.io.datasource import IO_THREADS, Datasource, describe_unsupported
 from thresher.io.images import check_image
-from thresher.provenance import read_json_cache, write_json_cache
+from thresher.io.lightly_predictions import read_predictions
+from thresher.io.problems import Problems
+from thresher.objects import crop_frames
+from thresher.progress import for_stage
+from thresher.provenance import changed_files, prediction_key, read_json_cache, record_files, record_predictions, rows_to_predict_again, write_json_cache
+from thresher.run.config import PRETAGGING_TASK
+from thresher.run.config_check import check_run_config, possible_score_names
+from thresher.run.export_task import export_task
+from thresher.run.exports import image_urls, label_studio_root, load_export_boxes, selected_objects, write_exports
+from thresher.run.extracted import ExtractedFrames
+from thresher.run.images import IMAGES_DIR, write_images
+from thresher.run.outputs import write_crops, write_json, write_removed
+from thresher.run.resolver import RunResolver
+from thresher.run.state import Embedded, Enumerated, Planned, Removed, Selected, Setup, Written, advance
+from thresher.scorers.seed_strategy import stacked_score_names
+from thresher.select import resolve_inputs, run_selection, write_selection_csv, write_selection_json
+from thresher.select.output import parent_frames
 
-Removed = list[tuple[str, str, str]]  # (file_name, reason, detail)
+DATAPOOL_TAG = "datapool"
+
+
+# the config -------------------------------------------------------------------------------
+
+
+def check_config(setup: Setup) -> Planned:
+    """Decide before any work what the config asks (a config the run cannot follow stops it at
+    once): the assertions, every name the config uses (`config check`), the export task and
+    Label Studio's paths. `setup.folder` is the run's `<id>.partial`."""
+    from thresher.run.assertions import plan_assertions
+
+    assertion_plan = plan_assertions(setup.config, setup.source.lightly)
+    check_run_config(setup.source, setup.config, setup.catalog, assertion_plan)
+    final_folder = setup.folder.with_name(setup.folder.name.removesuffix(".partial"))
+    task = export_task(setup.config, None if assertion_plan is None else assertion_plan.task)
+    exports = setup.exports
+    root = label_studio_root(final_folder, exports) if exports.label_studio and exports.image_root is None else None
+    return advance(setup, Planned, assertion_plan=assertion_plan, export_task=task, label_studio_root=root, final_folder=final_folder)
+
+
+# which frames take part -----------------------------------------------------------------
+
+
+def enumerate_frames(state: Planned) -> Enumerated:
+    """Every readable frame of the datasource, and the candidates among them (`thresher.every`,
+    `relevant_filenames_file`, the datapool). NothingToSelectError when no frame can be read."""
+    problems = Problems()
+    counts = dict(state.counts)
+    media = state.source.media_files()
+    unsupported = media.unsupported_by_extension()
+    if unsupported:
+        state.log(f"  {describe_unsupported(unsupported)}")
+        counts["unsupported files"] = sum(unsupported.values())
+    frames = state.source.frames(problems, media, for_stage(state.progress, "enumerate (files)"), cache=state.workspace / "cache" / "videos.json")
+    removed = state.removed + tuple((p.file, "corrupt", f"{p.expected}, got {p.got}") for p in problems)
+    if len(frames) == 0:
+        raise NothingToSelectError(no_media_reason(state.source.input.url, len(media.images) + len(media.videos), unsupported))
+    rows = np.intersect1d(sample_rows(frames, state.options.every), relevant_rows(frames, state.source, state.worker.relevant_filenames_file))
+    preselected = _datapool_ids(state, frames)
+    known = set(state.catalog.samples().id.tolist()) if _only_new_files(state) else set()
+    is_new = ~np.isin(frames.id, list(known)) if known else np.ones(len(frames), bool)
+    candidate = np.zeros(len(frames), bool)
+    candidate[rows] = True
+    left_out = {"left out by thresher.every or relevant_filenames_file": len(frames) - len(rows)}
+    left_out["seen by an earlier run (datapool: only new files are candidates unless datasource.process_all)"] = int(
+        (candidate & ~is_new & ~np.isin(frames.id, preselected)).sum()
+    )
+    candidate &= is_new & ~np.isin(frames.id, preselected)
+    counts.update(frames=len(frames), candidates=int(candidate.sum()), preselected=len(preselected))
+    return advance(state, Enumerated, frames=frames, candidate=candidate, preselected=preselected, left_out=left_out, removed=removed, counts=counts)
+
+
+def _only_new_files(state: Setup) -> bool:
+    return state.worker.use_datapool and not state.worker.datasource.process_all
+
+
+def _datapool_ids(state: Setup, frames: Frames) -> np.ndarray:
+    if not state.worker.use_datapool or DATAPOOL_TAG not in state.catalog.tags():
+        return np.zeros(0, "<U1")
+    ids = np.array(state.catalog.tag(DATAPOOL_TAG), dtype=str)
+    return ids[np.isin(ids, frames.id)] if state.worker.object_level is None else ids
+
+
+def check_corruption(state: Enumerated) -> Enumerated:
+    """Without the candidates of files that do not decode fully (`corrupt`)."""
+    frames = state.frames
+    bad = corrupt_files(state.source, frames[state.candidate], state.workspace / "cache" / "corruptness.json", for_stage(state.progress, "corruptness (files)"))
+    mask = np.isin(frames.video, list(bad))
+    state = state.dropping(mask, "corrupt", [bad[v] for v in frames.video[mask & state.candidate].tolist()])
+    return replace(state, counts={**state.counts, "corrupt files": len(bad)})
+
+
+# models ---------------------------------------------------------------------------------
+
+
+def pretag(state: Enumerated) -> Enumerated:
+    """The built-in detector's predictions of the frames that take part (task `lightly_pretagging`);
+    with the default embedder, the same forward pass embeds them."""
+    from thresher.models import load_detector
+
+    opts = state.options.pretagging
+    detector = load_detector(opts.model, confidence=opts.confidence, classes=opts.classes)
+    # the built-in detector is also the default embedder: one forward pass gives both
+    same = state.options.embedder == opts.model and state.worker.object_level is None and not state.worker.enable_training
+    embedder = detector if same and hasattr(detector, "predict_and_embed") else None
+    store = store_for(state.workspace, detector.name, state.options.embedding_dtype) if embedder is not None else None
+    key = prediction_key(opts.model, opts.confidence, opts.classes)
+    redo = rows_to_predict_again(state.source, state.frames, state.workspace, PRETAGGING_TASK, key)
+    rows = state.active_rows()
+    result = state.engine.run_models(
+        state.source, detector=detector, task=PRETAGGING_TASK, embedder=embedder, store=store, frames=state.frames, rows=rows, redo=redo,
+        cache=state.task_cache, progress=for_stage(state.progress, "pretagging (frames)"),
+    )
+    record_predictions(state.source, state.frames[rows], state.workspace, PRETAGGING_TASK, key)
+    counts = {**state.counts, "pretagged frames": result.predicted, "pretagged frames reused": result.predictions_reused}
+    return replace(state, counts=counts, embedded_in_pretagging=result.embedded)  # the same forward pass embedded these frames
+
+
+def run_assertions(state: Enumerated) -> Enumerated:
+    """The planned assertions over the frames (`thresher.assertions.task`): metadata, imputed boxes."""
+    from thresher.assertions.task import assert_task
+
+    plan = state.assertion_plan
+    if plan.implicit:
+        state.log(f"  the selection reads assertion metadata: computing {', '.join(plan.names)} on task {plan.task} (defaults)")
+    temporal = [n for n in plan.names if n in ("flicker", "appear", "class_switch")]
+    if temporal and state.options.every > 1 and plan.task == PRETAGGING_TASK:
+        state.log(f"  warning: {', '.join(temporal)} compare consecutive frames, but pretagging predicts every "
+                  f"{state.options.every}th frame only (thresher.every): these assertions will flag nothing")
+    report = assert_task(
+        state.source, plan.task, plan.names, seed_compatible=plan.seed_compatible, parameters=plan.parameters,
+        cache=state.task_cache, frames=state.frames, reuse=True, progress=for_stage(state.progress, "assertions (files)"),
+    )
+    for note in report.notes:
+        state.log(f"  note: {note}")
+    artifacts = {**state.artifacts, "assertions": {**plan.describe(), "reused": report.reused, "imputed_task": report.imputed_task}}
+    counts = dict(state.counts)
+    counts[f"assertions on task {plan.task}: frames"] = len(report.frames)
+    if report.read_as_empty:
+        counts["assertions: frames without a prediction file (no object)"] = report.read_as_empty
+    for name, count in report.flagged.items():
+        counts[f"{name} flagged"] = count
+    read_tasks = {} if report.predictions is None else {plan.task: report.predictions}  # what the assertions wrote is read again
+    return replace(state, imputed_task=report.imputed_task, artifacts=artifacts, counts=counts, read_tasks=read_tasks)
+
+
+def _embedder(state: Enumerated):
+    from thresher.models.embedder import embedder_from_spec
+
+    if state.worker.enable_training:
+        return _trained_embedder(state)
+    return embedder_from_spec(state.options.embedder)
+
+
+def _trained_embedder(state: Enumerated):
+    from thresher.models.ssl import train_simclr
+    from thresher.io.pixels import iter_pixels
+
+    rows = state.active_rows()
+    images = [image for _, image in iter_pixels(state.source, state.frames, rows, Problems())]
+    return train_simclr(images, state.config.lightly_config or {})
+
+
+def embed_or_skip(state: Enumerated) -> Embedded:
+    """Embeddings only when the selection reads them (the samples are set either way)."""
+    if any(e.input.type == "EMBEDDINGS" for e in state.config.selection_config.strategies):
+        return embed(state)
+    store = EmbeddingStore(state.workspace / "embeddings" / "none")
+    return advance(state, Embedded, store=store, samples=state.frames[state.active_rows()])
+
+
+def embed(state: Enumerated) -> Embedded:
+    """The samples (the frames that take part, or their objects' crops) with their embeddings
+    stored; files that do not decode are removed (`corrupt`)."""
+    embedder = _embedder(state)
+    if state.worker.enable_training:
+        state = replace(state, artifacts={**state.artifacts, "training_notes": list(getattr(embedder, "notes", []))})
+    store = store_for(state.workspace, embedder.name, state.options.embedding_dtype)
+    if state.worker.object_level is None:
+        embedded, result = _embed_frames(state, embedder, store)
+    else:
+        embedded, result = _embed_crops(state, embedder, store)
+    from_pretagging = state.embedded_in_pretagging if state.worker.object_level is None else 0
+    counts = {**embedded.counts, "embedded": result.embedded + from_pretagging, "embeddings reused": result.reused - from_pretagging}
+    return _drop_unreadable(replace(embedded, counts=counts), result.skipped)
+
+
+def _embed_frames(state: Enumerated, embedder, store: EmbeddingStore) -> tuple[Embedded, InferenceResult]:
+    rows = state.active_rows()
+    cache = state.workspace / "cache" / f"embeddings-{store.folder.name}.json"
+    redo = np.flatnonzero(np.isin(state.frames.video, list(changed_files(state.source, state.frames, cache, embedder.name))))
+    result = state.engine.run_models(
+        state.source, embedder=embedder, store=store, frames=state.frames, rows=rows, redo=redo, progress=for_stage(state.progress, "embeddings (frames)")
+    )
+    record_files(state.source, state.frames[rows], cache, embedder.name)
+    return advance(state, Embedded, store=store, samples=state.frames[rows]), result
+
+
+def _embed_crops(state: Enumerated, embedder, store: EmbeddingStore) -> tuple[Embedded, InferenceResult]:
+    level = state.worker.object_level
+    task = state.read_tasks.get(level.task_name) or read_predictions(state.source.lightly, level.task_name, state.frames, Problems(), cache=state.task_cache)
+    state = state.dropping(np.isin(state.frames.file_name, list(task.invalid)), "invalid prediction", f"prediction file of task {level.task_name} is invalid")
+    rows = state.active_rows()
+    keep = np.isin(task.detections.frame, rows)
+    crops, crop_boxes = crop_frames(state.frames, task.detections[keep], level.padding)
+    result = state.engine.embed_crops(
+        state.source, state.frames, crops, crop_boxes, embedder, store, progress=for_stage(state.progress, "embeddings (crops)")
+    )
+    return advance(state, Embedded, store=store, samples=crops, crops=crops, crop_boxes=crop_boxes), result
+
+
+def _drop_unreadable(state: Embedded, problems) -> Embedded:
+    for problem in problems:
+        state = state.dropping(state.frames.video == problem.file, "corrupt", f"{problem.expected}, got {problem.got}")
+    if problems and state.crops is None:
+        state = replace(state, samples=state.frames[state.active_rows()])
+    return state
+
+
+def remove_duplicates(state: Embedded) -> Embedded:
+    """Without the samples whose embedding equals another's exactly (`duplicate`)."""
+    embeddings = state.store.open().align(state.samples.id) if len(state.samples) else state.store.open()
+    candidates = state.samples.id[~np.isin(_frame_of(state.samples), state.preselected)]
+    twins = exact_duplicates(embeddings, candidates, state.preselected)
+    if state.crops is None:
+        mask = np.isin(state.frames.id, list(twins))
+        state = state.dropping(mask, "duplicate", [f"identical to {twins[i]}" for i in state.frames.id[mask & state.candidate].tolist()])
+        state = replace(state, samples=state.frames[state.active_rows()])
+    else:
+        keep = ~np.isin(state.crops.id, list(twins))
+        removed = tuple((c, "duplicate", f"identical to {twins[c]}") for c in state.crops.id[~keep].tolist())
+        crops = state.crops[keep]
+        state = replace(state, removed=state.removed + removed, samples=crops, crops=crops, crop_boxes=state.crop_boxes[keep])
+    return replace(state, counts={**state.counts, "exact duplicates": len(twins)})
+
+
+# selection and outputs ------------------------------------------------------------------
+
+
+def _drop_invalid_predictions(state: Embedded, resolver: RunResolver) -> Embedded:
+    """Frames whose prediction file is invalid for a task the selection reads are removed."""
+    tasks = {e.input.task for e in state.config.selection_config.strategies if e.input.type in ("SCORES", "PREDICTIONS")}
+    for task in sorted(t for t in tasks if t):
+        invalid = resolver.task(task).invalid
+        state = state.dropping(np.isin(state.frames.file_name, list(invalid)), "invalid prediction", f"prediction file of task {task} is invalid")
+    if state.crops is None:
+        return replace(state, samples=state.frames[state.active_rows()])
+    keep = np.isin(state.crops.parent_id, state.frames.id[state.active_rows()])
+    crops = state.crops[keep]
+    return replace(state, samples=crops, crops=crops, crop_boxes=state.crop_boxes[keep])
+
+
+def select(state: Embedded) -> Selected:
+    """The selection engine over the samples (docs/selection.md). NothingToSelectError when no
+    sample is a candidate and none is preselected."""
+    resolver = RunResolver(state.source, state.frames, state.samples, state.store, state.catalog, state.object_task, state.task_cache, state.metadata_cache,
+                           known_tasks=state.read_tasks)
+    resolver.stacked = stacked_score_names(state.config.selection_config, possible_score_names(object_level=state.crops is not None))
+    state = _drop_invalid_predictions(state, resolver)
+    resolver.samples = state.samples  # the report reads the same inputs again: tasks and metadata are read once
+    samples = state.samples
+    preselected = samples.id[np.isin(_frame_of(samples), state.preselected) | np.isin(samples.id, state.preselected)]
+    if len(samples) == len(preselected):  # no candidate
+        reason = no_candidates_reason(len(state.frames), state.removed, len(state.preselected), state.left_out)
+        if len(preselected) == 0:
+            raise NothingToSelectError(reason)
+        state.log(f"  {reason}")  # a datapool run with nothing new: it selects 0 new samples and says why
+    inputs = resolve_inputs(state.config.selection_config, resolver, samples, preselected)
+    diversity = state.options.diversity
+    outcome = run_selection(
+        state.config.selection_config, inputs, seed=state.options.seed, sequence_length=state.worker.selected_sequence_length,
+        approximation=None if diversity is None else diversity.approximation(state.options.seed),
+    )
+    new = ~np.isin(outcome.selection.ids, preselected)
+    counts = dict(state.counts)
+    counts["selected"] = int(new.sum())
+    if state.worker.use_datapool:
+        counts["already in the datapool"] = int((~new).sum())
+    counts.update({f"selection {k}": v for k, v in outcome.counts.items()})
+    return advance(state, Selected, outcome=outcome, resolver=resolver, preselected_samples=preselected, counts=counts)
+
+
+def write_outputs(state: Selected) -> Written:
+    """The run's files in `state.folder`: selection.csv/json, datapool.csv, removed_samples.csv,
+    images/, crops, the exports, run.json and the report (`thresher.report`)."""
+    from thresher.report import write_run_report
+
+    outcome = state.outcome
+    selection, new = outcome.selection, state.new_picks()
+    values = {name: column[new] for name, column in outcome.values.items()}
+    write_selection_csv(state.folder / "selection.csv", state.samples, selection[new], values)
+    if state.worker.use_datapool:
+        write_selection_csv(state.folder / "datapool.csv", state.samples, selection[~new], {k: v[~new] for k, v in outcome.values.items()})
+    write_selection_json(state.folder / "selection.json", outcome, seed=state.options.seed)
+    write_removed(state.folder / "removed_samples.csv", state.removed)
+    picks = selection[new]
+    rows = state.frames.index_of(parent_frames(state.samples, picks))
+    exports = state.exports
+    artifacts = dict(state.artifacts)
+    if exports.images:
+        reuse = ExtractedFrames(state.workspace / "cache" / "extracted.json")  # frames an earlier run extracted are copied
+        written = write_images(state.source, state.frames, rows, state.folder / IMAGES_DIR, exports.stills, for_stage(state.progress, "images (written)"),
+                               reuse=reuse, final=state.final_folder / IMAGES_DIR)
+        artifacts["images"] = len(written)
+    if state.crops is not None and exports.crops:
+        chosen = state.crops.index_of(picks.ids)
+        name = state.worker.object_level.crop_dataset_name or f"{Path(state.source.input.root).name}-crops"
+        written = write_crops(
+            state.source, state.frames, state.crops, state.crop_boxes, chosen, state.folder / name, for_stage(state.progress, "crops (written)")
+        )
+        artifacts["crops"] = len(written)
+    artifacts.update(_exports(state, rows, picks))
+    state = replace(state, artifacts=artifacts)
+    write_json(state.folder / "run.json", {"counts": state.counts, "timings": state.timings, "artifacts": state.artifacts})
+    report = write_run_report(state)  # report.html + report_data.npz/json (thresher.report)
+    return advance(state, Written, report=report)
+
+
+def _exports(state: Selected, rows: np.ndarray, picks) -> dict:
+    exports = state.exports
+    boxes = load_export_boxes(state.source, state.frames, state.export_task, state.task_cache, read=state.resolver.task)  # each task read once
+    names = state.frames.file_name[rows].tolist()
+    urls = image_urls(names, state.final_folder / IMAGES_DIR, exports, state.label_studio_root) if exports.label_studio else names
+    selected, marks = (None, None) if state.crops is None else selected_objects(state.frames, state.crops, picks.ids, boxes, state.object_task)
+    priority = np.linspace(1.0, 0.0, len(rows), endpoint=False)
+    written = write_exports(state.folder, state.frames, rows, urls, boxes, exports, priority=priority, selected=selected, selected_boxes=marks)
+    found: dict = {**written, "export_task": boxes.task}
+    if state.label_studio_root is not None:
+        found["label_studio_document_root"] = str(state.label_studio_root.document_root)
+        found["label_studio_storage_path"] = str(state.label_studio_root.storage_path)
+    return found
+
+
+def _frame_of(samples: Frames) -> np.ndarray:
+    return np.where(samples.parent_id != "", samples.parent_id, samples.id)
+
+
+# the plain functions the stages use ----------------------------------------------------------
 
 
 def relevant_rows(frames: Frames, source: Datasource, relevant_file: str | None) -> np.ndarray:
@@ -66,22 +416,54 @@ def corrupt_files(source: Datasource, frames: Frames, cache_file: Path, progress
     return {n: cache[n][2] for n in files if cache[n][2]}
 
 
-def exact_duplicates(embeddings: Embeddings, candidates: np.ndarray, keep_first: np.ndarray) -> dict[str, str]:
+def exact_duplicates(embeddings, candidates: np.ndarray, keep_first: np.ndarray) -> dict[str, str]:
     """{id: id of its twin} for samples whose embedding equals an earlier sample's exactly.
 
     Identical pixels give identical vectors (the embedders are deterministic), so this finds
     exact duplicate images and frames (e.g. a static camera) without hashing files. Among
     twins, samples in `keep_first` (preselected) are kept, then the smallest id.
+    `embeddings`: `Embeddings`, or `StoredEmbeddings` read block by block from disk: a 64-bit
+    fingerprint of each vector's bytes finds the rows that may have a twin, and only those
+    are compared whole.
     """
     if len(embeddings) == 0:
         return {}
-    order = np.lexsort((embeddings.ids, ~np.isin(embeddings.ids, keep_first)))
-    vectors = np.ascontiguousarray(embeddings.vectors[order])
+    prints = row_hashes(embeddings.vectors)
+    _, inverse, counts = np.unique(prints, return_inverse=True, return_counts=True)
+    maybe = np.flatnonzero(counts[inverse.ravel()] > 1)
+    if len(maybe) == 0:
+        return {}
+    ids, vectors = embeddings.ids[maybe], np.ascontiguousarray(embeddings.vectors[maybe], dtype=np.float32)
+    order = np.lexsort((ids, ~np.isin(ids, keep_first)))
+    vectors = vectors[order]
     _, first, inverse = np.unique(vectors.view(np.dtype((np.void, vectors.dtype.itemsize * vectors.shape[1]))), return_index=True, return_inverse=True)
-    twin = embeddings.ids[order][first[inverse.ravel()]]
-    ids = embeddings.ids[order]
+    twin = ids[order][first[inverse.ravel()]]
+    ids = ids[order]
     duplicate = (twin != ids) & np.isin(ids, candidates)
     return dict(zip(ids[duplicate].tolist(), twin[duplicate].tolist()))
+
+
+HASHED_COLUMNS = 256
+
+
+def row_hashes(vectors, block: int = 1 << 14, columns: int = HASHED_COLUMNS) -> np.ndarray:
+    """uint64 (N,): the bit patterns of up to `columns` evenly spaced float32 coordinates of
+    each row dotted with fixed odd 64-bit multipliers (wrapping), block by block (a memory-mapped
+    store is read once, never whole). Equal rows get equal hashes; rows that only share them are
+    told apart by the caller.
+
+    >>> hashes = row_hashes(np.array([[1.0, 2.0], [1.0, 2.0], [2.0, 1.0]], np.float32))
+    >>> bool(hashes[0] == hashes[1]), bool(hashes[0] == hashes[2])
+    (True, False)
+    """
+    n, dim = vectors.shape
+    taken = np.unique(np.linspace(0, dim - 1, min(dim, columns)).astype(np.int64))
+    multipliers = np.random.default_rng(0x7E5).integers(0, 2**63, len(taken), dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    out = np.empty(n, np.uint64)
+    for lo in range(0, n, block):
+        bits = np.ascontiguousarray(vectors[lo : lo + block][:, taken], dtype=np.float32).view(np.uint32)
+        out[lo : lo + block] = bits.astype(np.uint64) @ multipliers
+    return out
 
 
 def no_media_reason(url: str, media_files: int, unsupported: dict[str, int]) -> str:
@@ -94,7 +476,7 @@ def no_media_reason(url: str, media_files: int, unsupported: dict[str, int]) -> 
     return f"{url}: no images or videos to select from{skipped}"
 
 
-def no_candidates_reason(frames: int, removed: Removed, preselected: int, left_out: dict[str, int]) -> str:
+def no_candidates_reason(frames: int, removed: Sequence[Removed], preselected: int, left_out: dict[str, int]) -> str:
     """Why no sample is left to select, e.g. "nothing to select: of 250 frames, 250 removed (corrupt 250)"."""
     reasons = Counter(reason for _, reason, _ in removed)
     parts = []

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from thresher._table import as_str_array
+from thresher.table import as_str_array
 from thresher.detections import Detections
 from thresher.errors import SchemaError
 from thresher.frames import Frames

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from thresher.boxes import wh
 from thresher.detections import Detections
 from thresher.errors import ConfigError, SchemaError
 from thresher.io.storage import write_file
@@ -188,7 +189,7 @@ def apply_box(part: Part, sigma: np.ndarray, class_id: np.ndarray) -> np.ndarray
 
 
 def _box_scale(xyxy: np.ndarray) -> np.ndarray:
-    return np.maximum(np.tile(xyxy[:, 2:] - xyxy[:, :2], 2), 1e-12)
+    return np.maximum(np.tile(wh(xyxy), 2), 1e-12)
 
 
 @dataclass(frozen=True)

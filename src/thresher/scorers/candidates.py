@@ -44,6 +44,14 @@ def weak_candidates(detections: Detections, frames: object, *, threshold: float 
 
     threshold: the score from which the detector reports a box (boxes at or above it are
         detections, not candidates). floor: candidates scoring below it are ignored as noise.
+
+    Example (a frame with a candidate under the detector's threshold, and one without)::
+
+        >>> from thresher import Detections, Frames
+        >>> frames = Frames.build(["a.jpg", "b.jpg"], width=640, height=480)
+        >>> boxes = Detections(frame=[0, 1], xyxy=[[10, 10, 60, 60], [10, 10, 60, 60]], score=[0.4, 0.9], class_id=[0, 0])
+        >>> weak_candidates(boxes, frames, threshold=0.5)["expected_missed_objects"].tolist()
+        [0.4, 0.0]
     """
     ids = frame_ids(frames)
     FrameGroups.of(detections.frame, len(ids))  # validates the frame rows

@@ -131,5 +131,13 @@ def classification_scores(probs: object, ids: object, normalize: bool = True) ->
     """`Scores` of a classification task: one row per sample id, the three uncertainty scores.
 
     probs: (N, C) class probabilities in the order of `ids` (rows summing to 1).
+
+    Example (a sure sample and an unsure one)::
+
+        >>> table = classification_scores([[0.98, 0.01, 0.01], [0.4, 0.35, 0.25]], ["sure.jpg", "unsure.jpg"])
+        >>> table.names
+        ['uncertainty_least_confidence', 'uncertainty_margin', 'uncertainty_entropy']
+        >>> table["uncertainty_margin"].round(3).tolist()
+        [0.03, 0.95]
     """
     return Scores(ids, uncertainty_scores(probs, normalize))

@@ -48,6 +48,14 @@ def detection_scores(
     frames: the `Frames` table the detections' `frame` column points into (or its ids).
     frequency_penalty, min_score: the `object_frequency` settings, each in [0, 1].
     threads: for the per-box class scores (see `classification.uncertainty_scores`).
+
+    Example (one frame with a doubtful box, one with a sure box)::
+
+        >>> from thresher import Detections, Frames
+        >>> frames = Frames.build(["a.jpg", "b.jpg"], width=640, height=480)
+        >>> boxes = Detections(frame=[0, 1], xyxy=[[10, 10, 60, 60], [10, 10, 60, 60]], score=[0.35, 0.99], class_id=[0, 0])
+        >>> detection_scores(boxes, frames)["objectness_least_confidence"].round(2).tolist()
+        [0.65, 0.01]
     """
     ids = frame_ids(frames)
     groups = FrameGroups.of(detections.frame, len(ids))
@@ -151,6 +159,13 @@ def object_scores(detections: Detections, ids: object) -> Scores:
 
     Columns: the three normalized classification uncertainties of the box and
     `objectness_least_confidence` = 1 - box score. Higher = more worth labeling.
+
+    Example (two boxes, as crops)::
+
+        >>> from thresher import Detections
+        >>> boxes = Detections(frame=[0, 0], xyxy=[[10, 10, 60, 60], [70, 10, 90, 60]], score=[0.35, 0.99], class_id=[0, 1])
+        >>> object_scores(boxes, ["a-0-jpg.png", "a-1-jpg.png"])["objectness_least_confidence"].round(2).tolist()
+        [0.65, 0.01]
     """
     per_box = box_uncertainty(detections)
     return Scores(ids, {OBJECTNESS_LEAST_CONFIDENCE: 1.0 - detections.score, **per_box})

@@ -50,11 +50,7 @@ def fuse_passes(passes: Sequence[Detections], iou_threshold: float = 0.5, same_c
         raise SchemaError("passes: expected the Detections of at least one pass, got none")
     if not 0.0 < iou_threshold <= 1.0:
         raise SchemaError(f"iou_threshold: expected a number in (0, 1], got {iou_threshold}")
-    stripped = [
-        p if p.track_id is None else Detections(p.frame, p.xyxy, p.score, p.class_id, p.probs, p.box_std)
-        for p in passes
-    ]
-    boxes = Detections.concat(stripped)
+    boxes = Detections.concat([p.replace(track_id=None) for p in passes])  # a pass's track ids mean nothing to another
     pass_id = np.repeat(np.arange(len(passes)), [len(p) for p in passes])
     order = np.lexsort((pass_id, -boxes.score, boxes.frame))
     boxes, pass_id = boxes[order], pass_id[order]

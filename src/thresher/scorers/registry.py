@@ -66,6 +66,15 @@ def score_frames(
 
     options: frequency_penalty, min_score (lightly), candidate_floor (weak_candidates),
     how = "max" | "mean" (seed). `weak_candidates` needs `candidate_threshold`.
+
+    Example (Lightly's scores, one row per frame; seed 002's need class probabilities)::
+
+        >>> from thresher import Detections, Frames
+        >>> frames = Frames.build(["a.jpg", "b.jpg"], width=640, height=480)
+        >>> boxes = Detections(frame=[0, 1], xyxy=[[10, 10, 60, 60], [10, 10, 60, 60]], score=[0.35, 0.99], class_id=[0, 0])
+        >>> table = score_frames(boxes, frames, ["lightly"])
+        >>> table.names[:2], table["objectness_least_confidence"].round(2).tolist()
+        (['object_frequency', 'objectness_least_confidence'], [0.65, 0.01])
     """
     for name in families:
         if name not in SCORE_FAMILIES:

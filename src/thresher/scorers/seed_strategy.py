@@ -124,7 +124,9 @@ def _base_scores(strategy: SeedStrategy, detections: Detections, frames: object,
     score = strategy.score
     if score == "random":
         return np.random.default_rng(seed).random(n)
-    if task_scores is not None and score in task_scores.columns:
+    if score not in (*BASE_SCORES, *COMBINATIONS):  # one of the task's own columns, taken as it is
+        if task_scores is None or score not in task_scores.columns:
+            raise SeedStrategyError(f"seed strategy {strategy.name!r}: no per-frame score {score!r} for this task")
         return np.asarray(task_scores[score], dtype=np.float64)
     per_detection = _per_detection(detections, relative=True)
     if score in COMBINATIONS:
@@ -156,4 +158,30 @@ def _per_detection(detections: Detections, relative: bool) -> dict[str, np.ndarr
         found["mcbox"] = box_uncertainty_per_detection(detections.xyxy, detections.box_spread, relative=relative)
     if detections.class_spread is not None:
         found["mcclass"] = detections.class_spread
+    return found
+
+
+def stacked_score_names(config, standard: Collection[str]) -> dict[str, list[str]]:
+    """{task: [names]} of the SCORES inputs of a selection config whose score is a seed-002 stacked
+    name rather than one of the `standard` columns. A name made of seed parts that cannot run
+    (`calib_…`, a batch rule) raises its SeedStrategyError; any other unknown name is left to the
+    selection's own "no score named" message."""
+    found: dict[str, list[str]] = {}
+    for entry in config.strategies:
+        name = entry.input.score if entry.input.type == "SCORES" else None
+        if not name or name in standard:
+            continue
+        tokens = set(name.split("_"))
+        try:
+            strategy = parse_seed_strategy(name, standard)
+        except SeedStrategyError:
+            if tokens & (set(OPTIONS) | set(REFUSED)):
+                raise
+            continue
+        if strategy.selects:
+            raise SeedStrategyError(
+                f"score {name!r}: {strategy.rule if strategy.rule != 'topk' else 'prune'} is a batch rule; in a "
+                f"selection config the strategies choose (WEIGHTS on the score is top-k): drop it, or run `thresher select --seed-strategy {name}`"
+            )
+        found.setdefault(entry.input.task, []).append(name)
     return found

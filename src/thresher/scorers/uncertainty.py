@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from thresher.boxes import wh
 from thresher.detections import Detections
 from thresher.errors import SchemaError, did_you_mean
 from thresher.scorers._reduce import FrameGroups, frame_ids, per_frame
@@ -76,7 +77,7 @@ def relative_box_uncertainty(xyxy: object, sigma: object) -> np.ndarray:
     """sigma (M, 4) divided by [w, h, w, h] of each box; inf where a box has no extent and sigma > 0."""
     xyxy = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
     sigma = np.asarray(sigma, dtype=np.float64).reshape(-1, 4)
-    size = np.tile(xyxy[:, 2:] - xyxy[:, :2], 2)
+    size = np.tile(wh(xyxy), 2)
     degenerate = np.where(sigma > 0, np.inf, 0.0)
     return np.divide(sigma, size, out=degenerate, where=size > 0)
 

@@ -287,7 +287,14 @@ MODELS = {
 
 
 def load_selection_config(source: "SelectionConfig | Mapping[str, Any] | str | os.PathLike[str]") -> SelectionConfig:
-    """Validate a selection_config given as a model, a dict, or a .yaml/.yml/.json file path."""
+    """Validate a selection_config given as a model, a dict, or a .yaml/.yml/.json file path.
+
+    Example (a LightlyOne selection_config as a dict)::
+
+        >>> config = load_selection_config({"n_samples": 10, "strategies": [{"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}}]})
+        >>> config.n_samples, config.strategies[0].strategy.type
+        (10, 'DIVERSITY')
+    """
     if isinstance(source, SelectionConfig):
         return source
     where = ""

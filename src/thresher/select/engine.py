@@ -161,6 +161,17 @@ def run_selection(
         approximation: a `thresher.select.approximate.Approximation` whose storage (float16,
             int8) and PCA apply to DIVERSITY's embeddings (None = exact; partitions are for
             `approximate_k_center` alone: the engine picks one sample at a time over all).
+
+    Example (pick the two most uncertain of three frames)::
+
+        >>> import numpy as np
+        >>> from thresher import Frames, Scores
+        >>> from thresher.select import SelectionInputs
+        >>> frames = Frames.build(["a.jpg", "b.jpg", "c.jpg"])
+        >>> scores = {"det": Scores(frames.id, {"objectness_least_confidence": np.array([0.1, 0.9, 0.5])})}
+        >>> config = {"n_samples": 2, "strategies": [{"input": {"type": "SCORES", "task": "det", "score": "objectness_least_confidence"}, "strategy": {"type": "WEIGHTS"}}]}
+        >>> run_selection(config, SelectionInputs(frames, scores=scores)).selection.ids.tolist()
+        ['b.jpg', 'c.jpg']
     """
     config = load_selection_config(config)
     if approximation is not None and approximation.partitions != 1:

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from thresher._table import as_array, as_str_array, lookup
+from thresher.table import as_array, as_str_array, lookup
 from thresher.detections import Detections
 from thresher.embeddings import Embeddings
 from thresher.errors import ConfigError, SchemaError

@@ -140,6 +140,13 @@ def k_center_greedy(
         farthest from the mean of all rows; each next pick maximizes the distance to its
         nearest chosen row. Ties go to the lowest row. Fewer than `k` rows come back when
         the vectors run out or `min_distance` stops the selection.
+
+    Example (the two far corners are picked before the point next to the first)::
+
+        >>> import numpy as np
+        >>> points = np.array([[0, 0], [0.1, 0], [1, 1], [0, 1]], np.float32)
+        >>> k_center_greedy(points, 3, preselected=[0]).tolist()
+        [2, 3, 1]
     """
     X = as_matrix(vectors, allow_int8=True)
     if k < 0:

@@ -49,10 +49,11 @@ def _missing(path: str, what: str, name: str, available) -> ConfigError:
     return ConfigError(f"{path}: no {what} {name!r}{did_you_mean(name, available)}; available: {available or 'none'}")
 
 
-def _normalized(vectors: np.ndarray, *, in_place: bool = False, block: int = 1 << 16) -> np.ndarray:
+def _normalized(vectors, *, in_place: bool = False, block: int = 1 << 16) -> np.ndarray:
     """Rows at unit L2 norm (zero rows stay zero), float32, block by block: no (N, D)
-    temporaries; `in_place` overwrites `vectors` (a float32 array the caller owns)."""
-    own = in_place and vectors.dtype == np.float32 and vectors.flags.writeable
+    temporaries; `in_place` overwrites `vectors` (a float32 array the caller owns). `vectors`
+    may be a `thresher.stored_embeddings.ShardedVectors` (read from disk block by block)."""
+    own = in_place and isinstance(vectors, np.ndarray) and vectors.dtype == np.float32 and vectors.flags.writeable
     out = vectors if own else np.empty(vectors.shape, np.float32)
     for lo in range(0, len(vectors), block):
         rows = vectors[lo : lo + block]
@@ -77,13 +78,39 @@ class _UnitRows:
 
 
 def _aligned_rows(table, ids: np.ndarray) -> np.ndarray:
-    from thresher._table import lookup
+    from thresher.table import lookup
     from thresher.errors import SchemaError
 
     rows, found = lookup(table.ids, ids)
     if not found.all():
         raise SchemaError(f"Embeddings: no vector for sample {str(ids[~found][0])!r}")
     return rows
+
+
+def _check_fits(n: int, dim: int, table, path: str) -> None:
+    """A ConfigError, before any allocation, when the float32 (n, dim) matrix of embeddings kept
+    on disk (`StoredEmbeddings`) would not fit in the memory available now."""
+    from thresher.embeddings import Embeddings
+
+    if isinstance(table, Embeddings):
+        return
+    need, available = 4 * n * dim, _available_bytes()
+    if available is not None and need > available:
+        raise ConfigError(f"{path}.input: {n:,} embeddings of {dim} dimensions need {need / 2**30:.1f} GiB as float32, more than the "
+                          f"{available / 2**30:.1f} GiB of memory available; for DIVERSITY set thresher.diversity.pca_dims "
+                          "(e.g. 128: docs/selection.md, \"Ten million embeddings\")")
+
+
+def _available_bytes() -> int | None:
+    """MemAvailable of /proc/meminfo in bytes (None where there is no such file)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
 
 
 def _embeddings(inp, inputs: SelectionInputs, ids: np.ndarray, path: str, approximation=None) -> InputValues:
@@ -99,7 +126,8 @@ def _embeddings(inp, inputs: SelectionInputs, ids: np.ndarray, path: str, approx
         compressor = Compressor(approximation).fit(unit_rows)
         vectors = compressor.transform(unit_rows)
     else:
-        vectors = _normalized(table.align(ids).vectors, in_place=True)  # align made a copy
+        _check_fits(len(ids), table.dim, table, path)
+        vectors = _normalized(table.align(ids).vectors, in_place=True)  # align made a copy, or reads from disk
     query = None
     label = f"embeddings:{task}" if task else "embeddings"
     if inp.tag_name:

@@ -34,7 +34,6 @@ from thresher.detections import Detections
 from thresher.frames import Frames
 from thresher.io.assertion_record import outputs_digest, read_record, write_record
 from thresher.io.datasource import Datasource
-from thresher.io.lightly_cache import cache_key
 from thresher.io.lightly_metadata import METADATA_DIR, MetadataField, read_metadata_schema, write_metadata
 from thresher.io.lightly_predictions import (
     PredictionTask,
@@ -60,7 +59,8 @@ class AssertReport:
     assertion (empty when `reused`); parameters: every parameter of each assertion;
     flagged: frames flagged per assertion; read_as_empty: frames without a prediction file
     that took part as frames with no object; notes: what a user should know (the seed keys
-    changed task, ...); detections and class_names: the task's boxes on `frames`.
+    changed task, ...); detections and class_names: the task's boxes on `frames`; predictions:
+    the task as read.
     """
 
     task: str
@@ -75,6 +75,7 @@ class AssertReport:
     notes: list[str] = field(default_factory=list)
     detections: Detections = field(default_factory=Detections.empty)
     class_names: dict[int, str] = field(default_factory=dict)
+    predictions: PredictionTask | None = None  # the task as read (all its frames), for callers that read it again
 
 
 def assert_task(
@@ -107,16 +108,16 @@ def assert_task(
     frames = source.frames(Problems()) if frames is None else frames
     lightly = source.lightly
     imputed_task = f"{task}{IMPUTED_SUFFIX}"
-    wanted = {"names": names, "seed_compatible": seed_compatible, "parameters": resolved, "imputed_task": imputed_task,
-              "predictions": cache_key(lightly, task_dir(task), frames)}
     record = read_record(lightly)
     loaded = read_predictions(lightly, task, frames, Problems(), cache=cache, progress=progress)
+    wanted = {"names": names, "seed_compatible": seed_compatible, "parameters": resolved, "imputed_task": imputed_task,
+              "predictions": loaded.files_digest}
     covered = predicted_frames(loaded)
     asserted, detections = predicted_part(loaded)
     kept = _reusable(lightly, record, task, wanted) if reuse else None
     if kept is not None:
         return AssertReport(task, asserted, [], imputed_task, resolved, seed_compatible, dict(kept["flagged"]),
-                            int(kept["read_as_empty"]), reused=True, detections=detections, class_names=loaded.schema.names)
+                            int(kept["read_as_empty"]), reused=True, detections=detections, class_names=loaded.schema.names, predictions=loaded)
     results = [assertion_function(name, seed_compatible)(detections, asserted, **resolved[name]) for name in names]
     _write_metadata(lightly, results, frames, covered, task)
     _write_imputed(lightly, loaded, imputed_task, frames, covered, imputed_boxes(results))
@@ -128,7 +129,7 @@ def assert_task(
     record["seed_keys"] = task
     write_record(lightly, record)
     return AssertReport(task, asserted, results, imputed_task, resolved, seed_compatible, flagged, without_file, notes=notes,
-                        detections=detections, class_names=loaded.schema.names)
+                        detections=detections, class_names=loaded.schema.names, predictions=loaded)
 
 
 def _reusable(lightly, record: dict, task: str, wanted: dict) -> dict | None:
@@ -203,7 +204,7 @@ def _write_imputed(lightly, loaded: PredictionTask, imputed_task: str, frames: F
     """`<task>-imputed`: a file per covered frame (empty lists too); an older file of a frame
     the task no longer covers is emptied."""
     # imputed boxes carry a class, not a probability vector; `frame` indexes the covered frames
-    boxes = Detections(frame=imputed.frame, xyxy=imputed.xyxy, score=imputed.score, class_id=imputed.class_id)
+    boxes = imputed.replace(probs=None)
     write_predictions(lightly, PredictionTask(imputed_task, loaded.schema, frames[covered], boxes), skip_unchanged=True)
     on_disk = set(lightly.files(task_dir(imputed_task)))
     stale = [r for r in np.flatnonzero(~covered).tolist() if prediction_file(imputed_task, str(frames.file_name[r])) in on_disk]

@@ -85,7 +85,7 @@ def test_unknown_assertion_is_a_usage_error(bikes_datasource_copy, capsys):
 def test_rerun_rewrites_only_what_changed(bikes_datasource_copy):
     """Same task and parameters: no metadata or imputed file is written again; other thresholds
     rewrite exactly the files whose content changes, and the result is as if written fresh."""
-    from thresher.assert_task import assert_task
+    from thresher.assertions.task import assert_task
 
     root = bikes_datasource_copy
     source = Datasource(root)
@@ -213,7 +213,7 @@ def test_every_nth_frame_is_not_read_as_empty_frames_between(bikes_predicted, tm
 def test_two_tasks_never_overwrite_each_other_silently(bikes_datasource_copy, capsys):
     """Each task's results stay under assertions.<task>.*; the seed keys hold the task asserted
     last, and the command says when they change task."""
-    from thresher.assert_task import assert_task
+    from thresher.assertions.task import assert_task
 
     root = bikes_datasource_copy
     source = Datasource(root)
@@ -243,7 +243,7 @@ def test_two_tasks_never_overwrite_each_other_silently(bikes_datasource_copy, ca
 
 
 def test_reuse_only_when_task_parameters_and_predictions_are_unchanged(bikes_datasource_copy):
-    from thresher.assert_task import assert_task
+    from thresher.assertions.task import assert_task
 
     root = bikes_datasource_copy
     source = Datasource(root)
@@ -281,7 +281,7 @@ def test_bad_parameters_fail_before_anything_is_written(bikes_datasource_copy, c
 def test_frames_the_new_task_does_not_cover_lose_the_old_tasks_seed_values(bikes_datasource_copy):
     """Task ssd covers two videos, task people one: after people, the seed keys of the other
     video are the defaults, never ssd's values mixed with people's; ssd's copy stays."""
-    from thresher.assert_task import assert_task
+    from thresher.assertions.task import assert_task
 
     root = bikes_datasource_copy
     shutil.copyfile(root / "bikes.mp4", root / "other.mp4")

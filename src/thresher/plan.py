@@ -1,0 +1,142 @@
+"""What the models still have to compute: the one plan and resume rule both engines follow.
+
+The local engine (`thresher.infer`) and the Ray engine (`thresher.engines.ray`) call
+`plan_models` and `plan_crops` and nothing else to decide what to do, so a run selects the
+same samples on either engine:
+
+- rows: every image and every `every`-th frame of each video (`sample_rows`), unless the
+  caller gives its own rows;
+- with `resume` (the default), a row whose prediction file for the task exists and is valid
+  is not predicted again, and a sample (or crop) whose embedding is stored is not embedded
+  again (`predicted_rows`, `EmbeddingStore.ids`);
+- rows in `redo` (their file changed since it was computed) are computed again whatever is
+  stored;
+- a detector comes with a task to write, an embedder with a store; an existing task must have
+  the detector's categories (`write_task_schema`).
+
+>>> from thresher import Frames
+>>> frames = Frames.build(["v-0-mp4.png", "v-1-mp4.png", "v-2-mp4.png", "a.jpg"], kind=["frame"] * 3 + ["image"], frame_index=[0, 1, 2, 0])
+>>> sample_rows(frames, every=2).tolist()
+[0, 2, 3]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from thresher.errors import UsageError
+from thresher.frames import Frames
+from thresher.io.lightly_predictions import read_predictions
+from thresher.io.lightly_schema import PredictionSchema, read_schema, schema_file, write_schema
+from thresher.io.problems import Problems
+
+NO_ROWS = np.zeros(0, np.int64)
+
+
+@dataclass(frozen=True)
+class ModelsPlan:
+    """What `run_models` computes over `frames`: the sampled `rows`, the rows still to predict
+    (`todo_pred`) and to embed (`todo_emb`), all int64 rows of `frames` in ascending order.
+
+    `predicting` says whether a detector runs (then `predictions_reused` counts the sampled
+    rows whose prediction file is kept).
+    """
+
+    frames: Frames
+    rows: np.ndarray
+    todo_pred: np.ndarray
+    todo_emb: np.ndarray
+    predicting: bool
+
+    @property
+    def work(self) -> np.ndarray:
+        """Rows to decode: predicted, embedded or both."""
+        return np.union1d(self.todo_pred, self.todo_emb)
+
+    @property
+    def reused(self) -> int:
+        """Sampled rows that need no work at all."""
+        return len(self.rows) - len(self.work)
+
+    @property
+    def predictions_reused(self) -> int:
+        """Sampled rows whose prediction file is kept (0 when no detector runs)."""
+        return len(self.rows) - len(self.todo_pred) if self.predicting else 0
+
+
+def sample_rows(frames: Frames, every: int = 1) -> np.ndarray:
+    """Rows to process: every image, and every `every`-th frame of each video (from frame 0)."""
+    if every < 1:
+        raise UsageError(f"every: expected an integer >= 1, got {every}")
+    return np.flatnonzero((frames.kind != "frame") | (frames.frame_index % every == 0))
+
+
+def predicted_rows(source: Any, task: str, frames: Frames, cache: Path | None = None) -> np.ndarray:
+    """Rows whose prediction file for `task` exists and is valid."""
+    if not source.lightly.exists(schema_file(task)):
+        return NO_ROWS
+    existing = read_predictions(source.lightly, task, frames, Problems(), cache=cache)
+    done = np.ones(len(frames), bool)
+    for names in (existing.missing, existing.invalid):
+        done[np.isin(frames.file_name, np.asarray(names, dtype=str))] = False
+    return np.flatnonzero(done)
+
+
+def check_models(detector: Any, task: str | None, embedder: Any, store: Any) -> None:
+    """A detector needs a task to write, an embedder a store, and one of them must be given."""
+    if (detector is None) != (task is None) or (embedder is None) != (store is None) or (detector is None and embedder is None):
+        raise UsageError("run_models: give a detector with a task, and/or an embedder with a store")
+
+
+def plan_models(
+    source: Any,
+    *,
+    detector: Any = None,
+    task: str | None = None,
+    embedder: Any = None,
+    store: Any = None,
+    every: int = 1,
+    resume: bool = True,
+    frames: Frames | None = None,
+    rows: np.ndarray | None = None,
+    redo: np.ndarray | None = None,
+    cache: Path | None = None,
+    problems: Problems | None = None,
+) -> ModelsPlan:
+    """What `run_models` computes (see the module docstring); the arguments are `run_models`'.
+
+    The models are checked first; `frames` are enumerated when None (their problems go to
+    `problems`). Nothing is written.
+    """
+    check_models(detector, task, embedder, store)
+    frames = source.frames(Problems() if problems is None else problems) if frames is None else frames
+    rows = sample_rows(frames, every) if rows is None else np.asarray(rows, dtype=np.int64)
+    redo = np.intersect1d(rows, NO_ROWS if redo is None else np.asarray(redo, dtype=np.int64))
+    todo_pred = todo_emb = NO_ROWS
+    if detector is not None and task is not None:
+        done = predicted_rows(source, task, frames, cache) if resume else NO_ROWS
+        todo_pred = np.union1d(np.setdiff1d(rows, done), redo).astype(np.int64)
+    if embedder is not None:
+        done = np.flatnonzero(np.isin(frames.id, store.ids())) if resume else NO_ROWS
+        todo_emb = np.union1d(np.setdiff1d(rows, done), redo).astype(np.int64)
+    return ModelsPlan(frames, rows, todo_pred, todo_emb, detector is not None)
+
+
+def plan_crops(crops: Frames, store: Any, resume: bool = True) -> np.ndarray:
+    """Rows of `crops` still to embed: those whose id the store lacks (all when not `resume`)."""
+    if not resume:
+        return np.arange(len(crops))
+    return np.flatnonzero(~np.isin(crops.id, store.ids()))
+
+
+def write_task_schema(source: Any, task: str, detector: Any) -> None:
+    """The task's schema.json with the detector's categories; an existing task must have the
+    same (else UsageError, before any prediction is computed)."""
+    schema = PredictionSchema.detection(detector.categories)
+    if source.lightly.exists(schema_file(task)) and read_schema(source.lightly, task) != schema:
+        raise UsageError(f"task {task!r} exists with other categories or type; choose another task name or remove it")
+    write_schema(source.lightly, task, schema)

@@ -1,0 +1,111 @@
+"""The one plan/resume rule of both engines, over a real datasource (two images, a 120-frame video)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.conftest import read_rgb
+from thresher.embedding_store import EmbeddingStore
+from thresher.embeddings import Embeddings
+from thresher.errors import UsageError
+from thresher.infer import run_models
+from thresher.io.datasource import Datasource
+from thresher.io.problems import Problems
+from thresher.plan import plan_crops, plan_models, sample_rows, write_task_schema
+
+PREDICTED = ["img/a.jpg", "img/b.jpg", "clips/car-005-mp4.png"]  # clean_datasource's prediction files of task "det"
+
+
+@pytest.fixture
+def source(clean_datasource) -> Datasource:
+    return Datasource(clean_datasource)
+
+
+@pytest.fixture
+def store(tmp_path, clean_datasource, ssd) -> EmbeddingStore:
+    """A store holding the built-in detector's vector of img/b.jpg only."""
+    store = EmbeddingStore(tmp_path / "embeddings")
+    store.append(Embeddings(["img/b.jpg"], ssd.embed([read_rgb(clean_datasource / "img/b.jpg")])))
+    return store
+
+
+def rows_of(frames, ids) -> list[int]:
+    return sorted(frames.index_of(ids).tolist())
+
+
+def test_resume_skips_valid_prediction_files_and_stored_embeddings(source, store, ssd):
+    plan = plan_models(source, detector=ssd, task="det", embedder=ssd, store=store, every=5)
+    frames = plan.frames
+    sampled = sample_rows(frames, 5)
+    assert plan.rows.tolist() == sampled.tolist() and len(sampled) == 2 + 24  # two images, frames 0, 5, …, 115
+    assert plan.todo_pred.tolist() == sorted(set(sampled.tolist()) - set(rows_of(frames, PREDICTED)))
+    assert plan.todo_emb.tolist() == sorted(set(sampled.tolist()) - set(rows_of(frames, ["img/b.jpg"])))
+    assert plan.reused == 1  # img/b.jpg: predicted and embedded
+    assert plan.predictions_reused == 3
+    assert plan.work.tolist() == sorted(set(plan.todo_pred.tolist()) | set(plan.todo_emb.tolist()))
+
+
+def test_an_invalid_or_missing_prediction_file_is_predicted_again(source, clean_datasource, ssd):
+    (clean_datasource / ".lightly/predictions/det/img/a.json").write_text("{ truncated")
+    (clean_datasource / ".lightly/predictions/det/clips/car-005-mp4.json").unlink()
+    plan = plan_models(source, detector=ssd, task="det", every=5)
+    assert set(rows_of(plan.frames, ["img/b.jpg"])) == set(plan.rows.tolist()) - set(plan.todo_pred.tolist())
+
+
+def test_redo_computes_sampled_rows_again_and_resume_off_computes_all(source, store, ssd):
+    frames = source.frames(Problems())
+    a, unsampled = rows_of(frames, ["img/a.jpg"])[0], rows_of(frames, ["clips/car-001-mp4.png"])[0]
+    plan = plan_models(source, detector=ssd, task="det", embedder=ssd, store=store, every=5, frames=frames, redo=np.array([a, unsampled]))
+    assert a in plan.todo_pred and a in plan.todo_emb
+    assert unsampled not in plan.work  # redo does not add rows the run does not sample
+    fresh = plan_models(source, detector=ssd, task="det", embedder=ssd, store=store, every=5, frames=frames, resume=False)
+    assert fresh.todo_pred.tolist() == fresh.todo_emb.tolist() == fresh.rows.tolist() and fresh.reused == 0
+
+
+def test_given_rows_replace_the_sampled_ones(source, ssd):
+    frames = source.frames(Problems())
+    rows = rows_of(frames, ["clips/car-001-mp4.png", "clips/car-005-mp4.png"])
+    plan = plan_models(source, detector=ssd, task="det", frames=frames, rows=np.array(rows))
+    assert plan.rows.tolist() == rows and plan.todo_pred.tolist() == rows_of(frames, ["clips/car-001-mp4.png"])
+    assert plan.todo_emb.tolist() == [] and plan.predictions_reused == 1
+
+
+@pytest.mark.parametrize(
+    "models",
+    [{"detector": "ssd"}, {"task": "det"}, {"embedder": "ssd"}, {}, {"detector": "ssd", "task": "det", "store": "store"}],
+)
+def test_a_detector_needs_a_task_and_an_embedder_a_store(tmp_path, models, ssd, store):
+    given = {k: {"ssd": ssd, "store": store}.get(v, v) for k, v in models.items()}
+    missing = Datasource(tmp_path)  # an empty folder: the models are checked before any frame is read
+    with pytest.raises(UsageError, match="run_models: give a detector with a task, and/or an embedder with a store"):
+        plan_models(missing, **given)
+
+
+def test_crops_already_stored_are_not_embedded_again(store):
+    from thresher.frames import Frames
+
+    crops = Frames.build(["img/a.jpg", "img/b.jpg", "img/c.jpg"], kind="crop", parent_id="img/x.jpg")
+    assert plan_crops(crops, store).tolist() == [0, 2]
+    assert plan_crops(crops, store, resume=False).tolist() == [0, 1, 2]
+
+
+def test_a_task_with_other_categories_is_refused_before_any_work(source, clean_datasource, ssd):
+    with pytest.raises(UsageError, match="task 'det' exists with other categories or type"):
+        write_task_schema(source, "det", ssd)
+    write_task_schema(source, "ssd", ssd)
+    written = json.loads((clean_datasource / ".lightly/predictions/ssd/schema.json").read_text())
+    assert len(written["categories"]) == len(ssd.categories)
+    write_task_schema(source, "ssd", ssd)  # the same categories again: fine
+
+
+def test_the_local_engine_does_what_the_plan_says(source, store, ssd):
+    """run_models computes exactly the plan's rows (the Ray engine's test_ray compares it with run_models)."""
+    plan = plan_models(source, detector=ssd, task="ssd", embedder=ssd, store=store, every=40)
+    result = run_models(source, detector=ssd, task="ssd", embedder=ssd, store=store, every=40)
+    assert (result.predicted, result.embedded, result.reused) == (len(plan.todo_pred), len(plan.todo_emb), plan.reused)
+    assert (result.predicted, result.embedded) == (2 + 3, 2 + 3 - 1)
+    again = plan_models(source, detector=ssd, task="ssd", embedder=ssd, store=store, every=40)
+    assert len(again.work) == 0 and again.reused == len(again.rows)
