@@ -81,5 +81,22 @@ def test_ordered_chain_raises_where_the_maker_failed_and_can_be_left_early():
     endless.close()  # stops the producer threads
 
 
+def test_a_finished_maker_frees_its_thread_for_the_next_while_an_earlier_one_is_slow():
+    third_started = threading.Event()
+
+    def slow():
+        assert third_started.wait(10), "the third maker never started while the first was still producing"
+        yield "slow"
+
+    def quick():
+        yield "quick"
+
+    def third():
+        third_started.set()
+        yield "third"
+
+    assert list(ordered_chain([slow, quick, third], readers=2)) == ["slow", "quick", "third"]
+
+
 def test_cores_is_at_least_one():
     assert cores() >= 1

@@ -72,29 +72,33 @@ def ordered_map(fn: Callable[[Any, T], R], items: Iterable[T], states: Sequence[
         pool.shutdown(wait=True)
 
 
-def ordered_chain(makers: Iterable[Callable[[], Iterable[T]]], readers: int = 1, depth: int = 8) -> Iterator[T]:
+def ordered_chain(makers: Iterable[Callable[[], Iterable[T]]], readers: int = 1, depth: int = 8, backlog: int | None = None) -> Iterator[T]:
     """The items of each maker's iterator, maker after maker, produced on up to `readers` threads.
 
-    Each running maker fills its own queue of `depth` items, so a long video streams through
-    with bounded memory while the next makers start. An exception in a maker is raised at
-    the point of its items where it happened.
+    Each maker fills its own queue of `depth` items, so a long video streams through with
+    bounded memory. At most `readers` makers produce at once; a maker that has finished frees
+    its thread for the next one even while the consumer is still taking the items of an
+    earlier, slower maker, up to `backlog` makers (default `readers`) started beyond those
+    producing. An exception in a maker is raised at the point of its items where it happened.
     """
     makers = iter(makers)
     running: deque = deque()
     stop = threading.Event()
+    turns = _Turns(readers)
+    lanes = readers + (readers if backlog is None else backlog)
 
     def start() -> bool:
         maker = next(makers, None)
         if maker is None:
             return False
         lane: queue.Queue = queue.Queue(maxsize=depth)
-        thread = threading.Thread(target=_produce, args=(maker, lane, stop), daemon=True, name="thresher-read")
+        thread = threading.Thread(target=_produce, args=(maker, lane, stop, turns, turns.ticket()), daemon=True, name="thresher-read")
         thread.start()
         running.append((lane, thread))
         return True
 
     try:
-        while len(running) < readers and start():
+        while len(running) < lanes and start():
             pass
         while running:
             lane, _ = running[0]
@@ -114,7 +118,39 @@ def ordered_chain(makers: Iterable[Callable[[], Iterable[T]]], readers: int = 1,
                     thread.join(0.01)
 
 
-def _produce(maker: Callable[[], Iterable[Any]], lane: queue.Queue, stop: threading.Event) -> None:
+class _Turns:
+    """Producing places handed out in ticket order, at most `places` held at once (a later
+    maker never takes the place the consumer's current maker is waiting for)."""
+
+    def __init__(self, places: int):
+        self._free, self._issued, self._next = places, 0, 0
+        self._changed = threading.Condition()
+
+    def ticket(self) -> int:
+        self._issued += 1
+        return self._issued - 1
+
+    def take(self, ticket: int, stop: threading.Event) -> bool:
+        """Wait for `ticket`'s turn and a free place; False when stopped first."""
+        with self._changed:
+            while not (self._next == ticket and self._free > 0):
+                if stop.is_set():
+                    return False
+                self._changed.wait(0.05)
+            self._next += 1
+            self._free -= 1
+            self._changed.notify_all()
+            return True
+
+    def give_back(self) -> None:
+        with self._changed:
+            self._free += 1
+            self._changed.notify_all()
+
+
+def _produce(maker: Callable[[], Iterable[Any]], lane: queue.Queue, stop: threading.Event, turns: _Turns, ticket: int) -> None:
+    if not turns.take(ticket, stop):
+        return
     try:
         for item in maker():
             if stop.is_set():
@@ -123,6 +159,8 @@ def _produce(maker: Callable[[], Iterable[Any]], lane: queue.Queue, stop: thread
     except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer
         lane.put(_Failure(exc))
         return
+    finally:
+        turns.give_back()
     lane.put(_DONE)
 
 

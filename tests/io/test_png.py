@@ -32,3 +32,10 @@ def test_only_rgb_uint8_is_accepted():
         encode_png(np.zeros((4, 4), np.uint8))
     with pytest.raises(ValueError, match=r"\(H, W, 3\) uint8"):
         encode_png(np.zeros((4, 4, 3), np.float32))
+
+
+def test_opencv_reads_a_video_frame_exactly():
+    cv2 = pytest.importorskip("cv2", reason="OpenCV is in the detect extra")
+    image = read_rgb(package_file("skimage", "data", "astronaut.png"))
+    decoded = cv2.imdecode(np.frombuffer(encode_png(image), np.uint8), cv2.IMREAD_UNCHANGED)
+    assert np.array_equal(decoded[:, :, ::-1], image)
