@@ -5,7 +5,7 @@
     python bench/kcenter.py --data isotropic        # no cluster structure (no pruning)
     python bench/kcenter.py --approx                # float16 / int8 / PCA / partitions, cover radius
     python bench/kcenter.py --n 10000000 --approx   # 10M x 128, 1,000 picks (about 40 min here)
-    python bench/kcenter.py --n 10000000 --engine   # run_selection (DIVERSITY) at 10M: time, memory
+    python bench/kcenter.py --n 10000000 --selector # run_selection (DIVERSITY) at 10M: time, memory
     python bench/kcenter.py --radius --n 1000000 --d 1280 --data spectrum --store /tmp/s1m   # cover radius table
     python bench/kcenter.py --streamed --n 10000000 --d 1280 --data spectrum --store /tmp/s10m --pca 128
         # DIVERSITY over a float16 store on disk (written first, or reused), peak RSS
@@ -195,8 +195,8 @@ def approximations(X: np.ndarray, picks: int, names: list[str]) -> None:
         say(f"{name:22} {seconds:7.1f}s {seconds / picks * 1e3:7.1f}ms {extra / 2**20:9.0f}MB {radius:13.4f} {radius / ref:8.3f}x")
 
 
-def engine(X: np.ndarray, picks: int) -> None:
-    """The whole selection engine (DIVERSITY, n_samples = picks) over X: exact and int8 storage."""
+def whole_selector(X: np.ndarray, picks: int) -> None:
+    """The whole selector (DIVERSITY, n_samples = picks) over X: exact and int8 storage."""
     from thresher.embeddings import Embeddings
     from thresher.frames import Frames
     from thresher.select import SelectionInputs, run_selection
@@ -221,7 +221,7 @@ def engine(X: np.ndarray, picks: int) -> None:
 def streamed(n: int, d: int, kind: str, folder: str, picks: int, pca: list[int], storage: str) -> None:
     """run_selection (DIVERSITY) over a float16 store left on disk: PCA fitted on 100,000 stored
     vectors and applied block by block, then k-center on the projected matrix. The old store
-    loaded every shard as float32 and the engine aligned a copy: 2 x 4 x n x d bytes."""
+    loaded every shard as float32 and the selector aligned a copy: 2 x 4 x n x d bytes."""
     from thresher.frames import Frames
     from thresher.select import SelectionInputs, run_selection
 
@@ -311,7 +311,7 @@ def main() -> None:
     parser.add_argument("--data", choices=["clustered", "isotropic", "spectrum"], default="clustered")
     parser.add_argument("--approx", action="store_true", help="only the approximations (float16, int8, PCA, partitions)")
     parser.add_argument("--variants", default=",".join(APPROXIMATIONS), help="comma-separated names of --approx variants")
-    parser.add_argument("--engine", action="store_true", help="only the selection engine (DIVERSITY), exact and int8")
+    parser.add_argument("--selector", action="store_true", help="only the selector (DIVERSITY), exact and int8")
     parser.add_argument("--backends", default="numba,numpy", help="comma-separated: numba, numpy")
     parser.add_argument("--streamed", action="store_true", help="DIVERSITY over a float16 store on disk (--store), PCA to --pca dims")
     parser.add_argument("--radius", action="store_true", help="cover radius of streamed selections against exact k-center (--sizes)")
@@ -332,8 +332,8 @@ def main() -> None:
         f"{args.picks} picks; {args.repeats} repeats")
     if args.approx:
         approximations(X, args.picks, args.variants.split(","))
-    elif args.engine:
-        engine(X, args.picks)
+    elif args.selector:
+        whole_selector(X, args.picks)
     else:
         compare(X, args.picks, args.repeats, args.baseline_picks, args.backends.split(","))
 

@@ -73,7 +73,7 @@ def child(folder: Path, profile: int, out: Path) -> None:
 
     import thresher
     from thresher.run import run
-    from thresher.select import engine
+    from thresher.select import selector
 
     import thresher.report
     import thresher.run.driver as driver
@@ -105,7 +105,7 @@ def child(folder: Path, profile: int, out: Path) -> None:
 
     driver.stage = timed(driver.stage)
     stages.run_selection = remembering(stages.run_selection)
-    engine._greedy = timed(engine._greedy, "selection: greedy")
+    selector._greedy = timed(selector._greedy, "selection: greedy")
     stages.write_images = timed(stages.write_images, "outputs: images")
     stages._exports = timed(stages._exports, "outputs: exports")
     thresher.report.write_run_report = timed(thresher.report.write_run_report, "outputs: report")

@@ -24,7 +24,7 @@ import numpy as np
 
 from thresher.embeddings import Embeddings
 from thresher.frames import Frames
-from thresher.scores import Scores
+from thresher.score_table import Scores
 from thresher.select import SelectionInputs, run_selection
 from thresher.select.kmeans import weighted_kmeans
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from thresher.assertions._engine import BoxIndex, check_rows, later_rows
+from thresher.assertions._neighbours import BoxIndex, check_rows, later_rows
 from thresher.detections import Detections
 from thresher.errors import SchemaError, UsageError
 from thresher.frames import Frames

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from thresher.assertions._engine import BoxIndex, pair_iou
+from thresher.assertions._neighbours import BoxIndex, pair_iou
 from thresher.assertions._matching import one_to_one
 from thresher.detections import Detections
 

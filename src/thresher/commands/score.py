@@ -54,7 +54,7 @@ def _with_seed_strategies(table, names: list[str], detections, frames):
     from thresher.run.resolver import SCORE_FAMILIES
     from thresher.scorers import score_frames
     from thresher.scorers.seed_strategy import parse_seed_strategy, seed_strategy_scores
-    from thresher.scores import Scores
+    from thresher.score_table import Scores
 
     own = score_frames(detections, frames, SCORE_FAMILIES)
     columns = {name: table[name] for name in table.names}

@@ -2,7 +2,7 @@
 
 The agent keeps a query set (a tag, `initial-tag` = the whole dataset by default), a labeled
 set (the preselected tag, empty by default) and, after a query, the added set. `query` runs
-thresher's selection engine over query set ∪ labeled set with the labeled set preselected, so
+thresher's selector over query set ∪ labeled set with the labeled set preselected, so
 `n_samples` counts the labeled set, and stores the new labeled set as a tag named
 `sampler_config.name`. The legacy methods become selection configs:
 
@@ -39,7 +39,7 @@ from thresher.compat.lightly_client import ApiWorkflowClient
 from thresher.compat.lightly_datasets import INITIAL_TAG
 from thresher.compat.lightly_enums import SamplingMethod
 from thresher.errors import SchemaError, UsageError, did_you_mean
-from thresher.scores import Scores
+from thresher.score_table import Scores
 from thresher.select import SelectionInputs, run_selection
 
 AGENT_TASK = "active_learning"

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from thresher.assertions._engine import later_rows
+from thresher.assertions._neighbours import later_rows
 from thresher.assertions.metadata import task_prefix
 from thresher.frames import Frames
 from thresher.report.data import ReportData, Strips, Thumbnails

@@ -1,6 +1,6 @@
 """Why each sample was picked: every strategy's value, normalized objective and factor, as data and as bars.
 
-For pick k and strategy i the selection engine gives (`SelectionOutcome`): the input value
+For pick k and strategy i the selector gives (`SelectionOutcome`): the input value
 (a score, a metadata value, the classes, or for embeddings the distance), the objective o_i at
 pick time and its factor o_i^s_i in the pick's objective (the product of the factors). The report
 adds the *normalized* objective: o_i divided by the largest o_i among this run's picks (1 = the

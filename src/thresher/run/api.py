@@ -29,7 +29,7 @@ from thresher.run.driver import execute, plan
 from thresher.run.partial import PartialFolder, remove_dead_partials
 from thresher.run.record import record_run
 from thresher.run.state import Setup
-from thresher.selection import Selection
+from thresher.selection_table import Selection
 from thresher.workspace import workspace_for
 
 

@@ -7,7 +7,7 @@
     run_assertions    Enumerated → Enumerated  flicker and the other model assertions
     embed             Enumerated → Embedded    the samples (frames or crops) and their embeddings
     remove_duplicates Embedded → Embedded      exact duplicates are removed
-    select            Embedded → Selected      the selection engine
+    select            Embedded → Selected      the selector
     write_outputs     Selected → Written       selection files, images, exports, report
 
 `thresher.run.driver` calls them in this order (the optional ones when the config asks),
@@ -285,7 +285,7 @@ def _drop_invalid_predictions(state: Embedded, resolver: RunResolver) -> Embedde
 
 
 def select(state: Embedded) -> Selected:
-    """The selection engine over the samples (docs/selection.md). NothingToSelectError when no
+    """The selector over the samples (docs/selection.md). NothingToSelectError when no
     sample is a candidate and none is preselected."""
     resolver = RunResolver(state.source, state.frames, state.samples, state.store, state.catalog, state.object_task, state.task_cache, state.metadata_cache,
                            known_tasks=state.read_tasks)

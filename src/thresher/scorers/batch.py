@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from thresher.errors import ConfigError
-from thresher.scores import Scores
-from thresher.selection import Selection
+from thresher.score_table import Scores
+from thresher.selection_table import Selection
 
 NEE_BINS = 5
 

@@ -23,7 +23,7 @@ import numpy as np
 from thresher.detections import Detections
 from thresher.errors import ConfigError
 from thresher.scorers._reduce import FrameGroups, frame_ids
-from thresher.scores import Scores
+from thresher.score_table import Scores
 
 WEAK_CANDIDATES = "weak_candidates"
 EXPECTED_MISSED = "expected_missed_objects"

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from thresher.errors import SchemaError
-from thresher.scores import Scores
+from thresher.score_table import Scores
 
 LEAST_CONFIDENCE = "uncertainty_least_confidence"
 MARGIN = "uncertainty_margin"

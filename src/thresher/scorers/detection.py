@@ -28,7 +28,7 @@ from thresher.detections import Detections
 from thresher.errors import ConfigError, SchemaError
 from thresher.scorers import classification
 from thresher.scorers._reduce import FrameGroups, frame_ids, segment_max, segment_mean
-from thresher.scores import Scores
+from thresher.score_table import Scores
 
 OBJECT_FREQUENCY = "object_frequency"
 OBJECTNESS_LEAST_CONFIDENCE = "objectness_least_confidence"

@@ -12,7 +12,7 @@ import numpy as np
 
 from thresher.errors import SchemaError
 from thresher.scorers._reduce import FrameGroups, frame_ids, segment_mean
-from thresher.scores import Scores
+from thresher.score_table import Scores
 
 MEAN_UNCERTAINTY = "mean_uncertainty"
 

@@ -22,7 +22,7 @@ from thresher.scorers.candidates import weak_candidates
 from thresher.scorers.detection import detection_scores
 from thresher.scorers.uncertainty import seed_scores
 from thresher.io.storage import write_file
-from thresher.scores import Scores
+from thresher.score_table import Scores
 
 
 def _lightly(detections: Detections, frames: object, options: dict) -> Scores:

@@ -14,7 +14,7 @@ import numpy as np
 
 from thresher.errors import SchemaError
 from thresher.scorers import classification
-from thresher.scores import Scores
+from thresher.score_table import Scores
 
 
 def image_segmentation_scores(prediction: object) -> dict[str, float]:

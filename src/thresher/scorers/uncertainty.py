@@ -31,7 +31,7 @@ from thresher.boxes import wh
 from thresher.detections import Detections
 from thresher.errors import SchemaError, did_you_mean
 from thresher.scorers._reduce import FrameGroups, frame_ids, per_frame
-from thresher.scores import Scores
+from thresher.score_table import Scores
 
 ENTROPY_FLOOR = 1e-7
 

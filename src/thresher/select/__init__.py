@@ -8,7 +8,7 @@
 
 from thresher.select.approximate import Approximation, approximate_k_center
 from thresher.select.config import SelectionConfig, load_selection_config
-from thresher.select.engine import SelectionOutcome, run_selection, select
+from thresher.select.selector import SelectionOutcome, run_selection, select
 from thresher.select.inputs import InputResolver, Metadata, Predictions, SelectionInputs, resolve_inputs
 from thresher.select.kcenter import k_center_greedy
 from thresher.select.output import parent_frames, write_selection_csv, write_selection_json

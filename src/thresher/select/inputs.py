@@ -1,6 +1,6 @@
-"""What the selection engine reads: resolved inputs, already in memory.
+"""What the selector reads: resolved inputs, already in memory.
 
-The engine never opens a file. A caller (the CLI, a run, a test) builds a `SelectionInputs`
+The selector never opens a file. A caller (the CLI, a run, a test) builds a `SelectionInputs`
 directly, or lets `resolve_inputs` ask an `InputResolver` (the datasource, the catalog) for
 exactly what a config names. `Metadata` and `Predictions` are the two small columnar types
 this package adds; embeddings and scores are the central `Embeddings` and `Scores`.
@@ -20,7 +20,7 @@ from thresher.detections import Detections
 from thresher.embeddings import Embeddings
 from thresher.errors import ConfigError, SchemaError
 from thresher.frames import Frames
-from thresher.scores import Scores
+from thresher.score_table import Scores
 
 
 @dataclass(frozen=True, eq=False)

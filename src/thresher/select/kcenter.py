@@ -2,7 +2,7 @@
 
 `k_center_greedy` repeatedly adds the vector farthest from its nearest chosen vector. The
 largest such distance is the cover radius; greedy is within 2x of the optimal radius.
-`NearestCenters` is the state behind it, reused by the selection engine's DIVERSITY
+`NearestCenters` is the state behind it, reused by the selector's DIVERSITY
 objective: each added center costs at most one pass over the matrix (see `_kernels`).
 """
 

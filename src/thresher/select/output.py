@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from thresher.frames import Frames
-from thresher.selection import Selection
+from thresher.selection_table import Selection
 
 
 def parent_frames(frames: Frames, selection: Selection) -> np.ndarray:

@@ -1,8 +1,8 @@
 """The objective of each strategy, one class per strategy (docs/selection.md defines them).
 
 Every objective is a positive number per candidate, higher = more wanted by that strategy;
-the engine multiplies objective^strength over strategies, i.e. adds strength * log(objective).
-`log_objective()` gives that log over all rows (candidates and chosen; the engine masks);
+the selector multiplies objective^strength over strategies, i.e. adds strength * log(objective).
+`log_objective()` gives that log over all rows (candidates and chosen; the selector masks);
 `pick(row)` updates the state after a pick; `eligible()` is the mask a stopping condition
 leaves (None = no restriction); `stopped()` says a stopping condition ended the selection.
 Objectives are clipped below at `FLOOR` x their scale, so log(0) never occurs and the

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from thresher.frames import Frames
-from thresher.selection import Selection
+from thresher.selection_table import Selection
 from thresher.select.values import InputValues
 
 

@@ -18,7 +18,7 @@ from thresher.select.inputs import SelectionInputs, query_key
 
 @dataclass(frozen=True, eq=False)
 class InputValues:
-    """A strategy input over the samples (rows in the engine's id order).
+    """A strategy input over the samples (rows in the selector's id order).
 
     kind "scalar": `values` float64 (N,), NaN = no value.
     kind "classes": `values` float64 (N, K) class mass (objects, probabilities, or one-hot

@@ -20,7 +20,7 @@ from thresher.embeddings import Embeddings
 from thresher.errors import ConfigError, SchemaError, did_you_mean
 from thresher.frames import Frames
 from thresher.scorers.classification import classification_scores
-from thresher.select.engine import run_selection
+from thresher.select.selector import run_selection
 from thresher.select.inputs import Predictions, SelectionInputs
 from thresher.simulate.curves import Curves
 from thresher.simulate.models import ModelFactory, accuracy, model_factory

@@ -3,7 +3,7 @@
 
 What a config can read each round (the names to use in a custom config):
 
-- `{"type": "EMBEDDINGS"}`: the pool's feature vectors (L2-normalized by the engine);
+- `{"type": "EMBEDDINGS"}`: the pool's feature vectors (L2-normalized by the selector);
 - `{"type": "SCORES", "task": "model", "score": S}` with S one of Lightly's classification
   scores of the current model's probabilities: `uncertainty_entropy`, `uncertainty_margin`,
   `uncertainty_least_confidence` (normalized, higher = more uncertain);

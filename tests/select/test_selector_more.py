@@ -22,7 +22,7 @@ from thresher.select.config import load_selection_config
 from thresher.select.strategies import Balance
 
 from selection_seeds import SEED_000, SEED_001
-from test_select_engine import EMB, META, SCORE, blobs, config, ids_of, make_inputs, rows
+from test_selector import EMB, META, SCORE, blobs, config, ids_of, make_inputs, rows
 
 WEATHER = {"type": "METADATA", "key": "weather.description"}
 

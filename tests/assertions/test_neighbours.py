@@ -1,11 +1,11 @@
-"""The shared engine: frame order, candidate pairs, one-to-one matching, tracks."""
+"""What the assertions share: frame order, candidate pairs, one-to-one matching, tracks."""
 
 import numpy as np
 import pytest
 from scipy.optimize import linear_sum_assignment
 
 from thresher import Frames, SchemaError
-from thresher.assertions._engine import BoxIndex, later_rows, pair_iou
+from thresher.assertions._neighbours import BoxIndex, later_rows, pair_iou
 from thresher.assertions._exact import seed_iou
 from thresher.assertions._matching import one_to_one
 from thresher.assertions._tracks import majority, track_ids

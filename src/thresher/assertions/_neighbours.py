@@ -1,4 +1,4 @@
-"""The engine shared by the assertions: which frames follow which, and which boxes may overlap.
+"""What the assertions share: which frames follow which, and which boxes may overlap.
 
 Everything here works on whole columns at once. Frames are neighbours only when they are
 truly consecutive in their video (same `Frames.video`, `frame_index` differing by exactly

@@ -1,4 +1,4 @@
-"""Each strategy's effect, the combination rule, and the engine's bookkeeping."""
+"""Each strategy's effect, the combination rule, and the selector's bookkeeping."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""The selection engine: a pure function from a config and resolved inputs to a Selection.
+"""The selector: a pure function from a config and resolved inputs to a Selection.
 
 Order of work (docs/selection.md): resolve every strategy's input over the samples (sorted
 by id, so every tie goes to the lowest id); group frames into sequences when
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from thresher.selection import Selection
+from thresher.selection_table import Selection
 from thresher.select import strategies as st
 from thresher.select.config import SelectionConfig, load_selection_config
 from thresher.select.inputs import SelectionInputs
@@ -160,7 +160,7 @@ def run_selection(
         backend: nearest-distance kernel for DIVERSITY ("auto", "numba", "numpy").
         approximation: a `thresher.select.approximate.Approximation` whose storage (float16,
             int8) and PCA apply to DIVERSITY's embeddings (None = exact; partitions are for
-            `approximate_k_center` alone: the engine picks one sample at a time over all).
+            `approximate_k_center` alone: the selector picks one sample at a time over all).
 
     Example (pick the two most uncertain of three frames)::
 
@@ -177,7 +177,7 @@ def run_selection(
     if approximation is not None and approximation.partitions != 1:
         from thresher.errors import UsageError
 
-        raise UsageError(f"approximation.partitions: the selection engine takes storage and pca_dims only, got partitions={approximation.partitions}; use approximate_k_center")
+        raise UsageError(f"approximation.partitions: the selector takes storage and pca_dims only, got partitions={approximation.partitions}; use approximate_k_center")
     clock = [time.perf_counter()]
     units = sequence_units(inputs.frames, sequence_length) if sequence_length and sequence_length > 1 \
         else sample_units(inputs.frames)
