@@ -23,9 +23,11 @@ taken in the order Lightly's Python loops take them, so the results are bit-iden
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thresher.detections import Detections
 from thresher.errors import ConfigError, SchemaError
+from thresher.frames import Frames
 from thresher.scorers import classification
 from thresher.scorers._reduce import FrameGroups, frame_ids, segment_max, segment_mean
 from thresher.score_table import Scores
@@ -37,7 +39,7 @@ SCORE_NAMES = (OBJECT_FREQUENCY, OBJECTNESS_LEAST_CONFIDENCE, *classification.SC
 
 def detection_scores(
     detections: Detections,
-    frames: object,
+    frames: Frames | ArrayLike,
     *,
     frequency_penalty: float = 0.25,
     min_score: float = 0.9,
@@ -154,7 +156,7 @@ def _from_scores_uncertainty(detections: Detections, groups: FrameGroups) -> dic
     return out
 
 
-def object_scores(detections: Detections, ids: object) -> Scores:
+def object_scores(detections: Detections, ids: ArrayLike) -> Scores:
     """Per-object scores, one row per box (`ids` in detection row order, e.g. the crops' ids).
 
     Columns: the three normalized classification uncertainties of the box and
@@ -171,7 +173,7 @@ def object_scores(detections: Detections, ids: object) -> Scores:
     return Scores(ids, {OBJECTNESS_LEAST_CONFIDENCE: 1.0 - detections.score, **per_box})
 
 
-def default_object_ids(detections: Detections, frames: object) -> np.ndarray:
+def default_object_ids(detections: Detections, frames: Frames | ArrayLike) -> np.ndarray:
     """The crop name of every box, in row order: `<frame name without extension>-<k>-<ext>.png`.
 
     k is the box's position among its frame's boxes (see `thresher.objects.crop_name`), so

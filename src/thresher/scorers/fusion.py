@@ -122,9 +122,12 @@ def _summarize(boxes: Detections, cluster: np.ndarray, n_passes: int) -> FusedPa
 
     best = by_cluster[starts]
     xyxy = mean(boxes.xyxy)
-    probs = None if boxes.probs is None else mean(boxes.probs)
     box_spread = spread(boxes.xyxy, xyxy)
-    class_spread = None if probs is None else spread(boxes.probs, probs).mean(axis=1)
+    probs: np.ndarray | None = None
+    class_spread: np.ndarray | None = None
+    if boxes.probs is not None:
+        probs = mean(boxes.probs)
+        class_spread = spread(boxes.probs, probs).mean(axis=1)
     fused = Detections(
         frame=boxes.frame[best],
         xyxy=xyxy,

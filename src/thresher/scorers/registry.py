@@ -15,9 +15,11 @@ import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thresher.detections import Detections
 from thresher.errors import ConfigError, did_you_mean
+from thresher.frames import Frames
 from thresher.scorers.candidates import weak_candidates
 from thresher.scorers.detection import detection_scores
 from thresher.scorers.uncertainty import seed_scores
@@ -25,7 +27,7 @@ from thresher.io.storage import write_file
 from thresher.score_table import Scores
 
 
-def _lightly(detections: Detections, frames: object, options: dict) -> Scores:
+def _lightly(detections: Detections, frames: Frames | ArrayLike, options: dict) -> Scores:
     return detection_scores(
         detections,
         frames,
@@ -34,7 +36,7 @@ def _lightly(detections: Detections, frames: object, options: dict) -> Scores:
     )
 
 
-def _candidates(detections: Detections, frames: object, options: dict) -> Scores:
+def _candidates(detections: Detections, frames: Frames | ArrayLike, options: dict) -> Scores:
     return weak_candidates(
         options["all_boxes"],
         frames,
@@ -43,11 +45,11 @@ def _candidates(detections: Detections, frames: object, options: dict) -> Scores
     )
 
 
-def _seed(detections: Detections, frames: object, options: dict) -> Scores:
+def _seed(detections: Detections, frames: Frames | ArrayLike, options: dict) -> Scores:
     return seed_scores(detections, frames, how=options.get("how", "max"))
 
 
-SCORE_FAMILIES: dict[str, Callable[[Detections, object, dict], Scores]] = {
+SCORE_FAMILIES: dict[str, Callable[[Detections, Frames | ArrayLike, dict], Scores]] = {
     "lightly": _lightly,
     "weak_candidates": _candidates,
     "seed": _seed,
@@ -56,7 +58,7 @@ SCORE_FAMILIES: dict[str, Callable[[Detections, object, dict], Scores]] = {
 
 def score_frames(
     detections: Detections,
-    frames: object,
+    frames: Frames | ArrayLike,
     families: Sequence[str] = ("lightly", "seed"),
     *,
     candidate_threshold: float | None = None,

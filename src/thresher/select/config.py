@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -274,15 +274,19 @@ class SelectionConfig(_Model):
         return self.model_dump(exclude_none=True, mode="json")
 
 
+def _type_name(model: type[BaseModel]) -> str:
+    """The one value of a model's `type: Literal[...]` field, e.g. "DIVERSITY"."""
+    return get_args(model.model_fields["type"].annotation)[0]
+
+
 MODELS = {
     "config": SelectionConfig,
     "entry": StrategyEntry,
-    "input": {m.model_fields["type"].annotation.__args__[0]: m for m in
-              (EmbeddingsInput, ScoresInput, MetadataInput, PredictionsInput, RandomInput)},
-    "strategy": {m.model_fields["type"].annotation.__args__[0]: m for m in
+    "input": {_type_name(m): m for m in (EmbeddingsInput, ScoresInput, MetadataInput, PredictionsInput, RandomInput)},
+    "strategy": {_type_name(m): m for m in
                  (DiversityStrategy, WeightsStrategy, ThresholdStrategy, BalanceStrategy,
                   SimilarityStrategy, TypicalityStrategy, WeightedKMeansStrategy)},
-    "weights": {m.model_fields["type"].annotation.__args__[0]: m for m in (ScoresWeights, TypicalityWeights)},
+    "weights": {_type_name(m): m for m in (ScoresWeights, TypicalityWeights)},
 }
 
 

@@ -9,12 +9,13 @@ objective: each added center costs at most one pass over the matrix (see `_kerne
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thresher.errors import UsageError
 from thresher.select import _kernels
 
 
-def as_matrix(vectors: object, name: str = "vectors", allow_int8: bool = False) -> np.ndarray:
+def as_matrix(vectors: ArrayLike, name: str = "vectors", allow_int8: bool = False) -> np.ndarray:
     """A C-contiguous float32 (N, D) matrix, or int8 / float16 when allowed (a copy only when needed)."""
     X = np.asarray(vectors)
     if X.ndim != 2:
@@ -96,7 +97,7 @@ def farthest_from_mean(X: np.ndarray, backend: str = "auto") -> int:
     return NearestCenters(X, backend).farthest_from(X.mean(axis=0, dtype=np.float64))
 
 
-def _as_rows(preselected: object, n: int) -> np.ndarray:
+def _as_rows(preselected: ArrayLike | None, n: int) -> np.ndarray:
     if preselected is None:
         return np.zeros(0, np.int64)
     rows = np.asarray(preselected)
@@ -111,10 +112,10 @@ def _as_rows(preselected: object, n: int) -> np.ndarray:
 
 
 def k_center_greedy(
-    vectors: object,
+    vectors: ArrayLike,
     k: int,
     *,
-    preselected: object = None,
+    preselected: ArrayLike | None = None,
     min_distance: float | None = None,
     backend: str = "auto",
 ) -> np.ndarray:
@@ -176,7 +177,7 @@ def k_center_greedy(
     return picks
 
 
-def cover_radius(vectors: object, centers: object) -> float:
+def cover_radius(vectors: ArrayLike, centers: ArrayLike) -> float:
     """Largest distance from any row to its nearest center row (blocked float32 GEMM expansion)."""
     X = as_matrix(vectors)
     rows = np.asarray(centers, dtype=np.int64)

@@ -85,18 +85,18 @@ class Diversity(Objective):
         self.min_distance = strategy.stopping_condition_minimum_distance
         rows = np.flatnonzero(chosen)
         self.state.mark_chosen(rows)
-        centers = [matrix[rows]] + ([query] if query is not None else [])
-        centers = np.concatenate(centers) if centers else np.zeros((0, matrix.shape[1]), matrix.dtype)
+        centers = matrix[rows] if query is None else np.concatenate([matrix[rows], query])
         self.started = len(centers) > 0
+        self._first: np.ndarray | None = None  # before any center: the distance to the candidates' mean
         if self.started:
             self.state.add_many(centers)
-            self._first = None
+            self._scale = float(np.sqrt(np.max(self.state.min_sq, initial=0))) / self.unit
         else:
             self._first = _distance_to_mean(matrix, ~chosen) / self.unit
-        self._scale = float(np.sqrt(np.max(self.state.min_sq, initial=0))) / self.unit if self.started else float(self._first.max(initial=0))
+            self._scale = float(self._first.max(initial=0))
 
     def raw(self) -> np.ndarray:
-        if not self.started:
+        if self._first is not None:
             return self._first
         return np.sqrt(np.maximum(self.state.min_sq, 0)) / self.unit
 
@@ -112,6 +112,7 @@ class Diversity(Objective):
         self.state.min_sq[row] = _kernels.CHOSEN
         self.state.add(self.state.X[row])
         self.started = True
+        self._first = None
 
 
 def _diversity_matrix(values: InputValues, approximation) -> tuple[np.ndarray, np.ndarray | None, float]:
@@ -178,6 +179,7 @@ class Similarity(Objective):
 
     def __init__(self, strategy, values: InputValues) -> None:
         super().__init__(strategy.strength)
+        assert values.query is not None, "SIMILARITY without a query set (StrategyEntry requires tag_name)"
         near_sq, _ = _kernels.nearest_in_set(values.values, values.query)
         self._raw = 1.0 - np.sqrt(near_sq.astype(np.float64)) / 2.0
         self._log = _log_clipped(self._raw, 1.0)
@@ -301,6 +303,7 @@ def balance_problem(strategy, values: InputValues, path: str) -> tuple[np.ndarra
     from thresher.errors import ConfigError, did_you_mean
 
     X, names = values.values, values.class_names
+    assert names is not None, "BALANCE over an input without classes (StrategyEntry allows class inputs only)"
     kind = strategy.resolved_distribution
     if kind in ("UNIFORM", "INPUT"):
         total = X.sum(axis=0)
