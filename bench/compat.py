@@ -73,6 +73,7 @@ def main(n: int) -> None:
         config = selection_config_for(SamplerConfig(method=method, n_samples=PICKS))
         scores = {"active_learning": Scores(frames.id, {"uncertainty_margin": margin})} if method == "CORAL" else {}
         inputs = SelectionInputs(frames, embeddings={"": embeddings}, scores=scores)
+
         def agent_query():
             agent = ActiveLearningAgent(client)
             scorer = ScorerClassification(probabilities) if method == "CORAL" else None

@@ -66,9 +66,7 @@ def seed_flicker_torch(predictions_list, iou_thresh_tracking=0.9, iou_thresh_ass
             iou_prev_next = box_iou_torch(prev_bboxes, next_bboxes)
             if torch.any(iou_prev_next > iou_thresh_tracking):
                 for prev_index, next_index in torch.nonzero(iou_prev_next > iou_thresh_tracking):
-                    matching_boxes = torch.cat(
-                        (prev_bboxes[prev_index].unsqueeze(0), next_bboxes[next_index].unsqueeze(0))
-                    )
+                    matching_boxes = torch.cat((prev_bboxes[prev_index].unsqueeze(0), next_bboxes[next_index].unsqueeze(0)))
                     matching_boxes_mean = torch.mean(matching_boxes, dim=0, dtype=torch.float32).unsqueeze(0).int()
                     if len(curr_bboxes) == 0:
                         assertions += 1
@@ -174,8 +172,10 @@ def thresher_only(args) -> int:
     variants = [
         ("`flicker()` (defaults: coverage presence, duplicates and boxes over 60 % of the frame carry no track)", {}),
         ("`flicker(max_gap=3)`", {"max_gap": 3}),
-        ("`flicker(class_aware=True, presence='iou', present_overlap=0.5, duplicate_coverage=0, max_box_share=1)` (the flicker before issue 16)",
-         {"class_aware": True, "presence": "iou", "present_overlap": 0.5, "duplicate_coverage": 0, "max_box_share": 1.0}),
+        (
+            "`flicker(class_aware=True, presence='iou', present_overlap=0.5, duplicate_coverage=0, max_box_share=1)` (the flicker before issue 16)",
+            {"class_aware": True, "presence": "iou", "present_overlap": 0.5, "duplicate_coverage": 0, "max_box_share": 1.0},
+        ),
     ]
     lines = [
         f"frames: {len(frames):,}, boxes: {len(detections):,} ({counts.min()}-{counts.max()} per frame, mean {counts.mean():.1f}), "

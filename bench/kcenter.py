@@ -203,8 +203,7 @@ def whole_selector(X: np.ndarray, picks: int) -> None:
 
     t = time.perf_counter()
     ids = np.char.add("s", np.char.zfill(np.arange(len(X)).astype(str), 8))
-    inputs = SelectionInputs(Frames.build(ids, kind="image", video=ids, frame_index=0, width=1, height=1),
-                             embeddings={"": Embeddings(ids, X)})
+    inputs = SelectionInputs(Frames.build(ids, kind="image", video=ids, frame_index=0, width=1, height=1), embeddings={"": Embeddings(ids, X)})
     say(f"  samples and inputs built in {time.perf_counter() - t:.1f} s")
     config = {"n_samples": picks, "strategies": [{"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}}]}
     for name in ("exact float32", "int8 storage"):
@@ -214,8 +213,10 @@ def whole_selector(X: np.ndarray, picks: int) -> None:
         outcome = run_selection(config, inputs, approximation=APPROXIMATIONS[name])
         seconds = time.perf_counter() - t
         timings = ", ".join(f"{k} {v:.1f} s" for k, v in outcome.timings.items())
-        say(f"run_selection, {name}: {seconds:.1f} s ({timings}), extra peak {max(0, peak_rss() - base) / 2**30:.2f} GiB, "
-            f"peak RSS {peak_rss() / 2**30:.2f} GiB, {len(outcome.selection)} picks")
+        say(
+            f"run_selection, {name}: {seconds:.1f} s ({timings}), extra peak {max(0, peak_rss() - base) / 2**30:.2f} GiB, "
+            f"peak RSS {peak_rss() / 2**30:.2f} GiB, {len(outcome.selection)} picks"
+        )
 
 
 def streamed(n: int, d: int, kind: str, folder: str, picks: int, pca: list[int], storage: str) -> None:
@@ -238,8 +239,10 @@ def streamed(n: int, d: int, kind: str, folder: str, picks: int, pca: list[int],
         outcome = run_selection(config, inputs, approximation=Approximation(pca_dims=dims, storage=storage))
         seconds = time.perf_counter() - t
         timings = ", ".join(f"{k} {v:.1f} s" for k, v in outcome.timings.items())
-        say(f"streamed PCA to {dims} ({storage}): {seconds:.1f} s ({timings}), {seconds and outcome.timings['greedy'] / picks * 1e3:.0f} ms a pick, "
-            f"peak RSS {peak_rss() / 2**30:.2f} GiB, {len(outcome.selection)} picks; load {os.getloadavg()}")
+        say(
+            f"streamed PCA to {dims} ({storage}): {seconds:.1f} s ({timings}), {seconds and outcome.timings['greedy'] / picks * 1e3:.0f} ms a pick, "
+            f"peak RSS {peak_rss() / 2**30:.2f} GiB, {len(outcome.selection)} picks; load {os.getloadavg()}"
+        )
 
 
 def prefix_cover_radii(X: np.ndarray, rows: np.ndarray, sizes: list[int], block: int = 8192) -> list[float]:
@@ -328,8 +331,7 @@ def main() -> None:
         return radius_table(args.n, args.d, args.data, args.store, [int(k) for k in args.sizes.split(",")], pca)
 
     X = unit_vectors(args.n, args.d, args.data)
-    say(f"{args.n:,} x {args.d} float32 {args.data} unit vectors = {X.nbytes / 2**20:.0f} MiB; "
-        f"{args.picks} picks; {args.repeats} repeats")
+    say(f"{args.n:,} x {args.d} float32 {args.data} unit vectors = {X.nbytes / 2**20:.0f} MiB; {args.picks} picks; {args.repeats} repeats")
     if args.approx:
         approximations(X, args.picks, args.variants.split(","))
     elif args.selector:

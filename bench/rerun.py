@@ -123,10 +123,23 @@ def child(folder: Path, profile: int, out: Path) -> None:
         pstats.Stats(profiler, stream=text).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(profile)
         listing = text.getvalue()
     counts = {k: v for k, v in result.counts.items() if "reused" in k or k in ("frames", "selected")}
-    out.write_text(json.dumps({"timings": result.timings, "wall": wall, "cpu": cpu, "selection": outcome_timings, "run": spent, "run cpu": spent_cpu,
-                               "process": time.perf_counter() - float(os.environ["BENCH_T0"]),
-                               "module": thresher.__file__, "counts": counts, "reused": result.artifacts.get("assertions", {}).get("reused"),
-                               "profile": listing}))
+    out.write_text(
+        json.dumps(
+            {
+                "timings": result.timings,
+                "wall": wall,
+                "cpu": cpu,
+                "selection": outcome_timings,
+                "run": spent,
+                "run cpu": spent_cpu,
+                "process": time.perf_counter() - float(os.environ["BENCH_T0"]),
+                "module": thresher.__file__,
+                "counts": counts,
+                "reused": result.artifacts.get("assertions", {}).get("reused"),
+                "profile": listing,
+            }
+        )
+    )
 
 
 def spawn(folder: Path, src: Path | None, profile: int, out: Path) -> dict:

@@ -281,9 +281,7 @@ class Table:
         if rows.size == 0:
             return np.zeros(0, np.int64)
         if rows.dtype.kind not in "iu" or rows.ndim != 1:
-            raise TableIndexError(
-                f"{name}: rows must be an integer, a slice, a boolean mask or a 1-D integer array, got {rows.dtype} of shape {rows.shape}"
-            )
+            raise TableIndexError(f"{name}: rows must be an integer, a slice, a boolean mask or a 1-D integer array, got {rows.dtype} of shape {rows.shape}")
         outside = (rows >= n) | (rows < -n)
         if outside.any():
             raise TableIndexError(f"{name}: row {int(rows[outside][0])} is out of range for {n} rows")

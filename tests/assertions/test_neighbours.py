@@ -74,7 +74,7 @@ def test_whole_frame_windows():
     rng = np.random.default_rng(1)
     frame, xyxy = random_boxes(rng, 50, 2, integer=False)
     index = BoxIndex.build(frame, xyxy, 2)
-    (q, r), = list(index.candidates(np.array([0, 1]), xyxy[:2], 0.9, whole_frame=True))
+    ((q, r),) = list(index.candidates(np.array([0, 1]), xyxy[:2], 0.9, whole_frame=True))
     assert len(q) == len(frame) and set(r[q == 0]) == set(np.flatnonzero(frame == 0))
 
 

@@ -115,8 +115,9 @@ def test_the_engine_builds_compressed_embeddings_block_by_block_from_any_table_o
     X = unit_blobs(400, d=8, seed=11)
     ids = np.array([f"s{i:04d}" for i in range(len(X))])
     shuffled = np.random.default_rng(0).permutation(len(X))
-    inputs = SelectionInputs(Frames.build(ids, kind="image", video=ids, frame_index=0, width=1, height=1),
-                             embeddings={"": Embeddings(ids[shuffled], 3.0 * X[shuffled])})  # not unit: normalized on the way
+    inputs = SelectionInputs(
+        Frames.build(ids, kind="image", video=ids, frame_index=0, width=1, height=1), embeddings={"": Embeddings(ids[shuffled], 3.0 * X[shuffled])}
+    )  # not unit: normalized on the way
     monkeypatch.setattr(Embeddings, "align", _no_aligned_copy)
     config = {"n_samples": 25, "strategies": [{"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}}]}
     outcome = run_selection(config, inputs, approximation=approximation)
@@ -124,7 +125,6 @@ def test_the_engine_builds_compressed_embeddings_block_by_block_from_any_table_o
     with_typicality = {**config, "strategies": [*config["strategies"], {"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "TYPICALITY"}}]}
     monkeypatch.undo()
     assert len(run_selection(with_typicality, inputs, approximation=approximation).selection) == 25
-
 
 
 def _no_aligned_copy(self, ids):
@@ -186,7 +186,10 @@ def test_too_many_stored_embeddings_for_the_memory_is_a_config_error_naming_the_
     inputs = SelectionInputs(Frames.build(ids, kind="image", video=ids, frame_index=0, width=1, height=1), embeddings={"": _stored(tmp_path, X, ids, "float16")})
     config = {"n_samples": 5, "strategies": [{"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}}]}
     monkeypatch.setattr(values, "_available_bytes", lambda: 10_000)  # less than 300 x 12 x 4 bytes
-    with pytest.raises(ConfigError, match=r"strategies\[0\]\.input: 300 embeddings of 12 dimensions need 0\.0 GiB as float32, more than the 0\.0 GiB "
-                                          r"of memory available; for DIVERSITY set thresher\.diversity\.pca_dims"):
+    with pytest.raises(
+        ConfigError,
+        match=r"strategies\[0\]\.input: 300 embeddings of 12 dimensions need 0\.0 GiB as float32, more than the 0\.0 GiB "
+        r"of memory available; for DIVERSITY set thresher\.diversity\.pca_dims",
+    ):
         run_selection(config, inputs)
     assert len(run_selection(config, inputs, approximation=Approximation(pca_dims=4)).selection) == 5

@@ -74,9 +74,7 @@ def appear(
     return make_result("appear", frames, severity)
 
 
-def _short_inside(
-    detections: Detections, frames: Frames, successor: np.ndarray, next_frame: np.ndarray, min_length: int
-) -> np.ndarray:
+def _short_inside(detections: Detections, frames: Frames, successor: np.ndarray, next_frame: np.ndarray, min_length: int) -> np.ndarray:
     """Per box: its track has < min_length boxes and a frame before and after it in the video."""
     track = track_ids(successor)
     length = np.bincount(track, minlength=len(detections))

@@ -164,9 +164,7 @@ def _between(detections: Detections, first: np.ndarray, last: np.ndarray, fracti
     return start + (detections.xyxy[last] - start) * fraction
 
 
-def _interpolated(
-    detections: Detections, step: list[np.ndarray], gap: int, first: np.ndarray, last: np.ndarray, class_id: np.ndarray
-) -> Detections:
+def _interpolated(detections: Detections, step: list[np.ndarray], gap: int, first: np.ndarray, last: np.ndarray, class_id: np.ndarray) -> Detections:
     """The `gap` imputed boxes of each (first, last) pair, one per frame between."""
     score = np.minimum(detections.score[first], detections.score[last])
     ks = range(1, gap + 1)

@@ -61,7 +61,9 @@ def _with_seed_strategies(table, names: list[str], detections, frames):
     for name in names:
         strategy = parse_seed_strategy(name, own.names)
         if strategy.selects:
-            raise UsageError(f"--strategy {name}: {strategy.rule if strategy.rule != 'topk' else 'prune'} chooses frames rather than scoring them; "
-                             f"use `thresher select --seed-strategy {name} --task … --n …`")
+            raise UsageError(
+                f"--strategy {name}: {strategy.rule if strategy.rule != 'topk' else 'prune'} chooses frames rather than scoring them; "
+                f"use `thresher select --seed-strategy {name} --task … --n …`"
+            )
         columns[name] = seed_strategy_scores(strategy, detections, frames, own)
     return Scores(table.ids, columns)

@@ -135,8 +135,14 @@ def possible_score_names(object_level: bool) -> list[str]:
     from thresher.scorers import object_scores, score_frames
 
     box = Detections(
-        frame=np.array([0]), xyxy=np.array([[0.0, 0.0, 1.0, 1.0]]), score=np.array([0.5]), class_id=np.array([0]), probs=np.array([[0.5, 0.5]]),
-        box_std=np.ones((1, 4)), box_spread=np.ones((1, 4)), class_spread=np.ones(1),
+        frame=np.array([0]),
+        xyxy=np.array([[0.0, 0.0, 1.0, 1.0]]),
+        score=np.array([0.5]),
+        class_id=np.array([0]),
+        probs=np.array([[0.5, 0.5]]),
+        box_std=np.ones((1, 4)),
+        box_spread=np.ones((1, 4)),
+        class_spread=np.ones(1),
     )  # every optional column, so that every score a task's files may allow is known
     if object_level:
         return object_scores(box, np.array(["object"])).names

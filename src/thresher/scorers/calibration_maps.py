@@ -109,9 +109,7 @@ class IsotonicMap:
         return cls(np.asarray(data["x"], dtype=np.float64), np.asarray(data["y"], dtype=np.float64))
 
 
-def fit_isotonic(
-    x: ArrayLike, y: ArrayLike, weights: ArrayLike | None = None, y_min: float | None = None, y_max: float | None = None
-) -> IsotonicMap:
+def fit_isotonic(x: ArrayLike, y: ArrayLike, weights: ArrayLike | None = None, y_min: float | None = None, y_max: float | None = None) -> IsotonicMap:
     """Weighted isotonic (non-decreasing) least-squares fit of y on x by pool adjacent violators."""
     xs = np.asarray(x, dtype=np.float64).reshape(-1)
     ys = np.asarray(y, dtype=np.float64).reshape(-1)

@@ -34,9 +34,7 @@ EXPECTED_MISSED = "expected_missed_objects"
 def candidate_mask(score: np.ndarray, threshold: float, floor: float = 0.0) -> np.ndarray:
     """Boxes that count as candidates: floor <= score < threshold."""
     if not 0.0 <= floor <= threshold <= 1.0:
-        raise ConfigError(
-            f"floor, threshold: expected 0 <= floor <= threshold <= 1, got floor={floor}, threshold={threshold}"
-        )
+        raise ConfigError(f"floor, threshold: expected 0 <= floor <= threshold <= 1, got floor={floor}, threshold={threshold}")
     return (score >= floor) & (score < threshold)
 
 

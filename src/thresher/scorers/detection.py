@@ -77,9 +77,7 @@ def objectness_least_confidence(score: np.ndarray, groups: FrameGroups) -> np.nd
     return np.nan_to_num(np.where(groups.counts > 0, 1.0 - means, 0.0))
 
 
-def object_frequency(
-    class_id: np.ndarray, groups: FrameGroups, frequency_penalty: float = 0.25, min_score: float = 0.9
-) -> np.ndarray:
+def object_frequency(class_id: np.ndarray, groups: FrameGroups, frequency_penalty: float = 0.25, min_score: float = 0.9) -> np.ndarray:
     """Lightly's object frequency of each frame, in [min_score, 1]; higher = more, more varied objects."""
     for name, value in (("frequency_penalty", frequency_penalty), ("min_score", min_score)):
         if not 0.0 <= value <= 1.0:
@@ -118,9 +116,7 @@ def _weighted_object_counts(labels: np.ndarray, groups: FrameGroups, penalty: fl
     return np.bincount(frame[first], weights=class_value[first], minlength=n_frames)
 
 
-def box_uncertainty(
-    detections: Detections, groups: FrameGroups | None = None, threads: int = 1
-) -> dict[str, np.ndarray]:
+def box_uncertainty(detections: Detections, groups: FrameGroups | None = None, threads: int = 1) -> dict[str, np.ndarray]:
     """The normalized classification scores of every box (in row order), Lightly's way.
 
     Uses `detections.probs`; without it, the made-up class vectors of `from_scores` (see the
@@ -136,10 +132,7 @@ def box_uncertainty(
 def _from_scores_uncertainty(detections: Detections, groups: FrameGroups) -> dict[str, np.ndarray]:
     score, label = detections.score, detections.class_id
     if len(score) and (score.min() < 0 or score.max() > 1):
-        raise SchemaError(
-            "Detections.score: expected scores in [0, 1] to make up class probabilities, got "
-            f"[{score.min()}, {score.max()}]"
-        )
+        raise SchemaError(f"Detections.score: expected scores in [0, 1] to make up class probabilities, got [{score.min()}, {score.max()}]")
     if len(label) and label.min() < 0:
         raise SchemaError(f"Detections.class_id: expected ids >= 0, got {label.min()}")
     top_label = segment_max(groups.sort(label.astype(np.float64)), groups.starts, groups.counts, 0.0)

@@ -58,18 +58,14 @@ def fuse_passes(passes: Sequence[Detections], iou_threshold: float = 0.5, same_c
     return _summarize(boxes, cluster, len(passes))
 
 
-def _cluster(
-    boxes: Detections, pass_id: np.ndarray, n_passes: int, iou_threshold: float, same_class: bool
-) -> np.ndarray:
+def _cluster(boxes: Detections, pass_id: np.ndarray, n_passes: int, iou_threshold: float, same_class: bool) -> np.ndarray:
     """Global cluster id of every box (boxes sorted by frame, then descending score)."""
     frames, first, counts = np.unique(boxes.frame, return_index=True, return_counts=True)
     local = np.empty(len(boxes), dtype=np.int64)
     n_clusters = np.zeros(len(frames), dtype=np.int64)
     for lo in range(0, len(frames), _FRAMES_PER_CHUNK):
         chunk = slice(lo, lo + _FRAMES_PER_CHUNK)
-        n_clusters[chunk] = _cluster_chunk(
-            boxes, pass_id, first[chunk], counts[chunk], n_passes, iou_threshold, same_class, local
-        )
+        n_clusters[chunk] = _cluster_chunk(boxes, pass_id, first[chunk], counts[chunk], n_passes, iou_threshold, same_class, local)
     offset = np.repeat(np.cumsum(n_clusters) - n_clusters, counts)
     return offset + local
 

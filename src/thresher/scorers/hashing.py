@@ -76,9 +76,7 @@ def image_hashes(images: Sequence[ImageLike], method: str = "phash", hash_size: 
     """(N, hash_size ** 2) boolean hashes of N images with `method` ("phash" or "whash")."""
     if method not in HASHES:
         raise ConfigError(f"method: expected one of {sorted(HASHES)}, got {method!r}")
-    return np.array([HASHES[method](image, hash_size=hash_size).reshape(-1) for image in images], dtype=bool).reshape(
-        len(images), hash_size * hash_size
-    )
+    return np.array([HASHES[method](image, hash_size=hash_size).reshape(-1) for image in images], dtype=bool).reshape(len(images), hash_size * hash_size)
 
 
 def hash_distances(hashes: ArrayLike) -> np.ndarray:

@@ -80,14 +80,9 @@ def score_frames(
     """
     for name in families:
         if name not in SCORE_FAMILIES:
-            raise ConfigError(
-                f"families: unknown score family {name!r}{did_you_mean(name, SCORE_FAMILIES)}; "
-                f"expected some of {sorted(SCORE_FAMILIES)}"
-            )
+            raise ConfigError(f"families: unknown score family {name!r}{did_you_mean(name, SCORE_FAMILIES)}; expected some of {sorted(SCORE_FAMILIES)}")
     if "weak_candidates" in families and candidate_threshold is None:
-        raise ConfigError(
-            "candidate_threshold: the weak_candidates family needs the score from which boxes count as detected"
-        )
+        raise ConfigError("candidate_threshold: the weak_candidates family needs the score from which boxes count as detected")
     reported = detections if candidate_threshold is None else detections[detections.score >= candidate_threshold]
     settings = {**options, "all_boxes": detections, "candidate_threshold": candidate_threshold}
     tables = [SCORE_FAMILIES[name](reported, frames, settings) for name in families]

@@ -22,9 +22,7 @@ def image_segmentation_scores(prediction: ArrayLike) -> dict[str, float]:
     """The three scores of one H x W x C prediction, each the mean over its pixels."""
     prediction = np.asarray(prediction)
     if prediction.ndim != 3:
-        raise SchemaError(
-            f"prediction: expected an H x W x C array of class probabilities, got shape {prediction.shape}"
-        )
+        raise SchemaError(f"prediction: expected an H x W x C array of class probabilities, got shape {prediction.shape}")
     height, width, n_classes = prediction.shape
     per_pixel = classification.uncertainty_scores(prediction.reshape(height * width, n_classes))
     return {name: float(np.mean(values)) for name, values in per_pixel.items()}

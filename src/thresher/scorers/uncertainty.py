@@ -147,9 +147,7 @@ def combine(name: str, per_frame_values: dict[str, np.ndarray]) -> np.ndarray:
     """One of `COMBINATIONS` over per-frame uncertainties named entropy, mcclass, mcbox, albox
     (mcbox and albox relative to the box size, as the seed does)."""
     if name not in COMBINATIONS:
-        raise SchemaError(
-            f"combination: unknown {name!r}{did_you_mean(name, COMBINATIONS)}; expected one of {sorted(COMBINATIONS)}"
-        )
+        raise SchemaError(f"combination: unknown {name!r}{did_you_mean(name, COMBINATIONS)}; expected one of {sorted(COMBINATIONS)}")
     inputs, formula = COMBINATIONS[name]
     missing = [i for i in inputs if i not in per_frame_values]
     if missing:

@@ -1,9 +1,9 @@
 """Selection: LightlyOne's v4 selection_config, run locally (definitions in docs/selection.md).
 
-    config = load_selection_config("selection.yaml")         # or a dict, as in LightlyOne
-    inputs = SelectionInputs(frames, embeddings={"": emb}, scores={"task": scores})
-    outcome = run_selection(config, inputs, seed=0)
-    write_selection_csv("selection.csv", frames, outcome.selection, outcome.values)
+config = load_selection_config("selection.yaml")         # or a dict, as in LightlyOne
+inputs = SelectionInputs(frames, embeddings={"": emb}, scores={"task": scores})
+outcome = run_selection(config, inputs, seed=0)
+write_selection_csv("selection.csv", frames, outcome.selection, outcome.values)
 """
 
 from thresher.select.approximate import Approximation, approximate_k_center

@@ -51,9 +51,7 @@ class NearestCenters:
         center_sq = ((self._centers - center) ** 2).sum(axis=1).astype(np.float32)
         new_id = len(self._centers)
         self._centers = np.vstack([self._centers, center.astype(np.float64)])
-        self.best = _kernels.update(
-            self.X, center, self.min_sq, self._assign, center_sq, new_id, self._aux, self.backend
-        )
+        self.best = _kernels.update(self.X, center, self.min_sq, self._assign, center_sq, new_id, self._aux, self.backend)
         return self.best
 
     def add_many(self, centers: np.ndarray) -> int:
@@ -77,8 +75,7 @@ class NearestCenters:
         scratch = np.full(len(self.X), np.inf, np.float32)
         scratch[self.min_sq < 0] = _kernels.CHOSEN
         assign = np.full(len(self.X), -1, np.int32)
-        return _kernels.update(self.X, np.asarray(point, np.float32), scratch, assign,
-                               np.zeros(0, np.float32), 0, self._aux, self.backend)
+        return _kernels.update(self.X, np.asarray(point, np.float32), scratch, assign, np.zeros(0, np.float32), 0, self._aux, self.backend)
 
     def mark_chosen(self, rows: np.ndarray) -> None:
         """Exclude rows from the farthest-row search (they are centers themselves)."""

@@ -201,8 +201,7 @@ def run_selection(
 
         raise UsageError(f"approximation.partitions: the selector takes storage and pca_dims only, got partitions={approximation.partitions}; use approximate_k_center")
     clock = [time.perf_counter()]
-    units = sequence_units(inputs.frames, sequence_length) if sequence_length and sequence_length > 1 \
-        else sample_units(inputs.frames)
+    units = sequence_units(inputs.frames, sequence_length) if sequence_length and sequence_length > 1 else sample_units(inputs.frames)
     ids = units.sample_ids
     streamed = approximation if units.length == 1 else None  # sequences average float32 vectors first
     sample_values = [input_values(e, inputs, ids, seed, f"strategies[{i}]", streamed) for i, e in enumerate(config.strategies)]
@@ -227,8 +226,7 @@ def run_selection(
         assert isinstance(kmeans, WeightedKMeansStrategy), "WEIGHTED_KMEANS is the only batch strategy"
         weights = _batch_weights(config.strategies[batch], f"strategies[{batch}]", inputs, ids, units, unit_values[batch], seed)
         clock.append(time.perf_counter())
-        found = weighted_kmeans_batch(unit_values[batch].values[active], weights.per_unit[active], ~chosen, n_new,
-                                      per_pick=kmeans.per_pick, seed=seed)
+        found = weighted_kmeans_batch(unit_values[batch].values[active], weights.per_unit[active], ~chosen, n_new, per_pick=kmeans.per_pick, seed=seed)
         picks, products = found.rows.tolist(), found.cluster_weight.tolist()
         why, terms = {batch: products}, {batch: [np.nan] * len(picks)}  # no product of factors
         reason = "n_samples" if len(picks) == n_new else "exhausted"
@@ -241,8 +239,7 @@ def run_selection(
     names = list(values)
     objectives_at_pick = {names[i]: _per_row(why.get(i, []), unit_of_row, picked_units) for i in range(len(names))}
     factors = {names[i]: np.exp(_per_row(terms.get(i, []), unit_of_row, picked_units)) for i in range(len(names))}
-    counts = {"input": len(ids), "candidates": int(candidate.sum()), "preselected": len(inputs.preselected),
-              "selected": len(selection) - len(inputs.preselected)}
+    counts = {"input": len(ids), "candidates": int(candidate.sum()), "preselected": len(inputs.preselected), "selected": len(selection) - len(inputs.preselected)}
     timings = dict(zip(("inputs", "objectives", "greedy"), np.diff(clock).tolist()))
     return SelectionOutcome(selection, values, reason, counts, timings, objectives_at_pick, factors)
 

@@ -185,8 +185,7 @@ class Similarity(Objective):
         self._log = _log_clipped(self._raw, 1.0)
 
 
-def knn_mean_distance(X: np.ndarray, reference: np.ndarray, self_rows: np.ndarray, k: int,
-                      block_rows: int = 2048, block_cols: int = 8192) -> np.ndarray:
+def knn_mean_distance(X: np.ndarray, reference: np.ndarray, self_rows: np.ndarray, k: int, block_rows: int = 2048, block_cols: int = 8192) -> np.ndarray:
     """Mean Euclidean distance from each row of X to its k nearest rows of `reference`.
 
     `self_rows[i]` is the row of `reference` that is X[i] itself (-1 if none); it is left
@@ -315,8 +314,7 @@ def balance_problem(strategy, values: InputValues, path: str) -> tuple[np.ndarra
         hits = np.flatnonzero(names == name)
         if len(hits) == 0:
             known = names.tolist()
-            raise ConfigError(f"{path}.strategy.target.{name}: no class {name!r} in {values.label}"
-                              f"{did_you_mean(name, known)}; classes: {known}")
+            raise ConfigError(f"{path}.strategy.target.{name}: no class {name!r} in {values.label}{did_you_mean(name, known)}; classes: {known}")
         columns.append(int(hits[0]))
     other = np.setdiff1d(np.arange(X.shape[1]), columns)
     matrix = np.concatenate([X[:, columns], X[:, other].sum(axis=1, keepdims=True)], axis=1)
