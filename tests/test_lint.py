@@ -29,6 +29,13 @@ def test_ruff_finds_nothing():
     assert result.returncode == 0, result.stdout[-4000:]
 
 
+@needs_ruff
+def test_ruff_format_changes_nothing():
+    """`ruff format` would leave every file as it is (run it after editing; the seeds' scripts are excluded)."""
+    result = subprocess.run([sys.executable, "-m", "ruff", "format", "--check", "--no-cache", "src", "tests", "bench"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-4000:]
+
+
 @needs_mypy
 def test_mypy_finds_nothing(tmp_path):
     """Every file [tool.mypy] lists (the selector, the scorers, the central tables) type-checks."""
