@@ -145,11 +145,11 @@ def main(argv=None):
         identical = got == expected
         result = seed_flicker(detections, frames, track, assertion)
         identical &= result.flagged.tolist() == expected[0]
-        engine = median_time(args.repeats, seed_flicker, detections, frames, track, assertion)
+        columnar = median_time(args.repeats, seed_flicker, detections, frames, track, assertion)
         wrapper = median_time(args.repeats, compute_flickering_assertion, predictions_list, track, assertion)
         lines.append(
             f"| {track}, {assertion} | {sum(expected[0]):,} | {sum(map(len, expected[1])):,} | {fmt(baseline)} | "
-            f"{fmt(engine)} | {ratio(baseline, engine)} | {fmt(wrapper)} | {ratio(baseline, wrapper)} | {identical} |"
+            f"{fmt(columnar)} | {ratio(baseline, columnar)} | {fmt(wrapper)} | {ratio(baseline, wrapper)} | {identical} |"
         )
         print(lines[-1], flush=True)
     better = median_time(args.repeats, flicker, detections, frames)
