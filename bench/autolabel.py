@@ -124,8 +124,10 @@ def real_detections(write: bool) -> list[str]:
             for r, name in enumerate(report.names):
                 out.append(f"| {name} | {report.mean(name):.3f} | {np.nanmean(report.auroc[r]):.3f} |")
             weights = ", ".join(f"{n} {w:.2f}" for n, w in zip(model.names, model.weights))
-            out.append(f"\nweights: {weights}; threshold {model.threshold:.4f}; on the labeled set it keeps "
-                       f"{np.nanmean(report.cd_kept):.1%} of CDs and removes {np.nanmean(report.fd_removed):.1%} of FDs.")
+            out.append(
+                f"\nweights: {weights}; threshold {model.threshold:.4f}; on the labeled set it keeps "
+                f"{np.nanmean(report.cd_kept):.1%} of CDs and removes {np.nanmean(report.fd_removed):.1%} of FDs."
+            )
             out.append(
                 f"2-fold cross-validation: held-out FD@CD(0.95) {held_out:.3f}; at the transferred threshold "
                 f"(IoU 0.5) {pooled['cd_kept']}/{pooled['cd']} CDs kept, {pooled['fd_removed']}/{pooled['fd']} FDs removed; "

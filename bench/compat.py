@@ -1,4 +1,4 @@
-"""What the seeds' agent API costs on top of the selection engine.
+"""What the seeds' agent API costs on top of the selector.
 
 Baseline: `thresher.select.run_selection` on inputs already in memory. thresher.compat: the
 same selection through `ActiveLearningAgent.query` on a local dataset (tag and sample reads
@@ -59,7 +59,7 @@ def make_dataset(n: int, rng: np.random.Generator):
 def main(n: int) -> None:
     os.environ["THRESHER_HOME"] = tempfile.mkdtemp(prefix="thresher-bench-")
     from thresher.compat.lightly import ActiveLearningAgent, ApiWorkflowClient, SamplerConfig, ScorerClassification, selection_config_for
-    from thresher.scores import Scores
+    from thresher.score_table import Scores
     from thresher.select import SelectionInputs, run_selection
 
     rng = np.random.default_rng(0)
@@ -73,13 +73,14 @@ def main(n: int) -> None:
         config = selection_config_for(SamplerConfig(method=method, n_samples=PICKS))
         scores = {"active_learning": Scores(frames.id, {"uncertainty_margin": margin})} if method == "CORAL" else {}
         inputs = SelectionInputs(frames, embeddings={"": embeddings}, scores=scores)
+
         def agent_query():
             agent = ActiveLearningAgent(client)
             scorer = ScorerClassification(probabilities) if method == "CORAL" else None
             agent.query(SamplerConfig(method=method, n_samples=PICKS, name=f"q{next(counter)}"), scorer)
 
-        engine, agent = interleaved_medians(lambda: run_selection(config, inputs), agent_query)
-        print(f"{method:8s} engine {engine:7.3f} s   agent {agent:7.3f} s   agent/engine {agent / engine:5.2f}x")
+        selector, agent = interleaved_medians(lambda: run_selection(config, inputs), agent_query)
+        print(f"{method:8s} selector {selector:7.3f} s   agent {agent:7.3f} s   agent/selector {agent / selector:5.2f}x")
     own = statistics.median(seconds(lambda: own_work(client, probabilities, f"own{next(counter)}")) for _ in range(REPEATS))
     print(f"agent's own work (sets, scores, samples, embeddings, tag): {own:.3f} s")
 

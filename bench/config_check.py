@@ -63,9 +63,11 @@ def main() -> None:
         start = time.perf_counter()
         frames = Datasource(root).frames(Problems())
         enumerate_seconds = time.perf_counter() - start
-        print(f"baseline lower bound: enumerating {len(frames):,} frames alone {enumerate_seconds:.2f} s "
-              f"({enumerate_seconds / elapsed:.0f}x); with pretagging at {PREDICT_FRAMES_PER_SECOND} frames/s about "
-              f"{len(frames) / PREDICT_FRAMES_PER_SECOND / 3600:.1f} h before the old error")
+        print(
+            f"baseline lower bound: enumerating {len(frames):,} frames alone {enumerate_seconds:.2f} s "
+            f"({enumerate_seconds / elapsed:.0f}x); with pretagging at {PREDICT_FRAMES_PER_SECOND} frames/s about "
+            f"{len(frames) / PREDICT_FRAMES_PER_SECOND / 3600:.1f} h before the old error"
+        )
 
 
 if __name__ == "__main__":

@@ -42,18 +42,29 @@ def make_inputs(seed: int = 0):
     xy = rng.uniform(0, [WIDTH - 60, HEIGHT - 60], (n, 2))
     wh = rng.uniform(2, 60, (n, 2))
     score, cls = rng.uniform(0, 1, n), rng.integers(0, 80, n)
-    results = [{"image_id": int(i), "category_id": int(c), "bbox": [round(v, 2) for v in (*p, *s)], "score": round(float(q), 5)}
-               for i, c, p, s, q in zip(image.tolist(), cls.tolist(), xy.tolist(), wh.tolist(), score.tolist())]
-    coco = {"images": [{"id": i, "file_name": n, "width": WIDTH, "height": HEIGHT} for i, n in enumerate(names)],
-            "categories": [{"id": i, "name": n} for i, n in NAMES.items()]}
+    results = [
+        {"image_id": int(i), "category_id": int(c), "bbox": [round(v, 2) for v in (*p, *s)], "score": round(float(q), 5)}
+        for i, c, p, s, q in zip(image.tolist(), cls.tolist(), xy.tolist(), wh.tolist(), score.tolist())
+    ]
+    coco = {"images": [{"id": i, "file_name": n, "width": WIDTH, "height": HEIGHT} for i, n in enumerate(names)], "categories": [{"id": i, "name": n} for i, n in NAMES.items()]}
     centre = (xy + wh / 2) / [WIDTH, HEIGHT]
     size = wh / [WIDTH, HEIGHT]
     lines = [f"{c} {a:g} {b:g} {w:g} {h:g} {q:g}" for c, (a, b), (w, h), q in zip(cls.tolist(), centre.tolist(), size.tolist(), score.tolist())]
-    txt = {f"{i:05d}.txt": "\n".join(lines[i * BOXES_PER_IMAGE:(i + 1) * BOXES_PER_IMAGE]) + "\n" for i in range(N_IMAGES)}
+    txt = {f"{i:05d}.txt": "\n".join(lines[i * BOXES_PER_IMAGE : (i + 1) * BOXES_PER_IMAGE]) + "\n" for i in range(N_IMAGES)}
     xyxy = np.concatenate([xy, xy + wh], axis=1).astype(np.float32)
-    fake = [SimpleNamespace(path=f"/data/ds/{name}", names=NAMES, orig_shape=(HEIGHT, WIDTH), boxes=SimpleNamespace(
-        xyxy=xyxy[i * BOXES_PER_IMAGE:(i + 1) * BOXES_PER_IMAGE], conf=score[i * BOXES_PER_IMAGE:(i + 1) * BOXES_PER_IMAGE].astype(np.float32),
-        cls=cls[i * BOXES_PER_IMAGE:(i + 1) * BOXES_PER_IMAGE].astype(np.float32))) for i, name in enumerate(names)]
+    fake = [
+        SimpleNamespace(
+            path=f"/data/ds/{name}",
+            names=NAMES,
+            orig_shape=(HEIGHT, WIDTH),
+            boxes=SimpleNamespace(
+                xyxy=xyxy[i * BOXES_PER_IMAGE : (i + 1) * BOXES_PER_IMAGE],
+                conf=score[i * BOXES_PER_IMAGE : (i + 1) * BOXES_PER_IMAGE].astype(np.float32),
+                cls=cls[i * BOXES_PER_IMAGE : (i + 1) * BOXES_PER_IMAGE].astype(np.float32),
+            ),
+        )
+        for i, name in enumerate(names)
+    ]
     return frames, json.dumps(results), json.dumps(coco), txt, fake
 
 
@@ -130,8 +141,10 @@ def main() -> None:
         convert_plain, convert_ours = timed(lambda root: plain()), timed(lambda root: ours())
         full_plain = timed(lambda root: write_plain(root, plain()))
         full_ours = timed(lambda root: save_task(Location(root), ours()))
-        print(f"| {name} | {convert_plain:.2f} s | {convert_ours:.2f} s | {convert_plain / convert_ours:.1f}x "
-              f"| {full_plain:.2f} s | {full_ours:.2f} s | {full_plain / full_ours:.2f}x |")
+        print(
+            f"| {name} | {convert_plain:.2f} s | {convert_ours:.2f} s | {convert_plain / convert_ours:.1f}x "
+            f"| {full_plain:.2f} s | {full_ours:.2f} s | {full_plain / full_ours:.2f}x |"
+        )
 
 
 if __name__ == "__main__":

@@ -159,8 +159,7 @@ def main() -> None:
                 for path in sorted(out.rglob("*"), reverse=True):
                     path.unlink() if path.is_file() else path.rmdir()
     median = {name: statistics.median(found) for name, found in times.items()}
-    print(f"{args.picks} of {len(frames)} frames, {os.cpu_count()} cores; median of {args.repeat} interleaved runs; "
-          f"load average {min(loads):.1f}–{max(loads):.1f}")
+    print(f"{args.picks} of {len(frames)} frames, {os.cpu_count()} cores; median of {args.repeat} interleaved runs; load average {min(loads):.1f}–{max(loads):.1f}")
     for name, label in (("before", "before"), ("thresher", "thresher"), ("rerun", "rerun (copied from an earlier run)")):
         runs = ", ".join(f"{t:.1f}" for t in times[name])
         print(f"  {label:36s} {median[name]:7.2f} s  CPU {statistics.median(cpu[name]):6.2f} s  (runs: {runs})  PNG {sizes[name] / args.picks / 1024:.0f} KB a frame")

@@ -66,9 +66,7 @@ def seed_flicker_torch(predictions_list, iou_thresh_tracking=0.9, iou_thresh_ass
             iou_prev_next = box_iou_torch(prev_bboxes, next_bboxes)
             if torch.any(iou_prev_next > iou_thresh_tracking):
                 for prev_index, next_index in torch.nonzero(iou_prev_next > iou_thresh_tracking):
-                    matching_boxes = torch.cat(
-                        (prev_bboxes[prev_index].unsqueeze(0), next_bboxes[next_index].unsqueeze(0))
-                    )
+                    matching_boxes = torch.cat((prev_bboxes[prev_index].unsqueeze(0), next_bboxes[next_index].unsqueeze(0)))
                     matching_boxes_mean = torch.mean(matching_boxes, dim=0, dtype=torch.float32).unsqueeze(0).int()
                     if len(curr_bboxes) == 0:
                         assertions += 1
@@ -147,11 +145,11 @@ def main(argv=None):
         identical = got == expected
         result = seed_flicker(detections, frames, track, assertion)
         identical &= result.flagged.tolist() == expected[0]
-        engine = median_time(args.repeats, seed_flicker, detections, frames, track, assertion)
+        columnar = median_time(args.repeats, seed_flicker, detections, frames, track, assertion)
         wrapper = median_time(args.repeats, compute_flickering_assertion, predictions_list, track, assertion)
         lines.append(
             f"| {track}, {assertion} | {sum(expected[0]):,} | {sum(map(len, expected[1])):,} | {fmt(baseline)} | "
-            f"{fmt(engine)} | {ratio(baseline, engine)} | {fmt(wrapper)} | {ratio(baseline, wrapper)} | {identical} |"
+            f"{fmt(columnar)} | {ratio(baseline, columnar)} | {fmt(wrapper)} | {ratio(baseline, wrapper)} | {identical} |"
         )
         print(lines[-1], flush=True)
     better = median_time(args.repeats, flicker, detections, frames)
@@ -174,8 +172,10 @@ def thresher_only(args) -> int:
     variants = [
         ("`flicker()` (defaults: coverage presence, duplicates and boxes over 60 % of the frame carry no track)", {}),
         ("`flicker(max_gap=3)`", {"max_gap": 3}),
-        ("`flicker(class_aware=True, presence='iou', present_overlap=0.5, duplicate_coverage=0, max_box_share=1)` (the flicker before issue 16)",
-         {"class_aware": True, "presence": "iou", "present_overlap": 0.5, "duplicate_coverage": 0, "max_box_share": 1.0}),
+        (
+            "`flicker(class_aware=True, presence='iou', present_overlap=0.5, duplicate_coverage=0, max_box_share=1)` (the flicker before issue 16)",
+            {"class_aware": True, "presence": "iou", "present_overlap": 0.5, "duplicate_coverage": 0, "max_box_share": 1.0},
+        ),
     ]
     lines = [
         f"frames: {len(frames):,}, boxes: {len(detections):,} ({counts.min()}-{counts.max()} per frame, mean {counts.mean():.1f}), "

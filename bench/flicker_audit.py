@@ -70,8 +70,7 @@ def main(argv=None) -> int:
             if args.strips:
                 from thresher.report.strip_png import write_strips
 
-                write_strips(source, frames, detections, result.weak_labels, result.values, task.schema.names,
-                             args.strips / mode / video.split(".")[0], limit=len(frames))
+                write_strips(source, frames, detections, result.weak_labels, result.values, task.schema.names, args.strips / mode / video.split(".")[0], limit=len(frames))
     real = {key for key, verdict in audit.items() if verdict == "real miss"}
     lines = [
         f"Clips: {', '.join(CLIPS)}; the built-in SSD on every frame, all COCO classes, score > {MIN_SCORE}.",

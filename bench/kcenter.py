@@ -5,7 +5,7 @@
     python bench/kcenter.py --data isotropic        # no cluster structure (no pruning)
     python bench/kcenter.py --approx                # float16 / int8 / PCA / partitions, cover radius
     python bench/kcenter.py --n 10000000 --approx   # 10M x 128, 1,000 picks (about 40 min here)
-    python bench/kcenter.py --n 10000000 --engine   # run_selection (DIVERSITY) at 10M: time, memory
+    python bench/kcenter.py --n 10000000 --selector # run_selection (DIVERSITY) at 10M: time, memory
     python bench/kcenter.py --radius --n 1000000 --d 1280 --data spectrum --store /tmp/s1m   # cover radius table
     python bench/kcenter.py --streamed --n 10000000 --d 1280 --data spectrum --store /tmp/s10m --pca 128
         # DIVERSITY over a float16 store on disk (written first, or reused), peak RSS
@@ -195,16 +195,15 @@ def approximations(X: np.ndarray, picks: int, names: list[str]) -> None:
         say(f"{name:22} {seconds:7.1f}s {seconds / picks * 1e3:7.1f}ms {extra / 2**20:9.0f}MB {radius:13.4f} {radius / ref:8.3f}x")
 
 
-def engine(X: np.ndarray, picks: int) -> None:
-    """The whole selection engine (DIVERSITY, n_samples = picks) over X: exact and int8 storage."""
+def whole_selector(X: np.ndarray, picks: int) -> None:
+    """The whole selector (DIVERSITY, n_samples = picks) over X: exact and int8 storage."""
     from thresher.embeddings import Embeddings
     from thresher.frames import Frames
     from thresher.select import SelectionInputs, run_selection
 
     t = time.perf_counter()
     ids = np.char.add("s", np.char.zfill(np.arange(len(X)).astype(str), 8))
-    inputs = SelectionInputs(Frames.build(ids, kind="image", video=ids, frame_index=0, width=1, height=1),
-                             embeddings={"": Embeddings(ids, X)})
+    inputs = SelectionInputs(Frames.build(ids, kind="image", video=ids, frame_index=0, width=1, height=1), embeddings={"": Embeddings(ids, X)})
     say(f"  samples and inputs built in {time.perf_counter() - t:.1f} s")
     config = {"n_samples": picks, "strategies": [{"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}}]}
     for name in ("exact float32", "int8 storage"):
@@ -214,14 +213,16 @@ def engine(X: np.ndarray, picks: int) -> None:
         outcome = run_selection(config, inputs, approximation=APPROXIMATIONS[name])
         seconds = time.perf_counter() - t
         timings = ", ".join(f"{k} {v:.1f} s" for k, v in outcome.timings.items())
-        say(f"run_selection, {name}: {seconds:.1f} s ({timings}), extra peak {max(0, peak_rss() - base) / 2**30:.2f} GiB, "
-            f"peak RSS {peak_rss() / 2**30:.2f} GiB, {len(outcome.selection)} picks")
+        say(
+            f"run_selection, {name}: {seconds:.1f} s ({timings}), extra peak {max(0, peak_rss() - base) / 2**30:.2f} GiB, "
+            f"peak RSS {peak_rss() / 2**30:.2f} GiB, {len(outcome.selection)} picks"
+        )
 
 
 def streamed(n: int, d: int, kind: str, folder: str, picks: int, pca: list[int], storage: str) -> None:
     """run_selection (DIVERSITY) over a float16 store left on disk: PCA fitted on 100,000 stored
     vectors and applied block by block, then k-center on the projected matrix. The old store
-    loaded every shard as float32 and the engine aligned a copy: 2 x 4 x n x d bytes."""
+    loaded every shard as float32 and the selector aligned a copy: 2 x 4 x n x d bytes."""
     from thresher.frames import Frames
     from thresher.select import SelectionInputs, run_selection
 
@@ -238,8 +239,10 @@ def streamed(n: int, d: int, kind: str, folder: str, picks: int, pca: list[int],
         outcome = run_selection(config, inputs, approximation=Approximation(pca_dims=dims, storage=storage))
         seconds = time.perf_counter() - t
         timings = ", ".join(f"{k} {v:.1f} s" for k, v in outcome.timings.items())
-        say(f"streamed PCA to {dims} ({storage}): {seconds:.1f} s ({timings}), {seconds and outcome.timings['greedy'] / picks * 1e3:.0f} ms a pick, "
-            f"peak RSS {peak_rss() / 2**30:.2f} GiB, {len(outcome.selection)} picks; load {os.getloadavg()}")
+        say(
+            f"streamed PCA to {dims} ({storage}): {seconds:.1f} s ({timings}), {seconds and outcome.timings['greedy'] / picks * 1e3:.0f} ms a pick, "
+            f"peak RSS {peak_rss() / 2**30:.2f} GiB, {len(outcome.selection)} picks; load {os.getloadavg()}"
+        )
 
 
 def prefix_cover_radii(X: np.ndarray, rows: np.ndarray, sizes: list[int], block: int = 8192) -> list[float]:
@@ -311,7 +314,7 @@ def main() -> None:
     parser.add_argument("--data", choices=["clustered", "isotropic", "spectrum"], default="clustered")
     parser.add_argument("--approx", action="store_true", help="only the approximations (float16, int8, PCA, partitions)")
     parser.add_argument("--variants", default=",".join(APPROXIMATIONS), help="comma-separated names of --approx variants")
-    parser.add_argument("--engine", action="store_true", help="only the selection engine (DIVERSITY), exact and int8")
+    parser.add_argument("--selector", action="store_true", help="only the selector (DIVERSITY), exact and int8")
     parser.add_argument("--backends", default="numba,numpy", help="comma-separated: numba, numpy")
     parser.add_argument("--streamed", action="store_true", help="DIVERSITY over a float16 store on disk (--store), PCA to --pca dims")
     parser.add_argument("--radius", action="store_true", help="cover radius of streamed selections against exact k-center (--sizes)")
@@ -328,12 +331,11 @@ def main() -> None:
         return radius_table(args.n, args.d, args.data, args.store, [int(k) for k in args.sizes.split(",")], pca)
 
     X = unit_vectors(args.n, args.d, args.data)
-    say(f"{args.n:,} x {args.d} float32 {args.data} unit vectors = {X.nbytes / 2**20:.0f} MiB; "
-        f"{args.picks} picks; {args.repeats} repeats")
+    say(f"{args.n:,} x {args.d} float32 {args.data} unit vectors = {X.nbytes / 2**20:.0f} MiB; {args.picks} picks; {args.repeats} repeats")
     if args.approx:
         approximations(X, args.picks, args.variants.split(","))
-    elif args.engine:
-        engine(X, args.picks)
+    elif args.selector:
+        whole_selector(X, args.picks)
     else:
         compare(X, args.picks, args.repeats, args.baseline_picks, args.backends.split(","))
 

@@ -32,7 +32,6 @@ from thresher.models import SSDMobileNetV2
 from thresher.samples import sample_video
 
 
-
 def timed(fn) -> tuple[float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
     fn()
@@ -63,9 +62,14 @@ def main() -> None:
                 detector = model if kind in ("predict", "both") else None
                 embedder = model if kind in ("embed", "both") else None
                 run_models(
-                    source, detector=detector, task="t" if detector else None, embedder=embedder,
-                    store=store if embedder else None, every=args.every,
+                    source,
+                    detector=detector,
+                    task="t" if detector else None,
+                    embedder=embedder,
+                    store=store if embedder else None,
+                    every=args.every,
                 )
+
         return run
 
     model.predict(frames[:1])  # load the net outside the timings
@@ -83,10 +87,7 @@ def main() -> None:
     for name, runs in results.items():
         wall = statistics.median(w / k for w, _, k in runs)
         cpu = statistics.median(c / k for _, c, k in runs)
-        print(
-            f"{name:16s} {1 / wall:6.1f} frames/s wall ({100 * (wall / base_wall - 1):+5.1f} %)   "
-            f"{1 / cpu:6.1f} frames/s CPU ({100 * (cpu / base_cpu - 1):+5.1f} %)"
-        )
+        print(f"{name:16s} {1 / wall:6.1f} frames/s wall ({100 * (wall / base_wall - 1):+5.1f} %)   {1 / cpu:6.1f} frames/s CPU ({100 * (cpu / base_cpu - 1):+5.1f} %)")
 
 
 if __name__ == "__main__":

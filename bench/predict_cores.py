@@ -70,6 +70,7 @@ def main() -> None:
                 forward_all(nets[0], frames)
             finally:
                 cv2.setNumThreads(default_threads)
+
         return run
 
     def two_nets() -> None:
@@ -94,22 +95,22 @@ def main() -> None:
             written = len(list((Path(tmp) / ".lightly/predictions/lightly_pretagging").glob("*.json")))
             assert written == len(frames) + 1, written  # + schema.json
 
-    variants = {"bare forward, 2 threads": bare(2), "thresher predict (whole command)": predict,
-                "bare forward, 1 thread": bare(1), "2 nets x 1 thread each": two_nets}
+    variants = {"bare forward, 2 threads": bare(2), "thresher predict (whole command)": predict, "bare forward, 1 thread": bare(1), "2 nets x 1 thread each": two_nets}
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
     for _ in range(args.repeat):  # interleaved: load changes hit every variant alike
         for name, fn in variants.items():
             results[name].append(timed(fn))
     n = len(frames)
-    print(f"{n} frames ({args.copies} copies of bikes.mp4, 640x272), {os.cpu_count()} cores, OpenCV {cv2.__version__}; "
-          f"median of {args.repeat} interleaved repeats; load average at the end {os.getloadavg()[0]:.1f}")
+    print(
+        f"{n} frames ({args.copies} copies of bikes.mp4, 640x272), {os.cpu_count()} cores, OpenCV {cv2.__version__}; "
+        f"median of {args.repeat} interleaved repeats; load average at the end {os.getloadavg()[0]:.1f}"
+    )
     for name, runs in results.items():
         wall = statistics.median(w for w, _ in runs)
         cpu = statistics.median(c for _, c in runs)
         print(f"  {name:34s} {n / wall:6.2f} frames/s wall  (runs: {', '.join(f'{n / w:.2f}' for w, _ in runs)})   CPU {cpu / wall:4.2f} cores")
     ratios = [b[0] / p[0] for b, p in zip(results["bare forward, 2 threads"], results["thresher predict (whole command)"])]
-    print(f"  thresher predict / bare 2-thread forward, frames/s: median {statistics.median(ratios):.3f} "
-          f"(per repeat: {', '.join(f'{r:.3f}' for r in ratios)}); target ≥ 0.90")
+    print(f"  thresher predict / bare 2-thread forward, frames/s: median {statistics.median(ratios):.3f} (per repeat: {', '.join(f'{r:.3f}' for r in ratios)}); target ≥ 0.90")
 
 
 if __name__ == "__main__":

@@ -101,8 +101,7 @@ def main() -> None:
             distributed, _ = timed_run(engine.run_models, scratch / f"ray{r}", args.copies)
             quarter, n_small = timed_run(engine.run_models, scratch / f"ray-small{r}", args.copies, every=4)
             rows.append((local, distributed, quarter))
-            say(f"repeat {r}: {n} frames  local {local:6.1f} s  ray {distributed:6.1f} s ({distributed / local - 1:+.1%})  "
-                f"ray on {n_small} frames {quarter:5.1f} s")
+            say(f"repeat {r}: {n} frames  local {local:6.1f} s  ray {distributed:6.1f} s ({distributed / local - 1:+.1%})  ray on {n_small} frames {quarter:5.1f} s")
         alone = model_alone(scratch / "alone")
     finally:
         ray.shutdown()
@@ -113,14 +112,14 @@ def main() -> None:
     per_worker = 2 * slope
     say(f"\nmedians over {args.repeats} repeats ({n:,} frames; machine: 2 cores):")
     say(f"  local engine          {local:7.1f} s  {n / local:6.1f} frames/s")
-    say(f"  ray engine, 2 workers {distributed:7.1f} s  {n / distributed:6.1f} frames/s  overhead {distributed / local - 1:+.1%}"
-        f"  (+ {cluster_start:.1f} s to start the local Ray instance, once)")
+    say(
+        f"  ray engine, 2 workers {distributed:7.1f} s  {n / distributed:6.1f} frames/s  overhead {distributed / local - 1:+.1%}"
+        f"  (+ {cluster_start:.1f} s to start the local Ray instance, once)"
+    )
     say(f"  ray: fixed cost per run {fixed:5.1f} s, then {slope * 1e3:6.1f} ms per frame on 2 workers = {per_worker * 1e3:6.1f} ms per frame per worker")
-    say(f"  model alone, 1 thread: {alone * 1e3:6.1f} ms per frame (decode + forward); engine overhead per 8-frame batch "
-        f"{(per_worker - alone) * 8 * 1e3:6.1f} ms")
+    say(f"  model alone, 1 thread: {alone * 1e3:6.1f} ms per frame (decode + forward); engine overhead per 8-frame batch {(per_worker - alone) * 8 * 1e3:6.1f} ms")
     for workers in (10, 100):
-        say(f"  projection, {workers:3d} CPU workers: {workers * 3600 / per_worker:12,.0f} frames/hour "
-            f"(one hour of 25 fps video in {25 * per_worker / workers:5.2f} h)")
+        say(f"  projection, {workers:3d} CPU workers: {workers * 3600 / per_worker:12,.0f} frames/hour (one hour of 25 fps video in {25 * per_worker / workers:5.2f} h)")
 
 
 if __name__ == "__main__":

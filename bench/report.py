@@ -59,8 +59,7 @@ def make_datasource(root: Path) -> None:
     frame = np.repeat(np.arange(len(frames)), per_frame)
     xy = rng.uniform(0, [560, 200], (len(frame), 2))
     wh = rng.uniform(20, 80, (len(frame), 2))
-    detections = Detections(frame=frame, xyxy=np.c_[xy, xy + wh], score=rng.uniform(0.1, 1.0, len(frame)),
-                            class_id=rng.choice(list(CLASSES), len(frame)))
+    detections = Detections(frame=frame, xyxy=np.c_[xy, xy + wh], score=rng.uniform(0.1, 1.0, len(frame)), class_id=rng.choice(list(CLASSES), len(frame)))
     schema = PredictionSchema("object-detection", tuple(Category(i, n) for i, n in CLASSES.items()))
     write_predictions(Location(str(root)), PredictionTask("ssd", schema, frames, detections))
     centers = rng.normal(size=(300, 1280)).astype(np.float32)

@@ -73,7 +73,7 @@ def child(folder: Path, profile: int, out: Path) -> None:
 
     import thresher
     from thresher.run import run
-    from thresher.select import engine
+    from thresher.select import selector
 
     import thresher.report
     import thresher.run.driver as driver
@@ -105,7 +105,7 @@ def child(folder: Path, profile: int, out: Path) -> None:
 
     driver.stage = timed(driver.stage)
     stages.run_selection = remembering(stages.run_selection)
-    engine._greedy = timed(engine._greedy, "selection: greedy")
+    selector._greedy = timed(selector._greedy, "selection: greedy")
     stages.write_images = timed(stages.write_images, "outputs: images")
     stages._exports = timed(stages._exports, "outputs: exports")
     thresher.report.write_run_report = timed(thresher.report.write_run_report, "outputs: report")
@@ -123,10 +123,23 @@ def child(folder: Path, profile: int, out: Path) -> None:
         pstats.Stats(profiler, stream=text).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(profile)
         listing = text.getvalue()
     counts = {k: v for k, v in result.counts.items() if "reused" in k or k in ("frames", "selected")}
-    out.write_text(json.dumps({"timings": result.timings, "wall": wall, "cpu": cpu, "selection": outcome_timings, "run": spent, "run cpu": spent_cpu,
-                               "process": time.perf_counter() - float(os.environ["BENCH_T0"]),
-                               "module": thresher.__file__, "counts": counts, "reused": result.artifacts.get("assertions", {}).get("reused"),
-                               "profile": listing}))
+    out.write_text(
+        json.dumps(
+            {
+                "timings": result.timings,
+                "wall": wall,
+                "cpu": cpu,
+                "selection": outcome_timings,
+                "run": spent,
+                "run cpu": spent_cpu,
+                "process": time.perf_counter() - float(os.environ["BENCH_T0"]),
+                "module": thresher.__file__,
+                "counts": counts,
+                "reused": result.artifacts.get("assertions", {}).get("reused"),
+                "profile": listing,
+            }
+        )
+    )
 
 
 def spawn(folder: Path, src: Path | None, profile: int, out: Path) -> dict:

@@ -85,16 +85,9 @@ def baseline_scores(outputs, frequency_penalty=0.25, min_score=0.9):
     low, high = min(n_objects), max(n_objects)
     result = {
         "object_frequency": np.nan_to_num(np.asarray([np.interp(x, (low, high), (min_score, 1.0)) for x in n_objects])),
-        "objectness_least_confidence": np.nan_to_num(
-            np.asarray([1.0 - np.mean(o.scores) if len(o.scores) else 0.0 for o in outputs])
-        ),
+        "objectness_least_confidence": np.nan_to_num(np.asarray([1.0 - np.mean(o.scores) if len(o.scores) else 0.0 for o in outputs])),
     }
-    per_image = [
-        _classification_scores(np.array(o.class_probabilities) if o.class_array is None else o.class_array)
-        if len(o.scores)
-        else None
-        for o in outputs
-    ]
+    per_image = [_classification_scores(np.array(o.class_probabilities) if o.class_array is None else o.class_array) if len(o.scores) else None for o in outputs]
     for name in ("uncertainty_least_confidence", "uncertainty_margin", "uncertainty_entropy"):
         result[name] = np.array([float(np.max(s[name])) if s is not None else 0.0 for s in per_image])
     return result
@@ -166,32 +159,23 @@ def main():
     frame, probs, objectness, xyxy = make_data(args.boxes, n_frames)
     outputs = build_outputs(frame, probs, objectness, xyxy, n_frames)
     score, class_id = box_scores(outputs, len(frame)), probs.argmax(axis=1)
-    _, _, build_all, detections = timed(
-        lambda: Detections(frame=frame, xyxy=xyxy, score=score, class_id=class_id, probs=probs), 1
-    )
+    _, _, build_all, detections = timed(lambda: Detections(frame=frame, xyxy=xyxy, score=score, class_id=class_id, probs=probs), 1)
     ids = np.array([f"frame-{i:06d}.png" for i in range(n_frames)])
 
     load_before = os.getloadavg()[0]
     rows = {
-        "thresher `detection_scores` (columnar, one thread, the default)": timed(
-            lambda: detection_scores(detections, ids), args.repeats
-        ),
-        "thresher `detection_scores`, two threads": timed(
-            lambda: detection_scores(detections, ids, threads=2), args.repeats
-        ),
+        "thresher `detection_scores` (columnar, one thread, the default)": timed(lambda: detection_scores(detections, ids), args.repeats),
+        "thresher `detection_scores`, two threads": timed(lambda: detection_scores(detections, ids, threads=2), args.repeats),
         "per-image loop written like lightly 1.4.6": timed(lambda: baseline_scores(outputs), args.baseline_repeats),
     }
     prepared = with_arrays(outputs)
-    rows["the same loop, per-image numpy arrays made beforehand"] = timed(
-        lambda: baseline_scores(prepared), args.baseline_repeats
-    )
+    rows["the same loop, per-image numpy arrays made beforehand"] = timed(lambda: baseline_scores(prepared), args.baseline_repeats)
     results = [r[3] for r in rows.values()]
     identical = all(results[0][n].tobytes() == np.asarray(r[n]).tobytes() for n in SCORE_NAMES for r in results)
     (one_wall, one_cpu, *_), (two_wall, _, *_), (base_wall, base_cpu, *_), (gen_wall, gen_cpu, *_) = rows.values()
 
     lines = [
-        f"## bench/scorers.py: all Lightly detection scores, {args.boxes:,} boxes x {N_CLASSES} classes, "
-        f"{n_frames:,} frames",
+        f"## bench/scorers.py: all Lightly detection scores, {args.boxes:,} boxes x {N_CLASSES} classes, {n_frames:,} frames",
         "",
         f"Machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
         f"Python {platform.python_version()}, numpy {np.__version__}; medians of {args.repeats} "
@@ -201,10 +185,7 @@ def main():
         "",
         "| | wall s (median) | CPU s (median) | wall s, every run |",
         "| --- | ---: | ---: | --- |",
-        *(
-            f"| {name} | {wall:.3f} | {cpu:.3f} | {', '.join(f'{t:.3f}' for t in walls)} |"
-            for name, (wall, cpu, walls, _) in rows.items()
-        ),
+        *(f"| {name} | {wall:.3f} | {cpu:.3f} | {', '.join(f'{t:.3f}' for t in walls)} |" for name, (wall, cpu, walls, _) in rows.items()),
         f"| (building and validating the `Detections` table, once) | {build_all[0]:.3f} | | |",
         "",
         f"Speed-up (thresher's default, one thread), wall clock: **{base_wall / one_wall:.1f}x** "

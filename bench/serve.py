@@ -62,10 +62,13 @@ def make_workspace(folder: Path) -> tuple[Path, list[str]]:
         config = {
             "worker_config": {"use_datapool": True, "datasource": {"process_all": True}},
             "thresher": {"every": 5, "assertions": {"task": "ssd", "names": ["flicker"]}},
-            "selection_config": {"n_samples": 12, "strategies": [
-                {"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}},
-                {"input": {"type": "SCORES", "task": "ssd", "score": "objectness_least_confidence"}, "strategy": {"type": "WEIGHTS"}},
-            ]},
+            "selection_config": {
+                "n_samples": 12,
+                "strategies": [
+                    {"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}},
+                    {"input": {"type": "SCORES", "task": "ssd", "score": "objectness_least_confidence"}, "strategy": {"type": "WEIGHTS"}},
+                ],
+            },
         }
         run(root, config)
         (folder / ".done").touch()
@@ -83,6 +86,7 @@ def start(kind: str, catalog: Path, baseline: Path) -> tuple[subprocess.Popen, i
 
 def load(port: int, path: str, clients: int, requests: int) -> float:
     """Requests per second of `requests` GETs of `path` by `clients` threads (keep-alive)."""
+
     def client(count: int) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         for _ in range(count):

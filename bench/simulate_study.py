@@ -46,8 +46,7 @@ def summary_table(summary: list[dict], target_labels: int) -> str:
     lines = [f"| strategy | labels to reach random's accuracy at {target_labels}: mean curve | median seed | seeds reaching | "
              "final accuracy | area / random's | area − margin's (paired, ± SE) |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
     for row in summary:
-        versus = "" if "area_vs_reference" not in row or row["strategy"] == row["reference"] else \
-            f"{row['area_vs_reference']:+.4f} ± {row['area_vs_reference_se']:.4f}"
+        versus = "" if "area_vs_reference" not in row or row["strategy"] == row["reference"] else f"{row['area_vs_reference']:+.4f} ± {row['area_vs_reference_se']:.4f}"
         lines.append(f"| {row['strategy']} | {_n(row['labels_to_target'])} | {_n(row['median_labels_to_target'])} | "
                      f"{row['seeds_reaching']}/{row['seeds']} | {row['final']:.4f} | {row['area_ratio']:.4f} | {versus} |")  # fmt: skip
     return "\n".join(lines)

@@ -57,8 +57,9 @@ def tables(classes: dict[str, type], n: int) -> dict[str, object]:
     corner = rng.uniform(0, 600, (n, 2))
     xyxy = np.concatenate([corner, corner + rng.uniform(1, 40, (n, 2))], axis=1)
     return {
-        "Frames": classes["Frames"].build(ids, kind="frame", video=np.char.add(np.char.add("clip", (np.arange(n) // 250).astype(str)), ".mp4"),
-                                          frame_index=np.arange(n) % 250, width=640, height=272),  # fmt: skip
+        "Frames": classes["Frames"].build(
+            ids, kind="frame", video=np.char.add(np.char.add("clip", (np.arange(n) // 250).astype(str)), ".mp4"), frame_index=np.arange(n) % 250, width=640, height=272
+        ),  # fmt: skip
         "Detections": classes["Detections"](frame=np.arange(n) // 3, xyxy=xyxy, score=rng.uniform(0, 1, n), class_id=rng.integers(1, 90, n), probs=rng.uniform(0, 1, (n, 2))),
         "Scores": classes["Scores"](ids, {"entropy": rng.uniform(0, 1, n), "margin": rng.uniform(0, 1, n)}),
         "Embeddings": classes["Embeddings"](ids, rng.standard_normal((n, 32)).astype(np.float32)),

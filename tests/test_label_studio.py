@@ -136,8 +136,12 @@ def test_labels_exported_by_label_studio_come_back_as_a_task_coco_and_yolo(studi
     for name, regions in expected.items():
         boxes = labels.detections.xyxy[labels.frames.file_name[labels.detections.frame] == name]
         want = [
-            [r["value"]["x"] * r["original_width"] / 100, r["value"]["y"] * r["original_height"] / 100,
-             (r["value"]["x"] + r["value"]["width"]) * r["original_width"] / 100, (r["value"]["y"] + r["value"]["height"]) * r["original_height"] / 100]
+            [
+                r["value"]["x"] * r["original_width"] / 100,
+                r["value"]["y"] * r["original_height"] / 100,
+                (r["value"]["x"] + r["value"]["width"]) * r["original_width"] / 100,
+                (r["value"]["y"] + r["value"]["height"]) * r["original_height"] / 100,
+            ]
             for r in regions
         ]
         np.testing.assert_allclose(boxes, np.array(want).reshape(-1, 4), atol=1e-3)

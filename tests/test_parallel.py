@@ -56,6 +56,7 @@ def test_ordered_chain_chains_in_order_with_several_readers():
             for i in range(k * 7 % 5 + 1):
                 time.sleep(0.001 * ((k + i) % 2))
                 yield (k, i)
+
         return make
 
     expected = [(k, i) for k in range(12) for i in range(k * 7 % 5 + 1)]

@@ -129,8 +129,13 @@ def test_file_names_escaping_the_datasource_are_refused(datasource):
     (datasource / ".lightly/predictions/tasks.json").write_text('["user"]')
     (task / "schema.json").write_text(json.dumps({"task_type": "object-detection", "categories": [{"id": 0, "name": "cat"}]}))
     (task / "coffee.json").write_text(json.dumps({"file_name": "../../../etc/passwd", "predictions": []}))
-    config = {**CONFIG, "selection_config": {"n_samples": 3, "strategies": [
-        {"input": {"type": "SCORES", "task": "user", "score": "objectness_least_confidence"}, "strategy": {"type": "WEIGHTS"}}]}}
+    config = {
+        **CONFIG,
+        "selection_config": {
+            "n_samples": 3,
+            "strategies": [{"input": {"type": "SCORES", "task": "user", "score": "objectness_least_confidence"}, "strategy": {"type": "WEIGHTS"}}],
+        },
+    }
     result = run(datasource, config)
     assert len(result.selection) == 3
     # the file's name escapes the datasource: it is refused, and its sample listed as removed
@@ -177,7 +182,7 @@ def test_datapool_processes_only_new_files_and_keeps_earlier_picks(datasource, c
     first = run(datasource, config)
     shutil.copyfile(carphone_mp4, datasource / "carphone.mp4")
     second = run(datasource, {**config, "selection_config": {**SELECTION, "n_samples": 10}})
-    new = second.selection.ids[len(first.selection):]
+    new = second.selection.ids[len(first.selection) :]
     assert set(second.selection.ids[: len(first.selection)].tolist()) == set(first.selection.ids.tolist())
     assert len(new) == 4 and all(i.startswith("carphone-") for i in new)
     assert np.isnan(second.selection.objective[: len(first.selection)]).all()

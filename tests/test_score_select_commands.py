@@ -31,10 +31,20 @@ def test_score_writes_every_score_of_every_predicted_frame(bikes_datasource_copy
 
 def test_select_writes_the_selection_in_pick_order(bikes_datasource_copy, tmp_path, capsys):
     config = tmp_path / "selection.json"
-    config.write_text(json.dumps({"n_samples": 7, "strategies": [
-        {"input": {"type": "SCORES", "task": "ssd", "score": "uncertainty_margin"}, "strategy": {"type": "WEIGHTS"}},
-        {"input": {"type": "SCORES", "task": "ssd", "score": "objectness_least_confidence"}, "strategy": {"type": "THRESHOLD", "threshold": 0.3, "operation": "BIGGER"}},
-    ]}))
+    config.write_text(
+        json.dumps(
+            {
+                "n_samples": 7,
+                "strategies": [
+                    {"input": {"type": "SCORES", "task": "ssd", "score": "uncertainty_margin"}, "strategy": {"type": "WEIGHTS"}},
+                    {
+                        "input": {"type": "SCORES", "task": "ssd", "score": "objectness_least_confidence"},
+                        "strategy": {"type": "THRESHOLD", "threshold": 0.3, "operation": "BIGGER"},
+                    },
+                ],
+            }
+        )
+    )
     out = tmp_path / "out"
     code, output = run_cli(["select", str(bikes_datasource_copy), "--config", str(config), "--out", str(out)], capsys)
     assert code in (0, None), output

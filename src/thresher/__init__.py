@@ -41,9 +41,9 @@ from thresher.scorers import (
     score_frames,
     weak_candidates,
 )
-from thresher.scores import Scores
+from thresher.score_table import Scores
 from thresher.select import SelectionConfig, k_center_greedy, load_selection_config, run_selection
-from thresher.selection import Selection
+from thresher.selection_table import Selection
 from thresher.validate import validate
 
 __version__ = "0.1.0"

@@ -17,9 +17,10 @@ else goes through here.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
-def xywh_to_xyxy(xywh: np.ndarray) -> np.ndarray:
+def xywh_to_xyxy(xywh: ArrayLike) -> np.ndarray:
     """(N, 4) corners of top-left x, y, width, height boxes, float64.
 
     >>> xywh_to_xyxy([[1, 2, 3, 4]])
@@ -29,7 +30,7 @@ def xywh_to_xyxy(xywh: np.ndarray) -> np.ndarray:
     return np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
 
 
-def xyxy_to_xywh(xyxy: np.ndarray) -> np.ndarray:
+def xyxy_to_xywh(xyxy: ArrayLike) -> np.ndarray:
     """(N, 4) top-left x, y, width, height of corner boxes, float64.
 
     >>> xyxy_to_xywh([[1, 2, 4, 6]])
@@ -39,13 +40,13 @@ def xyxy_to_xywh(xyxy: np.ndarray) -> np.ndarray:
     return np.concatenate([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]], axis=1)
 
 
-def _float(boxes: np.ndarray) -> np.ndarray:
+def _float(boxes: ArrayLike) -> np.ndarray:
     """Float arrays keep their dtype (float32 model outputs stay float32), others become float64."""
     boxes = np.asarray(boxes)
     return boxes if boxes.dtype.kind == "f" else boxes.astype(np.float64)
 
 
-def cxcywh_to_xyxy(cxcywh: np.ndarray) -> np.ndarray:
+def cxcywh_to_xyxy(cxcywh: ArrayLike) -> np.ndarray:
     """Corners of centre-size boxes, over the last axis (..., 4); float arrays keep their dtype
     (float32 model outputs stay float32), others become float64.
 
@@ -67,7 +68,7 @@ def corners(centre: np.ndarray, size: np.ndarray) -> np.ndarray:
     return np.stack([centre[..., 0] - half[..., 0], centre[..., 1] - half[..., 1], centre[..., 0] + half[..., 0], centre[..., 1] + half[..., 1]], axis=-1)
 
 
-def xyxy_to_cxcywh(xyxy: np.ndarray) -> np.ndarray:
+def xyxy_to_cxcywh(xyxy: ArrayLike) -> np.ndarray:
     """Centre and size of corner boxes, over the last axis (..., 4); centre = x0 + w / 2 (float
     arrays keep their dtype).
 
@@ -79,7 +80,7 @@ def xyxy_to_cxcywh(xyxy: np.ndarray) -> np.ndarray:
     return np.stack([xyxy[..., 0] + w / 2, xyxy[..., 1] + h / 2, w, h], axis=-1)
 
 
-def wh(xyxy: np.ndarray) -> np.ndarray:
+def wh(xyxy: ArrayLike) -> np.ndarray:
     """Width and height of each box (..., 2), in the boxes' units (negative when x1 < x0).
 
     >>> wh(np.array([[1, 2, 4, 6.0]]))
@@ -89,7 +90,7 @@ def wh(xyxy: np.ndarray) -> np.ndarray:
     return np.stack([xyxy[..., 2] - xyxy[..., 0], xyxy[..., 3] - xyxy[..., 1]], axis=-1)
 
 
-def widths(xyxy: np.ndarray) -> np.ndarray:
+def widths(xyxy: ArrayLike) -> np.ndarray:
     """x1 - x0 of each box (...,), without computing the heights (hot loops of the assertions).
 
     >>> widths(np.array([[1, 2, 4, 6.0]]))
@@ -99,7 +100,7 @@ def widths(xyxy: np.ndarray) -> np.ndarray:
     return xyxy[..., 2] - xyxy[..., 0]
 
 
-def scale(boxes: np.ndarray, sx: np.ndarray | float, sy: np.ndarray | float) -> np.ndarray:
+def scale(boxes: ArrayLike, sx: ArrayLike, sy: ArrayLike) -> np.ndarray:
     """Boxes of any format (..., 4) with x values times `sx` and y values times `sy`, float64;
     `sx`, `sy` broadcast over the leading axes (one factor per box: shape (N,)). Normalized
     boxes times the image size give pixels.
@@ -111,7 +112,7 @@ def scale(boxes: np.ndarray, sx: np.ndarray | float, sy: np.ndarray | float) -> 
     return np.asarray(boxes, dtype=np.float64) * factors
 
 
-def ordered(xyxy: np.ndarray) -> np.ndarray:
+def ordered(xyxy: ArrayLike) -> np.ndarray:
     """Whether each box has x0 <= x1 and y0 <= y1 (False for NaN corners).
 
     >>> ordered(np.array([[0, 0, 1, 1], [2, 0, 1, 1.0]]))
@@ -121,7 +122,7 @@ def ordered(xyxy: np.ndarray) -> np.ndarray:
     return (xyxy[..., 2] >= xyxy[..., 0]) & (xyxy[..., 3] >= xyxy[..., 1])
 
 
-def area(xyxy: np.ndarray) -> np.ndarray:
+def area(xyxy: ArrayLike) -> np.ndarray:
     """Area of each box in square pixels (0 for degenerate boxes), over the leading axes.
 
     >>> area(np.array([[0, 0, 2, 3], [5, 5, 4, 4.0]]))
@@ -131,7 +132,7 @@ def area(xyxy: np.ndarray) -> np.ndarray:
     return np.clip(xyxy[..., 2] - xyxy[..., 0], 0, None) * np.clip(xyxy[..., 3] - xyxy[..., 1], 0, None)
 
 
-def intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def intersection(a: ArrayLike, b: ArrayLike) -> np.ndarray:
     """Area of the overlap of boxes a and b (pixels²), broadcast over their leading axes (..., 4).
 
     >>> intersection(np.array([0, 0, 2, 2.0]), np.array([[1, 1, 3, 3.0], [5, 5, 6, 6.0]]))
@@ -143,7 +144,7 @@ def intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return w * h
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def iou(a: ArrayLike, b: ArrayLike) -> np.ndarray:
     """Intersection over union of boxes a and b, broadcast over their leading axes (..., 4):
     `iou(a, b)` pairs a[k] with b[k], `iou(a[:, None], b[None])` is the (N, M) matrix. Pairs whose
     union is 0 (two empty boxes) get 0. The one IoU of thresher (seed 000's exact int32/float32
@@ -158,7 +159,7 @@ def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
 
 
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def iou_matrix(a: ArrayLike, b: ArrayLike) -> np.ndarray:
     """(N, M) intersection over union of every box of `a` with every box of `b` (0 for an empty union).
 
     >>> iou_matrix([[0, 0, 2, 2]], [[0, 0, 2, 2], [1, 1, 3, 3]]).round(3)
@@ -169,7 +170,7 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return iou(a[:, None, :], b[None, :, :])
 
 
-def contained(a: np.ndarray, b: np.ndarray, share: float = 1.0) -> np.ndarray:
+def contained(a: ArrayLike, b: ArrayLike, share: float = 1.0) -> np.ndarray:
     """Whether at least `share` of the area of box a lies inside box b (a box of zero area is
     never contained), broadcast over the leading axes: intersection(a, b) >= share * area(a).
 
@@ -180,7 +181,7 @@ def contained(a: np.ndarray, b: np.ndarray, share: float = 1.0) -> np.ndarray:
     return (intersection(a, b) >= share * own) & (own > 0)
 
 
-def outside(xyxy: np.ndarray, width: np.ndarray | float, height: np.ndarray | float) -> np.ndarray:
+def outside(xyxy: ArrayLike, width: np.ndarray | float, height: np.ndarray | float) -> np.ndarray:
     """Boxes that neither overlap nor touch their [0, width] x [0, height] image (x0 > W,
     y0 > H, x1 < 0 or y1 < 0); `width`, `height` broadcast over the leading axes.
 
@@ -191,7 +192,7 @@ def outside(xyxy: np.ndarray, width: np.ndarray | float, height: np.ndarray | fl
     return (xyxy[..., 0] > width) | (xyxy[..., 1] > height) | (xyxy[..., 2] < 0) | (xyxy[..., 3] < 0)
 
 
-def clip(xyxy: np.ndarray, width: np.ndarray | float, height: np.ndarray | float) -> np.ndarray:
+def clip(xyxy: ArrayLike, width: ArrayLike, height: ArrayLike) -> np.ndarray:
     """Boxes clipped to their image [0, width] x [0, height], float64; `width`, `height` are
     one size for all boxes or one per box (shape (N,)).
 
@@ -203,7 +204,7 @@ def clip(xyxy: np.ndarray, width: np.ndarray | float, height: np.ndarray | float
     return np.clip(xyxy, 0, limits)
 
 
-def flip_x(xyxy: np.ndarray, width: np.ndarray | float) -> np.ndarray:
+def flip_x(xyxy: ArrayLike, width: ArrayLike) -> np.ndarray:
     """Boxes of an image mirrored left-right ([0, width] wide; one width or one per box).
 
     >>> flip_x(np.array([[1, 2, 3, 4.0]]), 10)
@@ -214,7 +215,7 @@ def flip_x(xyxy: np.ndarray, width: np.ndarray | float) -> np.ndarray:
     return np.stack([width - xyxy[..., 2], xyxy[..., 1], width - xyxy[..., 0], xyxy[..., 3]], axis=-1)
 
 
-def pad(xyxy: np.ndarray, padding: float) -> np.ndarray:
+def pad(xyxy: ArrayLike, padding: float) -> np.ndarray:
     """Boxes grown around their centre: padding 0.1 adds 10 % to width and to height.
 
     >>> pad(np.array([[0, 0, 10, 20.0]]), 0.1)
@@ -225,7 +226,7 @@ def pad(xyxy: np.ndarray, padding: float) -> np.ndarray:
     return np.concatenate([xyxy[:, :2] - grow, xyxy[:, 2:] + grow], axis=1)
 
 
-def fit(xyxy: np.ndarray, width: np.ndarray, height: np.ndarray, min_size: float, tolerance: float = 1e-9) -> np.ndarray:
+def fit(xyxy: ArrayLike, width: np.ndarray, height: np.ndarray, min_size: float, tolerance: float = 1e-9) -> np.ndarray:
     """(N, 4) boxes clipped to their image and grown to at least `min_size` x `min_size` around
     their centre (kept inside the image); `width`, `height` (N,) the image of each box, in the
     boxes' units and >= `min_size`. A box smaller by no more than `tolerance` stays as it is (a

@@ -113,9 +113,7 @@ class Catalog:
         rows = zip(*(getattr(frames, c).tolist() for c in _FRAME_COLUMNS))
         with self._transaction() as db:
             before = db.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
-            db.executemany(
-                "INSERT OR IGNORE INTO samples VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (r + (run_id,) for r in rows)
-            )
+            db.executemany("INSERT OR IGNORE INTO samples VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (r + (run_id,) for r in rows))
             return db.execute("SELECT COUNT(*) FROM samples").fetchone()[0] - before
 
     def samples(self, ids: Iterable[str] | None = None) -> Frames:
@@ -137,10 +135,12 @@ class Catalog:
         offsets = list(offsets)
         if row is None or row[0] != "frame":
             return [None] * len(offsets)
-        found = dict(self._db.execute(
-            f"SELECT frame_index, id FROM samples WHERE kind = 'frame' AND video = ? AND frame_index IN ({','.join('?' * len(offsets))})",  # noqa: S608
-            (row[1], *(row[2] + k for k in offsets)),
-        ).fetchall())
+        found = dict(
+            self._db.execute(
+                f"SELECT frame_index, id FROM samples WHERE kind = 'frame' AND video = ? AND frame_index IN ({','.join('?' * len(offsets))})",  # noqa: S608
+                (row[1], *(row[2] + k for k in offsets)),
+            ).fetchall()
+        )
         return [found.get(row[2] + k) for k in offsets]
 
     def _rows_of(self, ids: list[str], columns: str) -> list[tuple]:

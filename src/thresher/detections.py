@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thresher.boxes import ordered, xywh_to_xyxy, xyxy_to_xywh
 from thresher.errors import SchemaError
 from thresher.table import Table, column
+
+if TYPE_CHECKING:
+    from thresher.table import Column, OptionalColumn
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,15 +42,15 @@ class Detections(Table):
     array([7, 8])
     """
 
-    frame: np.ndarray = column(np.int64)
-    xyxy: np.ndarray = column(np.float64, width=4)
-    score: np.ndarray = column(np.float64)
-    class_id: np.ndarray = column(np.int64)
-    probs: np.ndarray | None = column(np.float64, ndim=2, optional=True)
-    box_std: np.ndarray | None = column(np.float64, width=4, optional=True)
-    track_id: np.ndarray | None = column(np.int64, optional=True)
-    box_spread: np.ndarray | None = column(np.float64, width=4, optional=True)
-    class_spread: np.ndarray | None = column(np.float64, optional=True)
+    frame: Column = column(np.int64)
+    xyxy: Column = column(np.float64, width=4)
+    score: Column = column(np.float64)
+    class_id: Column = column(np.int64)
+    probs: OptionalColumn = column(np.float64, ndim=2, optional=True)
+    box_std: OptionalColumn = column(np.float64, width=4, optional=True)
+    track_id: OptionalColumn = column(np.int64, optional=True)
+    box_spread: OptionalColumn = column(np.float64, width=4, optional=True)
+    class_spread: OptionalColumn = column(np.float64, optional=True)
 
     def _check(self) -> None:
         if not np.isfinite(self.xyxy).all():
@@ -64,7 +69,7 @@ class Detections(Table):
         return empty if n_classes is None else empty.replace(probs=np.zeros((0, n_classes)))
 
     @classmethod
-    def from_xywh(cls, frame: object, xywh: object, score: object, class_id: object, **optional: object) -> "Detections":
+    def from_xywh(cls, frame: ArrayLike, xywh: ArrayLike, score: ArrayLike, class_id: ArrayLike, **optional: ArrayLike | None) -> "Detections":
         """Build from top-left x, y, width, height boxes (the COCO and Lightly bbox)."""
         return cls(frame=frame, xyxy=xywh_to_xyxy(xywh), score=score, class_id=class_id, **optional)
 

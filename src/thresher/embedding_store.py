@@ -131,8 +131,7 @@ def _as_stored(vectors: np.ndarray, dtype: str, folder: Path) -> np.ndarray:
         return vectors.astype(np.float32, copy=False)
     largest = float(np.abs(vectors).max(initial=0))
     if largest > FLOAT16_MAX:
-        raise SchemaError(f"{folder}: a coordinate of {largest:g} does not fit float16 (largest {FLOAT16_MAX:g}); "
-                          "store these embeddings as float32, or L2-normalize them first")
+        raise SchemaError(f"{folder}: a coordinate of {largest:g} does not fit float16 (largest {FLOAT16_MAX:g}); store these embeddings as float32, or L2-normalize them first")
     return vectors.astype(np.float16)
 
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from thresher.errors import SchemaError
 from thresher.table import Table, column
+
+if TYPE_CHECKING:
+    from thresher.table import Column
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,8 +30,8 @@ class Embeddings(Table):
     _key = "ids"
     _missing = "no vector for sample {id!r}"
 
-    ids: np.ndarray = column(str)
-    vectors: np.ndarray = column(np.float32, ndim=2)
+    ids: Column = column(str)
+    vectors: Column = column(np.float32, ndim=2)
 
     def _check(self) -> None:
         if not np.isfinite(self.vectors).all():

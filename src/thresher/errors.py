@@ -59,6 +59,4 @@ def require(module: str, extra: str):
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        raise MissingDependencyError(
-            f'{module} is needed for this; install it with: pip install "thresher[{extra}]"'
-        ) from exc
+        raise MissingDependencyError(f'{module} is needed for this; install it with: pip install "thresher[{extra}]"') from exc

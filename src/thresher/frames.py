@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thresher.errors import SchemaError
 from thresher.table import Table, as_str_array, column
+
+if TYPE_CHECKING:
+    from thresher.table import Column
 
 KINDS = ("image", "frame", "crop")
 
@@ -37,14 +42,14 @@ class Frames(Table):
 
     _key = "id"
 
-    id: np.ndarray = column(str)
-    kind: np.ndarray = column(str)
-    file_name: np.ndarray = column(str)
-    video: np.ndarray = column(str)
-    frame_index: np.ndarray = column(np.int64)
-    parent_id: np.ndarray = column(str)
-    width: np.ndarray = column(np.int64)
-    height: np.ndarray = column(np.int64)
+    id: Column = column(str)
+    kind: Column = column(str)
+    file_name: Column = column(str)
+    video: Column = column(str)
+    frame_index: Column = column(np.int64)
+    parent_id: Column = column(str)
+    width: Column = column(np.int64)
+    height: Column = column(np.int64)
 
     def _check(self) -> None:
         bad_kind = ~np.isin(self.kind, KINDS)
@@ -59,21 +64,21 @@ class Frames(Table):
     @classmethod
     def build(
         cls,
-        id: object,
+        id: ArrayLike,
         *,
-        kind: object = "image",
-        file_name: object = None,
-        video: object = None,
-        frame_index: object = 0,
-        parent_id: object = "",
-        width: object = 0,
-        height: object = 0,
+        kind: ArrayLike = "image",
+        file_name: ArrayLike | None = None,
+        video: ArrayLike | None = None,
+        frame_index: ArrayLike = 0,
+        parent_id: ArrayLike = "",
+        width: ArrayLike = 0,
+        height: ArrayLike = 0,
     ) -> "Frames":
         """Build from columns, broadcasting scalars; file_name and video default to the id."""
         ids = as_str_array(id, "Frames.id")
         n = len(ids)
 
-        def full(value: object, default: object) -> np.ndarray:
+        def full(value: ArrayLike | None, default: ArrayLike) -> np.ndarray:
             value = default if value is None else value
             return np.broadcast_to(np.asarray(value), (n,)).copy()
 

@@ -87,10 +87,7 @@ def _check_schemas(passes: list[PredictionTask]) -> None:
     first = passes[0]
     for other in passes[1:]:
         if other.schema != first.schema:
-            raise SchemaError(
-                f"fuse: task {other.name!r} has categories {other.schema.names} but {first.name!r} has {first.schema.names}; "
-                "passes of one model share one schema"
-            )
+            raise SchemaError(f"fuse: task {other.name!r} has categories {other.schema.names} but {first.name!r} has {first.schema.names}; passes of one model share one schema")
 
 
 def _on_rows(task: PredictionTask, rows: np.ndarray):

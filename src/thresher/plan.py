@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,6 +33,12 @@ from thresher.frames import Frames
 from thresher.io.lightly_predictions import read_predictions
 from thresher.io.lightly_schema import PredictionSchema, read_schema, schema_file, write_schema
 from thresher.io.problems import Problems
+
+if TYPE_CHECKING:
+    from thresher.embedding_store import EmbeddingStore
+    from thresher.io.datasource import Datasource
+    from thresher.models.detector import Detector
+    from thresher.models.embedder import Embedder
 
 NO_ROWS = np.zeros(0, np.int64)
 
@@ -75,7 +81,7 @@ def sample_rows(frames: Frames, every: int = 1) -> np.ndarray:
     return np.flatnonzero((frames.kind != "frame") | (frames.frame_index % every == 0))
 
 
-def predicted_rows(source: Any, task: str, frames: Frames, cache: Path | None = None) -> np.ndarray:
+def predicted_rows(source: Datasource, task: str, frames: Frames, cache: Path | None = None) -> np.ndarray:
     """Rows whose prediction file for `task` exists and is valid."""
     if not source.lightly.exists(schema_file(task)):
         return NO_ROWS
@@ -86,19 +92,19 @@ def predicted_rows(source: Any, task: str, frames: Frames, cache: Path | None = 
     return np.flatnonzero(done)
 
 
-def check_models(detector: Any, task: str | None, embedder: Any, store: Any) -> None:
+def check_models(detector: Detector | None, task: str | None, embedder: Embedder | None, store: EmbeddingStore | None) -> None:
     """A detector needs a task to write, an embedder a store, and one of them must be given."""
     if (detector is None) != (task is None) or (embedder is None) != (store is None) or (detector is None and embedder is None):
         raise UsageError("run_models: give a detector with a task, and/or an embedder with a store")
 
 
 def plan_models(
-    source: Any,
+    source: Datasource,
     *,
-    detector: Any = None,
+    detector: Detector | None = None,
     task: str | None = None,
-    embedder: Any = None,
-    store: Any = None,
+    embedder: Embedder | None = None,
+    store: EmbeddingStore | None = None,
     every: int = 1,
     resume: bool = True,
     frames: Frames | None = None,
@@ -120,20 +126,20 @@ def plan_models(
     if detector is not None and task is not None:
         done = predicted_rows(source, task, frames, cache) if resume else NO_ROWS
         todo_pred = np.union1d(np.setdiff1d(rows, done), redo).astype(np.int64)
-    if embedder is not None:
+    if embedder is not None and store is not None:  # check_models: both or neither
         done = np.flatnonzero(np.isin(frames.id, store.ids())) if resume else NO_ROWS
         todo_emb = np.union1d(np.setdiff1d(rows, done), redo).astype(np.int64)
     return ModelsPlan(frames, rows, todo_pred, todo_emb, detector is not None)
 
 
-def plan_crops(crops: Frames, store: Any, resume: bool = True) -> np.ndarray:
+def plan_crops(crops: Frames, store: EmbeddingStore, resume: bool = True) -> np.ndarray:
     """Rows of `crops` still to embed: those whose id the store lacks (all when not `resume`)."""
     if not resume:
         return np.arange(len(crops))
     return np.flatnonzero(~np.isin(crops.id, store.ids()))
 
 
-def write_task_schema(source: Any, task: str, detector: Any) -> None:
+def write_task_schema(source: Datasource, task: str, detector: Detector) -> None:
     """The task's schema.json with the detector's categories; an existing task must have the
     same (else UsageError, before any prediction is computed)."""
     schema = PredictionSchema.detection(detector.categories)

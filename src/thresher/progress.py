@@ -71,8 +71,13 @@ class TerminalProgress:
 
         console = Console(file=stream if stream is not None else sys.stderr)
         self.bars = Progress(
-            TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("left"),
-            TimeRemainingColumn(), console=console,
+            TextColumn("{task.description:<18}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+            console=console,
         )
         self._tasks: dict[str, int] = {}
 

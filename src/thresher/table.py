@@ -3,7 +3,8 @@
 
 A table is a frozen dataclass whose per-row fields are numpy arrays of one length, declared
 with `column()` (one array) or `column_group()` (a mapping of named arrays, as `Scores`
-holds its score columns). Other fields (`Selection.config`) travel with the rows unchanged.
+holds its score columns) and annotated `Column`, `OptionalColumn` or `ColumnGroup` (for type
+checkers: built from any array-like, read as numpy arrays). Other fields (`Selection.config`) travel with the rows unchanged.
 Every table behaves the same way:
 
 - `len(t)` rows; `t[i]` (one row, as a table of one row; negative counts from the end),
@@ -33,13 +34,44 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, NamedTuple, Self, cast
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Self, cast
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thresher.errors import SchemaError, TableIndexError, UsageError
 
 __all__ = ["ColumnSpec", "Table", "TableIndexError", "as_array", "as_str_array", "column", "column_group", "lookup"]
+
+
+if TYPE_CHECKING:
+    # The static types of the fields `column()` and `column_group()` declare. A table's
+    # constructor (and `replace`) coerces what it is given, so it takes any array-like, and its
+    # fields read back as numpy arrays. A dataclass field typed with a descriptor says exactly
+    # that to a type checker: the constructor takes what `__set__` takes, reading gives what
+    # `__get__` returns (the typing spec's rule for dataclass fields; mypy and pyright follow
+    # it). At run time the fields are plain attributes and these classes do not exist.
+
+    class Column:
+        """A `column()` field: built from any array-like, read as an array."""
+
+        def __get__(self, instance: object, owner: Any = None) -> np.ndarray: ...
+
+        def __set__(self, instance: object, value: ArrayLike) -> None: ...
+
+    class OptionalColumn:
+        """A `column(..., optional=True)` field: an array, or None when absent."""
+
+        def __get__(self, instance: object, owner: Any = None) -> np.ndarray | None: ...
+
+        def __set__(self, instance: object, value: ArrayLike | None) -> None: ...
+
+    class ColumnGroup:
+        """A `column_group()` field: named columns, each built from any array-like."""
+
+        def __get__(self, instance: object, owner: Any = None) -> Mapping[str, np.ndarray]: ...
+
+        def __set__(self, instance: object, value: Mapping[str, ArrayLike]) -> None: ...
 
 
 class ColumnSpec(NamedTuple):
@@ -54,12 +86,14 @@ class ColumnSpec(NamedTuple):
 
 def column(dtype: Any, *, ndim: int = 1, width: int | None = None, optional: bool = False) -> Any:
     """A per-row field of a table: an array of `dtype` (`str` for strings), `ndim` 1 or 2
-    (`width`: the fixed size of the second axis). Optional columns default to None.
+    (`width`: the fixed size of the second axis). Optional columns default to None. Annotate
+    the field `Column` (`OptionalColumn` when optional), so type checkers know the constructor
+    takes any array-like and the field reads back as an array.
 
     >>> import dataclasses
     >>> @dataclasses.dataclass(frozen=True, eq=False)
     ... class Boxes(Table):
-    ...     xyxy: np.ndarray = column(np.float64, ndim=2, width=4)
+    ...     xyxy: "Column" = column(np.float64, ndim=2, width=4)
     >>> len(Boxes([[0, 0, 1, 1], [2, 2, 3, 3]])[1:])
     1
     """
@@ -71,11 +105,11 @@ def column(dtype: Any, *, ndim: int = 1, width: int | None = None, optional: boo
 
 def column_group(dtype: Any) -> Any:
     """A per-row field holding any number of named 1-D columns of `dtype` (a mapping name →
-    array, empty by default), as `Scores.columns`."""
+    array, empty by default), as `Scores.columns`; annotate it `ColumnGroup`."""
     return dataclasses.field(default_factory=dict, metadata={"column": ColumnSpec(dtype, group=True)})
 
 
-def as_str_array(values: Any, name: str) -> np.ndarray:
+def as_str_array(values: ArrayLike, name: str) -> np.ndarray:
     """A 1-D numpy unicode array, for ids and names (sortable and comparable in bulk).
 
     >>> as_str_array([1, "b"], "ids")
@@ -91,7 +125,7 @@ def as_str_array(values: Any, name: str) -> np.ndarray:
     return array
 
 
-def as_array(values: Any, name: str, dtype: Any, ndim: int) -> np.ndarray:
+def as_array(values: ArrayLike, name: str, dtype: Any, ndim: int) -> np.ndarray:
     """Coerce to a numpy array of the given dtype and number of dimensions, or raise SchemaError.
 
     >>> as_array([1, 2], "score", np.float64, 1)
@@ -247,9 +281,7 @@ class Table:
         if rows.size == 0:
             return np.zeros(0, np.int64)
         if rows.dtype.kind not in "iu" or rows.ndim != 1:
-            raise TableIndexError(
-                f"{name}: rows must be an integer, a slice, a boolean mask or a 1-D integer array, got {rows.dtype} of shape {rows.shape}"
-            )
+            raise TableIndexError(f"{name}: rows must be an integer, a slice, a boolean mask or a 1-D integer array, got {rows.dtype} of shape {rows.shape}")
         outside = (rows >= n) | (rows < -n)
         if outside.any():
             raise TableIndexError(f"{name}: row {int(rows[outside][0])} is out of range for {n} rows")
@@ -292,7 +324,7 @@ class Table:
             raise UsageError(f"{type(self).__name__}: its rows have no sample id to look up; select rows with a mask or row numbers instead")
         return getattr(self, self._key)
 
-    def index_of(self, ids: Any) -> np.ndarray:
+    def index_of(self, ids: ArrayLike) -> np.ndarray:
         """Row of each id (int64); raises SchemaError naming the first id the table lacks."""
         keys = self._key_column()
         ids = as_str_array(ids, "ids")
@@ -301,7 +333,7 @@ class Table:
             raise SchemaError(f"{type(self).__name__}: " + self._missing.format(id=str(ids[~found][0])))
         return rows
 
-    def align(self, ids: Any) -> Self:
+    def align(self, ids: ArrayLike) -> Self:
         """Rows in the order of `ids`; an id the table lacks raises SchemaError naming it
         (`Scores` fills NaN instead)."""
         return self[self.index_of(ids)]

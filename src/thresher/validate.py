@@ -96,9 +96,7 @@ def validate(source: Datasource, *, decode: bool = True) -> ValidationReport:
     _unlisted_tasks(source, [t.name for t in tasks], problems)
     metadata = read_metadata(source.lightly, frames, problems)
     keys = [(f.path, f.value_type) for f in metadata.fields]
-    return ValidationReport(
-        source.input.url, len(media.images), len(media.videos), len(frames), tasks, keys, list(problems), media.unsupported_by_extension()
-    )
+    return ValidationReport(source.input.url, len(media.images), len(media.videos), len(frames), tasks, keys, list(problems), media.unsupported_by_extension())
 
 
 def check_media(source: Datasource, frames: Frames, problems: Problems) -> None:

@@ -208,8 +208,7 @@ def test_a_refused_request_cannot_smuggle_another_in_its_body(app_server, bikes_
     body (no Origin, right Host, JSON) must never run."""
     host = f"127.0.0.1:{app_server.server_port}"
     inner = json.dumps({"name": "smuggled", "ids": bikes_runs.second.samples.id[:1].tolist()}).encode()
-    hidden = (f"POST /api/tags HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-              f"Content-Length: {len(inner)}\r\n\r\n").encode() + inner
+    hidden = (f"POST /api/tags HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {len(inner)}\r\n\r\n").encode() + inner
     for headers in ("Origin: http://evil.example\r\nContent-Type: text/plain", "Content-Type: text/plain", "Host: evil.example"):
         outer = (f"POST /api/tags HTTP/1.1\r\nHost: {host}\r\n{headers}\r\nContent-Length: {len(hidden)}\r\n\r\n").encode()
         answer = raw_exchange(app_server, outer + hidden)

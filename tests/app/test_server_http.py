@@ -130,8 +130,18 @@ def test_200_concurrent_requests_are_all_answered_correctly(bikes_runs):
     to the one a separate server gives to the same request alone."""
     ids = bikes_runs.second.samples.id.tolist()
     score = quote("scores:ssd/objectness_least_confidence")
-    paths = ["/api/runs", "/api/tags", f"/api/samples?score={score}&limit=200", "/api/samples?class=car", "/api/embedding",
-             "/assets/app.js", "/", f"/runs/{bikes_runs.first.run_id}/report", "/api/image?id=nope", "/api/samples?score=nope"]
+    paths = [
+        "/api/runs",
+        "/api/tags",
+        f"/api/samples?score={score}&limit=200",
+        "/api/samples?class=car",
+        "/api/embedding",
+        "/assets/app.js",
+        "/",
+        f"/runs/{bikes_runs.first.run_id}/report",
+        "/api/image?id=nope",
+        "/api/samples?score=nope",
+    ]
     paths += [f"/api/sample?id={quote(i)}" for i in ids[:5]] + [f"/api/image?id={quote(i)}&size=200" for i in ids[:25]]
     requests = [(paths[k % len(paths)], None) for k in range(190)] + [("/api/runs", "evil.example")] * 10
     with serving(bikes_runs.workspace) as alone:

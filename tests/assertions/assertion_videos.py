@@ -23,8 +23,4 @@ def video(*frames, name="v.mp4"):
 
 def moving(n, start=(100, 100), size=(50, 40), speed=(2, 1), score=0.9, class_id=1):
     """Boxes of one object moving linearly over n frames."""
-    return [
-        (start[0] + speed[0] * t, start[1] + speed[1] * t, start[0] + speed[0] * t + size[0],
-         start[1] + speed[1] * t + size[1], score, class_id)
-        for t in range(n)
-    ]
+    return [(start[0] + speed[0] * t, start[1] + speed[1] * t, start[0] + speed[0] * t + size[0], start[1] + speed[1] * t + size[1], score, class_id) for t in range(n)]

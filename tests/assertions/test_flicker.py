@@ -133,11 +133,17 @@ def test_synthetic_dropouts_are_found(options, recall):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"max_gap": 0}, "max_gap"), ({"max_gap": 1.5}, "max_gap"), ({"match_iou": 0}, "match_iou"),
-        ({"present_overlap": 1.2}, "present_overlap"), ({"present_overlap": 0}, "present_overlap"),
-        ({"presence": "cover"}, 'did you mean "coverage"'), ({"present_min_ratio": -0.1}, "present_min_ratio"),
-        ({"duplicate_coverage": 2}, "duplicate_coverage"), ({"max_box_share": 0}, "max_box_share"),
-        ({"match_iou": "0.5"}, "match_iou"), ({"max_box_share": True}, "max_box_share"),
+        ({"max_gap": 0}, "max_gap"),
+        ({"max_gap": 1.5}, "max_gap"),
+        ({"match_iou": 0}, "match_iou"),
+        ({"present_overlap": 1.2}, "present_overlap"),
+        ({"present_overlap": 0}, "present_overlap"),
+        ({"presence": "cover"}, 'did you mean "coverage"'),
+        ({"present_min_ratio": -0.1}, "present_min_ratio"),
+        ({"duplicate_coverage": 2}, "duplicate_coverage"),
+        ({"max_box_share": 0}, "max_box_share"),
+        ({"match_iou": "0.5"}, "match_iou"),
+        ({"max_box_share": True}, "max_box_share"),
     ],
 )
 def test_bad_arguments(kwargs, message):
@@ -228,4 +234,3 @@ def test_the_module_examples():
     import importlib
 
     assert doctest.testmod(importlib.import_module("thresher.assertions.flicker")).failed == 0
-

@@ -19,74 +19,110 @@ def frame(*bboxes):
 CASES = {
     # IoU(prev, next) = 49*50 / (2500 + 2500 - 2450) = 0.96 > 0.9; mean (10.5, 10, 60.5, 60) truncated.
     "missing box imputed": (
-        [[(10, 10, 50, 50)], [], [(11, 10, 50, 50)]], (0.9, 0.6),
-        [False, True, False], [[], [[[10, 10, 60, 60]]], []],
+        [[(10, 10, 50, 50)], [], [(11, 10, 50, 50)]],
+        (0.9, 0.6),
+        [False, True, False],
+        [[], [[[10, 10, 60, 60]]], []],
     ),
     # the middle box has IoU 1 with the mean: present, no flicker
     "present box": (
-        [[(10, 10, 50, 50)], [(10, 10, 50, 50)], [(10, 10, 50, 50)]], (0.9, 0.6),
-        [False, False, False], [[], [], []],
+        [[(10, 10, 50, 50)], [(10, 10, 50, 50)], [(10, 10, 50, 50)]],
+        (0.9, 0.6),
+        [False, False, False],
+        [[], [], []],
     ),
     # middle box shifted by 30 px: IoU with the mean = 20*50 / (5000 - 1000) = 0.25 < 0.6
     "shifted middle box": (
-        [[(10, 10, 50, 50)], [(40, 10, 50, 50)], [(10, 10, 50, 50)]], (0.9, 0.6),
-        [False, True, False], [[], [[[10, 10, 60, 60]]], []],
+        [[(10, 10, 50, 50)], [(40, 10, 50, 50)], [(10, 10, 50, 50)]],
+        (0.9, 0.6),
+        [False, True, False],
+        [[], [[[10, 10, 60, 60]]], []],
     ),
     # IoU(prev, next) = 90/100 = float32(0.9): strict > fails
     "tracking is strict": (
-        [[(0, 0, 10, 10)], [], [(0, 0, 10, 9)]], (0.9, 0.6), [False] * 3, [[], [], []],
+        [[(0, 0, 10, 10)], [], [(0, 0, 10, 9)]],
+        (0.9, 0.6),
+        [False] * 3,
+        [[], [], []],
     ),
     # IoU 60/100 in float32 equals float32(0.6) > 0.6; a float64 comparison would track
     "tracking compares in float32": (
-        [[(0, 0, 10, 10)], [], [(0, 0, 10, 6)]], (0.6, 0.6), [False] * 3, [[], [], []],
+        [[(0, 0, 10, 10)], [], [(0, 0, 10, 6)]],
+        (0.6, 0.6),
+        [False] * 3,
+        [[], [], []],
     ),
     # IoU(curr, mean) = 70/100 = float32(0.7) < 0.7 in float64 but not in float32: no assertion
     "assertion compares in float32": (
-        [[(0, 0, 10, 10)], [(0, 0, 10, 7)], [(0, 0, 10, 10)]], (0.9, 0.7), [False] * 3, [[], [], []],
+        [[(0, 0, 10, 10)], [(0, 0, 10, 7)], [(0, 0, 10, 10)]],
+        (0.9, 0.7),
+        [False] * 3,
+        [[], [], []],
     ),
     # zero-area prev and next: 0/0 = NaN never tracks, even for identical boxes
     "zero-area boxes never track": (
-        [[(5, 5, 0, 10)], [], [(5, 5, 0, 10)]], (0.9, 0.6), [False] * 3, [[], [], []],
+        [[(5, 5, 0, 10)], [], [(5, 5, 0, 10)]],
+        (0.9, 0.6),
+        [False] * 3,
+        [[], [], []],
     ),
     # negative threshold tracks IoU 0; mean x0 = trunc(-0.5) = 0, x1 = trunc(0.5) = 0: zero area;
     # against the zero-area middle box IoU = 0/0 = NaN, which is not < 0.6: suppressed
     "NaN in the middle frame suppresses": (
-        [[(-1, 0, 1, 10)], [(3, 3, 0, 0)], [(0, 0, 1, 10)]], (-1.0, 0.6), [False] * 3, [[], [], []],
+        [[(-1, 0, 1, 10)], [(3, 3, 0, 0)], [(0, 0, 1, 10)]],
+        (-1.0, 0.6),
+        [False] * 3,
+        [[], [], []],
     ),
     # same, but a positive-area middle box far away: IoU 0 < 0.6, the zero-area mean is imputed
     "zero-area mean imputed": (
-        [[(-1, 0, 1, 10)], [(300, 300, 5, 5)], [(0, 0, 1, 10)]], (-1.0, 0.6),
-        [False, True, False], [[], [[[0, 0, 0, 10]]], []],
+        [[(-1, 0, 1, 10)], [(300, 300, 5, 5)], [(0, 0, 1, 10)]],
+        (-1.0, 0.6),
+        [False, True, False],
+        [[], [[[0, 0, 0, 10]]], []],
     ),
     # a duplicated prev box matches twice: two identical imputed boxes, no de-duplication
     "duplicates impute twice": (
-        [[(10, 10, 50, 50), (10, 10, 50, 50)], [], [(10, 10, 50, 50)]], (0.9, 0.6),
-        [False, True, False], [[], [[[10, 10, 60, 60]], [[10, 10, 60, 60]]], []],
+        [[(10, 10, 50, 50), (10, 10, 50, 50)], [], [(10, 10, 50, 50)]],
+        (0.9, 0.6),
+        [False, True, False],
+        [[], [[[10, 10, 60, 60]], [[10, 10, 60, 60]]], []],
     ),
     # order is row-major over (prev, next): prev A=0 pairs with next 1, prev B=1 with next 0
     "seed order": (
-        [[(0, 0, 20, 20), (100, 0, 20, 20)], [], [(100, 0, 20, 20), (1, 0, 20, 20)]], (0.9, 0.6),
-        [False, True, False], [[], [[[0, 0, 20, 20]], [[100, 0, 120, 20]]], []],
+        [[(0, 0, 20, 20), (100, 0, 20, 20)], [], [(100, 0, 20, 20), (1, 0, 20, 20)]],
+        (0.9, 0.6),
+        [False, True, False],
+        [[], [[[0, 0, 20, 20]], [[100, 0, 120, 20]]], []],
     ),
     # float bboxes: x1 = 10.7 + 49.6 = 60.3 -> 60, x0 10.7 -> 10; mean with (10, 10, 60, 60)
     "float boxes truncate": (
-        [[(10.7, 10, 49.6, 50)], [], [(10, 10, 50, 50)]], (0.9, 0.6),
-        [False, True, False], [[], [[[10, 10, 60, 60]]], []],
+        [[(10.7, 10, 49.6, 50)], [], [(10, 10, 50, 50)]],
+        (0.9, 0.6),
+        [False, True, False],
+        [[], [[[10, 10, 60, 60]]], []],
     ),
     # negative coordinates: (-3 + -2) / 2 = -2.5 truncates toward zero to -2
     "mean truncates toward zero": (
-        [[(-3, -3, 40, 40)], [], [(-2, -2, 40, 40)]], (0.9, 0.6),
-        [False, True, False], [[], [[[-2, -2, 37, 37]]], []],
+        [[(-3, -3, 40, 40)], [], [(-2, -2, 40, 40)]],
+        (0.9, 0.6),
+        [False, True, False],
+        [[], [[[-2, -2, 37, 37]]], []],
     ),
     # frame 1 asserts; frame 2 has prev and next but no pair tracks: the seed's counter would
     # carry 1 into frame 2 and flag it without an imputed box (defect a); thresher does not
     "counter reset per frame": (
-        [[(10, 10, 50, 50)], [], [(11, 10, 50, 50)], [(500, 500, 10, 10)]], (0.9, 0.6),
-        [False, True, False, False], [[], [[[10, 10, 60, 60]]], [], []],
+        [[(10, 10, 50, 50)], [], [(11, 10, 50, 50)], [(500, 500, 10, 10)]],
+        (0.9, 0.6),
+        [False, True, False, False],
+        [[], [[[10, 10, 60, 60]]], [], []],
     ),
     # the first and last frames are never judged; a frame without prev boxes neither
     "edges and empty neighbours": (
-        [[], [(10, 10, 50, 50)], [], []], (0.9, 0.6), [False] * 4, [[], [], [], []],
+        [[], [(10, 10, 50, 50)], [], []],
+        (0.9, 0.6),
+        [False] * 4,
+        [[], [], [], []],
     ),
 }
 
@@ -164,8 +200,7 @@ def test_seed_flicker_on_detections_agrees_with_the_list_function():
 def test_frames_are_compared_only_when_consecutive_in_their_video():
     box = [[10, 10, 60, 60]]
     # rows: video a frames 0, 2 (1 missing); video b frames 0, 1, 2 with a missing middle box
-    frames = Frames.build(["a0", "a2", "b1", "b0", "b2", "a3"], kind="frame", video=["a", "a", "b", "b", "b", "a"],
-                          frame_index=[0, 2, 1, 0, 2, 3])
+    frames = Frames.build(["a0", "a2", "b1", "b0", "b2", "a3"], kind="frame", video=["a", "a", "b", "b", "b", "a"], frame_index=[0, 2, 1, 0, 2, 3])
     detections = Detections(frame=[0, 1, 3, 4, 5], xyxy=box * 5, score=[0.5] * 5, class_id=[0] * 5)
     result = seed_flicker(detections, frames)
     assert result.flagged.tolist() == [False, False, True, False, False, False]

@@ -14,6 +14,7 @@ def frames_of(n, *tracks):
 
 # ---- appear ----------------------------------------------------------------------------
 
+
 def test_appear_flags_a_blip_inside_the_video():
     car = moving(8)
     blip = [None, None, None, (500, 300, 540, 330, 0.6, 3), (501, 300, 541, 330, 0.5, 3)] + [None] * 3
@@ -47,6 +48,7 @@ def test_appear_min_length():
 
 # ---- multibox ---------------------------------------------------------------------------
 
+
 def test_multibox_flags_three_boxes_on_one_object():
     pile = [(100, 100, 200, 200, 0.9, 1), (102, 100, 202, 200, 0.6, 2), (100, 104, 200, 204, 0.5, 2)]
     other = [(500, 500, 600, 600, 0.8, 1)]
@@ -74,6 +76,7 @@ def test_multibox_chains_overlaps_within_a_frame_only():
 
 
 # ---- class switch -----------------------------------------------------------------------
+
 
 def test_class_switch_flags_the_minority_box_with_the_majority_as_weak_label():
     car = moving(4)

@@ -149,8 +149,9 @@ def test_seed_compatible_flags_what_seed_000_flags_on_its_own_layout(bikes_predi
     all_predictions = seed_layout(bikes_predicted, root)
     without_file = [i for i, entry in enumerate(all_predictions) if not entry["predictions"]]
     assert 50 < len(without_file) < 200
-    code, output = run_cli(["assert", str(root), "--task", "yolov8_detection", "--seed-compatible",
-                            "--iou-thresh-tracking", str(tracking), "--iou-thresh-assertion", str(assertion)], capsys)
+    code, output = run_cli(
+        ["assert", str(root), "--task", "yolov8_detection", "--seed-compatible", "--iou-thresh-tracking", str(tracking), "--iou-thresh-assertion", str(assertion)], capsys
+    )
     assert code in (0, None), output
     assert f"{len(without_file)} of these frames have no prediction file" in output
     flags, imputed = seed_transcription(all_predictions, iou_thresh_tracking=tracking, iou_thresh_assertion=assertion)
@@ -171,8 +172,7 @@ def test_default_flicker_flags_a_frame_whose_file_is_missing(bikes_predicted, tm
     all_predictions = seed_layout(bikes_predicted, root)
     run_cli(["assert", str(root), "--task", "yolov8_detection"], capsys)
     before = flagged_frames(root)
-    t = next(i for i in range(1, len(all_predictions) - 1)
-             if i not in before and all(len(all_predictions[k]["predictions"]) == 1 for k in (i - 1, i, i + 1)))
+    t = next(i for i in range(1, len(all_predictions) - 1) if i not in before and all(len(all_predictions[k]["predictions"]) == 1 for k in (i - 1, i, i + 1)))
     [[x, y, w, h]] = [p["bbox"] for p in all_predictions[t]["predictions"]]
     file = root / f".lightly/predictions/yolov8_detection/bikes-{t:03d}-mp4.json"
     file.unlink()
@@ -267,7 +267,7 @@ def test_bad_parameters_fail_before_anything_is_written(bikes_datasource_copy, c
     root = bikes_datasource_copy
     before = tree_digest(root)
     for args, message in (
-        (["--presence", "cover"], 'presence: expected one of coverage, iou, got \'cover\' (did you mean "coverage"?)'),
+        (["--presence", "cover"], "presence: expected one of coverage, iou, got 'cover' (did you mean \"coverage\"?)"),
         (["--seed-compatible", "--max-gap", "2"], "flicker.max_gap: unknown parameter (seed-compatible flicker)"),
         (["--parameter", "appear.min_lenght=4", "--assertion", "flicker,appear"], 'appear.min_lenght: unknown parameter (did you mean "min_length"?)'),
         (["--parameter", "multibox.iou=2", "--assertion", "multibox"], "multibox.iou: expected an IoU in (0, 1], got 2"),

@@ -71,13 +71,22 @@ def test_seed_thresholding_outputs_on_real_detections(real_set, tmp_path):
     fused = runs["flip"]
     passes = {"box_spread": fused.box_spread, "class_spread": fused.class_spread}
     model, _ = fit_autolabeler(fused.detections, truth, score_threshold=SCORE_THRESHOLD, passes=passes)
-    frames = Frames.build(
-        np.array([n.replace("#", "-") for n in names]), width=[i.shape[1] for i in images], height=[i.shape[0] for i in images]
-    )
+    frames = Frames.build(np.array([n.replace("#", "-") for n in names]), width=[i.shape[1] for i in images], height=[i.shape[0] for i in images])
     written = write_seed_outputs(tmp_path, model, fused.detections, truth, frames, passes)
-    expected = {"optimal_params_fd_0.95.txt", "thr_metrics_fd_0.95.txt", "spider.png", "index.html",
-                "heatmap_correctly_removed.png", "heatmap_falsely_kept.png", "heatmap_falsely_removed.png", "heatmap_ground_truth.png",
-                "top10_correct_removal.txt", "top10_false_removal.txt", "top10_falsely_kept.txt", "top10_no_removal.txt"}
+    expected = {
+        "optimal_params_fd_0.95.txt",
+        "thr_metrics_fd_0.95.txt",
+        "spider.png",
+        "index.html",
+        "heatmap_correctly_removed.png",
+        "heatmap_falsely_kept.png",
+        "heatmap_falsely_removed.png",
+        "heatmap_ground_truth.png",
+        "top10_correct_removal.txt",
+        "top10_false_removal.txt",
+        "top10_falsely_kept.txt",
+        "top10_no_removal.txt",
+    }
     assert expected <= {p.name for p in written} and all(p.stat().st_size > 0 for p in written)
     assert {f"heatmap_uncertainty_{n}.png" for n in model.names} <= {p.name for p in written}
     page = (tmp_path / "index.html").read_text()

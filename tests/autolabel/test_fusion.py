@@ -38,9 +38,7 @@ def test_search_puts_the_weight_on_the_informative_uncertainty():
     rng = np.random.default_rng(0)
     correct = rng.random(600) < 0.6
     informative = (~correct) + rng.normal(0, 0.4, 600)
-    scaled = Scaling.fit({"noise": rng.random(600), "signal": informative}).apply(
-        {"noise": rng.random(600), "signal": informative}
-    )
+    scaled = Scaling.fit({"noise": rng.random(600), "signal": informative}).apply({"noise": rng.random(600), "signal": informative})
     weights, value = search_weights(scaled, correct)
     assert weights[1] > 0.8 and weights.sum() == pytest.approx(1.0)
     assert value >= budget_metric(scaled[1], correct) - 1e-12

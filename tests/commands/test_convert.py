@@ -104,21 +104,27 @@ def test_skip_bad_writes_the_rest(media, yolo_run, capsys):  # noqa: F811
     assert not (media / PREDICTIONS / "yolo/img/a.json").exists()
 
 
-@pytest.mark.parametrize("change, exit_code, message", [
-    (lambda run: (run / "data.yaml").write_text("nc: 2\n"), 1, "data.yaml: names: expected a list of class names or a mapping {id: name}, got None"),
-    (lambda run: (run / "data.yaml").unlink(), 2, "data.yaml: no such file"),
-])
+@pytest.mark.parametrize(
+    "change, exit_code, message",
+    [
+        (lambda run: (run / "data.yaml").write_text("nc: 2\n"), 1, "data.yaml: names: expected a list of class names or a mapping {id: name}, got None"),
+        (lambda run: (run / "data.yaml").unlink(), 2, "data.yaml: no such file"),
+    ],
+)
 def test_bad_names_file(media, yolo_run, capsys, change, exit_code, message):  # noqa: F811
     change(yolo_run)
     code, output = run_cli(yolo_args(media, yolo_run), capsys)
     assert code == exit_code and message in output, output
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--input", "nowhere"], "error: --input: expected a folder of YOLO txt files, got nowhere (no such folder)"),
-    (["--task", "../x"], "error: task: expected a task name such as 'yolov8_det', got '../x'"),
-    (["--vid-stride", "0"], "Invalid value for '--vid-stride'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--input", "nowhere"], "error: --input: expected a folder of YOLO txt files, got nowhere (no such folder)"),
+        (["--task", "../x"], "error: task: expected a task name such as 'yolov8_det', got '../x'"),
+        (["--vid-stride", "0"], "Invalid value for '--vid-stride'"),
+    ],
+)
 def test_usage_errors(media, yolo_run, capsys, args, message):  # noqa: F811
     code, output = run_cli(yolo_args(media, yolo_run) + args, capsys)
     assert code == 2
@@ -181,10 +187,7 @@ def test_separate_lightly_location(media, yolo_run, tmp_path, capsys):  # noqa: 
 
 def labeled_export(tasks: list[dict]) -> list[dict]:
     """What Label Studio exports after a labeler accepted every predicted box (imputed ones too)."""
-    return [
-        {**t, "id": k + 1, "annotations": [{"id": k + 1, "result": t["predictions"][0]["result"], "was_cancelled": False, "ground_truth": False}]}
-        for k, t in enumerate(tasks)
-    ]
+    return [{**t, "id": k + 1, "annotations": [{"id": k + 1, "result": t["predictions"][0]["result"], "was_cancelled": False, "ground_truth": False}]} for k, t in enumerate(tasks)]
 
 
 def test_labelstudio_labels_become_a_task_coco_and_yolo(handoff_runs, tmp_path, capsys):

@@ -158,7 +158,7 @@ def test_query_tag_limits_the_candidates_and_random_is_seeded(client):
     again = ActiveLearningAgent(client, query_tag_name="pool")
     again.query(SamplerConfig(method=SamplingMethod.RANDOM, n_samples=2, name="r2"))
     assert client.tag_filenames("r1") == client.tag_filenames("r2") and set(client.tag_filenames("r1")) < set(agent.query_set)
-    with pytest.raises(UsageError, match='no tag "pol"|no tag \'pol\''):
+    with pytest.raises(UsageError, match="no tag \"pol\"|no tag 'pol'"):
         ActiveLearningAgent(client, query_tag_name="pol")
 
 

@@ -32,7 +32,7 @@ def test_datasets_are_registered_under_thresher_home(thresher_home):
     assert client.record().name == "cars_1"
     client.set_dataset_id_by_name("cars")
     assert client.dataset_id == record.id and client.dataset_name_exists("cars_1")
-    with pytest.raises(UsageError, match=f'a dataset named \'cars\' has id "{record.id}"'):
+    with pytest.raises(UsageError, match=f"a dataset named 'cars' has id \"{record.id}\""):
         ApiWorkflowClient(dataset_id="cars")
     with pytest.raises(UsageError, match='did you mean "cars"'):
         client.set_dataset_id_by_name("crs")
@@ -44,15 +44,30 @@ S3_OPTIONS = {"key": "K", "secret": "S", "client_kwargs": {"region_name": "eu-ce
 @pytest.mark.parametrize(
     ("call", "kwargs", "input", "lightly_"),
     [
-        ("set_s3_config", dict(resource_path="s3://bucket/input/", region="eu-central-1", access_key="K", secret_access_key="S", purpose=DatasourcePurpose.INPUT),
-         ("s3://bucket/input", S3_OPTIONS, "S3"), None),
-        ("set_s3_delegated_access_config", dict(resource_path="s3://bucket/out/", region="eu-central-1", role_arn="arn", external_id="x", purpose="LIGHTLY"),
-         None, ("s3://bucket/out", {"client_kwargs": {"region_name": "eu-central-1"}}, "S3_DELEGATED_ACCESS")),
-        ("set_gcs_config", dict(resource_path="gs://bucket/in/", project_id="P", credentials=json.dumps({"type": "service_account"})),
-         ("gs://bucket/in", {"project": "P", "token": {"type": "service_account"}}, "GCS"),
-         ("gs://bucket/in", {"project": "P", "token": {"type": "service_account"}}, "GCS")),
-        ("set_azure_config", dict(container_name="my-container/input/", account_name="ACC", sas_token="SAS", purpose=DatasourcePurpose.INPUT),
-         ("az://my-container/input", {"account_name": "ACC", "sas_token": "SAS"}, "AZURE"), None),
+        (
+            "set_s3_config",
+            dict(resource_path="s3://bucket/input/", region="eu-central-1", access_key="K", secret_access_key="S", purpose=DatasourcePurpose.INPUT),
+            ("s3://bucket/input", S3_OPTIONS, "S3"),
+            None,
+        ),
+        (
+            "set_s3_delegated_access_config",
+            dict(resource_path="s3://bucket/out/", region="eu-central-1", role_arn="arn", external_id="x", purpose="LIGHTLY"),
+            None,
+            ("s3://bucket/out", {"client_kwargs": {"region_name": "eu-central-1"}}, "S3_DELEGATED_ACCESS"),
+        ),
+        (
+            "set_gcs_config",
+            dict(resource_path="gs://bucket/in/", project_id="P", credentials=json.dumps({"type": "service_account"})),
+            ("gs://bucket/in", {"project": "P", "token": {"type": "service_account"}}, "GCS"),
+            ("gs://bucket/in", {"project": "P", "token": {"type": "service_account"}}, "GCS"),
+        ),
+        (
+            "set_azure_config",
+            dict(container_name="my-container/input/", account_name="ACC", sas_token="SAS", purpose=DatasourcePurpose.INPUT),
+            ("az://my-container/input", {"account_name": "ACC", "sas_token": "SAS"}, "AZURE"),
+            None,
+        ),
     ],
 )
 def test_datasource_configs_become_fsspec_urls_and_options(call, kwargs, input, lightly_):

@@ -42,9 +42,7 @@ def test_bounding_box_clips_by_default_and_raises_otherwise():
         BoundingBox(-0.5, 0.2, 0.5, 0.4, clip_values=False)
 
 
-@pytest.mark.parametrize(
-    "coords, word", [((0.3, 0.2, 0.3, 0.4), "x0"), ((0.1, 0.4, 0.3, 0.4), "y0"), ((0.5, 0.2, 0.3, 0.4), "x0")]
-)
+@pytest.mark.parametrize("coords, word", [((0.3, 0.2, 0.3, 0.4), "x0"), ((0.1, 0.4, 0.3, 0.4), "y0"), ((0.5, 0.2, 0.3, 0.4), "x0")])
 def test_bounding_box_needs_positive_extent(coords, word):
     with pytest.raises(ValueError, match=word):
         BoundingBox(*coords)
@@ -80,9 +78,7 @@ def test_from_scores_with_label_0_only_uses_two_entries():
     assert out.class_probabilities == [[0.7, pytest.approx(0.3)]]
 
 
-@pytest.mark.parametrize(
-    "scores, labels, word", [([1.1], [0], "smaller"), ([-0.1], [0], "larger"), ([0.5], [0.5], "integers")]
-)
+@pytest.mark.parametrize("scores, labels, word", [([1.1], [0], "smaller"), ([-0.1], [0], "larger"), ([0.5], [0.5], "integers")])
 def test_from_scores_rejects_what_lightly_rejects(scores, labels, word):
     with pytest.raises(ValueError, match=word):
         ObjectDetectionOutput.from_scores([BoundingBox(0.1, 0.2, 0.3, 0.4)], scores, labels)

@@ -19,6 +19,8 @@ def test_imputed_boxes_follow_each_image_own_boxes_and_object_marks():
     coco = coco_dataset(frames, [1, 0], dets, {3: "car"}, imputed=imputed, selected=[True, False])
     got = [(a["id"], a["image_id"], a["bbox"], a["imputed"], a["selected"]) for a in coco["annotations"]]
     assert got == [
-        (1, 1, [0, 0, 5, 5], False, False), (2, 1, [1, 1, 1, 1], True, False),
-        (3, 2, [1, 2, 10, 20], False, True), (4, 2, [5, 5, 10, 10], True, False),
+        (1, 1, [0, 0, 5, 5], False, False),
+        (2, 1, [1, 1, 1, 1], True, False),
+        (3, 2, [1, 2, 10, 20], False, True),
+        (4, 2, [5, 5, 10, 10], True, False),
     ]

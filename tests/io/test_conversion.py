@@ -20,13 +20,16 @@ from thresher.io.storage import Location
 from thresher.io.yolo import yolo_to_task
 
 
-@pytest.mark.parametrize("box, size, expected", [
-    ([10, 20, 30, 40], (640, 480), [10, 20, 30, 40]),        # inside: unchanged
-    ([-5, -5, 30, 500], (640, 480), [0, 0, 30, 480]),        # clipped
-    ([100, 100, 100, 100.5], (640, 480), [99.5, 99.75, 100.5, 100.75]),  # grown around the centre
-    ([640, 10, 640, 20], (640, 480), [639, 10, 640, 20]),    # zero width on the right edge: grown inwards
-    ([0, 0, 0, 0], (1, 1), [0, 0, 1, 1]),                    # a 1-pixel image
-])
+@pytest.mark.parametrize(
+    "box, size, expected",
+    [
+        ([10, 20, 30, 40], (640, 480), [10, 20, 30, 40]),  # inside: unchanged
+        ([-5, -5, 30, 500], (640, 480), [0, 0, 30, 480]),  # clipped
+        ([100, 100, 100, 100.5], (640, 480), [99.5, 99.75, 100.5, 100.75]),  # grown around the centre
+        ([640, 10, 640, 20], (640, 480), [639, 10, 640, 20]),  # zero width on the right edge: grown inwards
+        ([0, 0, 0, 0], (1, 1), [0, 0, 1, 1]),  # a 1-pixel image
+    ],
+)
 def test_fit_boxes_by_hand(box, size, expected):
     np.testing.assert_allclose(fit_boxes(np.array([box], float), np.array([size[0]]), np.array([size[1]])), [expected])
 
@@ -35,8 +38,7 @@ coordinate = st.floats(-100, 800, allow_nan=False)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(coordinate, coordinate, st.floats(0, 300), st.floats(0, 300)), min_size=1, max_size=20),
-       st.integers(1, 700), st.integers(1, 700))
+@given(st.lists(st.tuples(coordinate, coordinate, st.floats(0, 300), st.floats(0, 300)), min_size=1, max_size=20), st.integers(1, 700), st.integers(1, 700))
 @example([(0.0, 0.5, 0.0, 2.220446049250313e-16)], 1, 2)  # grown around a centre that is not exact in floats
 def test_fitted_boxes_are_inside_and_at_least_one_pixel(boxes, width, height):
     xywh = np.array(boxes)
@@ -119,14 +121,17 @@ def test_written_file_is_the_lightly_format(media, frames):  # noqa: F811
     assert (media / ".lightly/predictions/t/clips/car-001-mp4.json").exists()
 
 
-@pytest.mark.parametrize("texts", [
-    ["0 0.5 0.5 0.25 0.5\n1 0.1 0.2 0.3 0.4 0.9\n"],
-    ["0 0.5 0.5 0.25 0.5", "", "\n\n1 1 1 1 1 1 7\n"],
-    ["0  0.5\t0.5 0.25 0.5 \n", " 1 2 3 4 5"],                 # irregular whitespace
-    ["0 0.5 abc 0.25 0.5\n1 2 3 4 5 6 7 8 9"],                # a word, a long line
-    ["0 nan inf -1e-3 +2\r\n3 4 5 6 7\r\n"],
-    ["1 2 3 4 5\u00a06"],                                    # a non-ASCII space
-])
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["0 0.5 0.5 0.25 0.5\n1 0.1 0.2 0.3 0.4 0.9\n"],
+        ["0 0.5 0.5 0.25 0.5", "", "\n\n1 1 1 1 1 1 7\n"],
+        ["0  0.5\t0.5 0.25 0.5 \n", " 1 2 3 4 5"],  # irregular whitespace
+        ["0 0.5 abc 0.25 0.5\n1 2 3 4 5 6 7 8 9"],  # a word, a long line
+        ["0 nan inf -1e-3 +2\r\n3 4 5 6 7\r\n"],
+        ["1 2 3 4 5\u00a06"],  # a non-ASCII space
+    ],
+)
 def test_number_lines_fast_and_slow_paths_agree(texts):
     parsed = parse_number_lines(texts, 7)
     lines = [line for text in texts for line in text.splitlines() if line.strip()]

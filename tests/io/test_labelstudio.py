@@ -19,8 +19,7 @@ def test_one_prediction_per_task_with_percent_boxes_and_imputed_ones():
     assert boxes[0]["value"] == {"x": 10.0, "y": 10.0, "width": 20.0, "height": 40.0, "rotation": 0, "rectanglelabels": ["car"]}
     assert (boxes[0]["original_width"], boxes[0]["original_height"], boxes[0]["score"]) == (100, 50, 0.9)
     assert boxes[1]["value"]["rectanglelabels"] == ["person"] and boxes[1]["value"]["width"] == 100.0
-    assert [b["meta"] for b in boxes] == [
-        {"box": 0, "imputed": False}, {"box": 1, "imputed": False}, {"imputed": True, "text": ["imputed by a model assertion"]}]
+    assert [b["meta"] for b in boxes] == [{"box": 0, "imputed": False}, {"box": 1, "imputed": False}, {"imputed": True, "text": ["imputed by a model assertion"]}]
     assert len({b["id"] for b in boxes}) == 3
     assert tasks[1]["predictions"][0]["result"][0]["value"]["x"] == 25.0
 
@@ -39,8 +38,12 @@ def test_object_level_tasks_mark_the_selected_boxes():
 def test_per_box_uncertainty_travels_in_the_region_meta():
     frames = Frames.build(["a.jpg"], width=[200], height=[100])
     dets = Detections(
-        frame=[0, 0], xyxy=[[10, 5, 30, 25], [50, 25, 150, 75]], score=[0.9, 0.7], class_id=[3, 3],
-        box_spread=[[1.5, 0.5, 2.0, 0.25], [0, 0, 0, 0]], class_spread=[0.125, 0.0],
+        frame=[0, 0],
+        xyxy=[[10, 5, 30, 25], [50, 25, 150, 75]],
+        score=[0.9, 0.7],
+        class_id=[3, 3],
+        box_spread=[[1.5, 0.5, 2.0, 0.25], [0, 0, 0, 0]],
+        class_spread=[0.125, 0.0],
     )
     [task] = label_studio_tasks(frames, [0], ["u"], dets, {3: "car"})
     metas = [r["meta"] for r in task["predictions"][0]["result"]]

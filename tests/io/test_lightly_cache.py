@@ -115,8 +115,9 @@ def test_a_file_with_a_problem_is_parsed_and_reported_at_every_read(source, tmp_
 def test_a_box_outside_its_image_is_checked_at_every_read_without_parsing(source, tmp_path):
     cache = tmp_path / "cache"
     path = prediction(source, "bikes-007-mp4.png")
-    path.write_text(json.dumps({"file_name": "bikes-007-mp4.png", "predictions": [
-        {"category_id": 0, "bbox": [600, 250, 100, 100], "score": 0.5, "probabilities": [0.5, 0.25, 0.25]}]}))
+    path.write_text(
+        json.dumps({"file_name": "bikes-007-mp4.png", "predictions": [{"category_id": 0, "bbox": [600, 250, 100, 100], "score": 0.5, "probabilities": [0.5, 0.25, 0.25]}]})
+    )
     read(source, cache)
     task, problems, parsed = read(source, cache)
     assert parsed == 0 and task.invalid == ("bikes-007-mp4.png",) and "a box inside the image" in str(problems[0])
@@ -138,8 +139,7 @@ def test_a_changed_schema_discards_the_cache(source, tmp_path):
 def test_a_changed_file_without_the_tasks_probabilities_is_diagnosed_as_without_a_cache(source, tmp_path):
     cache = tmp_path / "cache"
     read(source, cache)
-    prediction(source, "bikes-001-mp4.png").write_text(json.dumps({"file_name": "bikes-001-mp4.png", "predictions": [
-        {"category_id": 0, "bbox": [1, 1, 20, 20], "score": 0.5}]}))
+    prediction(source, "bikes-001-mp4.png").write_text(json.dumps({"file_name": "bikes-001-mp4.png", "predictions": [{"category_id": 0, "bbox": [1, 1, 20, 20], "score": 0.5}]}))
     task, problems, parsed = read(source, cache)
     assert parsed == 250  # the cached files have probabilities, the changed one not: all parsed again
     assert "probabilities" in str(problems[0]) and task.invalid == ("bikes-001-mp4.png",)

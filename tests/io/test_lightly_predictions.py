@@ -75,9 +75,7 @@ def test_probabilities_follow_category_ids_not_file_order(tmp_path):
     location = Location(tmp_path)
     (tmp_path / ".lightly/predictions/t").mkdir(parents=True)
     (tmp_path / ".lightly/predictions/tasks.json").write_text('["t"]')
-    (tmp_path / ".lightly/predictions/t/schema.json").write_text(
-        json.dumps({"task_type": "object-detection", "categories": [{"id": 5, "name": "bus"}, {"id": 2, "name": "car"}]})
-    )
+    (tmp_path / ".lightly/predictions/t/schema.json").write_text(json.dumps({"task_type": "object-detection", "categories": [{"id": 5, "name": "bus"}, {"id": 2, "name": "car"}]}))
     task = read_predictions(location, "t")
     assert [c.id for c in task.schema.categories] == [2, 5]
 
@@ -110,8 +108,9 @@ def test_cached_task_equals_parsed_and_misses_after_a_change(clean_datasource, t
     for column in ("frame", "xyxy", "score", "class_id", "probs"):
         assert np.array_equal(getattr(cached.detections, column), getattr(parsed.detections, column))
     assert (cached.schema, cached.missing, cached.invalid) == (parsed.schema, parsed.missing, parsed.invalid)
-    (clean_datasource / ".lightly/predictions/det/img/b.json").write_text(json.dumps({"file_name": "img/b.jpg", "predictions": [
-        {"category_id": 1, "bbox": [0, 0, 5, 5], "score": 0.5, "probabilities": [0.5, 0.5]}]}))
+    (clean_datasource / ".lightly/predictions/det/img/b.json").write_text(
+        json.dumps({"file_name": "img/b.jpg", "predictions": [{"category_id": 1, "bbox": [0, 0, 5, 5], "score": 0.5, "probabilities": [0.5, 0.5]}]})
+    )
     changed = read_predictions(source.lightly, "det", frames, cache=cache)
     assert len(changed.detections) == len(parsed.detections) + 1
 

@@ -44,12 +44,15 @@ def test_a_task_without_them_has_none(tmp_path):
     assert task.detections.box_std is None and task.detections.box_spread is None and task.detections.class_spread is None
 
 
-@pytest.mark.parametrize("change, field, expected", [
-    (lambda p: p.pop("box_spread"), "box_spread", "a value on every box of the task, as other boxes have"),
-    (lambda p: p.update(box_spread=[1, 2, 3]), "box_spread", "a list of 4 numbers (x0, y0, x1, y1 in pixels)"),
-    (lambda p: p.update(class_spread="high"), "class_spread", "a number"),
-    (lambda p: p.update(box_std=[1, -2, 1, 1]), "box_std", "finite numbers >= 0 (a standard deviation)"),
-])
+@pytest.mark.parametrize(
+    "change, field, expected",
+    [
+        (lambda p: p.pop("box_spread"), "box_spread", "a value on every box of the task, as other boxes have"),
+        (lambda p: p.update(box_spread=[1, 2, 3]), "box_spread", "a list of 4 numbers (x0, y0, x1, y1 in pixels)"),
+        (lambda p: p.update(class_spread="high"), "class_spread", "a number"),
+        (lambda p: p.update(box_std=[1, -2, 1, 1]), "box_std", "finite numbers >= 0 (a standard deviation)"),
+    ],
+)
 def test_bad_values_are_named_and_the_file_is_invalid(tmp_path, change, field, expected):
     write_predictions(Location(tmp_path), PredictionTask("t", SCHEMA, FRAMES, boxes(**UNCERTAIN)))
     path = tmp_path / ".lightly/predictions/t/a.json"

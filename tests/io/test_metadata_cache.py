@@ -39,8 +39,7 @@ def root(tmp_path, bikes_mp4):
     root.mkdir()
     shutil.copyfile(bikes_mp4, root / "bikes.mp4")
     write(root / ".lightly/metadata/schema.json", SCHEMA)
-    write(root / ".lightly/metadata/bikes.json", {"file_name": "bikes.mp4", "type": "video",
-                                                       "metadata": {"weather": "rain", "camera": {"id": 7}, "night": True}})
+    write(root / ".lightly/metadata/bikes.json", {"file_name": "bikes.mp4", "type": "video", "metadata": {"weather": "rain", "camera": {"id": 7}, "night": True}})
     rng = np.random.default_rng(0)
     for k in range(0, 250, 2):
         values = {"flickering": float(rng.choice([0.5, 1.0])), "count": int(rng.integers(0, 9))}

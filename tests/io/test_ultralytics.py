@@ -97,22 +97,40 @@ def test_a_whole_video_round_trips(media, frames):  # noqa: F811
 
 BAD = [
     ("path outside the datasource", [fake("/tmp/zzz.jpg")], "results[0]: path: expected the path of an image or video of the datasource, got '/tmp/zzz.jpg'"),
-    ("size of the unrotated image", [fake("img/rot.jpg", shape=(480, 640))],
-     "results[0] (img/rot.jpg): orig_shape: expected (height, width) of img/rot.jpg after EXIF rotation, (640, 480), got (480, 640)"),
-    ("no boxes", [SimpleNamespace(path="img/a.jpg", names=NAMES, orig_shape=(480, 640), boxes=None)],
-     "results[0] (img/a.jpg): boxes: expected detection boxes (Results of a detection model), got None"),
+    (
+        "size of the unrotated image",
+        [fake("img/rot.jpg", shape=(480, 640))],
+        "results[0] (img/rot.jpg): orig_shape: expected (height, width) of img/rot.jpg after EXIF rotation, (640, 480), got (480, 640)",
+    ),
+    (
+        "no boxes",
+        [SimpleNamespace(path="img/a.jpg", names=NAMES, orig_shape=(480, 640), boxes=None)],
+        "results[0] (img/a.jpg): boxes: expected detection boxes (Results of a detection model), got None",
+    ),
     ("conf above 1", [fake("img/a.jpg", [[1, 2, 3, 4]], [1.5], [0.0])], "results[0] (img/a.jpg): boxes.conf[0]: expected a confidence in [0, 1], got 1.5"),
     ("class not in names", [fake("img/a.jpg", [[1, 2, 3, 4]], [0.5], [7.0])], "results[0] (img/a.jpg): boxes.cls[0]: expected a class id of names [0, 1, 2], got 7"),
-    ("corners swapped", [fake("img/a.jpg", [[10, 2, 3, 4]], [0.5], [0.0])],
-     "results[0] (img/a.jpg): boxes.xyxy[0]: expected finite corners x0 <= x1, y0 <= y1 in pixels, got [10, 2, 3, 4]"),
-    ("lengths differ", [fake("img/a.jpg", [[1, 2, 3, 4]], [0.5, 0.6], [0.0])],
-     "results[0] (img/a.jpg): boxes: expected xyxy of shape (N, 4), conf and cls of N values, got shapes (1, 4), (2,), (1,)"),
-    ("names change", [fake("img/a.jpg"), fake("img/rot.jpg", shape=(640, 480), names={0: "cat"})],
-     "results[1] (img/rot.jpg): names: expected the same class names in every result, got {0: 'cat'}"),
+    (
+        "corners swapped",
+        [fake("img/a.jpg", [[10, 2, 3, 4]], [0.5], [0.0])],
+        "results[0] (img/a.jpg): boxes.xyxy[0]: expected finite corners x0 <= x1, y0 <= y1 in pixels, got [10, 2, 3, 4]",
+    ),
+    (
+        "lengths differ",
+        [fake("img/a.jpg", [[1, 2, 3, 4]], [0.5, 0.6], [0.0])],
+        "results[0] (img/a.jpg): boxes: expected xyxy of shape (N, 4), conf and cls of N values, got shapes (1, 4), (2,), (1,)",
+    ),
+    (
+        "names change",
+        [fake("img/a.jpg"), fake("img/rot.jpg", shape=(640, 480), names={0: "cat"})],
+        "results[1] (img/rot.jpg): names: expected the same class names in every result, got {0: 'cat'}",
+    ),
     ("names not a dict", [fake("img/a.jpg", names=["person"])], "results[0] (img/a.jpg): names: expected a dict {class id: name}, got ['person']"),
     ("an image twice", [fake("img/a.jpg"), fake("/x/img/a.jpg")], "results[1]: path: expected one result per image, got a second result for img/a.jpg"),
-    ("more results than frames", [fake(VIDEO, shape=CAR)] * 121,
-     "results[120]: path: expected at most 120 results for clips/car.mp4 (one per frame read, vid_stride 1), got result 121"),
+    (
+        "more results than frames",
+        [fake(VIDEO, shape=CAR)] * 121,
+        "results[120]: path: expected at most 120 results for clips/car.mp4 (one per frame read, vid_stride 1), got result 121",
+    ),
 ]
 
 

@@ -90,13 +90,16 @@ def test_round_trip_through_the_lightly_files(media, frames):  # noqa: F811
     np.testing.assert_array_equal(loaded.detections.class_id, task.detections.class_id)
 
 
-@pytest.mark.parametrize("text, file, expected", [
-    ("names:\n  - person\n  - car\nnc: 2\n", "data.yaml", {0: "person", 1: "car"}),
-    ("names:\n  0: person\n  3: car\n", "data.yaml", {0: "person", 3: "car"}),
-    ("path: ../datasets\nnames: {0: person, 1: car}\n", "data.yml", {0: "person", 1: "car"}),
-    ("person\ncar\n\n", "classes.txt", {0: "person", 1: "car"}),
-    ("person\r\ncar", "obj.names", {0: "person", 1: "car"}),
-])
+@pytest.mark.parametrize(
+    "text, file, expected",
+    [
+        ("names:\n  - person\n  - car\nnc: 2\n", "data.yaml", {0: "person", 1: "car"}),
+        ("names:\n  0: person\n  3: car\n", "data.yaml", {0: "person", 3: "car"}),
+        ("path: ../datasets\nnames: {0: person, 1: car}\n", "data.yml", {0: "person", 1: "car"}),
+        ("person\ncar\n\n", "classes.txt", {0: "person", 1: "car"}),
+        ("person\r\ncar", "obj.names", {0: "person", 1: "car"}),
+    ],
+)
 def test_class_names(text, file, expected):
     assert read_class_names(text.encode(), file) == expected
 
@@ -118,40 +121,31 @@ def test_bad_class_names(text, file, message):
 
 
 BAD = [
-    ("line of 4 fields", {"a.txt": "0 0.5 0.5 0.25"},
-     "labels/a.txt: line 1: expected 5 to 7 numbers: class cx cy w h [conf [track_id]], got 4 fields: '0 0.5 0.5 0.25'"),
-    ("segmentation polygon", {"a.txt": "0 0.1 0.1 0.2 0.1 0.2 0.2 0.1 0.2"},
-     "labels/a.txt: line 1: expected 5 to 7 numbers: class cx cy w h [conf [track_id]], got 9 fields"),
-    ("cx above 1", {"a.txt": "0 0.5 0.5 0.25 0.5\n0 1.2 0.5 0.25 0.5"},
-     "labels/a.txt: line 2: cx: expected a normalized value in [0, 1], got 1.2"),
-    ("pixel coordinates", {"a.txt": "0 320 240 160 240"},
-     "labels/a.txt: line 1: cx: expected a normalized value in [0, 1], got 320"),
-    ("negative height", {"a.txt": "0 0.5 0.5 0.25 -0.5"},
-     "labels/a.txt: line 1: h: expected a normalized value in [0, 1], got -0.5"),
-    ("NaN width", {"a.txt": "0 0.5 0.5 nan 0.5"},
-     "labels/a.txt: line 1: w: expected a normalized value in [0, 1], got nan"),
-    ("not a number", {"a.txt": "0 0.5 abc 0.25 0.5"},
-     "labels/a.txt: line 1: cy: expected a number, got 'abc'"),
-    ("conf above 1", {"a.txt": "0 0.5 0.5 0.25 0.5 1.5"},
-     "labels/a.txt: line 1: conf: expected a confidence in [0, 1], got 1.5"),
-    ("track id without conf", {"a.txt": "0 0.5 0.5 0.25 0.5 7"},
-     "got 7 (a track id? save tracks with save_conf=True so the 6th number is the confidence)"),
-    ("class beyond the names", {"a.txt": "5 0.5 0.5 0.25 0.5"},
-     "labels/a.txt: line 1: class: expected a class id of names.txt [0, 1], got 5"),
-    ("fractional class", {"a.txt": "0.5 0.5 0.5 0.25 0.5"},
-     "labels/a.txt: line 1: class: expected a class id of names.txt [0, 1], got 0.5"),
-    ("txt with no matching image", {"zzz.txt": "0 0.5 0.5 0.25 0.5"},
-     "labels/zzz.txt: expected an image named zzz.<ext> or a video frame <video stem>_<frame number>.txt of the datasource, got no such sample"),
-    ("frame number 0", {"car_0.txt": "0 0.5 0.5 0.25 0.5"},
-     "labels/car_0.txt: expected a frame number from 1 to 120 of clips/car.mp4 (vid_stride 1), got 0"),
-    ("frame beyond the video", {"car_121.txt": "0 0.5 0.5 0.25 0.5"},
-     "labels/car_121.txt: expected a frame number from 1 to 120 of clips/car.mp4 (vid_stride 1), got 121"),
-    ("two txt files for one image", {"img/a.txt": "0 0.5 0.5 0.25 0.5", "a.txt": "0 0.5 0.5 0.25 0.5"},
-     "labels/a.txt: expected one txt file per image or video frame, got the same sample as labels/img/a.txt: img/a.jpg"),
-    ("not UTF-8", {"a.txt": b"\xff\xfe0 0.5"},
-     "labels/a.txt: expected a UTF-8 text file, got 'utf-8' codec can't decode"),
-    ("unreadable file", {"a.txt": PermissionError("denied")},
-     "labels/a.txt: expected a readable file, got PermissionError: denied"),
+    ("line of 4 fields", {"a.txt": "0 0.5 0.5 0.25"}, "labels/a.txt: line 1: expected 5 to 7 numbers: class cx cy w h [conf [track_id]], got 4 fields: '0 0.5 0.5 0.25'"),
+    ("segmentation polygon", {"a.txt": "0 0.1 0.1 0.2 0.1 0.2 0.2 0.1 0.2"}, "labels/a.txt: line 1: expected 5 to 7 numbers: class cx cy w h [conf [track_id]], got 9 fields"),
+    ("cx above 1", {"a.txt": "0 0.5 0.5 0.25 0.5\n0 1.2 0.5 0.25 0.5"}, "labels/a.txt: line 2: cx: expected a normalized value in [0, 1], got 1.2"),
+    ("pixel coordinates", {"a.txt": "0 320 240 160 240"}, "labels/a.txt: line 1: cx: expected a normalized value in [0, 1], got 320"),
+    ("negative height", {"a.txt": "0 0.5 0.5 0.25 -0.5"}, "labels/a.txt: line 1: h: expected a normalized value in [0, 1], got -0.5"),
+    ("NaN width", {"a.txt": "0 0.5 0.5 nan 0.5"}, "labels/a.txt: line 1: w: expected a normalized value in [0, 1], got nan"),
+    ("not a number", {"a.txt": "0 0.5 abc 0.25 0.5"}, "labels/a.txt: line 1: cy: expected a number, got 'abc'"),
+    ("conf above 1", {"a.txt": "0 0.5 0.5 0.25 0.5 1.5"}, "labels/a.txt: line 1: conf: expected a confidence in [0, 1], got 1.5"),
+    ("track id without conf", {"a.txt": "0 0.5 0.5 0.25 0.5 7"}, "got 7 (a track id? save tracks with save_conf=True so the 6th number is the confidence)"),
+    ("class beyond the names", {"a.txt": "5 0.5 0.5 0.25 0.5"}, "labels/a.txt: line 1: class: expected a class id of names.txt [0, 1], got 5"),
+    ("fractional class", {"a.txt": "0.5 0.5 0.5 0.25 0.5"}, "labels/a.txt: line 1: class: expected a class id of names.txt [0, 1], got 0.5"),
+    (
+        "txt with no matching image",
+        {"zzz.txt": "0 0.5 0.5 0.25 0.5"},
+        "labels/zzz.txt: expected an image named zzz.<ext> or a video frame <video stem>_<frame number>.txt of the datasource, got no such sample",
+    ),
+    ("frame number 0", {"car_0.txt": "0 0.5 0.5 0.25 0.5"}, "labels/car_0.txt: expected a frame number from 1 to 120 of clips/car.mp4 (vid_stride 1), got 0"),
+    ("frame beyond the video", {"car_121.txt": "0 0.5 0.5 0.25 0.5"}, "labels/car_121.txt: expected a frame number from 1 to 120 of clips/car.mp4 (vid_stride 1), got 121"),
+    (
+        "two txt files for one image",
+        {"img/a.txt": "0 0.5 0.5 0.25 0.5", "a.txt": "0 0.5 0.5 0.25 0.5"},
+        "labels/a.txt: expected one txt file per image or video frame, got the same sample as labels/img/a.txt: img/a.jpg",
+    ),
+    ("not UTF-8", {"a.txt": b"\xff\xfe0 0.5"}, "labels/a.txt: expected a UTF-8 text file, got 'utf-8' codec can't decode"),
+    ("unreadable file", {"a.txt": PermissionError("denied")}, "labels/a.txt: expected a readable file, got PermissionError: denied"),
 ]
 
 

@@ -94,7 +94,7 @@ def test_batches_cover_the_range():
 
 def test_registry_names_builtins_and_suggests_on_a_miss():
     assert {"mobilenetv2-imagenet", "onnx", "simclr"} <= set(embedder_names())
-    with pytest.raises(ConfigError, match='unknown name \'mobilenetv2\' \\(did you mean "mobilenetv2-imagenet"\\?\\)'):
+    with pytest.raises(ConfigError, match="unknown name 'mobilenetv2' \\(did you mean \"mobilenetv2-imagenet\"\\?\\)"):
         make_embedder("mobilenetv2")
 
 

@@ -24,7 +24,10 @@ def test_worst_first_and_neighbours():
     assert worst_first(ids, np.array([0.0, 0.5, 2.0, 0.5, 0.0]), limit=2).tolist() == [2, 1]
     frames = Frames.build(["v-1", "v-0", "v-2", "w-0", "img"], kind=["frame"] * 4 + ["image"], video=["v", "v", "v", "w", "img"], frame_index=[1, 0, 2, 0, 0])
     assert neighbour_ids(frames, np.array([0, 1, 3, 4])).tolist() == [
-        ["v-0", "v-1", "v-2"], ["", "v-0", "v-1"], ["", "w-0", ""], ["", "img", ""],
+        ["v-0", "v-1", "v-2"],
+        ["", "v-0", "v-1"],
+        ["", "w-0", ""],
+        ["", "img", ""],
     ]
 
 

@@ -58,12 +58,18 @@ def test_no_task_to_compute_flickering_on_fails_before_any_model_runs(bikes_data
 @pytest.mark.parametrize(
     "config, message",
     [
-        ({"thresher": {"assertions": {"names": ["flicker"], "parameters": {"flicker": {"presense": "iou"}}}}},
-         r'thresher\.assertions\.parameters\.flicker\.presense: unknown parameter \(did you mean "presence"\?\)'),
-        ({"thresher": {"assertions": {"names": ["flicker"], "parameters": {"flicker": {"max_box_share": 0}}}}},
-         r"thresher\.assertions\.parameters\.flicker\.max_box_share: expected a share of the frame in \(0, 1\], got 0"),
-        ({"thresher": {"assertions": {"names": ["flicker"], "seed_compatible": True, "parameters": {"flicker": {"max_gap": 2}}}}},
-         r"flicker\.max_gap: unknown parameter \(seed-compatible flicker\)"),
+        (
+            {"thresher": {"assertions": {"names": ["flicker"], "parameters": {"flicker": {"presense": "iou"}}}}},
+            r'thresher\.assertions\.parameters\.flicker\.presense: unknown parameter \(did you mean "presence"\?\)',
+        ),
+        (
+            {"thresher": {"assertions": {"names": ["flicker"], "parameters": {"flicker": {"max_box_share": 0}}}}},
+            r"thresher\.assertions\.parameters\.flicker\.max_box_share: expected a share of the frame in \(0, 1\], got 0",
+        ),
+        (
+            {"thresher": {"assertions": {"names": ["flicker"], "seed_compatible": True, "parameters": {"flicker": {"max_gap": 2}}}}},
+            r"flicker\.max_gap: unknown parameter \(seed-compatible flicker\)",
+        ),
         ({"thresher": {"assertions": {"names": ["flicker"], "task": "sdd"}}}, r"thresher\.assertions\.task: no prediction task 'sdd' \(did you mean \"ssd\"\?\)"),
         ({"thresher": {"assertions": {"names": ["appear"]}}}, r"thresher\.assertions\.names: the selection reads flickering but the assertions are \['appear'\]"),
     ],
@@ -74,17 +80,21 @@ def test_bad_assertion_sections_fail_first(bikes_datasource_copy, config, messag
 
 
 def test_which_task(bikes_datasource_copy):
-    two_tasks = {"n_samples": 4, "strategies": [
-        *WEIGH_FLICKERING["strategies"],
-        {"input": {"type": "SCORES", "task": "other", "score": "objectness_least_confidence"}, "strategy": {"type": "WEIGHTS"}},
-    ]}
+    two_tasks = {
+        "n_samples": 4,
+        "strategies": [
+            *WEIGH_FLICKERING["strategies"],
+            {"input": {"type": "SCORES", "task": "other", "score": "objectness_least_confidence"}, "strategy": {"type": "WEIGHTS"}},
+        ],
+    }
     with pytest.raises(ConfigError, match=r"thresher\.assertions\.task: the selection reads the tasks \['other', 'ssd'\]"):
         plan(bikes_datasource_copy, selection_config=two_tasks)
     assert plan(bikes_datasource_copy, selection_config=two_tasks, thresher={"assertions": {"task": "ssd"}}).task == "ssd"
     diversity = {"n_samples": 4, "strategies": [{"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}}]}
     assert plan(bikes_datasource_copy, selection_config=diversity) is None  # nothing reads assertion results
-    pretagged = plan(bikes_datasource_copy, selection_config={**diversity, "strategies": [*diversity["strategies"], WEIGH_FLICKERING["strategies"][1]]},
-                     worker_config={"pretagging": True})
+    pretagged = plan(
+        bikes_datasource_copy, selection_config={**diversity, "strategies": [*diversity["strategies"], WEIGH_FLICKERING["strategies"][1]]}, worker_config={"pretagging": True}
+    )
     assert pretagged.task == "lightly_pretagging" and pretagged.implicit
 
 

@@ -160,8 +160,7 @@ def test_several_tasks_read_need_exports_task(tmp_path, bikes_predicted):
     (root / ".lightly/predictions/tasks.json").write_text(json.dumps([TASK, "other"]))
     config = frames_config(2)
     config["thresher"] = {"every": 50}
-    config["selection_config"]["strategies"].append(
-        {"input": {"type": "SCORES", "task": "other", "score": "objectness_least_confidence"}, "strategy": {"type": "WEIGHTS"}})
+    config["selection_config"]["strategies"].append({"input": {"type": "SCORES", "task": "other", "score": "objectness_least_confidence"}, "strategy": {"type": "WEIGHTS"}})
     del config["selection_config"]["strategies"][2]  # no flickering metadata here
     with pytest.raises(ConfigError, match=r"thresher.exports.task: the run reads several prediction tasks \(yolov8_detection, other\)"):
         run(root, config)

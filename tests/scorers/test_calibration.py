@@ -31,14 +31,10 @@ def synthetic_detector(seed, n_frames=1500, n_classes=4):
     correct = rng.random(n) < q
     sigma = np.tile(size, 2) * rng.uniform(0.02, 0.08, (n, 1))
     pred_xyxy = np.where(correct[:, None], truth_xyxy + rng.normal(0, sigma), truth_xyxy + 1.5 * np.tile(size, 2))
-    pred_xyxy = np.hstack(
-        [np.minimum(pred_xyxy[:, :2], pred_xyxy[:, 2:]), np.maximum(pred_xyxy[:, :2], pred_xyxy[:, 2:])]
-    )
+    pred_xyxy = np.hstack([np.minimum(pred_xyxy[:, :2], pred_xyxy[:, 2:]), np.maximum(pred_xyxy[:, :2], pred_xyxy[:, 2:])])
     score = 1 / (1 + np.exp(-OVERCONFIDENCE * np.log(q / (1 - q))))
     probs = apply_temperature(OVERCONFIDENCE * z, 1.0)
-    predictions = Detections(
-        frame=frame, xyxy=pred_xyxy, score=score, class_id=true_class, probs=probs, box_std=0.4 * sigma
-    )
+    predictions = Detections(frame=frame, xyxy=pred_xyxy, score=score, class_id=true_class, probs=probs, box_std=0.4 * sigma)
     truth = Detections(frame=frame, xyxy=truth_xyxy, score=np.ones(n), class_id=true_class)
     return predictions, truth
 
@@ -65,18 +61,14 @@ def box_report(predictions, truth):
 @pytest.mark.parametrize("method", ["temperature", "isotonic"])
 @pytest.mark.parametrize("scope", ["global", "per_class"])
 def test_calibration_lowers_the_ece_of_scores_and_class_probabilities(method, scope):
-    calibrator = fit_calibrator(
-        TRAIN[0], TRAIN[1], score_method=method, score_scope=scope, probs_method=method, probs_scope=scope
-    )
+    calibrator = fit_calibrator(TRAIN[0], TRAIN[1], score_method=method, score_scope=scope, probs_method=method, probs_scope=scope)
     calibrated = calibrator.apply(TEST[0])
     before, after = score_ece(*TEST), score_ece(calibrated, TEST[1])
     assert after < before / 2, (before, after)
     assert probs_ece(calibrated, TEST[1]) < probs_ece(*TEST) / 2
 
 
-@pytest.mark.parametrize(
-    "method, target", [("temperature", "absolute"), ("isotonic", "absolute"), ("isotonic", "squared")]
-)
+@pytest.mark.parametrize("method, target", [("temperature", "absolute"), ("isotonic", "absolute"), ("isotonic", "squared")])
 @pytest.mark.parametrize("scope", ["global", "per_coordinate", "per_class_coordinate"])
 @pytest.mark.parametrize("relative", [False, True])
 def test_box_calibration_lowers_the_regression_ece(method, target, scope, relative):

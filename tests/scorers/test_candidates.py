@@ -10,9 +10,7 @@ from thresher.scorers.detection import detection_scores
 
 
 def dets(frame, score):
-    return Detections(
-        frame=frame, xyxy=np.tile([0.0, 0.0, 5.0, 5.0], (len(frame), 1)), score=score, class_id=np.zeros(len(frame))
-    )
+    return Detections(frame=frame, xyxy=np.tile([0.0, 0.0, 5.0, 5.0], (len(frame), 1)), score=score, class_id=np.zeros(len(frame)))
 
 
 def test_a_frame_of_weak_candidates_outranks_a_frame_of_confident_detections():

@@ -132,9 +132,7 @@ def straightforward(probs):
     one_hot = np.eye(1, probs.shape[1])
     uniform = np.full((1, probs.shape[1]), 1 / probs.shape[1])
     bounds = zip(raw(one_hot), raw(uniform))
-    return [
-        np.interp(np.nan_to_num(v), [float(lo[0]), float(hi[0])], [0, 1]) for v, (lo, hi) in zip(raw(probs), bounds)
-    ]
+    return [np.interp(np.nan_to_num(v), [float(lo[0]), float(hi[0])], [0, 1]) for v, (lo, hi) in zip(raw(probs), bounds)]
 
 
 @pytest.mark.parametrize("seed", range(4))

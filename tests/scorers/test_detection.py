@@ -128,11 +128,7 @@ def test_detections_path_equals_the_seed_003_api_bit_for_bit(seed):
     outputs = []
     for f in range(300):
         rows = np.flatnonzero(frame == f)
-        outputs.append(
-            ObjectDetectionOutput(
-                [BoundingBox(0.1, 0.1, 0.2, 0.2)] * len(rows), objectness[rows].tolist(), probs[rows].tolist()
-            )
-        )
+        outputs.append(ObjectDetectionOutput([BoundingBox(0.1, 0.1, 0.2, 0.2)] * len(rows), objectness[rows].tolist(), probs[rows].tolist()))
     lightly_like = ScorerObjectDetection(outputs, {"frequency_penalty": 0.1}).calculate_scores()
     score = np.array([o * max(c) for o, c in zip(objectness.tolist(), probs.tolist())])
     table = Detections(frame=frame, xyxy=boxes(len(frame)), score=score, class_id=probs.argmax(1), probs=probs)

@@ -12,8 +12,7 @@ from thresher.scorers.seed_strategy import SeedStrategyError, parse_seed_strateg
 # the seed's README, "Possible options" of active_learning_loop.py
 SCORES = ["random", "entropy", "mcbox", "albox", "mcclass", "ental", "alluncert", "highep_lowal", "epuncert", "sota"]
 OPTIONS = {"perc": "perc", "norm": "relative", "box": None, "prune": "prune", "bottomk": "rule", "nee": "rule", "mean": "how"}
-REFUSED = {"baseline": "training setup", "lossatt": "training setup", "calib": "calibrator fitted on labeled frames",
-           "full_prune": "training schedule", "combo": "fusion weights"}
+REFUSED = {"baseline": "training setup", "lossatt": "training setup", "calib": "calibrator fitted on labeled frames", "full_prune": "training schedule", "combo": "fusion weights"}
 
 
 @pytest.mark.parametrize("score", SCORES)
@@ -24,8 +23,15 @@ def test_each_score_of_the_seed_is_accepted(score):
 @pytest.mark.parametrize("option", sorted(OPTIONS))
 def test_each_option_of_the_seed_is_accepted(option):
     parsed = parse_seed_strategy(f"{option}_mcbox")
-    expected = {"perc": ("perc", True), "norm": ("relative", True), "box": ("score", "mcbox"), "prune": ("prune", True),
-                "bottomk": ("rule", "bottomk"), "nee": ("rule", "nee"), "mean": ("how", "mean")}[option]
+    expected = {
+        "perc": ("perc", True),
+        "norm": ("relative", True),
+        "box": ("score", "mcbox"),
+        "prune": ("prune", True),
+        "bottomk": ("rule", "bottomk"),
+        "nee": ("rule", "nee"),
+        "mean": ("how", "mean"),
+    }[option]
     assert getattr(parsed, expected[0]) == expected[1]
 
 

@@ -81,9 +81,7 @@ def test_combo_weights_entropy_and_albox():
 
 def test_class_balance_weights_by_hand():
     # 4 detections: class 0 three times, class 1 once -> w0 = 4/3, w1 = 4
-    table = Detections(
-        frame=[0, 0, 1, 2], xyxy=np.tile([0.0, 0.0, 1.0, 1.0], (4, 1)), score=[1] * 4, class_id=[0, 1, 0, 0]
-    )
+    table = Detections(frame=[0, 0, 1, 2], xyxy=np.tile([0.0, 0.0, 1.0, 1.0], (4, 1)), score=[1] * 4, class_id=[0, 1, 0, 0])
     weights = u.class_balance_weights(table, ["a", "b", "c", "d"])
     assert weights[:3] == pytest.approx([(4 / 3 + 4) / 2, 4 / 3, 4 / 3]) and np.isnan(weights[3])
 

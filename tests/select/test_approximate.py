@@ -1,4 +1,4 @@
-"""Approximate k-center: float16 / int8 storage, PCA, partitions; and in the selection engine."""
+"""Approximate k-center: float16 / int8 storage, PCA, partitions; and in the selector."""
 
 import numpy as np
 import pytest
@@ -86,7 +86,7 @@ def test_min_distance_is_in_the_original_units(approximation):
     assert 1 < len(picks) < 500 and gaps.min() >= 0.3 - 0.02  # int8 rounding moves points by < 0.01
 
 
-def test_the_selection_engine_takes_storage_and_pca_for_diversity():
+def test_the_selector_takes_storage_and_pca_for_diversity():
     X = unit_blobs(300, d=8, seed=10)
     ids = np.array([f"s{i:04d}" for i in range(len(X))])
     frames = Frames.build(ids, kind="image", video=ids, frame_index=0, width=1, height=1)
@@ -101,13 +101,13 @@ def test_the_selection_engine_takes_storage_and_pca_for_diversity():
     rows = np.searchsorted(ids, outcome.selection.ids)
     nearest = [np.linalg.norm(X[rows[:j]] - X[rows[j]], axis=1).min() for j in range(1, len(rows))]
     assert np.allclose(why[1:], nearest, atol=0.02)
-    with pytest.raises(UsageError, match="approximation.partitions: the selection engine takes storage and pca_dims only"):
+    with pytest.raises(UsageError, match="approximation.partitions: the selector takes storage and pca_dims only"):
         run_selection(config, inputs, approximation=Approximation(partitions=2))
 
 
 @pytest.mark.parametrize("approximation", [Approximation(storage="float16"), Approximation(storage="int8"), Approximation(pca_dims=4), Approximation(storage="int8", pca_dims=4)])
 def test_the_engine_builds_compressed_embeddings_block_by_block_from_any_table_order(approximation, monkeypatch):
-    """The engine compresses straight from the stored table (no aligned float32 copy), in any
+    """The selector compresses straight from the stored table (no aligned float32 copy), in any
     row order of the table, with the same picks as `approximate_k_center` on the aligned rows;
     another strategy on the same embeddings still reads the float32 unit vectors."""
     from thresher.embeddings import Embeddings
@@ -115,8 +115,9 @@ def test_the_engine_builds_compressed_embeddings_block_by_block_from_any_table_o
     X = unit_blobs(400, d=8, seed=11)
     ids = np.array([f"s{i:04d}" for i in range(len(X))])
     shuffled = np.random.default_rng(0).permutation(len(X))
-    inputs = SelectionInputs(Frames.build(ids, kind="image", video=ids, frame_index=0, width=1, height=1),
-                             embeddings={"": Embeddings(ids[shuffled], 3.0 * X[shuffled])})  # not unit: normalized on the way
+    inputs = SelectionInputs(
+        Frames.build(ids, kind="image", video=ids, frame_index=0, width=1, height=1), embeddings={"": Embeddings(ids[shuffled], 3.0 * X[shuffled])}
+    )  # not unit: normalized on the way
     monkeypatch.setattr(Embeddings, "align", _no_aligned_copy)
     config = {"n_samples": 25, "strategies": [{"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}}]}
     outcome = run_selection(config, inputs, approximation=approximation)
@@ -124,7 +125,6 @@ def test_the_engine_builds_compressed_embeddings_block_by_block_from_any_table_o
     with_typicality = {**config, "strategies": [*config["strategies"], {"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "TYPICALITY"}}]}
     monkeypatch.undo()
     assert len(run_selection(with_typicality, inputs, approximation=approximation).selection) == 25
-
 
 
 def _no_aligned_copy(self, ids):
@@ -157,7 +157,7 @@ def _stored(tmp_path, X, ids, dtype, shard_rows=97):
 @pytest.mark.parametrize("dtype", ["float32", "float16"])
 @pytest.mark.parametrize("approximation", [None, Approximation(pca_dims=5), Approximation(storage="int8", pca_dims=5)])
 def test_diversity_over_a_streamed_store_selects_what_it_selects_in_memory(tmp_path, dtype, approximation):
-    """The engine reads the store's memory-mapped shards block by block; the picks are those
+    """The selector reads the store's memory-mapped shards block by block; the picks are those
     of the same (stored, hence float16-rounded) values held in memory."""
     from thresher.embeddings import Embeddings
     from thresher.stored_embeddings import StoredEmbeddings
@@ -186,7 +186,10 @@ def test_too_many_stored_embeddings_for_the_memory_is_a_config_error_naming_the_
     inputs = SelectionInputs(Frames.build(ids, kind="image", video=ids, frame_index=0, width=1, height=1), embeddings={"": _stored(tmp_path, X, ids, "float16")})
     config = {"n_samples": 5, "strategies": [{"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}}]}
     monkeypatch.setattr(values, "_available_bytes", lambda: 10_000)  # less than 300 x 12 x 4 bytes
-    with pytest.raises(ConfigError, match=r"strategies\[0\]\.input: 300 embeddings of 12 dimensions need 0\.0 GiB as float32, more than the 0\.0 GiB "
-                                          r"of memory available; for DIVERSITY set thresher\.diversity\.pca_dims"):
+    with pytest.raises(
+        ConfigError,
+        match=r"strategies\[0\]\.input: 300 embeddings of 12 dimensions need 0\.0 GiB as float32, more than the 0\.0 GiB "
+        r"of memory available; for DIVERSITY set thresher\.diversity\.pca_dims",
+    ):
         run_selection(config, inputs)
     assert len(run_selection(config, inputs, approximation=Approximation(pca_dims=4)).selection) == 5

@@ -1,6 +1,6 @@
-"""WEIGHTED_KMEANS in the selection engine: hand-derived picks on unit vectors at known angles.
+"""WEIGHTED_KMEANS in the selector: hand-derived picks on unit vectors at known angles.
 
-Samples are 2-D unit vectors at the angles below (the engine normalizes embeddings anyway):
+Samples are 2-D unit vectors at the angles below (the selector normalizes embeddings anyway):
 two uncertain groups, A around 12° and B around 102°, and three confident stragglers. The
 weights are the `margin` scores (higher = more uncertain).
 """

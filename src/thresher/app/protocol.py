@@ -27,14 +27,16 @@ class AppH11Protocol(H11Protocol):
         generic text, the exception being handled names the actual fault."""
         fault = sys.exc_info()[1]
         body = json.dumps({"error": f"malformed HTTP request: {fault or msg}"}).encode()
-        headers = capitalized([
-            *self.server_state.default_headers,
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"content-security-policy", PAGE_POLICY.encode()),
-            *SECURITY_HEADERS,
-            CLOSE,
-        ])
+        headers = capitalized(
+            [
+                *self.server_state.default_headers,
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"content-security-policy", PAGE_POLICY.encode()),
+                *SECURITY_HEADERS,
+                CLOSE,
+            ]
+        )
         try:
             for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"), h11.Data(data=body), h11.EndOfMessage()):
                 self.transport.write(self.conn.send(event))

@@ -81,8 +81,14 @@ def grid(state: AppState, query: dict[str, str]) -> dict:
     boxes = boxes_of(state, view, data.samples[page])
     items = [_item(view, int(r), values, selected, b) for r, b in zip(page.tolist(), boxes)]
     return {
-        "run": view.run_id, "total": int(len(rows)), "offset": offset, "limit": limit, "items": items,
-        "scores": list(data.meta.get("colors", [])), "classes": class_names(view), "tags": state.tags(),
+        "run": view.run_id,
+        "total": int(len(rows)),
+        "offset": offset,
+        "limit": limit,
+        "items": items,
+        "scores": list(data.meta.get("colors", [])),
+        "classes": class_names(view),
+        "tags": state.tags(),
     }
 
 
@@ -91,8 +97,12 @@ def _item(view: RunView, row: int, values: np.ndarray | None, selected: set, box
     sample_id = str(s.id[row])
     crop = s.kind[row] == "crop"
     return {
-        "id": sample_id, "file_name": str(s.file_name[row]), "kind": str(s.kind[row]),
-        "width": int(s.width[row]), "height": int(s.height[row]), "selected": sample_id in selected,
+        "id": sample_id,
+        "file_name": str(s.file_name[row]),
+        "kind": str(s.kind[row]),
+        "width": int(s.width[row]),
+        "height": int(s.height[row]),
+        "selected": sample_id in selected,
         "score": None if values is None or not np.isfinite(values[row]) else float(values[row]),
         "boxes": [] if crop else boxes,
     }
@@ -134,10 +144,14 @@ def sample(state: AppState, sample_id: str) -> dict:
             continue
         data = view.data
         picks = data.selected.tolist()
-        runs.append({
-            "run": view.run_id, "selected": sample_id in picks, "pick": picks.index(sample_id) + 1 if sample_id in picks else None,
-            "scores": {name: _number(data.colors[name][r]) for name in data.meta.get("colors", [])},
-        })
+        runs.append(
+            {
+                "run": view.run_id,
+                "selected": sample_id in picks,
+                "pick": picks.index(sample_id) + 1 if sample_id in picks else None,
+                "scores": {name: _number(data.colors[name][r]) for name in data.meta.get("colors", [])},
+            }
+        )
     view = state.view()
     boxes = [] if view is None or row.kind[0] == "crop" else boxes_of(state, view, row)[0]
     fields = _fields(row, 0)
@@ -204,8 +218,11 @@ def embedding(state: AppState, run_id: str | None) -> dict:
     data = view.data
     projection = data.projection if len(data.samples) else np.zeros((0, 2), np.float32)
     return {
-        "run": view.run_id, "ids": data.samples.id.tolist(), "names": data.samples.file_name.tolist(),
-        "x": quantized(projection[:, 0])["data"], "y": quantized(projection[:, 1])["data"],
+        "run": view.run_id,
+        "ids": data.samples.id.tolist(),
+        "names": data.samples.file_name.tolist(),
+        "x": quantized(projection[:, 0])["data"],
+        "y": quantized(projection[:, 1])["data"],
         "colors": [{"name": name, **quantized(data.colors[name])} for name in data.meta.get("colors", [])],
         "selected": b64(np.flatnonzero(np.isin(data.samples.id, data.new_picks)), "i4"),
         "preselected": b64(np.flatnonzero(np.isin(data.samples.id, data.preselected)), "i4"),

@@ -83,8 +83,15 @@ class AppServer:
         self.loopback = is_loopback(host)
         hosts = allowed_hosts(self.public_host, self.server_port) if self.loopback else None
         config = uvicorn.Config(
-            build_app(state, hosts, log), http=AppH11Protocol, ws="none", lifespan="off", proxy_headers=False,
-            server_header=False, log_config=None, access_log=log is not None, timeout_graceful_shutdown=GRACE_S,
+            build_app(state, hosts, log),
+            http=AppH11Protocol,
+            ws="none",
+            lifespan="off",
+            proxy_headers=False,
+            server_header=False,
+            log_config=None,
+            access_log=log is not None,
+            timeout_graceful_shutdown=GRACE_S,
         )
         self._uvicorn = uvicorn.Server(config)
         self._serving, self._stopped = threading.Event(), threading.Event()

@@ -88,12 +88,18 @@ class AppState:
         out = []
         for run in reversed(runs):
             folder = run.artifacts.get("folder")
-            out.append({
-                "id": run.id, "status": run.status, "created": run.created, "finished": run.finished,
-                "selected": run.counts.get("selected"), "samples": run.counts.get("selection input"),
-                "report": bool(folder) and (Path(folder) / REPORT_FILE).is_file(),
-                "browsable": bool(folder) and has_report_data(folder),
-            })
+            out.append(
+                {
+                    "id": run.id,
+                    "status": run.status,
+                    "created": run.created,
+                    "finished": run.finished,
+                    "selected": run.counts.get("selected"),
+                    "samples": run.counts.get("selection input"),
+                    "report": bool(folder) and (Path(folder) / REPORT_FILE).is_file(),
+                    "browsable": bool(folder) and has_report_data(folder),
+                }
+            )
         return out
 
     def view(self, run_id: str | None = None) -> RunView | None:

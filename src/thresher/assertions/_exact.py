@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from thresher.assertions._engine import BoxIndex, check_rows, later_rows
+from thresher.assertions._neighbours import BoxIndex, check_rows, later_rows
 from thresher.detections import Detections
 from thresher.errors import SchemaError, UsageError
 from thresher.frames import Frames
@@ -91,9 +91,7 @@ def seed_pairs(
     return middle[order], prev[order], nxt[order], mean[order]
 
 
-def _tracked(
-    index: BoxIndex, boxes: np.ndarray, query: np.ndarray, target: np.ndarray, threshold: np.float32, wide: bool
-) -> tuple[np.ndarray, np.ndarray]:
+def _tracked(index: BoxIndex, boxes: np.ndarray, query: np.ndarray, target: np.ndarray, threshold: np.float32, wide: bool) -> tuple[np.ndarray, np.ndarray]:
     """All (prev, next) detection-row pairs with seed IoU > threshold (strict, float32).
 
     `query` are previous boxes (detection rows) and `target` the frame of their next boxes.

@@ -63,9 +63,7 @@ def to_predictions_list(detections: Detections, frames: Frames) -> list[dict]:
     ends = np.cumsum(detections.counts_per_frame(len(frames))).tolist()
     result, start = [], 0
     for file_name, end in zip(frames.file_name.tolist(), ends):
-        predictions = [
-            {"category_id": class_id[k], "bbox": xywh[k], "score": score[k]} for k in range(start, end)
-        ]
+        predictions = [{"category_id": class_id[k], "bbox": xywh[k], "score": score[k]} for k in range(start, end)]
         result.append({"file_name": file_name, "predictions": predictions})
         start = end
     return result

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from thresher.assertions._engine import BoxIndex
+from thresher.assertions._neighbours import BoxIndex
 from thresher.boxes import area, contained, intersection, iou
 from thresher.detections import Detections
 from thresher.frames import Frames

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from thresher.assertions._engine import BoxIndex, pair_iou
+from thresher.assertions._neighbours import BoxIndex, pair_iou
 from thresher.assertions._matching import one_to_one
 from thresher.detections import Detections
 
@@ -58,9 +58,7 @@ def match_across(
     return first[keep], last[keep], iou[keep]
 
 
-def link_next(
-    detections: Detections, index: BoxIndex, next_frame: np.ndarray, min_iou: float, class_aware: bool
-) -> np.ndarray:
+def link_next(detections: Detections, index: BoxIndex, next_frame: np.ndarray, min_iou: float, class_aware: bool) -> np.ndarray:
     """Per detection row, the row of its linked box in the next frame, or -1."""
     successor = np.full(len(detections), -1, dtype=np.int64)
     for rows in index.blocks():

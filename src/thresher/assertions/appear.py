@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from thresher.assertions._engine import BoxIndex, check_rows, group_sum, later_rows, video_order
+from thresher.assertions._neighbours import BoxIndex, check_rows, group_sum, later_rows, video_order
 from thresher.assertions._tracks import bridge, link_next, open_ends, track_ids
 from thresher.assertions.result import AssertionResult, make_result
 from thresher.detections import Detections
@@ -74,9 +74,7 @@ def appear(
     return make_result("appear", frames, severity)
 
 
-def _short_inside(
-    detections: Detections, frames: Frames, successor: np.ndarray, next_frame: np.ndarray, min_length: int
-) -> np.ndarray:
+def _short_inside(detections: Detections, frames: Frames, successor: np.ndarray, next_frame: np.ndarray, min_length: int) -> np.ndarray:
     """Per box: its track has < min_length boxes and a frame before and after it in the video."""
     track = track_ids(successor)
     length = np.bincount(track, minlength=len(detections))

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from thresher.assertions._engine import BoxIndex, check_rows, group_sum, later_rows, video_order
+from thresher.assertions._neighbours import BoxIndex, check_rows, group_sum, later_rows, video_order
 from thresher.assertions._presence import MEASURES, present, track_boxes
 from thresher.assertions._tracks import bridge, link_next, majority, open_ends, track_ids
 from thresher.assertions.result import AssertionResult, make_result
@@ -164,9 +164,7 @@ def _between(detections: Detections, first: np.ndarray, last: np.ndarray, fracti
     return start + (detections.xyxy[last] - start) * fraction
 
 
-def _interpolated(
-    detections: Detections, step: list[np.ndarray], gap: int, first: np.ndarray, last: np.ndarray, class_id: np.ndarray
-) -> Detections:
+def _interpolated(detections: Detections, step: list[np.ndarray], gap: int, first: np.ndarray, last: np.ndarray, class_id: np.ndarray) -> Detections:
     """The `gap` imputed boxes of each (first, last) pair, one per frame between."""
     score = np.minimum(detections.score[first], detections.score[last])
     ks = range(1, gap + 1)

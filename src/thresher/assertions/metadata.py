@@ -58,9 +58,7 @@ def metadata_schema(results: Sequence[AssertionResult], task: str | None = None)
         if result.name == "flicker":
             schema.append({**FLICKERING_SCHEMA, "name": f"Flickering{suffix}", "path": f"{prefix}flickering"})
         title = result.name.replace("_", " ").capitalize()
-        schema.append(
-            {"name": f"{title} severity{suffix}", "path": f"{prefix}{result.name}_severity", "defaultValue": 0.0, "valueDataType": "NUMERIC_FLOAT"}
-        )
+        schema.append({"name": f"{title} severity{suffix}", "path": f"{prefix}{result.name}_severity", "defaultValue": 0.0, "valueDataType": "NUMERIC_FLOAT"})
     return schema
 
 
@@ -82,10 +80,7 @@ def metadata_records(results: Sequence[AssertionResult], frames: Frames, task: s
         columns[f"{prefix}{result.name}_severity"] = values.tolist()
     keys = list(columns)
     rows = zip(*columns.values()) if keys else ([] for _ in range(len(frames)))
-    return [
-        {"file_name": name, "type": kind, "metadata": _nested(dict(zip(keys, values)))}
-        for name, kind, values in zip(frames.file_name.tolist(), frames.kind.tolist(), rows)
-    ]
+    return [{"file_name": name, "type": kind, "metadata": _nested(dict(zip(keys, values)))} for name, kind, values in zip(frames.file_name.tolist(), frames.kind.tolist(), rows)]
 
 
 def _nested(flat: dict[str, float]) -> dict:

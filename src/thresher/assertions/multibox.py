@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from thresher.assertions._engine import BoxIndex, check_rows, group_sum, pair_iou
+from thresher.assertions._neighbours import BoxIndex, check_rows, group_sum, pair_iou
 from thresher.assertions._tracks import majority
 from thresher.assertions.result import AssertionResult, make_result
 from thresher.detections import Detections

@@ -60,9 +60,7 @@ def resolve_parameters(
             raise ConfigError(f"assertion: unknown name {name!r}{did_you_mean(name, ASSERTIONS)}; choose from {', '.join(ASSERTIONS)}")
     for name in given:
         if name not in names:
-            raise ConfigError(
-                f"{where}.{name}: parameters of an assertion that does not run{did_you_mean(str(name), names)}; running: {', '.join(names)}"
-            )
+            raise ConfigError(f"{where}.{name}: parameters of an assertion that does not run{did_you_mean(str(name), names)}; running: {', '.join(names)}")
     resolved = {}
     for name in names:
         function = assertion_function(name, seed_compatible)
@@ -73,9 +71,7 @@ def resolve_parameters(
                 raise ConfigError(f"{where}.{name}.{key}: renamed; {RENAMED[name, key]}")
             if key not in known:
                 mode = " (seed-compatible flicker)" if function is seed_flicker else ""
-                raise ConfigError(
-                    f"{where}.{name}.{key}: unknown parameter{mode}{did_you_mean(str(key), known)}; valid: {', '.join(known)}"
-                )
+                raise ConfigError(f"{where}.{name}.{key}: unknown parameter{mode}{did_you_mean(str(key), known)}; valid: {', '.join(known)}")
         values = {**known, **options}
         _check_values(function, values, f"{where}.{name}")
         resolved[name] = values

@@ -23,7 +23,5 @@ ASSERTIONS: dict[str, Callable[..., AssertionResult]] = {
 def get_assertion(name: str) -> Callable[..., AssertionResult]:
     """The assertion function called `name`; UsageError naming the choices otherwise."""
     if name not in ASSERTIONS:
-        raise UsageError(
-            f"assertion: unknown name {name!r}{did_you_mean(name, ASSERTIONS)}; choose from {', '.join(ASSERTIONS)}"
-        )
+        raise UsageError(f"assertion: unknown name {name!r}{did_you_mean(name, ASSERTIONS)}; choose from {', '.join(ASSERTIONS)}")
     return ASSERTIONS[name]

@@ -8,7 +8,7 @@ import numpy as np
 
 from thresher.detections import Detections
 from thresher.frames import Frames
-from thresher.scores import Scores
+from thresher.score_table import Scores
 
 
 @dataclass(frozen=True, eq=False)

@@ -110,26 +110,48 @@ def assert_task(
     imputed_task = f"{task}{IMPUTED_SUFFIX}"
     record = read_record(lightly)
     loaded = read_predictions(lightly, task, frames, Problems(), cache=cache, progress=progress)
-    wanted = {"names": names, "seed_compatible": seed_compatible, "parameters": resolved, "imputed_task": imputed_task,
-              "predictions": loaded.files_digest}
+    wanted = {"names": names, "seed_compatible": seed_compatible, "parameters": resolved, "imputed_task": imputed_task, "predictions": loaded.files_digest}
     covered = predicted_frames(loaded)
     asserted, detections = predicted_part(loaded)
     kept = _reusable(lightly, record, task, wanted) if reuse else None
     if kept is not None:
-        return AssertReport(task, asserted, [], imputed_task, resolved, seed_compatible, dict(kept["flagged"]),
-                            int(kept["read_as_empty"]), reused=True, detections=detections, class_names=loaded.schema.names, predictions=loaded)
+        return AssertReport(
+            task,
+            asserted,
+            [],
+            imputed_task,
+            resolved,
+            seed_compatible,
+            dict(kept["flagged"]),
+            int(kept["read_as_empty"]),
+            reused=True,
+            detections=detections,
+            class_names=loaded.schema.names,
+            predictions=loaded,
+        )
     results = [assertion_function(name, seed_compatible)(detections, asserted, **resolved[name]) for name in names]
     _write_metadata(lightly, results, frames, covered, task)
     _write_imputed(lightly, loaded, imputed_task, frames, covered, imputed_boxes(results))
     without_file = int((covered & np.isin(frames.file_name, np.asarray(loaded.missing, dtype=str))).sum())
     flagged = {r.name: int(r.flagged.sum()) for r in results}
     notes = _notes(record, task, names)
-    record["tasks"][task] = {**wanted, "frames": int(covered.sum()), "read_as_empty": without_file, "flagged": flagged,
-                             "outputs": outputs_digest(lightly, imputed_task)}
+    record["tasks"][task] = {**wanted, "frames": int(covered.sum()), "read_as_empty": without_file, "flagged": flagged, "outputs": outputs_digest(lightly, imputed_task)}
     record["seed_keys"] = task
     write_record(lightly, record)
-    return AssertReport(task, asserted, results, imputed_task, resolved, seed_compatible, flagged, without_file, notes=notes,
-                        detections=detections, class_names=loaded.schema.names, predictions=loaded)
+    return AssertReport(
+        task,
+        asserted,
+        results,
+        imputed_task,
+        resolved,
+        seed_compatible,
+        flagged,
+        without_file,
+        notes=notes,
+        detections=detections,
+        class_names=loaded.schema.names,
+        predictions=loaded,
+    )
 
 
 def _reusable(lightly, record: dict, task: str, wanted: dict) -> dict | None:
@@ -147,10 +169,7 @@ def _notes(record: dict, task: str, names: list[str]) -> list[str]:
     before = record.get("seed_keys")
     if before is None or before == task or before not in record["tasks"]:
         return []
-    notes = [
-        f"flickering and the *_severity metadata keys now hold the assertions of task {task!r}; "
-        f"those of task {before!r} stay under {task_prefix(before)}*"
-    ]
+    notes = [f"flickering and the *_severity metadata keys now hold the assertions of task {task!r}; those of task {before!r} stay under {task_prefix(before)}*"]
     stale = [n for n in record["tasks"][before].get("names", []) if n not in names]
     if stale:
         notes.append(f"{', '.join(f'{n}_severity' for n in stale)}: still task {before!r}'s values (not computed for {task!r})")

@@ -30,9 +30,7 @@ def check_iou_thresholds(iou_thresholds: Sequence[float]) -> tuple[float, ...]:
     return values
 
 
-def correct_detections(
-    predictions: Detections, truth: Detections, iou_thresholds: Sequence[float] = IOU_THRESHOLDS
-) -> np.ndarray:
+def correct_detections(predictions: Detections, truth: Detections, iou_thresholds: Sequence[float] = IOU_THRESHOLDS) -> np.ndarray:
     """(M, T) bool: detection m is correct at IoU threshold t (same class, COCO matching).
 
     predictions, truth: `Detections` over the same frames (`frame` indexes the same table);

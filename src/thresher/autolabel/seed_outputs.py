@@ -76,11 +76,14 @@ def write_seed_outputs(folder: Path, model, predictions: Detections, truth: Dete
 
 
 def optimal_params(model) -> str:
-    lines = [f"metric {model.metric} budget {model.budget:g}", f"uncertainties {' '.join(model.names)}",
-             "weights " + " ".join(f"{w:.6g}" for w in model.weights)]
+    lines = [f"metric {model.metric} budget {model.budget:g}", f"uncertainties {' '.join(model.names)}", "weights " + " ".join(f"{w:.6g}" for w in model.weights)]
     lines += [f"weights class {c} " + " ".join(f"{w:.6g}" for w in ws) for c, ws in sorted(model.class_weights.items())]
-    lines += [f"threshold {model.threshold:.6g}", "thresholds_per_iou " + " ".join(f"{t:.6g}" for t in model.thresholds_per_iou),
-              "iou_thresholds " + " ".join(f"{t:g}" for t in model.iou_thresholds), f"score_threshold {model.score_threshold:g}"]
+    lines += [
+        f"threshold {model.threshold:.6g}",
+        "thresholds_per_iou " + " ".join(f"{t:.6g}" for t in model.thresholds_per_iou),
+        "iou_thresholds " + " ".join(f"{t:g}" for t in model.iou_thresholds),
+        f"score_threshold {model.score_threshold:g}",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -184,6 +187,7 @@ def top10(folder: Path, kept: Detections, frames: Frames, correct: np.ndarray, r
 
 def spider_metrics(kept: Detections, truth: Detections, correct: np.ndarray, removed: np.ndarray, iou: float) -> dict[str, tuple[float, float]]:
     """{metric: (on all detections, after thresholding)}: precision, recall, F1, CDs kept, FDs removed."""
+
     def scores(mask: np.ndarray) -> tuple[float, float, float]:
         matched = match_detections(kept[mask], truth, iou, same_class=True)
         tp = int(matched.correct.sum())
@@ -194,8 +198,11 @@ def spider_metrics(kept: Detections, truth: Detections, correct: np.ndarray, rem
     everything, after = scores(np.ones(len(kept), bool)), scores(~removed)
     n_cd, n_fd = max(int(correct.sum()), 1), max(int((~correct).sum()), 1)
     return {
-        "precision": (everything[0], after[0]), "recall": (everything[1], after[1]), "F1": (everything[2], after[2]),
-        "CDs kept": (1.0, float((~removed & correct).sum() / n_cd)), "FDs removed": (0.0, float((removed & ~correct).sum() / n_fd)),
+        "precision": (everything[0], after[0]),
+        "recall": (everything[1], after[1]),
+        "F1": (everything[2], after[2]),
+        "CDs kept": (1.0, float((~removed & correct).sum() / n_cd)),
+        "FDs removed": (0.0, float((removed & ~correct).sum() / n_fd)),
     }
 
 

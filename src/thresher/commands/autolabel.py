@@ -131,7 +131,6 @@ def _only_rows(frames, predictions, rows):
     """The frames of `rows` and their predictions, re-indexed."""
     import numpy as np
 
-
     position = np.full(len(frames), -1, dtype=np.int64)
     position[rows] = np.arange(len(rows))
     kept = predictions[position[predictions.frame] >= 0]

@@ -7,7 +7,6 @@ from typing import Optional
 import typer
 
 
-
 SHOWN_PROBLEMS = 50
 
 
@@ -35,7 +34,7 @@ def parse_storage_options(text: Optional[str]) -> Optional[dict]:
     return options
 
 
-STORAGE_OPTIONS = typer.Option(None, "--storage-options", help='fsspec options for buckets as JSON, e.g. \'{"anon": true}\'.')
+STORAGE_OPTIONS = typer.Option(None, "--storage-options", help="fsspec options for buckets as JSON, e.g. '{\"anon\": true}'.")
 
 
 def progress_bar(label: str):

@@ -18,9 +18,7 @@ import typer
 from thresher.cli import app
 from thresher.commands.common import SHOWN_PROBLEMS, open_datasource
 
-convert_app = typer.Typer(
-    help="Convert detector outputs (COCO results, YOLO txt) or Label Studio labels into a Lightly prediction task.", no_args_is_help=True
-)
+convert_app = typer.Typer(help="Convert detector outputs (COCO results, YOLO txt) or Label Studio labels into a Lightly prediction task.", no_args_is_help=True)
 app.add_typer(convert_app, name="convert")
 
 DATASOURCE = typer.Argument(..., help="Folder or URL of the images and videos the predictions are for.")
@@ -46,10 +44,24 @@ def coco(
     from thresher.io.coco import coco_to_task
     from thresher.io.conversion import parse_json_input, read_input
 
-    _convert(datasource, lightly, task, overwrite, skip_bad, lambda frames, problems: coco_to_task(
-        parse_json_input(read_input(input), input), parse_json_input(read_input(annotations), annotations), frames,
-        task=task, strip=strip, prefix=prefix, results_file=input, annotations_file=annotations, problems=problems,
-    ))
+    _convert(
+        datasource,
+        lightly,
+        task,
+        overwrite,
+        skip_bad,
+        lambda frames, problems: coco_to_task(
+            parse_json_input(read_input(input), input),
+            parse_json_input(read_input(annotations), annotations),
+            frames,
+            task=task,
+            strip=strip,
+            prefix=prefix,
+            results_file=input,
+            annotations_file=annotations,
+            problems=problems,
+        ),
+    )
 
 
 @convert_app.command("yolo")
@@ -74,10 +86,24 @@ def yolo(
     if not labels.isdir():
         raise UsageError(f"--input: expected a folder of YOLO txt files, got {input} (no such folder)")
     class_names = read_class_names(read_input(names), names)
-    _convert(datasource, lightly, task, overwrite, skip_bad, lambda frames, problems: yolo_to_task(
-        read_label_files(labels, exclude=_inside(names, labels)), frames, class_names, task=task, vid_stride=vid_stride,
-        all_frames=not matched_only, labels_dir=input, names_file=names, problems=problems,
-    ))
+    _convert(
+        datasource,
+        lightly,
+        task,
+        overwrite,
+        skip_bad,
+        lambda frames, problems: yolo_to_task(
+            read_label_files(labels, exclude=_inside(names, labels)),
+            frames,
+            class_names,
+            task=task,
+            vid_stride=vid_stride,
+            all_frames=not matched_only,
+            labels_dir=input,
+            names_file=names,
+            problems=problems,
+        ),
+    )
 
 
 @convert_app.command("labelstudio")

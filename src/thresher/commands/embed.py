@@ -21,14 +21,10 @@ from thresher.commands.common import (
 @app.command()
 def embed(
     datasource: str = typer.Argument(..., help="Folder or URL of images and videos."),
-    model: str = typer.Option(
-        BUILT_IN_DETECTOR, "--model", help=f"{BUILT_IN_DETECTOR} (the detector's backbone), mobilenetv2-imagenet, a .onnx file, or simclr:PATH."
-    ),
+    model: str = typer.Option(BUILT_IN_DETECTOR, "--model", help=f"{BUILT_IN_DETECTOR} (the detector's backbone), mobilenetv2-imagenet, a .onnx file, or simclr:PATH."),
     every: int = typer.Option(1, "--every", help="Embed every N-th frame of each video (frame 0 first)."),
     resume: bool = typer.Option(True, "--resume/--no-resume", help="Skip samples whose embedding is stored."),
-    dtype: str = typer.Option(
-        "float32", "--dtype", help="How new embeddings are stored: float32, or float16 (half the disk and of the bytes a selection reads; 0.05 % rounding)."
-    ),
+    dtype: str = typer.Option("float32", "--dtype", help="How new embeddings are stored: float32, or float16 (half the disk and of the bytes a selection reads; 0.05 % rounding)."),
     catalog: Optional[str] = typer.Option(None, "--catalog", help="Local folder for thresher's state (needed for buckets)."),
     storage_options: Optional[str] = STORAGE_OPTIONS,
 ) -> None:

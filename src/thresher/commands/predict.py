@@ -65,9 +65,7 @@ def predict(
     redo = rows_to_predict_again(source, frames, workspace, task, key) if workspace is not None else None
     callback, bar = progress_bar("predict")
     with bar:
-        result = run_models(
-            source, detector=detector, task=task, embedder=embedder, store=store, resume=resume, progress=callback, frames=frames, rows=rows, redo=redo
-        )
+        result = run_models(source, detector=detector, task=task, embedder=embedder, store=store, resume=resume, progress=callback, frames=frames, rows=rows, redo=redo)
     if workspace is not None:
         record_predictions(source, frames[rows], workspace, task, key)
     result.skipped = list(problems) + result.skipped

@@ -44,7 +44,13 @@ def run_command(
 
 
 OUTPUTS = (
-    "selection.csv", "datapool.csv", "removed_samples.csv", "report.html", "images", "label_studio_tasks.json",
-    "label_studio_config.xml", "coco.json", "filenames.txt",
+    "selection.csv",
+    "datapool.csv",
+    "removed_samples.csv",
+    "report.html",
+    "images",
+    "label_studio_tasks.json",
+    "label_studio_config.xml",
+    "coco.json",
+    "filenames.txt",
 )
-

@@ -54,14 +54,16 @@ def _with_seed_strategies(table, names: list[str], detections, frames):
     from thresher.run.resolver import SCORE_FAMILIES
     from thresher.scorers import score_frames
     from thresher.scorers.seed_strategy import parse_seed_strategy, seed_strategy_scores
-    from thresher.scores import Scores
+    from thresher.score_table import Scores
 
     own = score_frames(detections, frames, SCORE_FAMILIES)
     columns = {name: table[name] for name in table.names}
     for name in names:
         strategy = parse_seed_strategy(name, own.names)
         if strategy.selects:
-            raise UsageError(f"--strategy {name}: {strategy.rule if strategy.rule != 'topk' else 'prune'} chooses frames rather than scoring them; "
-                             f"use `thresher select --seed-strategy {name} --task … --n …`")
+            raise UsageError(
+                f"--strategy {name}: {strategy.rule if strategy.rule != 'topk' else 'prune'} chooses frames rather than scoring them; "
+                f"use `thresher select --seed-strategy {name} --task … --n …`"
+            )
         columns[name] = seed_strategy_scores(strategy, detections, frames, own)
     return Scores(table.ids, columns)

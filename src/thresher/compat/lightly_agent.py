@@ -2,7 +2,7 @@
 
 The agent keeps a query set (a tag, `initial-tag` = the whole dataset by default), a labeled
 set (the preselected tag, empty by default) and, after a query, the added set. `query` runs
-thresher's selection engine over query set ∪ labeled set with the labeled set preselected, so
+thresher's selector over query set ∪ labeled set with the labeled set preselected, so
 `n_samples` counts the labeled set, and stores the new labeled set as a tag named
 `sampler_config.name`. The legacy methods become selection configs:
 
@@ -39,7 +39,7 @@ from thresher.compat.lightly_client import ApiWorkflowClient
 from thresher.compat.lightly_datasets import INITIAL_TAG
 from thresher.compat.lightly_enums import SamplingMethod
 from thresher.errors import SchemaError, UsageError, did_you_mean
-from thresher.scores import Scores
+from thresher.score_table import Scores
 from thresher.select import SelectionInputs, run_selection
 
 AGENT_TASK = "active_learning"
@@ -53,8 +53,7 @@ class SamplerConfig:
     `candidates_per_pick` (thresher extension, WEIGHTED_KMEANS only): m, the candidates per
     pick (None = the strategy's default)."""
 
-    def __init__(self, method: str = SamplingMethod.CORESET, n_samples: int = 32, min_distance: float = -1, name: str | None = None,
-                 *, candidates_per_pick: int | None = None):
+    def __init__(self, method: str = SamplingMethod.CORESET, n_samples: int = 32, min_distance: float = -1, name: str | None = None, *, candidates_per_pick: int | None = None):
         self.method = method
         self.n_samples = n_samples
         self.min_distance = min_distance
@@ -65,8 +64,7 @@ class SamplerConfig:
 
     def __repr__(self) -> str:
         extra = "" if self.candidates_per_pick is None else f", candidates_per_pick={self.candidates_per_pick}"
-        return (f"SamplerConfig(method={str(self.method)!r}, n_samples={self.n_samples}, min_distance={self.min_distance}, "
-                f"name={self.name!r}{extra})")
+        return f"SamplerConfig(method={str(self.method)!r}, n_samples={self.n_samples}, min_distance={self.min_distance}, name={self.name!r}{extra})"
 
 
 def sampling_method(method: object) -> SamplingMethod:
@@ -105,11 +103,9 @@ def selection_config_for(sampler_config: SamplerConfig, score_name: str | None =
 
 def _weighted_kmeans_config(sampler_config: SamplerConfig, score_name: str | None, with_scores: bool, per_pick: int | None) -> dict:
     if sampler_config.min_distance is not None and sampler_config.min_distance > 0:
-        raise UsageError(f"sampler_config.min_distance: WEIGHTED_KMEANS picks a batch at once and has no minimum "
-                         f"distance; use -1, got {sampler_config.min_distance}")
+        raise UsageError(f"sampler_config.min_distance: WEIGHTED_KMEANS picks a batch at once and has no minimum distance; use -1, got {sampler_config.min_distance}")
     if int(sampler_config.n_samples) < 0:
-        raise UsageError(f"sampler_config.n_samples: WEIGHTED_KMEANS picks a batch of a given size; expected n_samples >= 0, "
-                         f"got {sampler_config.n_samples}")
+        raise UsageError(f"sampler_config.n_samples: WEIGHTED_KMEANS picks a batch of a given size; expected n_samples >= 0, got {sampler_config.n_samples}")
     weights = {"type": "SCORES", "task": AGENT_TASK, "score": score_name or DEFAULT_SCORE} if with_scores else {"type": "TYPICALITY"}
     strategy = {"type": "WEIGHTED_KMEANS", "weights": weights}
     if per_pick is not None:
@@ -182,8 +178,8 @@ class ActiveLearningAgent:
         method = sampling_method(sampler_config.method)
         if 0 <= sampler_config.n_samples < len(self._labeled):
             warnings.warn(
-                f"ActiveLearningAgent.query: n_samples ({sampler_config.n_samples}) is smaller than the labeled set "
-                f"({len(self._labeled)}); the query is skipped.", stacklevel=2,
+                f"ActiveLearningAgent.query: n_samples ({sampler_config.n_samples}) is smaller than the labeled set ({len(self._labeled)}); the query is skipped.",
+                stacklevel=2,
             )
             return self.labeled_set
         if method in NEEDS_SCORES and al_scorer is None:
@@ -250,5 +246,6 @@ class ActiveLearningAgent:
         try:
             return self.api_workflow_client.embeddings().align(ids)
         except SchemaError as exc:
-            raise UsageError(f"{exc}: the dataset's embeddings must cover the query and labeled sets; "
-                             "upload embeddings of every sample with upload_embeddings(csv, name)") from None
+            raise UsageError(
+                f"{exc}: the dataset's embeddings must cover the query and labeled sets; upload embeddings of every sample with upload_embeddings(csv, name)"
+            ) from None

@@ -79,6 +79,5 @@ def dataset_embeddings(workspace: Path, name: str | None) -> Embeddings:
     """The named store's embeddings, else the latest store's; UsageError when there are none."""
     store = EmbeddingStore(workspace / EMBEDDINGS_DIR / name) if name else latest_store(workspace)
     if store is None or not any(store.folder.glob(SHARD_GLOB)):
-        raise UsageError("the dataset has no embeddings: upload them with upload_embeddings(csv, name), "
-                         "compute them with lightly_magic(folder), or run the worker first")
+        raise UsageError("the dataset has no embeddings: upload them with upload_embeddings(csv, name), compute them with lightly_magic(folder), or run the worker first")
     return store.load()

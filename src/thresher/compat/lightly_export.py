@@ -103,10 +103,7 @@ def sample_urls(source: Datasource, frames: Frames, workspace: Path, run_folders
 
 def filenames_and_read_urls(frames: Frames, urls: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
     """LightlyOne's export: [{"fileName", "readUrl", "datasourceUrl"}] in tag order."""
-    return [
-        {"fileName": str(name), "readUrl": read, "datasourceUrl": datasource}
-        for name, (read, datasource) in zip(frames.file_name.tolist(), urls)
-    ]
+    return [{"fileName": str(name), "readUrl": read, "datasourceUrl": datasource} for name, (read, datasource) in zip(frames.file_name.tolist(), urls)]
 
 
 def _boxes(source: Datasource, frames: Frames, task: str | None):

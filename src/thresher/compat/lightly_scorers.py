@@ -36,9 +36,7 @@ class BoundingBox:
         if clip_values:
             x0, y0, x1, y1 = (min(1, max(0, v)) for v in (x0, y0, x1, y1))
         if any(v > 1 or v < 0 for v in (x0, y0, x1, y1)):
-            raise ValueError(
-                f"Bounding Box Coordinates must be relative to image width and height but are ({x0}, {y0}, {x1}, {y1})."
-            )
+            raise ValueError(f"Bounding Box Coordinates must be relative to image width and height but are ({x0}, {y0}, {x1}, {y1}).")
         if x0 >= x1:
             raise ValueError(f"x0 must be smaller than x1 for bounding box [{x0}, {y0}, {x1}, {y1}]")
         if y0 >= y1:
@@ -86,10 +84,7 @@ class ObjectDetectionOutput:
 
     def __init__(self, boxes, object_probabilities, class_probabilities, scores=None):
         if len(boxes) != len(object_probabilities) or len(object_probabilities) != len(class_probabilities):
-            raise ValueError(
-                "Boxes, object and class probabilities must be of same length but are "
-                f"{len(boxes)}, {len(object_probabilities)}, and {len(class_probabilities)}"
-            )
+            raise ValueError(f"Boxes, object and class probabilities must be of same length but are {len(boxes)}, {len(object_probabilities)}, and {len(class_probabilities)}")
         if scores is not None and len(scores) != len(boxes):
             raise ValueError(f"Boxes and scores must be of same length but are {len(boxes)} and {len(scores)}")
         self.boxes = boxes
@@ -175,19 +170,12 @@ class ScorerObjectDetection:
             return dict(self._DEFAULT_CONFIG)
         for key in config:
             if key not in self._DEFAULT_CONFIG:
-                raise KeyError(
-                    f"Scorer config parameter {key} is not a valid key{did_you_mean(str(key), self._DEFAULT_CONFIG)}. "
-                    f"Use one of: {list(self._DEFAULT_CONFIG)}"
-                )
+                raise KeyError(f"Scorer config parameter {key} is not a valid key{did_you_mean(str(key), self._DEFAULT_CONFIG)}. Use one of: {list(self._DEFAULT_CONFIG)}")
         for key, value in config.items():
             if not isinstance(value, (float, int)):
-                raise ValueError(
-                    f"Scorer config values must be numbers. However, {key} has a value of type {type(value)}."
-                )
+                raise ValueError(f"Scorer config values must be numbers. However, {key} has a value of type {type(value)}.")
             if value < 0.0 or value > 1.0:
-                raise ValueError(
-                    f"Scorer config parameter {key} value ({value}) out of range. Should be between 0.0 and 1.0."
-                )
+                raise ValueError(f"Scorer config parameter {key} value ({value}) out of range. Should be between 0.0 and 1.0.")
         return {**self._DEFAULT_CONFIG, **config}
 
     @classmethod
@@ -202,9 +190,7 @@ class ScorerObjectDetection:
         scores = np.fromiter((s for o in outputs for s in o.scores), dtype=np.float64, count=int(counts.sum()))
         labels = np.fromiter((lab for o in outputs for lab in o.labels), dtype=np.int64, count=int(counts.sum()))
         result = {
-            detection.OBJECT_FREQUENCY: detection.object_frequency(
-                labels, groups, self.config["frequency_penalty"], self.config["min_score"]
-            ),
+            detection.OBJECT_FREQUENCY: detection.object_frequency(labels, groups, self.config["frequency_penalty"], self.config["min_score"]),
             detection.OBJECTNESS_LEAST_CONFIDENCE: detection.objectness_least_confidence(scores, groups),
         }
         per_box = _box_uncertainty(outputs, counts)
@@ -301,11 +287,7 @@ class ScorerKeypointDetection:
         return [keypoints.MEAN_UNCERTAINTY]
 
     def calculate_scores(self) -> dict[str, np.ndarray]:
-        instances = [
-            (i, inst.get_confidences())
-            for i, image in enumerate(self.model_output)
-            for inst in image.keypoint_instance_predictions
-        ]
+        instances = [(i, inst.get_confidences()) for i, image in enumerate(self.model_output) for inst in image.keypoint_instance_predictions]
         width = max((len(c) for _, c in instances), default=0)
         padded = np.full((len(instances), width), np.nan)
         for row, (_, conf) in enumerate(instances):

@@ -46,7 +46,7 @@ def local_config(resource_path: str | os.PathLike) -> DatasourceConfig:
     """A local folder (a path, or a `file://` URL)."""
     text = os.fspath(resource_path)
     if text.startswith("file://"):
-        text = text[len("file://"):]
+        text = text[len("file://") :]
     if not text or is_url(text):
         raise UsageError(f"resource_path: expected a local folder, got {os.fspath(resource_path)!r}")
     return DatasourceConfig(str(Path(text).expanduser().resolve()), {}, "LOCAL")
@@ -71,8 +71,7 @@ def gcs_config(resource_path: str, project_id: str, credentials: str | Mapping[s
         try:
             token = json.loads(credentials)
         except ValueError:
-            raise UsageError("credentials: expected the service account's JSON credentials as a string, "
-                             "e.g. json.dumps(json.load(open('credentials.json')))") from None
+            raise UsageError("credentials: expected the service account's JSON credentials as a string, e.g. json.dumps(json.load(open('credentials.json')))") from None
     return DatasourceConfig(_with_slash_removed(resource_path), {"project": project_id, "token": token}, "GCS")
 
 

@@ -103,8 +103,7 @@ class RayEngine:
     def _connect(self) -> Any:
         ray = require("ray", "ray")
         if not ray.is_initialized():
-            ray.init(address=self.address, num_cpus=self.num_cpus if self.address is None else None,
-                     include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+            ray.init(address=self.address, num_cpus=self.num_cpus if self.address is None else None, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
             self._started = True
         context = require("ray.data", "ray").DataContext.get_current()
         context.enable_progress_bars = False
@@ -171,8 +170,19 @@ class RayEngine:
         result.skipped = list(problems) + result.skipped
         return result
 
-    def embed_crops(self, source: Any, frames: Frames, crops: Frames, boxes: np.ndarray, embedder: Any, store: Any,
-                    *, batch_size: int = 32, resume: bool = True, progress: Callable[[int, int], None] | None = None) -> InferenceResult:
+    def embed_crops(
+        self,
+        source: Any,
+        frames: Frames,
+        crops: Frames,
+        boxes: np.ndarray,
+        embedder: Any,
+        store: Any,
+        *,
+        batch_size: int = 32,
+        resume: bool = True,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> InferenceResult:
         """`thresher.infer.embed_crops` on the cluster: same arguments, vectors and result."""
         todo = plan_crops(crops, store, resume)
         result = InferenceResult(crops, reused=len(crops) - len(todo))
@@ -230,8 +240,7 @@ class RayEngine:
         found = ray.get([remote.remote(spec, name) for name in split])
         return {name: info for name, info in zip(split, found) if info is not None}
 
-    def _execute(self, ray: Any, spec: SourceSpec, shards: list[Shard], models: tuple, store: Any,
-                 result: InferenceResult, progress: Callable | None, total: int) -> None:
+    def _execute(self, ray: Any, spec: SourceSpec, shards: list[Shard], models: tuple, store: Any, result: InferenceResult, progress: Callable | None, total: int) -> None:
         collector = _Collector(store, result, progress, total)
         try:
             with quiet_ray():
@@ -250,8 +259,9 @@ class RayEngine:
         workers, readers, actor_cpus = self.resources(ray)
         workers = min(workers, len(items))  # an actor takes whole shards: no idle actors
         dataset = data.from_items(items, override_num_blocks=len(items))
-        dataset = dataset.map_batches(decode_shards, batch_size=None, fn_kwargs={"spec": spec}, num_cpus=self.read_cpus,
-                                      compute=data.TaskPoolStrategy(size=min(readers, len(items))))
+        dataset = dataset.map_batches(
+            decode_shards, batch_size=None, fn_kwargs={"spec": spec}, num_cpus=self.read_cpus, compute=data.TaskPoolStrategy(size=min(readers, len(items)))
+        )
         dataset = dataset.map_batches(
             ModelActor, batch_size=1, compute=data.ActorPoolStrategy(size=workers), num_cpus=actor_cpus,
             fn_constructor_kwargs={"spec": spec, "detector": detector, "task": task, "embedder": embedder, "threads": self.threads},

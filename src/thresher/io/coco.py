@@ -141,7 +141,7 @@ def _images(annotations: object, file: str, frames: Frames, strip: str, prefix: 
 
 def _row(file_name: str, strip: str, prefix: str, index: MediaIndex, file: str, where: str, problems: Problems) -> int | None:
     """The datasource row of a COCO file name, or None after recording why there is none."""
-    name = prefix + (file_name[len(strip):] if strip and file_name.startswith(strip) else file_name)
+    name = prefix + (file_name[len(strip) :] if strip and file_name.startswith(strip) else file_name)
     try:
         name = safe_name(name)
     except DatasourceError as exc:
@@ -174,7 +174,9 @@ def _size_ok(item: dict, frames: Frames, row: int, file: str, where: str, proble
     expected = (int(frames.width[row]), int(frames.height[row]))
     if (width, height) != expected:
         problems.add(
-            file, f"{where}.width, height", f"the size of {frames.file_name[row]!s} after EXIF rotation, {expected[0]}x{expected[1]}",
+            file,
+            f"{where}.width, height",
+            f"the size of {frames.file_name[row]!s} after EXIF rotation, {expected[0]}x{expected[1]}",
             f"{shown(width)}x{shown(height)}",
         )
         return False

@@ -64,9 +64,7 @@ class Boxes:
         return cls(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("row", "xyxy", "score", "class_id")), extras)
 
 
-def assemble_task(
-    name: str, schema: PredictionSchema, frames: Frames, covered: np.ndarray, boxes: Boxes, invalid: np.ndarray
-) -> PredictionTask:
+def assemble_task(name: str, schema: PredictionSchema, frames: Frames, covered: np.ndarray, boxes: Boxes, invalid: np.ndarray) -> PredictionTask:
     """A task over the datasource rows `covered` and not `invalid`, with the boxes of those rows.
 
     Boxes are clipped to their image and grown to 1 pixel when smaller (`fit_boxes`).

@@ -100,7 +100,10 @@ class Datasource:
         return MediaFiles(images, videos, tuple(n for n in names if not is_image(n) and not is_video(n)))
 
     def frames(
-        self, problems: Problems | None = None, media: MediaFiles | None = None, progress: Callable[[int, int], None] | None = None,
+        self,
+        problems: Problems | None = None,
+        media: MediaFiles | None = None,
+        progress: Callable[[int, int], None] | None = None,
         cache: Path | None = None,
     ) -> Frames:
         """One row per image and video frame, sorted by Lightly name.
@@ -221,8 +224,8 @@ def describe_remote_error(url: str, exc: Exception) -> str:
 
 CREDENTIALS_HINT = {
     "s3": "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), or pass --storage-options '{\"anon\": true}' for a public bucket",
-    "gs": "set GOOGLE_APPLICATION_CREDENTIALS, or pass --storage-options '{\"token\": \"anon\"}' for a public bucket",
-    "gcs": "set GOOGLE_APPLICATION_CREDENTIALS, or pass --storage-options '{\"token\": \"anon\"}' for a public bucket",
+    "gs": 'set GOOGLE_APPLICATION_CREDENTIALS, or pass --storage-options \'{"token": "anon"}\' for a public bucket',
+    "gcs": 'set GOOGLE_APPLICATION_CREDENTIALS, or pass --storage-options \'{"token": "anon"}\' for a public bucket',
     "az": "pass --storage-options with account_name and account_key (or a sas_token)",
     "abfs": "pass --storage-options with account_name and account_key (or a sas_token)",
 }
@@ -250,7 +253,9 @@ def _first_of_clashes(names: np.ndarray, kinds: np.ndarray, problems: Problems) 
     for row in np.flatnonzero(~keep):
         twin = str(names[np.flatnonzero(keys == keys[row])[0]])
         problems.add(
-            str(names[row]), "", "a name whose prediction file is its own",
+            str(names[row]),
+            "",
+            "a name whose prediction file is its own",
             f"the same prediction file {str(keys[row])!r} as {twin!r}; it is left out",
         )
     return keep

@@ -96,8 +96,14 @@ class CachedFiles:
         """The files `rows` (an index array), with their items."""
         rows = np.asarray(rows, dtype=np.int64)
         items = self.item_rows(rows)
-        return CachedFiles(self.name[rows], self.size[rows], self.mtime_ns[rows], {k: v[rows] for k, v in self.per_file.items()},
-                           self.counts[rows], {k: v[items] for k, v in self.per_item.items()})
+        return CachedFiles(
+            self.name[rows],
+            self.size[rows],
+            self.mtime_ns[rows],
+            {k: v[rows] for k, v in self.per_file.items()},
+            self.counts[rows],
+            {k: v[items] for k, v in self.per_item.items()},
+        )
 
     @staticmethod
     def concat(parts: list["CachedFiles"]) -> "CachedFiles":
@@ -146,8 +152,12 @@ def load(path: Path, signature: Mapping) -> CachedFiles | None:
         if meta.get("digest") != _digest(arrays):
             return None
         table = CachedFiles(
-            arrays["name"], arrays["size"], arrays["mtime_ns"], {k: arrays[f"file:{k}"] for k in meta["per_file"]},
-            arrays["counts"], {k: arrays[f"item:{k}"] for k in meta["per_item"]},
+            arrays["name"],
+            arrays["size"],
+            arrays["mtime_ns"],
+            {k: arrays[f"file:{k}"] for k in meta["per_file"]},
+            arrays["counts"],
+            {k: arrays[f"item:{k}"] for k in meta["per_item"]},
         )
     except (KeyError, ValueError, TypeError, AttributeError):
         return None
@@ -163,12 +173,15 @@ def _consistent(table: CachedFiles) -> bool:
 
 def store(path: Path, signature: Mapping, table: CachedFiles) -> None:
     """Write `table` whole: to a temporary name beside `path`, then renamed over it."""
-    arrays = {"name": table.name.astype(str) if len(table.name) else np.zeros(0, "<U1"), "size": table.size.astype(np.int64),
-              "mtime_ns": table.mtime_ns.astype(np.int64), "counts": table.counts.astype(np.int64)}
+    arrays = {
+        "name": table.name.astype(str) if len(table.name) else np.zeros(0, "<U1"),
+        "size": table.size.astype(np.int64),
+        "mtime_ns": table.mtime_ns.astype(np.int64),
+        "counts": table.counts.astype(np.int64),
+    }
     arrays.update({f"file:{k}": v for k, v in table.per_file.items()})
     arrays.update({f"item:{k}": v for k, v in table.per_item.items()})
-    meta = {"format": FORMAT, "signature": signature, "per_file": list(table.per_file), "per_item": list(table.per_item),
-            "digest": _digest(arrays)}
+    meta = {"format": FORMAT, "signature": signature, "per_file": list(table.per_file), "per_item": list(table.per_item), "digest": _digest(arrays)}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp.npz")
     try:

@@ -78,8 +78,7 @@ def label_studio_tasks(
             for j, (box, score, extra) in enumerate(by_frame.get(row, []))
         ]
         results += [
-            _result(f"imputed-{j}", box, score, names, width, height, {"imputed": True, "text": [IMPUTED_NOTE]})
-            for j, (box, score, _) in enumerate(imputed_by_frame.get(row, []))
+            _result(f"imputed-{j}", box, score, names, width, height, {"imputed": True, "text": [IMPUTED_NOTE]}) for j, (box, score, _) in enumerate(imputed_by_frame.get(row, []))
         ]
         data = {"image": url, "thresher_id": str(frames.id[row])}
         if task_name is not None:
@@ -111,9 +110,7 @@ def _boxes_by_frame(detections: Detections, rows: np.ndarray) -> dict[int, list]
         detections = detections[np.isin(detections.frame, rows)]
     columns = {key: getattr(detections, key).tolist() for key in UNCERTAINTY_KEYS if getattr(detections, key) is not None}
     grouped: dict[int, list] = {}
-    for j, (frame, box, score, class_id) in enumerate(
-        zip(detections.frame.tolist(), detections.xywh.tolist(), detections.score.tolist(), detections.class_id.tolist())
-    ):
+    for j, (frame, box, score, class_id) in enumerate(zip(detections.frame.tolist(), detections.xywh.tolist(), detections.score.tolist(), detections.class_id.tolist())):
         grouped.setdefault(frame, []).append(((box, class_id), score, {key: values[j] for key, values in columns.items()}))
     return grouped
 

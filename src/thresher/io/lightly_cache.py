@@ -81,8 +81,11 @@ def to_columns(table: CachedFiles, frame_rows: np.ndarray, n_categories: int) ->
     items = table.per_item
     probs = items.get("probabilities")
     return BoxColumns(
-        file=file, index=items["index"].astype(np.int64), frame=np.repeat(np.asarray(frame_rows, dtype=np.int64), table.counts),
-        xywh=items["xywh"].reshape(-1, 4).astype(np.float64), score=items["score"].astype(np.float64),
+        file=file,
+        index=items["index"].astype(np.int64),
+        frame=np.repeat(np.asarray(frame_rows, dtype=np.int64), table.counts),
+        xywh=items["xywh"].reshape(-1, 4).astype(np.float64),
+        score=items["score"].astype(np.float64),
         category_id=items["category_id"].astype(np.int64),
         probabilities=None if probs is None else probs.reshape(len(file), n_categories).astype(np.float64),
         uncertainty={key: items[key].astype(np.float64) for key in UNCERTAINTY_KEYS if key in items},

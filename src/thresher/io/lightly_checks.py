@@ -188,9 +188,7 @@ def _probabilities_ok(value: object, file: str, where: str, n_categories: int, w
     return True
 
 
-def check_boxes(
-    columns: BoxColumns, files: np.ndarray, invalid: np.ndarray, rows: np.ndarray, frames: Frames, schema: "PredictionSchema", problems: Problems
-) -> np.ndarray:
+def check_boxes(columns: BoxColumns, files: np.ndarray, invalid: np.ndarray, rows: np.ndarray, frames: Frames, schema: "PredictionSchema", problems: Problems) -> np.ndarray:
     """Check every box; return, per file (`columns.file` indexes `files`), whether it is usable:
     not `invalid` already, free of problems, and with a sample (`rows` >= 0)."""
     good = ~np.asarray(invalid, dtype=bool) & (rows >= 0)
@@ -208,9 +206,7 @@ def _box_checks(columns: BoxColumns, frames: Frames, schema: "PredictionSchema")
     shown_box = lambda i: _vector(xywh[i])  # noqa: E731
     finite = np.isfinite(xywh).all(axis=1)
     width, height = _image_sizes(columns, frames)
-    outside = finite & (width > 0) & (
-        (xywh[:, 0] + xywh[:, 2] > width + OUTSIDE_TOLERANCE) | (xywh[:, 1] + xywh[:, 3] > height + OUTSIDE_TOLERANCE)
-    )
+    outside = finite & (width > 0) & ((xywh[:, 0] + xywh[:, 2] > width + OUTSIDE_TOLERANCE) | (xywh[:, 1] + xywh[:, 3] > height + OUTSIDE_TOLERANCE))
     yield "bbox", "finite numbers", ~finite, shown_box
     yield "bbox", "x >= 0 and y >= 0", finite & ((xywh[:, 0] < 0) | (xywh[:, 1] < 0)), shown_box
     yield "bbox", "w >= 1 and h >= 1 pixel", finite & ((xywh[:, 2] < 1) | (xywh[:, 3] < 1)), shown_box

@@ -236,9 +236,7 @@ def _column(values: np.ndarray, source: np.ndarray, field: MetadataField) -> np.
     return column
 
 
-def write_metadata(
-    lightly: Location, fields: tuple[MetadataField, ...], frames: Frames, values: dict[str, np.ndarray]
-) -> None:
+def write_metadata(lightly: Location, fields: tuple[MetadataField, ...], frames: Frames, values: dict[str, np.ndarray]) -> None:
     """Write schema.json and one metadata file per sample of `frames` (type image or frame).
 
     `values` maps each field path to one value per row of `frames`. Other schema fields and

@@ -44,7 +44,6 @@ from thresher.io.storage import Location, safe_name
 from thresher.table import lookup
 
 
-
 @dataclass(frozen=True)
 class PredictionTask:
     """A prediction task read from (or to be written to) a Lightly datasource.
@@ -159,8 +158,9 @@ def _hidden(names: np.ndarray) -> np.ndarray:
     return np.char.startswith(np.char.rpartition(names, "/")[:, 2], ".") if len(names) else np.zeros(0, bool)
 
 
-def _read_files(lightly: Location, task: str, schema: PredictionSchema, listing: Listing, cached: CachedFiles | None,
-                frames: Frames | None, problems: Problems, progress, caching: bool) -> tuple | None:
+def _read_files(
+    lightly: Location, task: str, schema: PredictionSchema, listing: Listing, cached: CachedFiles | None, frames: Frames | None, problems: Problems, progress, caching: bool
+) -> tuple | None:
     """(frames, detections, invalid, missing, rows to cache) of the listed files, parsing only
     those the cache does not hold unchanged. The rows to cache are the files read without a
     problem, None when `caching` is off or nothing changed. None instead of the tuple when the

@@ -121,7 +121,7 @@ class Location:
         if not self.fs.isdir(base):
             return []
         prefix = self.root.rstrip("/") + "/"
-        names = [p[len(prefix):] if p.startswith(prefix) else p for p in self.fs.find(base)]
+        names = [p[len(prefix) :] if p.startswith(prefix) else p for p in self.fs.find(base)]
         start = len(under.strip("/").split("/")) if under else 0
         return sorted(n for n in names if not _in_skipped(n.split("/")[start:-1], skip))
 
@@ -135,12 +135,12 @@ class Location:
                 for name in files:
                     path = os.path.join(folder, name)
                     info = os.stat(path)
-                    found.append((path[len(prefix):], info.st_size, info.st_mtime))
+                    found.append((path[len(prefix) :], info.st_size, info.st_mtime))
             return sorted(found)
         if not self.fs.isdir(base):
             return []
         details = self.fs.find(base, detail=True)
-        return sorted((p[len(prefix):], int(d.get("size") or 0), float(_modified(d))) for p, d in details.items())
+        return sorted((p[len(prefix) :], int(d.get("size") or 0), float(_modified(d))) for p, d in details.items())
 
     def file_listing(self, under: str = "") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(relative names, sizes in bytes, modification times in ns) of every file below `under`,
@@ -217,7 +217,7 @@ class Location:
         found = []
         for folder, dirs, files in os.walk(base):
             dirs[:] = [d for d in dirs if not _in_skipped([d], skip)]
-            rel = folder[len(prefix):] if folder.startswith(prefix) else ""
+            rel = folder[len(prefix) :] if folder.startswith(prefix) else ""
             found.extend(f"{rel}/{f}" if rel else f for f in files)
         return found
 

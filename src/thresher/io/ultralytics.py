@@ -138,7 +138,9 @@ class _Converter:
             shape = None
         if shape != expected:
             self.problems.add(
-                where, "orig_shape", f"(height, width) of {self.frames.file_name[row]} after EXIF rotation, {expected}",
+                where,
+                "orig_shape",
+                f"(height, width) of {self.frames.file_name[row]} after EXIF rotation, {expected}",
                 shown(getattr(result, "orig_shape", None)),
             )
             return False

@@ -138,9 +138,7 @@ def check_video(location: Location, name: str) -> VideoInfo:
     """
     info = video_info(location, name)
     if info.container.startswith("mov") and info.header_frames > 0 and info.n_frames != info.header_frames:
-        raise DatasourceError(
-            f"{name}: truncated video: the header says {info.header_frames} frames, the file holds {info.n_frames}"
-        )
+        raise DatasourceError(f"{name}: truncated video: the header says {info.header_frames} frames, the file holds {info.n_frames}")
     if info.corrupt_packets:
         raise DatasourceError(f"{name}: truncated video: {info.corrupt_packets} packet(s) cut short")
     covered = _seconds_covered(info)

@@ -169,6 +169,4 @@ def load_detector(model: str = "ssd-mobilenet-v2-coco", *, confidence: float = 0
         from thresher.models.yolo_onnx import YOLOOnnx
 
         return YOLOOnnx(model, confidence=confidence, classes=classes)
-    raise UsageError(
-        f'model: expected one of {", ".join(BUILTIN_DETECTORS)} or the path of an .onnx file, got "{model}"{did_you_mean(str(model), BUILTIN_DETECTORS)}'
-    )
+    raise UsageError(f'model: expected one of {", ".join(BUILTIN_DETECTORS)} or the path of an .onnx file, got "{model}"{did_you_mean(str(model), BUILTIN_DETECTORS)}')

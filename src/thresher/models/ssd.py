@@ -88,8 +88,7 @@ def read_net(graph: Path, text_graph: Path) -> Any:
     cv2 = require("cv2", "detect")
     if not hasattr(cv2.dnn, "readNetFromTensorflow"):
         raise MissingDependencyError(
-            f"the built-in detector needs cv2.dnn.readNetFromTensorflow, which OpenCV {cv2.__version__} does not have"
-            ' (removed in 5.1): pip install "opencv-python-headless<5.1"'
+            f'the built-in detector needs cv2.dnn.readNetFromTensorflow, which OpenCV {cv2.__version__} does not have (removed in 5.1): pip install "opencv-python-headless<5.1"'
         )
     engine = getattr(cv2.dnn, "ENGINE_CLASSIC", None)
     if engine is None:  # OpenCV 4.x has one engine
@@ -225,9 +224,7 @@ class SSDMobileNetV2:
         hw = np.asarray(sizes, dtype=np.float64)[kept.image]
         xyxy = clip(scale(boxes[kept.image, kept.box], hw[:, 1], hw[:, 0]), hw[:, 1], hw[:, 0])  # normalized → pixels
         probs = normalize_rows(scores[kept.image, kept.box][:, allowed])
-        return Detections(
-            frame=kept.image + first_frame, xyxy=xyxy, score=kept.score, class_id=_REAL_IDS[kept.column], probs=probs
-        )
+        return Detections(frame=kept.image + first_frame, xyxy=xyxy, score=kept.score, class_id=_REAL_IDS[kept.column], probs=probs)
 
     def __repr__(self) -> str:
         classes = "all" if self.classes is None else self.classes

@@ -168,8 +168,7 @@ class YOLOOnnx:
             raise SchemaError(f"{self.path}: a {task!r} model; expected one of {DETECTION_TASKS} (boxes in the (B, 4 + nc, N) layout)")
         if self.metadata.get("end2end", "False") == "True":
             raise SchemaError(
-                f"{self.path}: exported with NMS inside (end2end: boxes without class scores); "
-                "export it again without nms=True so that every box keeps its class scores"
+                f"{self.path}: exported with NMS inside (end2end: boxes without class scores); export it again without nms=True so that every box keeps its class scores"
             )
 
     def predict(self, images: Sequence[np.ndarray]) -> Detections:
@@ -205,10 +204,7 @@ class YOLOOnnx:
 
     def _check_output(self, output: np.ndarray, n_images: int, n_classes: int) -> np.ndarray:
         if output.ndim != 3 or output.shape[0] != n_images or output.shape[1] < 4 + n_classes:
-            raise SchemaError(
-                f"{self.path}: output 0 expected shape ({n_images}, 4 + {n_classes} classes, N) "
-                f"(the Ultralytics v8/v11 layout), got {output.shape}"
-            )
+            raise SchemaError(f"{self.path}: output 0 expected shape ({n_images}, 4 + {n_classes} classes, N) (the Ultralytics v8/v11 layout), got {output.shape}")
         return output
 
     def __repr__(self) -> str:

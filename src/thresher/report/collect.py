@@ -55,10 +55,22 @@ def collect(state: Selected, projection: str = "pca") -> ReportData:
     strips, flagged = collect_strips(state, resolver.all_metadata()) if state.artifacts.get("assertions") else (Strips.empty(), None)
     meta["flagged"] = flagged
     return ReportData(
-        meta=meta, samples=samples, selected=selection.ids, objective=selection.objective, preselected=preselected,
-        random=random, inputs=values, colors=colors, classes=classes, projection=project(vectors, projection, seed),
-        nearest=nearest, removed=_removed(state.removed), duplicates=duplicates, thumbnails=thumbs,
-        sample_box=None if state.crops is None else _crop_boxes(state, samples), strips=strips,
+        meta=meta,
+        samples=samples,
+        selected=selection.ids,
+        objective=selection.objective,
+        preselected=preselected,
+        random=random,
+        inputs=values,
+        colors=colors,
+        classes=classes,
+        projection=project(vectors, projection, seed),
+        nearest=nearest,
+        removed=_removed(state.removed),
+        duplicates=duplicates,
+        thumbnails=thumbs,
+        sample_box=None if state.crops is None else _crop_boxes(state, samples),
+        strips=strips,
     )
 
 
@@ -230,14 +242,26 @@ def _meta(state: Selected, inputs, class_tasks, colors, projection: str) -> dict
     source = state.source
     return {
         "run_id": Path(state.folder).name.removesuffix(".partial"),
-        "counts": dict(state.counts), "timings": dict(state.timings), "selection_timings": dict(outcome.timings),
-        "stop_reason": outcome.stop_reason, "selection_counts": dict(outcome.counts),
-        "selection_config": dict(outcome.selection.config), "seed": state.options.seed,
-        "level": "object" if state.crops is not None else "frame", "inputs": inputs, "class_tasks": class_tasks,
-        "colors": list(colors), "videos": videos, "box_task": box_task(state), "imputed_task": state.imputed_task,
+        "counts": dict(state.counts),
+        "timings": dict(state.timings),
+        "selection_timings": dict(outcome.timings),
+        "stop_reason": outcome.stop_reason,
+        "selection_counts": dict(outcome.counts),
+        "selection_config": dict(outcome.selection.config),
+        "seed": state.options.seed,
+        "level": "object" if state.crops is not None else "frame",
+        "inputs": inputs,
+        "class_tasks": class_tasks,
+        "colors": list(colors),
+        "videos": videos,
+        "box_task": box_task(state),
+        "imputed_task": state.imputed_task,
         "datasource": {"input": _where(source.input), "lightly": _where(source.lightly)},
-        "store": str(state.store.folder), "projection": projection, "uses_datapool": _uses_datapool(state),
-        "n_frames": len(frames), "why": explain(state.config.selection_config, outcome),
+        "store": str(state.store.folder),
+        "projection": projection,
+        "uses_datapool": _uses_datapool(state),
+        "n_frames": len(frames),
+        "why": explain(state.config.selection_config, outcome),
     }
 
 

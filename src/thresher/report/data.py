@@ -61,8 +61,18 @@ class Thumbnails:
     @classmethod
     def empty(cls) -> "Thumbnails":
         none = np.zeros(0, np.int64)
-        return cls(np.zeros(0, "<U1"), np.zeros(0, np.uint8), np.zeros(1, np.int64), np.zeros((0, 2), np.int64),
-                   np.zeros(0, "<U1"), none, np.zeros((0, 4), np.float32), none, np.zeros(0, np.float32), np.zeros(0, bool))
+        return cls(
+            np.zeros(0, "<U1"),
+            np.zeros(0, np.uint8),
+            np.zeros(1, np.int64),
+            np.zeros((0, 2), np.int64),
+            np.zeros(0, "<U1"),
+            none,
+            np.zeros((0, 4), np.float32),
+            none,
+            np.zeros(0, np.float32),
+            np.zeros(0, bool),
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,9 +132,7 @@ class ReportData:
     projection: np.ndarray
     nearest: dict[str, np.ndarray] = field(default_factory=dict)
     removed: tuple[np.ndarray, np.ndarray, np.ndarray] = field(default_factory=lambda: (np.zeros(0, "<U1"),) * 3)
-    duplicates: tuple[np.ndarray, np.ndarray, np.ndarray] = field(
-        default_factory=lambda: (np.zeros(0, "<U1"), np.zeros(0, "<U1"), np.zeros(0, np.float32))
-    )
+    duplicates: tuple[np.ndarray, np.ndarray, np.ndarray] = field(default_factory=lambda: (np.zeros(0, "<U1"), np.zeros(0, "<U1"), np.zeros(0, np.float32)))
     thumbnails: Thumbnails = field(default_factory=Thumbnails.empty)
     sample_box: np.ndarray | None = None
     strips: Strips = field(default_factory=Strips.empty)
@@ -222,7 +230,11 @@ def _put_thumbnails(arrays: dict, key: str, thumbs: Thumbnails) -> None:
 
 def _get_thumbnails(a: dict, key: str) -> Thumbnails:
     return Thumbnails(
-        _get_strings(a, f"{key}.frame_id"), a[f"{key}.data"], a[f"{key}.offsets"], a[f"{key}.size"], _get_strings(a, f"{key}.labels"),
+        _get_strings(a, f"{key}.frame_id"),
+        a[f"{key}.data"],
+        a[f"{key}.offsets"],
+        a[f"{key}.size"],
+        _get_strings(a, f"{key}.labels"),
         *(a[f"{key}.{name}"] for name in _THUMB_ARRAYS[3:]),
     )
 
@@ -282,10 +294,20 @@ def _from_arrays(meta: dict, a: dict[str, np.ndarray]) -> ReportData:
     nearest = {k.removeprefix("nearest."): v for k, v in a.items() if k.startswith("nearest.")}
     thumbs = _get_thumbnails(a, "thumbs")
     return ReportData(
-        meta=meta, samples=samples, selected=_get_strings(a, "selected"), objective=a["objective"],
-        preselected=_get_strings(a, "preselected"), random=_get_strings(a, "random"), inputs=inputs, colors=colors,
-        classes=classes, projection=a["projection"], nearest=nearest,
+        meta=meta,
+        samples=samples,
+        selected=_get_strings(a, "selected"),
+        objective=a["objective"],
+        preselected=_get_strings(a, "preselected"),
+        random=_get_strings(a, "random"),
+        inputs=inputs,
+        colors=colors,
+        classes=classes,
+        projection=a["projection"],
+        nearest=nearest,
         removed=tuple(_get_strings(a, f"removed.{p}") for p in ("file", "reason", "detail")),
         duplicates=(_get_strings(a, "duplicates.kept"), _get_strings(a, "duplicates.other"), a["duplicates.distance"]),
-        thumbnails=thumbs, sample_box=a.get("sample_box"), strips=_get_strips(a),
+        thumbnails=thumbs,
+        sample_box=a.get("sample_box"),
+        strips=_get_strips(a),
     )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from thresher.assertions._engine import later_rows
+from thresher.assertions._neighbours import later_rows
 from thresher.assertions.metadata import task_prefix
 from thresher.frames import Frames
 from thresher.report.data import ReportData, Strips, Thumbnails
@@ -73,8 +73,9 @@ def collect_strips(state: Selected, metadata) -> tuple[Strips, dict | None]:
         if found is not None:
             boxes.append((shown, *found, imputed))
     cache = ThumbnailCache(Path(state.workspace) / "cache" / "strips.npz", STRIP_SIDE, JPEG_QUALITY)  # the last report's strip images
-    thumbs = make_thumbnails(state.source, state.frames, wanted, boxes, extracted=Path(state.folder) / "frames", side=STRIP_SIDE, cache=cache) \
-        if len(wanted) else Thumbnails.empty()
+    thumbs = (
+        make_thumbnails(state.source, state.frames, wanted, boxes, extracted=Path(state.folder) / "frames", side=STRIP_SIDE, cache=cache) if len(wanted) else Thumbnails.empty()
+    )
     strips = Strips(state.frames.id[rows], severity[rows], neighbours, thumbs)
     about = {**info, "flagged": int((severity > 0).sum()), "shown": len(rows), "limit": STRIP_FRAMES}
     return strips, about

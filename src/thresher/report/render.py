@@ -111,9 +111,7 @@ def class_legend(data: ReportData) -> str:
     """The box key: each class in the thumbnails with its colour, then imputed boxes."""
     th = data.thumbnails
     drawn = sorted(set(th.box_label[~th.box_imputed].tolist())) if len(th.box_label) else []
-    classes = "".join(
-        f"<span class='box' style='border-color:{class_color(k)}'></span>{html.escape(str(th.labels[k]))} " for k in drawn
-    )
+    classes = "".join(f"<span class='box' style='border-color:{class_color(k)}'></span>{html.escape(str(th.labels[k]))} " for k in drawn)
     return f"<p class='keys'>predicted: {classes or 'none '}<span class='box imputed'></span>imputed (assertions), any class</p>"
 
 
@@ -152,14 +150,33 @@ def page(data: ReportData) -> str:
     meta = data.meta
     title = f"thresher run {meta.get('run_id', '')}"
     script_data = json.dumps(payload(data), separators=(",", ":")).replace("<", "\\u003c")
-    nav = "".join(f"<a href='#{a}'>{t}</a>" for a, t in (
-        ("sizes", "sizes"), ("inputs", "inputs"), ("classes", "classes"), ("embedding", "embeddings"),
-        ("gallery", "selected"), ("flagged", "flagged frames"), ("timeline", "timeline"), ("duplicates", "duplicates"), ("removed", "removed")))
-    body = "".join([
-        sections.sizes_section(data), sections.inputs_section(data), sections.classes_section(data),
-        scatter_section(data), gallery_section(data), flagged_section(data), sections.timeline_section(data),
-        duplicates_section(data), sections.removed_section(data),
-    ])
+    nav = "".join(
+        f"<a href='#{a}'>{t}</a>"
+        for a, t in (
+            ("sizes", "sizes"),
+            ("inputs", "inputs"),
+            ("classes", "classes"),
+            ("embedding", "embeddings"),
+            ("gallery", "selected"),
+            ("flagged", "flagged frames"),
+            ("timeline", "timeline"),
+            ("duplicates", "duplicates"),
+            ("removed", "removed"),
+        )
+    )
+    body = "".join(
+        [
+            sections.sizes_section(data),
+            sections.inputs_section(data),
+            sections.classes_section(data),
+            scatter_section(data),
+            gallery_section(data),
+            flagged_section(data),
+            sections.timeline_section(data),
+            duplicates_section(data),
+            sections.removed_section(data),
+        ]
+    )
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data:; "

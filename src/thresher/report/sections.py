@@ -88,8 +88,7 @@ def inputs_section(data: ReportData) -> str:
         else:
             body = (
                 "<p>Embeddings: spread over the sets is the distance (0–2, normalized embeddings) from each member "
-                "to the nearest other member of its set; higher = more diverse. The scatter below shows them in 2-D.</p>"
-                + numeric_block(dict(data.nearest), title)
+                "to the nearest other member of its set; higher = more diverse. The scatter below shows them in 2-D.</p>" + numeric_block(dict(data.nearest), title)
             )
         blocks.append(f"<div class='block input'><h3>{html.escape(title)}</h3>{body}</div>")
     return _section("inputs", "Selection inputs", "".join(blocks) or "<p>no inputs</p>")
@@ -160,9 +159,7 @@ def _timeline(video: str, n: int, candidates: np.ndarray, picked: np.ndarray, pr
         breaks = np.flatnonzero(np.diff(xs) > 1)  # one rectangle per run of touching ticks
         starts, ends = xs[np.r_[0, breaks + 1]], xs[np.r_[breaks, len(xs) - 1]]
         step = max(1.0, scale)
-        return "".join(
-            f"<rect class='{cls}' x='{a}' y='{y}' width='{b - a + step:.2f}' height='{h}'/>" for a, b in zip(starts.tolist(), ends.tolist())
-        )
+        return "".join(f"<rect class='{cls}' x='{a}' y='{y}' width='{b - a + step:.2f}' height='{h}'/>" for a, b in zip(starts.tolist(), ends.tolist()))
 
     picks = ", ".join(str(int(i)) for i in np.sort(picked)[:50])
     title = html.escape(f"{video}: {len(picked)} of {n} frames selected ({picks}{'…' if len(picked) > 50 else ''})")

@@ -33,9 +33,7 @@ def _shares(counts: np.ndarray) -> np.ndarray:
 
 
 def legend(names: list[str]) -> str:
-    items = "".join(
-        f"<span class='key'><i style='background:{SET_COLORS[n]}'></i>{html.escape(n)}</span>" for n in names
-    )
+    items = "".join(f"<span class='key'><i style='background:{SET_COLORS[n]}'></i>{html.escape(n)}</span>" for n in names)
     return f"<div class='legend'>{items}</div>"
 
 
@@ -55,8 +53,7 @@ def grouped_histogram(edges: np.ndarray, counts: dict[str, np.ndarray], title: s
             x = LEFT + b * slot + slot * 0.05 + k * bar
             tip = f"{name}: {shares[name][b]:.1%} in [{number(edges[b])}, {number(edges[b + 1])}]"
             rects.append(
-                f"<rect x='{x:.1f}' y='{TOP + plot_h - h:.1f}' width='{bar:.1f}' height='{h:.1f}' "
-                f"fill='{SET_COLORS.get(name, '#555')}'><title>{html.escape(tip)}</title></rect>"
+                f"<rect x='{x:.1f}' y='{TOP + plot_h - h:.1f}' width='{bar:.1f}' height='{h:.1f}' fill='{SET_COLORS.get(name, '#555')}'><title>{html.escape(tip)}</title></rect>"
             )
     labels = [(LEFT, "start", edges[0]), (LEFT + plot_w / 2, "middle", (edges[0] + edges[-1]) / 2), (LEFT + plot_w, "end", edges[-1])]
     axis = "".join(f"<text x='{x:.1f}' y='{HEIGHT - 14}' text-anchor='{a}'>{number(v)}</text>" for x, a, v in labels)
@@ -86,10 +83,7 @@ def grouped_classes(class_names: list[str], counts: dict[str, np.ndarray], title
         for k, name in enumerate(names):
             w = plot_w * shares[name][c] / top
             tip = f"{cname} — {name}: {shares[name][c]:.1%} ({number(float(counts[name][c]))})"
-            parts.append(
-                f"<rect x='{label_w}' y='{y0 + 2 + 7 * k}' width='{w:.1f}' height='6' fill='{SET_COLORS.get(name, '#555')}'>"
-                f"<title>{html.escape(tip)}</title></rect>"
-            )
+            parts.append(f"<rect x='{label_w}' y='{y0 + 2 + 7 * k}' width='{w:.1f}' height='6' fill='{SET_COLORS.get(name, '#555')}'><title>{html.escape(tip)}</title></rect>")
     parts.append(f"<text x='{WIDTH - RIGHT}' y='{height - 2}' text-anchor='end'>max {top:.0%}</text>")
     return _frame("classes", title, "".join(parts), height)
 
@@ -116,7 +110,4 @@ def _short(text: str, limit: int = 24) -> str:
 
 def _frame(kind: str, title: str, body: str, height: int = HEIGHT) -> str:
     label = f" aria-label='{html.escape(title)}'" if title else ""
-    return (
-        f"<svg class='chart {kind}' viewBox='0 0 {WIDTH} {height}' width='{WIDTH}' height='{height}' role='img'{label}>"
-        f"{body}</svg>"
-    )
+    return f"<svg class='chart {kind}' viewBox='0 0 {WIDTH} {height}' width='{WIDTH}' height='{height}' role='img'{label}>{body}</svg>"

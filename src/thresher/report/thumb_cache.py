@@ -55,9 +55,12 @@ class ThumbnailCache:
 
         at, _ = lookup(listing.name, np.array(ids, dtype=str) if ids else np.zeros(0, "<U1"))
         made = CachedFiles(
-            listing.name[at], listing.size[at], listing.mtime_ns[at],
+            listing.name[at],
+            listing.size[at],
+            listing.mtime_ns[at],
             {"width": np.array([s[0] for s in sizes], np.int64), "height": np.array([s[1] for s in sizes], np.int64)},
-            np.array([len(j) for j in jpegs], np.int64), {"jpeg": np.frombuffer(b"".join(jpegs), np.uint8)},
+            np.array([len(j) for j in jpegs], np.int64),
+            {"jpeg": np.frombuffer(b"".join(jpegs), np.uint8)},
         )
         file_cache.store(self.path, self.signature, made if kept is None else CachedFiles.concat([kept, made]))
 
@@ -68,5 +71,4 @@ def cached_items(kept: CachedFiles | None) -> list[tuple[str, bytes, tuple[int, 
         return []
     starts = kept.starts()
     data = kept.per_item["jpeg"]
-    return [(str(kept.name[i]), data[starts[i] : starts[i + 1]].tobytes(), (int(kept.per_file["width"][i]), int(kept.per_file["height"][i])))
-            for i in range(len(kept))]
+    return [(str(kept.name[i]), data[starts[i] : starts[i + 1]].tobytes(), (int(kept.per_file["width"][i]), int(kept.per_file["height"][i]))) for i in range(len(kept))]

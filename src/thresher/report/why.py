@@ -1,6 +1,6 @@
 """Why each sample was picked: every strategy's value, normalized objective and factor, as data and as bars.
 
-For pick k and strategy i the selection engine gives (`SelectionOutcome`): the input value
+For pick k and strategy i the selector gives (`SelectionOutcome`): the input value
 (a score, a metadata value, the classes, or for embeddings the distance), the objective o_i at
 pick time and its factor o_i^s_i in the pick's objective (the product of the factors). The report
 adds the *normalized* objective: o_i divided by the largest o_i among this run's picks (1 = the
@@ -29,15 +29,17 @@ def explain(config, outcome) -> list[dict]:
         objective = np.asarray(outcome.objectives.get(name, np.full(len(outcome.selection), np.nan)), dtype=np.float64)
         best = np.nanmax(objective) if np.isfinite(objective).any() else np.nan
         normalized = objective / best if np.isfinite(best) and best > 0 else np.full(len(objective), np.nan)
-        explained.append({
-            "name": name,
-            "strategy": entry.strategy.type,
-            "strength": float(getattr(entry.strategy, "strength", 1.0)),
-            "value": [_json(v) for v in outcome.values[name]],
-            "objective": [_json(v) for v in objective],
-            "normalized": [_json(v) for v in normalized],
-            "factor": [_json(v) for v in outcome.factors.get(name, np.full(len(objective), np.nan))],
-        })
+        explained.append(
+            {
+                "name": name,
+                "strategy": entry.strategy.type,
+                "strength": float(getattr(entry.strategy, "strength", 1.0)),
+                "value": [_json(v) for v in outcome.values[name]],
+                "objective": [_json(v) for v in objective],
+                "normalized": [_json(v) for v in normalized],
+                "factor": [_json(v) for v in outcome.factors.get(name, np.full(len(objective), np.nan))],
+            }
+        )
     return explained
 
 
@@ -79,7 +81,8 @@ def why_legend(explained: list[dict]) -> str:
         return ""
     keys = "".join(
         f"<span class='key'><i style='background:{STRATEGY_COLORS[i % len(STRATEGY_COLORS)]}'></i>{html.escape(e['name'])}</span>"
-        for i, e in enumerate(explained) if any(v is not None for v in e["normalized"])
+        for i, e in enumerate(explained)
+        if any(v is not None for v in e["normalized"])
     )
     return (
         "<p class='why-note'>Bars under each frame: every strategy's objective for that pick relative to the best pick's "

@@ -29,7 +29,7 @@ from thresher.run.driver import execute, plan
 from thresher.run.partial import PartialFolder, remove_dead_partials
 from thresher.run.record import record_run
 from thresher.run.state import Setup
-from thresher.selection import Selection
+from thresher.selection_table import Selection
 from thresher.workspace import workspace_for
 
 
@@ -106,9 +106,7 @@ def run(
         (2, True)
     """
     if not isinstance(config, RunConfig):
-        config = load_run_config(
-            config, worker_config=worker_config, selection_config=selection_config, lightly_config=lightly_config, thresher=thresher
-        )
+        config = load_run_config(config, worker_config=worker_config, selection_config=selection_config, lightly_config=lightly_config, thresher=thresher)
     from thresher.engines import make_engine
 
     runner = make_engine(engine, address=address) if isinstance(engine, str) else engine
@@ -128,8 +126,16 @@ def run(
 
 
 def _execute(source, config: RunConfig, store: Catalog, workspace: Path, runs_folder: Path, run_id: str, log, engine=None, progress=None) -> RunResult:
-    setup = Setup(source=source, config=config, catalog=store, workspace=workspace, folder=runs_folder / f"{run_id}.partial", log=log, progress=progress,
-                  **({} if engine is None else {"engine": engine}))
+    setup = Setup(
+        source=source,
+        config=config,
+        catalog=store,
+        workspace=workspace,
+        folder=runs_folder / f"{run_id}.partial",
+        log=log,
+        progress=progress,
+        **({} if engine is None else {"engine": engine}),
+    )
     planned = plan(setup)  # a config the run cannot follow stops it here, before any folder or model
     for dead in remove_dead_partials(runs_folder):
         log(f"removed {dead.name}, left by a run that did not finish")

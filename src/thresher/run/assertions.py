@@ -45,8 +45,7 @@ class AssertionPlan:
 
     def describe(self) -> dict[str, Any]:
         """For run.json and the report."""
-        return {"task": self.task, "names": self.names, "seed_compatible": self.seed_compatible,
-                "parameters": self.parameters, "implicit": self.implicit}
+        return {"task": self.task, "names": self.names, "seed_compatible": self.seed_compatible, "parameters": self.parameters, "implicit": self.implicit}
 
 
 def assertion_keys(config: RunConfig) -> dict[str, str]:
@@ -75,8 +74,7 @@ def plan_assertions(config: RunConfig, lightly: Location) -> AssertionPlan | Non
         missing = sorted({key for key, name in read.items() if name not in options.names})
         if missing:
             raise ConfigError(
-                f"{SECTION}.names: the selection reads {', '.join(missing)} but the assertions are {options.names}; "
-                f"add {', '.join(sorted({read[k] for k in missing}))}"
+                f"{SECTION}.names: the selection reads {', '.join(missing)} but the assertions are {options.names}; add {', '.join(sorted({read[k] for k in missing}))}"
             )
     task = _task(config, options, lightly, implicit, read)
     parameters = resolve_parameters(options.names, options.parameters, seed_compatible=options.seed_compatible, where=f"{SECTION}.parameters")

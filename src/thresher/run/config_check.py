@@ -5,7 +5,7 @@ its selection stage, after pretagging and embeddings (minutes on real data). `ch
 finds it in well under a second: it reads only the small files that say what exists
 (`.lightly/predictions/tasks.json` and the task schemas, `.lightly/metadata/schema.json`, the
 catalog's tags), adds what this run's stages will write (the pretagging task, the assertions'
-metadata keys and imputed task), and runs the selection engine on zero samples with those
+metadata keys and imputed task), and runs the selector on zero samples with those
 names, so every mistake gets the very message the selection stage would give
 (`strategies[1].input.score: no score of task 'lightly_pretagging' named
 'objectness_least_confidense' (did you mean "objectness_least_confidence"?)`), exit code 2.
@@ -28,7 +28,7 @@ from thresher.io.lightly_metadata import read_metadata_schema
 from thresher.io.lightly_schema import read_schema, read_task_names
 from thresher.io.problems import Problems
 from thresher.run.config import PRETAGGING_TASK, RunConfig
-from thresher.scores import Scores
+from thresher.score_table import Scores
 from thresher.scorers.seed_strategy import stacked_score_names
 from thresher.select import Metadata, Predictions, resolve_inputs, run_selection
 
@@ -49,7 +49,7 @@ def check_run_config(source: Datasource, config: RunConfig, catalog: Catalog, as
 
 
 class PlannedResolver:
-    """The selection engine's `InputResolver` over zero samples, knowing names only.
+    """The selector's `InputResolver` over zero samples, knowing names only.
 
     tasks: the datasource's tasks plus the pretagging task (with pretagging on) and the
     assertions' `<task>-imputed`; metadata keys: `.lightly/metadata/schema.json` plus the keys
@@ -135,8 +135,14 @@ def possible_score_names(object_level: bool) -> list[str]:
     from thresher.scorers import object_scores, score_frames
 
     box = Detections(
-        frame=np.array([0]), xyxy=np.array([[0.0, 0.0, 1.0, 1.0]]), score=np.array([0.5]), class_id=np.array([0]), probs=np.array([[0.5, 0.5]]),
-        box_std=np.ones((1, 4)), box_spread=np.ones((1, 4)), class_spread=np.ones(1),
+        frame=np.array([0]),
+        xyxy=np.array([[0.0, 0.0, 1.0, 1.0]]),
+        score=np.array([0.5]),
+        class_id=np.array([0]),
+        probs=np.array([[0.5, 0.5]]),
+        box_std=np.ones((1, 4)),
+        box_spread=np.ones((1, 4)),
+        class_spread=np.ones(1),
     )  # every optional column, so that every score a task's files may allow is known
     if object_level:
         return object_scores(box, np.array(["object"])).names

@@ -85,8 +85,7 @@ def check_export_task(source: Datasource, task: str | None, created_by_run: set[
     known = read_task_names(source.lightly, Problems())
     if task not in known:
         raise ConfigError(
-            f"thresher.exports.task: expected a prediction task of {source.lightly.display('.lightly/predictions')}, "
-            f"got {task!r}{did_you_mean(task, known)}; tasks: {known}"
+            f"thresher.exports.task: expected a prediction task of {source.lightly.display('.lightly/predictions')}, got {task!r}{did_you_mean(task, known)}; tasks: {known}"
         )
 
 
@@ -132,9 +131,7 @@ def write_exports(
     """
     written = {}
     if options.label_studio:
-        tasks = label_studio_tasks(
-            frames, rows, urls, boxes.detections, boxes.names, priority=priority, imputed=boxes.imputed, task_name=boxes.task, selected=selected
-        )
+        tasks = label_studio_tasks(frames, rows, urls, boxes.detections, boxes.names, priority=priority, imputed=boxes.imputed, task_name=boxes.task, selected=selected)
         write_json(folder / TASKS_FILE, tasks)
         write_file(folder / CONFIG_FILE, labeling_config(name for _, name in sorted(boxes.names.items())).encode())
         written.update(label_studio=TASKS_FILE, label_studio_config=CONFIG_FILE)

@@ -33,8 +33,14 @@ IMAGES_DIR = "images"
 
 
 def write_images(
-    source: Datasource, frames: Frames, rows: np.ndarray, folder: Path, stills: str = "link", progress=None,
-    reuse: ExtractedFrames | None = None, final: Path | None = None,
+    source: Datasource,
+    frames: Frames,
+    rows: np.ndarray,
+    folder: Path,
+    stills: str = "link",
+    progress=None,
+    reuse: ExtractedFrames | None = None,
+    final: Path | None = None,
 ) -> list[str]:
     """Put the image of each row of `frames` into `folder` under its Lightly name; returns the names written.
 

@@ -71,9 +71,7 @@ def extract_frames(source: Datasource, frames: Frames, rows: np.ndarray, folder:
     return written
 
 
-def write_crops(
-    source: Datasource, frames: Frames, crops: Frames, boxes: np.ndarray, chosen: np.ndarray, folder: Path, progress=None, threads: int | None = None
-) -> list[str]:
+def write_crops(source: Datasource, frames: Frames, crops: Frames, boxes: np.ndarray, chosen: np.ndarray, folder: Path, progress=None, threads: int | None = None) -> list[str]:
     """Write the chosen crops (rows of `crops`) as PNG files named by their crop names; each
     parent frame is decoded once. `progress`: called with (crops written, crops to write);
     `threads`: decoding and encoding threads each (default: one per core)."""

@@ -1,6 +1,6 @@
 """Selection inputs of a run, read from the datasource, the embedding store and the catalog.
 
-Implements the selection engine's `InputResolver` over the run's samples (frames, or crops
+Implements the selector's `InputResolver` over the run's samples (frames, or crops
 at object level): each input is computed once and aligned to the samples' ids.
 """
 
@@ -21,7 +21,7 @@ from thresher.io.lightly_predictions import PredictionTask, read_predictions
 from thresher.io.lightly_schema import read_task_names
 from thresher.io.problems import Problems
 from thresher.scorers import object_scores, score_frames
-from thresher.scores import Scores
+from thresher.score_table import Scores
 from thresher.select import Metadata, Predictions
 from thresher.stored_embeddings import StoredEmbeddings
 

@@ -30,9 +30,9 @@ from thresher.scorers import score_frames
 from thresher.scorers.batch import bottom_k, nee, prune_groups, top_k
 from thresher.scorers.hashing import hash_distances, image_hashes
 from thresher.scorers.seed_strategy import parse_seed_strategy, seed_strategy_scores
-from thresher.scores import Scores
+from thresher.score_table import Scores
 from thresher.select import write_selection_csv
-from thresher.selection import Selection
+from thresher.selection_table import Selection
 
 RULES = {"topk": top_k, "bottomk": bottom_k, "nee": nee}
 PRUNE_THRESHOLD = 0.1

@@ -40,8 +40,15 @@ def select_only(
     with Catalog(workspace_for(source, catalog)) as store:
         check_run_config(source, config, store)
         planned = Planned(
-            source=source, config=config, catalog=store, workspace=store.path.parent, folder=out,
-            assertion_plan=None, export_task=None, label_studio_root=None, final_folder=out,
+            source=source,
+            config=config,
+            catalog=store,
+            workspace=store.path.parent,
+            folder=out,
+            assertion_plan=None,
+            export_task=None,
+            label_studio_root=None,
+            final_folder=out,
         )  # no assertions and no exports: the config was checked without them
         selected = select(embed_or_skip(enumerate_frames(planned)))
     outcome = selected.outcome

@@ -7,7 +7,7 @@
     run_assertions    Enumerated → Enumerated  flicker and the other model assertions
     embed             Enumerated → Embedded    the samples (frames or crops) and their embeddings
     remove_duplicates Embedded → Embedded      exact duplicates are removed
-    select            Embedded → Selected      the selection engine
+    select            Embedded → Selected      the selector
     write_outputs     Selected → Written       selection files, images, exports, report
 
 `thresher.run.driver` calls them in this order (the optional ones when the config asks),
@@ -96,9 +96,7 @@ def enumerate_frames(state: Planned) -> Enumerated:
     candidate = np.zeros(len(frames), bool)
     candidate[rows] = True
     left_out = {"left out by thresher.every or relevant_filenames_file": len(frames) - len(rows)}
-    left_out["seen by an earlier run (datapool: only new files are candidates unless datasource.process_all)"] = int(
-        (candidate & ~is_new & ~np.isin(frames.id, preselected)).sum()
-    )
+    left_out["seen by an earlier run (datapool: only new files are candidates unless datasource.process_all)"] = int((candidate & ~is_new & ~np.isin(frames.id, preselected)).sum())
     candidate &= is_new & ~np.isin(frames.id, preselected)
     counts.update(frames=len(frames), candidates=int(candidate.sum()), preselected=len(preselected))
     return advance(state, Enumerated, frames=frames, candidate=candidate, preselected=preselected, left_out=left_out, removed=removed, counts=counts)
@@ -142,8 +140,16 @@ def pretag(state: Enumerated) -> Enumerated:
     redo = rows_to_predict_again(state.source, state.frames, state.workspace, PRETAGGING_TASK, key)
     rows = state.active_rows()
     result = state.engine.run_models(
-        state.source, detector=detector, task=PRETAGGING_TASK, embedder=embedder, store=store, frames=state.frames, rows=rows, redo=redo,
-        cache=state.task_cache, progress=for_stage(state.progress, "pretagging (frames)"),
+        state.source,
+        detector=detector,
+        task=PRETAGGING_TASK,
+        embedder=embedder,
+        store=store,
+        frames=state.frames,
+        rows=rows,
+        redo=redo,
+        cache=state.task_cache,
+        progress=for_stage(state.progress, "pretagging (frames)"),
     )
     record_predictions(state.source, state.frames[rows], state.workspace, PRETAGGING_TASK, key)
     counts = {**state.counts, "pretagged frames": result.predicted, "pretagged frames reused": result.predictions_reused}
@@ -159,11 +165,20 @@ def run_assertions(state: Enumerated) -> Enumerated:
         state.log(f"  the selection reads assertion metadata: computing {', '.join(plan.names)} on task {plan.task} (defaults)")
     temporal = [n for n in plan.names if n in ("flicker", "appear", "class_switch")]
     if temporal and state.options.every > 1 and plan.task == PRETAGGING_TASK:
-        state.log(f"  warning: {', '.join(temporal)} compare consecutive frames, but pretagging predicts every "
-                  f"{state.options.every}th frame only (thresher.every): these assertions will flag nothing")
+        state.log(
+            f"  warning: {', '.join(temporal)} compare consecutive frames, but pretagging predicts every "
+            f"{state.options.every}th frame only (thresher.every): these assertions will flag nothing"
+        )
     report = assert_task(
-        state.source, plan.task, plan.names, seed_compatible=plan.seed_compatible, parameters=plan.parameters,
-        cache=state.task_cache, frames=state.frames, reuse=True, progress=for_stage(state.progress, "assertions (files)"),
+        state.source,
+        plan.task,
+        plan.names,
+        seed_compatible=plan.seed_compatible,
+        parameters=plan.parameters,
+        cache=state.task_cache,
+        frames=state.frames,
+        reuse=True,
+        progress=for_stage(state.progress, "assertions (files)"),
     )
     for note in report.notes:
         state.log(f"  note: {note}")
@@ -237,9 +252,7 @@ def _embed_crops(state: Enumerated, embedder, store: EmbeddingStore) -> tuple[Em
     rows = state.active_rows()
     keep = np.isin(task.detections.frame, rows)
     crops, crop_boxes = crop_frames(state.frames, task.detections[keep], level.padding)
-    result = state.engine.embed_crops(
-        state.source, state.frames, crops, crop_boxes, embedder, store, progress=for_stage(state.progress, "embeddings (crops)")
-    )
+    result = state.engine.embed_crops(state.source, state.frames, crops, crop_boxes, embedder, store, progress=for_stage(state.progress, "embeddings (crops)"))
     return advance(state, Embedded, store=store, samples=crops, crops=crops, crop_boxes=crop_boxes), result
 
 
@@ -285,10 +298,11 @@ def _drop_invalid_predictions(state: Embedded, resolver: RunResolver) -> Embedde
 
 
 def select(state: Embedded) -> Selected:
-    """The selection engine over the samples (docs/selection.md). NothingToSelectError when no
+    """The selector over the samples (docs/selection.md). NothingToSelectError when no
     sample is a candidate and none is preselected."""
-    resolver = RunResolver(state.source, state.frames, state.samples, state.store, state.catalog, state.object_task, state.task_cache, state.metadata_cache,
-                           known_tasks=state.read_tasks)
+    resolver = RunResolver(
+        state.source, state.frames, state.samples, state.store, state.catalog, state.object_task, state.task_cache, state.metadata_cache, known_tasks=state.read_tasks
+    )
     resolver.stacked = stacked_score_names(state.config.selection_config, possible_score_names(object_level=state.crops is not None))
     state = _drop_invalid_predictions(state, resolver)
     resolver.samples = state.samples  # the report reads the same inputs again: tasks and metadata are read once
@@ -302,7 +316,10 @@ def select(state: Embedded) -> Selected:
     inputs = resolve_inputs(state.config.selection_config, resolver, samples, preselected)
     diversity = state.options.diversity
     outcome = run_selection(
-        state.config.selection_config, inputs, seed=state.options.seed, sequence_length=state.worker.selected_sequence_length,
+        state.config.selection_config,
+        inputs,
+        seed=state.options.seed,
+        sequence_length=state.worker.selected_sequence_length,
         approximation=None if diversity is None else diversity.approximation(state.options.seed),
     )
     new = ~np.isin(outcome.selection.ids, preselected)
@@ -333,15 +350,21 @@ def write_outputs(state: Selected) -> Written:
     artifacts = dict(state.artifacts)
     if exports.images:
         reuse = ExtractedFrames(state.workspace / "cache" / "extracted.json")  # frames an earlier run extracted are copied
-        written = write_images(state.source, state.frames, rows, state.folder / IMAGES_DIR, exports.stills, for_stage(state.progress, "images (written)"),
-                               reuse=reuse, final=state.final_folder / IMAGES_DIR)
+        written = write_images(
+            state.source,
+            state.frames,
+            rows,
+            state.folder / IMAGES_DIR,
+            exports.stills,
+            for_stage(state.progress, "images (written)"),
+            reuse=reuse,
+            final=state.final_folder / IMAGES_DIR,
+        )
         artifacts["images"] = len(written)
     if state.crops is not None and exports.crops:
         chosen = state.crops.index_of(picks.ids)
         name = state.worker.object_level.crop_dataset_name or f"{Path(state.source.input.root).name}-crops"
-        written = write_crops(
-            state.source, state.frames, state.crops, state.crop_boxes, chosen, state.folder / name, for_stage(state.progress, "crops (written)")
-        )
+        written = write_crops(state.source, state.frames, state.crops, state.crop_boxes, chosen, state.folder / name, for_stage(state.progress, "crops (written)"))
         artifacts["crops"] = len(written)
     artifacts.update(_exports(state, rows, picks))
     state = replace(state, artifacts=artifacts)

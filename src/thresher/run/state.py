@@ -199,7 +199,7 @@ class Embedded(Enumerated):
 class Selected(Embedded):
     """The selection of the run.
 
-    outcome: the selection engine's outcome (the datapool's earlier picks first, then this run's).
+    outcome: the selector's outcome (the datapool's earlier picks first, then this run's).
     resolver: the selection inputs as read (the report reads the same tasks again from it).
     preselected_samples: ids of the samples the datapool selected earlier.
     """

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thresher.table import as_str_array
 from thresher.detections import Detections
@@ -22,7 +23,7 @@ _PAIRWISE_BLOCK = 128
 _UNROLL = 8
 
 
-def frame_ids(frames: object) -> np.ndarray:
+def frame_ids(frames: Frames | ArrayLike) -> np.ndarray:
     """The sample ids of a `Frames` table, or of a sequence of ids given directly."""
     if isinstance(frames, Frames):
         return frames.id

@@ -18,10 +18,11 @@ a group of which one random member stays, and the budget is rescaled by N_before
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thresher.errors import ConfigError
-from thresher.scores import Scores
-from thresher.selection import Selection
+from thresher.score_table import Scores
+from thresher.selection_table import Selection
 
 NEE_BINS = 5
 
@@ -93,7 +94,7 @@ def prune_groups(distances: np.ndarray, threshold: float, seed: int) -> np.ndarr
     return keep
 
 
-def rescale_budget(budget_percent: object, n_before: int, n_after: int) -> np.ndarray:
+def rescale_budget(budget_percent: ArrayLike, n_before: int, n_after: int) -> np.ndarray:
     """Per-iteration budgets (percent of the pool) rescaled by n_before / n_after after pruning,
     keeping the iterations whose cumulative sum stays <= 100 (as the seed does)."""
     if n_after <= 0:

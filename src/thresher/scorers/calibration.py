@@ -62,17 +62,13 @@ class Part:
         raise SchemaError(f"calibrator: no map for {keys} and no global map")
 
     def to_dict(self) -> dict:
-        maps = {
-            k: (v.to_dict() if isinstance(v, IsotonicMap) else np.asarray(v).tolist()) for k, v in self.maps.items()
-        }
+        maps = {k: (v.to_dict() if isinstance(v, IsotonicMap) else np.asarray(v).tolist()) for k, v in self.maps.items()}
         return {"method": self.method, "scope": self.scope, "options": self.options, "maps": maps}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Part":
         load = IsotonicMap.from_dict if data["method"] == "isotonic" else np.asarray
-        return cls(
-            data["method"], data["scope"], {k: load(v) for k, v in data["maps"].items()}, data.get("options", {})
-        )
+        return cls(data["method"], data["scope"], {k: load(v) for k, v in data["maps"].items()}, data.get("options", {}))
 
 
 def _check(part: str, method: str | None, scope: str) -> None:
@@ -128,9 +124,7 @@ def fit_probs(method: str, scope: str, probs: np.ndarray, true_column: np.ndarra
     onehot[np.arange(len(probs)), true_column] = 1.0
     maps = {"all": fit_isotonic(probs, onehot, y_min=0.0, y_max=1.0)}
     if per_class:
-        maps.update(
-            {str(k): fit_isotonic(probs[:, k], onehot[:, k], y_min=0.0, y_max=1.0) for k in range(probs.shape[1])}
-        )
+        maps.update({str(k): fit_isotonic(probs[:, k], onehot[:, k], y_min=0.0, y_max=1.0) for k in range(probs.shape[1])})
     return Part(method, scope, maps)
 
 
@@ -166,9 +160,7 @@ def _apply_box_map(fitted, sigma: np.ndarray, target: str) -> np.ndarray:
     return np.sqrt(fitted(sigma)) if target == "squared" else fitted(sigma)
 
 
-def fit_box(
-    method: str, scope: str, sigma: np.ndarray, residual: np.ndarray, class_id: np.ndarray, target: str
-) -> Part:
+def fit_box(method: str, scope: str, sigma: np.ndarray, residual: np.ndarray, class_id: np.ndarray, target: str) -> Part:
     keys = _box_keys(scope, class_id)
     maps = {"all": _fit_box_map(method, target, sigma, residual)}
     if scope == "per_class_coordinate":
@@ -227,13 +219,8 @@ class Calibrator:
     @classmethod
     def from_dict(cls, data: dict) -> "Calibrator":
         if data.get("format") != "thresher-calibrator" or data.get("version") != FORMAT_VERSION:
-            raise SchemaError(
-                f"calibrator: expected format thresher-calibrator version {FORMAT_VERSION}, "
-                f"got {data.get('format')!r} version {data.get('version')!r}"
-            )
-        parts = {
-            name: None if data.get(name) is None else Part.from_dict(data[name]) for name in ("score", "probs", "box")
-        }
+            raise SchemaError(f"calibrator: expected format thresher-calibrator version {FORMAT_VERSION}, got {data.get('format')!r} version {data.get('version')!r}")
+        parts = {name: None if data.get(name) is None else Part.from_dict(data[name]) for name in ("score", "probs", "box")}
         return cls(**parts, box_relative=bool(data["box_relative"]), iou_threshold=float(data["iou_threshold"]))
 
     def save(self, path: str | os.PathLike) -> None:
@@ -294,9 +281,7 @@ def fit_calibrator(
     return Calibrator(score, probs, box, box_relative, iou_threshold)
 
 
-def _fit_probs_part(
-    predictions: Detections, truth: Detections, iou_threshold: float, method: str, scope: str, category_ids: np.ndarray | None
-) -> Part:
+def _fit_probs_part(predictions: Detections, truth: Detections, iou_threshold: float, method: str, scope: str, category_ids: np.ndarray | None) -> Part:
     if predictions.probs is None:
         raise SchemaError("predictions.probs: class probabilities are needed to calibrate them, got none")
     located = match_detections(predictions, truth, iou_threshold, same_class=False)
@@ -308,9 +293,7 @@ def _fit_probs_part(
             raise SchemaError(f"truth.class_id: expected ids among category_ids {ids.tolist()}, got {sorted(set(true_class[ids[column] != true_class].tolist()))}")
         true_class = column
     if len(true_class) and (true_class.min() < 0 or true_class.max() >= predictions.probs.shape[1]):
-        raise SchemaError(
-            f"truth.class_id: expected ids that are columns of probs (0..{predictions.probs.shape[1] - 1})"
-        )
+        raise SchemaError(f"truth.class_id: expected ids that are columns of probs (0..{predictions.probs.shape[1] - 1})")
     return fit_probs(method, scope, predictions.probs[located.correct], true_class)
 
 

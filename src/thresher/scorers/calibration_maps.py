@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thresher.errors import SchemaError
 
@@ -33,7 +34,7 @@ def cross_entropy(logits: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(log_norm - shifted[np.arange(len(labels)), labels]))
 
 
-def fit_temperature(logits: object, labels: object, per_class: bool = False, iterations: int = 100) -> np.ndarray:
+def fit_temperature(logits: ArrayLike, labels: ArrayLike, per_class: bool = False, iterations: int = 100) -> np.ndarray:
     """T minimizing the cross-entropy of softmax(logits / T): shape () or (K,) with `per_class`.
 
     logits: (N, K); labels: (N,) true class columns. Returns temperatures > 0.
@@ -82,7 +83,7 @@ def _line_search(z: np.ndarray, y: np.ndarray, beta: np.ndarray, step: np.ndarra
     return beta, False
 
 
-def apply_temperature(logits: object, temperature: object) -> np.ndarray:
+def apply_temperature(logits: ArrayLike, temperature: ArrayLike) -> np.ndarray:
     """softmax(logits / T) for (N, K) logits and T of shape () or (K,)."""
     return _softmax(np.asarray(logits, dtype=np.float64) / np.asarray(temperature, dtype=np.float64))
 
@@ -94,7 +95,7 @@ class IsotonicMap:
     x: np.ndarray
     y: np.ndarray
 
-    def __call__(self, values: object) -> np.ndarray:
+    def __call__(self, values: ArrayLike) -> np.ndarray:
         values = np.asarray(values, dtype=np.float64)
         if len(self.x) == 0:
             return values.copy()
@@ -108,22 +109,20 @@ class IsotonicMap:
         return cls(np.asarray(data["x"], dtype=np.float64), np.asarray(data["y"], dtype=np.float64))
 
 
-def fit_isotonic(
-    x: object, y: object, weights: object = None, y_min: float | None = None, y_max: float | None = None
-) -> IsotonicMap:
+def fit_isotonic(x: ArrayLike, y: ArrayLike, weights: ArrayLike | None = None, y_min: float | None = None, y_max: float | None = None) -> IsotonicMap:
     """Weighted isotonic (non-decreasing) least-squares fit of y on x by pool adjacent violators."""
-    x = np.asarray(x, dtype=np.float64).reshape(-1)
-    y = np.asarray(y, dtype=np.float64).reshape(-1)
-    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=np.float64).reshape(-1)
-    if not (len(x) == len(y) == len(w)):
-        raise SchemaError(f"x, y, weights: expected equal lengths, got {len(x)}, {len(y)}, {len(w)}")
-    keep = np.isfinite(x) & np.isfinite(y) & (w > 0)
-    x, y, w = x[keep], y[keep], w[keep]
-    if len(x) == 0:
+    xs = np.asarray(x, dtype=np.float64).reshape(-1)
+    ys = np.asarray(y, dtype=np.float64).reshape(-1)
+    ws = np.ones_like(xs) if weights is None else np.asarray(weights, dtype=np.float64).reshape(-1)
+    if not (len(xs) == len(ys) == len(ws)):
+        raise SchemaError(f"x, y, weights: expected equal lengths, got {len(xs)}, {len(ys)}, {len(ws)}")
+    keep = np.isfinite(xs) & np.isfinite(ys) & (ws > 0)
+    xs, ys, ws = xs[keep], ys[keep], ws[keep]
+    if len(xs) == 0:
         return IsotonicMap(np.zeros(0), np.zeros(0))
-    unique_x, inverse = np.unique(x, return_inverse=True)
-    total_w = np.bincount(inverse, weights=w)
-    mean_y = np.bincount(inverse, weights=w * y) / total_w
+    unique_x, inverse = np.unique(xs, return_inverse=True)
+    total_w = np.bincount(inverse, weights=ws)
+    mean_y = np.bincount(inverse, weights=ws * ys) / total_w
     fitted = _pool_adjacent_violators(mean_y, total_w)
     if y_min is not None or y_max is not None:
         fitted = np.clip(fitted, y_min, y_max)
@@ -132,9 +131,13 @@ def fit_isotonic(
 
 def _pool_adjacent_violators(y: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Non-decreasing weighted least-squares fit of y (x already sorted and unique)."""
-    level, weight, size = [], [], []
+    level: list[float] = []
+    weight: list[float] = []
+    size: list[int] = []
     for value, mass in zip(y.tolist(), w.tolist()):
-        level.append(value), weight.append(mass), size.append(1)
+        level.append(value)
+        weight.append(mass)
+        size.append(1)
         while len(level) > 1 and level[-2] > level[-1]:
             mass_merged = weight[-2] + weight[-1]
             level[-2] = (level[-2] * weight[-2] + level[-1] * weight[-1]) / mass_merged

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thresher.errors import SchemaError
 
@@ -49,7 +50,7 @@ class Reliability:
         return float(np.max(np.abs(self.accuracy[filled] - self.confidence[filled]), initial=0.0))
 
 
-def _pair(confidence: object, correct: object) -> tuple[np.ndarray, np.ndarray]:
+def _pair(confidence: ArrayLike, correct: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     p = np.asarray(confidence, dtype=np.float64).reshape(-1)
     y = np.asarray(correct, dtype=np.float64).reshape(-1)
     if len(p) != len(y):
@@ -59,7 +60,7 @@ def _pair(confidence: object, correct: object) -> tuple[np.ndarray, np.ndarray]:
     return p, y
 
 
-def reliability(confidence: object, correct: object, n_bins: int = 10) -> Reliability:
+def reliability(confidence: ArrayLike, correct: ArrayLike, n_bins: int = 10) -> Reliability:
     """Bin confidences in [0, 1] into `n_bins` equal bins and compare with the outcomes."""
     p, y = _pair(confidence, correct)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
@@ -71,26 +72,26 @@ def reliability(confidence: object, correct: object, n_bins: int = 10) -> Reliab
     return Reliability(edges, mean_p, share, count)
 
 
-def expected_calibration_error(confidence: object, correct: object, n_bins: int = 10) -> float:
+def expected_calibration_error(confidence: ArrayLike, correct: ArrayLike, n_bins: int = 10) -> float:
     return reliability(confidence, correct, n_bins).ece
 
 
-def maximum_calibration_error(confidence: object, correct: object, n_bins: int = 10) -> float:
+def maximum_calibration_error(confidence: ArrayLike, correct: ArrayLike, n_bins: int = 10) -> float:
     return reliability(confidence, correct, n_bins).mce
 
 
-def binary_nll(confidence: object, correct: object) -> float:
+def binary_nll(confidence: ArrayLike, correct: ArrayLike) -> float:
     p, y = _pair(confidence, correct)
     p = np.clip(p, _EPS, 1 - _EPS)
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
 
 
-def brier(confidence: object, correct: object) -> float:
+def brier(confidence: ArrayLike, correct: ArrayLike) -> float:
     p, y = _pair(confidence, correct)
     return float(np.mean((p - y) ** 2))
 
 
-def confidence_metrics(confidence: object, correct: object, n_bins: int = 10) -> dict[str, float]:
+def confidence_metrics(confidence: ArrayLike, correct: ArrayLike, n_bins: int = 10) -> dict[str, float]:
     """ECE, MCE, NLL and Brier score of confidences against 0/1 outcomes."""
     bins = reliability(confidence, correct, n_bins)
     return {
@@ -101,7 +102,7 @@ def confidence_metrics(confidence: object, correct: object, n_bins: int = 10) ->
     }
 
 
-def _residuals(sigma: object, residual: object) -> tuple[np.ndarray, np.ndarray]:
+def _residuals(sigma: ArrayLike, residual: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     s = np.asarray(sigma, dtype=np.float64)
     r = np.abs(np.asarray(residual, dtype=np.float64))
     if s.shape != r.shape or s.size == 0:
@@ -109,7 +110,7 @@ def _residuals(sigma: object, residual: object) -> tuple[np.ndarray, np.ndarray]
     return np.maximum(s, _EPS), r
 
 
-def box_metrics(sigma: object, residual: object, levels: int = 100) -> dict[str, float]:
+def box_metrics(sigma: ArrayLike, residual: ArrayLike, levels: int = 100) -> dict[str, float]:
     """Coverage at +-sigma, regression ECE, Gaussian NLL, RMSUE and sharpness (see module)."""
     s, r = _residuals(sigma, residual)
     quantiles = np.linspace(0.0, 1.0, levels)

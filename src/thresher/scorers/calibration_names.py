@@ -39,16 +39,20 @@ THRESHER_METHODS = ("temperature", "isotonic")
 def class_method(name: str, where: str = "calibration method") -> tuple[str, str]:
     """(method, scope) of a seed classification calibration name; `where` names the setting in errors."""
     if name not in CLASS_METHODS:
-        raise ConfigError(f"{where} {name!r}: not one of seed 002's classification methods{did_you_mean(name, CLASS_METHODS)}; "
-                          f"choose from {', '.join(CLASS_METHODS)} or thresher's {', '.join(THRESHER_METHODS)}")
+        raise ConfigError(
+            f"{where} {name!r}: not one of seed 002's classification methods{did_you_mean(name, CLASS_METHODS)}; "
+            f"choose from {', '.join(CLASS_METHODS)} or thresher's {', '.join(THRESHER_METHODS)}"
+        )
     return CLASS_METHODS[name]
 
 
 def box_method(name: str, where: str = "box calibration method") -> tuple[str, str, bool]:
     """(method, scope, relative) of a seed localization calibration name; `where` names the setting in errors."""
     if name not in BOX_METHODS:
-        raise ConfigError(f"{where} {name!r}: not one of seed 002's localization methods{did_you_mean(name, BOX_METHODS)}; "
-                          f"choose from {', '.join(BOX_METHODS)} or thresher's {', '.join(THRESHER_METHODS)}")
+        raise ConfigError(
+            f"{where} {name!r}: not one of seed 002's localization methods{did_you_mean(name, BOX_METHODS)}; "
+            f"choose from {', '.join(BOX_METHODS)} or thresher's {', '.join(THRESHER_METHODS)}"
+        )
     return BOX_METHODS[name]
 
 

@@ -19,11 +19,13 @@ any box, even below the threshold, scores 0: there is nothing to go on.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thresher.detections import Detections
 from thresher.errors import ConfigError
+from thresher.frames import Frames
 from thresher.scorers._reduce import FrameGroups, frame_ids
-from thresher.scores import Scores
+from thresher.score_table import Scores
 
 WEAK_CANDIDATES = "weak_candidates"
 EXPECTED_MISSED = "expected_missed_objects"
@@ -32,13 +34,11 @@ EXPECTED_MISSED = "expected_missed_objects"
 def candidate_mask(score: np.ndarray, threshold: float, floor: float = 0.0) -> np.ndarray:
     """Boxes that count as candidates: floor <= score < threshold."""
     if not 0.0 <= floor <= threshold <= 1.0:
-        raise ConfigError(
-            f"floor, threshold: expected 0 <= floor <= threshold <= 1, got floor={floor}, threshold={threshold}"
-        )
+        raise ConfigError(f"floor, threshold: expected 0 <= floor <= threshold <= 1, got floor={floor}, threshold={threshold}")
     return (score >= floor) & (score < threshold)
 
 
-def weak_candidates(detections: Detections, frames: object, *, threshold: float = 0.5, floor: float = 0.0) -> Scores:
+def weak_candidates(detections: Detections, frames: Frames | ArrayLike, *, threshold: float = 0.5, floor: float = 0.0) -> Scores:
     """Per frame: `weak_candidates` (probability of at least one missed object, see the module
     docstring) and `expected_missed_objects` (sum of the candidates' scores).
 

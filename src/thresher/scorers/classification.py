@@ -22,9 +22,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thresher.errors import SchemaError
-from thresher.scores import Scores
+from thresher.score_table import Scores
 
 LEAST_CONFIDENCE = "uncertainty_least_confidence"
 MARGIN = "uncertainty_margin"
@@ -34,7 +35,7 @@ SCORE_NAMES = (LEAST_CONFIDENCE, MARGIN, ENTROPY)
 _BLOCK_ROWS = 1024  # 1024 x 91 float64 = 0.7 MB: a block and its scratch stay in the core's cache
 
 
-def as_probabilities(probs: object, name: str = "probs") -> np.ndarray:
+def as_probabilities(probs: ArrayLike, name: str = "probs") -> np.ndarray:
     """(N, C) float64 probabilities; an (N, 1) column p becomes the binary [p, 1 - p]."""
     array = np.asarray(probs, dtype=np.float64)
     if array.size == 0 and array.ndim < 2:
@@ -93,7 +94,7 @@ def normalization_bounds(n_classes: int) -> dict[str, tuple[float, float]]:
     return {name: (float(np.nan_to_num(low[name])[0]), float(np.nan_to_num(high[name])[0])) for name in SCORE_NAMES}
 
 
-def uncertainty_scores(probs: object, normalize: bool = True, threads: int = 1) -> dict[str, np.ndarray]:
+def uncertainty_scores(probs: ArrayLike, normalize: bool = True, threads: int = 1) -> dict[str, np.ndarray]:
     """The three Lightly uncertainty scores of each row of `probs` (N, C), as float64 (N,).
 
     Higher = more uncertain. With `normalize`, 0 for a one-hot row and 1 for the uniform row.
@@ -127,7 +128,7 @@ def uncertainty_scores(probs: object, normalize: bool = True, threads: int = 1) 
     return out
 
 
-def classification_scores(probs: object, ids: object, normalize: bool = True) -> Scores:
+def classification_scores(probs: ArrayLike, ids: ArrayLike, normalize: bool = True) -> Scores:
     """`Scores` of a classification task: one row per sample id, the three uncertainty scores.
 
     probs: (N, C) class probabilities in the order of `ids` (rows summing to 1).

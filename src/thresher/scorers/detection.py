@@ -23,12 +23,14 @@ taken in the order Lightly's Python loops take them, so the results are bit-iden
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thresher.detections import Detections
 from thresher.errors import ConfigError, SchemaError
+from thresher.frames import Frames
 from thresher.scorers import classification
 from thresher.scorers._reduce import FrameGroups, frame_ids, segment_max, segment_mean
-from thresher.scores import Scores
+from thresher.score_table import Scores
 
 OBJECT_FREQUENCY = "object_frequency"
 OBJECTNESS_LEAST_CONFIDENCE = "objectness_least_confidence"
@@ -37,7 +39,7 @@ SCORE_NAMES = (OBJECT_FREQUENCY, OBJECTNESS_LEAST_CONFIDENCE, *classification.SC
 
 def detection_scores(
     detections: Detections,
-    frames: object,
+    frames: Frames | ArrayLike,
     *,
     frequency_penalty: float = 0.25,
     min_score: float = 0.9,
@@ -75,9 +77,7 @@ def objectness_least_confidence(score: np.ndarray, groups: FrameGroups) -> np.nd
     return np.nan_to_num(np.where(groups.counts > 0, 1.0 - means, 0.0))
 
 
-def object_frequency(
-    class_id: np.ndarray, groups: FrameGroups, frequency_penalty: float = 0.25, min_score: float = 0.9
-) -> np.ndarray:
+def object_frequency(class_id: np.ndarray, groups: FrameGroups, frequency_penalty: float = 0.25, min_score: float = 0.9) -> np.ndarray:
     """Lightly's object frequency of each frame, in [min_score, 1]; higher = more, more varied objects."""
     for name, value in (("frequency_penalty", frequency_penalty), ("min_score", min_score)):
         if not 0.0 <= value <= 1.0:
@@ -116,9 +116,7 @@ def _weighted_object_counts(labels: np.ndarray, groups: FrameGroups, penalty: fl
     return np.bincount(frame[first], weights=class_value[first], minlength=n_frames)
 
 
-def box_uncertainty(
-    detections: Detections, groups: FrameGroups | None = None, threads: int = 1
-) -> dict[str, np.ndarray]:
+def box_uncertainty(detections: Detections, groups: FrameGroups | None = None, threads: int = 1) -> dict[str, np.ndarray]:
     """The normalized classification scores of every box (in row order), Lightly's way.
 
     Uses `detections.probs`; without it, the made-up class vectors of `from_scores` (see the
@@ -134,10 +132,7 @@ def box_uncertainty(
 def _from_scores_uncertainty(detections: Detections, groups: FrameGroups) -> dict[str, np.ndarray]:
     score, label = detections.score, detections.class_id
     if len(score) and (score.min() < 0 or score.max() > 1):
-        raise SchemaError(
-            "Detections.score: expected scores in [0, 1] to make up class probabilities, got "
-            f"[{score.min()}, {score.max()}]"
-        )
+        raise SchemaError(f"Detections.score: expected scores in [0, 1] to make up class probabilities, got [{score.min()}, {score.max()}]")
     if len(label) and label.min() < 0:
         raise SchemaError(f"Detections.class_id: expected ids >= 0, got {label.min()}")
     top_label = segment_max(groups.sort(label.astype(np.float64)), groups.starts, groups.counts, 0.0)
@@ -154,7 +149,7 @@ def _from_scores_uncertainty(detections: Detections, groups: FrameGroups) -> dic
     return out
 
 
-def object_scores(detections: Detections, ids: object) -> Scores:
+def object_scores(detections: Detections, ids: ArrayLike) -> Scores:
     """Per-object scores, one row per box (`ids` in detection row order, e.g. the crops' ids).
 
     Columns: the three normalized classification uncertainties of the box and
@@ -171,7 +166,7 @@ def object_scores(detections: Detections, ids: object) -> Scores:
     return Scores(ids, {OBJECTNESS_LEAST_CONFIDENCE: 1.0 - detections.score, **per_box})
 
 
-def default_object_ids(detections: Detections, frames: object) -> np.ndarray:
+def default_object_ids(detections: Detections, frames: Frames | ArrayLike) -> np.ndarray:
     """The crop name of every box, in row order: `<frame name without extension>-<k>-<ext>.png`.
 
     k is the box's position among its frame's boxes (see `thresher.objects.crop_name`), so

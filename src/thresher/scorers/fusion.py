@@ -58,18 +58,14 @@ def fuse_passes(passes: Sequence[Detections], iou_threshold: float = 0.5, same_c
     return _summarize(boxes, cluster, len(passes))
 
 
-def _cluster(
-    boxes: Detections, pass_id: np.ndarray, n_passes: int, iou_threshold: float, same_class: bool
-) -> np.ndarray:
+def _cluster(boxes: Detections, pass_id: np.ndarray, n_passes: int, iou_threshold: float, same_class: bool) -> np.ndarray:
     """Global cluster id of every box (boxes sorted by frame, then descending score)."""
     frames, first, counts = np.unique(boxes.frame, return_index=True, return_counts=True)
     local = np.empty(len(boxes), dtype=np.int64)
     n_clusters = np.zeros(len(frames), dtype=np.int64)
     for lo in range(0, len(frames), _FRAMES_PER_CHUNK):
         chunk = slice(lo, lo + _FRAMES_PER_CHUNK)
-        n_clusters[chunk] = _cluster_chunk(
-            boxes, pass_id, first[chunk], counts[chunk], n_passes, iou_threshold, same_class, local
-        )
+        n_clusters[chunk] = _cluster_chunk(boxes, pass_id, first[chunk], counts[chunk], n_passes, iou_threshold, same_class, local)
     offset = np.repeat(np.cumsum(n_clusters) - n_clusters, counts)
     return offset + local
 
@@ -122,9 +118,12 @@ def _summarize(boxes: Detections, cluster: np.ndarray, n_passes: int) -> FusedPa
 
     best = by_cluster[starts]
     xyxy = mean(boxes.xyxy)
-    probs = None if boxes.probs is None else mean(boxes.probs)
     box_spread = spread(boxes.xyxy, xyxy)
-    class_spread = None if probs is None else spread(boxes.probs, probs).mean(axis=1)
+    probs: np.ndarray | None = None
+    class_spread: np.ndarray | None = None
+    if boxes.probs is not None:
+        probs = mean(boxes.probs)
+        class_spread = spread(boxes.probs, probs).mean(axis=1)
     fused = Detections(
         frame=boxes.frame[best],
         xyxy=xyxy,

@@ -16,12 +16,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 from PIL import Image
 
 from thresher.errors import ConfigError
 
+#: A PIL image, or an (H, W) or (H, W, C) array of pixel values (uint8, or clipped to 0..255).
+ImageLike = Image.Image | ArrayLike
 
-def _grayscale(image: object) -> Image.Image:
+
+def _grayscale(image: ImageLike) -> Image.Image:
     if isinstance(image, Image.Image):
         return image.convert("L")
     array = np.asarray(image)
@@ -41,24 +45,24 @@ def _check_size(hash_size: int) -> None:
         raise ConfigError(f"hash_size: expected at least 2, got {hash_size}")
 
 
-def phash(image: object, hash_size: int = 8, highfreq_factor: int = 4) -> np.ndarray:
+def phash(image: ImageLike, hash_size: int = 8, highfreq_factor: int = 4) -> np.ndarray:
     """Perceptual (DCT) hash of a PIL image or an (H, W[, C]) uint8 array."""
     _check_size(hash_size)
     size = hash_size * highfreq_factor
-    pixels = np.asarray(_grayscale(image).resize((size, size), Image.LANCZOS), dtype=np.float64)
+    pixels = np.asarray(_grayscale(image).resize((size, size), Image.Resampling.LANCZOS), dtype=np.float64)
     dct = _dct_matrix(size)
     low = (dct @ pixels @ dct.T)[:hash_size, :hash_size]
     return low > np.median(low)
 
 
-def whash(image: object, hash_size: int = 8) -> np.ndarray:
+def whash(image: ImageLike, hash_size: int = 8) -> np.ndarray:
     """Haar wavelet hash of a PIL image or an (H, W[, C]) uint8 array (imagehash's defaults)."""
     _check_size(hash_size)
     if hash_size & (hash_size - 1):
         raise ConfigError(f"hash_size: expected a power of 2, got {hash_size}")
     gray = _grayscale(image)
     scale = max(2 ** int(np.log2(min(gray.size))), hash_size)
-    pixels = np.asarray(gray.resize((scale, scale), Image.LANCZOS), dtype=np.float64) / 255
+    pixels = np.asarray(gray.resize((scale, scale), Image.Resampling.LANCZOS), dtype=np.float64) / 255
     pixels -= pixels.mean()  # the coarsest Haar low-pass band, removed
     block = scale // hash_size
     low = pixels.reshape(hash_size, block, hash_size, block).mean(axis=(1, 3))
@@ -68,17 +72,16 @@ def whash(image: object, hash_size: int = 8) -> np.ndarray:
 HASHES = {"phash": phash, "whash": whash}
 
 
-def image_hashes(images: Sequence[object], method: str = "phash", hash_size: int = 8) -> np.ndarray:
+def image_hashes(images: Sequence[ImageLike], method: str = "phash", hash_size: int = 8) -> np.ndarray:
     """(N, hash_size ** 2) boolean hashes of N images with `method` ("phash" or "whash")."""
     if method not in HASHES:
         raise ConfigError(f"method: expected one of {sorted(HASHES)}, got {method!r}")
-    return np.array([HASHES[method](image, hash_size=hash_size).reshape(-1) for image in images], dtype=bool).reshape(
-        len(images), hash_size * hash_size
-    )
+    return np.array([HASHES[method](image, hash_size=hash_size).reshape(-1) for image in images], dtype=bool).reshape(len(images), hash_size * hash_size)
 
 
-def hash_distances(hashes: object) -> np.ndarray:
+def hash_distances(hashes: ArrayLike) -> np.ndarray:
     """(N, N) int64 Hamming distances between the rows of an (N, bits) boolean hash matrix."""
-    bits = np.asarray(hashes, dtype=bool).reshape(len(hashes), -1).astype(np.float32)
+    bits = np.asarray(hashes, dtype=bool)
+    bits = bits.reshape(len(bits), -1).astype(np.float32)
     differing = bits @ (1 - bits).T + (1 - bits) @ bits.T  # exact: integers below 2**24
     return np.rint(differing).astype(np.int64)

@@ -9,15 +9,17 @@ an instance has fewer keypoints than the widest one. An instance with no keypoin
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thresher.errors import SchemaError
+from thresher.frames import Frames
 from thresher.scorers._reduce import FrameGroups, frame_ids, segment_mean
-from thresher.scores import Scores
+from thresher.score_table import Scores
 
 MEAN_UNCERTAINTY = "mean_uncertainty"
 
 
-def instance_confidence(confidences: object) -> tuple[np.ndarray, np.ndarray]:
+def instance_confidence(confidences: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Mean confidence of each instance (as `np.mean` of its keypoints) and whether it has any."""
     conf = np.asarray(confidences, dtype=np.float64)
     if conf.ndim != 2:
@@ -31,7 +33,7 @@ def instance_confidence(confidences: object) -> tuple[np.ndarray, np.ndarray]:
     return means, counts > 0
 
 
-def mean_uncertainty(frame: object, confidences: object, n_frames: int) -> np.ndarray:
+def mean_uncertainty(frame: ArrayLike, confidences: ArrayLike, n_frames: int) -> np.ndarray:
     """1 - mean instance confidence of each of `n_frames` frames; 0 for frames without keypoints."""
     means, has_keypoints = instance_confidence(confidences)
     frame = np.asarray(frame, dtype=np.int64)
@@ -42,7 +44,7 @@ def mean_uncertainty(frame: object, confidences: object, n_frames: int) -> np.nd
     return np.where(groups.counts > 0, 1.0 - per_frame, 0.0)
 
 
-def keypoint_scores(frame: object, confidences: object, frames: object) -> Scores:
+def keypoint_scores(frame: ArrayLike, confidences: ArrayLike, frames: Frames | ArrayLike) -> Scores:
     """`Scores` with `mean_uncertainty` over the frames' ids (`frames`: a Frames table or ids)."""
     ids = frame_ids(frames)
     return Scores(ids, {MEAN_UNCERTAINTY: mean_uncertainty(frame, confidences, len(ids))})

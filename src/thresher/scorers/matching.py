@@ -32,9 +32,7 @@ class Matches:
     iou: np.ndarray
 
 
-def match_detections(
-    predictions: Detections, truth: Detections, iou_threshold: float = 0.5, same_class: bool = True
-) -> Matches:
+def match_detections(predictions: Detections, truth: Detections, iou_threshold: float = 0.5, same_class: bool = True) -> Matches:
     """Greedy one-to-one matching of predictions to ground truth (see the module docstring)."""
     if not 0.0 < iou_threshold <= 1.0:
         raise ConfigError(f"iou_threshold: expected a number in (0, 1], got {iou_threshold}")

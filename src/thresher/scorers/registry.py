@@ -15,17 +15,19 @@ import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thresher.detections import Detections
 from thresher.errors import ConfigError, did_you_mean
+from thresher.frames import Frames
 from thresher.scorers.candidates import weak_candidates
 from thresher.scorers.detection import detection_scores
 from thresher.scorers.uncertainty import seed_scores
 from thresher.io.storage import write_file
-from thresher.scores import Scores
+from thresher.score_table import Scores
 
 
-def _lightly(detections: Detections, frames: object, options: dict) -> Scores:
+def _lightly(detections: Detections, frames: Frames | ArrayLike, options: dict) -> Scores:
     return detection_scores(
         detections,
         frames,
@@ -34,7 +36,7 @@ def _lightly(detections: Detections, frames: object, options: dict) -> Scores:
     )
 
 
-def _candidates(detections: Detections, frames: object, options: dict) -> Scores:
+def _candidates(detections: Detections, frames: Frames | ArrayLike, options: dict) -> Scores:
     return weak_candidates(
         options["all_boxes"],
         frames,
@@ -43,11 +45,11 @@ def _candidates(detections: Detections, frames: object, options: dict) -> Scores
     )
 
 
-def _seed(detections: Detections, frames: object, options: dict) -> Scores:
+def _seed(detections: Detections, frames: Frames | ArrayLike, options: dict) -> Scores:
     return seed_scores(detections, frames, how=options.get("how", "max"))
 
 
-SCORE_FAMILIES: dict[str, Callable[[Detections, object, dict], Scores]] = {
+SCORE_FAMILIES: dict[str, Callable[[Detections, Frames | ArrayLike, dict], Scores]] = {
     "lightly": _lightly,
     "weak_candidates": _candidates,
     "seed": _seed,
@@ -56,7 +58,7 @@ SCORE_FAMILIES: dict[str, Callable[[Detections, object, dict], Scores]] = {
 
 def score_frames(
     detections: Detections,
-    frames: object,
+    frames: Frames | ArrayLike,
     families: Sequence[str] = ("lightly", "seed"),
     *,
     candidate_threshold: float | None = None,
@@ -78,14 +80,9 @@ def score_frames(
     """
     for name in families:
         if name not in SCORE_FAMILIES:
-            raise ConfigError(
-                f"families: unknown score family {name!r}{did_you_mean(name, SCORE_FAMILIES)}; "
-                f"expected some of {sorted(SCORE_FAMILIES)}"
-            )
+            raise ConfigError(f"families: unknown score family {name!r}{did_you_mean(name, SCORE_FAMILIES)}; expected some of {sorted(SCORE_FAMILIES)}")
     if "weak_candidates" in families and candidate_threshold is None:
-        raise ConfigError(
-            "candidate_threshold: the weak_candidates family needs the score from which boxes count as detected"
-        )
+        raise ConfigError("candidate_threshold: the weak_candidates family needs the score from which boxes count as detected")
     reported = detections if candidate_threshold is None else detections[detections.score >= candidate_threshold]
     settings = {**options, "all_boxes": detections, "candidate_threshold": candidate_threshold}
     tables = [SCORE_FAMILIES[name](reported, frames, settings) for name in families]

@@ -28,10 +28,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thresher.detections import Detections
 from thresher.errors import ConfigError, did_you_mean
+from thresher.frames import Frames
 from thresher.scorers._reduce import frame_ids
+from thresher.score_table import Scores
 from thresher.scorers.uncertainty import COMBINATIONS, aggregate, box_uncertainty_per_detection, class_balance_weights, combine, entropy
 
 BASE_SCORES = ("entropy", "mcbox", "albox", "mcclass", "random")
@@ -107,7 +110,7 @@ def _with_options(name: str, score: str, options: list[str]) -> SeedStrategy:
     return SeedStrategy(name, score, "perc" in options, "norm" in options, "mean" if "mean" in options else "max", rule, "prune" in options)
 
 
-def seed_strategy_scores(strategy: SeedStrategy, detections: Detections, frames: object, task_scores: object = None, seed: int = 0) -> np.ndarray:
+def seed_strategy_scores(strategy: SeedStrategy, detections: Detections, frames: Frames | ArrayLike, task_scores: Scores | None = None, seed: int = 0) -> np.ndarray:
     """(N,) the strategy's score per frame (NaN: not applicable, e.g. no detection; higher = more worth labeling).
 
     task_scores: a `Scores` table of the task's per-frame scores (for a score that is one of its
@@ -120,7 +123,7 @@ def seed_strategy_scores(strategy: SeedStrategy, detections: Detections, frames:
     return values
 
 
-def _base_scores(strategy: SeedStrategy, detections: Detections, frames: object, task_scores, seed: int, n: int) -> np.ndarray:
+def _base_scores(strategy: SeedStrategy, detections: Detections, frames: Frames | ArrayLike, task_scores: Scores | None, seed: int, n: int) -> np.ndarray:
     score = strategy.score
     if score == "random":
         return np.random.default_rng(seed).random(n)

@@ -11,25 +11,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thresher.errors import SchemaError
 from thresher.scorers import classification
-from thresher.scores import Scores
+from thresher.score_table import Scores
 
 
-def image_segmentation_scores(prediction: object) -> dict[str, float]:
+def image_segmentation_scores(prediction: ArrayLike) -> dict[str, float]:
     """The three scores of one H x W x C prediction, each the mean over its pixels."""
     prediction = np.asarray(prediction)
     if prediction.ndim != 3:
-        raise SchemaError(
-            f"prediction: expected an H x W x C array of class probabilities, got shape {prediction.shape}"
-        )
+        raise SchemaError(f"prediction: expected an H x W x C array of class probabilities, got shape {prediction.shape}")
     height, width, n_classes = prediction.shape
     per_pixel = classification.uncertainty_scores(prediction.reshape(height * width, n_classes))
     return {name: float(np.mean(values)) for name, values in per_pixel.items()}
 
 
-def segmentation_scores(predictions: Iterable[object], ids: object) -> Scores:
+def segmentation_scores(predictions: Iterable[ArrayLike], ids: ArrayLike) -> Scores:
     """`Scores` over `ids`, one H x W x C prediction per id (a list, a generator, or an
     N x H x W x C array), read once in order."""
     columns: dict[str, list[float]] = {name: [] for name in classification.SCORE_NAMES}

@@ -25,25 +25,29 @@ scaling over the frames that have a value (a constant column scales to 0):
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thresher.boxes import wh
 from thresher.detections import Detections
 from thresher.errors import SchemaError, did_you_mean
+from thresher.frames import Frames
 from thresher.scorers._reduce import FrameGroups, frame_ids, per_frame
-from thresher.scores import Scores
+from thresher.score_table import Scores
 
 ENTROPY_FLOOR = 1e-7
 
 
-def softmax(logits: object) -> np.ndarray:
+def softmax(logits: ArrayLike) -> np.ndarray:
     """Row-wise softmax of (M, K) logits, computed stably (max subtracted first)."""
     logits = np.asarray(logits, dtype=np.float64)
     shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
     return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
-def entropy(probs: object) -> np.ndarray:
+def entropy(probs: ArrayLike) -> np.ndarray:
     """-sum_k p log2 max(p, 1e-7) per row of (M, K) class probabilities, in bits."""
     probs = np.asarray(probs, dtype=np.float64)
     if probs.ndim != 2:
@@ -51,12 +55,12 @@ def entropy(probs: object) -> np.ndarray:
     return -np.sum(probs * np.log2(np.maximum(probs, ENTROPY_FLOOR)), axis=1)
 
 
-def softmax_entropy(logits: object) -> np.ndarray:
+def softmax_entropy(logits: ArrayLike) -> np.ndarray:
     """`entropy` of the softmax of (M, K) class logits."""
     return entropy(softmax(logits))
 
 
-def mc_class_uncertainty(class_passes: object) -> np.ndarray:
+def mc_class_uncertainty(class_passes: ArrayLike) -> np.ndarray:
     """mcclass: (T, M, K) class logits (or scores) of M detections over T passes -> (M,)
     mean over classes of the standard deviation (ddof 0) over the passes."""
     passes = np.asarray(class_passes, dtype=np.float64)
@@ -65,7 +69,7 @@ def mc_class_uncertainty(class_passes: object) -> np.ndarray:
     return passes.std(axis=0).mean(axis=1)
 
 
-def mc_box_uncertainty(box_passes: object) -> np.ndarray:
+def mc_box_uncertainty(box_passes: ArrayLike) -> np.ndarray:
     """mcbox: (T, M, 4) box corners of M detections over T passes -> (M, 4) standard deviation."""
     passes = np.asarray(box_passes, dtype=np.float64)
     if passes.ndim != 3 or passes.shape[2] != 4:
@@ -73,7 +77,7 @@ def mc_box_uncertainty(box_passes: object) -> np.ndarray:
     return passes.std(axis=0)
 
 
-def relative_box_uncertainty(xyxy: object, sigma: object) -> np.ndarray:
+def relative_box_uncertainty(xyxy: ArrayLike, sigma: ArrayLike) -> np.ndarray:
     """sigma (M, 4) divided by [w, h, w, h] of each box; inf where a box has no extent and sigma > 0."""
     xyxy = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
     sigma = np.asarray(sigma, dtype=np.float64).reshape(-1, 4)
@@ -82,13 +86,13 @@ def relative_box_uncertainty(xyxy: object, sigma: object) -> np.ndarray:
     return np.divide(sigma, size, out=degenerate, where=size > 0)
 
 
-def box_uncertainty_per_detection(xyxy: object, sigma: object, relative: bool = True) -> np.ndarray:
+def box_uncertainty_per_detection(xyxy: ArrayLike, sigma: ArrayLike, relative: bool = True) -> np.ndarray:
     """(M,) mean over the 4 corners of sigma, relative to the box size when `relative`."""
     values = relative_box_uncertainty(xyxy, sigma) if relative else np.asarray(sigma, dtype=np.float64)
     return values.reshape(-1, 4).mean(axis=1)
 
 
-def combo_uncertainty(entropy_values: object, relative_albox: object, weights: tuple[float, float]) -> np.ndarray:
+def combo_uncertainty(entropy_values: ArrayLike, relative_albox: ArrayLike, weights: tuple[float, float]) -> np.ndarray:
     """combo: w0 * entropy + w1 * (mean relative albox), per detection.
 
     The weights come from cost-sensitive thresholding on a labeled set (thresher.autolabel).
@@ -97,13 +101,13 @@ def combo_uncertainty(entropy_values: object, relative_albox: object, weights: t
     return w0 * np.asarray(entropy_values, dtype=np.float64) + w1 * np.asarray(relative_albox, dtype=np.float64)
 
 
-def aggregate(values: object, detections: Detections, frames: object, how: str = "max") -> np.ndarray:
+def aggregate(values: ArrayLike, detections: Detections, frames: Frames | ArrayLike, how: str = "max") -> np.ndarray:
     """Per-detection values -> one per frame (max or mean); NaN for frames with no detection."""
     groups = FrameGroups.of(detections.frame, len(frame_ids(frames)))
     return per_frame(np.asarray(values, dtype=np.float64), groups, how, empty=np.nan)
 
 
-def min_max(values: object) -> np.ndarray:
+def min_max(values: ArrayLike) -> np.ndarray:
     """(x - min) / (max - min) over the non-NaN values; a constant column gives 0, NaN stays NaN."""
     values = np.asarray(values, dtype=np.float64)
     if np.isnan(values).all():
@@ -112,7 +116,7 @@ def min_max(values: object) -> np.ndarray:
     return (values - low) / (high - low) if high > low else np.where(np.isnan(values), np.nan, 0.0)
 
 
-def z_score(values: object) -> np.ndarray:
+def z_score(values: ArrayLike) -> np.ndarray:
     """(x - mean) / std (ddof 0) over the non-NaN values; a constant column gives 0."""
     values = np.asarray(values, dtype=np.float64)
     if np.isnan(values).all():
@@ -129,7 +133,8 @@ def _max_of(*columns: np.ndarray) -> np.ndarray:
     return np.where(missing.all(axis=0), np.nan, np.where(missing, -np.inf, stacked).max(axis=0))
 
 
-COMBINATIONS = {
+#: name → (the per-frame uncertainties it takes, in order; the formula over them).
+COMBINATIONS: dict[str, tuple[tuple[str, ...], Callable[..., np.ndarray]]] = {
     "ental": (("albox", "entropy"), lambda a, e: min_max(a) + min_max(e)),
     "epuncert": (("mcbox", "mcclass"), lambda b, c: min_max(b) + min_max(c)),
     "alluncert": (("mcbox", "albox", "mcclass"), lambda b, a, c: min_max(b) + min_max(a) + min_max(c)),
@@ -142,9 +147,7 @@ def combine(name: str, per_frame_values: dict[str, np.ndarray]) -> np.ndarray:
     """One of `COMBINATIONS` over per-frame uncertainties named entropy, mcclass, mcbox, albox
     (mcbox and albox relative to the box size, as the seed does)."""
     if name not in COMBINATIONS:
-        raise SchemaError(
-            f"combination: unknown {name!r}{did_you_mean(name, COMBINATIONS)}; expected one of {sorted(COMBINATIONS)}"
-        )
+        raise SchemaError(f"combination: unknown {name!r}{did_you_mean(name, COMBINATIONS)}; expected one of {sorted(COMBINATIONS)}")
     inputs, formula = COMBINATIONS[name]
     missing = [i for i in inputs if i not in per_frame_values]
     if missing:
@@ -152,7 +155,7 @@ def combine(name: str, per_frame_values: dict[str, np.ndarray]) -> np.ndarray:
     return formula(*(np.asarray(per_frame_values[i], dtype=np.float64) for i in inputs))
 
 
-def class_balance_weights(detections: Detections, frames: object) -> np.ndarray:
+def class_balance_weights(detections: Detections, frames: Frames | ArrayLike) -> np.ndarray:
     """perc: per frame, mean over the distinct predicted classes of N_detections / N_class
     (counts over the whole pool); NaN for frames with no detection."""
     n_frames = len(frame_ids(frames))
@@ -169,10 +172,10 @@ def class_balance_weights(detections: Detections, frames: object) -> np.ndarray:
 
 def seed_scores(
     detections: Detections,
-    frames: object,
+    frames: Frames | ArrayLike,
     *,
-    box_spread: object = None,
-    class_spread: object = None,
+    box_spread: ArrayLike | None = None,
+    class_spread: ArrayLike | None = None,
     how: str = "max",
 ) -> Scores:
     """Every seed-002 per-frame score the inputs allow, as `Scores` over the frames' ids.
@@ -203,7 +206,7 @@ def seed_scores(
     return Scores(frame_ids(frames), columns)
 
 
-def _rows(values: object, detections: Detections, width: int | None) -> np.ndarray:
+def _rows(values: ArrayLike, detections: Detections, width: int | None) -> np.ndarray:
     array = np.asarray(values, dtype=np.float64)
     shape = (len(detections),) if width is None else (len(detections), width)
     if array.shape != shape:

@@ -17,9 +17,12 @@ from thresher.errors import ConfigError, did_you_mean
 
 # LightlyOne options that exist upstream but have no local meaning (yet).
 UNSUPPORTED = {
-    "lightly_path_regex": "filename-regex metadata", "lightlyPathRegex": "filename-regex metadata",
-    "auto_tasks": "automatic crop/tiling tasks", "autoTasks": "automatic crop/tiling tasks",
-    "target_range": "BALANCE target ranges", "targetRange": "BALANCE target ranges",
+    "lightly_path_regex": "filename-regex metadata",
+    "lightlyPathRegex": "filename-regex metadata",
+    "auto_tasks": "automatic crop/tiling tasks",
+    "autoTasks": "automatic crop/tiling tasks",
+    "target_range": "BALANCE target ranges",
+    "targetRange": "BALANCE target ranges",
 }
 
 

@@ -154,9 +154,10 @@ def _update_numpy(X, c, min_sq, assign, center_sq, new_id, aux) -> None:
         if len(center_sq):
             bound = center_sq[np.maximum(a, 0)]
             maybe = (m >= 0) & ((a < 0) | (bound <= 4 * m * (1 + _MARGIN_REL) + _MARGIN_ABS))
-            dense = np.count_nonzero(maybe) > len(m) // 4
+            dense = bool(np.count_nonzero(maybe) > len(m) // 4)
         else:
             dense = True
+        rows: slice | np.ndarray
         if dense:  # computing a row that cannot change is harmless; gathering costs more
             rows, block = slice(None), X[lo:hi].astype(np.float32, copy=False)
         else:

@@ -23,8 +23,10 @@ applies storage and PCA to the DIVERSITY strategy's embeddings.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thresher.errors import UsageError
 from thresher.select.kcenter import as_matrix, k_center_greedy
@@ -83,6 +85,23 @@ def principal_axes(sample: np.ndarray, dims: int, block: int = 8192) -> tuple[np
     return mean, np.ascontiguousarray(vectors[:, ::-1][:, :dims], dtype=np.float32)
 
 
+@runtime_checkable
+class RowMatrix(Protocol):
+    """An (N, D) matrix read block by block of rows: a numpy array, the memory-mapped
+    `ShardedVectors` of a store, or the normalized rows the selector makes on the fly.
+
+    >>> isinstance(np.zeros((3, 2)), RowMatrix)
+    True
+    """
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, rows: Any) -> np.ndarray: ...
+
+
 class Compressor:
     """The storage / PCA transform of one `Approximation`, fitted on a matrix (`fit`), applied
     to it and to other vectors (query sets) the same way (`transform`). `scale` = compressed
@@ -90,11 +109,11 @@ class Compressor:
 
     def __init__(self, approximation: Approximation) -> None:
         self.approximation = approximation
-        self.mean: np.ndarray | None = None
+        self.mean: np.ndarray | None = None  # with PCA: the sample's mean and its principal axes (as columns)
         self.axes: np.ndarray | None = None
         self.scale = 1.0
 
-    def fit(self, X: np.ndarray) -> "Compressor":
+    def fit(self, X: RowMatrix) -> "Compressor":
         a = self.approximation
         if a.pca_dims is not None and a.pca_dims < X.shape[1] and len(X) > 1:
             rng = np.random.default_rng(a.seed)
@@ -108,9 +127,11 @@ class Compressor:
 
     def _project(self, block: np.ndarray) -> np.ndarray:
         block = block.astype(np.float32, copy=False)
-        return block if self.axes is None else (block - self.mean.astype(np.float32)) @ self.axes
+        if self.mean is None or self.axes is None:  # no PCA (both are fitted together)
+            return block
+        return (block - self.mean.astype(np.float32)) @ self.axes
 
-    def transform(self, X, block: int | None = None) -> np.ndarray:
+    def transform(self, X: RowMatrix, block: int | None = None) -> np.ndarray:
         """X projected and stored as the approximation says, `block` rows at a time (default
         `block_rows`: about 256 MiB of float32), so no float32 copy of X is made; X may be any
         row-indexable matrix, e.g. the memory-mapped `ShardedVectors` of a store.
@@ -127,7 +148,7 @@ class Compressor:
         return out
 
 
-def compress(vectors: object, approximation: Approximation) -> tuple[np.ndarray, Compressor]:
+def compress(vectors: ArrayLike, approximation: Approximation) -> tuple[np.ndarray, Compressor]:
     """(the matrix k-center reads, its fitted `Compressor`)."""
     X = np.asarray(vectors)
     if X.ndim != 2:
@@ -137,11 +158,11 @@ def compress(vectors: object, approximation: Approximation) -> tuple[np.ndarray,
 
 
 def approximate_k_center(
-    vectors: object,
+    vectors: ArrayLike,
     k: int,
     approximation: Approximation = Approximation(),
     *,
-    preselected: object = None,
+    preselected: ArrayLike | None = None,
     min_distance: float | None = None,
     backend: str = "auto",
 ) -> np.ndarray:
@@ -159,14 +180,14 @@ def approximate_k_center(
     return _partitioned(X, k, approximation, chosen, stop, backend)
 
 
-def _rows(preselected: object, n: int) -> np.ndarray:
+def _rows(preselected: ArrayLike | None, n: int) -> np.ndarray:
     if preselected is None:
         return np.zeros(0, np.int64)
     rows = np.asarray(preselected)
     return np.flatnonzero(rows) if rows.dtype == bool else np.unique(rows.astype(np.int64).ravel())
 
 
-def _partitioned(X: np.ndarray, k: int, approximation: Approximation, chosen: np.ndarray, stop, backend: str) -> np.ndarray:
+def _partitioned(X: np.ndarray, k: int, approximation: Approximation, chosen: np.ndarray, stop: float | None, backend: str) -> np.ndarray:
     """k-center in each contiguous part (preselected rows join every part), then over the union."""
     per_part = int(np.ceil(approximation.oversample * k / approximation.partitions))
     free = np.setdiff1d(np.arange(len(X)), chosen)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -104,8 +104,7 @@ class BalanceStrategy(_Model):
     def _target_matches_distribution(self) -> "BalanceStrategy":
         if self.distribution in (None, "TARGET"):
             if not self.target:
-                raise ValueError("target: distribution TARGET needs a non-empty {class name: fraction} "
-                                 "mapping (or set distribution UNIFORM or INPUT)")
+                raise ValueError("target: distribution TARGET needs a non-empty {class name: fraction} mapping (or set distribution UNIFORM or INPUT)")
             total = sum(self.target.values())
             if total > 1 + 1e-9:
                 raise ValueError(f"target: fractions must sum to at most 1, got {total:g}")
@@ -127,9 +126,7 @@ class TypicalityStrategy(_Model):
     type: Literal["TYPICALITY"]
     strength: Strength = 1.0
     num_nearest_neighbors: int | None = Field(None, ge=2, alias="numNearestNeighbors")
-    stopping_condition_minimum_typicality: float | None = Field(
-        None, gt=0, le=1, alias="stoppingConditionMinimumTypicality"
-    )
+    stopping_condition_minimum_typicality: float | None = Field(None, gt=0, le=1, alias="stoppingConditionMinimumTypicality")
 
 
 class ScoresWeights(_Model):
@@ -177,8 +174,7 @@ class WeightedKMeansStrategy(_Model):
 
 
 SelectionStrategy = Annotated[
-    Union[DiversityStrategy, WeightsStrategy, ThresholdStrategy, BalanceStrategy, SimilarityStrategy, TypicalityStrategy,
-          WeightedKMeansStrategy],
+    Union[DiversityStrategy, WeightsStrategy, ThresholdStrategy, BalanceStrategy, SimilarityStrategy, TypicalityStrategy, WeightedKMeansStrategy],
     Field(discriminator="type"),
 ]
 
@@ -214,17 +210,14 @@ class StrategyEntry(_Model):
         kind = input_kind(self.input)
         allowed = COMBINATIONS[kind]
         if self.strategy.type not in allowed:
-            raise ValueError(f"strategy.type: {self.strategy.type} cannot take {kind} input; "
-                             f"{kind} works with {', '.join(allowed)}")
+            raise ValueError(f"strategy.type: {self.strategy.type} cannot take {kind} input; {kind} works with {', '.join(allowed)}")
         if isinstance(self.input, EmbeddingsInput):
             if self.input.dataset_id and not self.input.tag_name:
                 raise ValueError("input.tag_name: dataset_id names a query set only together with tag_name")
             if self.strategy.type == "SIMILARITY" and not self.input.tag_name:
-                raise ValueError("input.tag_name: SIMILARITY needs the query set: set tag_name "
-                                 "(and dataset_id when the tag is in another dataset)")
+                raise ValueError("input.tag_name: SIMILARITY needs the query set: set tag_name (and dataset_id when the tag is in another dataset)")
             if self.strategy.type in ("TYPICALITY", "WEIGHTED_KMEANS") and self.input.tag_name:
-                raise ValueError(f"input.tag_name: {self.strategy.type} is measured on the samples themselves; "
-                                 "remove tag_name")
+                raise ValueError(f"input.tag_name: {self.strategy.type} is measured on the samples themselves; remove tag_name")
         return self
 
 
@@ -256,12 +249,13 @@ class SelectionConfig(_Model):
         others = [(j, e.strategy.type) for j, e in enumerate(self.strategies) if j != i and e.strategy.type != "THRESHOLD"]
         if others:
             j, kind = others[0]
-            raise ValueError(f"strategies[{j}].strategy.type: {self.strategies[i].strategy.type} (strategies[{i}]) picks "
-                             f"the whole batch at once and combines only with THRESHOLD, got {kind}; "
-                             f"filter with THRESHOLD or run {kind} in a selection of its own")
+            raise ValueError(
+                f"strategies[{j}].strategy.type: {self.strategies[i].strategy.type} (strategies[{i}]) picks "
+                f"the whole batch at once and combines only with THRESHOLD, got {kind}; "
+                f"filter with THRESHOLD or run {kind} in a selection of its own"
+            )
         if self.n_samples == -1:
-            raise ValueError(f"n_samples: {self.strategies[i].strategy.type} picks a batch of a given size; "
-                             "expected n_samples >= 0 or proportion_samples, got -1")
+            raise ValueError(f"n_samples: {self.strategies[i].strategy.type} picks a batch of a given size; expected n_samples >= 0 or proportion_samples, got -1")
         return self
 
     @property
@@ -274,15 +268,19 @@ class SelectionConfig(_Model):
         return self.model_dump(exclude_none=True, mode="json")
 
 
+def _type_name(model: type[BaseModel]) -> str:
+    """The one value of a model's `type: Literal[...]` field, e.g. "DIVERSITY"."""
+    return get_args(model.model_fields["type"].annotation)[0]
+
+
 MODELS = {
     "config": SelectionConfig,
     "entry": StrategyEntry,
-    "input": {m.model_fields["type"].annotation.__args__[0]: m for m in
-              (EmbeddingsInput, ScoresInput, MetadataInput, PredictionsInput, RandomInput)},
-    "strategy": {m.model_fields["type"].annotation.__args__[0]: m for m in
-                 (DiversityStrategy, WeightsStrategy, ThresholdStrategy, BalanceStrategy,
-                  SimilarityStrategy, TypicalityStrategy, WeightedKMeansStrategy)},
-    "weights": {m.model_fields["type"].annotation.__args__[0]: m for m in (ScoresWeights, TypicalityWeights)},
+    "input": {_type_name(m): m for m in (EmbeddingsInput, ScoresInput, MetadataInput, PredictionsInput, RandomInput)},
+    "strategy": {
+        _type_name(m): m for m in (DiversityStrategy, WeightsStrategy, ThresholdStrategy, BalanceStrategy, SimilarityStrategy, TypicalityStrategy, WeightedKMeansStrategy)
+    },
+    "weights": {_type_name(m): m for m in (ScoresWeights, TypicalityWeights)},
 }
 
 
@@ -302,8 +300,7 @@ def load_selection_config(source: "SelectionConfig | Mapping[str, Any] | str | o
         where = f"{os.fspath(source)}: "
         source = _read_file(Path(source))
     if not isinstance(source, Mapping):
-        raise ConfigError(f"{where}selection_config: expected a mapping with n_samples and strategies, "
-                          f"got {type(source).__name__}")
+        raise ConfigError(f"{where}selection_config: expected a mapping with n_samples and strategies, got {type(source).__name__}")
     run_sections = sorted({"worker_config", "selection_config", "lightly_config", "thresher"} & set(source))
     if run_sections:
         raise ConfigError(

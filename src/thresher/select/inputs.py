@@ -1,6 +1,6 @@
-"""What the selection engine reads: resolved inputs, already in memory.
+"""What the selector reads: resolved inputs, already in memory.
 
-The engine never opens a file. A caller (the CLI, a run, a test) builds a `SelectionInputs`
+The selector never opens a file. A caller (the CLI, a run, a test) builds a `SelectionInputs`
 directly, or lets `resolve_inputs` ask an `InputResolver` (the datasource, the catalog) for
 exactly what a config names. `Metadata` and `Predictions` are the two small columnar types
 this package adds; embeddings and scores are the central `Embeddings` and `Scores`.
@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thresher.table import as_array, as_str_array, lookup
 from thresher.detections import Detections
 from thresher.embeddings import Embeddings
 from thresher.errors import ConfigError, SchemaError
 from thresher.frames import Frames
-from thresher.scores import Scores
+from thresher.score_table import Scores
+from thresher.select.config import SelectionConfig, SelectionInput
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,7 +52,7 @@ class Metadata:
     def is_numeric(self) -> bool:
         return self.values.dtype == np.float64
 
-    def align(self, ids: object) -> np.ndarray:
+    def align(self, ids: ArrayLike) -> np.ndarray:
         """Values in the order of `ids`; ids without a value get NaN (numeric) or ""."""
         ids = as_str_array(ids, "ids")
         rows, found = lookup(self.ids, ids)
@@ -87,7 +89,7 @@ class Predictions:
             object.__setattr__(self, name, values)
 
     @classmethod
-    def from_detections(cls, frames: Frames, detections: Detections, class_names: object) -> "Predictions":
+    def from_detections(cls, frames: Frames, detections: Detections, class_names: ArrayLike) -> "Predictions":
         """Summaries over the rows of `frames` (a frame with no detection gets zero rows)."""
         names = as_str_array(class_names, "class_names")
         n, k = len(frames), len(names)
@@ -104,7 +106,7 @@ class Predictions:
             np.add.at(dist, detections.frame, detections.probs)
         return cls(frames.id, names, dist, counts)
 
-    def align(self, ids: object) -> "Predictions":
+    def align(self, ids: ArrayLike) -> "Predictions":
         """Rows in the order of `ids`; ids without predictions get zero rows."""
         ids = as_str_array(ids, "ids")
         rows, found = lookup(self.ids, ids)
@@ -170,18 +172,22 @@ class InputResolver(Protocol):
     def predictions(self, task: str) -> Predictions: ...
 
 
-def resolve_inputs(config, resolver: InputResolver, frames: Frames, preselected: object = ()) -> SelectionInputs:
-    """Ask `resolver` for exactly the inputs `config` (a SelectionConfig) names."""
-    embeddings, queries, scores, metadata, predictions = {}, {}, {}, {}, {}
+def resolve_inputs(config: SelectionConfig, resolver: InputResolver, frames: Frames, preselected: ArrayLike = ()) -> SelectionInputs:
+    """Ask `resolver` for exactly the inputs `config` names; `preselected` are sample ids."""
+    embedding_tasks: dict[str, None] = {}  # the tasks in config order, "" for the samples' own
+    queries: dict[str, Embeddings] = {}
+    scores: dict[str, Scores] = {}
+    metadata: dict[str, Metadata] = {}
+    predictions: dict[str, Predictions] = {}
     for index, entry in enumerate(config.strategies):
         with _named_input(index):
-            _resolve_one(entry.input, resolver, embeddings, queries, scores, metadata, predictions)
+            _resolve_one(entry.input, resolver, embedding_tasks, queries, scores, metadata, predictions)
         weights = getattr(entry.strategy, "weights", None)  # WEIGHTED_KMEANS reads a second input
         if weights is not None and weights.type == "SCORES" and weights.task not in scores:
             with _named_input(index, "strategy.weights"):
                 scores[weights.task] = resolver.scores(weights.task)
-    embeddings = {task: resolver.embeddings(task or None) for task in embeddings}
-    return SelectionInputs(frames, embeddings, queries, scores, metadata, predictions, preselected)
+    embeddings = {task: resolver.embeddings(task or None) for task in embedding_tasks}
+    return SelectionInputs(frames, embeddings, queries, scores, metadata, predictions, as_str_array(preselected, "SelectionInputs.preselected"))
 
 
 @contextmanager
@@ -193,10 +199,19 @@ def _named_input(index: int, part: str = "input"):
         raise ConfigError(f"strategies[{index}].{part}: {exc}") from None
 
 
-def _resolve_one(inp, resolver: InputResolver, embeddings, queries, scores, metadata, predictions) -> None:
-    """Ask `resolver` for one input into the dicts of `resolve_inputs` (each name once)."""
+def _resolve_one(
+    inp: SelectionInput,
+    resolver: InputResolver,
+    embedding_tasks: dict[str, None],
+    queries: dict[str, Embeddings],
+    scores: dict[str, Scores],
+    metadata: dict[str, Metadata],
+    predictions: dict[str, Predictions],
+) -> None:
+    """Ask `resolver` for one input (a config entry's `input` model) into the dicts of
+    `resolve_inputs` (each name once; embeddings are only noted in `embedding_tasks`)."""
     if inp.type == "EMBEDDINGS":
-        embeddings.setdefault(inp.task or "", None)
+        embedding_tasks.setdefault(inp.task or "", None)
         if inp.tag_name:
             key = query_key(inp.dataset_id, inp.tag_name)
             if key not in queries:

@@ -2,19 +2,20 @@
 
 `k_center_greedy` repeatedly adds the vector farthest from its nearest chosen vector. The
 largest such distance is the cover radius; greedy is within 2x of the optimal radius.
-`NearestCenters` is the state behind it, reused by the selection engine's DIVERSITY
+`NearestCenters` is the state behind it, reused by the selector's DIVERSITY
 objective: each added center costs at most one pass over the matrix (see `_kernels`).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thresher.errors import UsageError
 from thresher.select import _kernels
 
 
-def as_matrix(vectors: object, name: str = "vectors", allow_int8: bool = False) -> np.ndarray:
+def as_matrix(vectors: ArrayLike, name: str = "vectors", allow_int8: bool = False) -> np.ndarray:
     """A C-contiguous float32 (N, D) matrix, or int8 / float16 when allowed (a copy only when needed)."""
     X = np.asarray(vectors)
     if X.ndim != 2:
@@ -50,9 +51,7 @@ class NearestCenters:
         center_sq = ((self._centers - center) ** 2).sum(axis=1).astype(np.float32)
         new_id = len(self._centers)
         self._centers = np.vstack([self._centers, center.astype(np.float64)])
-        self.best = _kernels.update(
-            self.X, center, self.min_sq, self._assign, center_sq, new_id, self._aux, self.backend
-        )
+        self.best = _kernels.update(self.X, center, self.min_sq, self._assign, center_sq, new_id, self._aux, self.backend)
         return self.best
 
     def add_many(self, centers: np.ndarray) -> int:
@@ -76,8 +75,7 @@ class NearestCenters:
         scratch = np.full(len(self.X), np.inf, np.float32)
         scratch[self.min_sq < 0] = _kernels.CHOSEN
         assign = np.full(len(self.X), -1, np.int32)
-        return _kernels.update(self.X, np.asarray(point, np.float32), scratch, assign,
-                               np.zeros(0, np.float32), 0, self._aux, self.backend)
+        return _kernels.update(self.X, np.asarray(point, np.float32), scratch, assign, np.zeros(0, np.float32), 0, self._aux, self.backend)
 
     def mark_chosen(self, rows: np.ndarray) -> None:
         """Exclude rows from the farthest-row search (they are centers themselves)."""
@@ -96,7 +94,7 @@ def farthest_from_mean(X: np.ndarray, backend: str = "auto") -> int:
     return NearestCenters(X, backend).farthest_from(X.mean(axis=0, dtype=np.float64))
 
 
-def _as_rows(preselected: object, n: int) -> np.ndarray:
+def _as_rows(preselected: ArrayLike | None, n: int) -> np.ndarray:
     if preselected is None:
         return np.zeros(0, np.int64)
     rows = np.asarray(preselected)
@@ -111,10 +109,10 @@ def _as_rows(preselected: object, n: int) -> np.ndarray:
 
 
 def k_center_greedy(
-    vectors: object,
+    vectors: ArrayLike,
     k: int,
     *,
-    preselected: object = None,
+    preselected: ArrayLike | None = None,
     min_distance: float | None = None,
     backend: str = "auto",
 ) -> np.ndarray:
@@ -176,7 +174,7 @@ def k_center_greedy(
     return picks
 
 
-def cover_radius(vectors: object, centers: object) -> float:
+def cover_radius(vectors: ArrayLike, centers: ArrayLike) -> float:
     """Largest distance from any row to its nearest center row (blocked float32 GEMM expansion)."""
     X = as_matrix(vectors)
     rows = np.asarray(centers, dtype=np.int64)

@@ -47,8 +47,7 @@ class KMeansResult:
     iterations: int
 
 
-def weighted_kmeans(X: np.ndarray, k: int, weights: np.ndarray, *, seed: int = 0,
-                    max_iter: int = 100, tol: float = 1e-4) -> KMeansResult:
+def weighted_kmeans(X: np.ndarray, k: int, weights: np.ndarray, *, seed: int = 0, max_iter: int = 100, tol: float = 1e-4) -> KMeansResult:
     """k clusters of the rows of X (n, d) with weights (n,) ≥ 0 (see the module docstring).
 
     Needs 1 ≤ k ≤ n and a positive total weight; rows of weight 0 are assigned to clusters

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from thresher.frames import Frames
-from thresher.selection import Selection
+from thresher.selection_table import Selection
 
 
 def parent_frames(frames: Frames, selection: Selection) -> np.ndarray:
@@ -31,8 +31,7 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def write_selection_csv(path: "str | os.PathLike[str]", frames: Frames, selection: Selection,
-                        values: Mapping[str, np.ndarray] | None = None) -> Path:
+def write_selection_csv(path: "str | os.PathLike[str]", frames: Frames, selection: Selection, values: Mapping[str, np.ndarray] | None = None) -> Path:
     """Write one row per selected sample, in pick order (preselected samples first).
 
     Columns: file_name (the Lightly name), kind, video, frame_index, parent_id, objective
@@ -52,11 +51,17 @@ def write_selection_csv(path: "str | os.PathLike[str]", frames: Frames, selectio
         writer = csv.writer(f)
         writer.writerow(header)
         for k, row in enumerate(rows):
-            writer.writerow([
-                frames.file_name[row], frames.kind[row], frames.video[row], int(frames.frame_index[row]),
-                frames.parent_id[row], _cell(selection.objective[k]),
-                *(_cell(column[k]) for column in values.values()),
-            ])
+            writer.writerow(
+                [
+                    frames.file_name[row],
+                    frames.kind[row],
+                    frames.video[row],
+                    int(frames.frame_index[row]),
+                    frames.parent_id[row],
+                    _cell(selection.objective[k]),
+                    *(_cell(column[k]) for column in values.values()),
+                ]
+            )
     os.replace(tmp, path)
     return path
 

@@ -1,8 +1,8 @@
 """The objective of each strategy, one class per strategy (docs/selection.md defines them).
 
 Every objective is a positive number per candidate, higher = more wanted by that strategy;
-the engine multiplies objective^strength over strategies, i.e. adds strength * log(objective).
-`log_objective()` gives that log over all rows (candidates and chosen; the engine masks);
+the selector multiplies objective^strength over strategies, i.e. adds strength * log(objective).
+`log_objective()` gives that log over all rows (candidates and chosen; the selector masks);
 `pick(row)` updates the state after a pick; `eligible()` is the mask a stopping condition
 leaves (None = no restriction); `stopped()` says a stopping condition ended the selection.
 Objectives are clipped below at `FLOOR` x their scale, so log(0) never occurs and the
@@ -85,18 +85,18 @@ class Diversity(Objective):
         self.min_distance = strategy.stopping_condition_minimum_distance
         rows = np.flatnonzero(chosen)
         self.state.mark_chosen(rows)
-        centers = [matrix[rows]] + ([query] if query is not None else [])
-        centers = np.concatenate(centers) if centers else np.zeros((0, matrix.shape[1]), matrix.dtype)
+        centers = matrix[rows] if query is None else np.concatenate([matrix[rows], query])
         self.started = len(centers) > 0
+        self._first: np.ndarray | None = None  # before any center: the distance to the candidates' mean
         if self.started:
             self.state.add_many(centers)
-            self._first = None
+            self._scale = float(np.sqrt(np.max(self.state.min_sq, initial=0))) / self.unit
         else:
             self._first = _distance_to_mean(matrix, ~chosen) / self.unit
-        self._scale = float(np.sqrt(np.max(self.state.min_sq, initial=0))) / self.unit if self.started else float(self._first.max(initial=0))
+            self._scale = float(self._first.max(initial=0))
 
     def raw(self) -> np.ndarray:
-        if not self.started:
+        if self._first is not None:
             return self._first
         return np.sqrt(np.maximum(self.state.min_sq, 0)) / self.unit
 
@@ -112,6 +112,7 @@ class Diversity(Objective):
         self.state.min_sq[row] = _kernels.CHOSEN
         self.state.add(self.state.X[row])
         self.started = True
+        self._first = None
 
 
 def _diversity_matrix(values: InputValues, approximation) -> tuple[np.ndarray, np.ndarray | None, float]:
@@ -178,13 +179,13 @@ class Similarity(Objective):
 
     def __init__(self, strategy, values: InputValues) -> None:
         super().__init__(strategy.strength)
+        assert values.query is not None, "SIMILARITY without a query set (StrategyEntry requires tag_name)"
         near_sq, _ = _kernels.nearest_in_set(values.values, values.query)
         self._raw = 1.0 - np.sqrt(near_sq.astype(np.float64)) / 2.0
         self._log = _log_clipped(self._raw, 1.0)
 
 
-def knn_mean_distance(X: np.ndarray, reference: np.ndarray, self_rows: np.ndarray, k: int,
-                      block_rows: int = 2048, block_cols: int = 8192) -> np.ndarray:
+def knn_mean_distance(X: np.ndarray, reference: np.ndarray, self_rows: np.ndarray, k: int, block_rows: int = 2048, block_cols: int = 8192) -> np.ndarray:
     """Mean Euclidean distance from each row of X to its k nearest rows of `reference`.
 
     `self_rows[i]` is the row of `reference` that is X[i] itself (-1 if none); it is left
@@ -301,6 +302,7 @@ def balance_problem(strategy, values: InputValues, path: str) -> tuple[np.ndarra
     from thresher.errors import ConfigError, did_you_mean
 
     X, names = values.values, values.class_names
+    assert names is not None, "BALANCE over an input without classes (StrategyEntry allows class inputs only)"
     kind = strategy.resolved_distribution
     if kind in ("UNIFORM", "INPUT"):
         total = X.sum(axis=0)
@@ -312,8 +314,7 @@ def balance_problem(strategy, values: InputValues, path: str) -> tuple[np.ndarra
         hits = np.flatnonzero(names == name)
         if len(hits) == 0:
             known = names.tolist()
-            raise ConfigError(f"{path}.strategy.target.{name}: no class {name!r} in {values.label}"
-                              f"{did_you_mean(name, known)}; classes: {known}")
+            raise ConfigError(f"{path}.strategy.target.{name}: no class {name!r} in {values.label}{did_you_mean(name, known)}; classes: {known}")
         columns.append(int(hits[0]))
     other = np.setdiff1d(np.arange(X.shape[1]), columns)
     matrix = np.concatenate([X[:, columns], X[:, other].sum(axis=1, keepdims=True)], axis=1)

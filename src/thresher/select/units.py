@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from thresher.frames import Frames
-from thresher.selection import Selection
+from thresher.selection_table import Selection
 from thresher.select.values import InputValues
 
 
@@ -67,15 +67,13 @@ class Units:
             out = (mean / np.where(norms > 0, norms, 1)).astype(np.float32)
         return InputValues(values.kind, out, values.label, values.class_names, values.query)
 
-    def selection(self, preselected: np.ndarray, picked: np.ndarray, products: np.ndarray,
-                  config: dict[str, Any]) -> tuple[Selection, np.ndarray, np.ndarray]:
+    def selection(self, preselected: np.ndarray, picked: np.ndarray, products: np.ndarray, config: dict[str, Any]) -> tuple[Selection, np.ndarray, np.ndarray]:
         """The Selection (preselected first, then the picked units' samples in frame order),
         the sample row of each selected id and the unit it came from."""
         pre_rows = np.searchsorted(self.sample_ids, preselected).astype(np.int64)
         parts = [pre_rows] + [self.members(int(u)) for u in picked]
         rows = np.concatenate(parts) if parts else np.zeros(0, np.int64)
-        objective = np.concatenate([np.full(len(pre_rows), np.nan)] +
-                                   [np.full(len(self.members(int(u))), p) for u, p in zip(picked, products)])
+        objective = np.concatenate([np.full(len(pre_rows), np.nan)] + [np.full(len(self.members(int(u))), p) for u, p in zip(picked, products)])
         selection = Selection(self.sample_ids[rows], objective, config)
         return selection, rows, self.unit[rows]
 

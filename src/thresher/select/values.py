@@ -18,7 +18,7 @@ from thresher.select.inputs import SelectionInputs, query_key
 
 @dataclass(frozen=True, eq=False)
 class InputValues:
-    """A strategy input over the samples (rows in the engine's id order).
+    """A strategy input over the samples (rows in the selector's id order).
 
     kind "scalar": `values` float64 (N,), NaN = no value.
     kind "classes": `values` float64 (N, K) class mass (objects, probabilities, or one-hot
@@ -96,9 +96,11 @@ def _check_fits(n: int, dim: int, table, path: str) -> None:
         return
     need, available = 4 * n * dim, _available_bytes()
     if available is not None and need > available:
-        raise ConfigError(f"{path}.input: {n:,} embeddings of {dim} dimensions need {need / 2**30:.1f} GiB as float32, more than the "
-                          f"{available / 2**30:.1f} GiB of memory available; for DIVERSITY set thresher.diversity.pca_dims "
-                          "(e.g. 128: docs/selection.md, \"Ten million embeddings\")")
+        raise ConfigError(
+            f"{path}.input: {n:,} embeddings of {dim} dimensions need {need / 2**30:.1f} GiB as float32, more than the "
+            f"{available / 2**30:.1f} GiB of memory available; for DIVERSITY set thresher.diversity.pca_dims "
+            '(e.g. 128: docs/selection.md, "Ten million embeddings")'
+        )
 
 
 def _available_bytes() -> int | None:
@@ -136,8 +138,7 @@ def _embeddings(inp, inputs: SelectionInputs, ids: np.ndarray, path: str, approx
             raise _missing(f"{path}.input.tag_name", "query embeddings for tag", key, inputs.query_embeddings)
         query = _normalized(inputs.query_embeddings[key].vectors)
         if query.shape[1] != table.vectors.shape[1]:
-            raise ConfigError(f"{path}.input.tag_name: query embeddings have {query.shape[1]} dimensions, "
-                              f"the samples' {table.vectors.shape[1]}")
+            raise ConfigError(f"{path}.input.tag_name: query embeddings have {query.shape[1]} dimensions, the samples' {table.vectors.shape[1]}")
         query = query if compressor is None else compressor.transform(query)
         label += f"@{key}"
     return InputValues("vectors", vectors, label, query=query, scale=None if compressor is None else compressor.scale)
@@ -190,8 +191,7 @@ def _metadata(inp, inputs: SelectionInputs, ids: np.ndarray, path: str, as_class
         matrix, names = one_hot(labels)
         return InputValues("classes", matrix, label, class_names=names)
     if not meta.is_numeric:
-        raise ConfigError(f"{path}.input.key: metadata {inp.key!r} is categorical (text); "
-                          "WEIGHTS and THRESHOLD need numbers, BALANCE takes categories")
+        raise ConfigError(f"{path}.input.key: metadata {inp.key!r} is categorical (text); WEIGHTS and THRESHOLD need numbers, BALANCE takes categories")
     return InputValues("scalar", values, label)
 
 

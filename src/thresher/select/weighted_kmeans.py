@@ -44,8 +44,7 @@ class BatchPicks:
     candidates: int
 
 
-def weighted_kmeans_batch(vectors: np.ndarray, weights: np.ndarray, candidate: np.ndarray, n_new: int,
-                          *, per_pick: int | None, seed: int) -> BatchPicks:
+def weighted_kmeans_batch(vectors: np.ndarray, weights: np.ndarray, candidate: np.ndarray, n_new: int, *, per_pick: int | None, seed: int) -> BatchPicks:
     """Up to `n_new` rows among `candidate` (a mask over the rows of `vectors`), see the
     module docstring; `weights` (n,) float, NaN = missing; per_pick None = every candidate."""
     rows = np.flatnonzero(candidate)

@@ -173,8 +173,7 @@ def summarize(curves: Curves, baseline: str = "random", target_labels: int | Non
     low = max(int(g[0][0]) for g in grids.values())
     base_x, base_mean, _ = grids[baseline]
     if target_labels is not None and not base_x[0] <= target_labels <= base_x[-1]:
-        raise SchemaError(f"target_labels: expected a number of labels within {baseline}'s curve "
-                          f"({base_x[0]}..{base_x[-1]}), got {target_labels}")
+        raise SchemaError(f"target_labels: expected a number of labels within {baseline}'s curve ({base_x[0]}..{base_x[-1]}), got {target_labels}")
     target = None if target_labels is None else float(np.interp(target_labels, base_x, base_mean))
     base_area = normalized_area(*_clip(base_x, base_mean, low, high))
     out = []

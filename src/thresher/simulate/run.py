@@ -20,7 +20,7 @@ from thresher.embeddings import Embeddings
 from thresher.errors import ConfigError, SchemaError, did_you_mean
 from thresher.frames import Frames
 from thresher.scorers.classification import classification_scores
-from thresher.select.engine import run_selection
+from thresher.select.selector import run_selection
 from thresher.select.inputs import Predictions, SelectionInputs
 from thresher.simulate.curves import Curves
 from thresher.simulate.models import ModelFactory, accuracy, model_factory
@@ -51,8 +51,7 @@ class Pool:
         ids = np.array([f"{i:0{width}d}" for i in range(len(labels))])  # sorted ids = row order
         return cls(features, labels, class_names, Frames.build(ids), Embeddings(ids, features.astype(np.float32)))
 
-    def pick(self, strategy: Strategy, labeled: np.ndarray, n_new: int, probs: np.ndarray | None, seed: int,
-             round_index: int = 1) -> np.ndarray:
+    def pick(self, strategy: Strategy, labeled: np.ndarray, n_new: int, probs: np.ndarray | None, seed: int, round_index: int = 1) -> np.ndarray:
         """Rows of up to `n_new` new samples chosen by `strategy` in round `round_index` (0 = the
         first pick after the start set; labeled rows are preselected)."""
         ids = self.frames.id
@@ -62,9 +61,7 @@ class Pool:
             counts = np.zeros_like(probs)
             counts[np.arange(len(probs)), probs.argmax(axis=1)] = 1.0
             predictions[MODEL_TASK] = Predictions(ids, self.class_names, probs, counts)
-        inputs = SelectionInputs(
-            self.frames, embeddings={"": self.embeddings}, scores=scores, predictions=predictions, preselected=ids[labeled]
-        )
+        inputs = SelectionInputs(self.frames, embeddings={"": self.embeddings}, scores=scores, predictions=predictions, preselected=ids[labeled])
         backend = "numpy" if len(ids) < NUMPY_KERNEL_BELOW else "auto"
         outcome = run_selection(strategy.config(int(labeled.sum()) + n_new, round_index), inputs, seed=seed, backend=backend)
         new = outcome.selection.ids[int(labeled.sum()) :]

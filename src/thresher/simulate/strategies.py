@@ -3,7 +3,7 @@
 
 What a config can read each round (the names to use in a custom config):
 
-- `{"type": "EMBEDDINGS"}`: the pool's feature vectors (L2-normalized by the engine);
+- `{"type": "EMBEDDINGS"}`: the pool's feature vectors (L2-normalized by the selector);
 - `{"type": "SCORES", "task": "model", "score": S}` with S one of Lightly's classification
   scores of the current model's probabilities: `uncertainty_entropy`, `uncertainty_margin`,
   `uncertainty_least_confidence` (normalized, higher = more uncertain);
@@ -123,10 +123,7 @@ def resolve_strategy(spec: str | Mapping | Strategy) -> Strategy:
             raise ConfigError(f"strategy: {spec!r}: expected {KMEANS_PREFIX}:<candidates per pick, an integer >= 1>, e.g. {KMEANS_PREFIX}:10")
         return Strategy(spec, (weighted_kmeans(MARGIN_WEIGHTS, int(per_pick)),))
     if spec not in BUILT_IN:
-        raise ConfigError(
-            f"strategy: unknown {spec!r}{did_you_mean(spec, BUILT_IN)}; expected one of {sorted(BUILT_IN)}, "
-            f"{KMEANS_PREFIX}:<m> or config:<selection config file>"
-        )
+        raise ConfigError(f"strategy: unknown {spec!r}{did_you_mean(spec, BUILT_IN)}; expected one of {sorted(BUILT_IN)}, {KMEANS_PREFIX}:<m> or config:<selection config file>")
     first = FIRST_ROUND.get(spec)
     return Strategy(spec, tuple(BUILT_IN[spec]), None if first is None else tuple(first))
 

@@ -1,11 +1,11 @@
-"""The shared engine: frame order, candidate pairs, one-to-one matching, tracks."""
+"""What the assertions share: frame order, candidate pairs, one-to-one matching, tracks."""
 
 import numpy as np
 import pytest
 from scipy.optimize import linear_sum_assignment
 
 from thresher import Frames, SchemaError
-from thresher.assertions._engine import BoxIndex, later_rows, pair_iou
+from thresher.assertions._neighbours import BoxIndex, later_rows, pair_iou
 from thresher.assertions._exact import seed_iou
 from thresher.assertions._matching import one_to_one
 from thresher.assertions._tracks import majority, track_ids
@@ -74,7 +74,7 @@ def test_whole_frame_windows():
     rng = np.random.default_rng(1)
     frame, xyxy = random_boxes(rng, 50, 2, integer=False)
     index = BoxIndex.build(frame, xyxy, 2)
-    (q, r), = list(index.candidates(np.array([0, 1]), xyxy[:2], 0.9, whole_frame=True))
+    ((q, r),) = list(index.candidates(np.array([0, 1]), xyxy[:2], 0.9, whole_frame=True))
     assert len(q) == len(frame) and set(r[q == 0]) == set(np.flatnonzero(frame == 0))
 
 

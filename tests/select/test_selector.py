@@ -1,11 +1,10 @@
-"""Each strategy's effect, the combination rule, and the engine's bookkeeping."""
+"""Each strategy's effect, the combination rule, and the selector's bookkeeping."""
 
 import numpy as np
 import pytest
 
 from thresher import Embeddings, Frames, Scores
 from thresher.select import Metadata, SelectionInputs, k_center_greedy, run_selection, select
-
 
 
 def ids_of(n, prefix="img"):
@@ -37,8 +36,7 @@ def make_inputs(n=300, seed=0, **extra):
         frames,
         embeddings={"": Embeddings(ids, blobs(n, seed=seed))},
         scores={"det": Scores(ids, {"entropy": rng.random(n), "margin": rng.random(n)})},
-        metadata={"weather.temperature": Metadata(ids, rng.normal(10, 8, n)),
-                  "weather.description": Metadata(ids, rng.choice(["sunny", "rainy", "cloudy"], n, p=[.6, .3, .1]))},
+        metadata={"weather.temperature": Metadata(ids, rng.normal(10, 8, n)), "weather.description": Metadata(ids, rng.choice(["sunny", "rainy", "cloudy"], n, p=[0.6, 0.3, 0.1]))},
         **extra,
     )
 
@@ -48,18 +46,22 @@ def rows(inputs, selection):
 
 
 # ---- THRESHOLD ------------------------------------------------------------------------------
-@pytest.mark.parametrize("operation, holds", [
-    ("SMALLER", lambda v, t: v < t), ("SMALLER_EQUAL", lambda v, t: v <= t),
-    ("BIGGER", lambda v, t: v > t), ("BIGGER_EQUAL", lambda v, t: v >= t),
-])
+@pytest.mark.parametrize(
+    "operation, holds",
+    [
+        ("SMALLER", lambda v, t: v < t),
+        ("SMALLER_EQUAL", lambda v, t: v <= t),
+        ("BIGGER", lambda v, t: v > t),
+        ("BIGGER_EQUAL", lambda v, t: v >= t),
+    ],
+)
 @pytest.mark.parametrize("seed", range(4))
 def test_threshold_is_never_violated(operation, holds, seed):
     inputs = make_inputs(seed=seed)
     values = np.round(inputs.metadata["weather.temperature"].values)  # ties at the threshold
     values[::7] = np.nan
     inputs = SelectionInputs(inputs.frames, inputs.embeddings, metadata={"t": Metadata(inputs.frames.id, values)})
-    cfg = config(({"type": "METADATA", "key": "t"}, {"type": "THRESHOLD", "threshold": 10, "operation": operation}),
-                 (EMB, {"type": "DIVERSITY"}), n=250)
+    cfg = config(({"type": "METADATA", "key": "t"}, {"type": "THRESHOLD", "threshold": 10, "operation": operation}), (EMB, {"type": "DIVERSITY"}), n=250)
     outcome = run_selection(cfg, inputs)
     chosen = values[rows(inputs, outcome.selection)]
     assert holds(chosen, 10).all()
@@ -90,8 +92,7 @@ def test_weights_alone_pick_in_descending_order_and_negative_strength_inverts():
 def test_weights_max_sum_stops_once_reached():
     ids = ids_of(6)
     inputs = SelectionInputs(Frames.build(ids), metadata={"v": Metadata(ids, [1.0, 5, 4, 3, 2, 1])})
-    outcome = run_selection(config(({"type": "METADATA", "key": "v"},
-                                    {"type": "WEIGHTS", "stopping_condition_max_sum": 8}), n=6), inputs)
+    outcome = run_selection(config(({"type": "METADATA", "key": "v"}, {"type": "WEIGHTS", "stopping_condition_max_sum": 8}), n=6), inputs)
     assert outcome.selection.ids.tolist() == [ids[1], ids[2]]  # 5, then 4: sum 9 >= 8
     assert outcome.stop_reason == "stopping_condition_max_sum"
 
@@ -121,8 +122,7 @@ def test_strength_zero_switches_a_strategy_off():
 @pytest.mark.parametrize("min_distance", [0.2, 0.5, 0.9])
 def test_diversity_keeps_pairs_apart_even_when_combined(min_distance):
     inputs = make_inputs(seed=3)
-    cfg = config((EMB, {"type": "DIVERSITY", "stopping_condition_minimum_distance": min_distance}),
-                 (SCORE, {"type": "WEIGHTS", "strength": 3}), n=300)
+    cfg = config((EMB, {"type": "DIVERSITY", "stopping_condition_minimum_distance": min_distance}), (SCORE, {"type": "WEIGHTS", "strength": 3}), n=300)
     outcome = run_selection(cfg, inputs)
     V = inputs.embeddings[""].vectors[rows(inputs, outcome.selection)].astype(np.float64)
     pair = np.linalg.norm(V[:, None] - V[None], axis=2)[np.triu_indices(len(V), 1)]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thresher.errors import SchemaError, did_you_mean
 from thresher.table import Table, as_str_array, column, column_group, lookup
+
+if TYPE_CHECKING:
+    from thresher.table import Column, ColumnGroup
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,14 +34,20 @@ class Scores(Table):
 
     _key = "ids"
 
-    ids: np.ndarray = column(str)
-    columns: Mapping[str, np.ndarray] = column_group(np.float64)
+    ids: Column = column(str)
+    columns: ColumnGroup = column_group(np.float64)
 
     @property
     def names(self) -> list[str]:
         return list(self.columns)
 
-    def __getitem__(self, key: Any) -> Any:
+    @overload
+    def __getitem__(self, key: str) -> np.ndarray: ...
+
+    @overload
+    def __getitem__(self, key: int | slice | np.ndarray | Sequence[int] | Sequence[bool]) -> Scores: ...
+
+    def __getitem__(self, key: Any) -> np.ndarray | Scores:
         """`scores["entropy"]` gives a column; an integer, slice, mask or index array gives rows."""
         if isinstance(key, str):
             if key not in self.columns:
@@ -45,11 +55,11 @@ class Scores(Table):
             return self.columns[key]
         return super().__getitem__(key)
 
-    def with_column(self, name: str, values: object) -> "Scores":
+    def with_column(self, name: str, values: ArrayLike) -> "Scores":
         """A copy with one column added or replaced."""
         return self.replace(columns={**self.columns, name: values})
 
-    def align(self, ids: object) -> "Scores":
+    def align(self, ids: ArrayLike) -> "Scores":
         """Rows in the order of `ids`; ids this table does not hold get NaN."""
         ids = as_str_array(ids, "ids")
         rows, found = lookup(self.ids, ids)

@@ -22,7 +22,7 @@ from thresher.select.config import load_selection_config
 from thresher.select.strategies import Balance
 
 from selection_seeds import SEED_000, SEED_001
-from test_select_engine import EMB, META, SCORE, blobs, config, ids_of, make_inputs, rows
+from test_selector import EMB, META, SCORE, blobs, config, ids_of, make_inputs, rows
 
 WEATHER = {"type": "METADATA", "key": "weather.description"}
 
@@ -32,8 +32,7 @@ def counts(labels, names):
     return np.array([(labels == name).sum() for name in names])
 
 
-@pytest.mark.parametrize("target", [{"sunny": 0.5, "rainy": 0.3, "cloudy": 0.2}, {"sunny": 0.2, "rainy": 0.2, "cloudy": 0.6},
-                                    {"cloudy": 1.0}, {"rainy": 0.5, "cloudy": 0.5}])
+@pytest.mark.parametrize("target", [{"sunny": 0.5, "rainy": 0.3, "cloudy": 0.2}, {"sunny": 0.2, "rainy": 0.2, "cloudy": 0.6}, {"cloudy": 1.0}, {"rainy": 0.5, "cloudy": 0.5}])
 def test_balance_reaches_a_feasible_target_within_one_sample_per_class(target):
     inputs = make_inputs(n=400)
     labels = inputs.metadata["weather.description"].values
@@ -68,8 +67,7 @@ def test_balance_on_predictions_class_distribution():
     dets = Detections.from_xywh(np.arange(90), np.tile([0, 0, 10, 10], (90, 1)), np.full(90, 0.9), klass)
     preds = Predictions.from_detections(frames, dets, ["car", "bus", "truck"])
     inputs = SelectionInputs(frames, predictions={"det": preds})
-    entry = ({"type": "PREDICTIONS", "task": "det", "name": "CLASS_DISTRIBUTION"},
-             {"type": "BALANCE", "target": {"car": 0.2, "bus": 0.2, "truck": 0.6}})
+    entry = ({"type": "PREDICTIONS", "task": "det", "name": "CLASS_DISTRIBUTION"}, {"type": "BALANCE", "target": {"car": 0.2, "bus": 0.2, "truck": 0.6}})
     picked = klass[rows(inputs, select(config(entry, n=20), inputs))]
     assert np.abs(np.bincount(picked, minlength=3) - [4, 4, 12]).max() <= 1
 
@@ -101,8 +99,7 @@ def shuffled(inputs, seed):
 
 def test_same_input_same_selection_whatever_the_row_order():
     inputs = make_inputs()
-    cfg = config((EMB, {"type": "DIVERSITY"}), (SCORE, {"type": "WEIGHTS"}),
-                 ({"type": "RANDOM"}, {"type": "WEIGHTS", "strength": 0.5}), n=25)
+    cfg = config((EMB, {"type": "DIVERSITY"}), (SCORE, {"type": "WEIGHTS"}), ({"type": "RANDOM"}, {"type": "WEIGHTS", "strength": 0.5}), n=25)
     first = select(cfg, inputs, seed=7)
     for seed in range(3):
         again = select(cfg, shuffled(inputs, seed), seed=7)
@@ -114,8 +111,7 @@ def test_same_input_same_selection_whatever_the_row_order():
 def test_ties_go_to_the_lowest_sample_id():
     ids = ["c.jpg", "a.jpg", "b.jpg", "d.jpg"]
     inputs = SelectionInputs(Frames.build(ids), metadata={"v": Metadata(ids, [1.0, 1.0, 1.0, 2.0])})
-    assert select(config(({"type": "METADATA", "key": "v"}, {"type": "WEIGHTS"}), n=4), inputs).ids.tolist() == \
-        ["d.jpg", "a.jpg", "b.jpg", "c.jpg"]
+    assert select(config(({"type": "METADATA", "key": "v"}, {"type": "WEIGHTS"}), n=4), inputs).ids.tolist() == ["d.jpg", "a.jpg", "b.jpg", "c.jpg"]
 
 
 def test_random_input_is_seeded():
@@ -132,13 +128,9 @@ def test_sizes(n, proportion, expected):
 
 # ---- sequences and object level -------------------------------------------------------------
 def video_inputs():
-    frames = Frames.concat([
-        Frames.build([f"v{v}-{i:03d}-mp4.png" for i in range(40)], kind="frame", video=f"v{v}.mp4", frame_index=np.arange(40))
-        for v in range(3)
-    ])
+    frames = Frames.concat([Frames.build([f"v{v}-{i:03d}-mp4.png" for i in range(40)], kind="frame", video=f"v{v}.mp4", frame_index=np.arange(40)) for v in range(3)])
     n = len(frames)
-    return SelectionInputs(frames, embeddings={"": Embeddings(frames.id, blobs(n, seed=5))},
-                           scores={"det": Scores(frames.id, {"entropy": np.random.default_rng(1).random(n)})})
+    return SelectionInputs(frames, embeddings={"": Embeddings(frames.id, blobs(n, seed=5))}, scores={"det": Scores(frames.id, {"entropy": np.random.default_rng(1).random(n)})})
 
 
 def test_sequences_are_chosen_whole():
@@ -148,8 +140,8 @@ def test_sequences_are_chosen_whole():
     f = inputs.frames[rows(inputs, outcome.selection)]
     assert len(f) == 30  # 35 // 10 whole sequences
     for k in range(0, 30, 10):
-        assert len(set(f.video[k:k + 10])) == 1
-        assert f.frame_index[k:k + 10].tolist() == list(range(f.frame_index[k], f.frame_index[k] + 10))
+        assert len(set(f.video[k : k + 10])) == 1
+        assert f.frame_index[k : k + 10].tolist() == list(range(f.frame_index[k], f.frame_index[k] + 10))
         assert f.frame_index[k] % 10 == 0
 
 
@@ -163,10 +155,10 @@ def test_sequence_scores_are_frame_means():
 
 def test_object_level_selects_crops_and_reports_parent_frames():
     parents = ["f/1.jpg", "f/2.jpg", "f/3.jpg"]
-    crops = Frames.build([f"{p}#crop{k}" for p in parents for k in range(4)], kind="crop",
-                         parent_id=np.repeat(parents, 4), video=np.repeat(parents, 4))
-    inputs = SelectionInputs(crops, embeddings={"": Embeddings(crops.id, blobs(12, seed=2))},
-                             scores={"vehicles_object_detections": Scores(crops.id, {"uncertainty_entropy": np.linspace(0, 1, 12)})})
+    crops = Frames.build([f"{p}#crop{k}" for p in parents for k in range(4)], kind="crop", parent_id=np.repeat(parents, 4), video=np.repeat(parents, 4))
+    inputs = SelectionInputs(
+        crops, embeddings={"": Embeddings(crops.id, blobs(12, seed=2))}, scores={"vehicles_object_detections": Scores(crops.id, {"uncertainty_entropy": np.linspace(0, 1, 12)})}
+    )
     selection = select(SEED_001 | {"n_samples": 5}, inputs)
     assert (crops.kind[rows(inputs, selection)] == "crop").all()
     expected = []
@@ -179,22 +171,22 @@ def test_object_level_selects_crops_and_reports_parent_frames():
 def test_seed_000_config_runs_on_video_frames():
     inputs = video_inputs()
     n = len(inputs.frames)
-    inputs = SelectionInputs(inputs.frames, {"yolov8_detection": inputs.embeddings[""]},
-                             scores={"yolov8_detection": Scores(inputs.frames.id, {"objectness_least_confidence": np.random.default_rng(2).random(n)})},
-                             metadata={"flickering": Metadata(inputs.frames.id, np.where(np.arange(n) % 9 == 0, 1.0, 0.5))})
+    inputs = SelectionInputs(
+        inputs.frames,
+        {"yolov8_detection": inputs.embeddings[""]},
+        scores={"yolov8_detection": Scores(inputs.frames.id, {"objectness_least_confidence": np.random.default_rng(2).random(n)})},
+        metadata={"flickering": Metadata(inputs.frames.id, np.where(np.arange(n) % 9 == 0, 1.0, 0.5))},
+    )
     outcome = run_selection(SEED_000, inputs)
     assert len(outcome.selection) == 100 and outcome.stop_reason == "n_samples"
     flick = inputs.metadata["flickering"].values
     assert flick[rows(inputs, outcome.selection)].mean() > flick.mean()
-    assert set(outcome.values) == {"diversity:embeddings:yolov8_detection",
-                                   "weights:scores:yolov8_detection/objectness_least_confidence",
-                                   "weights:metadata:flickering"}
+    assert set(outcome.values) == {"diversity:embeddings:yolov8_detection", "weights:scores:yolov8_detection/objectness_least_confidence", "weights:metadata:flickering"}
 
 
 def test_factors_explain_each_pick_and_multiply_to_its_objective():
     inputs = make_inputs(preselected=ids_of(300)[:3])
-    outcome = run_selection(config((EMB, {"type": "DIVERSITY"}), (SCORE, {"type": "WEIGHTS", "strength": 2.0}),
-                                   (META, {"type": "WEIGHTS", "strength": -0.5}), n=20), inputs)
+    outcome = run_selection(config((EMB, {"type": "DIVERSITY"}), (SCORE, {"type": "WEIGHTS", "strength": 2.0}), (META, {"type": "WEIGHTS", "strength": -0.5}), n=20), inputs)
     names = list(outcome.values)
     assert list(outcome.factors) == names == list(outcome.objectives)
     picked = ~np.isnan(outcome.selection.objective)
@@ -208,14 +200,17 @@ def test_factors_explain_each_pick_and_multiply_to_its_objective():
 
 
 # ---- inputs: errors, predictions, resolver --------------------------------------------------
-@pytest.mark.parametrize("entry, message", [
-    (({"type": "SCORES", "task": "dte", "score": "entropy"}, {"type": "WEIGHTS"}), r'strategies\[0\]\.input\.task: .*did you mean "det"'),
-    (({"type": "SCORES", "task": "det", "score": "entropi"}, {"type": "WEIGHTS"}), r'input\.score: .*did you mean "entropy"'),
-    (({"type": "METADATA", "key": "weather.temp"}, {"type": "WEIGHTS"}), r"input\.key: no metadata key 'weather.temp'"),
-    ((WEATHER, {"type": "WEIGHTS"}), r"input\.key: metadata 'weather.description' is categorical"),
-    (({"type": "EMBEDDINGS", "task": "objects"}, {"type": "DIVERSITY"}), r"input\.task: no embeddings for task 'objects'"),
-    (({"type": "EMBEDDINGS", "tag_name": "initial"}, {"type": "SIMILARITY"}), r"input\.tag_name: no query embeddings"),
-])
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        (({"type": "SCORES", "task": "dte", "score": "entropy"}, {"type": "WEIGHTS"}), r'strategies\[0\]\.input\.task: .*did you mean "det"'),
+        (({"type": "SCORES", "task": "det", "score": "entropi"}, {"type": "WEIGHTS"}), r'input\.score: .*did you mean "entropy"'),
+        (({"type": "METADATA", "key": "weather.temp"}, {"type": "WEIGHTS"}), r"input\.key: no metadata key 'weather.temp'"),
+        ((WEATHER, {"type": "WEIGHTS"}), r"input\.key: metadata 'weather.description' is categorical"),
+        (({"type": "EMBEDDINGS", "task": "objects"}, {"type": "DIVERSITY"}), r"input\.task: no embeddings for task 'objects'"),
+        (({"type": "EMBEDDINGS", "tag_name": "initial"}, {"type": "SIMILARITY"}), r"input\.tag_name: no query embeddings"),
+    ],
+)
 def test_missing_inputs_name_the_config_path(entry, message):
     with pytest.raises(ConfigError, match=message):
         select(config(entry, n=3), make_inputs())
@@ -223,15 +218,19 @@ def test_missing_inputs_name_the_config_path(entry, message):
 
 def test_predictions_from_detections_by_hand():
     frames = Frames.build(["a", "b", "c"])
-    dets = Detections.from_xywh([0, 0, 2], np.tile([0, 0, 5, 5], (3, 1)), [0.9, 0.8, 0.7], [1, 1, 0],
-                                probs=[[0.1, 0.9], [0.3, 0.7], [0.6, 0.4]])
+    dets = Detections.from_xywh([0, 0, 2], np.tile([0, 0, 5, 5], (3, 1)), [0.9, 0.8, 0.7], [1, 1, 0], probs=[[0.1, 0.9], [0.3, 0.7], [0.6, 0.4]])
     preds = Predictions.from_detections(frames, dets, ["car", "bus"])
     np.testing.assert_allclose(preds.class_distribution, [[0.4, 1.6], [0, 0], [0.6, 0.4]])
     np.testing.assert_allclose(preds.category_count, [[0, 2], [0, 0], [1, 0]])
     inputs = SelectionInputs(frames, predictions={"t": preds})
-    outcome = run_selection(config(({"type": "PREDICTIONS", "task": "t", "name": "CATEGORY_COUNT", "categories": ["bus"]},
-                                    {"type": "THRESHOLD", "threshold": 1, "operation": "BIGGER_EQUAL"}),
-                                   ({"type": "RANDOM"}, {"type": "WEIGHTS"}), n=3), inputs)
+    outcome = run_selection(
+        config(
+            ({"type": "PREDICTIONS", "task": "t", "name": "CATEGORY_COUNT", "categories": ["bus"]}, {"type": "THRESHOLD", "threshold": 1, "operation": "BIGGER_EQUAL"}),
+            ({"type": "RANDOM"}, {"type": "WEIGHTS"}),
+            n=3,
+        ),
+        inputs,
+    )
     assert outcome.selection.ids.tolist() == ["a"]
     with pytest.raises(SchemaError, match="class_id"):
         Predictions.from_detections(frames, dets, ["car"])
@@ -271,8 +270,7 @@ class FakeResolver:
 
 def test_resolve_inputs_asks_only_for_what_the_config_names():
     base = make_inputs()
-    cfg = load_selection_config(config((EMB, {"type": "DIVERSITY"}), (SCORE, {"type": "WEIGHTS"}),
-                                       ({"type": "EMBEDDINGS", "tag_name": "q"}, {"type": "SIMILARITY"}), n=5))
+    cfg = load_selection_config(config((EMB, {"type": "DIVERSITY"}), (SCORE, {"type": "WEIGHTS"}), ({"type": "EMBEDDINGS", "tag_name": "q"}, {"type": "SIMILARITY"}), n=5))
     resolver = FakeResolver(base)
     inputs = resolve_inputs(cfg, resolver, base.frames, preselected=base.frames.id[:1])
     assert sorted(resolver.calls, key=str) == sorted([("embeddings", None), ("scores", "det"), ("query", None, "q")], key=str)
@@ -282,10 +280,8 @@ def test_resolve_inputs_asks_only_for_what_the_config_names():
 # ---- selection.csv --------------------------------------------------------------------------
 def test_selection_csv(tmp_path):
     base = make_inputs()
-    inputs = SelectionInputs(base.frames, base.embeddings, scores=base.scores, metadata=base.metadata,
-                             preselected=base.frames.id[[3]])
-    outcome = run_selection(config((EMB, {"type": "DIVERSITY"}), (SCORE, {"type": "WEIGHTS"}),
-                                   (WEATHER, {"type": "BALANCE", "distribution": "UNIFORM"}), n=4), inputs)
+    inputs = SelectionInputs(base.frames, base.embeddings, scores=base.scores, metadata=base.metadata, preselected=base.frames.id[[3]])
+    outcome = run_selection(config((EMB, {"type": "DIVERSITY"}), (SCORE, {"type": "WEIGHTS"}), (WEATHER, {"type": "BALANCE", "distribution": "UNIFORM"}), n=4), inputs)
     path = write_selection_csv(tmp_path / "selection.csv", inputs.frames, outcome.selection, outcome.values)
     with open(path, newline="") as f:
         table = list(csv.DictReader(f))

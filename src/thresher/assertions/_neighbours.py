@@ -1,4 +1,4 @@
-"""The engine shared by the assertions: which frames follow which, and which boxes may overlap.
+"""What the assertions share: which frames follow which, and which boxes may overlap.
 
 Everything here works on whole columns at once. Frames are neighbours only when they are
 truly consecutive in their video (same `Frames.video`, `frame_index` differing by exactly
@@ -30,10 +30,7 @@ BLOCK_BOXES = 1 << 15
 def check_rows(detections: Detections, frames: Frames) -> None:
     """Raise SchemaError when a detection points at a row that `frames` does not have."""
     if len(detections) and detections.frame.max() >= len(frames):
-        raise SchemaError(
-            f"detections.frame: expected rows of the {len(frames)} frames given, "
-            f"got row {int(detections.frame.max())}"
-        )
+        raise SchemaError(f"detections.frame: expected rows of the {len(frames)} frames given, got row {int(detections.frame.max())}")
 
 
 def video_order(frames: Frames) -> np.ndarray:
@@ -44,10 +41,7 @@ def video_order(frames: Frames) -> np.ndarray:
     same = (video[1:] == video[:-1]) & (index[1:] == index[:-1])
     if same.any():
         k = int(np.flatnonzero(same)[0])
-        raise SchemaError(
-            f"Frames: frame {int(index[k])} of video {str(video[k])!r} appears twice "
-            f"(rows {int(order[k])} and {int(order[k + 1])})"
-        )
+        raise SchemaError(f"Frames: frame {int(index[k])} of video {str(video[k])!r} appears twice (rows {int(order[k])} and {int(order[k + 1])})")
     return order
 
 
@@ -62,9 +56,7 @@ def later_rows(frames: Frames, offset: int, order: np.ndarray | None = None) -> 
     if offset <= 0 or len(order) <= offset:
         return result
     head, tail = order[:-offset], order[offset:]
-    ok = (frames.video[head] == frames.video[tail]) & (
-        frames.frame_index[tail] - frames.frame_index[head] == offset
-    )
+    ok = (frames.video[head] == frames.video[tail]) & (frames.frame_index[tail] - frames.frame_index[head] == offset)
     result[head[ok]] = tail[ok]
     return result
 
@@ -169,9 +161,7 @@ class BoxIndex:
         lo, counts = self.windows(query_frame, query_xyxy, min_iou, whole_frame)
         yield from self._chunks(lo, counts, chunk_pairs)
 
-    def overlap_candidates(
-        self, query_frame: np.ndarray, query_xyxy: np.ndarray, share: float = 0.0, chunk_pairs: int = CHUNK_PAIRS
-    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def overlap_candidates(self, query_frame: np.ndarray, query_xyxy: np.ndarray, share: float = 0.0, chunk_pairs: int = CHUNK_PAIRS) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield chunks of (query index, indexed row) pairs whose x-ranges may overlap.
 
         Every box of the query's frame whose x-range overlaps the query's by more than

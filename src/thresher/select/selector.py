@@ -1,4 +1,4 @@
-"""The selection engine: a pure function from a config and resolved inputs to a Selection.
+"""The selector: a pure function from a config and resolved inputs to a Selection.
 
 Order of work (docs/selection.md): resolve every strategy's input over the samples (sorted
 by id, so every tie goes to the lowest id); group frames into sequences when
@@ -11,15 +11,18 @@ greedy: it picks the whole batch at once (`thresher.select.weighted_kmeans`).
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from thresher.selection import Selection
+from thresher.selection_table import Selection
 from thresher.select import strategies as st
-from thresher.select.config import SelectionConfig, load_selection_config
+from thresher.select.approximate import Approximation
+from thresher.select.config import SelectionConfig, WeightedKMeansStrategy, load_selection_config
 from thresher.select.inputs import SelectionInputs
 from thresher.select.units import Units, sample_units, sequence_units
 from thresher.select.values import InputValues, input_values, score_weights
@@ -60,18 +63,32 @@ def target_units(config: SelectionConfig, n_samples_input: int, units: Units) ->
     if config.n_samples is not None:
         wanted = config.n_samples
     else:
+        assert config.proportion_samples is not None, "SelectionConfig holds exactly one of n_samples and proportion_samples"
         wanted = int(np.floor(config.proportion_samples * n_samples_input + 0.5))
     if wanted < 0:
         return -1
     return wanted // units.length if units.length > 1 else wanted
 
 
-def _build_objectives(config, unit_values, active, chosen, seed, backend, approximation=None):
+#: Per strategy entry (by index in the config), one value per pick.
+PerPick = dict[int, list[float]]
+
+
+def _build_objectives(
+    config: SelectionConfig,
+    unit_values: list[InputValues],
+    active: np.ndarray,
+    chosen: np.ndarray,
+    seed: int,
+    backend: str,
+    approximation: Approximation | None = None,
+) -> list[tuple[st.Objective, int]]:
     """(objective, entry index) for every strategy that is not a THRESHOLD."""
-    objectives = []
+    objectives: list[tuple[st.Objective, int]] = []
     for i, entry in enumerate(config.strategies):
         s, values = entry.strategy, unit_values[i]
         sub = values.take(active)
+        obj: st.Objective
         if s.type == "DIVERSITY":
             obj = st.Diversity(s, sub, chosen, backend, approximation)
         elif s.type == "WEIGHTS":
@@ -89,16 +106,21 @@ def _build_objectives(config, unit_values, active, chosen, seed, backend, approx
     return objectives
 
 
-def _greedy(objectives, chosen: np.ndarray, n_new: int) -> tuple[list[int], list[float], dict[int, list[float]], str]:
-    """Pick up to n_new rows (-1 = unlimited); see the module docstring."""
+def _greedy(objectives: list[tuple[st.Objective, int]], chosen: np.ndarray, n_new: int) -> tuple[list[int], list[float], tuple[PerPick, PerPick], str]:
+    """Pick up to n_new rows (-1 = unlimited); see the module docstring.
+
+    Returns (picked rows, each pick's objective, (o_i, s_i · log(o_i clipped)) of each
+    strategy at each pick, stop reason).
+    """
     candidate = ~chosen
     static = np.zeros(len(chosen))
     for obj, _ in objectives:
         if not obj.dynamic and obj.strength:
             static += obj.strength * obj.log_objective()
-    picks, products = [], []
-    why = {i: [] for _, i in objectives}  # o_i at each pick
-    terms = {i: [] for _, i in objectives}  # s_i · log(o_i clipped) at each pick
+    picks: list[int] = []
+    products: list[float] = []
+    why: PerPick = {i: [] for _, i in objectives}  # o_i at each pick
+    terms: PerPick = {i: [] for _, i in objectives}  # s_i · log(o_i clipped) at each pick
     for obj, _ in objectives:
         if obj.stopped():
             return picks, products, (why, terms), obj.stop_reason
@@ -108,7 +130,7 @@ def _greedy(objectives, chosen: np.ndarray, n_new: int) -> tuple[list[int], list
         total = static.copy()
         allowed = candidate.copy()
         blocking = None
-        dynamic_terms = {}
+        dynamic_terms: dict[int, np.ndarray] = {}
         for obj, i in objectives:
             if obj.dynamic and obj.strength:
                 dynamic_terms[i] = obj.strength * obj.log_objective()
@@ -137,13 +159,13 @@ def _greedy(objectives, chosen: np.ndarray, n_new: int) -> tuple[list[int], list
 
 
 def run_selection(
-    config: Any,
+    config: SelectionConfig | Mapping[str, Any] | str | os.PathLike[str],
     inputs: SelectionInputs,
     *,
     seed: int = 0,
     sequence_length: int | None = None,
     backend: str = "auto",
-    approximation: Any = None,
+    approximation: Approximation | None = None,
 ) -> SelectionOutcome:
     """Run a selection_config over resolved inputs; deterministic for a given seed.
 
@@ -160,7 +182,7 @@ def run_selection(
         backend: nearest-distance kernel for DIVERSITY ("auto", "numba", "numpy").
         approximation: a `thresher.select.approximate.Approximation` whose storage (float16,
             int8) and PCA apply to DIVERSITY's embeddings (None = exact; partitions are for
-            `approximate_k_center` alone: the engine picks one sample at a time over all).
+            `approximate_k_center` alone: the selector picks one sample at a time over all).
 
     Example (pick the two most uncertain of three frames)::
 
@@ -177,19 +199,18 @@ def run_selection(
     if approximation is not None and approximation.partitions != 1:
         from thresher.errors import UsageError
 
-        raise UsageError(f"approximation.partitions: the selection engine takes storage and pca_dims only, got partitions={approximation.partitions}; use approximate_k_center")
+        raise UsageError(f"approximation.partitions: the selector takes storage and pca_dims only, got partitions={approximation.partitions}; use approximate_k_center")
     clock = [time.perf_counter()]
-    units = sequence_units(inputs.frames, sequence_length) if sequence_length and sequence_length > 1 \
-        else sample_units(inputs.frames)
+    units = sequence_units(inputs.frames, sequence_length) if sequence_length and sequence_length > 1 else sample_units(inputs.frames)
     ids = units.sample_ids
     streamed = approximation if units.length == 1 else None  # sequences average float32 vectors first
     sample_values = [input_values(e, inputs, ids, seed, f"strategies[{i}]", streamed) for i, e in enumerate(config.strategies)]
     unit_values = [units.aggregate(v) for v in sample_values]
     chosen_units = units.any_of(np.isin(ids, inputs.preselected))
     candidate = ~chosen_units
-    for entry, values in zip(config.strategies, unit_values):
+    for entry, entry_values in zip(config.strategies, unit_values):
         if entry.strategy.type == "THRESHOLD":
-            candidate &= st.threshold_mask(values.values, entry.strategy.threshold, entry.strategy.operation)
+            candidate &= st.threshold_mask(entry_values.values, entry.strategy.threshold, entry.strategy.operation)
     active = np.flatnonzero(candidate | chosen_units)
     chosen = chosen_units[active]
     wanted = target_units(config, len(ids), units)
@@ -201,10 +222,11 @@ def run_selection(
         clock.append(time.perf_counter())
         picks, products, (why, terms), reason = _greedy(objectives, chosen, n_new)
     else:
+        kmeans = config.strategies[batch].strategy
+        assert isinstance(kmeans, WeightedKMeansStrategy), "WEIGHTED_KMEANS is the only batch strategy"
         weights = _batch_weights(config.strategies[batch], f"strategies[{batch}]", inputs, ids, units, unit_values[batch], seed)
         clock.append(time.perf_counter())
-        found = weighted_kmeans_batch(unit_values[batch].values[active], weights.per_unit[active], ~chosen, n_new,
-                                      per_pick=config.strategies[batch].strategy.per_pick, seed=seed)
+        found = weighted_kmeans_batch(unit_values[batch].values[active], weights.per_unit[active], ~chosen, n_new, per_pick=kmeans.per_pick, seed=seed)
         picks, products = found.rows.tolist(), found.cluster_weight.tolist()
         why, terms = {batch: products}, {batch: [np.nan] * len(picks)}  # no product of factors
         reason = "n_samples" if len(picks) == n_new else "exhausted"
@@ -217,8 +239,7 @@ def run_selection(
     names = list(values)
     objectives_at_pick = {names[i]: _per_row(why.get(i, []), unit_of_row, picked_units) for i in range(len(names))}
     factors = {names[i]: np.exp(_per_row(terms.get(i, []), unit_of_row, picked_units)) for i in range(len(names))}
-    counts = {"input": len(ids), "candidates": int(candidate.sum()), "preselected": len(inputs.preselected),
-              "selected": len(selection) - len(inputs.preselected)}
+    counts = {"input": len(ids), "candidates": int(candidate.sum()), "preselected": len(inputs.preselected), "selected": len(selection) - len(inputs.preselected)}
     timings = dict(zip(("inputs", "objectives", "greedy"), np.diff(clock).tolist()))
     return SelectionOutcome(selection, values, reason, counts, timings, objectives_at_pick, factors)
 
@@ -252,7 +273,7 @@ def _per_row(per_pick: list[float], unit_of_row, picked_units) -> np.ndarray:
     return np.array([per_pick[pick_of_unit[int(u)]] if int(u) in pick_of_unit and per_pick else np.nan for u in unit_of_row], dtype=np.float64)
 
 
-def select(config: Any, inputs: SelectionInputs, **options: Any) -> Selection:
+def select(config: SelectionConfig | Mapping[str, Any] | str | os.PathLike[str], inputs: SelectionInputs, **options: Any) -> Selection:
     """`run_selection(...).selection`: the chosen ids in pick order."""
     return run_selection(config, inputs, **options).selection
 
@@ -274,6 +295,7 @@ def _value_columns(config, sample_values: list[InputValues], rows, unit_of_row, 
         if values.kind == "scalar":
             columns[name] = values.values[rows]
         elif values.kind == "classes":
+            assert values.class_names is not None, "a class input always names its classes"
             columns[name] = _classes_text(values.values[rows], values.class_names)
         else:
             objective = [why[i][pick_of_unit[int(u)]] if int(u) in pick_of_unit else np.nan for u in unit_of_row]

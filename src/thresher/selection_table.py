@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from thresher.errors import SchemaError
 from thresher.table import Table, column
+
+if TYPE_CHECKING:
+    from thresher.table import Column
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,8 +36,8 @@ class Selection(Table):
     _key = "ids"
     _missing = "sample {id!r} is not selected"
 
-    ids: np.ndarray = column(str)
-    objective: np.ndarray = column(np.float64)
+    ids: Column = column(str)
+    objective: Column = column(np.float64)
     config: Mapping[str, Any] = field(default_factory=dict)
 
     def _check(self) -> None:
