@@ -5,4 +5,4 @@ importing one registers it on `app`. `common` holds what several of them share."
 from thresher.commands import validate, samples, demo  # noqa: F401
 from thresher.commands import predict, embed, fuse, assertion  # noqa: F401
 from thresher.commands import run, score, select  # noqa: F401
-from thresher.commands import convert, autolabel, simulate, report  # noqa: F401
+from thresher.commands import convert, autolabel, simulate, report, serve  # noqa: F401
