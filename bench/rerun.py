@@ -41,7 +41,7 @@ sys.path.insert(0, str(HERE))
 from report import CONFIG, make_datasource  # noqa: E402  (bench/report.py: the same run over 100,000 frames)
 
 BUDGET_SECONDS = 15.0
-DEFAULT_BEFORE = "db36177"  # main before issue 19's columnar cache
+DEFAULT_BEFORE = "fb8e411"  # main before issue 19's columnar cache (the commit before the recovered work of 179f76e)
 
 
 def copy_datasource(base: Path, target: Path) -> None:
@@ -73,11 +73,18 @@ def child(folder: Path, profile: int, out: Path) -> None:
 
     import thresher
     from thresher.run import run
-    from thresher.select import selector
 
+    try:
+        from thresher.select import selector
+    except ImportError:  # the code before issue 18's renames
+        from thresher.select import engine as selector
     import thresher.report
-    import thresher.run.driver as driver
     import thresher.run.stages as stages
+
+    try:
+        import thresher.run.driver as driver
+    except ImportError:  # the code before the explicit run: stage times from the run's own timings only
+        driver = None
 
     outcome_timings: dict[str, float] = {}
     wall: dict[str, float] = {}  # seconds of each stage and part
@@ -103,12 +110,13 @@ def child(folder: Path, profile: int, out: Path) -> None:
 
         return call
 
-    driver.stage = timed(driver.stage)
-    stages.run_selection = remembering(stages.run_selection)
     selector._greedy = timed(selector._greedy, "selection: greedy")
-    stages.write_images = timed(stages.write_images, "outputs: images")
-    stages._exports = timed(stages._exports, "outputs: exports")
-    thresher.report.write_run_report = timed(thresher.report.write_run_report, "outputs: report")
+    if driver is not None:
+        driver.stage = timed(driver.stage)
+        stages.run_selection = remembering(stages.run_selection)
+        stages.write_images = timed(stages.write_images, "outputs: images")
+        stages._exports = timed(stages._exports, "outputs: exports")
+        thresher.report.write_run_report = timed(thresher.report.write_run_report, "outputs: report")
     profiler = cProfile.Profile() if profile else None
     start, start_cpu = time.perf_counter(), time.process_time()
     if profiler:
@@ -117,6 +125,8 @@ def child(folder: Path, profile: int, out: Path) -> None:
     if profiler:
         profiler.disable()
     spent, spent_cpu = time.perf_counter() - start, time.process_time() - start_cpu
+    if driver is None:
+        wall.update({name: seconds for name, seconds in result.timings.items() if name not in wall})
     listing = ""
     if profiler:
         text = io.StringIO()

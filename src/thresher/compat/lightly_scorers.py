@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from thresher.boxes import cxcywh_to_xyxy
 from thresher.errors import did_you_mean
 from thresher.scorers import classification, detection, keypoints, segmentation
 from thresher.scorers._reduce import FrameGroups, segment_max
@@ -51,7 +52,8 @@ class BoundingBox:
     @classmethod
     def from_yolo_label(cls, x_center: float, y_center: float, w: float, h: float) -> "BoundingBox":
         """From the centre and the width and height (all relative), clipped to the image."""
-        return cls(x_center - w / 2, y_center - h / 2, x_center + w / 2, y_center + h / 2, clip_values=True)
+        x0, y0, x1, y1 = cxcywh_to_xyxy([x_center, y_center, w, h]).tolist()
+        return cls(x0, y0, x1, y1, clip_values=True)
 
     @property
     def width(self) -> float:
