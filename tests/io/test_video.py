@@ -158,3 +158,40 @@ def test_frames_checks_its_indices(bikes_location):
             list(reader.frames([3, 250]))
         with pytest.raises(ValueError, match="must ascend"):
             list(reader.frames([5, 3]))
+
+
+class _RecordingContainer:
+    """A container that remembers the pts of every packet demuxed from it."""
+
+    def __init__(self, container):
+        self._container, self.demuxed = container, []
+
+    def __getattr__(self, name):
+        return getattr(self._container, name)
+
+    def demux(self, *args, **kwargs):
+        for packet in self._container.demux(*args, **kwargs):
+            self.demuxed.append(packet.pts)
+            yield packet
+
+
+def test_no_packet_after_a_wanted_frame_is_decoded_when_the_next_one_needs_a_seek(bikes_location, bikes_sequential):
+    """The decoder gives back the frames it holds for reordering (drained) instead of being fed
+    the packets after the wanted one; frames read on within the same group are not drained."""
+    for wanted in ([120], [3], [40, 41, 200], [100, 101, 103]):
+        with VideoReader(bikes_location, "bikes.mp4") as reader:
+            recording = reader._container = _RecordingContainer(reader._container)
+            got = list(reader.frames(wanted))
+            assert all(np.array_equal(g, bikes_sequential[i]) for g, i in zip(got, wanted)), wanted
+            assert recording.demuxed[-1] == reader.info.pts[wanted[-1]], wanted  # nothing demuxed after the last wanted
+
+
+def test_a_reader_probes_its_own_container_once(bikes_location, monkeypatch):
+    import thresher.io.video as video
+
+    opened = []
+    original = video._open
+    monkeypatch.setattr(video, "_open", lambda location, name: (opened.append(name), original(location, name))[1])
+    with VideoReader(bikes_location, "bikes.mp4") as reader:
+        assert reader.info.n_frames == 250 and reader[249].shape == (272, 640, 3)
+    assert opened == ["bikes.mp4"]

@@ -5,7 +5,10 @@ their sorted list maps a frame index to its pts, whatever the container, B-frame
 frame rate. Frame i is read by seeking to the last keyframe at or before its pts and decoding
 forward to it; when a seek overshoots (MPEG-TS), the reader steps back one keyframe.
 Wanted frames are read in ascending order with one forward decode (`VideoReader.frames`), and
-the frames no other frame refers to are not decoded on the way (half of bikes.mp4's frames).
+the frames no other frame refers to are not decoded on the way (half of bikes.mp4's frames);
+when the next wanted frame needs a seek, the decoder is drained right after the wanted frame's
+packet instead of being fed more packets to push it out (1–2 frames fewer a pick). A reader
+probes the video on the container it then reads (one open a video).
 A truncated file can still claim its full length in its header and decode part of its frames
 without error, so `check_video` compares packets with the header and decodes the last frame.
 """
@@ -66,8 +69,16 @@ def _open(location: Location, name: str) -> Any:
 
 def video_info(location: Location, name: str) -> VideoInfo:
     """Frame count, size and the index → pts map of a video, from one demux pass."""
-    av = _av()
     container = _open(location, name)
+    try:
+        return _probe(container, name)
+    finally:
+        container.close()
+
+
+def _probe(container: Any, name: str) -> VideoInfo:
+    """`video_info` of an open container (left at its end)."""
+    av = _av()
     try:
         stream = container.streams.video[0]
         if container.format.name.endswith("_pipe") or container.format.name == "image2":
@@ -93,8 +104,6 @@ def video_info(location: Location, name: str) -> VideoInfo:
         )
     except av.FFmpegError as exc:
         raise DatasourceError(f"{name}: the video cannot be read to its end ({type(exc).__name__}: {exc})") from exc
-    finally:
-        container.close()
     if info.n_frames == 0:
         raise DatasourceError(f"{name}: the video has no frames")
     return info
@@ -188,8 +197,12 @@ class VideoReader:
 
     def __init__(self, location: Location, name: str, info: VideoInfo | None = None):
         self.name = name
-        self.info = info or video_info(location, name)
         self._container = _open(location, name)
+        try:
+            self.info = info or _probe(self._container, name)  # the first read seeks back
+        except DatasourceError:
+            self._container.close()
+            raise
         self._stream = self._container.streams.video[0]
         self._key_pts = [k[0] for k in self.info.keyframes]
         # frame index of each keyframe (a keyframe whose pts is not a frame's maps to the frame after it)
@@ -197,6 +210,10 @@ class VideoReader:
         self._disposable = disposable_packets(self._stream)
         self._decoder: Any = None
         self._wanted: set = set()  # pts of the frames the current `frames()` call reads
+        self._drain_at: int | None = None  # pts of the packet after which the decoder is drained
+        # one RGB converter for every frame (a frame's own `to_ndarray` builds a new one each time,
+        # holding the GIL while it does: two reading threads then reach only 1.6 cores, not 1.8)
+        self._rgb = _av().video.reformatter.VideoReformatter()
         self._position = -1  # index of the frame the running decoder gave last
 
     def __len__(self) -> int:
@@ -226,9 +243,13 @@ class VideoReader:
         if any(b < a for a, b in zip(indices, indices[1:])):
             raise ValueError(f"{self.name}: frames(): indices must ascend")
         self._wanted = {self.info.pts[i] for i in indices} if self.info.pts_reliable else set()
-        for index in indices:
-            frame = self._frame(index) if self.info.pts_reliable else self._frame_by_count(index)
-            yield frame.to_ndarray(format="rgb24")
+        for index, following in zip(indices, [*indices[1:], None]):
+            if self.info.pts_reliable:
+                self._drain_at = self.info.pts[index] if self._seeks_after(index, following) else None
+                frame = self._frame(index)
+            else:
+                frame = self._frame_by_count(index)
+            yield self._rgb.reformat(frame, format="rgb24").to_ndarray()
 
     def _frame(self, index: int) -> Any:
         target = self.info.pts[index]
@@ -251,23 +272,35 @@ class VideoReader:
                 key -= 1  # the seek overshot the target: step back one keyframe
         raise DatasourceError(f"{self.name}: frame {index} could not be decoded")
 
-    def _within_reach(self, index: int) -> bool:
-        """Decoding on to `index` costs less than seeking: its keyframe is at most SEEK_GAP frames ahead."""
+    def _within_reach(self, index: int, position: int | None = None) -> bool:
+        """Decoding on from `position` (default: the last frame read) to `index` costs less than
+        seeking: the keyframe before `index` is at most SEEK_GAP frames ahead."""
         key = bisect.bisect_right(self._key_pts, self.info.pts[index]) - 1
-        return key < 0 or self._key_index[key] - self._position <= SEEK_GAP
+        return key < 0 or self._key_index[key] - (self._position if position is None else position) <= SEEK_GAP
+
+    def _seeks_after(self, index: int, following: int | None) -> bool:
+        """Whether reading `following` after `index` will seek (or nothing follows): then the
+        packets after `index`'s need not be decoded to get `index` out of the decoder."""
+        return following is None or not self._within_reach(following, position=index)
 
     def _seek(self, timestamp: int, skip: bool) -> None:
         self._container.seek(timestamp, stream=self._stream, backward=True, any_frame=False)
+        self._stream.codec_context.flush_buffers()  # also ends the draining of `_decode`
         self._decoder = self._decode(skip)
 
     def _decode(self, skip: bool) -> Iterator[Any]:
         """Decoded frames from the current demux position; with `skip`, the packets of disposable
-        frames that the current `frames()` call does not want (by pts) are left out."""
+        frames that the current `frames()` call does not want (by pts) are left out. After the
+        packet whose pts is `_drain_at`, the decoder is drained (it gives back the frames it holds
+        for reordering, that packet's included) instead of being fed the packets that follow."""
         disposable = self._disposable if skip else None
         for packet in self._container.demux(self._stream):
             if disposable is not None and packet.size and packet.pts not in self._wanted and disposable(packet):
                 continue
             yield from packet.decode()
+            if packet.size and packet.pts is not None and packet.pts == self._drain_at:
+                yield from self._stream.decode(None)
+                return
 
     def _scan(self, target: int) -> Any:
         for frame in self._decoder:
