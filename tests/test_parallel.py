@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from thresher.parallel import cores, ordered_chain, ordered_map
+from thresher.parallel import cores, ordered_chain, ordered_map, prefetch
 
 
 def test_ordered_map_keeps_the_order_and_gives_each_thread_its_own_state():
@@ -97,6 +97,22 @@ def test_a_finished_maker_frees_its_thread_for_the_next_while_an_earlier_one_is_
         yield "third"
 
     assert list(ordered_chain([slow, quick, third], readers=2)) == ["slow", "quick", "third"]
+
+
+def test_prefetch_reads_ahead_on_a_thread_and_raises_where_the_items_failed():
+    producers = []
+
+    def items():
+        for i in range(5):
+            producers.append(threading.current_thread().name)
+            yield i
+        raise OSError("cut short")
+
+    got = []
+    with pytest.raises(OSError, match="cut short"):
+        for item in prefetch(items(), depth=2):
+            got.append(item)
+    assert got == [0, 1, 2, 3, 4] and set(producers) == {"thresher-read"}
 
 
 def test_cores_is_at_least_one():

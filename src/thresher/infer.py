@@ -31,7 +31,8 @@ from thresher.frames import Frames
 from thresher.io.datasource import Datasource
 from thresher.io.lightly_predictions import write_prediction_files
 from thresher.io.lightly_schema import add_task_name
-from thresher.io.pixels import batches, iter_pixels, prefetch
+from thresher.io.pixels import batches, iter_pixels
+from thresher.parallel import prefetch
 from thresher.io.problems import Problem, Problems
 from thresher.models.replicas import compute_threads, replicas
 from thresher.parallel import ordered_map

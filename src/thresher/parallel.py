@@ -10,6 +10,7 @@ order, whatever the number of threads.
   (a state is e.g. one model replica), results in input order, a bounded number in flight.
 - `ordered_chain(makers, readers)`: the items of several iterators (one video's frames, a
   group of images) produced by up to `readers` threads at once, chained in order.
+- `prefetch(items)`: one iterator read ahead on a thread.
 
 Example: `list(ordered_map(lambda model, x: model * x, range(5), [10, 10]))` → `[0, 10, 20, 30, 40]`.
 """
@@ -116,6 +117,14 @@ def ordered_chain(makers: Iterable[Callable[[], Iterable[T]]], readers: int = 1,
                     lane.get_nowait()
                 except queue.Empty:
                     thread.join(0.01)
+
+
+def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
+    """Iterate `items` in a background thread, keeping up to `depth` ready ahead.
+
+    Example: `list(prefetch(iter(range(3))))` → `[0, 1, 2]`.
+    """
+    return ordered_chain([lambda: items], readers=1, depth=depth)
 
 
 class _Turns:

@@ -10,8 +10,6 @@ the pixels still come in reading order, with the problems in the same order as w
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
@@ -138,42 +136,3 @@ def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
             batch = []
     if batch:
         yield batch
-
-
-_DONE = object()
-
-
-def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
-    """Iterate `items` in a background thread, keeping up to `depth` ready ahead."""
-    ready: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if stop.is_set():
-                    return
-                ready.put(item)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer
-            ready.put(_Failure(exc))
-        ready.put(_DONE)
-
-    worker = threading.Thread(target=produce, daemon=True)
-    worker.start()
-    try:
-        while (item := ready.get()) is not _DONE:
-            if isinstance(item, _Failure):
-                raise item.error
-            yield item
-    finally:
-        stop.set()
-        while worker.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                ready.get_nowait()
-            except queue.Empty:
-                worker.join(0.01)
-
-
-class _Failure:
-    def __init__(self, error: BaseException):
-        self.error = error
