@@ -204,6 +204,22 @@ def clip(xyxy: ArrayLike, width: ArrayLike, height: ArrayLike) -> np.ndarray:
     return np.clip(xyxy, 0, limits)
 
 
+def pixel_boxes(xyxy: ArrayLike, width: ArrayLike, height: ArrayLike) -> np.ndarray:
+    """(N, 4) int64 pixel rectangles covering the boxes: clipped to the image, corners rounded
+    outwards (floor, ceil), at least 1 px wide and high; `image[y0:y1, x0:x1]` cuts one.
+
+    >>> pixel_boxes(np.array([[1.5, 2.2, 3.1, 2.4], [-2, 0, 12, 4.0]]), 10, 4)
+    array([[ 1,  2,  4,  3],
+           [ 0,  0, 10,  4]])
+    """
+    clipped = clip(np.asarray(xyxy, dtype=np.float64).reshape(-1, 4), width, height)
+    boxes = np.column_stack([np.floor(clipped[:, :2]), np.ceil(clipped[:, 2:])]).astype(np.int64)
+    limits = np.stack(np.broadcast_arrays(width, height), axis=-1).astype(np.int64).reshape(-1, 2)
+    boxes[:, 2:] = np.minimum(np.maximum(boxes[:, 2:], boxes[:, :2] + 1), limits)
+    boxes[:, :2] = np.minimum(boxes[:, :2], boxes[:, 2:] - 1)
+    return boxes
+
+
 def flip_x(xyxy: ArrayLike, width: ArrayLike) -> np.ndarray:
     """Boxes of an image mirrored left-right ([0, width] wide; one width or one per box).
 

@@ -13,7 +13,7 @@ import posixpath
 
 import numpy as np
 
-from thresher.boxes import clip, pad, wh
+from thresher.boxes import pad, pixel_boxes, wh
 from thresher.detections import Detections
 from thresher.errors import UsageError
 from thresher.frames import Frames
@@ -42,13 +42,7 @@ def crop_boxes(frames: Frames, detections: Detections, padding: float = 0.0) -> 
     height = frames.height[detections.frame].astype(np.float64)
     if len(detections) and ((width <= 0) | (height <= 0)).any():
         raise UsageError("crop_boxes: the frames' width and height must be known (enumerate the datasource)")
-    padded = pad(detections.xyxy, padding)
-    clipped = clip(padded, width, height)
-    boxes = np.column_stack([np.floor(clipped[:, :2]), np.ceil(clipped[:, 2:])]).astype(np.int64)
-    limits = np.column_stack([width, height]).astype(np.int64)
-    boxes[:, 2:] = np.minimum(np.maximum(boxes[:, 2:], boxes[:, :2] + 1), limits)
-    boxes[:, :2] = np.minimum(boxes[:, :2], boxes[:, 2:] - 1)
-    return boxes
+    return pixel_boxes(pad(detections.xyxy, padding), width, height)
 
 
 def crop_frames(frames: Frames, detections: Detections, padding: float = 0.0) -> tuple[Frames, np.ndarray]:
