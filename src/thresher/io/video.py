@@ -285,7 +285,7 @@ class VideoReader:
 
     def _seek(self, timestamp: int, skip: bool) -> None:
         self._container.seek(timestamp, stream=self._stream, backward=True, any_frame=False)
-        self._stream.codec_context.flush_buffers()  # also ends the draining of `_decode`
+        self._stream.codec_context.flush_buffers()  # ends a draining of `_decode` (PyAV's seek flushes too, today)
         self._decoder = self._decode(skip)
 
     def _decode(self, skip: bool) -> Iterator[Any]:
