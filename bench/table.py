@@ -5,7 +5,7 @@
 
 Baseline: the types as they were before `thresher.table` (`_table.Table` under Frames and
 Detections, hand-written `__getitem__`/`concat` in Scores, Embeddings and Selection), loaded
-from git at `--baseline` (default: db3331e, where issue 18's branch began) into this process.
+from git at `--baseline` (default: fb8e411, main before issue 18) into this process.
 thresher: the same operations on today's types. Both run interleaved, on the same arrays;
 the median of `--repeats` runs is printed with the ratio thresher / baseline and the load
 average. Sample ids are frame names as thresher writes them (`clipNNNN/bikes-FFF-mp4.png`,
@@ -84,7 +84,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--baseline", default="db3331e")
+    parser.add_argument("--baseline", default="fb8e411")
     args = parser.parse_args()
     import thresher
 

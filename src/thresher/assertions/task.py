@@ -34,7 +34,7 @@ from thresher.detections import Detections
 from thresher.frames import Frames
 from thresher.io.assertion_record import outputs_digest, read_record, write_record
 from thresher.io.datasource import Datasource
-from thresher.io.lightly_metadata import METADATA_DIR, MetadataField, read_metadata_schema, write_metadata
+from thresher.io.lightly_metadata import METADATA_DIR, MetadataField, has_path, read_metadata_schema, write_metadata
 from thresher.io.lightly_predictions import (
     PredictionTask,
     predicted_frames,
@@ -206,17 +206,8 @@ def _holding(lightly, frames: Frames, rows: np.ndarray, paths: list[str]) -> np.
             metadata = orjson.loads(raw)["metadata"] if isinstance(raw, bytes) else {}
         except (orjson.JSONDecodeError, KeyError, TypeError):
             continue
-        found[files[file]] = isinstance(metadata, dict) and any(_has_path(metadata, p) for p in paths)
+        found[files[file]] = isinstance(metadata, dict) and any(has_path(metadata, p) for p in paths)
     return found
-
-
-def _has_path(metadata: dict, path: str) -> bool:
-    node: object = metadata
-    for key in path.split("."):
-        if not isinstance(node, dict) or key not in node:
-            return False
-        node = node[key]
-    return True
 
 
 def _write_imputed(lightly, loaded: PredictionTask, imputed_task: str, frames: Frames, covered: np.ndarray, imputed: Detections) -> None:

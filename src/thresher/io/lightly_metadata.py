@@ -204,6 +204,15 @@ def _values(metadata: dict, file: str, fields: tuple[MetadataField, ...], proble
 _MISSING = object()
 
 
+def has_path(metadata: dict, path: str) -> bool:
+    """Whether a metadata file's `metadata` object holds the dotted `path` (any value, null included).
+
+    >>> has_path({"weather": {"rain": None}}, "weather.rain"), has_path({"weather": 1}, "weather.rain")
+    (True, False)
+    """
+    return _get(metadata, path) is not _MISSING
+
+
 def _get(metadata: dict, path: str) -> object:
     value: object = metadata
     for key in path.split("."):
