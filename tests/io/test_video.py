@@ -222,3 +222,48 @@ def test_other_codecs_are_frame_accurate(tmp_path, bikes_sequential, codec, exte
         with VideoReader(Location(tmp_path), path.name) as reader:
             got = list(reader.frames(wanted))
         assert all(np.array_equal(g, decoded[i]) for g, i in zip(got, wanted)), (codec, size)
+
+
+def _encode_with_b_frames(path, codec, muxer, frames):
+    with av.open(str(path), "w", format=muxer) as out:
+        stream = out.add_stream(codec, rate=25)
+        stream.width, stream.height, stream.pix_fmt = 640, 272, "yuv420p"
+        stream.codec_context.gop_size = 24
+        stream.codec_context.max_b_frames = 2
+        for pixels in frames:
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")))
+        out.mux(stream.encode())
+
+
+@pytest.mark.parametrize("codec", ["mpeg2video", "mpeg1video"])
+def test_program_streams_are_frame_accurate(tmp_path, bikes_sequential, codec):
+    """MPEG-PS with B-frames: after a seek its parser stamps the keyframe with the pts of the
+    frame after it (reader[57] came out as frame 54), so its frames are counted instead."""
+    path = tmp_path / "bikes.mpg"
+    try:
+        _encode_with_b_frames(path, codec, "mpeg", bikes_sequential[:72])
+    except (av.FFmpegError, ValueError) as exc:  # an FFmpeg build without this encoder
+        pytest.skip(f"{codec}: no encoder in this FFmpeg build ({exc})")
+    with av.open(str(path)) as container:
+        decoded = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    location = Location(tmp_path)
+    with VideoReader(location, path.name) as reader:
+        assert len(reader) == len(decoded) == 72 and not reader.info.pts_reliable
+        for index in (57, 33, 60, 71, 0, 30):
+            assert np.array_equal(reader[index], decoded[index]), index
+    with VideoReader(location, path.name) as reader:
+        wanted = [21, 33, 57, 58]
+        assert all(np.array_equal(g, decoded[i]) for g, i in zip(reader.frames(wanted), wanted))
+
+
+def test_a_raw_h264_stream_is_a_readable_error_not_a_crash(tmp_path, bikes_sequential):
+    """A raw H.264 stream has no timestamps and cannot seek: reading it raises DatasourceError
+    (recorded as a problem by iter_pixels), not a TypeError or PyAV's own error."""
+    try:
+        _encode_with_b_frames(tmp_path / "bikes.h264", "libx264", "h264", bikes_sequential[:30])
+    except (av.FFmpegError, ValueError) as exc:
+        pytest.skip(f"libx264: no encoder in this FFmpeg build ({exc})")
+    with VideoReader(Location(tmp_path), "bikes.h264") as reader:
+        assert not reader.info.pts_reliable
+        with pytest.raises(DatasourceError, match="bikes.h264: frame 3 could not be read"):
+            reader[3]

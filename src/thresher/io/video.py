@@ -86,7 +86,10 @@ def _probe(container: Any, name: str) -> VideoInfo:
         by_pts = container.format.name.startswith("mov")  # MP4/MOV seek by pts, others by dts
         pts, keys, increasing, corrupt = _demux(container, stream, by_pts)
         invented = container.format.name == "avi" and stream.codec_context.has_b_frames and increasing
-        reliable = None not in pts and len(set(pts)) == len(pts) and not invented
+        # MPEG-PS: after a seek, its parser stamps the keyframe with the next frame's pts (with
+        # B-frames, reader[57] came out as frame 54 under frame 57's pts), so frames are counted
+        program_stream = container.format.name == "mpeg"
+        reliable = None not in pts and len(set(pts)) == len(pts) and not invented and not program_stream
         rate = stream.average_rate or stream.guessed_rate or 0
         info = VideoInfo(
             n_frames=len(pts),
@@ -206,7 +209,8 @@ class VideoReader:
         self._stream = self._container.streams.video[0]
         self._key_pts = [k[0] for k in self.info.keyframes]
         # frame index of each keyframe (a keyframe whose pts is not a frame's maps to the frame after it)
-        self._key_index = [bisect.bisect_left(self.info.pts, t) for t in self._key_pts]
+        # (only with reliable pts: without, a keyframe's pts may be None and frames are counted)
+        self._key_index = [bisect.bisect_left(self.info.pts, t) for t in self._key_pts] if self.info.pts_reliable else []
         self._disposable = disposable_packets(self._stream)
         self._decoder: Any = None
         self._wanted: set = set()  # pts of the frames the current `frames()` call reads
@@ -243,12 +247,16 @@ class VideoReader:
         if any(b < a for a, b in zip(indices, indices[1:])):
             raise ValueError(f"{self.name}: frames(): indices must ascend")
         self._wanted = {self.info.pts[i] for i in indices} if self.info.pts_reliable else set()
+        av = _av()
         for index, following in zip(indices, [*indices[1:], None]):
-            if self.info.pts_reliable:
-                self._drain_at = self.info.pts[index] if self._seeks_after(index, following) else None
-                frame = self._frame(index)
-            else:
-                frame = self._frame_by_count(index)
+            try:
+                if self.info.pts_reliable:
+                    self._drain_at = self.info.pts[index] if self._seeks_after(index, following) else None
+                    frame = self._frame(index)
+                else:
+                    frame = self._frame_by_count(index)
+            except av.FFmpegError as exc:  # e.g. a raw H.264 stream, which cannot seek
+                raise DatasourceError(f"{self.name}: frame {index} could not be read ({type(exc).__name__}: {exc})") from exc
             yield self._rgb.reformat(frame, format="rgb24").to_ndarray()
 
     def _frame(self, index: int) -> Any:
