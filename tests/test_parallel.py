@@ -115,5 +115,10 @@ def test_prefetch_reads_ahead_on_a_thread_and_raises_where_the_items_failed():
     assert got == [0, 1, 2, 3, 4] and set(producers) == {"thresher-read"}
 
 
+def test_ordered_chain_needs_a_reader():
+    with pytest.raises(ValueError, match="readers must be at least 1, got 0"):
+        next(ordered_chain([lambda: iter([1])], readers=0))
+
+
 def test_cores_is_at_least_one():
     assert cores() >= 1

@@ -82,6 +82,8 @@ def ordered_chain(makers: Iterable[Callable[[], Iterable[T]]], readers: int = 1,
     earlier, slower maker, up to `backlog` makers (default `readers`) started beyond those
     producing. An exception in a maker is raised at the point of its items where it happened.
     """
+    if readers < 1:
+        raise ValueError(f"ordered_chain: readers must be at least 1, got {readers}")
     makers = iter(makers)
     running: deque = deque()
     stop = threading.Event()
