@@ -61,7 +61,8 @@ class Boxes:
             return cls(np.zeros(0, np.int64), np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64))
         shared = set.intersection(*(set(p.extras) for p in parts))
         extras = {k: np.concatenate([p.extras[k] for p in parts]) for k in shared}
-        return cls(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("row", "xyxy", "score", "class_id")), extras)
+        row, xyxy, score, class_id = (np.concatenate([getattr(p, k) for p in parts]) for k in ("row", "xyxy", "score", "class_id"))
+        return cls(row, xyxy, score, class_id, extras)
 
 
 def assemble_task(name: str, schema: PredictionSchema, frames: Frames, covered: np.ndarray, boxes: Boxes, invalid: np.ndarray) -> PredictionTask:

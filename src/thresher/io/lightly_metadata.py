@@ -128,7 +128,8 @@ def read_metadata(lightly: Location, frames: Frames, problems: Problems | None =
     table = parsed if kept is None else CachedFiles.concat([kept, parsed])
     table = table.sorted()
     columns = _columns(table, fields, frames, problems)
-    if cache is not None and (cached is None or fresh.any() or len(kept) != len(cached)):
+    n_kept = 0 if kept is None else len(kept)  # None: nothing cached (or an empty cache)
+    if cache is not None and (cached is None or fresh.any() or n_kept != len(cached)):
         metadata_cache.store(cache, lightly, fields, table.take(np.flatnonzero(~np.isin(table.name, list(dirty)))))
     return Metadata(frames.id, fields, columns)
 
