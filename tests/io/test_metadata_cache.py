@@ -81,6 +81,20 @@ def test_the_cache_equals_the_files_for_every_value_type(root, tmp_path):
         assert len(data["name"]) == 125 - 25 + 2  # with the video's and other-001's (its name is matched at every read)
 
 
+def test_a_schema_without_metadata_files_reads_again_from_its_empty_cache(tmp_path, bikes_mp4):
+    root = tmp_path / "ds"
+    root.mkdir()
+    shutil.copyfile(bikes_mp4, root / "bikes.mp4")
+    write(root / ".lightly/metadata/schema.json", SCHEMA)
+    cache = tmp_path / "cache"
+    first, _ = read(root, cache)
+    with np.load(next(cache.glob("*.npz"))) as data:
+        assert len(data["name"]) == 0
+    second, problems = read(root, cache)  # an empty cache and no files: raised TypeError before
+    assert_same(second, problems, root)
+    assert second["weather"].tolist() == first["weather"].tolist() == ["sun"] * len(first["weather"])
+
+
 def replace_keeping_time(path: Path, data) -> None:
     """New content of the same size, with the old modification time."""
     stat = path.stat()

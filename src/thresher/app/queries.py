@@ -139,6 +139,7 @@ def sample(state: AppState, sample_id: str) -> dict:
         if not run["browsable"]:
             continue
         view = state.view(run["id"])
+        assert view is not None  # asked for a run by its id: its bundle, or NotFound raised
         r = view.row_of.get(sample_id)
         if r is None:
             continue
@@ -178,7 +179,7 @@ def strip(state: AppState, view: RunView | None, sample_id: str) -> dict | None:
     about = view.data.meta.get("flagged") or {}
     tasks = (about.get("task") or view.data.meta.get("box_task"), about.get("imputed_task") or view.data.meta.get("imputed_task"))
     boxes = boxes_of(state, view, rows, tasks)
-    position = {i: k for k, i in enumerate(known)}
+    position: dict[str | None, int] = {i: k for k, i in enumerate(known)}  # None (no such frame): absent
     frames = []
     for role, frame_id in zip(("t−1", "t", "t+1"), ids):
         k = position.get(frame_id)

@@ -9,16 +9,21 @@ from a run's `report_data` bundle (the latest run that has one, or the run asked
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from thresher.catalog import CATALOG_FILE, Catalog
 from thresher.errors import UsageError
 from thresher.frames import Frames
 from thresher.report import REPORT_FILE
 from thresher.report.data import DATA_JSON, DATA_NPZ, ReportData, has_report_data, load_report_data
+
+if TYPE_CHECKING:
+    from thresher.io.datasource import Datasource
 
 THUMB_SIDES = (200, 640)
 CACHE_IMAGES = 2000
@@ -44,7 +49,7 @@ class RunView:
 class AppState:
     """Shared by the request threads; each request opens its own catalog connection."""
 
-    def __init__(self, catalog: str | Path, storage_options: dict | None = None):
+    def __init__(self, catalog: str | os.PathLike, storage_options: dict | None = None):
         self.catalog_path = Path(catalog)
         self.storage_options = storage_options
         if not (self.catalog_path.is_file() or (self.catalog_path / CATALOG_FILE).is_file()):
@@ -96,8 +101,8 @@ class AppState:
                     "finished": run.finished,
                     "selected": run.counts.get("selected"),
                     "samples": run.counts.get("selection input"),
-                    "report": bool(folder) and (Path(folder) / REPORT_FILE).is_file(),
-                    "browsable": bool(folder) and has_report_data(folder),
+                    "report": bool(folder and (Path(folder) / REPORT_FILE).is_file()),
+                    "browsable": bool(folder and has_report_data(folder)),
                 }
             )
         return out
@@ -196,7 +201,7 @@ class AppState:
         return cached
 
 
-def datasource_of(state: AppState):
+def datasource_of(state: AppState) -> Datasource:
     """The datasource the catalog's runs read (from the latest bundle, else the catalog's folder)."""
     view = state.view()
     if view is not None:
@@ -208,10 +213,10 @@ def datasource_of(state: AppState):
     raise NotFound("no run with report data tells where the datasource is")
 
 
-_SOURCES: dict[tuple, object] = {}
+_SOURCES: dict[tuple, Datasource] = {}
 
 
-def _cached_source(input_url: str | None, lightly_url: str | None, storage_options: dict | None = None):
+def _cached_source(input_url: str, lightly_url: str | None, storage_options: dict | None = None) -> Datasource:
     import json
 
     from thresher.io.datasource import Datasource

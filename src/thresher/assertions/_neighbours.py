@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -213,7 +214,7 @@ def _sort_by_frame_blocks(frame: np.ndarray, keys: np.ndarray) -> np.ndarray:
     return np.concatenate([lo + np.argsort(keys[lo:hi], kind="stable") for lo, hi in zip(bounds[:-1], bounds[1:])])
 
 
-def _search(keys: np.ndarray, queries: np.ndarray, side: str) -> np.ndarray:
+def _search(keys: np.ndarray, queries: np.ndarray, side: Literal["left", "right"]) -> np.ndarray:
     """`np.searchsorted`; with large key arrays, queries are sorted first (sorted queries walk
     the keys in order, many times faster than random ones once the keys leave the cache)."""
     if len(keys) <= 1 << 17 or len(queries) < 2 or (queries[1:] >= queries[:-1]).all():

@@ -14,19 +14,55 @@ always runs in the calling process over the gathered scores and embeddings.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from thresher.errors import UsageError, did_you_mean
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from thresher.frames import Frames
+    from thresher.infer import InferenceResult
 
 ENGINES = ("local", "ray")
 
 
 class Engine(Protocol):
-    """Runs the models over frames (`run_models`) and over object crops (`embed_crops`)."""
+    """Runs the models over frames (`run_models`) and over object crops (`embed_crops`), with
+    the arguments of `thresher.infer.run_models` / `embed_crops` both engines take."""
 
-    def run_models(self, source: Any, **options: Any) -> Any: ...
+    def run_models(
+        self,
+        source: Any,
+        *,
+        detector: Any = None,
+        task: str | None = None,
+        embedder: Any = None,
+        store: Any = None,
+        every: int = 1,
+        batch_size: int = ...,
+        resume: bool = True,
+        progress: Callable[[int, int], None] | None = None,
+        frames: Frames | None = None,
+        rows: np.ndarray | None = None,
+        redo: np.ndarray | None = None,
+        cache: Any = None,
+    ) -> InferenceResult: ...
 
-    def embed_crops(self, source: Any, frames: Any, crops: Any, boxes: Any, embedder: Any, store: Any, **options: Any) -> Any: ...
+    def embed_crops(
+        self,
+        source: Any,
+        frames: Frames,
+        crops: Frames,
+        boxes: np.ndarray,
+        embedder: Any,
+        store: Any,
+        *,
+        batch_size: int = ...,
+        resume: bool = True,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> InferenceResult: ...
 
     def close(self) -> None: ...
 

@@ -74,6 +74,16 @@ class Shard:
     crop_boxes: np.ndarray | None = None
     crop_parent: np.ndarray | None = None
 
+    def crops(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(ids, boxes, parent positions) of the crops, or None when the items are whole frames.
+
+        Example: `ids, boxes, parent = shard.crops()` for a shard of object crops.
+        """
+        if self.crop_ids is None:
+            return None
+        assert self.crop_boxes is not None and self.crop_parent is not None  # set with crop_ids
+        return self.crop_ids, self.crop_boxes, self.crop_parent
+
 
 @dataclass
 class Decoded:
@@ -128,11 +138,12 @@ def decode_shards(batch: dict, spec: SourceSpec) -> dict:
 
 def decode_shard(source: Any, shard: Shard) -> list[Decoded]:
     problems = Problems()
-    wanted = np.unique(np.concatenate(shard.batches)) if shard.crop_ids is None else np.unique(shard.crop_parent)
+    crops = shard.crops()
+    wanted = np.unique(np.concatenate(shard.batches)) if crops is None else np.unique(crops[2])
     images = dict(read_rows(source, shard.frames, wanted, shard.infos, problems))
     out = []
     for number, members in enumerate(shard.batches):
-        if shard.crop_ids is None:
+        if crops is None:
             kept = np.array([r for r in members.tolist() if r in images], dtype=np.int64)
             pixels = [images[r] for r in kept.tolist()]
             frames = shard.frames[kept]
@@ -140,10 +151,11 @@ def decode_shard(source: Any, shard: Shard) -> list[Decoded]:
         else:
             from thresher.objects import cut
 
-            kept = np.array([c for c in members.tolist() if int(shard.crop_parent[c]) in images], dtype=np.int64)
-            pixels = [cut(images[int(shard.crop_parent[c])], shard.crop_boxes[c : c + 1])[0] for c in kept.tolist()]
+            crop_ids, crop_boxes, crop_parent = crops
+            kept = np.array([c for c in members.tolist() if int(crop_parent[c]) in images], dtype=np.int64)
+            pixels = [cut(images[int(crop_parent[c])], crop_boxes[c : c + 1])[0] for c in kept.tolist()]
             ones = np.ones(len(kept), bool)
-            item = Decoded(shard.index, number, shard.crop_ids[kept], None, pixels, ~ones, ones, [])
+            item = Decoded(shard.index, number, crop_ids[kept], None, pixels, ~ones, ones, [])
         out.append(item)
     if out:
         out[0].problems = list(problems)

@@ -154,7 +154,7 @@ class RayEngine:
         plan = plan_models(source, detector=detector, task=task, embedder=embedder, store=store, every=every, resume=resume,
                            frames=frames, rows=rows, redo=redo, cache=cache, problems=problems)  # fmt: skip
         frames = plan.frames
-        if detector is not None:
+        if task is not None:  # with a detector (`check_models`)
             write_task_schema(source, task, detector)
         result = InferenceResult(frames, reused=plan.reused, predictions_reused=plan.predictions_reused)
         batches = _plan.frame_batches(frames, plan.work, batch_size or self.batch_size)
@@ -163,7 +163,7 @@ class RayEngine:
             spec = SourceSpec.of(source)
             shards = self._frame_shards(ray, spec, frames, batches, plan)
             self._execute(ray, spec, shards, (detector, task, embedder), store, result, progress, len(plan.work))
-        if detector is not None:
+        if task is not None:
             from thresher.io.lightly_schema import add_task_name
 
             add_task_name(source.lightly, task)

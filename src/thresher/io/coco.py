@@ -114,7 +114,8 @@ def _images(annotations: object, file: str, frames: Frames, strip: str, prefix: 
     if not isinstance(value, list):
         problems.add(file, "images", "a list of {id, file_name, width, height}", shown(value))
         return None
-    images, index, taken = _Images(len(frames)), MediaIndex(frames), {}
+    images, index = _Images(len(frames)), MediaIndex(frames)
+    taken: dict[int, int] = {}  # datasource row -> its images[] entry
     for i, item in enumerate(value):
         where = f"images[{i}]"
         if not isinstance(item, dict) or type(item.get("id")) is not int or not isinstance(item.get("file_name"), str):
@@ -189,7 +190,9 @@ def _columns(results: list, file: str, problems: Problems) -> tuple[np.ndarray, 
     if columns is not None:
         return np.arange(len(results)), columns
     good = [i for i, r in enumerate(results) if _result_ok(r, f"[{i}]", file, problems)]
-    return np.array(good, dtype=np.int64), _fast_columns([results[i] for i in good])
+    good_columns = _fast_columns([results[i] for i in good])
+    assert good_columns is not None  # each result passed `_result_ok`: int64 ids, four numbers
+    return np.array(good, dtype=np.int64), good_columns
 
 
 def _fast_columns(results: list) -> dict[str, np.ndarray] | None:

@@ -37,10 +37,10 @@ def coco_dataset(
         imputed: boxes a model assertion imputed (frame = row), marked `imputed: true`.
         selected: object level: one bool per box of `detections`, True for a selected object.
     """
-    rows = np.asarray(rows, dtype=np.int64)
+    row_array = np.asarray(rows, dtype=np.int64)
     image_id = np.zeros(len(frames), dtype=np.int64)
-    image_id[rows] = np.arange(1, len(rows) + 1)
-    images = [{"id": int(image_id[r]), "file_name": str(frames.file_name[r]), "width": int(frames.width[r]), "height": int(frames.height[r])} for r in rows.tolist()]
+    image_id[row_array] = np.arange(1, len(row_array) + 1)
+    images = [{"id": int(image_id[r]), "file_name": str(frames.file_name[r]), "width": int(frames.width[r]), "height": int(frames.height[r])} for r in row_array.tolist()]
     annotations = _annotations(detections, image_id, False, selected)
     if imputed is not None:
         annotations += _annotations(imputed, image_id, True, None if selected is None else np.zeros(len(imputed), bool))

@@ -15,6 +15,7 @@ import json
 import posixpath
 import uuid
 from dataclasses import dataclass, field
+from typing import SupportsFloat
 
 import fsspec
 import numpy as np
@@ -61,7 +62,8 @@ class Boxes:
             return cls(np.zeros(0, np.int64), np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int64))
         shared = set.intersection(*(set(p.extras) for p in parts))
         extras = {k: np.concatenate([p.extras[k] for p in parts]) for k in shared}
-        return cls(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("row", "xyxy", "score", "class_id")), extras)
+        row, xyxy, score, class_id = (np.concatenate([getattr(p, k) for p in parts]) for k in ("row", "xyxy", "score", "class_id"))
+        return cls(row, xyxy, score, class_id, extras)
 
 
 def assemble_task(name: str, schema: PredictionSchema, frames: Frames, covered: np.ndarray, boxes: Boxes, invalid: np.ndarray) -> PredictionTask:
@@ -225,7 +227,10 @@ def add_each(problems: Problems, bad: np.ndarray, file, field, expected: str, go
         problems.add(file(i) if callable(file) else file, field(i), expected, got(i))
 
 
-def number(value: float) -> str:
-    """A number as shown in messages: integers without '.0', others with 6 significant digits."""
-    value = float(value)
-    return str(int(value)) if value.is_integer() else f"{value:.6g}"
+def number(value: SupportsFloat) -> str:
+    """A number as shown in messages: integers without '.0', others with 6 significant digits.
+
+    Example: `number(3.0)` is "3", `number(np.float32(0.25))` is "0.25".
+    """
+    x = float(value)
+    return str(int(x)) if x.is_integer() else f"{x:.6g}"

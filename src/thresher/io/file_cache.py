@@ -186,7 +186,8 @@ def store(path: Path, signature: Mapping, table: CachedFiles) -> None:
     tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp.npz")
     try:
         with open(tmp, "wb") as handle:
-            np.savez(handle, meta=np.array(json.dumps(meta)), **arrays)
+            # numpy stubs: the unpacked names could be `allow_pickle` (a bool); they never are
+            np.savez(handle, meta=np.array(json.dumps(meta)), **arrays)  # type: ignore[arg-type]
         os.replace(tmp, path)
     finally:
         if tmp.exists():

@@ -64,12 +64,12 @@ def label_studio_tasks(
         mark_boxes: give each box of `detections` its region meta `{"box": k, "imputed": false}`
             (False when `detections` is not the whole prediction file of each frame).
     """
-    rows = np.asarray(rows, dtype=np.int64)
-    priority = np.linspace(1, 0, len(rows), endpoint=False) if priority is None else np.asarray(priority, float)
-    by_frame = _boxes_by_frame(detections, rows)
-    imputed_by_frame = _boxes_by_frame(imputed, rows) if imputed is not None else {}
+    row_array = np.asarray(rows, dtype=np.int64)
+    priority_array = np.linspace(1, 0, len(row_array), endpoint=False) if priority is None else np.asarray(priority, float)
+    by_frame = _boxes_by_frame(detections, row_array)
+    imputed_by_frame = _boxes_by_frame(imputed, row_array) if imputed is not None else {}
     tasks = []
-    for k, (row, url) in enumerate(zip(rows.tolist(), image_urls)):
+    for k, (row, url) in enumerate(zip(row_array.tolist(), image_urls)):
         width, height = int(frames.width[row]), int(frames.height[row])
         objects = None if selected is None else list(selected.get(row, []))
         chosen = {box for _, box in objects or [] if box is not None}
@@ -83,7 +83,7 @@ def label_studio_tasks(
         data = {"image": url, "thresher_id": str(frames.id[row])}
         if task_name is not None:
             data["thresher_task"] = task_name
-        task = {"data": data, "predictions": [{"model_version": model_version, "score": float(priority[k]), "result": results}]}
+        task = {"data": data, "predictions": [{"model_version": model_version, "score": float(priority_array[k]), "result": results}]}
         if objects is not None:
             task["meta"] = {"selected_objects": [o for o, _ in objects], "selected_boxes": [b for _, b in objects if b is not None]}
         tasks.append(task)

@@ -67,7 +67,7 @@ def export_tasks(export: object, file: str, problems: Problems | None = None) ->
 
 def export_labels(tasks: list[dict]) -> list[str]:
     """Every box label the tasks' chosen annotations use, sorted."""
-    labels = set()
+    labels: set[str] = set()
     for task in tasks:
         annotation = chosen_annotation(task)
         for result in (annotation or {}).get("result") or []:
@@ -100,7 +100,7 @@ def labelstudio_to_task(
     ids = {c.name: c.id for c in schema.categories}
     index = MediaIndex(frames)
     covered, invalid = np.zeros(len(frames), bool), np.zeros(len(frames), bool)
-    unlabeled, ignored = 0, Counter()
+    unlabeled, ignored = 0, Counter[str]()
     parts: list[Boxes] = []
     seen: dict[int, int] = {}
     for i, item in enumerate(tasks):

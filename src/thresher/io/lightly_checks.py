@@ -211,7 +211,7 @@ def _box_checks(columns: BoxColumns, frames: Frames, schema: "PredictionSchema")
     yield "bbox", "x >= 0 and y >= 0", finite & ((xywh[:, 0] < 0) | (xywh[:, 1] < 0)), shown_box
     yield "bbox", "w >= 1 and h >= 1 pixel", finite & ((xywh[:, 2] < 1) | (xywh[:, 3] < 1)), shown_box
     yield "bbox", "a box inside the image", outside, lambda i: f"{shown_box(i)} in an image of {width[i]}x{height[i]}"
-    yield "score", "a number in [0, 1]", ~((score >= 0) & (score <= 1)), lambda i: _num(score[i])
+    yield "score", "a number in [0, 1]", ~((score >= 0) & (score <= 1)), lambda i: _num(float(score[i]))
     known = np.isin(columns.category_id, schema.ids)
     yield "category_id", f"one of the schema's ids {_ids(schema)}", ~known, lambda i: str(columns.category_id[i])
     if columns.probabilities is not None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -128,7 +129,8 @@ def read_metadata(lightly: Location, frames: Frames, problems: Problems | None =
     table = parsed if kept is None else CachedFiles.concat([kept, parsed])
     table = table.sorted()
     columns = _columns(table, fields, frames, problems)
-    if cache is not None and (cached is None or fresh.any() or len(kept) != len(cached)):
+    n_kept = 0 if kept is None else len(kept)  # None: nothing cached (or an empty cache)
+    if cache is not None and (cached is None or fresh.any() or n_kept != len(cached)):
         metadata_cache.store(cache, lightly, fields, table.take(np.flatnonzero(~np.isin(table.name, list(dirty)))))
     return Metadata(frames.id, fields, columns)
 
@@ -234,8 +236,8 @@ def _column(values: np.ndarray, source: np.ndarray, field: MetadataField) -> np.
     """The values of rows `source` (-1: the field's default): float64 for numeric fields
     (NaN when the default is null), Python objects otherwise."""
     taken = source >= 0
-    if field.numeric:
-        column = np.full(len(source), np.nan if field.default is None else float(field.default), dtype=np.float64)
+    if field.numeric:  # its default is None or a number (`VALUE_TYPES` checked it)
+        column = np.full(len(source), np.nan if field.default is None else float(cast(float, field.default)), dtype=np.float64)
         column[taken] = values[source[taken]].astype(np.float64)
         return column
     column = np.empty(len(source), dtype=object)

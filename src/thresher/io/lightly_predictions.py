@@ -140,6 +140,7 @@ def read_predictions(
     found = _read_files(lightly, task, schema, listing, cached, frames, problems, progress, cache is not None)
     if found is None:  # the changed files disagree with the cached ones on the task's optional fields: parse all
         found = _read_files(lightly, task, schema, listing, None, frames, problems, progress, cache is not None)
+    assert found is not None  # nothing cached: the parsed files cannot disagree with cached ones
     digest = lightly_cache.listing_digest(listing, schema, frames)
     matched, detections, invalid, missing, clean = found
     if cache is not None and clean is not None:

@@ -58,7 +58,7 @@ class Location:
         self.root = root.rstrip("/") or "/"
         self.is_local = "file" in self.fs.protocol or "local" in self.fs.protocol
         self._made: set[str] = set()  # folders known to exist (saves a makedirs per written file)
-        self._listings: dict[str, list] | None = None  # folder -> its walk, inside `kept_listings`
+        self._listings: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None  # folder -> its walk, inside `kept_listings`
 
     def __repr__(self) -> str:
         return f"Location({self.url!r})"
@@ -188,7 +188,9 @@ class Location:
             start = len(under.strip("/").split("/")) if under else 0
             for n, size, t in self.file_stats(under):
                 if not _in_skipped(n.split("/")[start:-1], ()):
-                    names.append(n), sizes.append(size), times.append(int(round(t * 1e9)))
+                    names.append(n)
+                    sizes.append(size)
+                    times.append(int(round(t * 1e9)))
         else:
             add_name, add_size, add_time = names.append, sizes.append, times.append
             pending = [(base, f"{safe_name(under)}/" if under.strip("/") else "")]
@@ -214,7 +216,7 @@ class Location:
 
     def _local_files(self, base: str, skip: tuple[str, ...]) -> list[str]:
         prefix = self.root.rstrip("/") + "/"
-        found = []
+        found: list[str] = []
         for folder, dirs, files in os.walk(base):
             dirs[:] = [d for d in dirs if not _in_skipped([d], skip)]
             rel = folder[len(prefix) :] if folder.startswith(prefix) else ""

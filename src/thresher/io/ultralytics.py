@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -118,8 +119,7 @@ class _Converter:
         names = getattr(result, "names", None)
         if names is self._names_seen:
             return True
-        valid = isinstance(names, dict) and names and all(isinstance(k, int) and k >= 0 and isinstance(v, str) for k, v in names.items())
-        if not valid:
+        if not (isinstance(names, dict) and names and all(isinstance(k, int) and k >= 0 and isinstance(v, str) for k, v in names.items())):
             self.problems.add(where, "names", "a dict {class id: name}", shown(names))
             return False
         if self.names is None:
@@ -130,7 +130,7 @@ class _Converter:
         self._names_seen = names
         return True
 
-    def _shape_ok(self, result: object, where: str, row: int) -> bool:
+    def _shape_ok(self, result: Any, where: str, row: int) -> bool:  # an untyped ultralytics Results
         expected = (int(self.frames.height[row]), int(self.frames.width[row]))
         try:
             shape = tuple(int(v) for v in result.orig_shape[:2])

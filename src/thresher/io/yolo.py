@@ -172,7 +172,8 @@ def _covered(frames: Frames, rows: np.ndarray, all_frames: bool) -> np.ndarray:
 def _match_files(names: list[str], index: MediaIndex, vid_stride: int, shown_name, problems: Problems) -> tuple[np.ndarray, dict]:
     """The datasource row of each txt file (-1: no sample, after recording why; -2: a sample
     claimed by two files) and {row: first file claiming it}."""
-    rows, taken = np.full(len(names), -1, dtype=np.int64), {}
+    rows = np.full(len(names), -1, dtype=np.int64)
+    taken: dict[int, int] = {}
     for i, name in enumerate(names):
         row = _match(name, index, vid_stride, shown_name(name), problems)
         if row is not None and row in taken:
@@ -193,7 +194,7 @@ def _match(name: str, index: MediaIndex, vid_stride: int, shown: str, problems: 
         return None
     frame = _FRAME_FILE.match(key)
     videos = [m for m in index.by_stem(frame["video"]) if m in index.videos] if frame else []
-    if len(videos) != 1:
+    if frame is None or len(videos) != 1:  # (no frame: no videos)
         got = f"{len(videos)} videos: {', '.join(videos[:5])}" if videos else "no such sample"
         problems.add(shown, "", f"an image named {key}.<ext> or a video frame <video stem>_<frame number>.txt of the datasource", got)
         return None
@@ -238,7 +239,7 @@ class _Lines:
             good &= ~wrong
         has_conf = self.n_fields >= 6
         wrong = ok & has_conf & ~((v[:, 5] >= 0) & (v[:, 5] <= 1))
-        add_each(problems, wrong, self._where, field("conf"), "a confidence in [0, 1]", lambda i: number(v[i, 5]) + _track_hint(v[i, 5], self.n_fields[i]))
+        add_each(problems, wrong, self._where, field("conf"), "a confidence in [0, 1]", lambda i: number(v[i, 5]) + _track_hint(float(v[i, 5]), int(self.n_fields[i])))
         return good & ~wrong
 
 

@@ -28,7 +28,8 @@ PROBABILITY_SUM_TOLERANCE = 1e-3  # Lightly's exact tolerance is unknown: we wri
 class Detector(Protocol):
     """Anything with `categories` and `predict(images) -> Detections` (see the module docstring)."""
 
-    categories: dict[int, str]
+    @property
+    def categories(self) -> dict[int, str]: ...  # an attribute or a read-only property
 
     def predict(self, images: Sequence[np.ndarray]) -> Detections: ...
 

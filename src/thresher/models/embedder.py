@@ -31,8 +31,11 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 class Embedder(Protocol):
     """Anything with a `name`, a `dim` and `embed(images) -> (N, dim) float32, unit rows`."""
 
-    name: str
-    dim: int
+    @property
+    def name(self) -> str: ...  # an attribute or a read-only property
+
+    @property
+    def dim(self) -> int: ...
 
     def embed(self, images: Sequence[np.ndarray]) -> np.ndarray: ...
 

@@ -116,6 +116,7 @@ class OnnxEmbedder:
     @property
     def input_size(self) -> tuple[int, int]:
         _ = self.session  # loads the model, which sets the attribute
+        assert self._input_size is not None  # given, or read from the model (else ConfigError)
         return self._input_size
 
     @property
@@ -126,7 +127,7 @@ class OnnxEmbedder:
             if shape is not None and len(shape) == 2 and isinstance(shape[1], int):
                 self._dim = shape[1]
                 return self._dim
-            self._dim = self._run(np.zeros((1, *self.input_size, 3), np.uint8)).shape[1]
+            self._dim = self._run([np.zeros((*self.input_size, 3), np.uint8)]).shape[1]
         return self._dim
 
     @property

@@ -25,7 +25,7 @@ from thresher.models.embedder import check_image, resize_rgb
 from thresher.models.ssl_augment import random_views
 from thresher.models.ssl_config import SimCLRConfig, simclr_config
 from thresher.models.ssl_networks import embedding_network, nt_xent_loss, projection_head
-from thresher.models.torch_embedder import TorchEmbedder, import_torch
+from thresher.models.torch_embedder import TorchEmbedder, TorchModule, import_torch
 
 log = logging.getLogger("thresher.models.ssl")
 
@@ -193,7 +193,7 @@ def _collapse_note(history: list[float], batch_size: int, lr: float) -> list[str
     return []
 
 
-def _digest(module: object) -> str:
+def _digest(module: TorchModule) -> str:
     """12 hex digits identifying the module's weights (names the embeddings)."""
     sha = hashlib.sha256()
     for name, tensor in module.state_dict().items():

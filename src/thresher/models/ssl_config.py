@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from thresher.errors import ConfigError, did_you_mean
 
@@ -27,7 +28,7 @@ class LoaderConfig(_Section):
     """How images are batched: `batch_size` (capped at the number of images), `shuffle` each epoch,
     `drop_last` incomplete batch; `num_workers` is accepted and unused (augmentation runs in-process, batched)."""
 
-    batch_size: int = Field(16, ge=2)
+    batch_size: int = Field(default=16, ge=2)
     shuffle: bool = True
     num_workers: int = -1
     drop_last: bool = True
@@ -38,9 +39,9 @@ class ModelConfig(_Section):
     `num_ftrs` = embedding length, `out_dim` = projection length the loss sees, `width` of the ResNet."""
 
     name: str = "resnet-18"
-    out_dim: int = Field(128, ge=1)
-    num_ftrs: int = Field(32, ge=1)
-    width: float = Field(1.0, gt=0)
+    out_dim: int = Field(default=128, ge=1)
+    num_ftrs: int = Field(default=32, ge=1)
+    width: float = Field(default=1.0, gt=0)
 
     @field_validator("name")
     @classmethod
@@ -54,14 +55,14 @@ class TrainerConfig(_Section):
     """`max_epochs`; `gpus` is ignored (CPU training); `precision` 32 (16 is trained in 32 on CPU)."""
 
     gpus: Union[int, list[int], None] = 1
-    max_epochs: int = Field(100, ge=1)
+    max_epochs: int = Field(default=100, ge=1)
     precision: Literal[16, 32] = 32
 
 
 class CriterionConfig(_Section):
     """NT-Xent `temperature`; `memory_bank_size` must be 0 (plain SimCLR)."""
 
-    temperature: float = Field(0.5, gt=0)
+    temperature: float = Field(default=0.5, gt=0)
     memory_bank_size: Literal[0] = 0
 
 
@@ -71,9 +72,9 @@ class OptimizerConfig(_Section):
     `momentum` is thresher's addition (lightly's CLI has none, so the default is 0).
     """
 
-    lr: float = Field(1.0, gt=0)
-    weight_decay: float = Field(1e-5, ge=0)
-    momentum: float = Field(0.0, ge=0, lt=1)
+    lr: float = Field(default=1.0, gt=0)
+    weight_decay: float = Field(default=1e-5, ge=0)
+    momentum: float = Field(default=0.0, ge=0, lt=1)
 
 
 class CollateConfig(_Section):
@@ -87,16 +88,16 @@ class CollateConfig(_Section):
     an angle drawn in rr_degrees ((min, max), or x for (-x, x)).
     """
 
-    input_size: int = Field(64, ge=8)
+    input_size: int = Field(default=64, ge=8)
     cj_prob: Probability = 0.8
-    cj_bright: float = Field(0.7, ge=0)
-    cj_contrast: float = Field(0.7, ge=0)
-    cj_sat: float = Field(0.7, ge=0)
-    cj_hue: float = Field(0.2, ge=0, le=0.5)
-    min_scale: float = Field(0.15, gt=0, le=1)
+    cj_bright: float = Field(default=0.7, ge=0)
+    cj_contrast: float = Field(default=0.7, ge=0)
+    cj_sat: float = Field(default=0.7, ge=0)
+    cj_hue: float = Field(default=0.2, ge=0, le=0.5)
+    min_scale: float = Field(default=0.15, gt=0, le=1)
     random_gray_scale: Probability = 0.2
     gaussian_blur: Probability = 0.5
-    kernel_size: float = Field(0.1, gt=0, le=1)
+    kernel_size: float = Field(default=0.1, gt=0, le=1)
     sigmas: tuple[float, float] = (0.1, 2.0)
     vf_prob: Probability = 0.0
     hf_prob: Probability = 0.5
@@ -127,14 +128,16 @@ def simclr_config(config: SimCLRConfig | dict | None = None) -> SimCLRConfig:
         raise ConfigError(_describe(exc.errors()[0])) from None
 
 
-def _describe(error: dict) -> str:
+def _describe(error: ErrorDetails) -> str:
     """One line: dotted path, what was expected, what came, the nearest key for an unknown one."""
     loc = [str(part) for part in error["loc"]]
     path = "lightly_config." + ".".join(loc) if loc else "lightly_config"
     if error["type"] == "extra_forbidden":
         model: type[BaseModel] = SimCLRConfig
-        for part in loc[:-1]:
-            model = model.model_fields[part].annotation
+        for part in loc[:-1]:  # the sections above the unknown key
+            section = model.model_fields[part].annotation
+            assert isinstance(section, type) and issubclass(section, BaseModel)
+            model = section
         return f"{path}: unknown key{did_you_mean(loc[-1], model.model_fields)}; expected one of {list(model.model_fields)}"
     message = error["msg"].removeprefix("Value error, ")
     return f"{path}: {message}, got {error.get('input')!r}"

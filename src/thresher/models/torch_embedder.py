@@ -7,11 +7,15 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from thresher.errors import require
 from thresher.models.embedder import IMAGENET_MEAN, IMAGENET_STD, as_size, batches, l2_normalize, preprocess
+
+# A torch.nn.Module. torch is an optional extra, imported on first use: not imported for types.
+TorchModule = Any
 
 
 def import_torch():
@@ -76,7 +80,7 @@ class TorchEmbedder:
         return export_onnx(self.module, path, self.input_size)
 
 
-def export_onnx(module: object, path: str | os.PathLike, input_size: int | tuple[int, int]) -> Path:
+def export_onnx(module: TorchModule, path: str | os.PathLike, input_size: int | tuple[int, int]) -> Path:
     """Export a torch module to ONNX: input "images" (N, 3, H, W) float32, output "features".
 
     The batch dimension is dynamic. The file is written under a temporary name and renamed, so
@@ -110,7 +114,7 @@ def export_onnx(module: object, path: str | os.PathLike, input_size: int | tuple
     return path
 
 
-def features_dim(module: object, input_size: tuple[int, int]) -> int:
+def features_dim(module: TorchModule, input_size: tuple[int, int]) -> int:
     """Length of the module's flattened output for one image of `input_size`."""
     torch = import_torch()
     with torch.inference_mode():

@@ -28,6 +28,7 @@ from PIL import Image
 from thresher.boxes import clip, flip_x
 from thresher.detections import Detections
 from thresher.errors import UsageError, did_you_mean
+from thresher.models.detector import Detector
 
 VIEWS = ("flip", "scale")
 FUSE_IOU = 0.5
@@ -69,7 +70,7 @@ class TTADetector:
     Its `name` says the views; `categories` are the base detector's.
     """
 
-    def __init__(self, detector: object, views: str | Sequence[str]) -> None:
+    def __init__(self, detector: Detector, views: str | Sequence[str]) -> None:
         self.detector = detector
         self.views = parse_views(views)
         self.categories = detector.categories

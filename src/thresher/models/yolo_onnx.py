@@ -159,7 +159,7 @@ class YOLOOnnx:
         if self.imgsz is not None:
             return tuple(self.imgsz)  # type: ignore[return-value]
         if "imgsz" in self.metadata:
-            return tuple(ast.literal_eval(self.metadata["imgsz"]))  # type: ignore[return-value]
+            return tuple(ast.literal_eval(self.metadata["imgsz"]))
         return 640, 640
 
     def _check_task(self) -> None:
