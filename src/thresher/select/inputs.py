@@ -23,6 +23,7 @@ from thresher.errors import ConfigError, SchemaError
 from thresher.frames import Frames
 from thresher.score_table import Scores
 from thresher.select.config import SelectionConfig, SelectionInput
+from thresher.stored_embeddings import StoredEmbeddings
 
 
 @dataclass(frozen=True, eq=False)
@@ -142,8 +143,8 @@ class SelectionInputs:
     """
 
     frames: Frames
-    embeddings: Mapping[str, Embeddings] = field(default_factory=dict)
-    query_embeddings: Mapping[str, Embeddings] = field(default_factory=dict)
+    embeddings: Mapping[str, Embeddings | StoredEmbeddings] = field(default_factory=dict)
+    query_embeddings: Mapping[str, Embeddings | StoredEmbeddings] = field(default_factory=dict)
     scores: Mapping[str, Scores] = field(default_factory=dict)
     metadata: Mapping[str, Metadata] = field(default_factory=dict)
     predictions: Mapping[str, Predictions] = field(default_factory=dict)
@@ -161,9 +162,9 @@ class SelectionInputs:
 class InputResolver(Protocol):
     """Where `resolve_inputs` gets what a config names (implemented by datasource / catalog)."""
 
-    def embeddings(self, task: str | None) -> Embeddings: ...
+    def embeddings(self, task: str | None) -> Embeddings | StoredEmbeddings: ...
 
-    def query_embeddings(self, dataset_id: str | None, tag_name: str) -> Embeddings: ...
+    def query_embeddings(self, dataset_id: str | None, tag_name: str) -> Embeddings | StoredEmbeddings: ...
 
     def scores(self, task: str) -> Scores: ...
 
@@ -175,7 +176,7 @@ class InputResolver(Protocol):
 def resolve_inputs(config: SelectionConfig, resolver: InputResolver, frames: Frames, preselected: ArrayLike = ()) -> SelectionInputs:
     """Ask `resolver` for exactly the inputs `config` names; `preselected` are sample ids."""
     embedding_tasks: dict[str, None] = {}  # the tasks in config order, "" for the samples' own
-    queries: dict[str, Embeddings] = {}
+    queries: dict[str, Embeddings | StoredEmbeddings] = {}
     scores: dict[str, Scores] = {}
     metadata: dict[str, Metadata] = {}
     predictions: dict[str, Predictions] = {}
@@ -203,7 +204,7 @@ def _resolve_one(
     inp: SelectionInput,
     resolver: InputResolver,
     embedding_tasks: dict[str, None],
-    queries: dict[str, Embeddings],
+    queries: dict[str, Embeddings | StoredEmbeddings],
     scores: dict[str, Scores],
     metadata: dict[str, Metadata],
     predictions: dict[str, Predictions],
