@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -23,7 +23,9 @@ from thresher.errors import ConfigError, SchemaError
 from thresher.frames import Frames
 from thresher.score_table import Scores
 from thresher.select.config import SelectionConfig, SelectionInput
-from thresher.stored_embeddings import StoredEmbeddings
+
+if TYPE_CHECKING:
+    from thresher.stored_embeddings import StoredEmbeddings  # on disk; the selector reads it block by block
 
 
 @dataclass(frozen=True, eq=False)
