@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from thresher.errors import ConfigError, did_you_mean
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 def _model_of(annotation: Any) -> type[BaseModel] | None:
@@ -46,7 +48,7 @@ def pydantic_message(exc: ValidationError, where: str = "") -> str:
     return f"{where}{path}: {error['msg']}, got {error.get('input')!r}"
 
 
-def validate_config(model: type[BaseModel], raw: Mapping[str, Any] | None, where: str) -> BaseModel:
+def validate_config(model: type[Model], raw: Mapping[str, Any] | None, where: str) -> Model:
     """`model` from a raw dict, with unknown keys and bad values as one-line ConfigErrors."""
     raw = dict(raw or {})
     check_known_keys(raw, model, "", where)

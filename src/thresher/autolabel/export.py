@@ -35,7 +35,7 @@ def labels_task(name: str, schema: PredictionSchema, frames: Frames, detections:
 
 def labels_coco(frames: Frames, detections: Detections, split: AutoLabelSplit, names: Mapping[int, str]) -> dict:
     """A COCO dataset of the labeled frames (in frame order) with their final labels."""
-    return coco_dataset(frames, np.flatnonzero(split.labeled), split.labels(detections), names)
+    return coco_dataset(frames, np.flatnonzero(split.labeled).tolist(), split.labels(detections), names)
 
 
 def review_order(split: AutoLabelSplit) -> np.ndarray:
@@ -66,7 +66,7 @@ def review_tasks(
     order = order[np.argsort(detections.frame[order], kind="stable")]
     shown = detections[order]
     priority = np.nan_to_num(split.frame_uncertainty[rows], nan=0.0)
-    tasks = label_studio_tasks(frames, rows, urls[rows], shown, names, priority=priority, model_version=model_version, mark_boxes=False)
+    tasks = label_studio_tasks(frames, rows.tolist(), urls[rows], shown, names, priority=priority, model_version=model_version, mark_boxes=False)
     _mark_uncertain(tasks, rows, shown.frame, split.uncertain[order], split.fused[order])
     return tasks
 

@@ -22,6 +22,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,11 +31,14 @@ from thresher.autolabel.fusion import Scaling, objective, search_weights
 from thresher.autolabel.report import FitReport, fit_report
 from thresher.autolabel.split import AutoLabelSplit, split_frames
 from thresher.autolabel.thresholding import check_metric, keep_thresholds
-from thresher.autolabel.uncertainties import detection_uncertainties
+from thresher.autolabel.uncertainties import Passes, detection_uncertainties
 from thresher.detections import Detections
 from thresher.errors import ConfigError, SchemaError
 from thresher.io.storage import write_file
 from thresher.scorers.calibration import Calibrator, fit_calibrator
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack is 3.11+; only the type checker reads it
 
 FORMAT = "thresher-autolabeler"
 VERSION = 1
@@ -71,12 +75,12 @@ class AutoLabeler:
         was fitted. (The score threshold always applies to the detector's own score.)"""
         return detections if self.calibrator is None else self.calibrator.apply(detections)
 
-    def uncertainties(self, detections: Detections, **passes: object) -> dict[str, np.ndarray]:
+    def uncertainties(self, detections: Detections, **passes: Unpack[Passes]) -> dict[str, np.ndarray]:
         """The named uncertainties of (uncalibrated) detections; `passes`: box_spread,
         class_spread, columns as in `detection_uncertainties`."""
         return detection_uncertainties(self.prepare(detections), self.names, **passes)
 
-    def fuse(self, detections: Detections, **passes: object) -> np.ndarray:
+    def fuse(self, detections: Detections, **passes: Unpack[Passes]) -> np.ndarray:
         """(M,) fused uncertainty of each detection (class weights where fitted)."""
         scaled = self.scaling.apply(self.uncertainties(detections, **passes))
         weights = np.tile(np.asarray(self.weights), (len(detections), 1))
@@ -84,7 +88,7 @@ class AutoLabeler:
             weights[detections.class_id == class_id] = class_w
         return np.einsum("km,mk->m", scaled, weights) if len(detections) else np.zeros(0)
 
-    def split(self, detections: Detections, n_frames: int, *, empty: str = "labeled", **passes: object) -> AutoLabelSplit:
+    def split(self, detections: Detections, n_frames: int, *, empty: str = "labeled", **passes: Unpack[Passes]) -> AutoLabelSplit:
         """Labeled / examine for `n_frames` frames (`detections.frame` indexes them)."""
         return split_frames(
             detections, self.fuse(detections, **passes), n_frames,
@@ -199,13 +203,17 @@ def _calibrator(calibration, predictions: Detections, truth: Detections) -> Cali
     return fit_calibrator(predictions, truth, **calibration)
 
 
-def _subset_passes(passes: Mapping[str, object], keep: np.ndarray) -> dict:
-    out = {}
+def _subset_passes(passes: Mapping[str, Any], keep: np.ndarray) -> Passes:
+    """The rows `keep` of each extra of `passes` (a caller's mapping: its values are checked
+    here, unknown keys raise ConfigError), e.g. `_subset_passes({"box_spread": s}, keep)`."""
+    out: Passes = {}
     for name, value in passes.items():
         if name == "columns":
-            out[name] = {k: np.asarray(v)[keep] for k, v in dict(value).items()}
-        elif name in ("box_spread", "class_spread"):
-            out[name] = None if value is None else np.asarray(value)[keep]
+            out["columns"] = {k: np.asarray(v)[keep] for k, v in dict(value).items()}
+        elif name == "box_spread":
+            out["box_spread"] = None if value is None else np.asarray(value)[keep]
+        elif name == "class_spread":
+            out["class_spread"] = None if value is None else np.asarray(value)[keep]
         else:
             raise ConfigError(f"passes: expected keys box_spread, class_spread, columns, got {name!r}")
     return out

@@ -141,15 +141,17 @@ def heatmaps(folder: Path, kept: Detections, truth: Detections, frames: Frames, 
     for name, values in columns.items():
         maps[f"uncertainty_{name}"] = (_grid(kept, frames, values, mean=True), f"mean {name}")
     if kept.box_std is not None:
-        maps["urmse"] = (_urmse(kept, truth, frames, correct), "URMSE of box sigma vs |residual| (correct detections)")
+        maps["urmse"] = (_urmse(kept, kept.box_std, truth, frames, correct), "URMSE of box sigma vs |residual| (correct detections)")
     return [_plot_heatmap(folder / f"heatmap_{name}.png", values, title) for name, (values, title) in maps.items()]
 
 
-def _urmse(kept: Detections, truth: Detections, frames: Frames, correct: np.ndarray) -> np.ndarray:
+def _urmse(kept: Detections, box_std: np.ndarray, truth: Detections, frames: Frames, correct: np.ndarray) -> np.ndarray:
+    """(GRID, GRID) root mean square of `box_std` (kept.box_std, (M, 4) pixels) minus the |corner
+    residual| to the matched truth box, over the correct detections of each cell."""
     matched = match_detections(kept, truth, 0.5, same_class=True).truth
     rows = np.flatnonzero((matched >= 0) & correct)
     residual = np.abs(kept.xyxy[rows] - truth.xyxy[matched[rows]])
-    squared = ((kept.box_std[rows] - residual) ** 2).mean(axis=1)
+    squared = ((box_std[rows] - residual) ** 2).mean(axis=1)
     return np.sqrt(_grid(kept[rows], frames, squared, mean=True))
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.stats import rankdata
 
 from thresher.errors import ConfigError, SchemaError
@@ -39,7 +40,7 @@ def check_metric(metric: str, budget: float) -> None:
         raise ConfigError(f"budget: expected a share in [0, 1] (e.g. 0.95), got {budget}")
 
 
-def _as_inputs(uncertainty: object, correct: object) -> tuple[np.ndarray, np.ndarray]:
+def _as_inputs(uncertainty: ArrayLike, correct: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     u = np.asarray(uncertainty, dtype=np.float64)
     c = np.asarray(correct, dtype=bool)
     u2, c2 = np.atleast_2d(u), c.reshape(len(c), -1) if c.ndim else c.reshape(1, 1)
@@ -50,7 +51,7 @@ def _as_inputs(uncertainty: object, correct: object) -> tuple[np.ndarray, np.nda
     return u2, c2
 
 
-def _shape(values: np.ndarray, uncertainty: object, correct: object) -> np.ndarray | float:
+def _shape(values: np.ndarray, uncertainty: ArrayLike, correct: ArrayLike) -> np.ndarray | float:
     """Drop the candidate axis and the threshold axis where the inputs had none."""
     if np.ndim(correct) < 2:
         values = values[..., 0]
@@ -59,7 +60,7 @@ def _shape(values: np.ndarray, uncertainty: object, correct: object) -> np.ndarr
     return float(values) if np.ndim(values) == 0 else values
 
 
-def budget_metric(uncertainty: object, correct: object, budget: float = 0.95, metric: str = "fd@cd") -> np.ndarray | float:
+def budget_metric(uncertainty: ArrayLike, correct: ArrayLike, budget: float = 0.95, metric: str = "fd@cd") -> np.ndarray | float:
     """FD@CD(b) or CD@FD(b) (module docstring) of every candidate at every IoU threshold."""
     check_metric(metric, budget)
     u, c = _as_inputs(uncertainty, correct)
@@ -116,7 +117,7 @@ def _interp(x: float, along: np.ndarray, other: np.ndarray, last_valid: np.ndarr
     return np.where((n_x > 0) & (n_y > 0), value, np.nan)
 
 
-def auroc(uncertainty: object, correct: object) -> np.ndarray | float:
+def auroc(uncertainty: ArrayLike, correct: ArrayLike) -> np.ndarray | float:
     """Probability that an FD has a higher uncertainty than a CD (ties count half), per IoU
     threshold; NaN without CD or FD. 0.5 = no better than chance, 1 = a perfect separation."""
     u, c = _as_inputs(uncertainty, correct)
@@ -131,7 +132,7 @@ def auroc(uncertainty: object, correct: object) -> np.ndarray | float:
     return _shape(out, uncertainty, correct)
 
 
-def keep_thresholds(uncertainty: object, correct: object, budget: float = 0.95, metric: str = "fd@cd") -> np.ndarray:
+def keep_thresholds(uncertainty: ArrayLike, correct: ArrayLike, budget: float = 0.95, metric: str = "fd@cd") -> np.ndarray:
     """(T,) per IoU threshold, the threshold tau of the rule "keep when uncertainty <= tau".
 
     fd@cd: the smallest tau keeping at least b of the CDs (removing the most FDs);
@@ -169,7 +170,7 @@ def _fd_threshold(every: np.ndarray, fd: np.ndarray, budget: float) -> float:
     return float(below.max()) if len(below) else -np.inf
 
 
-def shares_at(uncertainty: object, correct: object, threshold: float) -> dict[str, np.ndarray]:
+def shares_at(uncertainty: ArrayLike, correct: ArrayLike, threshold: float) -> dict[str, np.ndarray]:
     """What the rule "keep when uncertainty <= threshold" does, per IoU threshold: the share of
     CDs kept and of FDs removed (NaN without CD / FD), and the share of detections kept."""
     u, c = _as_inputs(uncertainty, correct)

@@ -15,9 +15,12 @@ computed by `thresher.scorers.uncertainty`):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from typing import TypedDict
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from thresher.detections import Detections
 from thresher.errors import ConfigError, SchemaError, did_you_mean
@@ -25,6 +28,16 @@ from thresher.scorers.uncertainty import box_uncertainty_per_detection, entropy
 
 BUILT_IN = ("entropy", "one_minus_score", "albox", "mcbox", "mcclass")
 NEEDS = {"entropy": "detections.probs", "albox": "detections.box_std", "mcbox": "box_spread", "mcclass": "class_spread"}
+
+
+class Passes(TypedDict, total=False):
+    """The per-detection extras of stochastic passes, as keyword arguments of
+    `detection_uncertainties` (every key optional), e.g.
+    `Passes(box_spread=np.zeros((3, 4)), columns={"iou_spread": [0.1, 0.0, 0.2]})`."""
+
+    box_spread: ArrayLike | None
+    class_spread: ArrayLike | None
+    columns: Mapping[str, ArrayLike] | None
 
 
 def detection_uncertainties(
@@ -53,18 +66,19 @@ def detection_uncertainties(
     return out
 
 
-def _available(detections: Detections, box_spread, class_spread, columns: Mapping[str, object]) -> dict:
-    found = {"one_minus_score": lambda: 1.0 - detections.score}
-    if detections.probs is not None:
-        found["entropy"] = lambda: entropy(detections.probs)
-    if detections.box_std is not None:
-        found["albox"] = lambda: box_uncertainty_per_detection(detections.xyxy, detections.box_std)
+def _available(detections: Detections, box_spread: object, class_spread: object, columns: Mapping[str, object]) -> dict[str, Callable[[], np.ndarray]]:
+    found: dict[str, Callable[[], np.ndarray]] = {"one_minus_score": lambda: 1.0 - detections.score}
+    probs, box_std = detections.probs, detections.box_std
+    if probs is not None:
+        found["entropy"] = lambda: entropy(probs)
+    if box_std is not None:
+        found["albox"] = lambda: box_uncertainty_per_detection(detections.xyxy, box_std)
     if box_spread is not None:
         found["mcbox"] = lambda: box_uncertainty_per_detection(detections.xyxy, _per_box(box_spread, len(detections), 4, "box_spread"))
     if class_spread is not None:
         found["mcclass"] = lambda: _per_box(class_spread, len(detections), None, "class_spread")
     for name, values in columns.items():
-        found[str(name)] = lambda values=values, name=name: _per_box(values, len(detections), None, f"columns[{name!r}]")
+        found[str(name)] = partial(_per_box, values, len(detections), None, f"columns[{name!r}]")
     return found
 
 

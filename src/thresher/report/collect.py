@@ -9,7 +9,6 @@ embeddings of the samples, and the pixels of the frames that get a thumbnail (se
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -121,8 +120,9 @@ def _inputs(state: Selected, resolver, samples: Frames, seed: int) -> tuple[list
 
     strategies = state.config.selection_config.strategies
     plain = [e for e in strategies if e.input.type != "EMBEDDINGS"]
-    resolved = resolve_inputs(SimpleNamespace(strategies=plain), resolver, samples)
-    described, values = [], []
+    resolved = resolve_inputs(state.config.selection_config.model_copy(update={"strategies": plain}), resolver, samples)
+    described: list[dict] = []
+    values: list[np.ndarray | None] = []
     for i, entry in enumerate(strategies):
         if entry.input.type == "EMBEDDINGS":
             label = f"embeddings:{entry.input.task}" if entry.input.task else "embeddings"
@@ -144,7 +144,10 @@ def _tasks(state: Selected) -> list[str]:
     tasks += [state.object_task] if state.object_task else []
     strategies = state.config.selection_config.strategies
     tasks += [e.input.task for e in strategies if e.input.type in ("SCORES", "PREDICTIONS") and e.input.task]
-    tasks += [e.strategy.weights.task for e in strategies if getattr(getattr(e.strategy, "weights", None), "type", None) == "SCORES"]
+    for entry in strategies:
+        weights = getattr(entry.strategy, "weights", None)  # WEIGHTED_KMEANS reads a second input
+        if weights is not None and weights.type == "SCORES":
+            tasks.append(weights.task)
     return list(dict.fromkeys(tasks))
 
 
@@ -224,18 +227,21 @@ def box_task(state: Selected) -> str | None:
 
 
 def _crop_boxes(state: Selected, samples: Frames) -> np.ndarray:
+    """(len(samples), 4) float32 box of each crop sample, x1 y1 x2 y2 in pixels of its frame."""
+    assert state.crops is not None and state.crop_boxes is not None, "crop boxes exist at object level only"
     rows = state.crops.index_of(samples.id)
     return state.crop_boxes[rows].astype(np.float32)
 
 
 def _removed(removed) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rows = sorted(removed)
-    return tuple(np.array([r[k] for r in rows], dtype=str) if rows else np.zeros(0, "<U1") for k in range(3))
+    file, reason, detail = (np.array([r[k] for r in rows], dtype=str) if rows else np.zeros(0, "<U1") for k in range(3))
+    return file, reason, detail
 
 
 def _meta(state: Selected, inputs, class_tasks, colors, projection: str) -> dict:
     frames, outcome = state.frames, state.outcome
-    videos = {}
+    videos: dict[str, int] = {}  # video -> its number of frames (the last frame index + 1)
     is_frame = frames.kind == "frame"
     for video, index in zip(frames.video[is_frame].tolist(), frames.frame_index[is_frame].tolist()):
         videos[video] = max(videos.get(video, 0), index + 1)

@@ -254,7 +254,7 @@ def save_report_data(folder: str | os.PathLike, data: ReportData) -> tuple[Path,
     tag = uuid.uuid4().hex[:8]
     npz, js = folder / DATA_NPZ, folder / DATA_JSON
     tmp_npz = folder / f".report_data-{tag}.tmp.npz"
-    np.savez(tmp_npz, **_arrays(data))
+    np.savez(tmp_npz, **_arrays(data))  # type: ignore[arg-type]  # numpy's stub lets **kwds fill allow_pickle: bool; these keys are array names
     tmp_js = folder / f".report_data-{tag}.tmp.json"
     tmp_js.write_text(json.dumps({"format": FORMAT_VERSION, **data.meta}, indent=1, default=_json_default), encoding="utf-8")
     os.replace(tmp_npz, npz)
@@ -290,7 +290,7 @@ def _from_arrays(meta: dict, a: dict[str, np.ndarray]) -> ReportData:
     samples = Frames(**{n: _get_strings(a, f"samples.{n}") for n in _FRAME_STRINGS}, **{n: a[f"samples.{n}"] for n in _FRAME_NUMBERS})
     inputs = [a.get(f"input.{i}") for i in range(len(meta.get("inputs", [])))]
     colors = {name: a[f"color.{k}"] for k, name in enumerate(meta.get("colors", []))}
-    classes = {e["task"]: tuple(a[f"classes.{k}.{p}"] for p in ("row", "col", "count")) for k, e in enumerate(meta.get("class_tasks", []))}
+    classes = {e["task"]: (a[f"classes.{k}.row"], a[f"classes.{k}.col"], a[f"classes.{k}.count"]) for k, e in enumerate(meta.get("class_tasks", []))}
     nearest = {k.removeprefix("nearest."): v for k, v in a.items() if k.startswith("nearest.")}
     thumbs = _get_thumbnails(a, "thumbs")
     return ReportData(
@@ -305,7 +305,7 @@ def _from_arrays(meta: dict, a: dict[str, np.ndarray]) -> ReportData:
         classes=classes,
         projection=a["projection"],
         nearest=nearest,
-        removed=tuple(_get_strings(a, f"removed.{p}") for p in ("file", "reason", "detail")),
+        removed=(_get_strings(a, "removed.file"), _get_strings(a, "removed.reason"), _get_strings(a, "removed.detail")),
         duplicates=(_get_strings(a, "duplicates.kept"), _get_strings(a, "duplicates.other"), a["duplicates.distance"]),
         thumbnails=thumbs,
         sample_box=a.get("sample_box"),

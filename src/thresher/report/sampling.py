@@ -41,7 +41,8 @@ def thumbnail_frames(state: Selected, samples: Frames, selected: np.ndarray, dup
     frame_of = dict(zip(samples.id.tolist(), frame_ids(samples).tolist()))
     chosen = list(dict.fromkeys(frame_of[i] for i in selected.tolist() if i in frame_of))
     pairs = [frame_of.get(i, i) for i in np.r_[duplicates[0], duplicates[1]].tolist()]
-    hover, infos = np.unique(frame_ids(samples)), {}
+    hover = np.unique(frame_ids(samples))
+    infos: dict = {}  # VideoInfo by video, of the videos cheap_sample probed
     if len(hover) > HOVER_FRAMES:
         picked = chosen[: HOVER_FRAMES // 2]
         rest = np.setdiff1d(hover, chosen)

@@ -81,8 +81,10 @@ def inputs_section(data: ReportData) -> str:
     for entry, values in zip(data.meta["inputs"], data.inputs):
         title = _input_title(entry)
         if entry["kind"] == "scalar":
+            assert values is not None, "a scalar input carries its values"
             body = numeric_block({name: values[m] for name, m in masks.items()}, title)
         elif entry["kind"] == "classes":
+            assert values is not None, "a class input carries its values"
             counts = {name: values[m].sum(axis=0) for name, m in masks.items()}
             body = categorical_block(entry["class_names"], counts, title)
         else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +43,8 @@ def data_uri(jpeg: bytes) -> str:
 def _pixels(source: Datasource, frames: Frames, rows: np.ndarray, extracted: Path | None, infos: dict) -> Iterator[tuple[int, np.ndarray]]:
     """(row, RGB) of each row: from the run's extracted frame PNG when there is one, else decoded
     (videos whose VideoInfo is in `infos` are opened without another demux pass)."""
-    decode, known = [], {}
+    decode: list[int] = []
+    known: dict[str, list[int]] = {}  # video -> its rows to decode with the VideoInfo of `infos`
     for row in rows.tolist():
         png = extracted / str(frames.file_name[row]) if extracted is not None and frames.kind[row] == "frame" else None
         if png is not None and png.is_file():
@@ -80,7 +81,7 @@ def make_thumbnails(
     source: Datasource,
     frames: Frames,
     frame_ids: np.ndarray,
-    boxes: list[tuple[Frames, Detections, dict[int, str], bool]] = (),
+    boxes: Sequence[tuple[Frames, Detections, dict[int, str], bool]] = (),
     extracted: Path | None = None,
     video_infos: dict | None = None,
     side: int = THUMB_SIDE,
@@ -102,10 +103,10 @@ def make_thumbnails(
         ids.append(str(frames.id[row]))
         jpegs.append(jpeg_thumbnail(image, side))
         sizes.append((image.shape[1], image.shape[0]))
-    if cache is not None and (len(ids) or kept is None or len(kept) != len(rows)):
+    if cache is not None and listing is not None and (len(ids) or kept is None or len(kept) != len(rows)):  # listing: set with cache
         cache.store(listing, ids, jpegs, sizes, kept)
-    for frame_id, jpeg, size in cached_items(kept):
-        ids.append(frame_id)
+    for cached_id, jpeg, size in cached_items(kept):
+        ids.append(cached_id)
         jpegs.append(jpeg)
         sizes.append(size)
     if not ids:
@@ -147,7 +148,10 @@ def read_boxes(lightly, task: str, frames: Frames) -> tuple[Detections, dict[int
                 score, category = float(p["score"]), int(p["category_id"])
             except (KeyError, TypeError, ValueError):
                 continue
-            rows.append(files[file]), boxes.append((x, y, w, h)), scores.append(score), classes.append(category)
+            rows.append(files[file])
+            boxes.append((x, y, w, h))
+            scores.append(score)
+            classes.append(category)
     detections = Detections.from_xywh(np.array(rows, np.int64), np.array(boxes, np.float64).reshape(-1, 4), np.array(scores), np.array(classes, np.int64))
     return detections, schema.names
 

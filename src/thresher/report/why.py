@@ -52,7 +52,7 @@ def _json(value: object) -> object:
 
 def why_bars(explained: list[dict], k: int) -> str:
     """The bars of pick k (its position in the selection): one per strategy, numbers on hover."""
-    rows = []
+    rows: list[str] = []
     for i, entry in enumerate(explained):
         normalized = entry["normalized"][k] if k < len(entry["normalized"]) else None
         if normalized is None:

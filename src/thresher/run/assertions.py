@@ -65,7 +65,7 @@ def plan_assertions(config: RunConfig, lightly: Location) -> AssertionPlan | Non
     options = config.thresher.assertions
     read = assertion_keys(config)
     implicit = options is None
-    if implicit:
+    if options is None:
         needed = [name for name in ASSERTIONS if name in read.values() and not _provided(lightly, read, name)]
         if not needed:
             return None

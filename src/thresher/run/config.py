@@ -32,7 +32,7 @@ class _Strict(BaseModel):
 class ObjectLevel(_Strict):
     task_name: str
     crop_dataset_name: str | None = None  # default: "<dataset>-crops"
-    padding: float = Field(0.0, ge=0)  # 0.1 adds 10 % to the box's width and height
+    padding: float = Field(default=0.0, ge=0)  # 0.1 adds 10 % to the box's width and height
 
 
 class DatasourceOptions(_Strict):
@@ -48,7 +48,7 @@ class WorkerConfig(_Strict):
     pretagging: bool = False
     pretagging_debug: bool = False
     object_level: ObjectLevel | None = None
-    selected_sequence_length: int | None = Field(None, ge=1)
+    selected_sequence_length: int | None = Field(default=None, ge=1)
     use_datapool: bool = False
     datasource: DatasourceOptions = DatasourceOptions()
     relevant_filenames_file: str | None = None
@@ -57,7 +57,7 @@ class WorkerConfig(_Strict):
 
 class PretaggingOptions(_Strict):
     model: str = "ssd-mobilenet-v2-coco"
-    confidence: float = Field(0.1, ge=0, le=1)
+    confidence: float = Field(default=0.1, ge=0, le=1)
     classes: list[str] | None = None
 
 
@@ -88,8 +88,8 @@ class DiversityOptions(_Strict):
     the stored embeddings, and the matrix k-center reads stored as `storage`."""
 
     storage: Literal["float32", "float16", "int8"] = "float32"
-    pca_dims: int | None = Field(None, ge=1)
-    pca_sample: int = Field(100_000, ge=2)
+    pca_dims: int | None = Field(default=None, ge=1)
+    pca_sample: int = Field(default=100_000, ge=2)
 
     def approximation(self, seed: int):
         """The `thresher.select.Approximation` these options describe."""
@@ -102,7 +102,7 @@ class ThresherOptions(_Strict):
     embedder: str = "ssd-mobilenet-v2-coco"
     embedding_dtype: Literal["float32", "float16"] = "float32"  # how new embeddings are stored (float16: half the disk)
     diversity: DiversityOptions | None = None  # None: exact k-center on float32 unit vectors
-    every: int = Field(1, ge=1)  # process every N-th frame of each video
+    every: int = Field(default=1, ge=1)  # process every N-th frame of each video
     seed: int = 0
     pretagging: PretaggingOptions = PretaggingOptions()
     assertions: AssertionOptions | None = None
@@ -120,7 +120,7 @@ def load_run_config(
     source: Mapping[str, Any] | str | os.PathLike | None = None,
     *,
     worker_config: Mapping[str, Any] | None = None,
-    selection_config: Mapping[str, Any] | str | os.PathLike | None = None,
+    selection_config: SelectionConfig | Mapping[str, Any] | str | os.PathLike | None = None,
     lightly_config: Mapping[str, Any] | None = None,
     thresher: Mapping[str, Any] | None = None,
 ) -> RunConfig:

@@ -20,7 +20,7 @@ from thresher.run.config import PRETAGGING_TASK, RunConfig
 def tasks_named(config: RunConfig, assertion_task: str | None = None) -> list[str]:
     """The prediction tasks the run reads, in a stable order, without repeats: the selection's
     SCORES / PREDICTIONS tasks, the object-level task and the task the assertions check."""
-    names = [e.input.task for e in config.selection_config.strategies if e.input.type in ("SCORES", "PREDICTIONS")]
+    names: list[str | None] = [e.input.task for e in config.selection_config.strategies if e.input.type in ("SCORES", "PREDICTIONS")]
     if config.worker_config.object_level is not None:
         names.append(config.worker_config.object_level.task_name)
     names.append(assertion_task)

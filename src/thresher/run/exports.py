@@ -102,10 +102,12 @@ def load_export_boxes(source: Datasource, frames: Frames, task: str | None, cach
     return ExportBoxes(task, loaded.detections, loaded.schema.names, imputed)
 
 
-def image_urls(names: Sequence[str], images_folder: Path, options: ExportOptions, root: LabelStudioRoot) -> list[str]:
-    """The URL Label Studio loads each image from (module docstring); `images_folder` is final."""
+def image_urls(names: Sequence[str], images_folder: Path, options: ExportOptions, root: LabelStudioRoot | None) -> list[str]:
+    """The URL Label Studio loads each image from (module docstring); `images_folder` is final,
+    `root` is None when `options.image_root` is set (served URLs need no document root)."""
     if options.image_root is not None:
         return [served_url(options.image_root, name) for name in names]
+    assert root is not None, "the config check plans a document root whenever image_root is unset"
     return [local_files_url(images_folder / name, root.document_root) for name in names]
 
 
@@ -129,17 +131,18 @@ def write_exports(
         selected, selected_boxes: object level: the selected objects per row (see
             `label_studio_tasks`) and one bool per box of `boxes.detections`.
     """
-    written = {}
+    written: dict[str, str] = {}
+    picked = np.asarray(rows).tolist()
     if options.label_studio:
-        tasks = label_studio_tasks(frames, rows, urls, boxes.detections, boxes.names, priority=priority, imputed=boxes.imputed, task_name=boxes.task, selected=selected)
+        tasks = label_studio_tasks(frames, picked, urls, boxes.detections, boxes.names, priority=priority.tolist(), imputed=boxes.imputed, task_name=boxes.task, selected=selected)
         write_json(folder / TASKS_FILE, tasks)
         write_file(folder / CONFIG_FILE, labeling_config(name for _, name in sorted(boxes.names.items())).encode())
         written.update(label_studio=TASKS_FILE, label_studio_config=CONFIG_FILE)
     if options.coco:
-        write_json(folder / "coco.json", coco_dataset(frames, rows, boxes.detections, boxes.names, imputed=boxes.imputed, selected=selected_boxes))
+        write_json(folder / "coco.json", coco_dataset(frames, picked, boxes.detections, boxes.names, imputed=boxes.imputed, selected=selected_boxes))
         written["coco"] = "coco.json"
     if options.filenames:
-        write_file(folder / "filenames.txt", "".join(f"{frames.file_name[r]}\n" for r in np.asarray(rows).tolist()).encode())
+        write_file(folder / "filenames.txt", "".join(f"{frames.file_name[r]}\n" for r in picked).encode())
         written["filenames"] = "filenames.txt"
     return written
 

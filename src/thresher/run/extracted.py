@@ -33,7 +33,7 @@ class ExtractedFrames:
         """{row: PNG of an earlier run} for the video frames among `rows` that can be copied."""
         known = read_json_cache(self.path)
         found: dict[int, Path] = {}
-        stats: dict[str, list] = {}
+        stats: dict[str, list | None] = {}  # None: the video cannot be stat'ed
         for row in np.asarray(rows, dtype=np.int64).tolist():
             video = str(frames.video[row])
             entry = known.get(video)
@@ -52,8 +52,8 @@ class ExtractedFrames:
         that no longer exist are dropped."""
         known = {v: e for v, e in read_json_cache(self.path).items() if isinstance(e, dict) and isinstance(e.get("frames"), dict)}
         folders: dict[str, bool] = {}
-        for entry in known.values():
-            entry["frames"] = {i: hit for i, hit in entry["frames"].items() if isinstance(hit, list) and hit and _folder_exists(str(hit[0]), folders)}
+        for cached in known.values():
+            cached["frames"] = {i: hit for i, hit in cached["frames"].items() if isinstance(hit, list) and hit and _folder_exists(str(hit[0]), folders)}
         for row in np.asarray(rows, dtype=np.int64).tolist():
             if frames.kind[row] != "frame":
                 continue

@@ -20,10 +20,11 @@ reasons are `corrupt`, `duplicate`, `invalid prediction` and `not relevant`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TypeGuard
 
 import numpy as np
 
@@ -50,6 +51,10 @@ from thresher.run.state import Embedded, Enumerated, Planned, Removed, Selected,
 from thresher.scorers.seed_strategy import stacked_score_names
 from thresher.select import resolve_inputs, run_selection, write_selection_csv, write_selection_json
 from thresher.select.output import parent_frames
+
+if TYPE_CHECKING:
+    from thresher.detections import Detections
+    from thresher.models.detector import Detector
 
 DATAPOOL_TAG = "datapool"
 
@@ -134,8 +139,8 @@ def pretag(state: Enumerated) -> Enumerated:
     detector = load_detector(opts.model, confidence=opts.confidence, classes=opts.classes)
     # the built-in detector is also the default embedder: one forward pass gives both
     same = state.options.embedder == opts.model and state.worker.object_level is None and not state.worker.enable_training
-    embedder = detector if same and hasattr(detector, "predict_and_embed") else None
-    store = store_for(state.workspace, detector.name, state.options.embedding_dtype) if embedder is not None else None
+    embedder = detector if same and _embeds_too(detector) else None
+    store = store_for(state.workspace, embedder.name, state.options.embedding_dtype) if embedder is not None else None
     key = prediction_key(opts.model, opts.confidence, opts.classes)
     redo = rows_to_predict_again(state.source, state.frames, state.workspace, PRETAGGING_TASK, key)
     rows = state.active_rows()
@@ -161,6 +166,7 @@ def run_assertions(state: Enumerated) -> Enumerated:
     from thresher.assertions.task import assert_task
 
     plan = state.assertion_plan
+    assert plan is not None, "the driver runs this stage only with an assertion plan"
     if plan.implicit:
         state.log(f"  the selection reads assertion metadata: computing {', '.join(plan.names)} on task {plan.task} (defaults)")
     temporal = [n for n in plan.names if n in ("flicker", "appear", "class_switch")]
@@ -247,6 +253,7 @@ def _embed_frames(state: Enumerated, embedder, store: EmbeddingStore) -> tuple[E
 
 def _embed_crops(state: Enumerated, embedder, store: EmbeddingStore) -> tuple[Embedded, InferenceResult]:
     level = state.worker.object_level
+    assert level is not None, "crops are embedded at object level only"
     task = state.read_tasks.get(level.task_name) or read_predictions(state.source.lightly, level.task_name, state.frames, Problems(), cache=state.task_cache)
     state = state.dropping(np.isin(state.frames.file_name, list(task.invalid)), "invalid prediction", f"prediction file of task {level.task_name} is invalid")
     rows = state.active_rows()
@@ -254,6 +261,12 @@ def _embed_crops(state: Enumerated, embedder, store: EmbeddingStore) -> tuple[Em
     crops, crop_boxes = crop_frames(state.frames, task.detections[keep], level.padding)
     result = state.engine.embed_crops(state.source, state.frames, crops, crop_boxes, embedder, store, progress=for_stage(state.progress, "embeddings (crops)"))
     return advance(state, Embedded, store=store, samples=crops, crops=crops, crop_boxes=crop_boxes), result
+
+
+def _crop_boxes(state: Embedded) -> np.ndarray:
+    """`state.crop_boxes` ((len(crops), 4) pixels), set whenever `state.crops` is (object level)."""
+    assert state.crop_boxes is not None, "crop_boxes is set together with crops"
+    return state.crop_boxes
 
 
 def _drop_unreadable(state: Embedded, problems) -> Embedded:
@@ -277,7 +290,7 @@ def remove_duplicates(state: Embedded) -> Embedded:
         keep = ~np.isin(state.crops.id, list(twins))
         removed = tuple((c, "duplicate", f"identical to {twins[c]}") for c in state.crops.id[~keep].tolist())
         crops = state.crops[keep]
-        state = replace(state, removed=state.removed + removed, samples=crops, crops=crops, crop_boxes=state.crop_boxes[keep])
+        state = replace(state, removed=state.removed + removed, samples=crops, crops=crops, crop_boxes=_crop_boxes(state)[keep])
     return replace(state, counts={**state.counts, "exact duplicates": len(twins)})
 
 
@@ -294,7 +307,7 @@ def _drop_invalid_predictions(state: Embedded, resolver: RunResolver) -> Embedde
         return replace(state, samples=state.frames[state.active_rows()])
     keep = np.isin(state.crops.parent_id, state.frames.id[state.active_rows()])
     crops = state.crops[keep]
-    return replace(state, samples=crops, crops=crops, crop_boxes=state.crop_boxes[keep])
+    return replace(state, samples=crops, crops=crops, crop_boxes=_crop_boxes(state)[keep])
 
 
 def select(state: Embedded) -> Selected:
@@ -363,8 +376,10 @@ def write_outputs(state: Selected) -> Written:
         artifacts["images"] = len(written)
     if state.crops is not None and exports.crops:
         chosen = state.crops.index_of(picks.ids)
-        name = state.worker.object_level.crop_dataset_name or f"{Path(state.source.input.root).name}-crops"
-        written = write_crops(state.source, state.frames, state.crops, state.crop_boxes, chosen, state.folder / name, for_stage(state.progress, "crops (written)"))
+        level = state.worker.object_level
+        assert level is not None, "crops exist at object level only"
+        name = level.crop_dataset_name or f"{Path(state.source.input.root).name}-crops"
+        written = write_crops(state.source, state.frames, state.crops, _crop_boxes(state), chosen, state.folder / name, for_stage(state.progress, "crops (written)"))
         artifacts["crops"] = len(written)
     artifacts.update(_exports(state, rows, picks))
     state = replace(state, artifacts=artifacts)
@@ -499,7 +514,21 @@ def no_media_reason(url: str, media_files: int, unsupported: dict[str, int]) -> 
     return f"{url}: no images or videos to select from{skipped}"
 
 
-def no_candidates_reason(frames: int, removed: Sequence[Removed], preselected: int, left_out: dict[str, int]) -> str:
+class _DetectorEmbedder(Protocol):
+    """A detector whose forward pass also embeds (`predict_and_embed`, e.g. the built-in SSD),
+    named as an embedder (`name`: the embeddings' store)."""
+
+    name: str
+
+    def predict_and_embed(self, images: Sequence[np.ndarray]) -> tuple[Detections, np.ndarray]: ...
+
+
+def _embeds_too(detector: Detector) -> TypeGuard[_DetectorEmbedder]:
+    """The detector also embeds the frames it predicts, e.g. `_embeds_too(load_detector())` is True."""
+    return hasattr(detector, "predict_and_embed")
+
+
+def no_candidates_reason(frames: int, removed: Sequence[Removed], preselected: int, left_out: Mapping[str, int]) -> str:
     """Why no sample is left to select, e.g. "nothing to select: of 250 frames, 250 removed (corrupt 250)"."""
     reasons = Counter(reason for _, reason, _ in removed)
     parts = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -23,6 +23,9 @@ from thresher.errors import ConfigError, SchemaError
 from thresher.frames import Frames
 from thresher.score_table import Scores
 from thresher.select.config import SelectionConfig, SelectionInput
+
+if TYPE_CHECKING:
+    from thresher.stored_embeddings import StoredEmbeddings  # on disk; the selector reads it block by block
 
 
 @dataclass(frozen=True, eq=False)
@@ -142,8 +145,8 @@ class SelectionInputs:
     """
 
     frames: Frames
-    embeddings: Mapping[str, Embeddings] = field(default_factory=dict)
-    query_embeddings: Mapping[str, Embeddings] = field(default_factory=dict)
+    embeddings: Mapping[str, Embeddings | StoredEmbeddings] = field(default_factory=dict)
+    query_embeddings: Mapping[str, Embeddings | StoredEmbeddings] = field(default_factory=dict)
     scores: Mapping[str, Scores] = field(default_factory=dict)
     metadata: Mapping[str, Metadata] = field(default_factory=dict)
     predictions: Mapping[str, Predictions] = field(default_factory=dict)
@@ -161,9 +164,9 @@ class SelectionInputs:
 class InputResolver(Protocol):
     """Where `resolve_inputs` gets what a config names (implemented by datasource / catalog)."""
 
-    def embeddings(self, task: str | None) -> Embeddings: ...
+    def embeddings(self, task: str | None) -> Embeddings | StoredEmbeddings: ...
 
-    def query_embeddings(self, dataset_id: str | None, tag_name: str) -> Embeddings: ...
+    def query_embeddings(self, dataset_id: str | None, tag_name: str) -> Embeddings | StoredEmbeddings: ...
 
     def scores(self, task: str) -> Scores: ...
 
@@ -175,7 +178,7 @@ class InputResolver(Protocol):
 def resolve_inputs(config: SelectionConfig, resolver: InputResolver, frames: Frames, preselected: ArrayLike = ()) -> SelectionInputs:
     """Ask `resolver` for exactly the inputs `config` names; `preselected` are sample ids."""
     embedding_tasks: dict[str, None] = {}  # the tasks in config order, "" for the samples' own
-    queries: dict[str, Embeddings] = {}
+    queries: dict[str, Embeddings | StoredEmbeddings] = {}
     scores: dict[str, Scores] = {}
     metadata: dict[str, Metadata] = {}
     predictions: dict[str, Predictions] = {}
@@ -203,7 +206,7 @@ def _resolve_one(
     inp: SelectionInput,
     resolver: InputResolver,
     embedding_tasks: dict[str, None],
-    queries: dict[str, Embeddings],
+    queries: dict[str, Embeddings | StoredEmbeddings],
     scores: dict[str, Scores],
     metadata: dict[str, Metadata],
     predictions: dict[str, Predictions],

@@ -8,12 +8,15 @@ or key is a `ConfigError` naming the config path and the nearest available name.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from thresher.errors import ConfigError, did_you_mean
 from thresher.select.inputs import SelectionInputs, query_key
+
+if TYPE_CHECKING:
+    from thresher.stored_embeddings import ShardedVectors
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,9 +67,10 @@ def _normalized(vectors, *, in_place: bool = False, block: int = 1 << 16) -> np.
 
 class _UnitRows:
     """The L2-normalized rows `rows` of `vectors`, made block by block when indexed: what a
-    `Compressor` reads to fit and transform without a float32 (N, D) copy."""
+    `Compressor` reads to fit and transform without a float32 (N, D) copy. `vectors`: in memory
+    (`Embeddings.vectors`) or on disk (`StoredEmbeddings.vectors`)."""
 
-    def __init__(self, vectors: np.ndarray, rows: np.ndarray):
+    def __init__(self, vectors: np.ndarray | ShardedVectors, rows: np.ndarray):
         self.vectors, self.rows = vectors, rows
         self.shape = (len(rows), vectors.shape[1])
 
