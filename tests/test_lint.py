@@ -38,7 +38,7 @@ def test_ruff_format_changes_nothing():
 
 @needs_mypy
 def test_mypy_finds_nothing(tmp_path):
-    """Every file [tool.mypy] lists (the selector, the scorers, the central tables) type-checks."""
+    """The whole package ([tool.mypy] files) type-checks."""
     result = _mypy(cache=tmp_path / "cache")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 

@@ -79,6 +79,7 @@ class EmbeddingStore:
         """Every stored vector in memory as float32 (`open()` keeps them on disk); read-only
         arrays, read again only when the shards changed since the last load."""
         view = self.open()
+        assert self._opened is not None  # set by open()
         signature = self._opened[0]
         if self._loaded is None or self._loaded[0] != signature:
             table = view.to_memory() if len(view) else Embeddings.empty()
@@ -108,7 +109,10 @@ class EmbeddingStore:
 
 
 def _shard_index(path: Path) -> int:
-    return int(SHARD_NAME.fullmatch(path.name).group(1))
+    match = SHARD_NAME.fullmatch(path.name)
+    if match is None:
+        raise SchemaError(f"{path}: not a shard name (expected shard-<5 digits>)")
+    return int(match.group(1))
 
 
 def _read_ids(path: Path) -> np.ndarray:
@@ -139,7 +143,9 @@ def _open(paths: list[Path]) -> StoredEmbeddings:
     """The view over `paths` (ids read, vectors left on disk); the last copy of an id wins."""
     if not paths:
         return StoredEmbeddings(np.zeros(0, "<U1"), ShardedVectors([], [], 0))
-    parts, lengths, ids = [], [], []
+    parts: list[Path | np.ndarray] = []
+    lengths: list[int] = []
+    id_parts: list[np.ndarray] = []
     for path in paths:
         shard_ids = _read_ids(path)
         if path.is_dir():
@@ -147,9 +153,9 @@ def _open(paths: list[Path]) -> StoredEmbeddings:
         else:
             with np.load(path, allow_pickle=False) as old:
                 parts.append(old["vectors"].astype(np.float32))
-        ids.append(shard_ids)
+        id_parts.append(shard_ids)
         lengths.append(len(shard_ids))
-    ids = np.concatenate(ids)
+    ids = np.concatenate(id_parts)
     dim = _read_dim(paths[0])
     _, last = np.unique(ids[::-1], return_index=True)
     keep = np.sort(len(ids) - 1 - last)

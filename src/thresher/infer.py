@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -37,6 +38,10 @@ from thresher.io.problems import Problem, Problems
 from thresher.models.replicas import compute_threads, replicas
 from thresher.parallel import ordered_map
 from thresher.plan import plan_crops, plan_models, predicted_rows, sample_rows, write_task_schema
+
+if TYPE_CHECKING:
+    from thresher.models.detector import Detector
+    from thresher.models.embedder import Embedder
 
 FLUSH_EVERY = 512  # embeddings kept in memory before a shard is written
 
@@ -57,9 +62,9 @@ class InferenceResult:
 def run_models(
     source: Datasource,
     *,
-    detector: object | None = None,
+    detector: Detector | None = None,
     task: str | None = None,
-    embedder: object | None = None,
+    embedder: Embedder | None = None,
     store: EmbeddingStore | None = None,
     every: int = 1,
     batch_size: int = 8,
@@ -101,7 +106,7 @@ def run_models(
     plan = plan_models(source, detector=detector, task=task, embedder=embedder, store=store, every=every, resume=resume,
                        frames=frames, rows=rows, redo=redo, cache=cache, problems=problems)  # fmt: skip
     frames, todo_pred, todo_emb, work = plan.frames, plan.todo_pred, plan.todo_emb, plan.work
-    if detector is not None:
+    if detector is not None and task is not None:
         write_task_schema(source, task, detector)
     result = InferenceResult(frames, reused=plan.reused, predictions_reused=plan.predictions_reused)
     runner = _BatchRunner(source, frames, detector, task, embedder, store, set(todo_pred.tolist()), set(todo_emb.tolist()))
@@ -117,7 +122,7 @@ def run_models(
                     progress(done, len(work))
     finally:
         runner.flush(result)
-    if detector is not None:
+    if detector is not None and task is not None:
         add_task_name(source.lightly, task)
     result.skipped = list(problems)
     return result
@@ -154,12 +159,13 @@ class _BatchRunner:
         self.todo_pred, self.todo_emb = todo_pred, todo_emb
         self.pending: list[Embeddings] = []
 
-    def compute(self, models: tuple, batch: list[tuple[int, np.ndarray]]) -> _Computed:
+    def compute(self, models: tuple[Detector | None, Embedder | None], batch: list[tuple[int, np.ndarray]]) -> _Computed:
         rows = np.array([r for r, _ in batch], dtype=np.int64)
         images = [image for _, image in batch]
         pred = np.array([r in self.todo_pred for r in rows.tolist()], bool)
         emb = np.array([r in self.todo_emb for r in rows.tolist()], bool)
-        return _Computed(rows, pred, emb, *forward(*models, images, pred, emb))
+        detector, embedder = models
+        return _Computed(rows, pred, emb, *forward(detector, embedder, images, pred, emb))
 
     def write(self, computed: _Computed, result: InferenceResult) -> None:
         if computed.detections is not None:
@@ -194,7 +200,7 @@ def embed_crops(
     frames: Frames,
     crops: Frames,
     boxes: np.ndarray,
-    embedder: object,
+    embedder: Embedder,
     store: EmbeddingStore,
     *,
     batch_size: int = 32,
@@ -217,7 +223,9 @@ def embed_crops(
     by_parent: dict[int, list[int]] = {}
     for crop, parent in zip(todo.tolist(), parent_rows.tolist()):
         by_parent.setdefault(parent, []).append(crop)
-    pending_ids, pending_images, stored = [], [], []
+    pending_ids: list[str] = []
+    pending_images: list[np.ndarray] = []
+    stored: list[Embeddings] = []
 
     def flush() -> None:
         if pending_ids:

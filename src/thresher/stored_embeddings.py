@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from thresher.table import as_str_array, lookup
 from thresher.embeddings import Embeddings
@@ -134,11 +135,11 @@ class StoredEmbeddings:
     def dim(self) -> int:
         return self.vectors.dim
 
-    def __getitem__(self, rows: object) -> "StoredEmbeddings":
+    def __getitem__(self, rows: np.ndarray | slice) -> "StoredEmbeddings":
         """Rows by boolean mask, index array or slice (still on disk)."""
         return StoredEmbeddings(self.ids[rows], self.vectors.take(rows if isinstance(rows, slice) else np.asarray(rows)))
 
-    def align(self, ids: object) -> "StoredEmbeddings":
+    def align(self, ids: npt.ArrayLike) -> "StoredEmbeddings":
         """Rows in the order of `ids` (still on disk); SchemaError naming the first id with no vector."""
         ids = as_str_array(ids, "ids")
         rows, found = lookup(self.ids, ids)

@@ -26,3 +26,17 @@ def test_embed_stores_float16_on_request_and_refuses_other_dtypes(tmp_path):
     assert vectors.dtype == np.float16 and vectors.shape == (2, 1280)
     assert np.load(shard / "ids.npy").tolist() == ["chelsea.png", "coffee.png"]
     assert np.allclose(np.linalg.norm(vectors.astype(np.float32), axis=1), 1, atol=1e-3)
+
+
+def test_predict_embed_with_a_model_that_has_no_embeddings_is_one_line(tmp_path):
+    from tests.models.onnx_graphs import constant_yolo
+
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    shutil.copyfile(package_file("skimage", "data", "chelsea.png"), folder / "chelsea.png")
+    prediction = np.array([[32, 32, 20, 20, 0.9]], np.float32).T[None]  # one box, one class
+    model = constant_yolo(tmp_path / "yolo.onnx", prediction, metadata={"names": "{0: 'cat'}", "task": "detect"})
+    refused = thresher("predict", "ds", "--model", str(model), "--embed", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert one_error_line(refused) == f"error: --embed: the model {model} computes no embeddings (only the built-in ssd-mobilenet-v2-coco does); use `thresher embed`"
+    assert not (folder / ".lightly" / "predictions").exists()  # refused before predicting

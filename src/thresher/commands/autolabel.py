@@ -86,7 +86,12 @@ def _validation(source, task: str, truth: Optional[str], truth_coco: Optional[st
 
     frames = source.frames()
     predictions, _, schema = load_task(source, task, frames)
-    truth_boxes, rows = load_truth_coco(truth_coco, frames) if truth_coco else load_task(source, truth, frames)[:2]
+    if truth_coco is not None:
+        truth_boxes, rows = load_truth_coco(truth_coco, frames)
+    elif truth is not None:
+        truth_boxes, rows = load_task(source, truth, frames)[:2]
+    else:
+        raise UsageError("give the ground truth: --truth (a prediction task) or --truth-coco (a COCO file)")
     if len(rows) == 0:
         raise UsageError("the ground truth covers no frame of the datasource")
     return predictions[np.isin(predictions.frame, rows)], truth_boxes, schema, frames

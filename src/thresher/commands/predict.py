@@ -43,7 +43,9 @@ def predict(
     """
     from thresher.infer import run_models, sample_rows
     from thresher.io.problems import Problems
+    from thresher.errors import UsageError
     from thresher.models import load_detector
+    from thresher.models.embedder import Embedder
     from thresher.provenance import prediction_key, record_predictions, rows_to_predict_again
     from thresher.workspace import workspace_for
 
@@ -51,7 +53,9 @@ def predict(
     source = open_datasource(datasource, lightly, storage_options)
     class_list = classes.split(",") if classes else None
     detector = load_detector(model, confidence=confidence, classes=class_list)
-    embedder, store = (detector, store_for_model(source, catalog, getattr(detector, "name", model), embed_dtype)) if embed_too else (None, None)
+    if embed_too and not isinstance(detector, Embedder):
+        raise UsageError(f"--embed: the model {model} computes no embeddings (only the built-in {BUILT_IN_DETECTOR} does); use `thresher embed`")
+    embedder, store = (detector, store_for_model(source, catalog, getattr(detector, "name", model), embed_dtype)) if embed_too and isinstance(detector, Embedder) else (None, None)
     if tta:
         from thresher.models.tta import TTADetector
 

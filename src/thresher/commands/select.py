@@ -43,5 +43,6 @@ def select(
         selection = select_seed_strategy(source, seed_strategy, task=task, n=n, out=out, every=every, seed=seed)
         typer.echo(f"selected {len(selection)} frames with {seed_strategy}: {out / 'selection.csv'}")
         return
+    assert config is not None  # exactly one of config and seed_strategy, checked above
     outcome = select_only(source, config, out, embedder=embedder, seed=seed, every=every, catalog=catalog)
     typer.echo(f"selected {len(outcome.selection)} samples ({outcome.stop_reason}): {out / 'selection.csv'}")

@@ -84,17 +84,18 @@ def selection_config_for(sampler_config: SamplerConfig, score_name: str | None =
         raise UsageError(f"sampler_config.candidates_per_pick: only WEIGHTED_KMEANS uses it, got method {method}")
     if method == SamplingMethod.WEIGHTED_KMEANS:
         return _weighted_kmeans_config(sampler_config, score_name if with_scores else None, with_scores, per_pick)
-    diversity = {"type": "DIVERSITY"}
+    diversity: dict[str, object] = {"type": "DIVERSITY"}
     if sampler_config.min_distance is not None and sampler_config.min_distance > 0:
         diversity["stopping_condition_minimum_distance"] = float(sampler_config.min_distance)
     embeddings = {"input": {"type": "EMBEDDINGS"}, "strategy": diversity}
     score = {"input": {"type": "SCORES", "task": AGENT_TASK, "score": score_name or DEFAULT_SCORE}, "strategy": {"type": "WEIGHTS"}}
-    strategies = {
+    by_method: dict[SamplingMethod, list[dict]] = {
         SamplingMethod.CORESET: [embeddings],
         SamplingMethod.CORAL: [embeddings, score],
         SamplingMethod.RANDOM: [{"input": {"type": "RANDOM"}, "strategy": {"type": "WEIGHTS"}}],
         SamplingMethod.ACTIVE_LEARNING: [score],
-    }[method]
+    }
+    strategies = by_method[method]
     if method in (SamplingMethod.RANDOM, SamplingMethod.ACTIVE_LEARNING) and len(diversity) > 1:
         strategies = [*strategies, {"input": {"type": "EMBEDDINGS"}, "strategy": {**diversity, "strength": 0.0}}]
     n_samples = int(sampler_config.n_samples)
@@ -107,7 +108,7 @@ def _weighted_kmeans_config(sampler_config: SamplerConfig, score_name: str | Non
     if int(sampler_config.n_samples) < 0:
         raise UsageError(f"sampler_config.n_samples: WEIGHTED_KMEANS picks a batch of a given size; expected n_samples >= 0, got {sampler_config.n_samples}")
     weights = {"type": "SCORES", "task": AGENT_TASK, "score": score_name or DEFAULT_SCORE} if with_scores else {"type": "TYPICALITY"}
-    strategy = {"type": "WEIGHTED_KMEANS", "weights": weights}
+    strategy: dict[str, object] = {"type": "WEIGHTED_KMEANS", "weights": weights}
     if per_pick is not None:
         strategy["candidates_per_pick"] = int(per_pick)
     return {"n_samples": int(sampler_config.n_samples), "strategies": [{"input": {"type": "EMBEDDINGS"}, "strategy": strategy}]}
@@ -188,7 +189,7 @@ class ActiveLearningAgent:
             raise RuntimeError(f"There already exists a tag with tag_name {sampler_config.name}.")
         scores = self._scores(al_scorer) if al_scorer is not None else None
         weighs_scores = method in NEEDS_SCORES or (method == SamplingMethod.WEIGHTED_KMEANS and scores is not None)
-        score_name = self._score_name(scores, score_name) if weighs_scores else None
+        score_name = self._score_name(scores, score_name) if weighs_scores and scores is not None else None
         config = selection_config_for(sampler_config, score_name, with_scores=scores is not None)
         picked = self._select(config, scores)
         with self.api_workflow_client.catalog() as store:

@@ -113,8 +113,9 @@ def create_dataset_record(name: str, dataset_type: str, dataset_id: str | None =
     """Register a new dataset (the name must be new; the id is generated unless given)."""
     if not isinstance(name, str) or not name.strip():
         raise UsageError(f"dataset_name: expected a non-empty string, got {name!r}")
-    if find_by_name(name) is not None:
-        raise UsageError(f"dataset_name: a dataset named {name!r} exists already (id {find_by_name(name).id})")
+    existing = find_by_name(name)
+    if existing is not None:
+        raise UsageError(f"dataset_name: a dataset named {name!r} exists already (id {existing.id})")
     dataset_id = dataset_id or uuid.uuid4().hex[:24]
     if not _ID.match(dataset_id):
         raise UsageError(f"dataset_id: expected letters, digits, '_', '.' or '-', got {dataset_id!r}")

@@ -36,7 +36,7 @@ TO_NAME = "image"
 
 def label_studio_tasks(
     frames: Frames,
-    rows: Sequence[int],
+    rows: Sequence[int] | np.ndarray,
     image_urls: Sequence[str],
     detections: Detections,
     names: Mapping[int, str],

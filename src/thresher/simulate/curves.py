@@ -134,9 +134,9 @@ def paired_differences(curves: Curves, reference: str = "margin") -> list[dict]:
     with one seed), `seeds`. Pairing removes what a seed's split and start set do to both
     curves alike, so the standard error is far smaller than that of two unpaired means.
     """
-    ref_x, ref_seeds, ref_values = curves.seed_matrix(reference) if reference in curves.strategies else (None, None, None)
-    if ref_x is None:
+    if reference not in curves.strategies:
         raise SchemaError(f"reference: no strategy {reference!r} in the curves; have {curves.strategies}")
+    ref_x, ref_seeds, ref_values = curves.seed_matrix(reference)
     out = []
     for name in curves.strategies:
         if name == reference:

@@ -44,8 +44,8 @@ def plot_curves(
     colors = {}
     for name in curves.strategies:
         x, mean, low, high = curves.mean_band(name, Z95)
-        style = {"color": "black", "linestyle": "--"} if name == "random" else {}
-        (line,) = axes.plot(x, mean, marker=".", markersize=3, label=name, **style)
+        style = {"color": "black", "linestyle": "--"} if name == "random" else {"color": None, "linestyle": "-"}
+        (line,) = axes.plot(x, mean, marker=".", markersize=3, label=name, color=style["color"], linestyle=style["linestyle"])
         axes.fill_between(x, low, high, alpha=0.15, color=line.get_color())
         colors[name] = line.get_color()
     if target is not None:
@@ -56,7 +56,7 @@ def plot_curves(
     axes.set_title(title)
     axes.grid(alpha=0.3)
     axes.legend(fontsize="small")
-    if paired:
+    if paired and reference is not None:
         _differences(figure.add_subplot(2, 1, 2, sharex=axes), curves, reference, colors)
     figure.tight_layout()
     path = Path(path)

@@ -23,6 +23,7 @@ Any other strategy: `{"name": ..., "config": selection_config}` or `config:<file
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +48,7 @@ def _diversity() -> dict:
 def weighted_kmeans(weights: dict, per_pick: int | None = None) -> dict:
     """A WEIGHTED_KMEANS entry on the pool's features with the given weights (per_pick None:
     the strategy's default, 10 with SCORES weights, every candidate with TYPICALITY)."""
-    strategy = {"type": "WEIGHTED_KMEANS", "weights": weights}
+    strategy: dict[str, object] = {"type": "WEIGHTED_KMEANS", "weights": weights}
     if per_pick is not None:
         strategy["candidates_per_pick"] = per_pick
     return {"input": _EMBEDDINGS, "strategy": strategy}
@@ -128,7 +129,7 @@ def resolve_strategy(spec: str | Mapping | Strategy) -> Strategy:
     return Strategy(spec, tuple(BUILT_IN[spec]), None if first is None else tuple(first))
 
 
-def _from_config(name: str, config: object) -> Strategy:
+def _from_config(name: str, config: str | os.PathLike[str] | Mapping) -> Strategy:
     """Keep the strategies of a selection config; its n_samples is set each round."""
     loaded = load_selection_config(config).to_dict()
     return Strategy(name, tuple(loaded["strategies"]))
