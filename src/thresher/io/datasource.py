@@ -25,6 +25,7 @@ from thresher.io.images import image_size
 from thresher.io.names import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, frame_names, is_image, is_video, json_name
 from thresher.io.problems import Problems, collector
 from thresher.io.storage import Location
+from thresher.io.video_infos import VideoInfos
 
 SKIPPED_DIRS = (".lightly", ".thresher")
 IO_THREADS = 8  # header reads are I/O bound; more threads than cores pays off on buckets
@@ -65,6 +66,8 @@ class Datasource:
         input: where the media are.
         lightly: where `.lightly/` (predictions, metadata) is; defaults to `input`.
         storage_options: passed to fsspec for both locations (credentials, endpoint, …).
+
+    `video_infos` keeps the index of each video this object has read (`thresher.io.video_infos`).
     """
 
     def __init__(
@@ -75,6 +78,7 @@ class Datasource:
     ):
         self.input = Location(input, storage_options)
         self.lightly = Location(lightly, storage_options) if lightly is not None else self.input
+        self.video_infos = VideoInfos(self.input)
         _check_folder(self.input, "")
         if lightly is not None:
             _check_folder(self.lightly, " (the LIGHTLY location holding .lightly/)")
@@ -85,6 +89,7 @@ class Datasource:
         where a LIGHTLY bucket that is still empty must not be refused)."""
         source = cls.__new__(cls)
         source.input, source.lightly = input, input if lightly is None else lightly
+        source.video_infos = VideoInfos(input)
         return source
 
     def __repr__(self) -> str:
@@ -149,13 +154,11 @@ class Datasource:
     def _video_rows(self, name: str, problems: Problems, known: dict, found: dict) -> dict | None:
         """The frames of a video: [size, time, frames, width, height] from `known` when its size
         and time match, else from a demux pass; what was used goes into `found`."""
-        from thresher.io.video import video_info
-
         try:
             stat = list(self.input.stat(name))
             entry = known.get(name)
             if not (isinstance(entry, list) and len(entry) == 5 and entry[:2] == stat):
-                info = video_info(self.input, name)
+                info = self.video_infos.get(name, stat)
                 entry = [*stat, info.n_frames, info.width, info.height]
         except (DatasourceError, OSError) as exc:
             problems.add(name, "", "a readable video", str(exc).removeprefix(f"{name}: "))

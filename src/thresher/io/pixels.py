@@ -10,7 +10,7 @@ the pixels still come in reading order, with the problems in the same order as w
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import numpy as np
@@ -50,8 +50,7 @@ def iter_pixels(
 
     Example: `dict(iter_pixels(source, frames, [0, 5], Problems(), readers=2))` → {0: array, 5: array}.
     """
-    groups = _groups(frames, reading_order(frames, rows))
-    makers = [_maker(source, frames, group, infos) for group in groups]
+    makers = pixel_groups(source, frames, rows, infos)
     if readers < 1:
         for make in makers:
             for item in make():
@@ -67,6 +66,28 @@ def iter_pixels(
             problems.extend(item)  # each group's problems, in reading order
         else:
             yield item
+
+
+def pixel_groups(
+    source: Datasource, frames: Frames, rows: np.ndarray, infos: Mapping[str, Any] | None = None, frames_per_piece: int | None = None
+) -> list[Callable[[], Iterator[tuple[int, np.ndarray] | Problems]]]:
+    """The reading of `rows` cut into independent pieces, in `reading_order`: one per video
+    (or per `frames_per_piece` of its rows, so that several threads can share one long
+    video) and one per `IMAGES_PER_GROUP` consecutive images. Calling a piece gives its
+    (row, RGB array) items, then the piece's own `Problems` (an unreadable file's remaining
+    rows are skipped). Pieces run on any thread, several at once (`iter_pixels`; the
+    extraction of frames runs each piece to its PNG files on one thread).
+
+    Example: `[list(piece())[-1] for piece in pixel_groups(source, frames, rows)]` → each piece's problems.
+    """
+    groups = _groups(frames, reading_order(frames, rows))
+    if frames_per_piece is not None:
+        groups = [part for group in groups for part in _cut(group, frames_per_piece if frames.kind[group[0]] == "frame" else len(group))]
+    return [_maker(source, frames, group, infos) for group in groups]
+
+
+def _cut(group: np.ndarray, size: int) -> list[np.ndarray]:
+    return [group[start : start + size] for start in range(0, len(group), max(1, size))]
 
 
 def _groups(frames: Frames, ordered: np.ndarray) -> list[np.ndarray]:
@@ -119,7 +140,9 @@ def _video_pixels(source: Datasource, frames: Frames, rows: np.ndarray, problems
 
     name = str(frames.video[rows[0]])
     try:
-        with VideoReader(source.input, name, info) as reader:
+        stat = source.video_infos.stat(name)
+        with VideoReader(source.input, name, info or source.video_infos.known(name, stat)) as reader:
+            source.video_infos.remember(name, reader.info, stat)
             for row, pixels in zip(rows.tolist(), reader.frames(frames.frame_index[rows].tolist())):
                 yield row, pixels
     except (DatasourceError, IndexError) as exc:

@@ -146,13 +146,13 @@ def _demux(container: Any, stream: Any, by_pts: bool) -> tuple[list[int | None],
     return pts, keys, increasing, corrupt
 
 
-def check_video(location: Location, name: str) -> VideoInfo:
+def check_video(location: Location, name: str, info: VideoInfo | None = None) -> VideoInfo:
     """Raise DatasourceError unless the video decodes to its last frame.
 
     Checks that the container's frame count matches its packets (MP4/MOV) and decodes the
-    last group of pictures up to the last frame.
+    last group of pictures up to the last frame. `info`: the video's index when already read.
     """
-    info = video_info(location, name)
+    info = info or video_info(location, name)
     if info.container.startswith("mov") and info.header_frames > 0 and info.n_frames != info.header_frames:
         raise DatasourceError(f"{name}: truncated video: the header says {info.header_frames} frames, the file holds {info.n_frames}")
     if info.corrupt_packets:

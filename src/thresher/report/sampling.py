@@ -72,12 +72,10 @@ def cheap_sample(state: Selected, ids: np.ndarray, size: int, seed: int) -> tupl
 
 def _probe(state: Selected, videos: np.ndarray) -> dict:
     """VideoInfo of each readable video (one demux pass each)."""
-    from thresher.io.video import video_info
-
     infos = {}
     for video in videos.tolist():
         try:
-            infos[video] = video_info(state.source.input, video)
+            infos[video] = state.source.video_infos.get(video)
         except DatasourceError:
             continue
     return infos

@@ -2,28 +2,34 @@
 
 The run folder is written as `<id>.partial/` and renamed when complete, so a folder without
 the suffix is always whole; each file inside is also written to a temporary name first.
-Frames are decoded with `iter_pixels` (each video once, forward, seeking only to the keyframe
-before a group of wanted frames) on one thread per core, and encoded as PNG
-(`thresher.io.png`) on as many threads, in the order of the rows.
+Frames are decoded video by video (`pixel_groups`: each video once, forward, seeking only to
+the keyframe before a group of wanted frames), one video per core at once, and each frame is
+encoded as PNG (`thresher.io.png`) and written by the thread that decoded it.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
 from thresher.frames import Frames
 from thresher.io.datasource import Datasource
-from thresher.io.pixels import iter_pixels
+from thresher.io.pixels import pixel_groups
 from thresher.io.png import encode_png
 from thresher.io.problems import Problems
 from thresher.io.storage import write_file
 from thresher.objects import cut
 from thresher.parallel import cores, ordered_map
+
+
+# frames of one video a thread extracts in a row: a long video is shared by every thread,
+# at the cost of one more open and keyframe decode each 32 frames (progress comes as often)
+FRAMES_PER_PIECE = 32
 
 
 def write_json(path: Path, data: object) -> None:
@@ -49,40 +55,39 @@ def png(image: np.ndarray) -> bytes:
     return encode_png(np.ascontiguousarray(image))
 
 
-def extract_frames(source: Datasource, frames: Frames, rows: np.ndarray, folder: Path, progress=None, threads: int | None = None) -> list[str]:
+def extract_frames(
+    source: Datasource, frames: Frames, rows: np.ndarray, folder: Path, progress=None, threads: int | None = None, infos: Mapping[str, Any] | None = None
+) -> list[str]:
     """Write the video frames among `rows` as PNG files named by their Lightly names; returns
     the names written, in reading order. `progress`: called with (frames written, frames to
-    write); `threads`: decoding and encoding threads each (default: one per core)."""
+    write); `threads`: videos decoded and encoded at once (default: one per core); `infos`:
+    already probed `VideoInfo`s by video name.
+
+    Example: `extract_frames(source, frames, selected_rows, run / "images")` → `["v.mp4-000042-mp4.png", ...]`.
+    """
     rows = np.asarray(rows, dtype=np.int64)
     rows = rows[frames.kind[rows] == "frame"]
-    threads = threads or cores()
 
-    def write(_: None, item: tuple[int, np.ndarray]) -> str:
+    def write(item: tuple[int, np.ndarray]) -> list[str]:
         row, image = item
         name = str(frames.file_name[row])
         write_file(folder / name, png(image))
-        return name
+        return [name]
 
-    written = []
-    for name in ordered_map(write, iter_pixels(source, frames, rows, Problems(), readers=threads), [None] * threads):
-        written.append(name)
-        if progress:
-            progress(len(written), len(rows))
-    return written
+    return _write_pieces(pixel_groups(source, frames, rows, infos, FRAMES_PER_PIECE), write, len(rows), progress, threads)
 
 
 def write_crops(source: Datasource, frames: Frames, crops: Frames, boxes: np.ndarray, chosen: np.ndarray, folder: Path, progress=None, threads: int | None = None) -> list[str]:
     """Write the chosen crops (rows of `crops`) as PNG files named by their crop names; each
     parent frame is decoded once. `progress`: called with (crops written, crops to write);
-    `threads`: decoding and encoding threads each (default: one per core)."""
+    `threads`: videos decoded and encoded at once (default: one per core)."""
     chosen = np.asarray(chosen, dtype=np.int64)
     parents = frames.index_of(crops.parent_id[chosen])
     by_parent: dict[int, list[int]] = {}
     for crop, parent in zip(chosen.tolist(), parents.tolist()):
         by_parent.setdefault(parent, []).append(crop)
-    threads = threads or cores()
 
-    def write(_: None, item: tuple[int, np.ndarray]) -> list[str]:
+    def write(item: tuple[int, np.ndarray]) -> list[str]:
         parent, image = item
         members = by_parent[parent]
         names = []
@@ -91,10 +96,24 @@ def write_crops(source: Datasource, frames: Frames, crops: Frames, boxes: np.nda
             names.append(str(crops.file_name[crop]))
         return names
 
+    pieces = pixel_groups(source, frames, np.array(sorted(by_parent), dtype=np.int64), frames_per_piece=FRAMES_PER_PIECE)
+    return _write_pieces(pieces, write, len(chosen), progress, threads)
+
+
+def _write_pieces(pieces: Sequence[Callable[[], Iterable[Any]]], write: Callable[[tuple[int, np.ndarray]], list[str]], total: int, progress, threads: int | None) -> list[str]:
+    """Run each piece of reading (`pixel_groups`: one video, or a few images) to its files on
+    one thread, `threads` pieces at once: a frame is decoded, encoded and written by the same
+    thread, with no hand-over between threads (0.5 s of 5 s at 1,000 frames from 363 videos).
+    Returns the names `write` gave, in reading order; a piece's problems are dropped (what
+    cannot be read is not written; the run records unreadable files when it enumerates)."""
+
+    def run_piece(_: None, piece: Callable[[], Iterable[Any]]) -> list[str]:
+        return [name for item in piece() if not isinstance(item, Problems) for name in write(item)]
+
+    threads = threads or cores()
     written: list[str] = []
-    pixels = iter_pixels(source, frames, np.array(sorted(by_parent), dtype=np.int64), Problems(), readers=threads)
-    for names in ordered_map(write, pixels, [None] * threads):
+    for names in ordered_map(run_piece, pieces, [None] * threads, ahead=4 * threads):
         written.extend(names)
-        if progress:
-            progress(len(written), len(chosen))
+        if progress and names:
+            progress(len(written), total)
     return written

@@ -440,7 +440,7 @@ def corrupt_files(source: Datasource, frames: Frames, cache_file: Path, progress
                 with source.input.open(name) as f:
                     check_image(f, name)
             else:
-                check_video(source.input, name)
+                check_video(source.input, name, source.video_infos.get(name, stats[name]))
             return ""
         except DatasourceError as exc:
             return str(exc).removeprefix(f"{name}: ")
