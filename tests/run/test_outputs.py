@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 
-import av
 import numpy as np
 import pytest
 
@@ -14,12 +13,6 @@ from thresher.io.datasource import Datasource
 from thresher.io.pixels import pixel_groups
 from thresher.io.problems import Problems
 from thresher.run.outputs import FRAMES_PER_PIECE, extract_frames, write_crops
-
-
-@pytest.fixture(scope="module")
-def bikes_decoded(bikes_mp4):
-    with av.open(str(bikes_mp4)) as container:
-        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
 
 
 @pytest.fixture
@@ -43,7 +36,7 @@ def test_a_long_video_is_cut_into_pieces_that_read_the_same_pixels(source):
     assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(cut, kept))
 
 
-def test_extracted_frames_are_the_decoded_frames_in_reading_order(source, tmp_path, bikes_decoded):
+def test_extracted_frames_are_the_decoded_frames_in_reading_order(source, tmp_path, bikes_sequential):
     frames = source.frames(Problems())
     rows = np.arange(249, 0, -3)  # given in any order
     reports = []
@@ -51,7 +44,7 @@ def test_extracted_frames_are_the_decoded_frames_in_reading_order(source, tmp_pa
     assert written == [str(frames.file_name[r]) for r in sorted(rows.tolist())]
     for row in rows.tolist():
         image = read_rgb(tmp_path / "out" / str(frames.file_name[row]))
-        assert np.array_equal(image, bikes_decoded[int(frames.frame_index[row])]), row
+        assert np.array_equal(image, bikes_sequential[int(frames.frame_index[row])]), row
     assert len(reports) == 3 and reports[-1] == (len(rows), len(rows))  # one report a piece of 32 frames
 
 
@@ -69,7 +62,7 @@ def test_an_unreadable_video_is_skipped_and_the_others_written(tmp_path, bikes_m
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == written
 
 
-def test_crops_are_cut_from_their_frames(source, tmp_path, bikes_decoded):
+def test_crops_are_cut_from_their_frames(source, tmp_path, bikes_sequential):
     frames = source.frames(Problems())
     parent_rows = [10, 10, 200]
     crops = Frames.build(
@@ -84,4 +77,4 @@ def test_crops_are_cut_from_their_frames(source, tmp_path, bikes_decoded):
     written = write_crops(source, frames, crops, boxes, np.array([0, 1, 2]), tmp_path / "crops")
     assert sorted(written) == ["c0.png", "c1.png", "c2.png"]
     for name, frame, (x1, y1, x2, y2) in zip(["c0.png", "c1.png", "c2.png"], [10, 10, 200], boxes):
-        assert np.array_equal(read_rgb(tmp_path / "crops" / name), bikes_decoded[frame][y1:y2, x1:x2]), name
+        assert np.array_equal(read_rgb(tmp_path / "crops" / name), bikes_sequential[frame][y1:y2, x1:x2]), name
