@@ -69,6 +69,14 @@ def test_tables_type_check_as_documented(tmp_path):
             assert_type(Embeddings(["a.jpg"], [[1.0, 0.0]]).vectors, np.ndarray)
             assert_type(Selection.concat([Selection(["a.jpg"], [1.0])]), Selection)
             Scores(object())  # type: ignore[arg-type]
+            from thresher.select.inputs import Metadata, Predictions, SelectionInputs
+
+            weather = Metadata(["a.jpg", "b.jpg"], ["sunny", "rain"])
+            assert_type(weather.values, np.ndarray)
+            summaries = Predictions(["a.jpg"], ["car"], [[0.9]], [[1.0]])
+            assert_type(summaries.class_distribution, np.ndarray)
+            inputs = SelectionInputs(Frames.build(["a.jpg", "b.jpg"]), metadata={"weather": weather}, preselected=["a.jpg"])
+            assert_type(inputs.preselected, np.ndarray)
             """
         )
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from thresher.stored_embeddings import StoredEmbeddings  # on disk; the selector reads it block by block
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class Metadata:
     """The values of one metadata key over sample ids.
 
@@ -39,9 +39,9 @@ class Metadata:
     ids: np.ndarray
     values: np.ndarray
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "ids", as_str_array(self.ids, "Metadata.ids"))
-        values = np.asarray(self.values)
+    def __init__(self, ids: ArrayLike, values: ArrayLike) -> None:
+        object.__setattr__(self, "ids", as_str_array(ids, "Metadata.ids"))
+        values = np.asarray(values)
         if values.dtype.kind in "biuf":
             values = values.astype(np.float64)
         else:
@@ -64,7 +64,7 @@ class Metadata:
         return np.where(found, taken, missing)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class Predictions:
     """Per-sample class summaries of one prediction task, columns in `class_names` order.
 
@@ -79,12 +79,12 @@ class Predictions:
     class_distribution: np.ndarray
     category_count: np.ndarray
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "ids", as_str_array(self.ids, "Predictions.ids"))
-        object.__setattr__(self, "class_names", as_str_array(self.class_names, "Predictions.class_names"))
+    def __init__(self, ids: ArrayLike, class_names: ArrayLike, class_distribution: ArrayLike, category_count: ArrayLike) -> None:
+        object.__setattr__(self, "ids", as_str_array(ids, "Predictions.ids"))
+        object.__setattr__(self, "class_names", as_str_array(class_names, "Predictions.class_names"))
         n, k = len(self.ids), len(self.class_names)
-        for name in ("class_distribution", "category_count"):
-            values = as_array(getattr(self, name), f"Predictions.{name}", np.float64, 2)
+        for name, given in (("class_distribution", class_distribution), ("category_count", category_count)):
+            values = as_array(given, f"Predictions.{name}", np.float64, 2)
             if values.shape != (n, k):
                 raise SchemaError(f"Predictions.{name}: expected shape ({n}, {k}), got {values.shape}")
             if (values < 0).any() or not np.isfinite(values).all():
@@ -128,7 +128,7 @@ def query_key(dataset_id: str | None, tag_name: str) -> str:
     return f"{dataset_id}/{tag_name}" if dataset_id else tag_name
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class SelectionInputs:
     """Everything a selection reads, resolved and in memory.
 
@@ -145,15 +145,28 @@ class SelectionInputs:
     """
 
     frames: Frames
-    embeddings: Mapping[str, Embeddings | StoredEmbeddings] = field(default_factory=dict)
-    query_embeddings: Mapping[str, Embeddings | StoredEmbeddings] = field(default_factory=dict)
-    scores: Mapping[str, Scores] = field(default_factory=dict)
-    metadata: Mapping[str, Metadata] = field(default_factory=dict)
-    predictions: Mapping[str, Predictions] = field(default_factory=dict)
-    preselected: np.ndarray = field(default_factory=lambda: np.zeros(0, "<U1"))
+    embeddings: Mapping[str, Embeddings | StoredEmbeddings]
+    query_embeddings: Mapping[str, Embeddings | StoredEmbeddings]
+    scores: Mapping[str, Scores]
+    metadata: Mapping[str, Metadata]
+    predictions: Mapping[str, Predictions]
+    preselected: np.ndarray
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "preselected", as_str_array(self.preselected, "SelectionInputs.preselected"))
+    def __init__(
+        self,
+        frames: Frames,
+        embeddings: Mapping[str, Embeddings | StoredEmbeddings] | None = None,
+        query_embeddings: Mapping[str, Embeddings | StoredEmbeddings] | None = None,
+        scores: Mapping[str, Scores] | None = None,
+        metadata: Mapping[str, Metadata] | None = None,
+        predictions: Mapping[str, Predictions] | None = None,
+        preselected: ArrayLike = (),
+    ) -> None:
+        given = {"embeddings": embeddings, "query_embeddings": query_embeddings, "scores": scores, "metadata": metadata, "predictions": predictions}
+        object.__setattr__(self, "frames", frames)
+        for name, value in given.items():
+            object.__setattr__(self, name, {} if value is None else value)
+        object.__setattr__(self, "preselected", as_str_array(preselected, "SelectionInputs.preselected"))
         if len(self.preselected):
             _, found = lookup(self.frames.id, self.preselected)
             if not found.all():
