@@ -7,6 +7,7 @@ import concurrent.futures
 import json
 import socket
 import threading
+import time
 from contextlib import contextmanager
 from urllib.parse import quote
 
@@ -112,6 +113,46 @@ def test_a_request_cut_short_by_the_client_is_answered_400_or_closed(app_server,
     answer = exchange(app_server, data, eof=True)
     assert answer == b"" or (answer.startswith(b"HTTP/1.1 400 ") and b"Connection: close" in answer), answer[:300]
     assert get(app_server, "/api/runs")[0] == 200
+
+
+@pytest.fixture
+def quick_header_deadline(monkeypatch):
+    from thresher.app.protocol import AppH11Protocol
+
+    monkeypatch.setattr(AppH11Protocol, "header_timeout", 0.5)
+
+
+def open_connection(server) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", server.server_port), timeout=10)
+
+
+def read_until_closed(connection: socket.socket) -> bytes:
+    chunks = []
+    while chunk := connection.recv(65536):  # TimeoutError: the server kept the connection open
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize("sent", [b"", b"GET /api/runs HTTP/1.1\r\nHost: 127.0.0.1"], ids=["nothing", "half the headers"])
+def test_a_client_too_slow_with_its_headers_is_disconnected(app_server, quick_header_deadline, sent):
+    with open_connection(app_server) as connection:
+        connection.sendall(sent)
+        assert read_until_closed(connection) == b""  # closed by the server, well before the 10 s socket timeout
+    assert get(app_server, "/api/runs")[0] == 200
+
+
+def test_headers_in_pieces_within_the_deadline_and_a_kept_alive_connection_are_served(app_server, quick_header_deadline):
+    host = host_line(app_server)
+    with open_connection(app_server) as connection:
+        connection.sendall(b"GET /api/tags HTTP/1.1\r\n")
+        time.sleep(0.2)
+        connection.sendall(host + b"\r\n")
+        first = connection.recv(65536)
+        assert first.startswith(b"HTTP/1.1 200 "), first[:200]
+        time.sleep(1.0)  # idle longer than the header deadline: a kept-alive connection waits for uvicorn's keep-alive timeout
+        connection.sendall(b"GET /api/runs HTTP/1.1\r\n" + host + b"Connection: close\r\n\r\n")
+        answers = responses(first + read_until_closed(connection))
+    assert [status for status, _, _ in answers] == [200, 200]
 
 
 def test_keep_alive_and_pipelined_requests_are_answered_in_order(app_server):
