@@ -78,3 +78,12 @@ def test_crops_are_cut_from_their_frames(source, tmp_path, bikes_sequential):
     assert sorted(written) == ["c0.png", "c1.png", "c2.png"]
     for name, frame, (x1, y1, x2, y2) in zip(["c0.png", "c1.png", "c2.png"], [10, 10, 200], boxes):
         assert np.array_equal(read_rgb(tmp_path / "crops" / name), bikes_sequential[frame][y1:y2, x1:x2]), name
+
+
+def test_videos_read_by_counting_frames_are_not_cut(source):
+    names = ["a.mp4", "b.mpg", "c.AVI", "d.mkv"]
+    frames = Frames.build(
+        [f"{n}-{i}" for n in names for i in range(40)], kind="frame", video=[n for n in names for _ in range(40)], frame_index=[i for _ in names for i in range(40)]
+    )
+    pieces = pixel_groups(source, frames, np.arange(len(frames)), frames_per_piece=FRAMES_PER_PIECE)
+    assert len(pieces) == 2 + 1 + 1 + 2  # .mpg and .avi whole: their frames may be counted from the start

@@ -73,7 +73,7 @@ def pixel_groups(
 ) -> list[Callable[[], Iterator[tuple[int, np.ndarray] | Problems]]]:
     """The reading of `rows` cut into independent pieces, in `reading_order`: one per video
     (or per `frames_per_piece` of its rows, so that several threads can share one long
-    video) and one per `IMAGES_PER_GROUP` consecutive images. Calling a piece gives its
+    video; not MPEG-PS or AVI files, which may be read by counting frames from the start) and one per `IMAGES_PER_GROUP` consecutive images. Calling a piece gives its
     (row, RGB array) items, then the piece's own `Problems` (an unreadable file's remaining
     rows are skipped). Pieces run on any thread, several at once (`iter_pixels`; the
     extraction of frames runs each piece to its PNG files on one thread).
@@ -82,8 +82,17 @@ def pixel_groups(
     """
     groups = _groups(frames, reading_order(frames, rows))
     if frames_per_piece is not None:
-        groups = [part for group in groups for part in _cut(group, frames_per_piece if frames.kind[group[0]] == "frame" else len(group))]
+        groups = [part for group in groups for part in _cut(group, frames_per_piece if _cuttable(frames, group) else len(group))]
     return [_maker(source, frames, group, infos) for group in groups]
+
+
+# containers whose frames may be counted from the start rather than found by timestamp
+# (`thresher.io.video`): a piece of such a video would decode it from its first frame again
+COUNTED_FROM_START = (".mpg", ".mpeg", ".avi")
+
+
+def _cuttable(frames: Frames, group: np.ndarray) -> bool:
+    return frames.kind[group[0]] == "frame" and not str(frames.video[group[0]]).lower().endswith(COUNTED_FROM_START)
 
 
 def _cut(group: np.ndarray, size: int) -> list[np.ndarray]:
