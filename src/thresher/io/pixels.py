@@ -73,9 +73,10 @@ def pixel_groups(
 ) -> list[Callable[[], Iterator[tuple[int, np.ndarray] | Problems]]]:
     """The reading of `rows` cut into independent pieces, in `reading_order`: one per video
     (or per `frames_per_piece` of its rows, so that several threads can share one long
-    video; not MPEG-PS or AVI files, which may be read by counting frames from the start) and one per `IMAGES_PER_GROUP` consecutive images. Calling a piece gives its
-    (row, RGB array) items, then the piece's own `Problems` (an unreadable file's remaining
-    rows are skipped). Pieces run on any thread, several at once (`iter_pixels`; the
+    video; not MPEG-PS or AVI files, which may be read by counting frames from the start)
+    and one per `IMAGES_PER_GROUP` consecutive images. Calling a piece gives its (row, RGB
+    array) items, then the piece's own `Problems` (an unreadable file's remaining rows are
+    skipped). Pieces run on any thread, several at once (`iter_pixels`; the
     extraction of frames runs each piece to its PNG files on one thread).
 
     Example: `[list(piece())[-1] for piece in pixel_groups(source, frames, rows)]` → each piece's problems.

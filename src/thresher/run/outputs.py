@@ -63,7 +63,7 @@ def extract_frames(
     write); `threads`: videos decoded and encoded at once (default: one per core); `infos`:
     already probed `VideoInfo`s by video name.
 
-    Example: `extract_frames(source, frames, selected_rows, run / "images")` → `["v.mp4-000042-mp4.png", ...]`.
+    Example: `extract_frames(source, frames, selected_rows, run / "images")` → `["v-000042-mp4.png", ...]`.
     """
     rows = np.asarray(rows, dtype=np.int64)
     rows = rows[frames.kind[rows] == "frame"]
