@@ -118,7 +118,7 @@ def check_media(source: Datasource, frames: Frames, problems: Problems) -> None:
 
     with ThreadPoolExecutor(IO_THREADS) as pool:
         list(pool.map(lambda n: run(image, n, "an image that decodes fully"), images))
-        list(pool.map(lambda n: run(lambda v: check_video(source.input, v), n, "a video that decodes to its last frame"), videos))
+        list(pool.map(lambda n: run(lambda v: check_video(source.input, v, source.video_infos.get(v)), n, "a video that decodes to its last frame"), videos))
 
 
 def _check_task(source: Datasource, name: str, frames: Frames, problems: Problems) -> TaskSummary:
