@@ -5,18 +5,20 @@ from __future__ import annotations
 import numpy as np
 
 from thresher.frames import Frames
+from thresher.io.datasource import Datasource
 from thresher.io.images import load_rgb
 from thresher.report.thumbs import jpeg_thumbnail
 
 
-def frame_pixels(state, source, row: Frames) -> np.ndarray:
-    """RGB pixels of the one image or frame in `row` (video headers are cached by the state)."""
+def frame_pixels(source: Datasource, row: Frames) -> np.ndarray:
+    """RGB pixels of the one image or frame in `row` (video indexes are kept by the datasource
+    while the video is unchanged)."""
     name = str(row.video[0])
     if row.kind[0] == "image":
         return load_rgb(source.input.read_bytes(name), name)
     from thresher.io.video import VideoReader
 
-    with VideoReader(source.input, name, info=state.video_info(source, name)) as reader:
+    with VideoReader(source.input, name, info=source.video_infos.get(name)) as reader:
         return reader[int(row.frame_index[0])]
 
 
@@ -42,10 +44,10 @@ def sample_jpeg(state, row: Frames, parent: Frames | None, side: int) -> bytes:
             return thumbs.jpeg(int(np.flatnonzero(thumbs.frame_id == str(row.id[0]))[0]))
     source = datasource_of(state)
     if parent is None:
-        return jpeg_thumbnail(frame_pixels(state, source, row), side, quality=80)
+        return jpeg_thumbnail(frame_pixels(source, row), side, quality=80)
     box = _crop_box(state, str(row.id[0]))
     if box is None:
         raise NotFound(f"crop {str(row.id[0])!r}: no run bundle holds its box")
-    pixels = frame_pixels(state, source, parent)
+    pixels = frame_pixels(source, parent)
     x0, y0, x1, y1 = np.round(box).astype(int).tolist()
     return jpeg_thumbnail(pixels[max(y0, 0) : y1, max(x0, 0) : x1], side, quality=80)

@@ -61,7 +61,6 @@ class AppState:
             self.catalog_path = store.path
         self._views: OrderedDict[str, RunView] = OrderedDict()  # the last MAX_VIEWS bundles read
         self._images: OrderedDict[tuple[str, int], bytes] = OrderedDict()
-        self._video_info: dict[tuple[str, str], object] = {}
         self._lock = threading.Lock()
 
     def catalog(self) -> Catalog:
@@ -187,18 +186,6 @@ class AppState:
             while len(self._images) > CACHE_IMAGES:
                 self._images.popitem(last=False)
         return jpeg
-
-    def video_info(self, source, name: str):
-        from thresher.io.video import video_info
-
-        key = (source.input.url, name)
-        with self._lock:
-            cached = self._video_info.get(key)
-        if cached is None:
-            cached = video_info(source.input, name)
-            with self._lock:
-                self._video_info[key] = cached
-        return cached
 
 
 def datasource_of(state: AppState) -> Datasource:
