@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 
 import numpy as np
@@ -87,3 +88,12 @@ def test_videos_read_by_counting_frames_are_not_cut(source):
     )
     pieces = pixel_groups(source, frames, np.arange(len(frames)), frames_per_piece=FRAMES_PER_PIECE)
     assert len(pieces) == 2 + 1 + 1 + 2  # .mpg and .avi whole: their frames may be counted from the start
+
+
+def test_a_video_whose_index_says_frames_are_counted_is_not_cut(source):
+    frames = source.frames(Problems())
+    rows = np.arange(0, 250, 3)
+    info = source.video_infos.get("bikes.mp4")
+    assert len(pixel_groups(source, frames, rows, frames_per_piece=FRAMES_PER_PIECE)) == 3
+    source.video_infos.remember("bikes.mp4", dataclasses.replace(info, pts_reliable=False))  # as an AVI with B-frames
+    assert len(pixel_groups(source, frames, rows, frames_per_piece=FRAMES_PER_PIECE)) == 1

@@ -83,7 +83,7 @@ def pixel_groups(
     """
     groups = _groups(frames, reading_order(frames, rows))
     if frames_per_piece is not None:
-        groups = [part for group in groups for part in _cut(group, frames_per_piece if _cuttable(frames, group) else len(group))]
+        groups = [part for group in groups for part in _cut(group, frames_per_piece if _cuttable(source, frames, group) else len(group))]
     return [_maker(source, frames, group, infos) for group in groups]
 
 
@@ -92,8 +92,14 @@ def pixel_groups(
 COUNTED_FROM_START = (".mpg", ".mpeg", ".avi")
 
 
-def _cuttable(frames: Frames, group: np.ndarray) -> bool:
-    return frames.kind[group[0]] == "frame" and not str(frames.video[group[0]]).lower().endswith(COUNTED_FROM_START)
+def _cuttable(source: Datasource, frames: Frames, group: np.ndarray) -> bool:
+    """Whether a group's video can be read in pieces: its index says its frames are found by
+    timestamp, or, with no index known yet, its extension is not one of `COUNTED_FROM_START`."""
+    if frames.kind[group[0]] != "frame":
+        return False
+    name = str(frames.video[group[0]])
+    info = source.video_infos.known(name)
+    return info.pts_reliable if info is not None else not name.lower().endswith(COUNTED_FROM_START)
 
 
 def _cut(group: np.ndarray, size: int) -> list[np.ndarray]:
@@ -151,8 +157,10 @@ def _video_pixels(source: Datasource, frames: Frames, rows: np.ndarray, problems
     name = str(frames.video[rows[0]])
     try:
         stat = source.video_infos.stat(name)
-        with VideoReader(source.input, name, info or source.video_infos.known(name, stat)) as reader:
-            source.video_infos.remember(name, reader.info, stat)
+        known = info or source.video_infos.known(name, stat)
+        with VideoReader(source.input, name, known) as reader:
+            if known is None:  # the reader demuxed the video: keep what it found
+                source.video_infos.remember(name, reader.info, stat)
             for row, pixels in zip(rows.tolist(), reader.frames(frames.frame_index[rows].tolist())):
                 yield row, pixels
     except (DatasourceError, IndexError) as exc:
