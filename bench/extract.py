@@ -19,7 +19,12 @@ H.264 frames, 640×272, a keyframe every ~42 frames, 46 % of the frames referred
 The outputs are checked pixel for pixel against each other. Prints the median of `--repeat`
 interleaved runs (wall clock and CPU time), the ratios, and the load average.
 
+With `--long-video`, the datasource is one H.264 video instead: bikes.mp4's packets remuxed 20
+times end to end (5,000 frames, the keyframes of the original), 300 random picks by default;
+the case where every thread must share one video.
+
     python bench/extract.py [--folder /tmp/thresher-bench-report] [--picks 1000] [--repeat 3]
+    python bench/extract.py --long-video [--picks 300]
 """
 
 from __future__ import annotations
@@ -110,17 +115,54 @@ def old_extract(source, frames, rows, folder: Path) -> list[str]:
     return written
 
 
+def make_long_video(root: Path, copies: int = 20) -> None:
+    """`root/long.mp4`: bikes.mp4's packets `copies` times, timestamps shifted (no re-encoding)."""
+    import av
+
+    from thresher.samples import sample_video
+
+    if (root / "long.mp4").exists():
+        return
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / ".long.mp4.tmp"
+    with av.open(str(sample_video("bikes.mp4"))) as source, av.open(str(tmp), "w", format="mp4") as target:
+        stream_in = source.streams.video[0]
+        stream_out = target.add_stream_from_template(stream_in)
+        offset = 0
+        for _ in range(copies):
+            source.seek(0)
+            last = 0
+            for packet in source.demux(stream_in):
+                if packet.dts is None:
+                    continue  # the flush packet
+                packet.pts += offset
+                packet.dts += offset
+                packet.stream = stream_out
+                last = max(last, packet.pts)
+                target.mux(packet)
+            offset = last + 512  # one frame of bikes.mp4 (time base 1/12800, 25 frames/s)
+    os.replace(tmp, root / "long.mp4")
+
+
 def same_pixels(a: Path, b: Path, names: list[str]) -> bool:
     return all(np.array_equal(np.asarray(Image.open(a / n)), np.asarray(Image.open(b / n))) for n in names)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--folder", type=Path, default=Path("/tmp/thresher-bench-report"))
-    parser.add_argument("--picks", type=int, default=1000)
+    parser.add_argument("--folder", type=Path, default=None, help="default /tmp/thresher-bench-report, or /tmp/thresher-bench-long")
+    parser.add_argument("--picks", type=int, default=None, help="default 1,000, or 300 with --long-video")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--long-video", action="store_true", help="one 5,000-frame video instead of 400 short ones")
     args = parser.parse_args()
-    make_datasource(args.folder)
+    if args.long_video:
+        args.folder = args.folder or Path("/tmp/thresher-bench-long")
+        args.picks = args.picks or 300
+        make_long_video(args.folder)
+    else:
+        args.folder = args.folder or Path("/tmp/thresher-bench-report")
+        args.picks = args.picks or 1000
+        make_datasource(args.folder)
     from thresher.io.datasource import Datasource
     from thresher.io.problems import Problems
     from thresher.run.outputs import extract_frames
