@@ -98,7 +98,7 @@ def _cuttable(source: Datasource, frames: Frames, group: np.ndarray) -> bool:
     if frames.kind[group[0]] != "frame":
         return False
     name = str(frames.video[group[0]])
-    info = source.video_infos.known(name)
+    info = source.video_infos.hint(name)  # a stale index only changes how the video is shared
     return info.pts_reliable if info is not None else not name.lower().endswith(COUNTED_FROM_START)
 
 

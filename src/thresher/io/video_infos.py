@@ -48,31 +48,38 @@ class VideoInfos:
         video's (size, modification time) when the caller has it (saves a `stat` call)."""
         from thresher.io.video import video_info
 
-        stat = self.stat(name) if stat is None else tuple(stat)
-        info = self.known(name, stat)
+        now = self._now(name, stat)
+        info = self.known(name, now)
         if info is None:
             info = video_info(self.location, name)
-            self.remember(name, info, stat)
+            self.remember(name, info, now)
         return info
 
     def known(self, name: str, stat: Stat | None = None) -> VideoInfo | None:
         """The remembered index of `name` if the video is unchanged since, else None (no demux)."""
-        stat = self.stat(name) if stat is None else tuple(stat)
+        now = self._now(name, stat)
         with self._lock:
             found = self._infos.get(name)
-        return found[1] if found is not None and stat is not None and found[0] == tuple(stat) else None
+        return found[1] if found is not None and now is not None and found[0] == now else None
+
+    def hint(self, name: str) -> VideoInfo | None:
+        """The remembered index of `name` without checking the file (no I/O): only for choices
+        that do not change what is read, such as how to share a video between threads."""
+        with self._lock:
+            found = self._infos.get(name)
+        return found[1] if found is not None else None
 
     def remember(self, name: str, info: VideoInfo, stat: Stat | None = None) -> None:
         """Keep `info` for `name` (as it is at `stat`, default: now) unless the bound of
         `limit` frames in all would be passed."""
-        stat = self.stat(name) if stat is None else tuple(stat)
-        if stat is None:
+        now = self._now(name, stat)
+        if now is None:
             return
         with self._lock:
             old = self._infos.pop(name, None)
             self._frames -= old[1].n_frames if old is not None else 0
             if self._frames + info.n_frames <= self.limit:
-                self._infos[name] = (tuple(stat), info)
+                self._infos[name] = (now, info)
                 self._frames += info.n_frames
 
     def stat(self, name: str) -> tuple[float, ...] | None:
@@ -81,3 +88,6 @@ class VideoInfos:
             return tuple(self.location.stat(name))
         except OSError:
             return None  # gone or unreadable: nothing remembered applies
+
+    def _now(self, name: str, stat: Stat | None) -> tuple[float, ...] | None:
+        return self.stat(name) if stat is None else tuple(stat)

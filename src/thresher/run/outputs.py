@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,13 +55,11 @@ def png(image: np.ndarray) -> bytes:
     return encode_png(np.ascontiguousarray(image))
 
 
-def extract_frames(
-    source: Datasource, frames: Frames, rows: np.ndarray, folder: Path, progress=None, threads: int | None = None, infos: Mapping[str, Any] | None = None
-) -> list[str]:
+def extract_frames(source: Datasource, frames: Frames, rows: np.ndarray, folder: Path, progress=None, threads: int | None = None) -> list[str]:
     """Write the video frames among `rows` as PNG files named by their Lightly names; returns
     the names written, in reading order. `progress`: called with (frames written, frames to
-    write); `threads`: videos decoded and encoded at once (default: one per core); `infos`:
-    already probed `VideoInfo`s by video name.
+    write); `threads`: videos decoded and encoded at once (default: one per core). Video
+    indexes come from `source.video_infos` (no video is demuxed twice in a run).
 
     Example: `extract_frames(source, frames, selected_rows, run / "images")` → `["v-000042-mp4.png", ...]`.
     """
@@ -74,7 +72,7 @@ def extract_frames(
         write_file(folder / name, png(image))
         return [name]
 
-    return _write_pieces(pixel_groups(source, frames, rows, infos, FRAMES_PER_PIECE), write, len(rows), progress, threads)
+    return _write_pieces(pixel_groups(source, frames, rows, frames_per_piece=FRAMES_PER_PIECE), write, len(rows), progress, threads)
 
 
 def write_crops(source: Datasource, frames: Frames, crops: Frames, boxes: np.ndarray, chosen: np.ndarray, folder: Path, progress=None, threads: int | None = None) -> list[str]:
