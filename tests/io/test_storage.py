@@ -1,4 +1,9 @@
+import functools
+import hashlib
+import http.server
 import os
+import threading
+import time
 
 import pytest
 
@@ -70,3 +75,62 @@ def test_kept_listings_walk_once_and_forget_what_is_written(tmp_path):
         assert loc.file_listing("d")[0].tolist() == ["d/a.json", "d/b.json", "d/c.json"]
     (tmp_path / "d" / "e.json").write_bytes(b"1")
     assert loc.file_listing("d")[0].tolist() == ["d/a.json", "d/b.json", "d/c.json", "d/e.json"]  # outside: always walked
+
+
+def test_a_replaced_file_of_the_same_size_changes_its_stat_in_memory_stores():
+    location = Location(f"memory://stat-{os.getpid()}")
+    location.write_bytes("a.bin", b"1234")
+    before, listed = location.stat("a.bin"), location.file_listing()[2].tolist()
+    time.sleep(0.002)
+    location.write_bytes("a.bin", b"5678")
+    assert location.stat("a.bin")[0] == before[0] == 4
+    assert location.stat("a.bin") != before and location.file_listing()[2].tolist() != listed
+
+
+class _Served(http.server.SimpleHTTPRequestHandler):
+    """Serves a folder; with `etag_only`, an ETag of the content instead of Last-Modified."""
+
+    etag_only = False
+
+    def send_header(self, keyword, value):
+        if not (self.etag_only and keyword == "Last-Modified"):
+            super().send_header(keyword, value)
+
+    def end_headers(self):
+        if self.etag_only and self.command == "HEAD":
+            path = self.translate_path(self.path)
+            if os.path.isfile(path):
+                with open(path, "rb") as handle:
+                    super().send_header("ETag", f'"{hashlib.md5(handle.read()).hexdigest()}"')
+        super().end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def http_folder(tmp_path):
+    """(folder, url, handler class) of a local HTTP server of `tmp_path`."""
+    handler = type("Handler", (_Served,), {})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(tmp_path)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield tmp_path, f"http://127.0.0.1:{server.server_address[1]}", handler
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("etag_only", [False, True], ids=["last-modified", "etag"])
+def test_a_replaced_file_of_the_same_size_changes_its_stat_over_http(http_folder, etag_only):
+    pytest.importorskip("aiohttp", reason="fsspec's HTTP filesystem needs aiohttp")
+    folder, url, handler = http_folder
+    handler.etag_only = etag_only
+    (folder / "a.bin").write_bytes(b"1234")
+    os.utime(folder / "a.bin", (1_700_000_000, 1_700_000_000))
+    location = Location(url)
+    before = location.stat("a.bin")
+    assert before[0] == 4 and before[1] != 0 and (etag_only or before[1] == 1_700_000_000.0)  # the ETag stands in for a time
+    (folder / "a.bin").write_bytes(b"5678")
+    os.utime(folder / "a.bin", (1_700_000_100, 1_700_000_100))
+    after = location.stat("a.bin")
+    assert after[0] == 4 and after != before

@@ -10,8 +10,11 @@ from __future__ import annotations
 import os
 import posixpath
 import uuid
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import fsspec
@@ -261,10 +264,39 @@ class Location:
         return self.path(name) if self.is_local else None
 
 
+# fields of an fsspec info dict holding a modification time (S3, Azure, GCS, memory, HTTP), and,
+# where a store gives no time, fields that change whenever the object's content does
+TIME_FIELDS = ("mtime", "LastModified", "last_modified", "created", "Last-Modified")
+IDENTITY_FIELDS = ("ETag", "etag", "md5Hash", "crc32c", "generation", "Content-MD5", "Digest")
+
+
 def _modified(info: dict) -> float:
-    """Modification time in seconds from an fsspec info dict (0 when the store gives none)."""
-    modified = info.get("mtime") or info.get("LastModified") or info.get("last_modified") or 0
-    return float(modified.timestamp() if hasattr(modified, "timestamp") else modified)
+    """Modification time in seconds from an fsspec info dict. Where the store gives no time but
+    an identity of the content (an HTTP server's ETag, a checksum, a generation), a number
+    standing for it (below 2**32, so that a replaced file of the same size is still seen as
+    changed: every cache compares these values for equality only); 0 when it gives neither.
+
+    Example: `_modified({"Last-Modified": "Sat, 05 Dec 2026 21:00:00 GMT"})` → 1796504400.0.
+    """
+    modified = next((info[f] for f in TIME_FIELDS if info.get(f)), None)
+    if isinstance(modified, str):
+        modified = _parse_time(modified)
+    if modified is not None:
+        return float(modified.timestamp() if hasattr(modified, "timestamp") else modified)
+    identity = next((str(info[f]) for f in IDENTITY_FIELDS if info.get(f)), None)
+    return float(zlib.crc32(identity.encode())) if identity is not None else 0.0
+
+
+def _parse_time(text: str) -> Any:
+    """A time written as ISO 8601 (object stores) or as an HTTP date, or None."""
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
 
 
 def _in_skipped(folders: list[str], skip: tuple[str, ...]) -> bool:
