@@ -266,7 +266,7 @@ class Location:
 
 # fields of an fsspec info dict holding a modification time (S3, Azure, GCS, memory, HTTP), and,
 # where a store gives no time, fields that change whenever the object's content does
-TIME_FIELDS = ("mtime", "LastModified", "last_modified", "created", "Last-Modified")
+TIME_FIELDS = ("mtime", "LastModified", "last_modified", "updated", "created", "Last-Modified")
 IDENTITY_FIELDS = ("ETag", "etag", "md5Hash", "crc32c", "generation", "Content-MD5", "Digest")
 
 
