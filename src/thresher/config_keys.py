@@ -2,7 +2,8 @@
 
 pydantic's own message for `extra="forbid"` names the key but not the nearest valid one; this
 walks the raw dict against the models first, so `object_level.pading` says `did you mean
-"padding"?`. Value errors are then left to pydantic and reworded by `pydantic_message`.
+"padding"?`, and a key a model lists in its `renamed_keys` (a ClassVar: old name → new name)
+says what it is called now. Value errors are then left to pydantic and reworded by `pydantic_message`.
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ def check_known_keys(raw: Mapping[str, Any], model: type[BaseModel], path: str =
     for key, value in raw.items():
         at = f"{path}.{key}" if path else str(key)
         if key not in fields:
-            raise ConfigError(f"{where}{at}: unknown key {key!r}{did_you_mean(str(key), fields)}; valid keys: {', '.join(fields)}")
+            renamed = getattr(model, "renamed_keys", {}).get(key)
+            hint = f" (it was renamed: write {renamed!r})" if renamed else did_you_mean(str(key), fields)
+            raise ConfigError(f"{where}{at}: unknown key {key!r}{hint}; valid keys: {', '.join(fields)}")
         inner = _model_of(fields[key].annotation)
         if inner is not None and isinstance(value, Mapping):
             check_known_keys(value, inner, at, where)

@@ -155,3 +155,13 @@ def test_the_cli_fails_with_exit_2_before_any_model_or_video_library_loads(clean
     assert "error: strategies[1].input.score: no score of task 'lightly_pretagging' named 'objectness_least_confidense'" in result.stderr
     assert "loaded: []" in result.stderr
     assert not (clean_datasource / ".lightly" / "predictions" / "lightly_pretagging").exists()
+
+
+def test_a_renamed_key_says_its_new_name(tmp_path):
+    """exports.frames (earlier run files) is now exports.images; the error says so, not "did you mean filenames"."""
+    run_file = tmp_path / "run.yaml"
+    run_file.write_text(yaml.safe_dump({**GOOD, "thresher": {"exports": {"frames": False}}}))
+    with pytest.raises(ConfigError, match=re.escape("thresher.exports.frames: unknown key 'frames' (it was renamed: write 'images')")) as caught:
+        load_run_config(run_file)
+    assert str(run_file) in str(caught.value) and "did you mean" not in str(caught.value)
+    assert load_run_config({**GOOD, "thresher": {"exports": {"images": False}}}).thresher.exports.images is False

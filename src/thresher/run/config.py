@@ -13,7 +13,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -70,6 +70,8 @@ class AssertionOptions(_Strict):
 
 class ExportOptions(_Strict):
     """What a run hands to labeling (docs/run.md, "Outputs" and "Label Studio")."""
+
+    renamed_keys: ClassVar[dict[str, str]] = {"frames": "images"}  # the names of earlier run files
 
     task: str | None = None  # the prediction task whose boxes the exports carry (default: the one the run read)
     images: bool = True  # images/: the selected video frames as PNG, the selected stills linked or copied
