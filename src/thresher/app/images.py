@@ -22,30 +22,24 @@ def frame_pixels(source: Datasource, row: Frames) -> np.ndarray:
         return reader[int(row.frame_index[0])]
 
 
-def _crop_box(state, sample_id: str) -> np.ndarray | None:
-    for run in state.runs():
-        if not run["browsable"]:
-            continue
-        view = state.view(run["id"])
-        row = view.row_of.get(sample_id)
-        if row is not None and view.data.sample_box is not None:
-            return view.data.sample_box[row]
-    return None
+def _crop_box(view, sample_id: str) -> np.ndarray | None:
+    row = view.row_of.get(sample_id) if view is not None else None
+    return view.data.sample_box[row] if row is not None and view.data.sample_box is not None else None
 
 
-def sample_jpeg(state, row: Frames, parent: Frames | None, side: int) -> bytes:
-    """JPEG of the sample (longer side `side`); a crop is cut from its parent frame."""
+def sample_jpeg(state, row: Frames, parent: Frames | None, side: int, view=None) -> bytes:
+    """JPEG of the sample (longer side `side`) from the datasource of `view`, the run it is
+    shown for (`view_holding`); a crop is cut from its parent frame by that run's box."""
     from thresher.app.state import NotFound, datasource_of
 
     if parent is None and side == 200:
-        view = state.view()
         thumbs = view.data.thumbnails if view is not None else None
         if thumbs is not None and str(row.id[0]) in thumbs.frame_id:
             return thumbs.jpeg(int(np.flatnonzero(thumbs.frame_id == str(row.id[0]))[0]))
-    source = datasource_of(state)
+    source = datasource_of(state, view)
     if parent is None:
         return jpeg_thumbnail(frame_pixels(source, row), side, quality=80)
-    box = _crop_box(state, str(row.id[0]))
+    box = _crop_box(view, str(row.id[0]))
     if box is None:
         raise NotFound(f"crop {str(row.id[0])!r}: no run bundle holds its box")
     pixels = frame_pixels(source, parent)

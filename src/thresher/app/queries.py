@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from thresher.app.state import MAX_PAGE, AppState, NotFound, RunView, datasource_of
+from thresher.app.state import MAX_PAGE, AppState, NotFound, RunView, datasource_of, view_holding
 from thresher.errors import UsageError
 from thresher.frames import Frames
 from thresher.report.render import b64, quantized
@@ -116,7 +116,7 @@ def boxes_of(state: AppState, view: RunView, frames: Frames, tasks: tuple[str | 
     """
     from thresher.report.thumbs import read_boxes
 
-    source = datasource_of(state)
+    source = datasource_of(state, view)
     out: list[list[dict]] = [[] for _ in range(len(frames))]
     pairs = tasks if tasks is not None else (view.data.meta.get("box_task"), view.data.meta.get("imputed_task"))
     for task, imputed in zip(pairs, (False, True)):
@@ -129,8 +129,12 @@ def boxes_of(state: AppState, view: RunView, frames: Frames, tasks: tuple[str | 
     return out
 
 
-def sample(state: AppState, sample_id: str) -> dict:
-    """One sample: its catalog row, tags, boxes, and every score and input of each run that has it."""
+def sample(state: AppState, sample_id: str, run_id: str | None = None) -> dict:
+    """One sample: its catalog row, tags, boxes, and every score and input of each run that has it.
+
+    The boxes and the frame strip are those of the run it is shown for (`run_id` when that
+    run holds it, else the latest run that does: `view_holding`), read from that run's datasource.
+    """
     with state.catalog() as store:
         row = state.known(store, [sample_id])
         tags = [name for name in store.tags() if sample_id in set(store.tag(name))]
@@ -153,10 +157,11 @@ def sample(state: AppState, sample_id: str) -> dict:
                 "scores": {name: _number(data.colors[name][r]) for name in data.meta.get("colors", [])},
             }
         )
-    view = state.view()
+    view = view_holding(state, sample_id, run_id)
     boxes = [] if view is None or row.kind[0] == "crop" else boxes_of(state, view, row)[0]
     fields = _fields(row, 0)
-    return {"sample": fields, "tags": tags, "runs": runs, "boxes": boxes, "strip": strip(state, view, sample_id)}
+    shown = view.run_id if view is not None else None
+    return {"sample": fields, "tags": tags, "runs": runs, "run": shown, "boxes": boxes, "strip": strip(state, view, sample_id)}
 
 
 def _fields(frames: Frames, row: int) -> dict:
@@ -184,10 +189,10 @@ def strip(state: AppState, view: RunView | None, sample_id: str) -> dict | None:
     for role, frame_id in zip(("t−1", "t", "t+1"), ids):
         k = position.get(frame_id)
         frames.append(None if k is None else {"role": role, **_fields(rows, k), "boxes": boxes[k]})
-    return {"task": tasks[0], "imputed_task": tasks[1], "severity": _severity(state, rows[position[ids[1]] : position[ids[1]] + 1], tasks[0]), "frames": frames}
+    return {"task": tasks[0], "imputed_task": tasks[1], "severity": _severity(state, view, rows[position[ids[1]] : position[ids[1]] + 1], tasks[0]), "frames": frames}
 
 
-def _severity(state: AppState, frame: Frames, task: str | None) -> float | None:
+def _severity(state: AppState, view: RunView, frame: Frames, task: str | None) -> float | None:
     """The frame's flicker severity for `task`, from its Lightly metadata file (None: none recorded)."""
     import json
 
@@ -198,7 +203,7 @@ def _severity(state: AppState, frame: Frames, task: str | None) -> float | None:
     if task is None:
         return None
     try:
-        metadata = json.loads(datasource_of(state).lightly.read_bytes(f"{METADATA_DIR}/{json_name(str(frame.file_name[0]))}"))["metadata"]
+        metadata = json.loads(datasource_of(state, view).lightly.read_bytes(f"{METADATA_DIR}/{json_name(str(frame.file_name[0]))}"))["metadata"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
     node: object = metadata

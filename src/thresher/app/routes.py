@@ -59,7 +59,8 @@ def samples(request: Request) -> JSONResponse:
 
 
 def sample(request: Request) -> JSONResponse:
-    return JSONResponse(queries.sample(_state(request), _query(request).get("id", "")))
+    query = _query(request)
+    return JSONResponse(queries.sample(_state(request), query.get("id", ""), query.get("run") or None))
 
 
 def embedding(request: Request) -> JSONResponse:
@@ -69,7 +70,7 @@ def embedding(request: Request) -> JSONResponse:
 def image(request: Request) -> Response:
     query = _query(request)
     side = queries._int(query.get("size"), "size", 200)
-    return Response(_state(request).image(query.get("id", ""), side), media_type="image/jpeg")
+    return Response(_state(request).image(query.get("id", ""), side, query.get("run") or None), media_type="image/jpeg")
 
 
 def report(request: Request) -> HTMLResponse:

@@ -60,7 +60,7 @@ class AppState:
         with self.catalog() as store:  # fail early on a path that is no catalog
             self.catalog_path = store.path
         self._views: OrderedDict[str, RunView] = OrderedDict()  # the last MAX_VIEWS bundles read
-        self._images: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+        self._images: OrderedDict[tuple[str, int, str | None], bytes] = OrderedDict()
         self._lock = threading.Lock()
 
     def catalog(self) -> Catalog:
@@ -166,13 +166,15 @@ class AppState:
 
     # images ---------------------------------------------------------------------------
 
-    def image(self, sample_id: str, side: int) -> bytes:
-        """JPEG of a catalog sample, its longer side `side` pixels (a crop: the crop itself)."""
+    def image(self, sample_id: str, side: int, run_id: str | None = None) -> bytes:
+        """JPEG of a catalog sample, its longer side `side` pixels (a crop: the crop itself),
+        read from the datasource of the run it is shown for (`view_holding`)."""
         from thresher.app.images import sample_jpeg
 
         if side not in THUMB_SIDES:
             raise UsageError(f"size: expected one of {THUMB_SIDES}, got {side}")
-        key = (sample_id, side)
+        view = view_holding(self, sample_id, run_id)
+        key = (sample_id, side, view.run_id if view is not None else None)
         with self._lock:
             if key in self._images:
                 self._images.move_to_end(key)
@@ -180,7 +182,7 @@ class AppState:
         with self.catalog() as store:
             row = self.known(store, [sample_id])
             parent = self.known(store, [str(row.parent_id[0])]) if row.kind[0] == "crop" else None
-        jpeg = sample_jpeg(self, row, parent, side)
+        jpeg = sample_jpeg(self, row, parent, side, view)
         with self._lock:
             self._images[key] = jpeg
             while len(self._images) > CACHE_IMAGES:
@@ -188,9 +190,11 @@ class AppState:
         return jpeg
 
 
-def datasource_of(state: AppState) -> Datasource:
-    """The datasource the catalog's runs read (from the latest bundle, else the catalog's folder)."""
-    view = state.view()
+def datasource_of(state: AppState, view: RunView | None = None) -> Datasource:
+    """The datasource a run read (`view`, default: the latest run with report data, else the
+    catalog's own folder). A catalog shared by several datasources (`--catalog`) holds runs
+    of each, so a sample is read from the datasource of the run it is shown for."""
+    view = view if view is not None else state.view()
     if view is not None:
         where = view.data.meta.get("datasource", {})
         return _cached_source(where.get("input"), where.get("lightly"), state.storage_options)
@@ -198,6 +202,23 @@ def datasource_of(state: AppState) -> Datasource:
     if folder.name == ".thresher":
         return _cached_source(str(folder.parent), None, state.storage_options)
     raise NotFound("no run with report data tells where the datasource is")
+
+
+def view_holding(state: AppState, sample_id: str, run_id: str | None = None) -> RunView | None:
+    """The run a sample is shown for: `run_id` (the page's run: its datasource also holds the
+    neighbouring frames of a strip), else the latest run whose bundle holds the sample, else
+    the latest run with report data (None: no run has).
+
+    Example: `view_holding(state, "clip-000042-mp4.png").run_id` → "20261205-214414-8ffaf3".
+    """
+    if run_id:
+        return state.view(run_id)  # NotFound when that run has no report data
+    for run in state.runs():
+        if run["browsable"]:
+            view = state.view(run["id"])
+            if view is not None and sample_id in view.row_of:
+                return view
+    return state.view()
 
 
 _SOURCES: dict[tuple, Datasource] = {}

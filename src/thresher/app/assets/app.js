@@ -28,11 +28,15 @@
   function fmt(v) { return v === null || v === undefined ? "—" : Number.isInteger(v) ? String(v) : Number(v).toPrecision(4); }
   const PALETTE = ["#1a73e8", "#e8710a", "#188038", "#9334e6", "#d01884", "#12b5cb", "#b06000", "#5f6368"];
 
+  /* The query naming a sample and the run it is shown for (a catalog shared by several
+     datasources reads each sample from its run's datasource). */
+  function sampleQuery(id, run) { return `id=${encodeURIComponent(id)}` + (run ? `&run=${encodeURIComponent(run)}` : ""); }
+
   /* An image of a sample with its boxes drawn (predicted solid, imputed dashed); `labels`
-     writes each box's class and score on it. */
-  function framed(item, size, labels) {
+     writes each box's class and score on it; `run`: the run it is shown for. */
+  function framed(item, size, labels, run) {
     const wrap = el("div", { class: "frame", style: `aspect-ratio:${item.width || 4}/${item.height || 3}` });
-    wrap.append(el("img", { src: `/api/image?id=${encodeURIComponent(item.id)}&size=${size}`, alt: item.file_name, loading: "lazy" }));
+    wrap.append(el("img", { src: `/api/image?${sampleQuery(item.id, run)}&size=${size}`, alt: item.file_name, loading: "lazy" }));
     if (item.boxes && item.boxes.length && item.width) {
       const layer = svg("svg", { class: "boxes", viewBox: `0 0 ${item.width} ${item.height}`, preserveAspectRatio: "none" });
       const names = [], texts = [];
@@ -85,8 +89,8 @@
     });
     const grid = el("div", { class: "grid", id: "grid" });
     for (const item of body.items) {
-      grid.append(el("a", { class: "card" + (item.selected ? " selected" : ""), href: `/sample?id=${encodeURIComponent(item.id)}` },
-        el("figure", { class: "thumb" }, framed(item, 200), el("figcaption", {}, item.file_name, item.score !== null ? ` · ${fmt(item.score)}` : ""))));
+      grid.append(el("a", { class: "card" + (item.selected ? " selected" : ""), href: `/sample?${sampleQuery(item.id, body.run)}` },
+        el("figure", { class: "thumb" }, framed(item, 200, false, body.run), el("figcaption", {}, item.file_name, item.score !== null ? ` · ${fmt(item.score)}` : ""))));
     }
     const offset = body.offset || 0, shown = body.items.length, step = body.limit || 60;
     const page = (delta) => { const p = new URLSearchParams(location.search); p.set("offset", Math.max(0, offset + delta)); location.search = p.toString(); };
@@ -119,7 +123,7 @@
       x, y,
       onHover(i, event) {
         if (i < 0 || !event) { tooltip.hidden = true; return; }
-        tooltip.replaceChildren(el("b", {}, body.names[i]), el("img", { src: `/api/image?id=${encodeURIComponent(body.ids[i])}&size=200` }));
+        tooltip.replaceChildren(el("b", {}, body.names[i]), el("img", { src: `/api/image?${sampleQuery(body.ids[i], body.run)}&size=200` }));
         const rect = canvas.parentElement.getBoundingClientRect();
         tooltip.style.left = Math.min(event.clientX - rect.left + 14, rect.width - 220) + "px";
         tooltip.style.top = event.clientY - rect.top + 14 + "px";
@@ -152,8 +156,8 @@
 
   // one sample ---------------------------------------------------------------------------
   async function samplePage() {
-    const id = new URLSearchParams(location.search).get("id") || "";
-    const body = await getJSON("/api/sample?id=" + encodeURIComponent(id));
+    const params = new URLSearchParams(location.search);
+    const body = await getJSON("/api/sample?" + sampleQuery(params.get("id") || "", params.get("run")));
     const s = body.sample;
     const boxes = el("table", {}, el("tr", {}, ["kind", "class", "score", "x0", "y0", "x1", "y1"].map((h) => el("th", {}, h))),
       body.boxes.map((b) => el("tr", {}, el("td", {}, b.imputed ? "imputed" : "predicted"), el("td", {}, b.label), el("td", {}, fmt(b.score)),
@@ -161,19 +165,19 @@
     const runs = body.runs.map((r) => el("div", { class: "block" }, el("h3", {}, `run ${r.run}: ` + (r.selected ? `selected (#${r.pick})` : "not selected")),
       el("table", { class: "stats" }, Object.entries(r.scores).map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", {}, fmt(v)))))));
     view.replaceChildren(el("section", {}, el("h2", {}, s.file_name),
-      el("div", { class: "big" }, framed({ ...s, boxes: body.boxes }, 640)),
-      body.strip ? stripBlock(body.strip) : null,
+      el("div", { class: "big" }, framed({ ...s, boxes: body.boxes }, 640, false, body.run)),
+      body.strip ? stripBlock(body.strip, body.run) : null,
       el("p", {}, `${s.kind} · ${s.video} · frame ${s.frame_index} · ${s.width}×${s.height}` + (s.parent_id ? ` · crop of ${s.parent_id}` : "")),
       el("p", {}, "tags: " + (body.tags.join(", ") || "none")),
       el("h3", {}, "Predicted and imputed boxes"), boxes, el("h3", {}, "Scores"), runs));
   }
 
   /* Frames t-1, t, t+1 with the boxes of the task the assertions checked, as the report's strips. */
-  function stripBlock(strip) {
+  function stripBlock(strip, run) {
     const flagged = strip.severity === null ? "no flicker recorded for this frame"
       : strip.severity > 0 ? `flagged by flicker, severity ${fmt(strip.severity)}` : "not flagged by flicker";
     const figures = strip.frames.map((f, k) => f
-      ? el("figure", { class: "strip-frame" }, framed(f, 640, true), el("figcaption", {}, `${f.role} · `, el("a", { href: `/sample?id=${encodeURIComponent(f.id)}` }, f.file_name)))
+      ? el("figure", { class: "strip-frame" }, framed(f, 640, true, run), el("figcaption", {}, `${f.role} · `, el("a", { href: `/sample?${sampleQuery(f.id, run)}` }, f.file_name)))
       : el("figure", { class: "strip-frame missing" }, el("p", {}, `${["t−1", "t", "t+1"][k]}: no such frame`)));
     return el("div", { class: "strip", id: "strip" }, el("h3", {}, `Frames t−1, t, t+1 · task ${strip.task} · ${flagged}`),
       el("div", { class: "triple" }, figures));

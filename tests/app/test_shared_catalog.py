@@ -1,0 +1,59 @@
+"""A catalog shared by two datasources (`--catalog`): each sample is read from its run's datasource."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from thresher.app.queries import sample
+from thresher.app.state import AppState
+from thresher.run import run
+
+RED, BLUE = (220, 30, 30), (30, 30, 220)
+
+
+def _datasource(root, color, names):
+    root.mkdir()
+    for name in names:
+        Image.new("RGB", (96, 64), color).save(root / name)
+    return root
+
+
+def _config():
+    return {"selection_config": {"n_samples": 2, "strategies": [{"input": {"type": "RANDOM", "random_seed": 1}, "strategy": {"type": "WEIGHTS"}}]}}
+
+
+def _color(jpeg: bytes) -> tuple:
+    return tuple(np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB")).reshape(-1, 3).mean(axis=0).round().astype(int).tolist())
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    """(state, run of the red datasource, run of the blue one), both in one catalog, red first."""
+    tmp = tmp_path_factory.mktemp("shared")
+    workspace = tmp / "workspace"
+    red = run(_datasource(tmp / "red", RED, ["only-red.png", "same.png", "r2.png"]), _config(), catalog=workspace)
+    blue = run(_datasource(tmp / "blue", BLUE, ["only-blue.png", "same.png", "b2.png"]), _config(), catalog=workspace)
+    return AppState(workspace), red.run_id, blue.run_id
+
+
+def _near(color, expected):
+    return all(abs(a - b) <= 12 for a, b in zip(color, expected))
+
+
+def test_a_sample_of_an_older_runs_datasource_is_read_from_it(shared):
+    state, red_run, _ = shared
+    assert _near(_color(state.image("only-red.png", 640)), RED)  # the latest run (blue) has no such file
+    assert _near(_color(state.image("only-red.png", 200, red_run)), RED)
+    assert sample(state, "only-red.png")["run"] == red_run
+
+
+def test_a_same_named_sample_is_read_from_the_run_it_is_shown_for(shared):
+    state, red_run, blue_run = shared
+    assert _near(_color(state.image("same.png", 640, red_run)), RED)
+    assert _near(_color(state.image("same.png", 640, blue_run)), BLUE)
+    assert _near(_color(state.image("same.png", 640)), BLUE)  # no run named: the latest that holds it
+    assert sample(state, "same.png", red_run)["run"] == red_run
