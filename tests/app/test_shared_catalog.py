@@ -17,8 +17,10 @@ RED, BLUE = (220, 30, 30), (30, 30, 220)
 
 def _datasource(root, color, names):
     root.mkdir()
-    for name in names:
-        Image.new("RGB", (96, 64), color).save(root / name)
+    for k, name in enumerate(names):  # a white square in another place: no two are duplicates
+        pixels = np.full((64, 96, 3), color, np.uint8)
+        pixels[20 + 10 * k : 40 + 10 * k, 40 + 15 * k : 60 + 15 * k] = 255
+        Image.fromarray(pixels).save(root / name)
     return root
 
 
@@ -27,7 +29,10 @@ def _config():
 
 
 def _color(jpeg: bytes) -> tuple:
-    return tuple(np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB")).reshape(-1, 3).mean(axis=0).round().astype(int).tolist())
+    """The mean colour of the image's top left corner (a tenth of each side), where no square is."""
+    pixels = np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB"))
+    corner = pixels[: pixels.shape[0] // 10 + 1, : pixels.shape[1] // 10 + 1]
+    return tuple(corner.reshape(-1, 3).mean(axis=0).round().astype(int).tolist())
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +62,4 @@ def test_a_same_named_sample_is_read_from_the_run_it_is_shown_for(shared):
     assert _near(_color(state.image("same.png", 640, blue_run)), BLUE)
     assert _near(_color(state.image("same.png", 640)), BLUE)  # no run named: the latest that holds it
     assert sample(state, "same.png", red_run)["run"] == red_run
+    assert all("same.png" in state.view(r).row_of for r in (red_run, blue_run))  # both runs' bundles hold it
