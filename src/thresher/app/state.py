@@ -173,12 +173,12 @@ class AppState:
 
         if side not in THUMB_SIDES:
             raise UsageError(f"size: expected one of {THUMB_SIDES}, got {side}")
-        view = view_holding(self, sample_id, run_id)
-        key = (sample_id, side, view.run_id if view is not None else None)
+        key = (sample_id, side, run_id)  # as asked: a cached answer costs no catalog query
         with self._lock:
             if key in self._images:
                 self._images.move_to_end(key)
                 return self._images[key]
+        view = view_holding(self, sample_id, run_id)
         with self.catalog() as store:
             row = self.known(store, [sample_id])
             parent = self.known(store, [str(row.parent_id[0])]) if row.kind[0] == "crop" else None
