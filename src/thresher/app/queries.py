@@ -132,8 +132,8 @@ def boxes_of(state: AppState, view: RunView, frames: Frames, tasks: tuple[str | 
 def sample(state: AppState, sample_id: str, run_id: str | None = None) -> dict:
     """One sample: its catalog row, tags, boxes, and every score and input of each run that has it.
 
-    The boxes and the frame strip are those of the run it is shown for (`run_id` when that
-    run holds it, else the latest run that does: `view_holding`), read from that run's datasource.
+    The boxes and the frame strip are those of the run it is shown for (`run_id`, else the
+    latest run whose bundle holds it: `view_holding`), read from that run's datasource.
     """
     with state.catalog() as store:
         row = state.known(store, [sample_id])
