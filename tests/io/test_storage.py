@@ -88,16 +88,18 @@ def test_a_replaced_file_of_the_same_size_changes_its_stat_in_memory_stores():
 
 
 class _Served(http.server.SimpleHTTPRequestHandler):
-    """Serves a folder; with `etag_only`, an ETag of the content instead of Last-Modified."""
+    """Serves a folder; with `etag_only`, an ETag of the content instead of Last-Modified;
+    with `with_etag`, both."""
 
     etag_only = False
+    with_etag = False
 
     def send_header(self, keyword, value):
         if not (self.etag_only and keyword == "Last-Modified"):
             super().send_header(keyword, value)
 
     def end_headers(self):
-        if self.etag_only and self.command == "HEAD":
+        if (self.etag_only or self.with_etag) and self.command == "HEAD":
             path = self.translate_path(self.path)
             if os.path.isfile(path):
                 with open(path, "rb") as handle:
@@ -134,3 +136,19 @@ def test_a_replaced_file_of_the_same_size_changes_its_stat_over_http(http_folder
     os.utime(folder / "a.bin", (1_700_000_100, 1_700_000_100))
     after = location.stat("a.bin")
     assert after[0] == 4 and after != before
+
+
+def test_a_same_second_replacement_is_seen_where_the_store_gives_an_etag(http_folder):
+    """S3 and HTTP give times to the whole second: the ETag tells a same-size replacement apart."""
+    pytest.importorskip("aiohttp", reason="fsspec's HTTP filesystem needs aiohttp")
+    folder, url, handler = http_folder
+    handler.with_etag = True
+    (folder / "a.bin").write_bytes(b"1234")
+    os.utime(folder / "a.bin", (1_700_000_000, 1_700_000_000))
+    location = Location(url)
+    before = location.stat("a.bin")
+    assert before[0] == 4 and int(before[1]) == 1_700_000_000  # the time, to the second
+    (folder / "a.bin").write_bytes(b"5678")
+    os.utime(folder / "a.bin", (1_700_000_000, 1_700_000_000))  # the same second
+    assert location.stat("a.bin") != before
+    assert location.stat("a.bin") == location.stat("a.bin")  # stable while unchanged

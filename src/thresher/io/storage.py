@@ -271,20 +271,28 @@ IDENTITY_FIELDS = ("ETag", "etag", "md5Hash", "crc32c", "generation", "Content-M
 
 
 def _modified(info: dict) -> float:
-    """Modification time in seconds from an fsspec info dict. Where the store gives no time but
-    an identity of the content (an HTTP server's ETag, a checksum, a generation), a number
-    standing for it (below 2**32, so that a replaced file of the same size is still seen as
-    changed: every cache compares these values for equality only); 0 when it gives neither.
+    """Modification time in seconds from an fsspec info dict, made to change whenever the
+    content does (every cache compares these values for equality only):
+
+    - a time given to the whole second (S3, an HTTP server) carries, in its microseconds, a
+      digest of the content's identity when the store gives one (ETag, checksum, generation),
+      so that a same-size replacement within the same second is still seen;
+    - where the store gives no time, a number standing for that identity (below 2**32);
+    - 0 when it gives neither.
 
     Example: `_modified({"Last-Modified": "Sat, 05 Dec 2026 21:00:00 GMT"})` → 1796504400.0.
     """
     modified = next((info[f] for f in TIME_FIELDS if info.get(f)), None)
     if isinstance(modified, str):
         modified = _parse_time(modified)
-    if modified is not None:
-        return float(modified.timestamp() if hasattr(modified, "timestamp") else modified)
     identity = next((str(info[f]) for f in IDENTITY_FIELDS if info.get(f)), None)
-    return float(zlib.crc32(identity.encode())) if identity is not None else 0.0
+    digest = zlib.crc32(identity.encode()) if identity is not None else None
+    if modified is None:
+        return float(digest) if digest is not None else 0.0
+    seconds = float(modified.timestamp() if hasattr(modified, "timestamp") else modified)
+    if digest is not None and seconds.is_integer():
+        return seconds + (digest % 1_000_000) / 1e6
+    return seconds
 
 
 def _parse_time(text: str) -> Any:
