@@ -122,19 +122,21 @@ def http_folder(tmp_path):
     server.server_close()
 
 
+def _written(folder, data: bytes, seconds: int, location: Location) -> tuple:
+    """`folder/a.bin` written with `data` and modified at `seconds`; its stat through `location`."""
+    (folder / "a.bin").write_bytes(data)
+    os.utime(folder / "a.bin", (seconds, seconds))
+    return location.stat("a.bin")
+
+
 @pytest.mark.parametrize("etag_only", [False, True], ids=["last-modified", "etag"])
 def test_a_replaced_file_of_the_same_size_changes_its_stat_over_http(http_folder, etag_only):
     pytest.importorskip("aiohttp", reason="fsspec's HTTP filesystem needs aiohttp")
     folder, url, handler = http_folder
     handler.etag_only = etag_only
-    (folder / "a.bin").write_bytes(b"1234")
-    os.utime(folder / "a.bin", (1_700_000_000, 1_700_000_000))
-    location = Location(url)
-    before = location.stat("a.bin")
+    before = _written(folder, b"1234", 1_700_000_000, Location(url))
     assert before[0] == 4 and before[1] != 0 and (etag_only or before[1] == 1_700_000_000.0)  # the ETag stands in for a time
-    (folder / "a.bin").write_bytes(b"5678")
-    os.utime(folder / "a.bin", (1_700_000_100, 1_700_000_100))
-    after = location.stat("a.bin")
+    after = _written(folder, b"5678", 1_700_000_100, Location(url))
     assert after[0] == 4 and after != before
 
 
@@ -143,12 +145,8 @@ def test_a_same_second_replacement_is_seen_where_the_store_gives_an_etag(http_fo
     pytest.importorskip("aiohttp", reason="fsspec's HTTP filesystem needs aiohttp")
     folder, url, handler = http_folder
     handler.with_etag = True
-    (folder / "a.bin").write_bytes(b"1234")
-    os.utime(folder / "a.bin", (1_700_000_000, 1_700_000_000))
     location = Location(url)
-    before = location.stat("a.bin")
+    before = _written(folder, b"1234", 1_700_000_000, location)
     assert before[0] == 4 and int(before[1]) == 1_700_000_000  # the time, to the second
-    (folder / "a.bin").write_bytes(b"5678")
-    os.utime(folder / "a.bin", (1_700_000_000, 1_700_000_000))  # the same second
-    assert location.stat("a.bin") != before
+    assert _written(folder, b"5678", 1_700_000_000, location) != before  # the same second
     assert location.stat("a.bin") == location.stat("a.bin")  # stable while unchanged
