@@ -197,10 +197,10 @@ def datasource_of(state: AppState, view: RunView | None = None) -> Datasource:
     view = view if view is not None else state.view()
     if view is not None:
         where = view.data.meta.get("datasource", {})
-        return _cached_source(where.get("input"), where.get("lightly"), state.storage_options)
+        return _cached_source(where.get("input"), where.get("lightly"), state.storage_options, state.catalog_path.parent)
     folder = state.catalog_path.parent
     if folder.name == ".thresher":
-        return _cached_source(str(folder.parent), None, state.storage_options)
+        return _cached_source(str(folder.parent), None, state.storage_options, folder)
     raise NotFound("no run with report data tells where the datasource is")
 
 
@@ -224,12 +224,18 @@ def view_holding(state: AppState, sample_id: str, run_id: str | None = None) -> 
 _SOURCES: dict[tuple, Datasource] = {}
 
 
-def _cached_source(input_url: str, lightly_url: str | None, storage_options: dict | None = None) -> Datasource:
+def _cached_source(input_url: str, lightly_url: str | None, storage_options: dict | None = None, workspace: Path | None = None) -> Datasource:
+    """One `Datasource` per location for the server's life, knowing the video indexes that
+    `workspace`'s runs recorded (a frame of an unchanged video is found without a demux pass)."""
     import json
 
     from thresher.io.datasource import Datasource
+    from thresher.io.video_index_cache import load_video_indexes, video_index_path
 
     key = (input_url, lightly_url if lightly_url != input_url else None, json.dumps(storage_options, sort_keys=True))
     if key not in _SOURCES:
-        _SOURCES[key] = Datasource(key[0], key[1], storage_options)
+        source = Datasource(key[0], key[1], storage_options)
+        if workspace is not None:
+            source.video_infos.adopt(load_video_indexes(video_index_path(workspace, source.input.url)))
+        _SOURCES[key] = source
     return _SOURCES[key]

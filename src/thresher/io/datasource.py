@@ -117,22 +117,23 @@ class Datasource:
         collector) and left out; of samples that would share a prediction file
         (`a.jpg` and `a.png`), the first by name is kept and the others reported.
         `media`: the listing when the caller has it already (`media_files()`); `progress`:
-        called with (files read, files in all); `cache`: a local JSON file keeping each
-        readable video's frame count and size by its file size and modification time (a
-        video whose size and time did not change is not demuxed again).
+        called with (files read, files in all); `cache`: a local `.npz` file keeping each
+        readable video's index by its file size and modification time
+        (`thresher.io.video_index_cache`): a video whose size and time did not change is not
+        demuxed again, and its index serves `video_infos` (seeking to its frames later).
         """
-        from thresher.provenance import read_json_cache, write_json_cache
+        from thresher.io.video_index_cache import load_video_indexes, save_video_indexes
 
         problems = collector(problems)
         media = media if media is not None else self.media_files()
         counted = _counter(progress, len(media.images) + len(media.videos))
-        known = read_json_cache(cache) if cache is not None else {}
-        found: dict[str, list] = {}
+        known = load_video_indexes(cache) if cache is not None else {}
+        found: dict[str, tuple] = {}
         with ThreadPoolExecutor(IO_THREADS) as pool:
             images = list(pool.map(counted(lambda n: self._image_rows(n, problems)), media.images))
             videos = list(pool.map(counted(lambda n: self._video_rows(n, problems, known, found)), media.videos))
-        if cache is not None and found != known:
-            write_json_cache(cache, found)
+        if cache is not None and (found.keys() != known.keys() or any(found[n][1] is not known[n][1] for n in found)):
+            save_video_indexes(cache, found)
         rows = [r for r in images + videos if r is not None]
         if not rows:
             return Frames.empty()
@@ -152,20 +153,22 @@ class Datasource:
         return _rows([name], "image", name, [0], width, height)
 
     def _video_rows(self, name: str, problems: Problems, known: dict, found: dict) -> dict | None:
-        """The frames of a video: [size, time, frames, width, height] from `known` when its size
-        and time match, else from a demux pass; what was used goes into `found`."""
+        """The frames of a video, from its index in `known` when its size and time match (the
+        index is then remembered in `video_infos`), else from a demux pass; the index used goes
+        into `found` as ((size, time), VideoInfo)."""
         try:
-            stat = list(self.input.stat(name))
+            stat = tuple(self.input.stat(name))
             entry = known.get(name)
-            if not (isinstance(entry, list) and len(entry) == 5 and entry[:2] == stat):
+            if entry is not None and entry[0] == stat:
+                info = entry[1]
+                self.video_infos.remember(name, info, stat)
+            else:
                 info = self.video_infos.get(name, stat)
-                entry = [*stat, info.n_frames, info.width, info.height]
         except (DatasourceError, OSError) as exc:
             problems.add(name, "", "a readable video", str(exc).removeprefix(f"{name}: "))
             return None
-        found[name] = entry
-        n_frames, width, height = entry[2:]
-        return _rows(frame_names(name, n_frames), "frame", name, np.arange(n_frames), width, height)
+        found[name] = (stat, info)
+        return _rows(frame_names(name, info.n_frames), "frame", name, np.arange(info.n_frames), info.width, info.height)
 
 
 def _counter(progress: Callable[[int, int], None] | None, total: int):

@@ -14,7 +14,7 @@ Example: `source.video_infos.get("clip.mp4").n_frames` → 250 (a demux pass the
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from thresher.io.storage import Location
@@ -81,6 +81,12 @@ class VideoInfos:
             if self._frames + info.n_frames <= self.limit:
                 self._infos[name] = (now, info)
                 self._frames += info.n_frames
+
+    def adopt(self, entries: Mapping[str, tuple[Stat, VideoInfo]]) -> None:
+        """Remember indexes read earlier (`thresher.io.video_index_cache`), each as it was at
+        its recorded (size, modification time): one serves only while its video is unchanged."""
+        for name, (stat, info) in entries.items():
+            self.remember(name, info, stat)
 
     def stat(self, name: str) -> tuple[float, ...] | None:
         """The video's (size, modification time) now, or None when it cannot be read."""

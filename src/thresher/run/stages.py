@@ -36,6 +36,7 @@ from thresher.io.datasource import IO_THREADS, Datasource, describe_unsupported
 from thresher.io.images import check_image
 from thresher.io.lightly_predictions import read_predictions
 from thresher.io.problems import Problems
+from thresher.io.video_index_cache import video_index_path
 from thresher.objects import crop_frames
 from thresher.progress import for_stage
 from thresher.provenance import changed_files, prediction_key, read_json_cache, record_files, record_predictions, rows_to_predict_again, write_json_cache
@@ -90,7 +91,7 @@ def enumerate_frames(state: Planned) -> Enumerated:
     if unsupported:
         state.log(f"  {describe_unsupported(unsupported)}")
         counts["unsupported files"] = sum(unsupported.values())
-    frames = state.source.frames(problems, media, for_stage(state.progress, "enumerate (files)"), cache=state.workspace / "cache" / "videos.json")
+    frames = state.source.frames(problems, media, for_stage(state.progress, "enumerate (files)"), cache=video_index_path(state.workspace, state.source.input.url))
     removed = state.removed + tuple((p.file, "corrupt", f"{p.expected}, got {p.got}") for p in problems)
     if len(frames) == 0:
         raise NothingToSelectError(no_media_reason(state.source.input.url, len(media.images) + len(media.videos), unsupported))
