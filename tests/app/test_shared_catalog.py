@@ -63,3 +63,28 @@ def test_a_same_named_sample_is_read_from_the_run_it_is_shown_for(shared):
     assert _near(_color(state.image("same.png", 640)), BLUE)  # no run named: the latest that holds it
     assert sample(state, "same.png", red_run)["run"] == red_run
     assert all("same.png" in state.view(r).row_of for r in (red_run, blue_run))  # both runs' bundles hold it
+
+
+def test_a_same_named_sample_takes_the_size_and_kind_its_run_saw(tmp_path, carphone_mp4):
+    """The catalog keeps the first datasource's row of an id: a video frame here, a still image
+    of another size there; each run's page, image and strip are those of its own datasource."""
+    import shutil
+
+    workspace = tmp_path / "workspace"
+    video = tmp_path / "video"
+    video.mkdir()
+    shutil.copyfile(carphone_mp4, video / "clip.mp4")  # frames clip-000-mp4.png … clip-119-mp4.png, 176×144
+    frame_run = run(video, _config(), catalog=workspace).run_id
+    stills = _datasource(tmp_path / "stills", BLUE, ["clip-049-mp4.png", "b2.png"])  # 96×64 stills
+    still_run = run(stills, _config(), catalog=workspace).run_id
+    state = AppState(workspace)
+
+    shown = sample(state, "clip-049-mp4.png", still_run)
+    assert (shown["sample"]["kind"], shown["sample"]["width"], shown["sample"]["height"], shown["strip"]) == ("image", 96, 64, None)
+    still = Image.open(io.BytesIO(state.image("clip-049-mp4.png", 640, still_run)))
+    assert still.size == (96, 64) and _near(_color(state.image("clip-049-mp4.png", 640, still_run)), BLUE)
+
+    shown = sample(state, "clip-049-mp4.png", frame_run)
+    assert (shown["sample"]["kind"], shown["sample"]["width"], shown["sample"]["height"]) == ("frame", 176, 144)
+    assert [f["id"] for f in shown["strip"]["frames"]] == ["clip-048-mp4.png", "clip-049-mp4.png", "clip-050-mp4.png"]
+    assert Image.open(io.BytesIO(state.image("clip-049-mp4.png", 640, frame_run))).size == (176, 144)

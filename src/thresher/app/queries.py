@@ -15,7 +15,9 @@ import numpy as np
 
 from thresher.app.state import MAX_PAGE, AppState, NotFound, RunView, datasource_of, view_holding
 from thresher.errors import UsageError
+from thresher.catalog import Catalog
 from thresher.frames import Frames
+from thresher.io.names import frame_name
 from thresher.report.render import b64, quantized
 
 
@@ -130,38 +132,44 @@ def boxes_of(state: AppState, view: RunView, frames: Frames, tasks: tuple[str | 
 
 
 def sample(state: AppState, sample_id: str, run_id: str | None = None) -> dict:
-    """One sample: its catalog row, tags, boxes, and every score and input of each run that has it.
+    """One sample as the run it is shown for saw it, its tags, boxes, and every score and input of
+    each run of that datasource that has it.
 
     The boxes and the frame strip are those of the run it is shown for (`run_id`, else the
     latest run whose bundle holds it: `view_holding`), read from that run's datasource.
     """
+    view = view_holding(state, sample_id, run_id)
     with state.catalog() as store:
-        row = state.known(store, [sample_id])
+        row = state.as_seen(store, sample_id, view)
         tags = [name for name in store.tags() if sample_id in set(store.tag(name))]
     runs = []
     for run in state.runs():
         if not run["browsable"]:
             continue
-        view = state.view(run["id"])
-        assert view is not None  # asked for a run by its id: its bundle, or NotFound raised
-        r = view.row_of.get(sample_id)
-        if r is None:
-            continue
-        data = view.data
+        other = state.view(run["id"])
+        assert other is not None  # asked for a run by its id: its bundle, or NotFound raised
+        r = other.row_of.get(sample_id)
+        if r is None or (view is not None and _datasource(other) != _datasource(view)):
+            continue  # a run of another datasource sharing the catalog: its sample of that name is another file
+        data = other.data
         picks = data.selected.tolist()
         runs.append(
             {
-                "run": view.run_id,
+                "run": other.run_id,
                 "selected": sample_id in picks,
                 "pick": picks.index(sample_id) + 1 if sample_id in picks else None,
                 "scores": {name: _number(data.colors[name][r]) for name in data.meta.get("colors", [])},
             }
         )
-    view = view_holding(state, sample_id, run_id)
     boxes = [] if view is None or row.kind[0] == "crop" else boxes_of(state, view, row)[0]
     fields = _fields(row, 0)
     shown = view.run_id if view is not None else None
     return {"sample": fields, "tags": tags, "runs": runs, "run": shown, "boxes": boxes, "strip": strip(state, view, sample_id)}
+
+
+def _datasource(view: RunView) -> tuple:
+    where = view.data.meta.get("datasource", {})
+    return where.get("input"), where.get("lightly")
 
 
 def _fields(frames: Frames, row: int) -> dict:
@@ -172,24 +180,49 @@ def strip(state: AppState, view: RunView | None, sample_id: str) -> dict | None:
     """A video frame with the frames before and after it, as the report's flagged-frames strip:
     the boxes of the task the run's assertions checked and the imputed ones, and the frame's
     flicker severity for that task (None when the sample is no video frame or no run has
-    report data)."""
+    report data). The frames are those of the run's datasource (`neighbours`)."""
     if view is None:
         return None
     with state.catalog() as store:
-        ids = store.neighbours(sample_id)
-        if ids[1] is None:
-            return None
-        known = [i for i in ids if i is not None]
-        rows = state.known(store, known)
+        found = neighbours(state, store, view, sample_id)
+    if found is None:
+        return None
+    ids, rows = found
     about = view.data.meta.get("flagged") or {}
     tasks = (about.get("task") or view.data.meta.get("box_task"), about.get("imputed_task") or view.data.meta.get("imputed_task"))
     boxes = boxes_of(state, view, rows, tasks)
-    position: dict[str | None, int] = {i: k for k, i in enumerate(known)}  # None (no such frame): absent
+    position: dict[str | None, int] = {i: k for k, i in enumerate(rows.id.tolist())}  # None (no such frame): absent
     frames = []
     for role, frame_id in zip(("t−1", "t", "t+1"), ids):
         k = position.get(frame_id)
         frames.append(None if k is None else {"role": role, **_fields(rows, k), "boxes": boxes[k]})
     return {"task": tasks[0], "imputed_task": tasks[1], "severity": _severity(state, view, rows[position[ids[1]] : position[ids[1]] + 1], tasks[0]), "frames": frames}
+
+
+def neighbours(state: AppState, store: Catalog, view: RunView, sample_id: str) -> tuple[list[str | None], Frames] | None:
+    """([t−1, t, t+1] ids, None past either end; their rows) of a video frame as the run `view`
+    saw it: the frames of its video by index, in the run's datasource (a frame the run's
+    bundle does not hold takes the frame's own size). None when the sample is no video frame.
+    Runs without the videos' frame counts fall back on the catalog's rows."""
+    row = state.as_seen(store, sample_id, view)
+    if row.kind[0] != "frame":
+        return None
+    video, index = str(row.video[0]), int(row.frame_index[0])
+    n_frames = view.data.meta.get("videos", {}).get(video)
+    if not isinstance(n_frames, int):
+        ids = store.neighbours(sample_id)
+        return ids, state.known(store, [i for i in ids if i is not None])
+    ids = [frame_name(video, k, n_frames) if 0 <= k < n_frames else None for k in (index - 1, index, index + 1)]
+    rows = [row if k == index else _frame_row(view, row, frame_id, k) for k, frame_id in zip((index - 1, index, index + 1), ids) if frame_id is not None]
+    return ids, Frames.concat(rows)
+
+
+def _frame_row(view: RunView, row: Frames, frame_id: str, index: int) -> Frames:
+    """Frame `index` of `row`'s video: the run bundle's row, else `row`'s with that id and index."""
+    held = view.row_of.get(frame_id)
+    if held is not None:
+        return view.data.samples[np.array([held])]
+    return row.replace(id=np.array([frame_id]), file_name=np.array([frame_id]), frame_index=np.array([index]))
 
 
 def _severity(state: AppState, view: RunView, frame: Frames, task: str | None) -> float | None:

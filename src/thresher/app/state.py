@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import threading
+
+import numpy as np
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,6 +145,18 @@ class AppState:
         except UsageError as exc:
             raise NotFound(str(exc)) from None
 
+    def as_seen(self, store: Catalog, sample_id: str, view: RunView | None) -> Frames:
+        """The sample's row as the run `view` saw it (its bundle's row), else the catalog's.
+
+        A catalog shared by several datasources (`--catalog`) keeps one row per sample id, the
+        first datasource's: another datasource's `img_005.jpg` may be another size, or a still
+        image named like a video frame. NotFound when neither holds the id.
+        """
+        row = view.row_of.get(sample_id) if view is not None else None
+        if view is not None and row is not None:
+            return view.data.samples[np.array([row])]
+        return self.known(store, [sample_id])
+
     def tags(self) -> list[dict]:
         with self.catalog() as store:
             return [{"name": name, "size": len(store.tag(name))} for name in store.tags()]
@@ -180,8 +194,8 @@ class AppState:
                 return self._images[key]
         view = view_holding(self, sample_id, run_id)
         with self.catalog() as store:
-            row = self.known(store, [sample_id])
-            parent = self.known(store, [str(row.parent_id[0])]) if row.kind[0] == "crop" else None
+            row = self.as_seen(store, sample_id, view)
+            parent = self.as_seen(store, str(row.parent_id[0]), view) if row.kind[0] == "crop" else None
         jpeg = sample_jpeg(self, row, parent, side, view)
         with self._lock:
             self._images[key] = jpeg
