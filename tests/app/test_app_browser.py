@@ -88,7 +88,8 @@ def test_pages_render_without_leaving_the_server(browser, app_server, bikes_runs
         assert page.locator("#grid .card").count() == 50
         assert page.locator("#grid svg.boxes rect").count() > 0
     if path == "/runs":
-        assert page.locator("#runs a").count() == 2
+        assert page.locator("#runs a", has_text="report.html").count() == 2
+        assert page.locator("#runs a", has_text="samples").count() == 2  # each run browsable
     if path.startswith("/sample"):
         assert sample in page.locator("section h2").inner_text()
     assert all(page.evaluate("[...document.images].map(i => i.naturalWidth > 0)"))
@@ -115,5 +116,33 @@ def test_the_sample_page_shows_the_flagged_strip(browser, app_server, bikes_runs
     assert figures.nth(1).locator("rect.imputed").count() >= 1
     assert any(t.startswith("imputed ") for t in figures.nth(1).locator("text.label").all_text_contents())
     assert all(page.evaluate("[...document.querySelectorAll('#strip img')].map(i => i.naturalWidth > 0)"))
+    assert errors == [] and requests.refused == []
+    context.close()
+
+
+def test_an_older_run_is_browsed_and_filtered_with_one_colour_per_class(browser, app_server, bikes_runs):
+    """The run picker reaches the older run, the filter keeps it, and a class has one colour."""
+    first = bikes_runs.first.run_id
+    context, page, requests, errors = open_page(browser, app_server, "/")
+    page.wait_for_selector("#grid .card", timeout=15_000)
+    assert page.locator("#run-picker option").count() == 2
+    page.select_option("#run-picker", first)
+    page.wait_for_url(f"**/?run={first}", timeout=15_000)
+    page.wait_for_selector("#grid .card", timeout=15_000)
+    page.select_option("select[name=score]", index=1)
+    page.click("#filters button[type=submit]")
+    page.wait_for_url("**score=**", timeout=15_000)
+    page.wait_for_selector("#grid .card", timeout=15_000)
+    assert f"run={first}" in page.url and f"(run {first})" in page.locator(".pager").inner_text()
+    strokes = page.evaluate(
+        """() => { const seen = {};
+            for (const r of document.querySelectorAll('#grid svg.boxes rect.predicted')) {
+                const label = r.querySelector('title').textContent.split(' ')[1];
+                (seen[label] = seen[label] || new Set()).add(r.getAttribute('stroke'));
+            }
+            return Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, [...v]])); }"""
+    )
+    assert strokes and all(len(colours) == 1 for colours in strokes.values()), strokes
+    assert page.locator(".legend .swatch").count() >= len(strokes)
     assert errors == [] and requests.refused == []
     context.close()

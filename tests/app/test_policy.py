@@ -29,6 +29,7 @@ def test_refusals():
     assert refusal("POST", Headers({**JSON_POST, "origin": "http://127.0.0.1:8765"}), HOSTS) is None
     assert refusal("POST", Headers({**JSON_POST, "origin": "http://evil.example"}), HOSTS) == (403, "cross-origin request refused")
     assert refusal("DELETE", Headers({**JSON_POST, "origin": "null"}), HOSTS)[0] == 403
+    assert refusal("DELETE", Headers(JSON_POST), HOSTS)[0] == 405
     assert refusal("POST", Headers({**JSON_POST, "content-type": "text/plain"}), HOSTS)[0] == 415
     assert refusal("POST", Headers({**JSON_POST, "content-type": "application/json; charset=utf-8"}), HOSTS) is None
     assert refusal("POST", Headers({**JSON_POST, "transfer-encoding": "chunked"}), HOSTS)[0] == 400

@@ -115,8 +115,15 @@ def test_grid_filters_by_score_range_tag_and_class(app_server, bikes_runs):
 
 def test_grid_rejects_bad_numbers_and_unknown_scores(app_server):
     assert request(app_server, "GET", "/api/samples?score=scores%3Assd%2Fobjectness_least_confidence&min=abc")[0] == 400
+    assert request(app_server, "GET", "/api/samples?score=scores%3Assd%2Fobjectness_least_confidence&min=nan")[0] == 400
     assert request(app_server, "GET", "/api/samples?score=nope")[0] == 404
     assert request(app_server, "GET", "/api/samples?tag=nope")[0] == 404
+
+
+def test_an_offset_past_the_end_gives_the_last_page(app_server):
+    total = get_json(app_server, "/api/samples?limit=7")["total"]
+    last = get_json(app_server, "/api/samples?limit=7&offset=99999999")
+    assert last["offset"] == (total - 1) // 7 * 7 and len(last["items"]) == total - last["offset"] > 0
 
 
 def test_sample_page_data(app_server, bikes_runs):
@@ -176,6 +183,8 @@ def test_post_creates_a_tag_of_known_samples_only(app_server, bikes_runs):
     assert post_tag(app_server, {"name": "bad-ids", "ids": ["../../etc/passwd"]})[0] == 404
     assert post_tag(app_server, {"name": "", "ids": ids})[0] == 400
     assert post_tag(app_server, {"name": "empty", "ids": []})[0] == 400
+    status, _, body = post_tag(app_server, {"name": "twice", "ids": [ids[0], ids[0]]})
+    assert status == 400 and "more than once" in json.loads(body)["error"]
     with Catalog(bikes_runs.workspace) as catalog, pytest.raises(UsageError):
         catalog.tag("bad-ids")
 

@@ -63,6 +63,8 @@ def refusal(method: str, headers: Headers, hosts: frozenset[str] | None) -> tupl
     (403, 'Host header does not name this server')
     >>> refusal("POST", Headers({"host": "localhost", "content-type": "text/plain"}), None)
     (415, 'expected Content-Type: application/json')
+    >>> refusal("DELETE", Headers({"host": "localhost"}), None)
+    (405, 'method DELETE not allowed: the one write is POST /api/tags')
     """
     host = headers.get("host", "")
     if hosts is not None and host not in hosts:
@@ -72,6 +74,8 @@ def refusal(method: str, headers: Headers, hosts: frozenset[str] | None) -> tupl
     origin = headers.get("origin")
     if origin is not None and origin != f"http://{host}":
         return 403, "cross-origin request refused"
+    if method != "POST":
+        return 405, f"method {method} not allowed: the one write is POST /api/tags"
     if headers.get("content-type", "").split(";")[0].strip() != "application/json":
         return 415, "expected Content-Type: application/json"
     if "transfer-encoding" in headers:

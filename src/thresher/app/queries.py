@@ -25,9 +25,12 @@ def _float(text: str | None, name: str) -> float | None:
     if text in (None, ""):
         return None
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
-        raise UsageError(f"{name}: expected a number, got {text!r}") from None
+        value = math.nan
+    if math.isnan(value):
+        raise UsageError(f"{name}: expected a number, got {text!r}")
+    return value
 
 
 def _int(text: str | None, name: str, default: int) -> int:
@@ -43,6 +46,11 @@ def _column(view: RunView, name: str) -> np.ndarray:
     if name not in view.data.colors:
         raise NotFound(f"score {name!r}: not in run {view.run_id}; scores: {sorted(view.data.colors)}")
     return view.data.colors[name]
+
+
+def browsable_runs(state: AppState) -> list[str]:
+    """Ids of the runs with report data, newest first (the pages' run pickers)."""
+    return [run["id"] for run in state.runs() if run["browsable"]]
 
 
 def class_names(view: RunView) -> list[str]:
@@ -62,7 +70,7 @@ def grid(state: AppState, query: dict[str, str]) -> dict:
     """One page of samples matching the filters, with their boxes (see module docstring)."""
     view = state.view(query.get("run") or None)
     if view is None:
-        return {"run": None, "total": 0, "items": [], "scores": [], "classes": [], "tags": state.tags()}
+        return {"run": None, "runs": [], "total": 0, "items": [], "scores": [], "classes": [], "tags": state.tags()}
     data = view.data
     keep = np.ones(len(data.samples), bool)
     if query.get("tag"):
@@ -77,13 +85,16 @@ def grid(state: AppState, query: dict[str, str]) -> dict:
     rows = np.flatnonzero(keep)
     if values is not None:
         rows = rows[np.lexsort((data.samples.id[rows], -np.nan_to_num(values[rows].astype(np.float64), nan=-np.inf)))]
-    offset, limit = max(0, _int(query.get("offset"), "offset", 0)), min(MAX_PAGE, max(1, _int(query.get("limit"), "limit", 60)))
+    limit = min(MAX_PAGE, max(1, _int(query.get("limit"), "limit", 60)))
+    last_page = (len(rows) - 1) // limit * limit if len(rows) else 0
+    offset = min(max(0, _int(query.get("offset"), "offset", 0)), last_page)  # past the end: the last page
     selected = set(data.new_picks.tolist())
     page = rows[offset : offset + limit]
     boxes = boxes_of(state, view, data.samples[page])
     items = [_item(view, int(r), values, selected, b) for r, b in zip(page.tolist(), boxes)]
     return {
         "run": view.run_id,
+        "runs": browsable_runs(state),
         "total": int(len(rows)),
         "offset": offset,
         "limit": limit,
@@ -164,7 +175,8 @@ def sample(state: AppState, sample_id: str, run_id: str | None = None) -> dict:
     boxes = [] if view is None or row.kind[0] == "crop" else boxes_of(state, view, row)[0]
     fields = _fields(row, 0)
     shown = view.run_id if view is not None else None
-    return {"sample": fields, "tags": tags, "runs": runs, "run": shown, "boxes": boxes, "strip": strip(state, view, sample_id)}
+    classes = class_names(view) if view is not None else []
+    return {"sample": fields, "tags": tags, "runs": runs, "run": shown, "classes": classes, "boxes": boxes, "strip": strip(state, view, sample_id)}
 
 
 def _datasource(view: RunView) -> tuple:
@@ -253,11 +265,12 @@ def embedding(state: AppState, run_id: str | None) -> dict:
     """The run's 2-D projection, colour columns and selection, compact (16-bit, base64)."""
     view = state.view(run_id or None)
     if view is None:
-        return {"run": None, "ids": [], "colors": []}
+        return {"run": None, "runs": [], "ids": [], "colors": []}
     data = view.data
     projection = data.projection if len(data.samples) else np.zeros((0, 2), np.float32)
     return {
         "run": view.run_id,
+        "runs": browsable_runs(state),
         "ids": data.samples.id.tolist(),
         "names": data.samples.file_name.tolist(),
         "x": quantized(projection[:, 0])["data"],

@@ -174,6 +174,9 @@ class AppState:
             raise UsageError(f"name: expected a non-empty tag name, got {name!r}")
         if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
             raise UsageError("ids: expected a non-empty list of sample ids")
+        if len(set(ids)) != len(ids):
+            repeated = next(i for i in ids if ids.count(i) > 1)
+            raise UsageError(f"ids: expected each sample id once, got {repeated!r} more than once")
         with self.catalog() as store:
             self.known(store, ids)
             return store.create_tag(name.strip(), ids, note="lasso in thresher serve")

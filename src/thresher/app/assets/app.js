@@ -27,6 +27,22 @@
   }
   function fmt(v) { return v === null || v === undefined ? "—" : Number.isInteger(v) ? String(v) : Number(v).toPrecision(4); }
   const PALETTE = ["#1a73e8", "#e8710a", "#188038", "#9334e6", "#d01884", "#12b5cb", "#b06000", "#5f6368"];
+  /* One colour per class over every page of a run: its place in the run's sorted class list
+     (`classes` from the API), so "car" keeps its colour from frame to frame. */
+  let CLASSES = [];
+  function classColor(label) {
+    const k = CLASSES.indexOf(label);
+    return PALETTE[(k < 0 ? CLASSES.length : k) % PALETTE.length];
+  }
+  function legend(classes) {
+    return classes.length ? el("p", { class: "keys legend" }, classes.map((c) => el("span", {}, el("span", { class: "swatch", style: `background:${classColor(c)}` }), c, " ")),
+      el("span", {}, el("span", { class: "swatch imputed-key" }), "imputed")) : null;
+  }
+  /* A select of the runs with report data; choosing one reloads the page for it. */
+  function runPicker(runs, current) {
+    const select = el("select", { name: "run", id: "run-picker" }, runs.map((r) => el("option", { value: r, selected: r === current }, r)));
+    return el("label", {}, "run ", select);
+  }
 
   /* The query naming a sample and the run it is shown for (a catalog shared by several
      datasources reads each sample from its run's datasource). */
@@ -39,12 +55,11 @@
     wrap.append(el("img", { src: `/api/image?${sampleQuery(item.id, run)}&size=${size}`, alt: item.file_name, loading: "lazy" }));
     if (item.boxes && item.boxes.length && item.width) {
       const layer = svg("svg", { class: "boxes", viewBox: `0 0 ${item.width} ${item.height}`, preserveAspectRatio: "none" });
-      const names = [], texts = [];
+      const texts = [];
       const font = Math.max(10, item.width / 32);
       for (const b of item.boxes) {
-        if (!names.includes(b.label)) names.push(b.label);
         const [x0, y0, x1, y1] = b.xyxy;
-        const color = b.imputed ? "#ff00ff" : PALETTE[names.indexOf(b.label) % PALETTE.length];
+        const color = b.imputed ? "#ff00ff" : classColor(b.label);
         const r = svg("rect", { x: x0, y: y0, width: x1 - x0, height: y1 - y0, class: b.imputed ? "imputed" : "predicted",
           stroke: color, "stroke-opacity": 0.4 + 0.6 * b.score });
         const title = svg("title", {});
@@ -72,12 +87,13 @@
   async function samplesPage() {
     const params = new URLSearchParams(location.search);
     const body = await getJSON("/api/samples?" + params.toString());
+    CLASSES = body.classes;
     const form = el("form", { class: "filters", id: "filters" });
     const tag = el("select", { name: "tag" }), score = el("select", { name: "score" }), cls = el("select", { name: "class" });
     options(tag, body.tags.map((t) => t.name), params.get("tag"), "any tag");
     options(score, body.scores, params.get("score"), "no score");
     options(cls, body.classes, params.get("class"), "any class");
-    form.append(el("label", {}, "tag", tag), el("label", {}, "score", score),
+    form.append(runPicker(body.runs, body.run), el("label", {}, "tag", tag), el("label", {}, "score", score),
       el("label", {}, "min", el("input", { name: "min", type: "number", step: "any", value: params.get("min") || "" })),
       el("label", {}, "max", el("input", { name: "max", type: "number", step: "any", value: params.get("max") || "" })),
       el("label", {}, "class", cls), el("button", { type: "submit" }, "filter"));
@@ -87,6 +103,7 @@
       for (const [k, v] of new FormData(form)) if (v !== "") next.set(k, v);
       location.search = next.toString();
     });
+    form.querySelector("#run-picker").addEventListener("change", () => form.requestSubmit());
     const grid = el("div", { class: "grid", id: "grid" });
     for (const item of body.items) {
       grid.append(el("a", { class: "card" + (item.selected ? " selected" : ""), href: `/sample?${sampleQuery(item.id, body.run)}` },
@@ -98,7 +115,7 @@
       el("button", { disabled: offset === 0, on: { click: () => page(-step) } }, "previous"),
       `${shown ? offset + 1 : 0}–${offset + shown} of ${body.total}` + (body.run ? ` (run ${body.run})` : " (no run with report data yet)"),
       el("button", { disabled: offset + shown >= body.total, on: { click: () => page(step) } }, "next"));
-    view.replaceChildren(el("section", {}, el("h2", {}, "Samples"), form, pager, grid));
+    view.replaceChildren(el("section", {}, el("h2", {}, "Samples"), form, legend(body.classes), pager, grid));
   }
 
   // embedding ----------------------------------------------------------------------------
@@ -113,10 +130,13 @@
     const message = el("span", { id: "message", class: "message" });
     const tooltip = el("div", { id: "tooltip", hidden: true });
     view.replaceChildren(el("section", {}, el("h2", {}, "Embedding" + (body.run ? ` (run ${body.run})` : " (no run with report data yet)")),
-      el("div", { class: "controls" }, el("label", {}, "colour by ", select), el("span", { class: "keys" }, el("span", { class: "ring" }), "selected")),
+      el("div", { class: "controls" }, body.run ? runPicker(body.runs, body.run) : null, el("label", {}, "colour by ", select), el("span", { class: "keys" }, el("span", { class: "ring" }), "selected")),
       el("div", { class: "lasso-panel" }, count, name, save, message),
       el("div", { class: "scatter-wrap" }, canvas, tooltip)));
     if (!body.run) return;
+    document.getElementById("run-picker").addEventListener("change", (event) => {
+      location.search = new URLSearchParams({ run: event.target.value }).toString();
+    });
     const x = S.unit(S.decode(body.x, Uint16Array)), y = S.unit(S.decode(body.y, Uint16Array));
     let lassoed = [];
     const plot = new S(canvas, {
@@ -158,6 +178,7 @@
   async function samplePage() {
     const params = new URLSearchParams(location.search);
     const body = await getJSON("/api/sample?" + sampleQuery(params.get("id") || "", params.get("run")));
+    CLASSES = body.classes;
     const s = body.sample;
     const boxes = el("table", {}, el("tr", {}, ["kind", "class", "score", "x0", "y0", "x1", "y1"].map((h) => el("th", {}, h))),
       body.boxes.map((b) => el("tr", {}, el("td", {}, b.imputed ? "imputed" : "predicted"), el("td", {}, b.label), el("td", {}, fmt(b.score)),
@@ -165,7 +186,7 @@
     const runs = body.runs.map((r) => el("div", { class: "block" }, el("h3", {}, `run ${r.run}: ` + (r.selected ? `selected (#${r.pick})` : "not selected")),
       el("table", { class: "stats" }, Object.entries(r.scores).map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", {}, fmt(v)))))));
     view.replaceChildren(el("section", {}, el("h2", {}, s.file_name),
-      el("div", { class: "big" }, framed({ ...s, boxes: body.boxes }, 640, false, body.run)),
+      el("div", { class: "big" }, framed({ ...s, boxes: body.boxes }, 640, false, body.run)), legend(body.classes),
       body.strip ? stripBlock(body.strip, body.run) : null,
       el("p", {}, `${s.kind} · ${s.video} · frame ${s.frame_index} · ${s.width}×${s.height}` + (s.parent_id ? ` · crop of ${s.parent_id}` : "")),
       el("p", {}, "tags: " + (body.tags.join(", ") || "none")),
@@ -187,9 +208,11 @@
   async function runsPage() {
     const runs = await getJSON("/api/runs");
     const when = (t) => (t ? new Date(t * 1000).toLocaleString() : "—");
-    const table = el("table", { id: "runs" }, el("tr", {}, ["run", "status", "started", "finished", "selected", "report"].map((h) => el("th", {}, h))),
+    const table = el("table", { id: "runs" }, el("tr", {}, ["run", "status", "started", "finished", "selected", "browse", "report"].map((h) => el("th", {}, h))),
       runs.map((r) => el("tr", {}, el("td", {}, r.id), el("td", {}, r.status), el("td", {}, when(r.created)), el("td", {}, when(r.finished)),
         el("td", {}, r.selected === null || r.selected === undefined ? "—" : `${r.selected} of ${fmt(r.samples)}`),
+        el("td", {}, r.browsable ? [el("a", { href: `/?run=${encodeURIComponent(r.id)}` }, "samples"), " · ",
+          el("a", { href: `/embedding?run=${encodeURIComponent(r.id)}` }, "embedding")] : "—"),
         el("td", {}, r.report ? el("a", { href: `/runs/${encodeURIComponent(r.id)}/report`, target: "_blank" }, "report.html") : "—"))));
     view.replaceChildren(el("section", {}, el("h2", {}, "Runs"), table));
   }
