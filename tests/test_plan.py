@@ -93,8 +93,11 @@ def test_crops_already_stored_are_not_embedded_again(store):
 
 
 def test_a_task_with_other_categories_is_refused_before_any_work(source, clean_datasource, ssd):
-    with pytest.raises(UsageError, match="task 'det' exists with other categories or type"):
+    with pytest.raises(UsageError) as refused:
         write_task_schema(source, "det", ssd)
+    message = str(refused.value)
+    assert message.startswith(f"{source.lightly.url.rstrip('/')}/.lightly/predictions/det/schema.json: task 'det' holds object-detection [")
+    assert "the detector now predicts object-detection [person, bicycle, car," in message and "remove the folder" in message
     write_task_schema(source, "ssd", ssd)
     written = json.loads((clean_datasource / ".lightly/predictions/ssd/schema.json").read_text())
     assert len(written["categories"]) == len(ssd.categories)

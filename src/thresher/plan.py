@@ -143,6 +143,18 @@ def write_task_schema(source: Datasource, task: str, detector: Detector) -> None
     """The task's schema.json with the detector's categories; an existing task must have the
     same (else UsageError, before any prediction is computed)."""
     schema = PredictionSchema.detection(detector.categories)
-    if source.lightly.exists(schema_file(task)) and read_schema(source.lightly, task) != schema:
-        raise UsageError(f"task {task!r} exists with other categories or type; choose another task name or remove it")
+    old = read_schema(source.lightly, task) if source.lightly.exists(schema_file(task)) else None
+    if old is not None and old != schema:
+        raise UsageError(
+            f"{source.lightly.url.rstrip('/')}/{schema_file(task)}: task {task!r} holds {_categories(old)}, the detector now predicts {_categories(schema)}; "
+            f"to predict it again with these, remove the folder {source.lightly.url.rstrip('/')}/{schema_file(task).rsplit('/', 1)[0]} "
+            f"(all of its predictions are made again), or keep the classes it was predicted with, or (thresher predict) pass another --task"
+        )
     write_schema(source.lightly, task, schema)
+
+
+def _categories(schema: PredictionSchema) -> str:
+    """'object-detection [car, truck]' (type and names in id order; at most 8 names)."""
+    names = [c.name for c in schema.categories]
+    listed = ", ".join(names[:8]) + (f", … {len(names) - 8} more" if len(names) > 8 else "")
+    return f"{schema.task_type} [{listed}]"

@@ -39,7 +39,8 @@ def predict(
     """Run a detector on every image and video frame; write a Lightly prediction task.
 
     Files the same model and options predicted before (this command or a run's pretagging) are
-    reused; a task predicted with other options is predicted again whole.
+    reused; a task predicted with another model or confidence is predicted again whole; one
+    with other classes (other categories) is refused, naming both.
     """
     from thresher.infer import run_models, sample_rows
     from thresher.io.problems import Problems
