@@ -33,3 +33,29 @@ def test_the_app_seeks_with_the_index_the_runs_stored(bikes_runs, monkeypatch):
     source = datasource_of(AppState(bikes_runs.workspace))
     (video,) = source.media_files().videos
     assert source.video_infos.known(video) == video_info(source.input, video)  # known with no demux pass
+
+
+def test_an_older_run_shows_the_boxes_it_saw(bikes_datasource_copy):
+    """A selected frame's boxes come from the run's bundle after its prediction file changed;
+    a frame the bundle does not hold shows the file as it is now."""
+    import json
+
+    from thresher.app.queries import sample
+    from thresher.app.state import AppState
+    from thresher.run import run
+    from tests.report_fixtures import _config
+
+    result = run(bikes_datasource_copy, _config(4))
+    state = AppState(bikes_datasource_copy / ".thresher")
+    view = state.view(result.run_id)
+    picked = str(result.selection.ids[0])
+    other = "bikes-001-mp4.png"  # in the catalog, not among the run's samples (every 5th frame)
+    assert picked in set(view.data.thumbnails.frame_id.tolist()) and other not in view.row_of
+    before = {name: sample(state, name, result.run_id)["boxes"] for name in (picked, other)}
+    assert before[picked] and before[other]
+    for name in (picked, other):  # the detector is run again with other settings: no boxes now
+        path = bikes_datasource_copy / ".lightly" / "predictions" / "ssd" / name.replace(".png", ".json")
+        path.write_text(json.dumps({"file_name": name, "predictions": []}))
+    state = AppState(bikes_datasource_copy / ".thresher")
+    assert sample(state, picked, result.run_id)["boxes"] == before[picked]
+    assert sample(state, other, result.run_id)["boxes"] == []

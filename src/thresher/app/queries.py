@@ -18,6 +18,7 @@ from thresher.errors import UsageError
 from thresher.catalog import Catalog
 from thresher.frames import Frames
 from thresher.io.names import frame_name
+from thresher.report.data import Thumbnails
 from thresher.report.render import b64, quantized
 
 
@@ -121,25 +122,42 @@ def _item(view: RunView, row: int, values: np.ndarray | None, selected: set, box
     }
 
 
-def boxes_of(state: AppState, view: RunView, frames: Frames, tasks: tuple[str | None, str | None] | None = None) -> list[list[dict]]:
+def boxes_of(state: AppState, view: RunView, frames: Frames, tasks: tuple[str | None, str | None] | None = None, held: Thumbnails | None = None) -> list[list[dict]]:
     """Per frame of `frames`: its predicted (the run's box task) and imputed boxes.
 
-    tasks: (predicted, imputed) task names instead of the run's. Only these frames'
-    prediction files are read, so a page costs the same for any datasource size.
+    Frames whose boxes the run's bundle keeps (`held`, default the report's thumbnails: the
+    selected frames and the others the report shows) get the boxes as the run saw them; the
+    others are read from the datasource's prediction files as they are now. tasks: (predicted,
+    imputed) task names instead of the run's. Only those frames' prediction files are read, so
+    a page costs the same for any datasource size.
     """
     from thresher.report.thumbs import read_boxes
 
-    source = datasource_of(state, view)
-    out: list[list[dict]] = [[] for _ in range(len(frames))]
+    held = view.data.thumbnails if held is None else held
+    out: list[list[dict] | None] = [_held_boxes(held, str(i)) for i in frames.id.tolist()]
+    unread = np.array([k for k, boxes in enumerate(out) if boxes is None], np.int64)
+    for k in unread.tolist():
+        out[k] = []
     pairs = tasks if tasks is not None else (view.data.meta.get("box_task"), view.data.meta.get("imputed_task"))
     for task, imputed in zip(pairs, (False, True)):
-        found = read_boxes(source.lightly, task, frames) if task and len(frames) else None
+        found = read_boxes(datasource_of(state, view).lightly, task, frames[unread]) if task and len(unread) else None
         if found is None:
             continue
         detections, names = found
         for row, xyxy, score, class_id in zip(detections.frame.tolist(), detections.xyxy.tolist(), detections.score.tolist(), detections.class_id.tolist()):
-            out[row].append({"xyxy": [round(v, 1) for v in xyxy], "label": names.get(class_id, str(class_id)), "score": round(score, 4), "imputed": imputed})
-    return out
+            out[int(unread[row])].append({"xyxy": [round(v, 1) for v in xyxy], "label": names.get(class_id, str(class_id)), "score": round(score, 4), "imputed": imputed})  # type: ignore[union-attr]
+    return [boxes or [] for boxes in out]
+
+
+def _held_boxes(thumbs: Thumbnails, frame_id: str) -> list[dict] | None:
+    """The boxes drawn on the bundle's thumbnail of `frame_id` (None: the bundle has none)."""
+    hit = np.flatnonzero(thumbs.frame_id == frame_id)
+    if not len(hit):
+        return None
+    mine = np.flatnonzero(thumbs.box_thumb == hit[0])
+    xyxy, labels = thumbs.box_xyxy[mine].tolist(), thumbs.labels[thumbs.box_label[mine]].tolist()
+    scores, imputed = thumbs.box_score[mine].tolist(), thumbs.box_imputed[mine].tolist()
+    return [{"xyxy": [round(v, 1) for v in box], "label": label, "score": round(score, 4), "imputed": bool(i)} for box, label, score, i in zip(xyxy, labels, scores, imputed)]
 
 
 def sample(state: AppState, sample_id: str, run_id: str | None = None) -> dict:
@@ -202,13 +220,15 @@ def strip(state: AppState, view: RunView | None, sample_id: str) -> dict | None:
     ids, rows = found
     about = view.data.meta.get("flagged") or {}
     tasks = (about.get("task") or view.data.meta.get("box_task"), about.get("imputed_task") or view.data.meta.get("imputed_task"))
-    boxes = boxes_of(state, view, rows, tasks)
+    boxes = boxes_of(state, view, rows, tasks, view.data.strips.thumbnails)
     position: dict[str | None, int] = {i: k for k, i in enumerate(rows.id.tolist())}  # None (no such frame): absent
     frames = []
     for role, frame_id in zip(("t−1", "t", "t+1"), ids):
         k = position.get(frame_id)
         frames.append(None if k is None else {"role": role, **_fields(rows, k), "boxes": boxes[k]})
-    return {"task": tasks[0], "imputed_task": tasks[1], "severity": _severity(state, view, rows[position[ids[1]] : position[ids[1]] + 1], tasks[0]), "frames": frames}
+    flagged = np.flatnonzero(view.data.strips.frame_id == sample_id)  # the run's own figure, when its report shows the strip
+    severity = float(view.data.strips.severity[flagged[0]]) if len(flagged) else _severity(state, view, rows[position[ids[1]] : position[ids[1]] + 1], tasks[0])
+    return {"task": tasks[0], "imputed_task": tasks[1], "severity": severity, "frames": frames}
 
 
 def neighbours(state: AppState, store: Catalog, view: RunView, sample_id: str) -> tuple[list[str | None], Frames] | None:
