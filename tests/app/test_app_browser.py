@@ -146,3 +146,31 @@ def test_an_older_run_is_browsed_and_filtered_with_one_colour_per_class(browser,
     assert page.locator(".legend .swatch").count() >= len(strokes)
     assert errors == [] and requests.refused == []
     context.close()
+
+
+def test_a_point_of_the_embedding_shows_its_value_and_opens_its_sample(browser, app_server, bikes_runs):
+    context, page, requests, errors = open_page(browser, app_server, "/embedding")
+    page.wait_for_selector("body[data-scatter-ready='1']", timeout=15_000)
+    assert "…" in page.locator("#color-range").inner_text()  # the colour scale's range
+    box = page.locator("#scatter").bounding_box()
+    spot = page.evaluate(
+        """() => {  // a pixel of a point: saturated, unlike the background and the axes
+            const c = document.getElementById('scatter'), all = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            for (let i = 0; i < all.length; i += 4)
+                if (Math.max(all[i], all[i + 1], all[i + 2]) - Math.min(all[i], all[i + 1], all[i + 2]) > 80)
+                    return [(i / 4) % c.width, Math.floor(i / 4 / c.width), c.width];
+            return null; }"""
+    )
+    assert spot is not None
+    scale = box["width"] / spot[2]
+    page.mouse.move(box["x"] + (spot[0] + 1) * scale, box["y"] + (spot[1] + 1) * scale)
+    page.wait_for_selector("#tooltip:not([hidden])", timeout=5_000)
+    name = page.locator("#tooltip b").inner_text()
+    assert ":" in page.locator("#tooltip div").inner_text()  # "<score>: <value>"
+    page.mouse.down()
+    page.mouse.up()
+    page.wait_for_url("**/sample?id=**", timeout=15_000)
+    page.wait_for_selector("section h2", timeout=15_000)
+    assert name in page.locator("section h2").inner_text()
+    assert errors == [] and requests.refused == []
+    context.close()

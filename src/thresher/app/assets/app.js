@@ -129,8 +129,11 @@
     const count = el("span", { id: "lasso-count" }, "draw a lasso around samples to tag them");
     const message = el("span", { id: "message", class: "message" });
     const tooltip = el("div", { id: "tooltip", hidden: true });
+    const range = el("span", { id: "color-range", class: "keys" });
+    let values = null; // the chosen column's values (NaN: none), for the tooltip
     view.replaceChildren(el("section", {}, el("h2", {}, "Embedding" + (body.run ? ` (run ${body.run})` : " (no run with report data yet)")),
-      el("div", { class: "controls" }, body.run ? runPicker(body.runs, body.run) : null, el("label", {}, "colour by ", select), el("span", { class: "keys" }, el("span", { class: "ring" }), "selected")),
+      el("div", { class: "controls" }, body.run ? runPicker(body.runs, body.run) : null, el("label", {}, "colour by ", select), range, el("span", { class: "keys" }, el("span", { class: "ring" }), "selected"),
+        el("span", { class: "keys" }, "click a point to open its sample")),
       el("div", { class: "lasso-panel" }, count, name, save, message),
       el("div", { class: "scatter-wrap" }, canvas, tooltip)));
     if (!body.run) return;
@@ -143,13 +146,20 @@
       x, y,
       onHover(i, event) {
         if (i < 0 || !event) { tooltip.hidden = true; return; }
-        tooltip.replaceChildren(el("b", {}, body.names[i]), el("img", { src: `/api/image?${sampleQuery(body.ids[i], body.run)}&size=200` }));
+        const c = body.colors[Number(select.value || 0)];
+        const value = c && values ? c.min + values[i] * (c.max - c.min) : NaN;
+        tooltip.replaceChildren(el("b", {}, body.names[i]), c ? el("div", {}, `${c.name}: ${Number.isNaN(value) ? "no value" : fmt(value)}`) : null,
+          el("img", { src: `/api/image?${sampleQuery(body.ids[i], body.run)}&size=200` }));
         const rect = canvas.parentElement.getBoundingClientRect();
         tooltip.style.left = Math.min(event.clientX - rect.left + 14, rect.width - 220) + "px";
         tooltip.style.top = event.clientY - rect.top + 14 + "px";
         tooltip.hidden = false;
       },
-      onLasso(rows) {
+      onLasso(rows, polygon) {
+        if (polygon.length <= 2 && plot.hovered >= 0) { // a click on a point, not a lasso
+          location.href = `/sample?${sampleQuery(body.ids[plot.hovered], body.run)}`;
+          return;
+        }
         lassoed = rows.map((i) => body.ids[i]);
         count.textContent = `${lassoed.length} samples in the lasso`;
         save.disabled = lassoed.length === 0;
@@ -159,7 +169,9 @@
     plot.setMarked(S.decode(body.selected, Int32Array), S.decode(body.preselected, Int32Array));
     const show = () => {
       const c = body.colors[Number(select.value || 0)];
-      plot.setColors(c ? S.unit(S.decode(c.data, Uint16Array)) : new Float32Array(x.length).fill(NaN));
+      values = c ? S.unit(S.decode(c.data, Uint16Array)) : null;
+      plot.setColors(values || new Float32Array(x.length).fill(NaN));
+      range.replaceChildren(...(c ? [el("span", { class: "ramp" }), ` ${fmt(c.min)} … ${fmt(c.max)} `, el("span", { class: "nan" }), " no value"] : []));
       plot.draw();
     };
     select.addEventListener("change", show);
