@@ -104,6 +104,16 @@ def test_skip_bad_writes_the_rest(media, yolo_run, capsys):  # noqa: F811
     assert not (media / PREDICTIONS / "yolo/img/a.json").exists()
 
 
+def test_skip_bad_on_a_video_frame_leaves_the_video_out_and_says_why(media, yolo_run, capsys):  # noqa: F811
+    (yolo_run / "labels/car_5.txt").write_text("0 0.5 0.5 0.25\n")
+    code, output = run_cli(yolo_args(media, yolo_run, "--skip-bad"), capsys)
+    assert code == 0, output
+    assert "task yolo: 3 prediction files, 2 boxes, 120 samples left out for bad input" in output
+    assert "warning: clips/car.mp4: left out whole (120 frames), not only its frames with bad input: " in output
+    assert "would read as 'no object'" in output
+    assert not (media / PREDICTIONS / "yolo/clips").exists()
+
+
 @pytest.mark.parametrize(
     "change, exit_code, message",
     [

@@ -4,6 +4,7 @@
 Any problem in the input is listed and nothing is written, unless `--skip-bad` (then the
 samples with a bad input are left out and the rest is written). Exit codes as every command:
 0 done, 1 bad input, 2 usage error (missing file, existing task without `--overwrite`).
+A video with a bad frame is left out whole (a missing frame file would read as "no object").
 """
 
 from __future__ import annotations
@@ -199,12 +200,25 @@ def _convert(datasource: str, lightly: Optional[str], task: str, overwrite: bool
         _show(problems)
     if problems and not skip_bad:
         raise SchemaError(f"{len(problems)} problem(s) in the input, nothing written (--skip-bad writes the usable part)")
+    _show_videos_left_out(frames, converted.invalid)
     save_task(ds.lightly, converted, overwrite=overwrite)
     typer.echo(
         f"task {task}: {len(converted.frames)} prediction files, {len(converted.detections)} boxes, "
         f"{len(converted.invalid)} samples left out for bad input -> {ds.lightly.display(posixpath.join('.lightly/predictions', task))}"
     )
     return converted
+
+
+def _show_videos_left_out(frames, invalid: tuple[str, ...]) -> None:
+    """One line per video left out whole because some of its frames had bad input (`whole_videos`)."""
+    from thresher.io.conversion import videos_left_out
+
+    for video, count in videos_left_out(frames, invalid).items():
+        typer.echo(
+            f"warning: {video}: left out whole ({count} frames), not only its frames with bad input: "
+            "a frame of a predicted video without a prediction file would read as 'no object'",
+            err=True,
+        )
 
 
 def _show(problems: list) -> None:
