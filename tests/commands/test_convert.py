@@ -227,7 +227,7 @@ def test_labelstudio_labels_become_a_task_coco_and_yolo(handoff_runs, tmp_path, 
     for name in (t["data"]["thresher_id"] for t in tasks):
         expected = np.concatenate([t.detections.xyxy[t.frames.file_name[t.detections.frame] == name] for t in (own, imputed)])
         np.testing.assert_allclose(labels.detections.xyxy[labels.frames.file_name[labels.detections.frame] == name], expected, atol=1e-3)
-    coco = json.loads((out / "coco.json").read_text())
+    coco = json.loads((out / "labels_coco.json").read_text())
     assert [i["file_name"] for i in coco["images"]] == sorted(t["data"]["thresher_id"] for t in tasks) and len(coco["annotations"]) == boxes
     names = yaml.safe_load((out / "data.yaml").read_text())["names"]
     images = Datasource(run / "images").frames()  # Ultralytics' layout: images/x.png beside labels/x.txt
@@ -236,3 +236,21 @@ def test_labelstudio_labels_become_a_task_coco_and_yolo(handoff_runs, tmp_path, 
     code, output = run_cli(args, capsys)  # again: the task and the files exist
     assert code == 2 and "exist(s) already; pass --overwrite" in output
     assert run_cli([*args, "--overwrite"], capsys)[0] == 0
+
+
+def test_labelstudio_labels_land_in_the_run_folder_beside_its_own_exports(handoff_runs, tmp_path, capsys):
+    """The documented `--out <run folder>`: labels/, data.yaml and labels_coco.json are added; the
+    run's own coco.json (its pre-labels) and images/ are kept byte for byte."""
+    root = tmp_path / "ds"
+    shutil.copytree(handoff_runs.root, root, ignore=shutil.ignore_patterns(".thresher"))
+    run = tmp_path / "run"
+    shutil.copytree(handoff_runs.frames.folder, run)
+    before = tree_digest(run)
+    tasks = json.loads((run / "label_studio_tasks.json").read_text())
+    write_json(tmp_path / "export.json", labeled_export(tasks))
+    code, output = run_cli(["convert", "labelstudio", str(tmp_path / "export.json"), "--datasource", str(root), "--task", "gt", "--out", str(run)], capsys)
+    assert code == 0, output
+    after = tree_digest(run)
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert {k.split("/")[0] for k in set(after) - set(before)} == {"labels", "data.yaml", "labels_coco.json"}
+    assert f"labels: {run / 'labels_coco.json'}, {run / 'labels'}/ and {run / 'data.yaml'}" in output

@@ -26,6 +26,7 @@ DATASOURCE = typer.Argument(..., help="Folder or URL of the images and videos th
 TASK = typer.Option(..., "--task", help="Name of the prediction task to create.")
 LIGHTLY = typer.Option(None, "--lightly", help="Location holding .lightly/ when it is not the datasource.")
 OVERWRITE = typer.Option(False, "--overwrite", help="Replace the task if it exists.")
+LABELS_COCO = "labels_coco.json"  # not coco.json: a run folder (--out) holds its pre-labels under that name
 SKIP_BAD = typer.Option(False, "--skip-bad", help="Write the usable part and leave out samples with bad input.")
 
 
@@ -112,7 +113,9 @@ def labelstudio(
     export: str = typer.Argument(..., help="Label Studio's JSON export of labeled tasks (Export → JSON)."),
     datasource: str = typer.Option(..., "--datasource", help="Folder or URL of the images and videos the tasks show."),
     task: str = TASK,
-    out: Optional[str] = typer.Option(None, "--out", help="Local folder for coco.json, data.yaml and labels/ (default: EXPORT without .json, + '-labels')."),
+    out: Optional[str] = typer.Option(
+        None, "--out", help="Local folder for labels_coco.json, data.yaml and labels/, e.g. the run folder (default: EXPORT without .json, + '-labels')."
+    ),
     names: Optional[str] = typer.Option(
         None, "--names", help="data.yaml with names:, or a text file with one class name a line (default: the schema of the task the tasks came from)."
     ),
@@ -131,7 +134,7 @@ def labelstudio(
     from thresher.io.yolo_export import DATA_YAML, LABELS_DIR, yolo_files
 
     folder = Path(out) if out else Path(export).with_name(f"{Path(export).stem}-labels")
-    taken = existing_entries(folder, ["coco.json", DATA_YAML, LABELS_DIR])
+    taken = existing_entries(folder, [LABELS_COCO, DATA_YAML, LABELS_DIR])
     if taken and not overwrite:
         raise UsageError(f"{folder}: {', '.join(taken)} exist(s) already; pass --overwrite to replace them (or --out another folder)")
     tasks = export_tasks(parse_json_input(read_input(export), export), export)
@@ -145,13 +148,13 @@ def labelstudio(
     converted = _convert(datasource, lightly, task, overwrite, skip_bad, convert)
     result = found["import"]
     coco = coco_dataset(converted.frames, range(len(converted.frames)), converted.detections, converted.schema.names)
-    files = {"coco.json": json.dumps(coco, indent=2).encode(), **{k: v.encode() for k, v in yolo_files(converted).items()}}
+    files = {LABELS_COCO: json.dumps(coco, indent=2).encode(), **{k: v.encode() for k, v in yolo_files(converted).items()}}
     write_entries(folder, files, overwrite=overwrite)
     typer.echo(
         f"{result.unlabeled} tasks not labeled (no annotation, or skipped) left out"
         + "".join(f"; {n} {kind} results ignored (not boxes)" for kind, n in sorted(result.ignored.items()))
     )
-    typer.echo(f"labels: {folder / 'coco.json'}, {folder / LABELS_DIR}/ and {folder / DATA_YAML}")
+    typer.echo(f"labels: {folder / LABELS_COCO}, {folder / LABELS_DIR}/ and {folder / DATA_YAML}")
 
 
 def _labels_schema(names: Optional[str], tasks: list, source):
