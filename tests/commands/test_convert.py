@@ -141,6 +141,36 @@ def test_usage_errors(media, yolo_run, capsys, args, message):  # noqa: F811
     assert message in output
 
 
+def test_the_run_folder_instead_of_its_labels_gets_one_hint(media, yolo_run, capsys):  # noqa: F811
+    code, output = run_cli(yolo_args(media, yolo_run) + ["--input", str(yolo_run)], capsys)
+    assert code == 2, output
+    assert f"error: --input: every .txt of {yolo_run} is under labels/ and no sample of the datasource is: pass --input {yolo_run}/labels" in output
+    assert "problem:" not in output and not (media / PREDICTIONS).exists()
+
+
+def test_an_empty_labels_folder_is_refused(media, yolo_run, tmp_path, capsys):  # noqa: F811
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty/classes.txt").write_text("person\ncar\n")  # the class list is no label file
+    code, output = run_cli(yolo_args(media, yolo_run) + ["--input", str(tmp_path / "empty")], capsys)
+    assert code == 2, output
+    assert f"error: --input: expected a folder of YOLO txt files, got {tmp_path / 'empty'}, which holds none (pass the labels/ folder of the Ultralytics run)" in output
+    assert not (media / PREDICTIONS).exists()
+
+
+def test_labels_under_a_datasource_folder_named_labels_still_match(tmp_path, carphone_mp4, yolo_run, capsys):
+    """The hint is for txt files that cannot match: a datasource with a labels/ folder keeps working."""
+    from tests.convert_fixtures import make_media
+
+    root = make_media(tmp_path / "ds2", carphone_mp4)
+    (root / "labels").mkdir()
+    shutil.copyfile(root / "img/a.jpg", root / "labels/x.jpg")
+    (tmp_path / "in/labels").mkdir(parents=True)
+    (tmp_path / "in/labels/x.txt").write_text("0 0.5 0.5 0.25 0.5\n")
+    code, output = run_cli(yolo_args(root, yolo_run, "--matched-only") + ["--input", str(tmp_path / "in")], capsys)
+    assert code == 0, output
+    assert "task yolo: 1 prediction files, 1 boxes" in output
+
+
 def coco_args(media: Path, tmp_path: Path, results, gt=GT, *extra: str) -> list[str]:  # noqa: F811
     write_json(tmp_path / "res.json", results)
     write_json(tmp_path / "gt.json", gt)

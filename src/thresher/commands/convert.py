@@ -82,20 +82,18 @@ def yolo(
     from thresher.errors import UsageError
     from thresher.io.conversion import read_input
     from thresher.io.storage import Location
-    from thresher.io.yolo import read_class_names, read_label_files, yolo_to_task
+    from thresher.io.yolo import check_label_folder, read_class_names, read_label_files, yolo_to_task
 
     labels = Location(input)
     if not labels.isdir():
         raise UsageError(f"--input: expected a folder of YOLO txt files, got {input} (no such folder)")
     class_names = read_class_names(read_input(names), names)
-    _convert(
-        datasource,
-        lightly,
-        task,
-        overwrite,
-        skip_bad,
-        lambda frames, problems: yolo_to_task(
-            read_label_files(labels, exclude=_inside(names, labels)),
+    files = read_label_files(labels, exclude=_inside(names, labels))
+
+    def convert(frames, problems):
+        check_label_folder(list(files), frames, input)
+        return yolo_to_task(
+            files,
             frames,
             class_names,
             task=task,
@@ -104,8 +102,9 @@ def yolo(
             labels_dir=input,
             names_file=names,
             problems=problems,
-        ),
-    )
+        )
+
+    _convert(datasource, lightly, task, overwrite, skip_bad, convert)
 
 
 @convert_app.command("labelstudio")
