@@ -194,6 +194,14 @@ def test_coco_bad_input(media, tmp_path, capsys):  # noqa: F811
     assert not (media / ".lightly").exists()
 
 
+def test_coco_results_not_a_list_is_said_once(media, tmp_path, capsys):  # noqa: F811
+    code, output = run_cli(coco_args(media, tmp_path, {"annotations": []}), capsys)
+    assert code == 1
+    assert output.count("expected a JSON list of {image_id, category_id, bbox, score}") == 1
+    assert f"problem: {tmp_path / 'res.json'}: expected a JSON list" in output
+    assert "error: 1 problem(s) in the input, nothing written (--skip-bad cannot help: nothing in the input can be converted)" in output
+
+
 def test_coco_malformed_json(media, tmp_path, capsys):  # noqa: F811
     args = coco_args(media, tmp_path, [])
     (tmp_path / "res.json").write_text("[{")

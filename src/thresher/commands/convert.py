@@ -198,6 +198,10 @@ def _convert(datasource: str, lightly: Optional[str], task: str, overwrite: bool
     problems = Problems()
     try:
         converted = convert(frames, problems)
+    except SchemaError as exc:
+        if problems and str(problems[-1]) in str(exc):  # the problem that stopped it is shown once, as a problem
+            raise SchemaError(f"{len(problems)} problem(s) in the input, nothing written (--skip-bad cannot help: nothing in the input can be converted)") from exc
+        raise
     finally:
         _show(problems)
     if problems and not skip_bad:
