@@ -146,7 +146,7 @@ def test_labels_exported_by_label_studio_come_back_as_a_task_coco_and_yolo(studi
         ]
         np.testing.assert_allclose(boxes, np.array(want).reshape(-1, 4), atol=1e-3)
     out = tmp_path / "project-export-labels"
-    coco = json.loads((out / "coco.json").read_text())
+    coco = json.loads((out / "labels_coco.json").read_text())
     assert sorted(i["file_name"] for i in coco["images"]) == sorted(expected)
     assert len(coco["annotations"]) == sum(len(r) for r in expected.values())
     names = yaml.safe_load((out / "data.yaml").read_text())["names"]

@@ -143,6 +143,28 @@ def test_file_names_escaping_the_datasource_are_refused(datasource):
     assert "coffee.png" not in result.selection.ids
 
 
+def test_invalid_prediction_files_are_explained_and_counted_on_the_console(datasource):
+    """removed_samples.csv says what is wrong with each file; the log has one warning line with
+    the counts (files for no sample too) pointing to `thresher validate`."""
+    task = datasource / ".lightly/predictions/user"
+    task.mkdir(parents=True)
+    (datasource / ".lightly/predictions/tasks.json").write_text('["user"]')
+    (task / "schema.json").write_text(json.dumps({"task_type": "object-detection", "categories": [{"id": 0, "name": "cat"}]}))
+    (task / "coffee.json").write_text(json.dumps({"file_name": "coffee.png", "predictions": [{"category_id": 0, "bbox": [1, 1, 9, 9], "score": 1.5}]}))
+    (task / "gone.json").write_text(json.dumps({"file_name": "gone.png", "predictions": []}))
+    strategy = {"input": {"type": "SCORES", "task": "user", "score": "objectness_least_confidence"}, "strategy": {"type": "WEIGHTS"}}
+    lines: list[str] = []
+    result = run(datasource, {**CONFIG, "selection_config": {"n_samples": 3, "strategies": [strategy]}}, log=lines.append)
+    with open(result.folder / "removed_samples.csv") as f:
+        details = {r["file_name"]: r["detail"] for r in csv.DictReader(f) if r["reason"] == "invalid prediction"}
+    assert details == {"coffee.png": "prediction file of task user is invalid: predictions[0].score: expected a number in [0, 1], got 1.5"}
+    warnings = [line for line in lines if "warning: task user" in line]
+    assert warnings == [
+        "  warning: task user: 1 samples removed for an invalid prediction file (why: removed_samples.csv), "
+        f"1 prediction files for no sample of the datasource ignored; `thresher validate {datasource}` lists every problem"
+    ]
+
+
 DRIVER = textwrap.dedent(
     """
     import json, sys

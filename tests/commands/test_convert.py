@@ -104,6 +104,16 @@ def test_skip_bad_writes_the_rest(media, yolo_run, capsys):  # noqa: F811
     assert not (media / PREDICTIONS / "yolo/img/a.json").exists()
 
 
+def test_skip_bad_on_a_video_frame_leaves_the_video_out_and_says_why(media, yolo_run, capsys):  # noqa: F811
+    (yolo_run / "labels/car_5.txt").write_text("0 0.5 0.5 0.25\n")
+    code, output = run_cli(yolo_args(media, yolo_run, "--skip-bad"), capsys)
+    assert code == 0, output
+    assert "task yolo: 3 prediction files, 2 boxes, 120 samples left out for bad input" in output
+    assert "warning: clips/car.mp4: left out whole (120 frames), not only its frames with bad input: " in output
+    assert "would read as 'no object'" in output
+    assert not (media / PREDICTIONS / "yolo/clips").exists()
+
+
 @pytest.mark.parametrize(
     "change, exit_code, message",
     [
@@ -131,6 +141,36 @@ def test_usage_errors(media, yolo_run, capsys, args, message):  # noqa: F811
     assert message in output
 
 
+def test_the_run_folder_instead_of_its_labels_gets_one_hint(media, yolo_run, capsys):  # noqa: F811
+    code, output = run_cli(yolo_args(media, yolo_run) + ["--input", str(yolo_run)], capsys)
+    assert code == 2, output
+    assert f"error: --input: every .txt of {yolo_run} is under labels/ and no sample of the datasource is: pass --input {yolo_run}/labels" in output
+    assert "problem:" not in output and not (media / PREDICTIONS).exists()
+
+
+def test_an_empty_labels_folder_is_refused(media, yolo_run, tmp_path, capsys):  # noqa: F811
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty/classes.txt").write_text("person\ncar\n")  # the class list is no label file
+    code, output = run_cli(yolo_args(media, yolo_run) + ["--input", str(tmp_path / "empty")], capsys)
+    assert code == 2, output
+    assert f"error: --input: expected a folder of YOLO txt files, got {tmp_path / 'empty'}, which holds none (pass the labels/ folder of the Ultralytics run)" in output
+    assert not (media / PREDICTIONS).exists()
+
+
+def test_labels_under_a_datasource_folder_named_labels_still_match(tmp_path, carphone_mp4, yolo_run, capsys):
+    """The hint is for txt files that cannot match: a datasource with a labels/ folder keeps working."""
+    from tests.convert_fixtures import make_media
+
+    root = make_media(tmp_path / "ds2", carphone_mp4)
+    (root / "labels").mkdir()
+    shutil.copyfile(root / "img/a.jpg", root / "labels/x.jpg")
+    (tmp_path / "in/labels").mkdir(parents=True)
+    (tmp_path / "in/labels/x.txt").write_text("0 0.5 0.5 0.25 0.5\n")
+    code, output = run_cli(yolo_args(root, yolo_run, "--matched-only") + ["--input", str(tmp_path / "in")], capsys)
+    assert code == 0, output
+    assert "task yolo: 1 prediction files, 1 boxes" in output
+
+
 def coco_args(media: Path, tmp_path: Path, results, gt=GT, *extra: str) -> list[str]:  # noqa: F811
     write_json(tmp_path / "res.json", results)
     write_json(tmp_path / "gt.json", gt)
@@ -152,6 +192,14 @@ def test_coco_bad_input(media, tmp_path, capsys):  # noqa: F811
     assert code == 1
     assert f"problem: {tmp_path / 'res.json'}: [0].image_id: expected an image id of {tmp_path / 'gt.json'}'s images, got 99" in output
     assert not (media / ".lightly").exists()
+
+
+def test_coco_results_not_a_list_is_said_once(media, tmp_path, capsys):  # noqa: F811
+    code, output = run_cli(coco_args(media, tmp_path, {"annotations": []}), capsys)
+    assert code == 1
+    assert output.count("expected a JSON list of {image_id, category_id, bbox, score}") == 1
+    assert f"problem: {tmp_path / 'res.json'}: expected a JSON list" in output
+    assert "error: 1 problem(s) in the input, nothing written (--skip-bad cannot help: nothing in the input can be converted)" in output
 
 
 def test_coco_malformed_json(media, tmp_path, capsys):  # noqa: F811
@@ -217,7 +265,7 @@ def test_labelstudio_labels_become_a_task_coco_and_yolo(handoff_runs, tmp_path, 
     for name in (t["data"]["thresher_id"] for t in tasks):
         expected = np.concatenate([t.detections.xyxy[t.frames.file_name[t.detections.frame] == name] for t in (own, imputed)])
         np.testing.assert_allclose(labels.detections.xyxy[labels.frames.file_name[labels.detections.frame] == name], expected, atol=1e-3)
-    coco = json.loads((out / "coco.json").read_text())
+    coco = json.loads((out / "labels_coco.json").read_text())
     assert [i["file_name"] for i in coco["images"]] == sorted(t["data"]["thresher_id"] for t in tasks) and len(coco["annotations"]) == boxes
     names = yaml.safe_load((out / "data.yaml").read_text())["names"]
     images = Datasource(run / "images").frames()  # Ultralytics' layout: images/x.png beside labels/x.txt
@@ -226,3 +274,21 @@ def test_labelstudio_labels_become_a_task_coco_and_yolo(handoff_runs, tmp_path, 
     code, output = run_cli(args, capsys)  # again: the task and the files exist
     assert code == 2 and "exist(s) already; pass --overwrite" in output
     assert run_cli([*args, "--overwrite"], capsys)[0] == 0
+
+
+def test_labelstudio_labels_land_in_the_run_folder_beside_its_own_exports(handoff_runs, tmp_path, capsys):
+    """The documented `--out <run folder>`: labels/, data.yaml and labels_coco.json are added; the
+    run's own coco.json (its pre-labels) and images/ are kept byte for byte."""
+    root = tmp_path / "ds"
+    shutil.copytree(handoff_runs.root, root, ignore=shutil.ignore_patterns(".thresher"))
+    run = tmp_path / "run"
+    shutil.copytree(handoff_runs.frames.folder, run)
+    before = tree_digest(run)
+    tasks = json.loads((run / "label_studio_tasks.json").read_text())
+    write_json(tmp_path / "export.json", labeled_export(tasks))
+    code, output = run_cli(["convert", "labelstudio", str(tmp_path / "export.json"), "--datasource", str(root), "--task", "gt", "--out", str(run)], capsys)
+    assert code == 0, output
+    after = tree_digest(run)
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert {k.split("/")[0] for k in set(after) - set(before)} == {"labels", "data.yaml", "labels_coco.json"}
+    assert f"labels: {run / 'labels_coco.json'}, {run / 'labels'}/ and {run / 'data.yaml'}" in output

@@ -129,6 +129,26 @@ BAD = [
         "gt.json: images[0].file_name: expected a name relative to the datasource (see --strip, --prefix), got file name '../a.jpg' escapes the datasource",
     ),
     (
+        "absolute file name",
+        [result()],
+        {**GT, "images": [{"id": 10, "file_name": "/data/raw/img/a.jpg"}]},
+        "got file name '/data/raw/img/a.jpg' is not a relative '/'-separated path inside the datasource (the datasource has 'img/a.jpg': try --strip '/data/raw/')",
+    ),
+    (
+        "frame past the end of its video",
+        [result()],
+        {**GT, "images": [{"id": 10, "file_name": "clips/car-120-mp4.png"}]},
+        "gt.json: images[0].file_name: expected a frame of clips/car.mp4 (120 frames), clips/car-000-mp4.png to clips/car-119-mp4.png, "
+        "got 'clips/car-120-mp4.png' (frame 120 is past its last frame, 119)",
+    ),
+    (
+        "frame number not padded",
+        [result()],
+        {**GT, "images": [{"id": 10, "file_name": "clips/car-5-mp4.png"}]},
+        "gt.json: images[0].file_name: expected a frame of clips/car.mp4 (120 frames), clips/car-000-mp4.png to clips/car-119-mp4.png, "
+        "got 'clips/car-5-mp4.png' (frame numbers are zero-padded to 3 digits: 'clips/car-005-mp4.png')",
+    ),
+    (
         "size of the unrotated image",
         [result(image_id=11)],
         {**GT, "images": [{"id": 11, "file_name": "img/rot.jpg", "width": 640, "height": 480}]},

@@ -113,6 +113,23 @@ def test_a_broken_tasks_json_stops_before_writing(media, frames):  # noqa: F811
     assert sorted(p.name for p in (media / ".lightly/predictions").iterdir()) == ["tasks.json"]
 
 
+def test_a_bad_frame_leaves_its_video_out_whole(media, frames):  # noqa: F811
+    """A missing frame file of a predicted video reads as "no object": the video goes out whole."""
+    from thresher.io.conversion import videos_left_out
+    from thresher.io.lightly_predictions import predicted_part
+    from thresher.io.problems import Problems
+
+    problems = Problems()
+    task = yolo_to_task({**labels(), "car_5.txt": "1 0.5 0.5 0.5"}, frames, ["person", "car"], task="t", problems=problems)
+    assert len(problems) == 1
+    assert len(task.invalid) == 120 and not any(name.startswith("clips/") for name in task.frames.file_name.tolist())
+    assert videos_left_out(frames, task.invalid) == {"clips/car.mp4": 120}
+    save_task(Location(media), task)
+    loaded = read_predictions(Location(media), "t", frames)
+    predicted, _ = predicted_part(loaded)
+    assert sorted(predicted.file_name.tolist()) == ["img/a.jpg", "img/rot.jpg", "img/sub/b.png"]  # no frame read as "no object"
+
+
 def test_written_file_is_the_lightly_format(media, frames):  # noqa: F811
     save_task(Location(media), yolo_to_task(labels(), frames, ["person", "car"], task="t"))
     data = json.loads((media / ".lightly/predictions/t/img/a.json").read_text())

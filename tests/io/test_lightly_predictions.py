@@ -91,6 +91,24 @@ def test_strict_reader_raises_at_first_problem(clean_datasource):
     assert task.invalid == ("img/a.jpg",) and len(task.detections) == 2 and len(problems) == 1
 
 
+def test_the_task_keeps_why_each_file_is_invalid(clean_datasource, tmp_path):
+    """Every read (parsed or from the cache) says what is wrong with each invalid file, and which
+    files name no sample of the datasource."""
+    from thresher.io.lightly_predictions import files_for_no_sample, invalid_reasons
+
+    folder = clean_datasource / ".lightly/predictions/det"
+    (folder / "img/a.json").write_text(json.dumps({"file_name": "img/a.jpg", "predictions": [{"category_id": 3, "bbox": [0, 0, 5, 5], "score": 1.5, "probabilities": [0.5, 0.5]}]}))
+    (folder / "img/nowhere.json").write_text(json.dumps({"file_name": "img/nowhere.jpg", "predictions": []}))
+    source = Datasource(clean_datasource)
+    for _ in range(2):
+        task = read_predictions(source.lightly, "det", source.frames(), Problems(), cache=tmp_path / "cache")
+        reasons = invalid_reasons(task)
+        assert sorted(reasons) == ["img/a.jpg", "img/nowhere.jpg"]
+        assert reasons["img/a.jpg"] == "predictions[0].score: expected a number in [0, 1], got 1.5"
+        assert reasons["img/nowhere.jpg"] == "file_name: expected the name of an image or video frame of the datasource, got 'img/nowhere.jpg', which is not one"
+        assert files_for_no_sample(task) == [".lightly/predictions/det/img/nowhere.json"]
+
+
 def test_frames_without_a_prediction_file_are_missing_not_invalid(clean_datasource):
     source = Datasource(clean_datasource)
     task = read_predictions(source.lightly, "det", source.frames())

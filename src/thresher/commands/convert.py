@@ -4,6 +4,7 @@
 Any problem in the input is listed and nothing is written, unless `--skip-bad` (then the
 samples with a bad input are left out and the rest is written). Exit codes as every command:
 0 done, 1 bad input, 2 usage error (missing file, existing task without `--overwrite`).
+A video with a bad frame is left out whole (a missing frame file would read as "no object").
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ DATASOURCE = typer.Argument(..., help="Folder or URL of the images and videos th
 TASK = typer.Option(..., "--task", help="Name of the prediction task to create.")
 LIGHTLY = typer.Option(None, "--lightly", help="Location holding .lightly/ when it is not the datasource.")
 OVERWRITE = typer.Option(False, "--overwrite", help="Replace the task if it exists.")
+LABELS_COCO = "labels_coco.json"  # not coco.json: a run folder (--out) holds its pre-labels under that name
 SKIP_BAD = typer.Option(False, "--skip-bad", help="Write the usable part and leave out samples with bad input.")
 
 
@@ -80,20 +82,18 @@ def yolo(
     from thresher.errors import UsageError
     from thresher.io.conversion import read_input
     from thresher.io.storage import Location
-    from thresher.io.yolo import read_class_names, read_label_files, yolo_to_task
+    from thresher.io.yolo import check_label_folder, read_class_names, read_label_files, yolo_to_task
 
     labels = Location(input)
     if not labels.isdir():
         raise UsageError(f"--input: expected a folder of YOLO txt files, got {input} (no such folder)")
     class_names = read_class_names(read_input(names), names)
-    _convert(
-        datasource,
-        lightly,
-        task,
-        overwrite,
-        skip_bad,
-        lambda frames, problems: yolo_to_task(
-            read_label_files(labels, exclude=_inside(names, labels)),
+    files = read_label_files(labels, exclude=_inside(names, labels))
+
+    def convert(frames, problems):
+        check_label_folder(list(files), frames, input)
+        return yolo_to_task(
+            files,
             frames,
             class_names,
             task=task,
@@ -102,8 +102,9 @@ def yolo(
             labels_dir=input,
             names_file=names,
             problems=problems,
-        ),
-    )
+        )
+
+    _convert(datasource, lightly, task, overwrite, skip_bad, convert)
 
 
 @convert_app.command("labelstudio")
@@ -111,7 +112,9 @@ def labelstudio(
     export: str = typer.Argument(..., help="Label Studio's JSON export of labeled tasks (Export → JSON)."),
     datasource: str = typer.Option(..., "--datasource", help="Folder or URL of the images and videos the tasks show."),
     task: str = TASK,
-    out: Optional[str] = typer.Option(None, "--out", help="Local folder for coco.json, data.yaml and labels/ (default: EXPORT without .json, + '-labels')."),
+    out: Optional[str] = typer.Option(
+        None, "--out", help="Local folder for labels_coco.json, data.yaml and labels/, e.g. the run folder (default: EXPORT without .json, + '-labels')."
+    ),
     names: Optional[str] = typer.Option(
         None, "--names", help="data.yaml with names:, or a text file with one class name a line (default: the schema of the task the tasks came from)."
     ),
@@ -130,7 +133,7 @@ def labelstudio(
     from thresher.io.yolo_export import DATA_YAML, LABELS_DIR, yolo_files
 
     folder = Path(out) if out else Path(export).with_name(f"{Path(export).stem}-labels")
-    taken = existing_entries(folder, ["coco.json", DATA_YAML, LABELS_DIR])
+    taken = existing_entries(folder, [LABELS_COCO, DATA_YAML, LABELS_DIR])
     if taken and not overwrite:
         raise UsageError(f"{folder}: {', '.join(taken)} exist(s) already; pass --overwrite to replace them (or --out another folder)")
     tasks = export_tasks(parse_json_input(read_input(export), export), export)
@@ -144,13 +147,13 @@ def labelstudio(
     converted = _convert(datasource, lightly, task, overwrite, skip_bad, convert)
     result = found["import"]
     coco = coco_dataset(converted.frames, range(len(converted.frames)), converted.detections, converted.schema.names)
-    files = {"coco.json": json.dumps(coco, indent=2).encode(), **{k: v.encode() for k, v in yolo_files(converted).items()}}
+    files = {LABELS_COCO: json.dumps(coco, indent=2).encode(), **{k: v.encode() for k, v in yolo_files(converted).items()}}
     write_entries(folder, files, overwrite=overwrite)
     typer.echo(
         f"{result.unlabeled} tasks not labeled (no annotation, or skipped) left out"
         + "".join(f"; {n} {kind} results ignored (not boxes)" for kind, n in sorted(result.ignored.items()))
     )
-    typer.echo(f"labels: {folder / 'coco.json'}, {folder / LABELS_DIR}/ and {folder / DATA_YAML}")
+    typer.echo(f"labels: {folder / LABELS_COCO}, {folder / LABELS_DIR}/ and {folder / DATA_YAML}")
 
 
 def _labels_schema(names: Optional[str], tasks: list, source):
@@ -195,16 +198,33 @@ def _convert(datasource: str, lightly: Optional[str], task: str, overwrite: bool
     problems = Problems()
     try:
         converted = convert(frames, problems)
+    except SchemaError as exc:
+        if problems and str(problems[-1]) in str(exc):  # the problem that stopped it is shown once, as a problem
+            raise SchemaError(f"{len(problems)} problem(s) in the input, nothing written (--skip-bad cannot help: nothing in the input can be converted)") from exc
+        raise
     finally:
         _show(problems)
     if problems and not skip_bad:
         raise SchemaError(f"{len(problems)} problem(s) in the input, nothing written (--skip-bad writes the usable part)")
+    _show_videos_left_out(frames, converted.invalid)
     save_task(ds.lightly, converted, overwrite=overwrite)
     typer.echo(
         f"task {task}: {len(converted.frames)} prediction files, {len(converted.detections)} boxes, "
         f"{len(converted.invalid)} samples left out for bad input -> {ds.lightly.display(posixpath.join('.lightly/predictions', task))}"
     )
     return converted
+
+
+def _show_videos_left_out(frames, invalid: tuple[str, ...]) -> None:
+    """One line per video left out whole because some of its frames had bad input (`whole_videos`)."""
+    from thresher.io.conversion import videos_left_out
+
+    for video, count in videos_left_out(frames, invalid).items():
+        typer.echo(
+            f"warning: {video}: left out whole ({count} frames), not only its frames with bad input: "
+            "a frame of a predicted video without a prediction file would read as 'no object'",
+            err=True,
+        )
 
 
 def _show(problems: list) -> None:

@@ -26,7 +26,7 @@ from thresher.frames import Frames
 from thresher.io.conversion import Boxes, MediaIndex, add_each, assemble_task, number, outside_image
 from thresher.io.lightly_predictions import PredictionTask
 from thresher.io.lightly_schema import Category, PredictionSchema
-from thresher.io.names import frame_name
+from thresher.io.names import frame_digits, frame_name, parse_frame_name
 from thresher.io.problems import Problems, collector, shown
 from thresher.io.storage import safe_name
 
@@ -146,12 +146,43 @@ def _row(file_name: str, strip: str, prefix: str, index: MediaIndex, file: str, 
     try:
         name = safe_name(name)
     except DatasourceError as exc:
-        problems.add(file, f"{where}.file_name", "a name relative to the datasource (see --strip, --prefix)", str(exc))
+        problems.add(file, f"{where}.file_name", "a name relative to the datasource (see --strip, --prefix)", f"{exc}{_strip_hint(name, index)}")
         return None
     row = index.row(name)
     if row is None:
-        problems.add(file, f"{where}.file_name", "the name of an image of the datasource", f"{file_name!r}{_hint(name, index)}")
+        frame = _frame_problem(name, index)
+        if frame is not None:
+            problems.add(file, f"{where}.file_name", frame[0], f"{file_name!r} ({frame[1]})")
+        else:
+            problems.add(file, f"{where}.file_name", "the name of an image of the datasource", f"{file_name!r}{_hint(name, index)}")
     return row
+
+
+def _strip_hint(name: str, index: MediaIndex) -> str:
+    """A suggested --strip for a name that is no relative path (an absolute path, `../x`) but
+    ends with the name of a datasource sample: the shortest part cut off that leaves one."""
+    parts = name.replace("\\", "/").split("/")
+    for k in range(1, len(parts)):
+        rest = "/".join(parts[k:])
+        if rest and index.row(rest) is not None:
+            return f" (the datasource has {rest!r}: try --strip {name[: -len(rest)]!r})"
+    return ""
+
+
+def _frame_problem(name: str, index: MediaIndex) -> tuple[str, str] | None:
+    """(expected, why) for a frame name of a datasource video that is no frame of it: past its
+    last frame, or with the frame number padded to other than the video's number of digits."""
+    parsed = parse_frame_name(name)
+    if parsed is None or parsed[0] not in index.videos:
+        return None
+    video, number, digits = parsed
+    n = index.videos[video]
+    expected = f"a frame of {video} ({n} frames), {frame_name(video, 0, n)} to {frame_name(video, n - 1, n)}"
+    if number >= n:
+        return expected, f"frame {number} is past its last frame, {n - 1}"
+    if digits == frame_digits(n):
+        return None
+    return expected, f"frame numbers are zero-padded to {frame_digits(n)} digits: {frame_name(video, number, n)!r}"
 
 
 def _hint(name: str, index: MediaIndex) -> str:

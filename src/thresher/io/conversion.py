@@ -4,7 +4,8 @@
   matched on its longest trailing part that is a datasource file) or by stem (YOLO txt names,
   matched on the file's path without extension, or a unique trailing part of it).
 - `assemble_task` turns boxes in pixels, one row per box with the datasource row of its frame,
-  into a `PredictionTask` over the frames the input covers; boxes are fitted to their image.
+  into a `PredictionTask` over the frames the input covers; boxes are fitted to their image; a
+  video with a bad frame is left out whole (`whole_videos`).
 - `save_task` writes a task next to the others, refusing to replace one unless asked, and
   replacing it whole (written aside first, then moved into place).
 """
@@ -72,7 +73,9 @@ def assemble_task(name: str, schema: PredictionSchema, frames: Frames, covered: 
     Boxes are clipped to their image and grown to 1 pixel when smaller (`fit_boxes`).
     `invalid` rows (whose input had problems) get no prediction file and are listed in
     `PredictionTask.invalid`; rows neither covered nor invalid are listed in `missing`.
+    A video with an invalid frame is left out whole (`whole_videos`).
     """
+    invalid = whole_videos(frames, covered, invalid)
     keep = np.asarray(covered, bool) & ~np.asarray(invalid, bool)
     position = np.full(len(frames), -1, dtype=np.int64)
     position[keep] = np.arange(int(keep.sum()))
@@ -95,6 +98,35 @@ def assemble_task(name: str, schema: PredictionSchema, frames: Frames, covered: 
         invalid=tuple(frames.file_name[invalid].tolist()),
         missing=tuple(frames.file_name[~keep & ~np.asarray(invalid, bool)].tolist()),
     )
+
+
+def whole_videos(frames: Frames, covered: np.ndarray, invalid: np.ndarray) -> np.ndarray:
+    """`invalid` widened to every covered frame of a video that has an invalid frame.
+
+    Readers take a frame of a predicted video without a prediction file for "predicted, no
+    object" (`thresher.io.coverage`), so leaving out only the bad frame would turn it into an
+    empty frame (fake flicker, zero scores): the whole video is left out instead.
+
+        >>> frames = Frames.build([f"v-{i}" for i in range(3)] + ["a.jpg"], kind=["frame"] * 3 + ["image"], video=["v"] * 3 + ["a.jpg"], frame_index=[0, 1, 2, 0])
+        >>> whole_videos(frames, np.ones(4, bool), np.array([0, 1, 0, 0], bool)).astype(int).tolist()
+        [1, 1, 1, 0]
+    """
+    invalid = np.asarray(invalid, bool)
+    is_frame = frames.kind == "frame"
+    bad_videos = np.unique(frames.video[invalid & is_frame])
+    return invalid | (np.asarray(covered, bool) & is_frame & np.isin(frames.video, bad_videos))
+
+
+def videos_left_out(frames: Frames, invalid: tuple[str, ...] | list[str]) -> dict[str, int]:
+    """The videos of `frames` with invalid frames (names from `PredictionTask.invalid`), and how many.
+
+    >>> frames = Frames.build(["v-0", "v-1", "a.jpg"], kind=["frame", "frame", "image"], video=["v", "v", "a.jpg"], frame_index=[0, 1, 0])
+    >>> videos_left_out(frames, ("v-0", "v-1", "a.jpg"))
+    {'v': 2}
+    """
+    rows = np.isin(frames.file_name, np.asarray(invalid, dtype=str)) & (frames.kind == "frame")
+    names, counts = np.unique(frames.video[rows], return_counts=True)
+    return dict(zip(names.tolist(), counts.tolist()))
 
 
 def _require_sizes(frames: Frames, rows: np.ndarray) -> None:

@@ -39,7 +39,7 @@ from thresher.io.lightly_schema import (
     write_schema,
 )
 from thresher.io.names import json_name, parse_frame_name
-from thresher.io.problems import Problems, collector, shown
+from thresher.io.problems import Problem, Problems, collector, shown
 from thresher.io.storage import Location, safe_name
 from thresher.table import lookup
 
@@ -53,6 +53,8 @@ class PredictionTask:
     samples of a given datasource with no prediction file at all are listed in `missing`
     (`predicted_frames` tells which of them count as "predicted, no object"). `files_digest`
     changes whenever the task's files, schema or frames change (reuse checks keep it).
+    `problems`: what `read_predictions` found wrong in the files, when it collected problems
+    (`invalid_reasons` and `files_for_no_sample` sort them out).
     """
 
     name: str
@@ -62,6 +64,22 @@ class PredictionTask:
     invalid: tuple[str, ...] = field(default=())
     missing: tuple[str, ...] = field(default=())
     files_digest: str = ""  # of the files read, their schema and frames (`lightly_cache.listing_digest`); "" when not read
+    problems: tuple[Problem, ...] = field(default=(), compare=False)
+
+
+def invalid_reasons(task: PredictionTask) -> dict[str, str]:
+    """For each sample of `task.invalid`, what is wrong with its prediction file (its first
+    problem, without the file name; "" when the task was read without collecting problems)."""
+    first: dict[str, str] = {}
+    for problem in task.problems:
+        first.setdefault(problem.file, problem.reason)
+    return {name: first.get(prediction_file(task.name, name), "") for name in task.invalid}
+
+
+def files_for_no_sample(task: PredictionTask) -> list[str]:
+    """The prediction files of `task.invalid` whose `file_name` is no sample of `task.frames`."""
+    stray = np.setdiff1d(np.asarray(task.invalid, dtype=str), task.frames.file_name)
+    return [prediction_file(task.name, name) for name in stray.tolist()]
 
 
 def predicted_frames(task: PredictionTask) -> np.ndarray:
@@ -130,6 +148,7 @@ def read_predictions(
         [[10.0, 20.0, 110.0, 220.0]]
     """
     problems = collector(problems)
+    start = len(problems)
     schema = read_schema(lightly, task, problems)
     if schema is None:
         raise SchemaError(f"task {task!r} has no usable schema: {problems[-1] if problems else ''}")
@@ -145,7 +164,7 @@ def read_predictions(
     matched, detections, invalid, missing, clean = found
     if cache is not None and clean is not None:
         lightly_cache.store(cache, lightly, task, schema, clean)
-    return PredictionTask(task, schema, matched, detections, invalid, missing, files_digest=digest)
+    return PredictionTask(task, schema, matched, detections, invalid, missing, files_digest=digest, problems=tuple(problems[start:]))
 
 
 def prediction_listing(lightly: Location, task: str) -> Listing:

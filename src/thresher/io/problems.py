@@ -23,8 +23,13 @@ class Problem:
     got: str
 
     def __str__(self) -> str:
-        where = f"{self.file}: {self.field}" if self.field else self.file
-        return f"{where}: expected {self.expected}, got {self.got}"
+        return f"{self.file}: {self.reason}"
+
+    @property
+    def reason(self) -> str:
+        """The problem without its file: `field: expected …, got …`."""
+        where = f"{self.field}: " if self.field else ""
+        return f"{where}expected {self.expected}, got {self.got}"
 
 
 def shown(value: object) -> str:

@@ -102,6 +102,20 @@ def read_label_files(labels: Location, exclude: tuple[str, ...] = ()) -> dict[st
     return labels.read_many(names)
 
 
+def check_label_folder(names: list[str], frames: Frames, labels_dir: str) -> None:
+    """UsageError when the labels folder cannot be the one meant: it holds no txt file, or every
+    txt is under `labels/` while no sample is (the Ultralytics run folder instead of its labels/).
+
+    `names`: the txt files, relative to the folder (`read_label_files`).
+    """
+    shown_dir = labels_dir.rstrip("/") or "."
+    if not names:
+        raise UsageError(f"--input: expected a folder of YOLO txt files, got {shown_dir}, which holds none (pass the labels/ folder of the Ultralytics run)")
+    media_in_labels = any(f"/{media}".find("/labels/") >= 0 for media in np.unique(frames.video).tolist())
+    if all(n.startswith("labels/") for n in names) and not media_in_labels:
+        raise UsageError(f"--input: every .txt of {shown_dir} is under labels/ and no sample of the datasource is: pass --input {shown_dir}/labels")
+
+
 def yolo_to_task(
     labels: Mapping[str, str | bytes | Exception],
     frames: Frames,

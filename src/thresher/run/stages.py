@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeGuard
+from typing import TYPE_CHECKING, Protocol, TypeGuard, TypeVar
 
 import numpy as np
 
@@ -34,7 +34,7 @@ from thresher.frames import Frames
 from thresher.infer import InferenceResult, sample_rows
 from thresher.io.datasource import IO_THREADS, Datasource, describe_unsupported
 from thresher.io.images import check_image
-from thresher.io.lightly_predictions import read_predictions
+from thresher.io.lightly_predictions import PredictionTask, files_for_no_sample, invalid_reasons, read_predictions
 from thresher.io.problems import Problems
 from thresher.io.video_index_cache import video_index_path
 from thresher.objects import crop_frames
@@ -256,12 +256,37 @@ def _embed_crops(state: Enumerated, embedder, store: EmbeddingStore) -> tuple[Em
     level = state.worker.object_level
     assert level is not None, "crops are embedded at object level only"
     task = state.read_tasks.get(level.task_name) or read_predictions(state.source.lightly, level.task_name, state.frames, Problems(), cache=state.task_cache)
-    state = state.dropping(np.isin(state.frames.file_name, list(task.invalid)), "invalid prediction", f"prediction file of task {level.task_name} is invalid")
+    state = _drop_invalid_of(state, task)
     rows = state.active_rows()
     keep = np.isin(task.detections.frame, rows)
     crops, crop_boxes = crop_frames(state.frames, task.detections[keep], level.padding)
     result = state.engine.embed_crops(state.source, state.frames, crops, crop_boxes, embedder, store, progress=for_stage(state.progress, "embeddings (crops)"))
     return advance(state, Embedded, store=store, samples=crops, crops=crops, crop_boxes=crop_boxes), result
+
+
+S = TypeVar("S", bound=Enumerated)
+
+
+def _drop_invalid_of(state: S, task: PredictionTask) -> S:
+    """`state` without the candidates whose prediction file of `task` is invalid (`invalid
+    prediction`, with the file's problem as detail), and one console warning when the task's
+    files have problems (the samples removed, the files naming no sample)."""
+    mask = np.isin(state.frames.file_name, list(task.invalid)) & state.candidate
+    reasons = invalid_reasons(task)
+    head = f"prediction file of task {task.name} is invalid"
+    details = [f"{head}: {reasons[name]}" if reasons[name] else head for name in state.frames.file_name[mask].tolist()]
+    strays = files_for_no_sample(task)
+    if mask.any() or strays:
+        parts = [f"{int(mask.sum())} samples removed for an invalid prediction file (why: removed_samples.csv)"] if mask.any() else []
+        parts += [f"{len(strays)} prediction files for no sample of the datasource ignored"] if strays else []
+        state.log(f"  warning: task {task.name}: {', '.join(parts)}; `{_validate_command(state.source)}` lists every problem")
+    return state.dropping(mask, "invalid prediction", details)
+
+
+def _validate_command(source: Datasource) -> str:
+    """The `thresher validate` command line for the datasource."""
+    separate = source.lightly.url != source.input.url
+    return f"thresher validate {source.input.display('')}" + (f" --lightly {source.lightly.display('')}" if separate else "")
 
 
 def _crop_boxes(state: Embedded) -> np.ndarray:
@@ -302,8 +327,7 @@ def _drop_invalid_predictions(state: Embedded, resolver: RunResolver) -> Embedde
     """Frames whose prediction file is invalid for a task the selection reads are removed."""
     tasks = {e.input.task for e in state.config.selection_config.strategies if e.input.type in ("SCORES", "PREDICTIONS")}
     for task in sorted(t for t in tasks if t):
-        invalid = resolver.task(task).invalid
-        state = state.dropping(np.isin(state.frames.file_name, list(invalid)), "invalid prediction", f"prediction file of task {task} is invalid")
+        state = _drop_invalid_of(state, resolver.task(task))
     if state.crops is None:
         return replace(state, samples=state.frames[state.active_rows()])
     keep = np.isin(state.crops.parent_id, state.frames.id[state.active_rows()])
