@@ -190,19 +190,24 @@ class InputResolver(Protocol):
 
 def resolve_inputs(config: SelectionConfig, resolver: InputResolver, frames: Frames, preselected: ArrayLike = ()) -> SelectionInputs:
     """Ask `resolver` for exactly the inputs `config` names; `preselected` are sample ids."""
-    embedding_tasks: dict[str, None] = {}  # the tasks in config order, "" for the samples' own
+    embedding_tasks: dict[str, int] = {}  # the tasks in config order, "" for the samples' own -> first entry naming it
     queries: dict[str, Embeddings | StoredEmbeddings] = {}
     scores: dict[str, Scores] = {}
     metadata: dict[str, Metadata] = {}
     predictions: dict[str, Predictions] = {}
     for index, entry in enumerate(config.strategies):
         with _named_input(index):
-            _resolve_one(entry.input, resolver, embedding_tasks, queries, scores, metadata, predictions)
+            _resolve_one(entry.input, resolver, queries, scores, metadata, predictions)
+        if entry.input.type == "EMBEDDINGS":
+            embedding_tasks.setdefault(entry.input.task or "", index)
         weights = getattr(entry.strategy, "weights", None)  # WEIGHTED_KMEANS reads a second input
         if weights is not None and weights.type == "SCORES" and weights.task not in scores:
             with _named_input(index, "strategy.weights"):
                 scores[weights.task] = resolver.scores(weights.task)
-    embeddings = {task: resolver.embeddings(task or None) for task in embedding_tasks}
+    embeddings: dict[str, Embeddings | StoredEmbeddings] = {}
+    for task, index in embedding_tasks.items():
+        with _named_input(index):
+            embeddings[task] = resolver.embeddings(task or None)
     return SelectionInputs(frames, embeddings, queries, scores, metadata, predictions, as_str_array(preselected, "SelectionInputs.preselected"))
 
 
@@ -218,16 +223,14 @@ def _named_input(index: int, part: str = "input"):
 def _resolve_one(
     inp: SelectionInput,
     resolver: InputResolver,
-    embedding_tasks: dict[str, None],
     queries: dict[str, Embeddings | StoredEmbeddings],
     scores: dict[str, Scores],
     metadata: dict[str, Metadata],
     predictions: dict[str, Predictions],
 ) -> None:
     """Ask `resolver` for one input (a config entry's `input` model) into the dicts of
-    `resolve_inputs` (each name once; embeddings are only noted in `embedding_tasks`)."""
+    `resolve_inputs` (each name once; the samples' embeddings are asked for by the caller)."""
     if inp.type == "EMBEDDINGS":
-        embedding_tasks.setdefault(inp.task or "", None)
         if inp.tag_name:
             key = query_key(inp.dataset_id, inp.tag_name)
             if key not in queries:
