@@ -144,6 +144,8 @@ def pretag(state: Enumerated) -> Enumerated:
     store = store_for(state.workspace, embedder.name, state.options.embedding_dtype) if embedder is not None else None
     key = prediction_key(opts.model, opts.confidence, opts.classes)
     redo = rows_to_predict_again(state.source, state.frames, state.workspace, PRETAGGING_TASK, key)
+    if embedder is not None and store is not None:  # a changed file's stale embeddings are redone in this pass, not again by `embed`
+        redo = np.union1d(redo, _rows_to_embed_again(state, store, embedder.name))
     rows = state.active_rows()
     result = state.engine.run_models(
         state.source,
@@ -158,6 +160,8 @@ def pretag(state: Enumerated) -> Enumerated:
         progress=for_stage(state.progress, "pretagging (frames)"),
     )
     record_predictions(state.source, state.frames[rows], state.workspace, PRETAGGING_TASK, key)
+    if embedder is not None and store is not None:
+        record_files(state.source, state.frames[rows], _embeddings_cache(state.workspace, store), embedder.name)
     counts = {**state.counts, "pretagged frames": result.predicted, "pretagged frames reused": result.predictions_reused}
     return replace(state, counts=counts, embedded_in_pretagging=result.embedded)  # the same forward pass embedded these frames
 
@@ -243,13 +247,23 @@ def embed(state: Enumerated) -> Embedded:
 
 def _embed_frames(state: Enumerated, embedder, store: EmbeddingStore) -> tuple[Embedded, InferenceResult]:
     rows = state.active_rows()
-    cache = state.workspace / "cache" / f"embeddings-{store.folder.name}.json"
-    redo = np.flatnonzero(np.isin(state.frames.video, list(changed_files(state.source, state.frames, cache, embedder.name))))
+    redo = _rows_to_embed_again(state, store, embedder.name)
     result = state.engine.run_models(
         state.source, embedder=embedder, store=store, frames=state.frames, rows=rows, redo=redo, progress=for_stage(state.progress, "embeddings (frames)")
     )
-    record_files(state.source, state.frames[rows], cache, embedder.name)
+    record_files(state.source, state.frames[rows], _embeddings_cache(state.workspace, store), embedder.name)
     return advance(state, Embedded, store=store, samples=state.frames[rows]), result
+
+
+def _embeddings_cache(workspace: Path, store: EmbeddingStore) -> Path:
+    """The file remembering which media files the store's frame embeddings were computed from."""
+    return workspace / "cache" / f"embeddings-{store.folder.name}.json"
+
+
+def _rows_to_embed_again(state: Enumerated, store: EmbeddingStore, name: str) -> np.ndarray:
+    """Rows of `state.frames` whose media file changed since embedder `name` stored their embeddings."""
+    changed = changed_files(state.source, state.frames, _embeddings_cache(state.workspace, store), name)
+    return np.flatnonzero(np.isin(state.frames.video, list(changed)))
 
 
 def _embed_crops(state: Enumerated, embedder, store: EmbeddingStore) -> tuple[Embedded, InferenceResult]:
