@@ -68,3 +68,18 @@ def test_the_driver_runs_the_stages_in_order_logged_and_timed(setup, lines):
     assert list(written.timings) == stages and all(seconds >= 0 for seconds in written.timings.values())
     assert [line for line in lines if line.endswith(" …")] == [f"{name} …" for name in stages]
     assert (setup.folder / "selection.csv").exists() and (setup.folder / "run.json").exists()
+
+
+def test_a_name_clash_is_removed_as_such_naming_the_file_kept(setup):
+    """`astronaut.jpg` beside `astronaut.png` would share `astronaut.json`: the first by name is kept."""
+    from PIL import Image
+
+    root = setup.workspace.parent
+    Image.open(root / "coffee.png").convert("RGB").save(root / "astronaut.jpg")
+    enumerated = enumerate_frames(plan(setup))
+    assert "astronaut.jpg" in enumerated.frames.id.tolist() and "astronaut.png" not in enumerated.frames.id.tolist()
+    detail = "the same prediction file 'astronaut.json' as the image 'astronaut.jpg', which is kept; the image 'astronaut.png' is left out"
+    assert enumerated.removed == (("astronaut.png", "name clash", detail),)
+    assert enumerated.counts["name clashes"] == 1
+    checked = check_corruption(enumerated)
+    assert checked.counts["corrupt files"] == 1 and [r for _, r, _ in checked.removed] == ["name clash", "corrupt"]

@@ -32,10 +32,10 @@ from thresher.embedding_store import EmbeddingStore, store_for
 from thresher.errors import ConfigError, DatasourceError, NothingToSelectError
 from thresher.frames import Frames
 from thresher.infer import InferenceResult, sample_rows
-from thresher.io.datasource import IO_THREADS, Datasource, describe_unsupported
+from thresher.io.datasource import IO_THREADS, NAME_CLASH, Datasource, describe_unsupported
 from thresher.io.images import check_image
 from thresher.io.lightly_predictions import read_predictions
-from thresher.io.problems import Problems
+from thresher.io.problems import Problem, Problems
 from thresher.io.video_index_cache import video_index_path
 from thresher.objects import crop_frames
 from thresher.progress import for_stage
@@ -92,7 +92,10 @@ def enumerate_frames(state: Planned) -> Enumerated:
         state.log(f"  {describe_unsupported(unsupported)}")
         counts["unsupported files"] = sum(unsupported.values())
     frames = state.source.frames(problems, media, for_stage(state.progress, "enumerate (files)"), cache=video_index_path(state.workspace, state.source.input.url))
-    removed = state.removed + tuple((p.file, "corrupt", f"{p.expected}, got {p.got}") for p in problems)
+    removed = state.removed + tuple(_unreadable(p) for p in problems)
+    clashes = sum(p.expected == NAME_CLASH for p in problems)
+    if clashes:
+        counts["name clashes"] = clashes
     if len(frames) == 0:
         raise NothingToSelectError(no_media_reason(state.source.input.url, len(media.images) + len(media.videos), unsupported))
     rows = np.intersect1d(sample_rows(frames, state.options.every), relevant_rows(frames, state.source, state.worker.relevant_filenames_file))
@@ -106,6 +109,14 @@ def enumerate_frames(state: Planned) -> Enumerated:
     candidate &= is_new & ~np.isin(frames.id, preselected)
     counts.update(frames=len(frames), candidates=int(candidate.sum()), preselected=len(preselected))
     return advance(state, Enumerated, frames=frames, candidate=candidate, preselected=preselected, left_out=left_out, removed=removed, counts=counts)
+
+
+def _unreadable(problem: Problem) -> Removed:
+    """The removed_samples.csv row of a file enumerate left out: `name clash` (another file has
+    its prediction file, and is kept) or `corrupt` (it does not read)."""
+    if problem.expected == NAME_CLASH:
+        return (problem.file, "name clash", problem.got)
+    return (problem.file, "corrupt", f"{problem.expected}, got {problem.got}")
 
 
 def _only_new_files(state: Setup) -> bool:
