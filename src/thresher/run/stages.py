@@ -20,7 +20,7 @@ reasons are `corrupt`, `duplicate`, `invalid prediction` and `not relevant`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -32,7 +32,7 @@ from thresher.embedding_store import EmbeddingStore, store_for
 from thresher.errors import ConfigError, DatasourceError, NothingToSelectError
 from thresher.frames import Frames
 from thresher.infer import InferenceResult, sample_rows
-from thresher.io.datasource import IO_THREADS, NAME_CLASH, Datasource, describe_unsupported
+from thresher.io.datasource import IO_THREADS, NAME_CLASH, Datasource, MediaFiles, describe_unsupported
 from thresher.io.images import check_image
 from thresher.io.lightly_predictions import read_predictions
 from thresher.io.problems import Problem, Problems
@@ -98,7 +98,8 @@ def enumerate_frames(state: Planned) -> Enumerated:
         counts["name clashes"] = clashes
     if len(frames) == 0:
         raise NothingToSelectError(no_media_reason(state.source.input.url, len(media.images) + len(media.videos), unsupported))
-    rows = np.intersect1d(sample_rows(frames, state.options.every), relevant_rows(frames, state.source, state.worker.relevant_filenames_file))
+    relevant = relevant_rows(frames, state.source, state.worker.relevant_filenames_file, media, state.log)
+    rows = np.intersect1d(sample_rows(frames, state.options.every), relevant)
     preselected = _datapool_ids(state, frames)
     known = set(state.catalog.samples().id.tolist()) if _only_new_files(state) else set()
     is_new = ~np.isin(frames.id, list(known)) if known else np.ones(len(frames), bool)
@@ -436,16 +437,48 @@ def _frame_of(samples: Frames) -> np.ndarray:
 # the plain functions the stages use ----------------------------------------------------------
 
 
-def relevant_rows(frames: Frames, source: Datasource, relevant_file: str | None) -> np.ndarray:
-    """Rows whose file is listed in the worker's `relevant_filenames_file` (all when None)."""
+SHOWN_NAMES = 5  # unmatched relevant_filenames_file names shown in a warning or an error
+
+
+def relevant_rows(frames: Frames, source: Datasource, relevant_file: str | None, media: MediaFiles, log: Callable[[str], None]) -> np.ndarray:
+    """Rows whose file is listed in the worker's `relevant_filenames_file` (all when None).
+
+    Names matching no file of `media` and no video frame are logged as a warning (their count
+    and the first few); when no name matches at all, ConfigError lists them instead.
+    """
     if relevant_file is None:
         return np.arange(len(frames))
+    where = f"worker_config.relevant_filenames_file {relevant_file!r}"
     try:
         text = source.lightly.read_bytes(relevant_file).decode()
     except Exception as exc:  # noqa: BLE001 - reported as a config problem
         raise ConfigError(f"worker_config.relevant_filenames_file: cannot read {relevant_file!r} ({exc})") from exc
     names = {line.strip() for line in text.splitlines() if line.strip()}
-    return np.flatnonzero(np.isin(frames.video, list(names)) | np.isin(frames.file_name, list(names)))
+    if not names:
+        raise ConfigError(f"{where}: expected file names, one a line (relative to the datasource), got an empty file; list the files to use or remove the key")
+    rows = np.flatnonzero(np.isin(frames.video, list(names)) | np.isin(frames.file_name, list(names)))
+    files = {*media.images, *media.videos}
+    unmatched = sorted(names - files - set(frames.file_name.tolist()))
+    if unmatched:
+        what = f"{len(unmatched)} of its {len(names)} names match no image, video or video frame of the datasource: {_unmatched_names(unmatched, files)}"
+        if len(rows) == 0:
+            example = f", e.g. {min(files)!r}" if files else ""
+            raise ConfigError(f"{where}: {what}; expected names relative to the datasource{example}")
+        log(f"  warning: {where}: {what}; they are ignored")
+    return rows
+
+
+def _unmatched_names(unmatched: list[str], files: set[str]) -> str:
+    """The first `SHOWN_NAMES` names, each with the file of the same base name when there is one."""
+    by_base: dict[str, str] = {}
+    for name in sorted(files):
+        by_base.setdefault(name.rsplit("/", 1)[-1], name)
+    shown = []
+    for name in unmatched[:SHOWN_NAMES]:
+        near = by_base.get(name.rsplit("/", 1)[-1])
+        shown.append(f"{name!r} (did you mean {near!r}?)" if near else repr(name))
+    more = f" and {len(unmatched) - SHOWN_NAMES} more" if len(unmatched) > SHOWN_NAMES else ""
+    return ", ".join(shown) + more
 
 
 def corrupt_files(source: Datasource, frames: Frames, cache_file: Path, progress=None) -> dict[str, str]:
