@@ -166,12 +166,30 @@ class SelectionInputs:
         object.__setattr__(self, "frames", frames)
         for name, value in given.items():
             object.__setattr__(self, name, {} if value is None else value)
+        for name, kind in (("scores", Scores), ("metadata", Metadata), ("predictions", Predictions)):
+            _check_values(name, getattr(self, name), kind)
         object.__setattr__(self, "preselected", as_str_array(preselected, "SelectionInputs.preselected"))
         if len(self.preselected):
             _, found = lookup(self.frames.id, self.preselected)
             if not found.all():
                 bad = str(self.preselected[~found][0])
                 raise SchemaError(f"SelectionInputs.preselected: sample {bad!r} is not a row of frames")
+
+
+_EXPECTED = {  # what each mapping of SelectionInputs holds, and how to build it
+    "Scores": ("thresher.Scores", "Scores(ids, {score name: values})"),
+    "Metadata": ("thresher.select.Metadata", "Metadata(frames.id, values), values in the order of frames"),
+    "Predictions": ("thresher.select.Predictions", "Predictions.from_detections(frames, detections, class_names)"),
+}
+
+
+def _check_values(name: str, values: Mapping, kind: type) -> None:
+    """SchemaError naming the key when a value of `SelectionInputs.<name>` is not a `kind`."""
+    for key, value in values.items():
+        if not isinstance(value, kind):
+            got = f"{type(value).__module__}.{type(value).__qualname__}".removeprefix("builtins.")
+            expected, built = _EXPECTED[kind.__name__]
+            raise SchemaError(f"SelectionInputs.{name}[{key!r}]: expected a {expected}, got {got}; build it with {built}")
 
 
 class InputResolver(Protocol):
