@@ -272,6 +272,9 @@ def test_a_changed_file_is_processed_again(datasource):
     second = run(datasource, CONFIG)
     assert second.counts["pretagged frames"] == 1  # only the changed image
     assert first.counts["pretagged frames"] > 1
+    # the pretagging's forward pass embedded it: embedded once, every other embedding reused
+    assert second.counts["embedded"] == 1
+    assert second.counts["embeddings reused"] == first.counts["embedded"] - 1
 
 
 def test_temporal_assertions_on_every_nth_frame_warn(bikes_datasource_copy):

@@ -149,7 +149,14 @@ CASES = [
     (
         "two images sharing a prediction file",
         lambda r: shutil.copyfile(r / "img/a.jpg", r / "img/a.png"),
-        "img/a.png: expected a name whose prediction file is its own, got the same prediction file 'img/a.json' as 'img/a.jpg'",
+        "img/a.png: expected a name whose prediction file is its own, got the same prediction file 'img/a.json' "
+        "as the image 'img/a.jpg', which is kept; the image 'img/a.png' is left out",
+    ),
+    (
+        "an image named like a video frame",
+        lambda r: shutil.copyfile(r / "img/a.jpg", r / "clips/car-007-mp4.png"),
+        "clips/car-007-mp4.png: expected a name whose prediction file is its own, got the same prediction file "
+        "'clips/car-007-mp4.json' as the image 'clips/car-007-mp4.png', which is kept; frame 7 of 'clips/car.mp4' is left out",
     ),
     # tasks and schema
     ("tasks.json missing", remove(".lightly/predictions/tasks.json"), ".lightly/predictions/tasks.json: expected a tasks.json listing the prediction tasks, got no such file"),

@@ -29,7 +29,7 @@ def run_demo(folder: Path, echo: Callable[[str], None] = print, log: Callable[[s
     from thresher.run import run
 
     datasource = folder / "datasource"
-    copy_samples(datasource)
+    copy_samples(datasource, ("bikes.mp4",))
     echo(f"datasource: {datasource} (bikes.mp4, 250 frames)")
     result = run(datasource, demo_config(), log=log or (lambda line: echo(f"  {line}")), progress=progress)
     echo(f"run {result.run_id}: {result.summary()}")

@@ -31,8 +31,9 @@ def sample_video(name: str = "bikes.mp4") -> Path:
     return path
 
 
-def copy_samples(folder: Path, videos: tuple[str, ...] = ("bikes.mp4",)) -> list[str]:
-    """Copy sample videos into `folder` (kept when already there); return their names."""
+def copy_samples(folder: Path, videos: tuple[str, ...] = SAMPLE_VIDEOS) -> list[str]:
+    """Copy sample videos (default: all of `SAMPLE_VIDEOS`) into `folder`, keeping a file
+    already there; return their names."""
     folder.mkdir(parents=True, exist_ok=True)
     for name in videos:
         target = folder / name

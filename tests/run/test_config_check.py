@@ -87,6 +87,18 @@ def test_a_typo_gets_the_selection_stages_message_before_anything_runs(clean_dat
     assert head(str(caught.value)) == head(selection_stage_error(clean_datasource, config))
 
 
+def test_an_embeddings_task_must_exist_at_frame_level_too(clean_datasource):
+    config = copy.deepcopy(GOOD)
+    config["selection_config"]["strategies"].append({"input": {"type": "EMBEDDINGS", "task": "det"}, "strategy": {"type": "DIVERSITY"}})
+    check(clean_datasource, config)  # an existing task names the frames' own embeddings
+    config["selection_config"]["strategies"][-1]["input"]["task"] = "dett"
+    message = """strategies[4].input: task 'dett': no such prediction task (did you mean "det"?); tasks: ['det']"""
+    with pytest.raises(ConfigError) as caught:
+        check(clean_datasource, config)
+    assert str(caught.value).startswith(message)
+    assert selection_stage_error(clean_datasource, config) == message
+
+
 def head(message: str) -> str:
     return re.split(r"; (?:available|have|tasks)\b", message)[0]
 

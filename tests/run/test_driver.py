@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import package_file
 from thresher.catalog import Catalog
+from thresher.errors import ConfigError
 from thresher.io.datasource import Datasource
 from thresher.run.config import load_run_config
 from thresher.run.driver import execute, plan
@@ -68,3 +69,49 @@ def test_the_driver_runs_the_stages_in_order_logged_and_timed(setup, lines):
     assert list(written.timings) == stages and all(seconds >= 0 for seconds in written.timings.values())
     assert [line for line in lines if line.endswith(" …")] == [f"{name} …" for name in stages]
     assert (setup.folder / "selection.csv").exists() and (setup.folder / "run.json").exists()
+
+
+def test_a_name_clash_is_removed_as_such_naming_the_file_kept(setup):
+    """`astronaut.jpg` beside `astronaut.png` would share `astronaut.json`: the first by name is kept."""
+    from PIL import Image
+
+    root = setup.workspace.parent
+    Image.open(root / "coffee.png").convert("RGB").save(root / "astronaut.jpg")
+    enumerated = enumerate_frames(plan(setup))
+    assert "astronaut.jpg" in enumerated.frames.id.tolist() and "astronaut.png" not in enumerated.frames.id.tolist()
+    detail = "the same prediction file 'astronaut.json' as the image 'astronaut.jpg', which is kept; the image 'astronaut.png' is left out"
+    assert enumerated.removed == (("astronaut.png", "name clash", detail),)
+    assert enumerated.counts["name clashes"] == 1
+    checked = check_corruption(enumerated)
+    assert checked.counts["corrupt files"] == 1 and [r for _, r, _ in checked.removed] == ["name clash", "corrupt"]
+
+
+def with_relevant(setup, lines: str):
+    """`setup` with a `relevant_filenames_file` holding `lines`."""
+    from dataclasses import replace
+
+    (setup.workspace.parent / ".lightly").mkdir(exist_ok=True)
+    (setup.workspace.parent / ".lightly" / "relevant.txt").write_text(lines)
+    return replace(setup, config=load_run_config(worker_config={"relevant_filenames_file": ".lightly/relevant.txt"}, selection_config=SELECTION))
+
+
+def test_relevant_names_matching_no_file_are_warned_about(setup, lines):
+    enumerated = enumerate_frames(plan(with_relevant(setup, "coffee.png\nchelsea.png\nimg/chelsea.png\nnope.jpg\n")))
+    assert enumerated.frames.id[enumerated.candidate].tolist() == ["chelsea.png", "coffee.png"]
+    warning = (
+        "  warning: worker_config.relevant_filenames_file '.lightly/relevant.txt': 2 of its 4 names match no image, video or video frame "
+        "of the datasource: 'img/chelsea.png' (did you mean 'chelsea.png'?), 'nope.jpg'; they are ignored"
+    )
+    assert warning in lines
+
+
+def test_relevant_names_matching_nothing_are_an_error_listing_them(setup):
+    names = "".join(f"img/{i}.png\n" for i in range(7))
+    with pytest.raises(ConfigError) as caught:
+        enumerate_frames(plan(with_relevant(setup, names)))
+    assert str(caught.value) == (
+        "worker_config.relevant_filenames_file '.lightly/relevant.txt': 7 of its 7 names match no image, video or video frame of the datasource: "
+        "'img/0.png', 'img/1.png', 'img/2.png', 'img/3.png', 'img/4.png' and 2 more; expected names relative to the datasource, e.g. 'astronaut.png'"
+    )
+    with pytest.raises(ConfigError, match=r"relevant.txt': expected file names, one a line .*got an empty file"):
+        enumerate_frames(plan(with_relevant(setup, "\n")))

@@ -48,6 +48,8 @@ def test_camel_case_aliases_of_the_api_models():
             "strategies": [
                 {"input": {"type": "RANDOM", "randomSeed": 3}, "strategy": {"type": "WEIGHTS", "stoppingConditionMaxSum": 2}},
                 {"input": {"type": "EMBEDDINGS", "datasetId": "b" * 24, "tagName": "q"}, "strategy": {"type": "SIMILARITY"}},
+                {"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY", "stoppingConditionMinimumDistance": 0.3}},
+                {"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "TYPICALITY", "numNearestNeighbors": 4, "stoppingConditionMinimumTypicality": 0.5}},
             ],
         }
     )
@@ -55,6 +57,9 @@ def test_camel_case_aliases_of_the_api_models():
     assert config.strategies[0].input.random_seed == 3
     assert config.strategies[0].strategy.stopping_condition_max_sum == 2
     assert config.strategies[1].input.tag_name == "q"
+    assert config.strategies[2].strategy.stopping_condition_minimum_distance == 0.3
+    assert config.strategies[3].strategy.num_nearest_neighbors == 4
+    assert config.strategies[3].strategy.stopping_condition_minimum_typicality == 0.5
 
 
 @pytest.mark.parametrize("suffix, dump", [(".json", json.dumps), (".yaml", None), (".yml", None)])

@@ -140,7 +140,7 @@ class Datasource:
         columns = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
         order = np.argsort(columns["id"], kind="stable")
         columns = {k: v[order] for k, v in columns.items()}
-        keep = _first_of_clashes(columns["id"], columns["kind"], problems)
+        keep = _first_of_clashes(columns, problems)
         return Frames.build(**{k: v[keep] for k, v in columns.items()})
 
     def _image_rows(self, name: str, problems: Problems) -> dict | None:
@@ -249,19 +249,28 @@ def _rows(names: list[str], kind: str, video: str, index: object, width: int, he
     }
 
 
-def _first_of_clashes(names: np.ndarray, kinds: np.ndarray, problems: Problems) -> np.ndarray:
-    """Rows to keep: the first of names sharing a prediction file (`a.jpg`, `a.png`); a frame's
-    name ends in `.png` (`thresher.io.names`)."""
-    keys = np.array([n[:-4] + ".json" if frame else json_name(n) for n, frame in zip(names.tolist(), (kinds == "frame").tolist())], dtype=str)
+NAME_CLASH = "a name whose prediction file is its own"  # `Problem.expected` of a sample left out by `_first_of_clashes`
+
+
+def _first_of_clashes(columns: dict[str, np.ndarray], problems: Problems) -> np.ndarray:
+    """Rows to keep of the (sorted) `columns`: the first of the samples sharing a prediction file
+    (`a.jpg`, `a.png`; an image named like a video frame, whose name ends in `.png`,
+    `thresher.io.names`). Each other one is a problem `NAME_CLASH` naming the one kept."""
+    names, frame = columns["id"], columns["kind"] == "frame"
+    keys = np.array([n[:-4] + ".json" if f else json_name(n) for n, f in zip(names.tolist(), frame.tolist())], dtype=str)
     _, first = np.unique(keys, return_index=True)
     keep = np.zeros(len(names), bool)
     keep[first] = True
-    for row in np.flatnonzero(~keep):
-        twin = str(names[np.flatnonzero(keys == keys[row])[0]])
+
+    def sample(row: int) -> str:
+        return f"frame {int(columns['frame_index'][row])} of {str(columns['video'][row])!r}" if frame[row] else f"the image {str(names[row])!r}"
+
+    for row in np.flatnonzero(~keep).tolist():
+        kept = int(np.flatnonzero(keys == keys[row])[0])
         problems.add(
             str(names[row]),
             "",
-            "a name whose prediction file is its own",
-            f"the same prediction file {str(keys[row])!r} as {twin!r}; it is left out",
+            NAME_CLASH,
+            f"the same prediction file {str(keys[row])!r} as {sample(kept)}, which is kept; {sample(row)} is left out",
         )
     return keep

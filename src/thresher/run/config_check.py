@@ -92,7 +92,7 @@ class PlannedResolver:
         return self.classes[task]
 
     def embeddings(self, task: str | None) -> Embeddings:
-        if task and self.object_task is not None:
+        if task:
             self._task(task)
         return Embeddings.empty(1)
 

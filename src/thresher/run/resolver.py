@@ -53,18 +53,28 @@ class RunResolver:
         self._metadata = None
         self._embeddings: tuple[Frames, StoredEmbeddings] | None = None  # (samples, their embeddings)
 
-    def _task(self, name: str) -> PredictionTask:
+    def _require_task(self, name: str) -> None:
+        """ConfigError naming the tasks that exist when the datasource has no task `name`."""
         known = read_task_names(self.source.lightly, Problems())
         if name not in known:
             raise ConfigError(f"task {name!r}: no such prediction task{did_you_mean(name, known)}; tasks: {known}")
+
+    def _task(self, name: str) -> PredictionTask:
+        self._require_task(name)
         if name in self.known_tasks:
             return self.known_tasks[name]
         return read_predictions(self.source.lightly, name, self.frames, Problems(), cache=self.cache)
 
     def embeddings(self, task: str | None) -> StoredEmbeddings:
-        """The samples' own embeddings (a task names whose objects; at frame level it is ignored),
-        left on disk (the selection reads them block by block), aligned once per samples table
-        (the selection and the report ask for the same)."""
+        """The samples' own embeddings, left on disk (the selection reads them block by block),
+        aligned once per samples table (the selection and the report ask for the same).
+
+        `task` must be a prediction task of the datasource (ConfigError otherwise); at frame
+        level it only names the input (the frames' own embeddings are used), at object level
+        the samples are the crops of the object task.
+        """
+        if task:
+            self._require_task(task)
         if self._embeddings is None or self._embeddings[0] is not self.samples:
             self._embeddings = (self.samples, self.store.open().align(self.samples.id))
         return self._embeddings[1]

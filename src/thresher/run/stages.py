@@ -20,7 +20,7 @@ reasons are `corrupt`, `duplicate`, `invalid prediction` and `not relevant`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -32,10 +32,10 @@ from thresher.embedding_store import EmbeddingStore, store_for
 from thresher.errors import ConfigError, DatasourceError, NothingToSelectError
 from thresher.frames import Frames
 from thresher.infer import InferenceResult, sample_rows
-from thresher.io.datasource import IO_THREADS, Datasource, describe_unsupported
+from thresher.io.datasource import IO_THREADS, NAME_CLASH, Datasource, MediaFiles, describe_unsupported
 from thresher.io.images import check_image
 from thresher.io.lightly_predictions import PredictionTask, files_for_no_sample, invalid_reasons, read_predictions
-from thresher.io.problems import Problems
+from thresher.io.problems import Problem, Problems
 from thresher.io.video_index_cache import video_index_path
 from thresher.objects import crop_frames
 from thresher.progress import for_stage
@@ -92,10 +92,14 @@ def enumerate_frames(state: Planned) -> Enumerated:
         state.log(f"  {describe_unsupported(unsupported)}")
         counts["unsupported files"] = sum(unsupported.values())
     frames = state.source.frames(problems, media, for_stage(state.progress, "enumerate (files)"), cache=video_index_path(state.workspace, state.source.input.url))
-    removed = state.removed + tuple((p.file, "corrupt", f"{p.expected}, got {p.got}") for p in problems)
+    removed = state.removed + tuple(_unreadable(p) for p in problems)
+    clashes = sum(p.expected == NAME_CLASH for p in problems)
+    if clashes:
+        counts["name clashes"] = clashes
     if len(frames) == 0:
         raise NothingToSelectError(no_media_reason(state.source.input.url, len(media.images) + len(media.videos), unsupported))
-    rows = np.intersect1d(sample_rows(frames, state.options.every), relevant_rows(frames, state.source, state.worker.relevant_filenames_file))
+    relevant = relevant_rows(frames, state.source, state.worker.relevant_filenames_file, media, state.log)
+    rows = np.intersect1d(sample_rows(frames, state.options.every), relevant)
     preselected = _datapool_ids(state, frames)
     known = set(state.catalog.samples().id.tolist()) if _only_new_files(state) else set()
     is_new = ~np.isin(frames.id, list(known)) if known else np.ones(len(frames), bool)
@@ -106,6 +110,14 @@ def enumerate_frames(state: Planned) -> Enumerated:
     candidate &= is_new & ~np.isin(frames.id, preselected)
     counts.update(frames=len(frames), candidates=int(candidate.sum()), preselected=len(preselected))
     return advance(state, Enumerated, frames=frames, candidate=candidate, preselected=preselected, left_out=left_out, removed=removed, counts=counts)
+
+
+def _unreadable(problem: Problem) -> Removed:
+    """The removed_samples.csv row of a file enumerate left out: `name clash` (another file has
+    its prediction file, and is kept) or `corrupt` (it does not read)."""
+    if problem.expected == NAME_CLASH:
+        return (problem.file, "name clash", problem.got)
+    return (problem.file, "corrupt", f"{problem.expected}, got {problem.got}")
 
 
 def _only_new_files(state: Setup) -> bool:
@@ -144,6 +156,8 @@ def pretag(state: Enumerated) -> Enumerated:
     store = store_for(state.workspace, embedder.name, state.options.embedding_dtype) if embedder is not None else None
     key = prediction_key(opts.model, opts.confidence, opts.classes)
     redo = rows_to_predict_again(state.source, state.frames, state.workspace, PRETAGGING_TASK, key)
+    if embedder is not None and store is not None:  # a changed file's stale embeddings are redone in this pass, not again by `embed`
+        redo = np.union1d(redo, _rows_to_embed_again(state, store, embedder.name))
     rows = state.active_rows()
     result = state.engine.run_models(
         state.source,
@@ -158,6 +172,8 @@ def pretag(state: Enumerated) -> Enumerated:
         progress=for_stage(state.progress, "pretagging (frames)"),
     )
     record_predictions(state.source, state.frames[rows], state.workspace, PRETAGGING_TASK, key)
+    if embedder is not None and store is not None:
+        record_files(state.source, state.frames[rows], _embeddings_cache(state.workspace, store), embedder.name)
     counts = {**state.counts, "pretagged frames": result.predicted, "pretagged frames reused": result.predictions_reused}
     return replace(state, counts=counts, embedded_in_pretagging=result.embedded)  # the same forward pass embedded these frames
 
@@ -243,13 +259,23 @@ def embed(state: Enumerated) -> Embedded:
 
 def _embed_frames(state: Enumerated, embedder, store: EmbeddingStore) -> tuple[Embedded, InferenceResult]:
     rows = state.active_rows()
-    cache = state.workspace / "cache" / f"embeddings-{store.folder.name}.json"
-    redo = np.flatnonzero(np.isin(state.frames.video, list(changed_files(state.source, state.frames, cache, embedder.name))))
+    redo = _rows_to_embed_again(state, store, embedder.name)
     result = state.engine.run_models(
         state.source, embedder=embedder, store=store, frames=state.frames, rows=rows, redo=redo, progress=for_stage(state.progress, "embeddings (frames)")
     )
-    record_files(state.source, state.frames[rows], cache, embedder.name)
+    record_files(state.source, state.frames[rows], _embeddings_cache(state.workspace, store), embedder.name)
     return advance(state, Embedded, store=store, samples=state.frames[rows]), result
+
+
+def _embeddings_cache(workspace: Path, store: EmbeddingStore) -> Path:
+    """The file remembering which media files the store's frame embeddings were computed from."""
+    return workspace / "cache" / f"embeddings-{store.folder.name}.json"
+
+
+def _rows_to_embed_again(state: Enumerated, store: EmbeddingStore, name: str) -> np.ndarray:
+    """Rows of `state.frames` whose media file changed since embedder `name` stored their embeddings."""
+    changed = changed_files(state.source, state.frames, _embeddings_cache(state.workspace, store), name)
+    return np.flatnonzero(np.isin(state.frames.video, list(changed)))
 
 
 def _embed_crops(state: Enumerated, embedder, store: EmbeddingStore) -> tuple[Embedded, InferenceResult]:
@@ -435,16 +461,48 @@ def _frame_of(samples: Frames) -> np.ndarray:
 # the plain functions the stages use ----------------------------------------------------------
 
 
-def relevant_rows(frames: Frames, source: Datasource, relevant_file: str | None) -> np.ndarray:
-    """Rows whose file is listed in the worker's `relevant_filenames_file` (all when None)."""
+SHOWN_NAMES = 5  # unmatched relevant_filenames_file names shown in a warning or an error
+
+
+def relevant_rows(frames: Frames, source: Datasource, relevant_file: str | None, media: MediaFiles, log: Callable[[str], None]) -> np.ndarray:
+    """Rows whose file is listed in the worker's `relevant_filenames_file` (all when None).
+
+    Names matching no file of `media` and no video frame are logged as a warning (their count
+    and the first few); when no name matches at all, ConfigError lists them instead.
+    """
     if relevant_file is None:
         return np.arange(len(frames))
+    where = f"worker_config.relevant_filenames_file {relevant_file!r}"
     try:
         text = source.lightly.read_bytes(relevant_file).decode()
     except Exception as exc:  # noqa: BLE001 - reported as a config problem
         raise ConfigError(f"worker_config.relevant_filenames_file: cannot read {relevant_file!r} ({exc})") from exc
     names = {line.strip() for line in text.splitlines() if line.strip()}
-    return np.flatnonzero(np.isin(frames.video, list(names)) | np.isin(frames.file_name, list(names)))
+    if not names:
+        raise ConfigError(f"{where}: expected file names, one a line (relative to the datasource), got an empty file; list the files to use or remove the key")
+    rows = np.flatnonzero(np.isin(frames.video, list(names)) | np.isin(frames.file_name, list(names)))
+    files = {*media.images, *media.videos}
+    unmatched = sorted(names - files - set(frames.file_name.tolist()))
+    if unmatched:
+        what = f"{len(unmatched)} of its {len(names)} names match no image, video or video frame of the datasource: {_unmatched_names(unmatched, files)}"
+        if len(rows) == 0:
+            example = f", e.g. {min(files)!r}" if files else ""
+            raise ConfigError(f"{where}: {what}; expected names relative to the datasource{example}")
+        log(f"  warning: {where}: {what}; they are ignored")
+    return rows
+
+
+def _unmatched_names(unmatched: list[str], files: set[str]) -> str:
+    """The first `SHOWN_NAMES` names, each with the file of the same base name when there is one."""
+    by_base: dict[str, str] = {}
+    for name in sorted(files):
+        by_base.setdefault(name.rsplit("/", 1)[-1], name)
+    shown = []
+    for name in unmatched[:SHOWN_NAMES]:
+        near = by_base.get(name.rsplit("/", 1)[-1])
+        shown.append(f"{name!r} (did you mean {near!r}?)" if near else repr(name))
+    more = f" and {len(unmatched) - SHOWN_NAMES} more" if len(unmatched) > SHOWN_NAMES else ""
+    return ", ".join(shown) + more
 
 
 def corrupt_files(source: Datasource, frames: Frames, cache_file: Path, progress=None) -> dict[str, str]:

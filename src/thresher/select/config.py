@@ -78,7 +78,7 @@ Strength = Annotated[float, Field(ge=-1e9, le=1e9)]
 class DiversityStrategy(_Model):
     type: Literal["DIVERSITY"]
     strength: Strength = 1.0
-    stopping_condition_minimum_distance: float | None = Field(None, ge=0, le=2)
+    stopping_condition_minimum_distance: float | None = Field(None, ge=0, le=2, alias="stoppingConditionMinimumDistance")
 
 
 class WeightsStrategy(_Model):

@@ -166,12 +166,30 @@ class SelectionInputs:
         object.__setattr__(self, "frames", frames)
         for name, value in given.items():
             object.__setattr__(self, name, {} if value is None else value)
+        for name, kind in (("scores", Scores), ("metadata", Metadata), ("predictions", Predictions)):
+            _check_values(name, getattr(self, name), kind)
         object.__setattr__(self, "preselected", as_str_array(preselected, "SelectionInputs.preselected"))
         if len(self.preselected):
             _, found = lookup(self.frames.id, self.preselected)
             if not found.all():
                 bad = str(self.preselected[~found][0])
                 raise SchemaError(f"SelectionInputs.preselected: sample {bad!r} is not a row of frames")
+
+
+_EXPECTED = {  # what each mapping of SelectionInputs holds, and how to build it
+    "Scores": ("thresher.Scores", "Scores(ids, {score name: values})"),
+    "Metadata": ("thresher.select.Metadata", "Metadata(frames.id, values), values in the order of frames"),
+    "Predictions": ("thresher.select.Predictions", "Predictions.from_detections(frames, detections, class_names)"),
+}
+
+
+def _check_values(name: str, values: Mapping, kind: type) -> None:
+    """SchemaError naming the key when a value of `SelectionInputs.<name>` is not a `kind`."""
+    for key, value in values.items():
+        if not isinstance(value, kind):
+            got = f"{type(value).__module__}.{type(value).__qualname__}".removeprefix("builtins.")
+            expected, built = _EXPECTED[kind.__name__]
+            raise SchemaError(f"SelectionInputs.{name}[{key!r}]: expected a {expected}, got {got}; build it with {built}")
 
 
 class InputResolver(Protocol):
@@ -190,19 +208,24 @@ class InputResolver(Protocol):
 
 def resolve_inputs(config: SelectionConfig, resolver: InputResolver, frames: Frames, preselected: ArrayLike = ()) -> SelectionInputs:
     """Ask `resolver` for exactly the inputs `config` names; `preselected` are sample ids."""
-    embedding_tasks: dict[str, None] = {}  # the tasks in config order, "" for the samples' own
+    embedding_tasks: dict[str, int] = {}  # the tasks in config order, "" for the samples' own -> first entry naming it
     queries: dict[str, Embeddings | StoredEmbeddings] = {}
     scores: dict[str, Scores] = {}
     metadata: dict[str, Metadata] = {}
     predictions: dict[str, Predictions] = {}
     for index, entry in enumerate(config.strategies):
         with _named_input(index):
-            _resolve_one(entry.input, resolver, embedding_tasks, queries, scores, metadata, predictions)
+            _resolve_one(entry.input, resolver, queries, scores, metadata, predictions)
+        if entry.input.type == "EMBEDDINGS":
+            embedding_tasks.setdefault(entry.input.task or "", index)
         weights = getattr(entry.strategy, "weights", None)  # WEIGHTED_KMEANS reads a second input
         if weights is not None and weights.type == "SCORES" and weights.task not in scores:
             with _named_input(index, "strategy.weights"):
                 scores[weights.task] = resolver.scores(weights.task)
-    embeddings = {task: resolver.embeddings(task or None) for task in embedding_tasks}
+    embeddings: dict[str, Embeddings | StoredEmbeddings] = {}
+    for task, index in embedding_tasks.items():
+        with _named_input(index):
+            embeddings[task] = resolver.embeddings(task or None)
     return SelectionInputs(frames, embeddings, queries, scores, metadata, predictions, as_str_array(preselected, "SelectionInputs.preselected"))
 
 
@@ -218,16 +241,14 @@ def _named_input(index: int, part: str = "input"):
 def _resolve_one(
     inp: SelectionInput,
     resolver: InputResolver,
-    embedding_tasks: dict[str, None],
     queries: dict[str, Embeddings | StoredEmbeddings],
     scores: dict[str, Scores],
     metadata: dict[str, Metadata],
     predictions: dict[str, Predictions],
 ) -> None:
     """Ask `resolver` for one input (a config entry's `input` model) into the dicts of
-    `resolve_inputs` (each name once; embeddings are only noted in `embedding_tasks`)."""
+    `resolve_inputs` (each name once; the samples' embeddings are asked for by the caller)."""
     if inp.type == "EMBEDDINGS":
-        embedding_tasks.setdefault(inp.task or "", None)
         if inp.tag_name:
             key = query_key(inp.dataset_id, inp.tag_name)
             if key not in queries:
