@@ -82,13 +82,45 @@ def test_a_typo_gets_the_selection_stages_message_before_anything_runs(clean_dat
     with pytest.raises(ConfigError) as caught:
         check(clean_datasource, config)
     assert str(caught.value).startswith(message)
-    # the selection stage's text; the lists of what is there may differ (the check also lists what
-    # a task's files could allow, the stage what this task's files do), and a hint may follow
+    # the selection stage's text; a hint may follow the list of what is there
     assert head(str(caught.value)) == head(selection_stage_error(clean_datasource, config))
 
 
 def head(message: str) -> str:
     return re.split(r"; (?:available|have|tasks)\b", message)[0]
+
+
+@pytest.mark.parametrize("score", ["mcbox", "sota", "perc_norm_box_mcbox"])
+def test_a_score_the_tasks_files_cannot_give_fails_the_check_as_it_would_fail_the_selection(clean_datasource, score):
+    """'det' has class probabilities but no per-box uncertainty: mcbox is not offered, nor accepted."""
+    config = with_input(1, score=score)
+    with pytest.raises(ConfigError) as caught:
+        check(clean_datasource, config)
+    assert str(caught.value).startswith(f"strategies[1].input.score: no score of task 'det' named {score!r}")
+    available = str(caught.value).split("; available: ")[1]
+    assert "'entropy'" in available and "mcbox" not in available and "albox" not in available
+    if score == "mcbox":  # the very list the selection stage gives
+        assert str(caught.value) == selection_stage_error(clean_datasource, config)
+
+
+@pytest.mark.parametrize("score", ["entropy", "perc_mean_entropy", "uncertainty_margin"])
+def test_a_score_the_tasks_files_give_passes(clean_datasource, score):
+    check(clean_datasource, with_input(1, score=score))
+
+
+def test_the_pretagging_tasks_scores_are_those_of_its_model(clean_datasource):
+    """The built-in detector gives class probabilities (entropy), no per-box uncertainty (mcbox);
+    another model's output is not known before it runs: every score passes the check."""
+    config = copy.deepcopy(GOOD)
+    config["worker_config"]["pretagging"] = True
+    del config["selection_config"]["strategies"][3]
+    config["selection_config"]["strategies"][1]["input"].update(task="lightly_pretagging", score="entropy")
+    check(clean_datasource, config)
+    config["selection_config"]["strategies"][1]["input"]["score"] = "mcbox"
+    with pytest.raises(ConfigError, match=r"no score of task 'lightly_pretagging' named 'mcbox'"):
+        check(clean_datasource, config)
+    config["thresher"] = {"pretagging": {"model": "my-detector.onnx"}}
+    check(clean_datasource, config)
 
 
 def test_what_the_run_will_create_counts_as_existing(clean_datasource):
