@@ -6,9 +6,10 @@ finds it in well under a second: it reads only the small files that say what exi
 (`.lightly/predictions/tasks.json` and the task schemas, `.lightly/metadata/schema.json`, the
 catalog's tags), adds what this run's stages will write (the pretagging task, the assertions'
 metadata keys and imputed task), and runs the selector on zero samples with those
-names, so every mistake gets the very message the selection stage would give
-(`strategies[1].input.score: no score of task 'lightly_pretagging' named
-'objectness_least_confidense' (did you mean "objectness_least_confidence"?)`), exit code 2.
+names, so every mistake gets the very message the selection stage would give, with the run
+file's name and the full key path (`run.yaml: selection_config.strategies[1].input.score: no
+score of task 'lightly_pretagging' named 'objectness_least_confidense' (did you mean
+"objectness_least_confidence"?)`), exit code 2.
 
 A task's scores are those its boxes allow (`entropy` needs class probabilities, `mcbox`
 per-box spread, …): which optional fields a task's files carry is read from its first file with
@@ -48,9 +49,11 @@ def check_run_config(source: Datasource, config: RunConfig, catalog: Catalog, as
 
     >>> check_run_config(Datasource("data/"), load_run_config("run.yaml"), Catalog("data/.thresher"))  # doctest: +SKIP
     """
-    resolver = PlannedResolver(source, config, catalog, assertions)
-    inputs = resolve_inputs(config.selection_config, resolver, Frames.empty(), [])
-    run_selection(config.selection_config, inputs, seed=config.thresher.seed, sequence_length=config.worker_config.selected_sequence_length)
+    with config.naming_the_file():
+        resolver = PlannedResolver(source, config, catalog, assertions)
+    with config.naming_the_file(selection=True):
+        inputs = resolve_inputs(config.selection_config, resolver, Frames.empty(), [])
+        run_selection(config.selection_config, inputs, seed=config.thresher.seed, sequence_length=config.worker_config.selected_sequence_length)
 
 
 class PlannedResolver:
