@@ -120,6 +120,12 @@ class RunConfig(_Strict):
     _origin: str = PrivateAttr("")  # the run file it was read from ("" for a dict)
     _selection_path: str = PrivateAttr("")  # "selection_config." when the selection config is a section of that file or dict
 
+    @property
+    def selection_prefix(self) -> str:
+        """What the selection config's key paths start with in the run file: `selection_config.`, or
+        "" when it was given on its own (the seeds' separate dicts, `thresher select`)."""
+        return self._selection_path
+
     @contextmanager
     def naming_the_file(self, selection: bool = False) -> Iterator[None]:
         """ConfigErrors raised inside (the config check's, the selection's) name the run file and,

@@ -340,6 +340,8 @@ def select(state: Embedded) -> Selected:
             sequence_length=state.worker.selected_sequence_length,
             approximation=None if diversity is None else diversity.approximation(state.options.seed),
         )
+    for note in outcome.notes:
+        state.log(f"  warning: {state.config.selection_prefix}{note}")
     new = ~np.isin(outcome.selection.ids, preselected)
     counts = dict(state.counts)
     counts["selected"] = int(new.sum())
