@@ -60,3 +60,25 @@ def require(module: str, extra: str):
         return importlib.import_module(module)
     except ImportError as exc:
         raise MissingDependencyError(f'{module} is needed for this; install it with: pip install "thresher[{extra}]"') from exc
+
+
+def parse_error(path: object, kind: str, exc: Exception) -> str:
+    """One line for a file that does not parse: `path:line:column: not valid KIND: the problem`
+    (line and column of the problem, 1-based; what was being read, with where it started).
+    `exc` is a YAML (`yaml.MarkedYAMLError`) or JSON (`json.JSONDecodeError`) error.
+
+    >>> import yaml
+    >>> try:
+    ...     yaml.safe_load("a: {b: 1\\n")
+    ... except yaml.YAMLError as exc:
+    ...     print(parse_error("run.yaml", "YAML", exc))
+    run.yaml:2:1: not valid YAML: expected ',' or '}', but got '<stream end>' (while parsing a flow mapping that starts at line 1, column 4)
+    """
+    mark = getattr(exc, "problem_mark", None)
+    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (getattr(exc, "lineno", None), getattr(exc, "colno", None))
+    problem = getattr(exc, "problem", None) or getattr(exc, "msg", None) or str(exc)
+    context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context:
+        problem += f" ({context}" + (f" that starts at line {start.line + 1}, column {start.column + 1}" if start is not None else "") + ")"
+    where = f"{path}:{line}:{column}" if line is not None else f"{path}"
+    return f"{where}: not valid {kind}: {' '.join(problem.split())}"

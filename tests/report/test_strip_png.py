@@ -41,3 +41,18 @@ def test_strips_of_the_worst_flagged_frames(bikes_datasource_copy, tmp_path, cap
 def test_strips_need_flicker(bikes_datasource_copy, tmp_path, capsys):
     code, output = run_cli(["assert", str(bikes_datasource_copy), "--task", "ssd", "--assertion", "multibox", "--strips", str(tmp_path)], capsys)
     assert code == 2 and "--strips: shows flicker's flagged frames" in output
+
+
+def test_a_label_at_the_right_edge_stays_inside_the_picture():
+    """The label of a box at a frame's right edge is moved left, not cut off."""
+    from PIL import ImageDraw
+
+    from thresher.report.strip_png import _font, _label
+
+    picture = Image.new("RGB", (200, 40), "black")
+    draw = ImageDraw.Draw(picture)
+    font = _font(12)
+    _label(draw, (190, 5), "car 0.15", "#ff0000", font)
+    red = np.all(np.asarray(picture) == (255, 0, 0), axis=2).any(axis=0)
+    width = draw.textlength("car 0.15", font=font)
+    assert red[int(200 - 2 - width) + 1] and red[196]  # the whole label box, ending inside the picture

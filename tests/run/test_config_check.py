@@ -70,11 +70,11 @@ def test_a_good_config_passes(clean_datasource):
         (
             1,
             {"score": "objectness_least_confidense"},
-            """strategies[1].input.score: no score of task 'det' named 'objectness_least_confidense' (did you mean "objectness_least_confidence"?)""",
+            """selection_config.strategies[1].input.score: no score of task 'det' named 'objectness_least_confidense' (did you mean "objectness_least_confidence"?)""",
         ),
-        (1, {"task": "dett"}, """strategies[1].input: task 'dett': no such prediction task (did you mean "det"?)"""),
-        (2, {"key": "weather.rian"}, """strategies[2].input: METADATA key 'weather.rian': no metadata key 'weather.rian' (did you mean "weather.rain"?)"""),
-        (3, {"categories": ["carr"]}, """strategies[3].input.categories: no class of task 'det' named 'carr' (did you mean "car"?)"""),
+        (1, {"task": "dett"}, """selection_config.strategies[1].input: task 'dett': no such prediction task (did you mean "det"?)"""),
+        (2, {"key": "weather.rian"}, """selection_config.strategies[2].input: METADATA key 'weather.rian': no metadata key 'weather.rian' (did you mean "weather.rain"?)"""),
+        (3, {"categories": ["carr"]}, """selection_config.strategies[3].input.categories: no class of task 'det' named 'carr' (did you mean "car"?)"""),
     ],
 )
 def test_a_typo_gets_the_selection_stages_message_before_anything_runs(clean_datasource, index, changes, message):
@@ -82,9 +82,8 @@ def test_a_typo_gets_the_selection_stages_message_before_anything_runs(clean_dat
     with pytest.raises(ConfigError) as caught:
         check(clean_datasource, config)
     assert str(caught.value).startswith(message)
-    # the selection stage's text; the lists of what is there may differ (the check also lists what
-    # a task's files could allow, the stage what this task's files do), and a hint may follow
-    assert head(str(caught.value)) == head(selection_stage_error(clean_datasource, config))
+    # the selection stage's text; a hint may follow the list of what is there
+    assert head(str(caught.value)) == "selection_config." + head(selection_stage_error(clean_datasource, config))
 
 
 def test_an_embeddings_task_must_exist_at_frame_level_too(clean_datasource):
@@ -103,6 +102,39 @@ def head(message: str) -> str:
     return re.split(r"; (?:available|have|tasks)\b", message)[0]
 
 
+@pytest.mark.parametrize("score", ["mcbox", "sota", "perc_norm_box_mcbox"])
+def test_a_score_the_tasks_files_cannot_give_fails_the_check_as_it_would_fail_the_selection(clean_datasource, score):
+    """'det' has class probabilities but no per-box uncertainty: mcbox is not offered, nor accepted."""
+    config = with_input(1, score=score)
+    with pytest.raises(ConfigError) as caught:
+        check(clean_datasource, config)
+    assert str(caught.value).startswith(f"selection_config.strategies[1].input.score: no score of task 'det' named {score!r}")
+    available = str(caught.value).split("; available: ")[1]
+    assert "'entropy'" in available and "mcbox" not in available and "albox" not in available
+    if score == "mcbox":  # the very list the selection stage gives
+        assert str(caught.value) == "selection_config." + selection_stage_error(clean_datasource, config)
+
+
+@pytest.mark.parametrize("score", ["entropy", "perc_mean_entropy", "uncertainty_margin"])
+def test_a_score_the_tasks_files_give_passes(clean_datasource, score):
+    check(clean_datasource, with_input(1, score=score))
+
+
+def test_the_pretagging_tasks_scores_are_those_of_its_model(clean_datasource):
+    """The built-in detector gives class probabilities (entropy), no per-box uncertainty (mcbox);
+    another model's output is not known before it runs: every score passes the check."""
+    config = copy.deepcopy(GOOD)
+    config["worker_config"]["pretagging"] = True
+    del config["selection_config"]["strategies"][3]
+    config["selection_config"]["strategies"][1]["input"].update(task="lightly_pretagging", score="entropy")
+    check(clean_datasource, config)
+    config["selection_config"]["strategies"][1]["input"]["score"] = "mcbox"
+    with pytest.raises(ConfigError, match=r"no score of task 'lightly_pretagging' named 'mcbox'"):
+        check(clean_datasource, config)
+    config["thresher"] = {"pretagging": {"model": "my-detector.onnx"}}
+    check(clean_datasource, config)
+
+
 def test_what_the_run_will_create_counts_as_existing(clean_datasource):
     config = copy.deepcopy(GOOD)
     config["worker_config"]["pretagging"] = True
@@ -115,7 +147,8 @@ def test_what_the_run_will_create_counts_as_existing(clean_datasource):
     ]
     check(clean_datasource, config)
     config["selection_config"]["strategies"][-1]["input"]["categories"] = ["bus"]  # filtered out by thresher.pretagging.classes
-    with pytest.raises(ConfigError, match=r"^strategies\[7\]\.input\.categories: no class of task 'lightly_pretagging-imputed' named 'bus'; available: \['car', 'truck'\]"):
+    expected = "selection_config.strategies[7].input.categories: no class of task 'lightly_pretagging-imputed' named 'bus'; available: ['car', 'truck']"
+    with pytest.raises(ConfigError, match="^" + re.escape(expected)):
         check(clean_datasource, config)
 
 
@@ -164,7 +197,7 @@ def test_the_cli_fails_with_exit_2_before_any_model_or_video_library_loads(clean
     )
     result = subprocess.run([sys.executable, "-c", probe, "run", str(clean_datasource), "--config", str(tmp_path / "run.yaml")], capture_output=True, text=True)
     assert result.returncode == 2
-    assert "error: strategies[1].input.score: no score of task 'lightly_pretagging' named 'objectness_least_confidense'" in result.stderr
+    assert f"error: {tmp_path / 'run.yaml'}: selection_config.strategies[1].input.score: no score of task 'lightly_pretagging' named 'objectness_least_confidense'" in result.stderr
     assert "loaded: []" in result.stderr
     assert not (clean_datasource / ".lightly" / "predictions" / "lightly_pretagging").exists()
 
@@ -177,3 +210,41 @@ def test_a_renamed_key_says_its_new_name(tmp_path):
         load_run_config(run_file)
     assert str(run_file) in str(caught.value) and "did you mean" not in str(caught.value)
     assert load_run_config({**GOOD, "thresher": {"exports": {"images": False}}}).thresher.exports.images is False
+
+
+def test_run_file_errors_name_the_file_and_the_full_key_path(tmp_path):
+    run_file = tmp_path / "run.yaml"
+    config = with_input(1, scor="objectness_least_confidence")
+    del config["selection_config"]["strategies"][1]["input"]["score"]
+    run_file.write_text(yaml.safe_dump(config))
+    with pytest.raises(ConfigError) as caught:
+        load_run_config(run_file)
+    assert str(caught.value).startswith(f"{run_file}: selection_config.strategies[1].input.scor: unknown key 'scor' (did you mean \"score\"?)")
+    run_file.write_text(yaml.safe_dump({**GOOD, "selection_config": {**GOOD["selection_config"], "n_samples": "many"}}))
+    with pytest.raises(ConfigError, match=re.escape(f"{run_file}: selection_config.n_samples: ")):
+        load_run_config(run_file)
+
+
+def test_a_run_file_that_is_not_yaml_is_one_line_with_its_place(tmp_path):
+    run_file = tmp_path / "run.yaml"
+    run_file.write_text("selection_config:\n  n_samples: 5\n  strategies:\n    - {input: {type: RANDOM}, strategy: {type: WEIGHTS}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_run_config(run_file)
+    assert str(caught.value) == (f"{run_file}:5:1: not valid YAML: expected ',' or '}}', but got '<stream end>' (while parsing a flow mapping that starts at line 4, column 7)")
+
+
+def test_the_runs_own_checks_name_the_run_file(clean_datasource, tmp_path):
+    """Errors found after the file was read (the config check, the export task) name it too."""
+    from thresher.run.api import run
+
+    run_file = tmp_path / "run.yaml"
+    run_file.write_text(yaml.safe_dump(with_input(1, score="objectness_least_confidense")))
+    with pytest.raises(ConfigError, match=re.escape(f"{run_file}: selection_config.strategies[1].input.score: no score of task 'det'")):
+        run(clean_datasource, run_file, log=lambda line: None)
+    two_tasks = copy.deepcopy(GOOD)
+    two_tasks["worker_config"]["pretagging"] = True
+    two_tasks["selection_config"]["strategies"].append({"input": {"type": "SCORES", "task": "lightly_pretagging", "score": "entropy"}, "strategy": {"type": "WEIGHTS"}})
+    run_file.write_text(yaml.safe_dump(two_tasks))
+    with pytest.raises(ConfigError, match=re.escape(f"{run_file}: thresher.exports.task: the run reads several prediction tasks")):
+        run(clean_datasource, run_file, log=lambda line: None)
+    assert not (clean_datasource / ".lightly" / "predictions" / "lightly_pretagging").exists()

@@ -77,8 +77,13 @@ def test_file_errors_name_the_file(tmp_path):
         load_selection_config(tmp_path / "missing.yaml")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    with pytest.raises(ConfigError, match="bad.json: not valid JSON"):
+    with pytest.raises(ConfigError, match=r"bad.json:1:2: not valid JSON: Expecting property name"):
         load_selection_config(bad)
+    unclosed = tmp_path / "unclosed.yaml"
+    unclosed.write_text("n_samples: 3\nstrategies:\n  - {input: {type: EMBEDDINGS}, strategy: {type: DIVERSITY}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_selection_config(unclosed)
+    assert str(caught.value) == (f"{unclosed}:4:1: not valid YAML: expected ',' or '}}', but got '<stream end>' (while parsing a flow mapping that starts at line 3, column 5)")
     wrong = tmp_path / "wrong.yaml"
     wrong.write_text("n_samples: 3\nstrategies:\n  - input: {type: EMBEDDINGS}\n    strategy: {type: DIVERSTY}\n")
     with pytest.raises(ConfigError, match=r'wrong.yaml: strategies\[0\].strategy.type: .*did you mean "DIVERSITY"'):

@@ -318,3 +318,18 @@ def test_nothing_passes_the_threshold():
     entry = ({"type": "METADATA", "key": "weather.temperature"}, {"type": "THRESHOLD", "threshold": 1e9, "operation": "BIGGER"})
     outcome = run_selection(config(entry, (EMB, {"type": "DIVERSITY"}), n=5), inputs)
     assert len(outcome.selection) == 0 and outcome.counts["candidates"] == 0
+
+
+def test_a_weights_input_constant_over_the_candidates_gets_a_note():
+    """WEIGHTS on a score that is 0 everywhere (uncertainty_margin of a one-class detector) cannot
+    influence the choice: the outcome says so; a varying score gets no note."""
+    inputs = make_inputs(n=30)
+    flat = Scores(inputs.frames.id, {"uncertainty_margin": np.zeros(30), "entropy": inputs.scores["det"]["entropy"]})
+    inputs = SelectionInputs(inputs.frames, embeddings=inputs.embeddings, scores={"det": flat})
+    margin = {"type": "SCORES", "task": "det", "score": "uncertainty_margin"}
+    outcome = run_selection(config((EMB, {"type": "DIVERSITY"}), (margin, {"type": "WEIGHTS"}), n=5), inputs)
+    assert outcome.notes == [
+        "strategies[1] (WEIGHTS on scores:det/uncertainty_margin): the input is 0 for every candidate (30), so this strategy cannot influence the choice; "
+        "pick another input or drop it"
+    ]
+    assert run_selection(config((EMB, {"type": "DIVERSITY"}), (SCORE, {"type": "WEIGHTS"}), n=5), inputs).notes == []

@@ -173,6 +173,47 @@ def prediction_listing(lightly: Location, task: str) -> Listing:
     return Listing.of(lightly, base, keep=lambda names: np.char.endswith(names, ".json") & (names != f"{base}/schema.json") & ~_hidden(names))
 
 
+OPTIONAL_FIELDS = ("probabilities", *UNCERTAINTY_KEYS)  # per-box fields a task has on every box or on none
+
+
+def optional_fields(lightly: Location, task: str, batch: int = 64) -> frozenset[str]:
+    """The optional per-box fields (`OPTIONAL_FIELDS`) of the task's prediction files, read from
+    the first file that has a prediction (a task has each field on every box or on none); empty
+    when no file has one. Cheap: it stops at that file, without checking the task's files.
+
+    Example::
+
+        >>> import tempfile
+        >>> from thresher import Detections, Frames, PredictionSchema, PredictionTask, write_predictions
+        >>> lightly = Location(tempfile.mkdtemp())
+        >>> boxes = Detections(frame=[0], xyxy=[[10, 20, 110, 220]], score=[0.9], class_id=[0], probs=[[1.0]])
+        >>> write_predictions(lightly, PredictionTask("det", PredictionSchema.detection(["car"]), Frames.build(["a.jpg"], width=640, height=480), boxes))
+        >>> sorted(optional_fields(lightly, "det"))
+        ['probabilities']
+    """
+    names = prediction_listing(lightly, task).name.tolist()
+    for start in range(0, len(names), batch):
+        contents = lightly.read_many(names[start : start + batch])
+        for name in names[start : start + batch]:
+            box = _first_prediction(contents.get(name))
+            if box is not None:
+                return frozenset(key for key in OPTIONAL_FIELDS if key in box)
+    return frozenset()
+
+
+def _first_prediction(raw: bytes | Exception | None) -> dict | None:
+    """The first prediction (a dict) of a prediction file's bytes, None when it has none or does not parse."""
+    if not isinstance(raw, bytes):
+        return None
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    predictions = data.get("predictions") if isinstance(data, dict) else None
+    first = predictions[0] if isinstance(predictions, list) and predictions else None
+    return first if isinstance(first, dict) else None
+
+
 def _hidden(names: np.ndarray) -> np.ndarray:
     """Names whose last part starts with a dot."""
     return np.char.startswith(np.char.rpartition(names, "/")[:, 2], ".") if len(names) else np.zeros(0, bool)

@@ -16,6 +16,7 @@ from thresher.report.data import Thumbnails
 PALETTE = ("#1a73e8", "#e8710a", "#188038", "#00acc1", "#b06000", "#5f6368", "#f9ab00", "#3949ab", "#7cb342", "#000000")
 IMPUTED_COLOR = "#ff00ff"
 LABELLED = 3  # predicted boxes per frame whose label shows without hovering (labels=False)
+CHAR_WIDTH = 0.62  # the widest a sans-serif label's character runs on average, in font sizes (digits are 0.56)
 
 
 def class_color(label: int) -> str:
@@ -48,8 +49,22 @@ def boxes_svg(thumbs: Thumbnails, t: int, highlight: np.ndarray | None = None, l
         text = f"{'imputed ' if imputed else ''}{label} {thumbs.box_score[b]:.2f}"
         y = y1 - font * 0.25 if imputed else y0 + font
         cls = "label" if b in shown else "label minor"
-        texts.append(f"<text class='{cls}' x='{x0 + 2:.1f}' y='{y:.1f}' font-size='{font:.1f}' fill='{color}'>{html.escape(text)}</text>")
+        x, anchor = label_x(x0, x0 + box_w, len(text) * CHAR_WIDTH * font, width)
+        texts.append(f"<text class='{cls}' x='{x:.1f}' y='{y:.1f}'{anchor} font-size='{font:.1f}' fill='{color}'>{html.escape(text)}</text>")
     if highlight is not None:
         x0, y0, box_w, box_h = xyxy_to_xywh(highlight)[0].tolist()
         parts.append(f"<rect class='crop' x='{x0:.1f}' y='{y0:.1f}' width='{box_w:.1f}' height='{box_h:.1f}'/>")
     return f"<svg class='boxes' viewBox='0 0 {width} {height}' preserveAspectRatio='none'>{''.join(parts + texts)}</svg>"
+
+
+def label_x(x0: float, x1: float, text_width: float, width: float) -> tuple[float, str]:
+    """Where a box's label starts so that it stays inside the frame (0..width): at the box's
+    left edge, or, when it would run past the frame's right edge, ending at the box's right
+    edge (or the frame's), as `(x, text-anchor attribute)`.
+
+    >>> label_x(10, 60, 40, 400), label_x(380, 398, 40, 400)
+    ((12.0, ''), (396.0, " text-anchor='end'"))
+    """
+    if x0 + 2 + text_width <= width:
+        return float(x0 + 2), ""
+    return float(max(min(x1, width) - 2, min(text_width, width))), " text-anchor='end'"

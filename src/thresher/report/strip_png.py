@@ -113,7 +113,9 @@ def _panel(picture: Image.Image, scale: float, role: str, frame_id: str, boxes: 
 
 
 def _label(draw: ImageDraw.ImageDraw, at: tuple[float, float], text: str, color: str, font) -> None:
-    """White text on a box of `color`."""
+    """White text on a box of `color`, moved left as far as needed to stay inside the picture."""
+    right = draw.im.size[0] - 2 - draw.textlength(text, font=font)
+    at = (max(1.0, min(float(at[0]), right)), at[1])
     box = draw.textbbox(at, text, font=font)
     draw.rectangle((box[0] - 1, box[1] - 1, box[2] + 1, box[3] + 1), fill=color)
     draw.text(at, text, fill="white", font=font)

@@ -15,8 +15,16 @@ WIDTH, HEIGHT = 620, 200
 LEFT, RIGHT, TOP, BOTTOM = 46, 10, 10, 34
 
 
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 def number(value: float) -> str:
-    """A short human form of a number ("—" for NaN or None)."""
+    """A short human form of a number ("—" for NaN or None); a tiny or huge one as a power of
+    ten, which reads as such (`6.61×10⁻¹⁰`, not `6.61e-10`).
+
+    >>> number(0.25), number(3.0), number(6.6099e-10), number(2.5e12)
+    ('0.25', '3', '6.61×10⁻¹⁰', '2.5×10¹²')
+    """
     if value is None or np.isnan(value):
         return "—"
     value = float(value)
@@ -24,6 +32,9 @@ def number(value: float) -> str:
         return "∞" if value > 0 else "−∞"
     if value == int(value) and abs(value) < 1e9:
         return str(int(value))
+    if 0 < abs(value) < 1e-4 or abs(value) >= 1e9:
+        mantissa, exponent = f"{value:.2e}".split("e")
+        return f"{mantissa.rstrip('0').rstrip('.')}×10{str(int(exponent)).translate(SUPERSCRIPT)}"
     return f"{value:.4g}"
 
 

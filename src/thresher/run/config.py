@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from thresher.config_keys import check_known_keys, validate_config
-from thresher.errors import ConfigError
+from thresher.errors import ConfigError, parse_error
 from thresher.select import SelectionConfig, load_selection_config
 
 PRETAGGING_TASK = "lightly_pretagging"
@@ -116,6 +117,35 @@ class RunConfig(_Strict):
     selection_config: SelectionConfig
     lightly_config: dict[str, Any] | None = None
     thresher: ThresherOptions = ThresherOptions()
+    _origin: str = PrivateAttr("")  # the run file it was read from ("" for a dict)
+    _selection_path: str = PrivateAttr("")  # "selection_config." when the selection config is a section of that file or dict
+
+    @property
+    def selection_prefix(self) -> str:
+        """What the selection config's key paths start with in the run file: `selection_config.`, or
+        "" when it was given on its own (the seeds' separate dicts, `thresher select`)."""
+        return self._selection_path
+
+    @contextmanager
+    def naming_the_file(self, selection: bool = False) -> Iterator[None]:
+        """ConfigErrors raised inside (the config check's, the selection's) name the run file and,
+        with `selection` (an error whose key path starts inside the selection config, such as
+        `strategies[0].input.score`), the full key path: `run.yaml: selection_config.strategies[0]…`.
+
+        >>> config = load_run_config({"selection_config": {"n_samples": 1, "strategies": [{"input": {"type": "RANDOM"}, "strategy": {"type": "WEIGHTS"}}]}})
+        >>> with config.naming_the_file(selection=True):
+        ...     raise ConfigError("strategies[0].input.score: no score")
+        Traceback (most recent call last):
+        thresher.errors.ConfigError: selection_config.strategies[0].input.score: no score
+        """
+        try:
+            yield
+        except ConfigError as exc:
+            where = f"{self._origin}: " if self._origin else ""
+            text = str(exc)
+            if where and text.startswith(where):
+                raise
+            raise type(exc)(f"{where}{self._selection_path if selection else ''}{text}") from exc
 
 
 def load_run_config(
@@ -135,12 +165,15 @@ def load_run_config(
             raw[key] = value
     if "selection_config" not in raw:
         raise ConfigError(f"{where}selection_config: missing; a run needs a selection_config (n_samples and strategies)")
-    return RunConfig(
+    section = "selection_config." if selection_config is None else ""  # a separate selection config has its own paths
+    config = RunConfig(
         worker_config=validate_config(WorkerConfig, raw.get("worker_config"), f"{where}worker_config."),
-        selection_config=load_selection_config(raw["selection_config"]),
+        selection_config=load_selection_config(raw["selection_config"], where=where if section else "", section=section),
         lightly_config=raw.get("lightly_config") or None,
         thresher=validate_config(ThresherOptions, raw.get("thresher"), f"{where}thresher."),
     )
+    config._origin, config._selection_path = where.removesuffix(": "), section
+    return config
 
 
 def _read(source: Mapping[str, Any] | str | os.PathLike) -> Mapping[str, Any]:
@@ -154,7 +187,7 @@ def _read(source: Mapping[str, Any] | str | os.PathLike) -> Mapping[str, Any]:
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}") from exc
+        raise ConfigError(parse_error(path, "JSON" if path.suffix.lower() == ".json" else "YAML", exc)) from exc
     if not isinstance(data, Mapping):
         raise ConfigError(f"{path}: expected a mapping with worker_config, selection_config, …; got {type(data).__name__}")
     return data

@@ -6,12 +6,17 @@ finds it in well under a second: it reads only the small files that say what exi
 (`.lightly/predictions/tasks.json` and the task schemas, `.lightly/metadata/schema.json`, the
 catalog's tags), adds what this run's stages will write (the pretagging task, the assertions'
 metadata keys and imputed task), and runs the selector on zero samples with those
-names, so every mistake gets the very message the selection stage would give
-(`strategies[1].input.score: no score of task 'lightly_pretagging' named
-'objectness_least_confidense' (did you mean "objectness_least_confidence"?)`), exit code 2.
+names, so every mistake gets the very message the selection stage would give, with the run
+file's name and the full key path (`run.yaml: selection_config.strategies[1].input.score: no
+score of task 'lightly_pretagging' named 'objectness_least_confidense' (did you mean
+"objectness_least_confidence"?)`), exit code 2.
 
-Not checked here: the class names of a pretagging task made by an ONNX model (they are in the
-model, which this check does not load) and anything that depends on the pixels.
+A task's scores are those its boxes allow (`entropy` needs class probabilities, `mcbox`
+per-box spread, …): which optional fields a task's files carry is read from its first file with
+a box (`optional_fields`), the built-in detector's pretagging task has class probabilities.
+
+Not checked here: the class names and box fields of a pretagging task made by an ONNX model
+(they are in the model, which this check does not load) and anything that depends on the pixels.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from thresher.errors import ConfigError, did_you_mean
 from thresher.frames import Frames
 from thresher.io.datasource import Datasource
 from thresher.io.lightly_metadata import read_metadata_schema
+from thresher.io.lightly_predictions import OPTIONAL_FIELDS, optional_fields
 from thresher.io.lightly_schema import read_schema, read_task_names
 from thresher.io.problems import Problems
 from thresher.run.config import PRETAGGING_TASK, RunConfig
@@ -43,9 +49,11 @@ def check_run_config(source: Datasource, config: RunConfig, catalog: Catalog, as
 
     >>> check_run_config(Datasource("data/"), load_run_config("run.yaml"), Catalog("data/.thresher"))  # doctest: +SKIP
     """
-    resolver = PlannedResolver(source, config, catalog, assertions)
-    inputs = resolve_inputs(config.selection_config, resolver, Frames.empty(), [])
-    run_selection(config.selection_config, inputs, seed=config.thresher.seed, sequence_length=config.worker_config.selected_sequence_length)
+    with config.naming_the_file():
+        resolver = PlannedResolver(source, config, catalog, assertions)
+    with config.naming_the_file(selection=True):
+        inputs = resolve_inputs(config.selection_config, resolver, Frames.empty(), [])
+        run_selection(config.selection_config, inputs, seed=config.thresher.seed, sequence_length=config.worker_config.selected_sequence_length)
 
 
 class PlannedResolver:
@@ -57,12 +65,15 @@ class PlannedResolver:
     """
 
     def __init__(self, source: Datasource, config: RunConfig, catalog: Catalog, assertions=None) -> None:
-        self.config, self.catalog = config, catalog
+        self.source, self.config, self.catalog = source, config, catalog
         worker, options = config.worker_config, config.thresher
         existing = read_task_names(source.lightly, Problems())
         self.classes = {task: _schema_classes(source, task) for task in existing}
+        self.fields: dict[str, frozenset[str] | None] = {}  # task -> its boxes' optional fields (None: not known before the models run)
+        self.imputed_from: dict[str, str] = {}  # `<task>-imputed` the assertions will write -> its task
         if worker.pretagging:
             self.classes[PRETAGGING_TASK] = _pretagging_classes(options.pretagging)
+            self.fields[PRETAGGING_TASK] = _pretagging_fields(options.pretagging)
         self.object_task = None if worker.object_level is None else worker.object_level.task_name
         if self.object_task is not None:
             self._require_task(self.object_task, "worker_config.object_level.task_name")
@@ -77,6 +88,7 @@ class PlannedResolver:
 
         self._require_task(plan.task, "thresher.assertions.task")
         self.classes[f"{plan.task}{IMPUTED_SUFFIX}"] = self.classes[plan.task]
+        self.imputed_from[f"{plan.task}{IMPUTED_SUFFIX}"] = plan.task
         keys = metadata_paths(plan.names) + metadata_paths(plan.names, plan.task)
         self.metadata_types.update(dict.fromkeys(keys, "NUMERIC_FLOAT"))
 
@@ -104,8 +116,24 @@ class PlannedResolver:
         self._task(task)
         if self.object_task is not None and task != self.object_task:
             raise ConfigError("at object level, SCORES and PREDICTIONS inputs must use the object_level task")
-        standard = possible_score_names(object_level=self.object_task is not None)
-        return Scores.empty([*standard, *stacked_score_names(self.config.selection_config, standard).get(task, [])])
+        fields = self.task_fields(task)
+        standard = possible_score_names(object_level=self.object_task is not None, fields=fields)
+        stacked = stacked_score_names(self.config.selection_config, standard).get(task, [])
+        return Scores.empty([*standard, *(name for name in stacked if fields is None or _computable(name, standard, fields))])
+
+    def task_fields(self, task: str) -> frozenset[str] | None:
+        """The optional per-box fields the task's boxes will carry when the selection reads them
+        (None: not known before the models run, as for an ONNX model's pretagging): the built-in
+        detector's class probabilities, the assertions' imputed boxes' (their task's, without
+        probabilities), else what the task's prediction files carry now."""
+        if task not in self.fields:
+            origin = self.imputed_from.get(task)
+            if origin is None:
+                self.fields[task] = optional_fields(self.source.lightly, task)
+            else:
+                fields = self.task_fields(origin)
+                self.fields[task] = None if fields is None else fields - {"probabilities"}
+        return self.fields[task]
 
     def metadata(self, key: str) -> Metadata:
         if key.startswith("lightly."):
@@ -126,28 +154,48 @@ class PlannedResolver:
         return Predictions.from_detections(Frames.empty(), Detections.empty(), names)
 
 
-def possible_score_names(object_level: bool) -> list[str]:
-    """Every score the run's resolver can compute for a task (frame level, or per object): the
-    scorers' own column names on a one-box frame with class probabilities and per-box uncertainty
-    (some scores, such as the seed's `entropy` or `mcbox`, exist only where the prediction files
-    carry those fields)."""
+def possible_score_names(object_level: bool, fields: frozenset[str] | None = None) -> list[str]:
+    """The scores the run's resolver computes for a task (frame level, or per object) whose boxes
+    carry the optional `fields` (`OPTIONAL_FIELDS`; None: any of them, every score a task's files
+    may allow): the scorers' own column names on a one-box frame with those fields. Some scores,
+    such as the seed's `entropy` or `mcbox`, exist only where the boxes carry class probabilities
+    or per-box uncertainty.
+
+    >>> "mcbox" in possible_score_names(False), "mcbox" in possible_score_names(False, frozenset({"probabilities"}))
+    (True, False)
+    """
     from thresher.run.resolver import SCORE_FAMILIES
     from thresher.scorers import object_scores, score_frames
 
+    have = frozenset(OPTIONAL_FIELDS) if fields is None else fields
     box = Detections(
         frame=np.array([0]),
         xyxy=np.array([[0.0, 0.0, 1.0, 1.0]]),
         score=np.array([0.5]),
         class_id=np.array([0]),
-        probs=np.array([[0.5, 0.5]]),
-        box_std=np.ones((1, 4)),
-        box_spread=np.ones((1, 4)),
-        class_spread=np.ones(1),
-    )  # every optional column, so that every score a task's files may allow is known
+        probs=np.array([[0.5, 0.5]]) if "probabilities" in have else None,
+        box_std=np.ones((1, 4)) if "box_std" in have else None,
+        box_spread=np.ones((1, 4)) if "box_spread" in have else None,
+        class_spread=np.ones(1) if "class_spread" in have else None,
+    )
     if object_level:
         return object_scores(box, np.array(["object"])).names
     frame = Frames.build(id=np.array(["a.png"]), kind=np.array(["image"]), video=np.array(["a.png"]), frame_index=np.array([0]), width=np.array([2]), height=np.array([2]))
     return score_frames(box, frame, SCORE_FAMILIES).names
+
+
+SCORE_FIELDS = {"entropy": "probabilities", "albox": "box_std", "mcbox": "box_spread", "mcclass": "class_spread"}  # seed score -> the per-box field it needs
+
+
+def _computable(name: str, standard: list[str], fields: frozenset[str]) -> bool:
+    """Whether the seed-002 stacked score `name` can be computed from boxes with `fields`
+    (`sota` needs box_spread, box_std and class_spread; `random` or a task's own column nothing)."""
+    from thresher.scorers.seed_strategy import parse_seed_strategy
+    from thresher.scorers.uncertainty import COMBINATIONS
+
+    score = parse_seed_strategy(name, standard).score
+    parts = COMBINATIONS[score][0] if score in COMBINATIONS else (score,)
+    return all(SCORE_FIELDS[part] in fields for part in parts if part in SCORE_FIELDS)
 
 
 def _schema_classes(source: Datasource, task: str) -> list[str] | None:
@@ -163,6 +211,12 @@ def _pretagging_classes(options) -> list[str] | None:
     from thresher.models.detector import resolve_classes
 
     return list(resolve_classes(COCO_TF_OD_NAMES, options.classes).values())
+
+
+def _pretagging_fields(options) -> frozenset[str] | None:
+    """The optional per-box fields of the pretagging task: the built-in detector gives class
+    probabilities; another model's output is not known before it runs (None)."""
+    return frozenset({"probabilities"}) if options.model == BUILTIN_DETECTOR else None
 
 
 def _pretagging_hint(task: str) -> str:

@@ -68,7 +68,8 @@ def execute(planned: Planned) -> Written:
     """Every stage after the config check, in order; the outputs are in `planned.folder`."""
     worker = planned.worker
     state = stage("enumerate", enumerate_frames, planned)
-    check_export_task(state.source, state.export_task, {PRETAGGING_TASK} if worker.pretagging else set())
+    with planned.config.naming_the_file():
+        check_export_task(state.source, state.export_task, {PRETAGGING_TASK} if worker.pretagging else set())
     if worker.enable_corruptness_check:
         state = stage("corruptness check", check_corruption, state)
     if worker.pretagging:

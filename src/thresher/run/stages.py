@@ -69,10 +69,12 @@ def check_config(setup: Setup) -> Planned:
     Label Studio's paths. `setup.folder` is the run's `<id>.partial`."""
     from thresher.run.assertions import plan_assertions
 
-    assertion_plan = plan_assertions(setup.config, setup.source.lightly)
+    with setup.config.naming_the_file():
+        assertion_plan = plan_assertions(setup.config, setup.source.lightly)
     check_run_config(setup.source, setup.config, setup.catalog, assertion_plan)
     final_folder = setup.folder.with_name(setup.folder.name.removesuffix(".partial"))
-    task = export_task(setup.config, None if assertion_plan is None else assertion_plan.task)
+    with setup.config.naming_the_file():
+        task = export_task(setup.config, None if assertion_plan is None else assertion_plan.task)
     exports = setup.exports
     root = label_studio_root(final_folder, exports) if exports.label_studio and exports.image_root is None else None
     return advance(setup, Planned, assertion_plan=assertion_plan, export_task=task, label_studio_root=root, final_folder=final_folder)
@@ -367,7 +369,8 @@ def select(state: Embedded) -> Selected:
     resolver = RunResolver(
         state.source, state.frames, state.samples, state.store, state.catalog, state.object_task, state.task_cache, state.metadata_cache, known_tasks=state.read_tasks
     )
-    resolver.stacked = stacked_score_names(state.config.selection_config, possible_score_names(object_level=state.crops is not None))
+    with state.config.naming_the_file(selection=True):
+        resolver.stacked = stacked_score_names(state.config.selection_config, possible_score_names(object_level=state.crops is not None))
     state = _drop_invalid_predictions(state, resolver)
     resolver.samples = state.samples  # the report reads the same inputs again: tasks and metadata are read once
     samples = state.samples
@@ -377,15 +380,18 @@ def select(state: Embedded) -> Selected:
         if len(preselected) == 0:
             raise NothingToSelectError(reason)
         state.log(f"  {reason}")  # a datapool run with nothing new: it selects 0 new samples and says why
-    inputs = resolve_inputs(state.config.selection_config, resolver, samples, preselected)
     diversity = state.options.diversity
-    outcome = run_selection(
-        state.config.selection_config,
-        inputs,
-        seed=state.options.seed,
-        sequence_length=state.worker.selected_sequence_length,
-        approximation=None if diversity is None else diversity.approximation(state.options.seed),
-    )
+    with state.config.naming_the_file(selection=True):
+        inputs = resolve_inputs(state.config.selection_config, resolver, samples, preselected)
+        outcome = run_selection(
+            state.config.selection_config,
+            inputs,
+            seed=state.options.seed,
+            sequence_length=state.worker.selected_sequence_length,
+            approximation=None if diversity is None else diversity.approximation(state.options.seed),
+        )
+    for note in outcome.notes:
+        state.log(f"  warning: {state.config.selection_prefix}{note}")
     new = ~np.isin(outcome.selection.ids, preselected)
     counts = dict(state.counts)
     counts["selected"] = int(new.sum())

@@ -113,13 +113,15 @@ def _message(err: Mapping[str, Any]) -> tuple[str, str]:
     return "", f"{msg}, got {err.get('input')!r}"
 
 
-def format_validation_error(exc: ValidationError, models: Mapping[str, Any]) -> str:
-    """One line per error (at most three), each `dotted.path: what was expected, what came`."""
+def format_validation_error(exc: ValidationError, models: Mapping[str, Any], section: str = "") -> str:
+    """One line per error (at most three), each `dotted.path: what was expected, what came`
+    (`section`: the selection config's own path in its file, e.g. `selection_config.`, in front)."""
     lines = []
     for err in exc.errors(include_url=False)[:3]:
         sub, text = _message(err)
         path = _dotted(tuple(err["loc"]), models)
-        path = ".".join(p for p in (path, sub) if p) or "selection_config"
+        path = ".".join(p for p in (path, sub) if p)
+        path = section + path if path else section.removesuffix(".") or "selection_config"
         lines.append(f"{path}: {text}")
     more = len(exc.errors()) - len(lines)
     return "; ".join(lines) + (f" (and {more} more)" if more > 0 else "")

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from thresher.errors import ConfigError
+from thresher.errors import ConfigError, parse_error
 from thresher.select._config_errors import check_keys, format_validation_error
 
 
@@ -284,8 +284,12 @@ MODELS = {
 }
 
 
-def load_selection_config(source: "SelectionConfig | Mapping[str, Any] | str | os.PathLike[str]") -> SelectionConfig:
+def load_selection_config(source: "SelectionConfig | Mapping[str, Any] | str | os.PathLike[str]", *, where: str = "", section: str = "") -> SelectionConfig:
     """Validate a selection_config given as a model, a dict, or a .yaml/.yml/.json file path.
+
+    where: what errors start with (`run.yaml: `; a file path given as `source` names itself);
+    section: the key path of the selection config in its file (`selection_config.` in a run
+    file), put in front of every key path an error names.
 
     Example (a LightlyOne selection_config as a dict)::
 
@@ -295,23 +299,22 @@ def load_selection_config(source: "SelectionConfig | Mapping[str, Any] | str | o
     """
     if isinstance(source, SelectionConfig):
         return source
-    where = ""
     if isinstance(source, (str, os.PathLike)):
         where = f"{os.fspath(source)}: "
         source = _read_file(Path(source))
     if not isinstance(source, Mapping):
-        raise ConfigError(f"{where}selection_config: expected a mapping with n_samples and strategies, got {type(source).__name__}")
+        raise ConfigError(f"{where}{section.removesuffix('.') or 'selection_config'}: expected a mapping with n_samples and strategies, got {type(source).__name__}")
     run_sections = sorted({"worker_config", "selection_config", "lightly_config", "thresher"} & set(source))
     if run_sections:
         raise ConfigError(
             f"{where}a run file (it has {', '.join(run_sections)}), not a selection_config: run it with "
             f"`thresher run DATASOURCE --config {where.removesuffix(': ') or 'FILE'}`, or give only its selection_config section"
         )
-    check_keys(source, MODELS, where)
+    check_keys(source, MODELS, where + section)
     try:
         return SelectionConfig.model_validate(dict(source))
     except ValidationError as exc:
-        raise ConfigError(where + format_validation_error(exc, MODELS)) from None
+        raise ConfigError(where + format_validation_error(exc, MODELS, section)) from None
 
 
 def _read_file(path: Path) -> Any:
@@ -328,4 +331,4 @@ def _read_file(path: Path) -> Any:
             return json.loads(text)
         return yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}") from exc
+        raise ConfigError(parse_error(path, "JSON" if path.suffix.lower() == ".json" else "YAML", exc)) from exc

@@ -47,6 +47,8 @@ class SelectionOutcome:
     counts: input samples, candidates after THRESHOLD (sequences when sequence_length is
         set), preselected, newly selected.
     timings: seconds spent resolving inputs, building objectives, and picking.
+    notes: warnings on the config as these inputs met it, one line each (a WEIGHTS input that
+        is the same for every candidate, so it cannot influence the choice).
     """
 
     selection: Selection
@@ -56,6 +58,7 @@ class SelectionOutcome:
     timings: dict[str, float] = field(default_factory=dict)
     objectives: dict[str, np.ndarray] = field(default_factory=dict)
     factors: dict[str, np.ndarray] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def target_units(config: SelectionConfig, n_samples_input: int, units: Units) -> int:
@@ -241,7 +244,34 @@ def run_selection(
     factors = {names[i]: np.exp(_per_row(terms.get(i, []), unit_of_row, picked_units)) for i in range(len(names))}
     counts = {"input": len(ids), "candidates": int(candidate.sum()), "preselected": len(inputs.preselected), "selected": len(selection) - len(inputs.preselected)}
     timings = dict(zip(("inputs", "objectives", "greedy"), np.diff(clock).tolist()))
-    return SelectionOutcome(selection, values, reason, counts, timings, objectives_at_pick, factors)
+    notes = constant_weights_notes(config, unit_values, candidate)
+    return SelectionOutcome(selection, values, reason, counts, timings, objectives_at_pick, factors, notes)
+
+
+def constant_weights_notes(config: SelectionConfig, unit_values: list[InputValues], candidate: np.ndarray) -> list[str]:
+    """One line per WEIGHTS strategy whose input is the same for every candidate (two or more):
+    its objective cannot tell them apart, so it does not influence the choice.
+
+    >>> from thresher.select.values import InputValues
+    >>> margin = {"type": "SCORES", "task": "det", "score": "uncertainty_margin"}
+    >>> config = load_selection_config({"n_samples": 1, "strategies": [{"input": margin, "strategy": {"type": "WEIGHTS"}}]})
+    >>> print(*constant_weights_notes(config, [InputValues("scalar", np.zeros(3), "scores:det/uncertainty_margin")], np.ones(3, bool)))
+    strategies[0] (WEIGHTS on scores:det/uncertainty_margin): the input is 0 for every candidate (3), so this strategy cannot influence the choice; ...
+    """
+    notes = []
+    for i, (entry, values) in enumerate(zip(config.strategies, unit_values)):
+        if entry.strategy.type != "WEIGHTS" or values.kind != "scalar" or int(candidate.sum()) < 2:
+            continue
+        here = values.values[candidate]
+        finite = here[np.isfinite(here)]
+        if len(finite) and finite.min() != finite.max():
+            continue
+        if not len(finite):
+            what = "without a value for any candidate"
+        else:
+            what = f"{finite[0]:g} for every candidate" if len(finite) == len(here) else f"{finite[0]:g} or missing for every candidate"
+        notes.append(f"strategies[{i}] (WEIGHTS on {values.label}): the input is {what} ({len(here)}), so this strategy cannot influence the choice; pick another input or drop it")
+    return notes
 
 
 @dataclass(frozen=True, eq=False)
