@@ -91,11 +91,11 @@ def test_an_embeddings_task_must_exist_at_frame_level_too(clean_datasource):
     config["selection_config"]["strategies"].append({"input": {"type": "EMBEDDINGS", "task": "det"}, "strategy": {"type": "DIVERSITY"}})
     check(clean_datasource, config)  # an existing task names the frames' own embeddings
     config["selection_config"]["strategies"][-1]["input"]["task"] = "dett"
-    message = """strategies[4].input: task 'dett': no such prediction task (did you mean "det"?); tasks: ['det']"""
+    message = """selection_config.strategies[4].input: task 'dett': no such prediction task (did you mean "det"?); tasks: ['det']"""
     with pytest.raises(ConfigError) as caught:
         check(clean_datasource, config)
     assert str(caught.value).startswith(message)
-    assert selection_stage_error(clean_datasource, config) == message
+    assert selection_stage_error(clean_datasource, config) == message.removeprefix("selection_config.")  # the stage itself, before the run names the section
 
 
 def head(message: str) -> str:
@@ -169,6 +169,15 @@ def test_what_the_run_will_create_counts_as_existing(clean_datasource):
             lambda c: c["worker_config"].update(object_level={"task_name": "dte"}),
             ConfigError,
             r"^worker_config.object_level.task_name: no prediction task 'dte' \(did you mean \"det\"\?\)",
+        ),
+        (
+            lambda c: (
+                c["worker_config"].update(object_level={"task_name": "det"}),
+                c.update(thresher={"assertions": {"task": "det", "names": ["flicker"]}}),
+                c["selection_config"]["strategies"].append({"input": {"type": "EMBEDDINGS", "task": "det-imputed"}, "strategy": {"type": "DIVERSITY"}}),
+            ),
+            ConfigError,
+            r"EMBEDDINGS task 'det-imputed': at object level the samples are the crops of the object_level task 'det'",
         ),
         (lambda c: c.update(thresher={"assertions": {"task": "det", "names": ["flickr"]}}), ThresherError, r"flickr.*did you mean \"flicker\""),
         (lambda c: c.update(thresher={"assertions": {"task": "deet"}}), ConfigError, r"^thresher.assertions.task: no prediction task 'deet'"),

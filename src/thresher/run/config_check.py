@@ -106,6 +106,7 @@ class PlannedResolver:
     def embeddings(self, task: str | None) -> Embeddings:
         if task:
             self._task(task)
+            require_object_task(task, self.object_task)
         return Embeddings.empty(1)
 
     def query_embeddings(self, dataset_id: str | None, tag_name: str) -> Embeddings:
@@ -221,3 +222,10 @@ def _pretagging_fields(options) -> frozenset[str] | None:
 
 def _pretagging_hint(task: str) -> str:
     return f" (worker_config.pretagging: true creates {PRETAGGING_TASK!r})" if task == PRETAGGING_TASK else ""
+
+
+def require_object_task(task: str, object_task: str | None) -> None:
+    """At object level the samples are the crops of the object task: an EMBEDDINGS input naming
+    another task cannot be given (ConfigError naming both)."""
+    if object_task is not None and task != object_task:
+        raise ConfigError(f"EMBEDDINGS task {task!r}: at object level the samples are the crops of the object_level task {object_task!r}; name that task or none")

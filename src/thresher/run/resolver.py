@@ -20,6 +20,7 @@ from thresher.io.lightly_metadata import read_metadata
 from thresher.io.lightly_predictions import PredictionTask, read_predictions
 from thresher.io.lightly_schema import read_task_names
 from thresher.io.problems import Problems
+from thresher.run.config_check import require_object_task
 from thresher.scorers import object_scores, score_frames
 from thresher.score_table import Scores
 from thresher.select import Metadata, Predictions
@@ -71,10 +72,11 @@ class RunResolver:
 
         `task` must be a prediction task of the datasource (ConfigError otherwise); at frame
         level it only names the input (the frames' own embeddings are used), at object level
-        the samples are the crops of the object task.
+        the samples are the crops of the object task, so it must be that task.
         """
         if task:
             self._require_task(task)
+            require_object_task(task, self.object_task)
         if self._embeddings is None or self._embeddings[0] is not self.samples:
             self._embeddings = (self.samples, self.store.open().align(self.samples.id))
         return self._embeddings[1]
