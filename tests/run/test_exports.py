@@ -18,6 +18,7 @@ from PIL import Image
 
 from tests.handoff_fixtures import CAT_PHOTO, COFFEE, TASK, frames_config, make_user_datasource
 from thresher.errors import ConfigError
+from thresher.io.datasource import Datasource
 from thresher.io.labelstudio_urls import path_of_url
 from thresher.run import run
 
@@ -154,7 +155,7 @@ def test_a_datapool_run_exports_its_new_picks_only(tmp_path, bikes_predicted):
     assert again.counts["selected"] == 0 and again.counts["already in the datapool"] == 4
 
 
-def test_several_tasks_read_need_exports_task(tmp_path, bikes_predicted):
+def test_several_tasks_read_need_exports_task(tmp_path, bikes_predicted, monkeypatch):
     root = make_user_datasource(tmp_path / "ds", bikes_predicted)
     shutil.copytree(root / ".lightly/predictions" / TASK, root / ".lightly/predictions/other")
     (root / ".lightly/predictions/tasks.json").write_text(json.dumps([TASK, "other"]))
@@ -167,7 +168,8 @@ def test_several_tasks_read_need_exports_task(tmp_path, bikes_predicted):
     assert not (root / ".thresher" / "runs").exists()  # stopped before any work
     chosen = run(root, {**config, "thresher": {"every": 50, "exports": {"task": "other"}}})
     assert {t["data"]["thresher_task"] for t in json.loads((chosen.folder / "label_studio_tasks.json").read_text())} == {"other"}
-    with pytest.raises(ConfigError, match=r"thresher.exports.task: expected a prediction task of .*, got 'othr' \(did you mean"):
+    with monkeypatch.context() as patched, pytest.raises(ConfigError, match=r"thresher.exports.task: expected a prediction task of .*, got 'othr' \(did you mean"):
+        patched.setattr(Datasource, "frames", lambda *args, **kwargs: pytest.fail("enumerated before the config check refused the task"))
         run(root, {**config, "thresher": {"every": 50, "exports": {"task": "othr"}}})
 
 

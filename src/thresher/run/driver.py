@@ -35,8 +35,6 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from thresher.run.config import PRETAGGING_TASK
-from thresher.run.exports import check_export_task
 from thresher.run.stages import (
     check_config,
     check_corruption,
@@ -68,8 +66,6 @@ def execute(planned: Planned) -> Written:
     """Every stage after the config check, in order; the outputs are in `planned.folder`."""
     worker = planned.worker
     state = stage("enumerate", enumerate_frames, planned)
-    with planned.config.naming_the_file():
-        check_export_task(state.source, state.export_task, {PRETAGGING_TASK} if worker.pretagging else set())
     if worker.enable_corruptness_check:
         state = stage("corruptness check", check_corruption, state)
     if worker.pretagging:

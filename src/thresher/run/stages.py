@@ -43,7 +43,7 @@ from thresher.provenance import changed_files, prediction_key, read_json_cache, 
 from thresher.run.config import PRETAGGING_TASK
 from thresher.run.config_check import check_run_config, possible_score_names
 from thresher.run.export_task import export_task
-from thresher.run.exports import image_urls, label_studio_root, load_export_boxes, selected_objects, write_exports
+from thresher.run.exports import check_export_task, image_urls, label_studio_root, load_export_boxes, selected_objects, write_exports
 from thresher.run.extracted import ExtractedFrames
 from thresher.run.images import IMAGES_DIR, write_images
 from thresher.run.outputs import write_crops, write_json, write_removed
@@ -75,6 +75,7 @@ def check_config(setup: Setup) -> Planned:
     final_folder = setup.folder.with_name(setup.folder.name.removesuffix(".partial"))
     with setup.config.naming_the_file():
         task = export_task(setup.config, None if assertion_plan is None else assertion_plan.task)
+        check_export_task(setup.source, task, {PRETAGGING_TASK} if setup.worker.pretagging else set())
     exports = setup.exports
     root = label_studio_root(final_folder, exports) if exports.label_studio and exports.image_root is None else None
     return advance(setup, Planned, assertion_plan=assertion_plan, export_task=task, label_studio_root=root, final_folder=final_folder)
