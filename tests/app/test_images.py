@@ -48,14 +48,24 @@ def test_an_older_run_shows_the_boxes_it_saw(bikes_datasource_copy):
     result = run(bikes_datasource_copy, _config(4))
     state = AppState(bikes_datasource_copy / ".thresher")
     view = state.view(result.run_id)
-    picked = str(result.selection.ids[0])
+    flagged = set(view.data.strips.frame_id.tolist())  # frames whose report strip keeps their severity anyway
+    picked = next(str(i) for i in result.selection.ids if str(i) not in flagged)
     other = "bikes-001-mp4.png"  # in the catalog, not among the run's samples (every 5th frame)
     assert picked in set(view.data.thumbnails.frame_id.tolist()) and other not in view.row_of
-    before = {name: sample(state, name, result.run_id)["boxes"] for name in (picked, other)}
-    assert before[picked] and before[other]
-    for name in (picked, other):  # the detector is run again with other settings: no boxes now
+    before = {name: sample(state, name, result.run_id) for name in (picked, other)}
+    assert before[picked]["boxes"] and before[other]["boxes"]
+    severity = before[picked]["strip"]["severity"]
+    assert severity is not None
+    for name in (picked, other):  # the detector is run again with other settings: no boxes now, another severity
         path = bikes_datasource_copy / ".lightly" / "predictions" / "ssd" / name.replace(".png", ".json")
         path.write_text(json.dumps({"file_name": name, "predictions": []}))
+        metadata = bikes_datasource_copy / ".lightly" / "metadata" / name.replace(".png", ".json")
+        changed = metadata.read_text().replace('"flicker_severity": ', '"flicker_severity": 7.5, "was": ')
+        assert "7.5" in changed
+        metadata.write_text(changed)
     state = AppState(bikes_datasource_copy / ".thresher")
-    assert sample(state, picked, result.run_id)["boxes"] == before[picked]
+    now = sample(state, picked, result.run_id)
+    assert now["boxes"] == before[picked]["boxes"]
+    t = now["strip"]["frames"][1]
+    assert t["id"] == picked and t["boxes"] == before[picked]["strip"]["frames"][1]["boxes"] and now["strip"]["severity"] == severity
     assert sample(state, other, result.run_id)["boxes"] == []

@@ -167,3 +167,24 @@ def test_names_cannot_break_out_of_the_page_data(bikes_runs):
     start = html.index(opening) + len(opening)
     block = html[start : html.index("</script>", start)]
     assert "<" not in block and json.loads(block)["names"][0] == hostile
+
+
+def test_a_run_reading_its_task_only_through_the_assertions_draws_its_boxes(bikes_datasource_copy):
+    """No SCORES, PREDICTIONS or pretagging: the task the assertions check is the one the
+    exports carry, and the report (and `thresher serve`) draw its boxes, not only the imputed."""
+    from thresher.run import run
+
+    config = {
+        "thresher": {"every": 10, "assertions": {"task": "ssd", "names": ["flicker"]}},
+        "selection_config": {
+            "n_samples": 3,
+            "strategies": [
+                {"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}},
+                {"input": {"type": "METADATA", "key": "flickering"}, "strategy": {"type": "WEIGHTS"}},
+            ],
+        },
+    }
+    data = load_report_data(run(bikes_datasource_copy, config).folder)
+    assert data.meta["box_task"] == "ssd" and data.meta["imputed_task"] == "ssd-imputed"
+    assert "car" in data.thumbnails.labels.tolist() and (~data.thumbnails.box_imputed).any()
+    assert [t["task"] for t in data.meta["class_tasks"]] == ["ssd"]

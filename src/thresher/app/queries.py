@@ -122,10 +122,10 @@ def _item(view: RunView, row: int, values: np.ndarray | None, selected: set, box
     }
 
 
-def boxes_of(state: AppState, view: RunView, frames: Frames, tasks: tuple[str | None, str | None] | None = None, held: Thumbnails | None = None) -> list[list[dict]]:
+def boxes_of(state: AppState, view: RunView, frames: Frames, tasks: tuple[str | None, str | None] | None = None, held: tuple[Thumbnails, ...] | None = None) -> list[list[dict]]:
     """Per frame of `frames`: its predicted (the run's box task) and imputed boxes.
 
-    Frames whose boxes the run's bundle keeps (`held`, default the report's thumbnails: the
+    Frames whose boxes the run's bundle keeps (`held`, searched in order; default the report's thumbnails: the
     selected frames and the others the report shows) get the boxes as the run saw them; the
     others are read from the datasource's prediction files as they are now. tasks: (predicted,
     imputed) task names instead of the run's. Only those frames' prediction files are read, so
@@ -133,8 +133,8 @@ def boxes_of(state: AppState, view: RunView, frames: Frames, tasks: tuple[str | 
     """
     from thresher.report.thumbs import read_boxes
 
-    held = view.data.thumbnails if held is None else held
-    out: list[list[dict] | None] = [_held_boxes(held, str(i)) for i in frames.id.tolist()]
+    held = (view.data.thumbnails,) if held is None else held
+    out: list[list[dict] | None] = [next((b for b in (_held_boxes(t, str(i)) for t in held) if b is not None), None) for i in frames.id.tolist()]
     unread = np.array([k for k, boxes in enumerate(out) if boxes is None], np.int64)
     for k in unread.tolist():
         out[k] = []
@@ -220,14 +220,18 @@ def strip(state: AppState, view: RunView | None, sample_id: str) -> dict | None:
     ids, rows = found
     about = view.data.meta.get("flagged") or {}
     tasks = (about.get("task") or view.data.meta.get("box_task"), about.get("imputed_task") or view.data.meta.get("imputed_task"))
-    boxes = boxes_of(state, view, rows, tasks, view.data.strips.thumbnails)
+    same = tasks == (view.data.meta.get("box_task"), view.data.meta.get("imputed_task"))  # the thumbnails show these tasks too
+    boxes = boxes_of(state, view, rows, tasks, (view.data.strips.thumbnails, view.data.thumbnails) if same else (view.data.strips.thumbnails,))
     position: dict[str | None, int] = {i: k for k, i in enumerate(rows.id.tolist())}  # None (no such frame): absent
     frames = []
     for role, frame_id in zip(("t−1", "t", "t+1"), ids):
         k = position.get(frame_id)
         frames.append(None if k is None else {"role": role, **_fields(rows, k), "boxes": boxes[k]})
     flagged = np.flatnonzero(view.data.strips.frame_id == sample_id)  # the run's own figure, when its report shows the strip
-    severity = float(view.data.strips.severity[flagged[0]]) if len(flagged) else _severity(state, view, rows[position[ids[1]] : position[ids[1]] + 1], tasks[0])
+    if len(flagged):
+        severity: float | None = float(view.data.strips.severity[flagged[0]])
+    else:
+        severity = _severity(state, view, rows[position[ids[1]] : position[ids[1]] + 1], tasks[0])
     return {"task": tasks[0], "imputed_task": tasks[1], "severity": severity, "frames": frames}
 
 
@@ -258,7 +262,9 @@ def _frame_row(view: RunView, row: Frames, frame_id: str, index: int) -> Frames:
 
 
 def _severity(state: AppState, view: RunView, frame: Frames, task: str | None) -> float | None:
-    """The frame's flicker severity for `task`, from its Lightly metadata file (None: none recorded)."""
+    """The frame's flicker severity for `task` as the run saw it (its bundle's metadata column,
+    when the run's samples include the frame), else from its Lightly metadata file now (None:
+    none recorded)."""
     import json
 
     from thresher.assertions.metadata import task_prefix
@@ -267,13 +273,18 @@ def _severity(state: AppState, view: RunView, frame: Frames, task: str | None) -
 
     if task is None:
         return None
+    key = f"{task_prefix(task)}flicker_severity"
+    row = view.row_of.get(str(frame.id[0]))
+    column = view.data.colors.get(f"metadata:{key}")
+    if row is not None and column is not None:
+        return _number(float(column[row]))
     try:
         metadata = json.loads(datasource_of(state, view).lightly.read_bytes(f"{METADATA_DIR}/{json_name(str(frame.file_name[0]))}"))["metadata"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
     node: object = metadata
-    for key in f"{task_prefix(task)}flicker_severity".split("."):
-        node = node.get(key) if isinstance(node, dict) else None
+    for part in key.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
     return float(node) if isinstance(node, (int, float)) else None
 
 

@@ -137,7 +137,8 @@ def _inputs(state: Selected, resolver, samples: Frames, seed: int) -> tuple[list
 
 
 def _tasks(state: Selected) -> list[str]:
-    """Prediction tasks the run used: pretagging, the object-level task, and the config's."""
+    """Prediction tasks the run used: pretagging, the object-level task, the config's, and the
+    one the exports carry (the assertions' task or `thresher.exports.task`)."""
     from thresher.run.config import PRETAGGING_TASK
 
     tasks = [PRETAGGING_TASK] if state.worker.pretagging else []
@@ -148,6 +149,7 @@ def _tasks(state: Selected) -> list[str]:
         weights = getattr(entry.strategy, "weights", None)  # WEIGHTED_KMEANS reads a second input
         if weights is not None and weights.type == "SCORES":
             tasks.append(weights.task)
+    tasks += [state.export_task] if state.export_task else []
     return list(dict.fromkeys(tasks))
 
 
@@ -222,6 +224,10 @@ def _few_per_kept(pairs: list[tuple], limit: int) -> list[tuple]:
 
 
 def box_task(state: Selected) -> str | None:
+    """The task whose boxes the report draws: the one the exports carry (`thresher.run.export_task`:
+    the task the run read, the assertions' included), else the first task the run used."""
+    if state.export_task:
+        return state.export_task
     tasks = _tasks(state)
     return tasks[0] if tasks else None
 
