@@ -161,8 +161,9 @@ def test_invalid_prediction_files_are_explained_and_counted_on_the_console(datas
     warnings = [line for line in lines if "warning: task user" in line]
     assert warnings == [
         "  warning: task user: 1 samples removed for an invalid prediction file (why: removed_samples.csv), "
-        f"1 prediction files for no sample of the datasource ignored; `thresher validate {datasource}` lists every problem"
+        f"1 prediction file for no sample of the datasource ignored; `thresher validate {datasource}` lists every problem"
     ]
+    assert json.loads((result.folder / "run.json").read_text())["counts"]["invalid predictions"] == 1
 
 
 DRIVER = textwrap.dedent(

@@ -115,3 +115,15 @@ def test_relevant_names_matching_nothing_are_an_error_listing_them(setup):
     )
     with pytest.raises(ConfigError, match=r"relevant.txt': expected file names, one a line .*got an empty file"):
         enumerate_frames(plan(with_relevant(setup, "\n")))
+
+
+def test_a_relevant_file_error_names_the_run_file(setup, tmp_path):
+    import yaml
+    from dataclasses import replace
+
+    with_relevant(setup, "img/0.png\n")
+    run_file = tmp_path / "run.yaml"
+    run_file.write_text(yaml.safe_dump({"worker_config": {"relevant_filenames_file": ".lightly/relevant.txt"}, "selection_config": SELECTION}))
+    with pytest.raises(ConfigError) as caught:
+        enumerate_frames(plan(replace(setup, config=load_run_config(run_file))))
+    assert str(caught.value).startswith(f"{run_file}: worker_config.relevant_filenames_file '.lightly/relevant.txt': 1 of its 1 names match no")

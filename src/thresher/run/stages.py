@@ -101,7 +101,8 @@ def enumerate_frames(state: Planned) -> Enumerated:
         counts["name clashes"] = clashes
     if len(frames) == 0:
         raise NothingToSelectError(no_media_reason(state.source.input.url, len(media.images) + len(media.videos), unsupported))
-    relevant = relevant_rows(frames, state.source, state.worker.relevant_filenames_file, media, state.log)
+    with state.config.naming_the_file():
+        relevant = relevant_rows(frames, state.source, state.worker.relevant_filenames_file, media, state.log)
     rows = np.intersect1d(sample_rows(frames, state.options.every), relevant)
     preselected = _datapool_ids(state, frames)
     known = set(state.catalog.samples().id.tolist()) if _only_new_files(state) else set()
@@ -307,9 +308,12 @@ def _drop_invalid_of(state: S, task: PredictionTask) -> S:
     strays = files_for_no_sample(task)
     if mask.any() or strays:
         parts = [f"{int(mask.sum())} samples removed for an invalid prediction file (why: removed_samples.csv)"] if mask.any() else []
-        parts += [f"{len(strays)} prediction files for no sample of the datasource ignored"] if strays else []
+        parts += [f"{len(strays)} prediction file{'s' if len(strays) != 1 else ''} for no sample of the datasource ignored"] if strays else []
         state.log(f"  warning: task {task.name}: {', '.join(parts)}; `{_validate_command(state.source)}` lists every problem")
-    return state.dropping(mask, "invalid prediction", details)
+    dropped = state.dropping(mask, "invalid prediction", details)
+    if not mask.any():
+        return dropped
+    return replace(dropped, counts={**dropped.counts, "invalid predictions": dropped.counts.get("invalid predictions", 0) + int(mask.sum())})
 
 
 def _validate_command(source: Datasource) -> str:
