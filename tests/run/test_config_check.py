@@ -120,7 +120,7 @@ def test_a_score_the_tasks_files_give_passes(clean_datasource, score):
     check(clean_datasource, with_input(1, score=score))
 
 
-def test_the_pretagging_tasks_scores_are_those_of_its_model(clean_datasource):
+def test_the_pretagging_tasks_scores_are_those_of_its_model(clean_datasource, tmp_path):
     """The built-in detector gives class probabilities (entropy), no per-box uncertainty (mcbox);
     another model's output is not known before it runs: every score passes the check."""
     config = copy.deepcopy(GOOD)
@@ -131,8 +131,26 @@ def test_the_pretagging_tasks_scores_are_those_of_its_model(clean_datasource):
     config["selection_config"]["strategies"][1]["input"]["score"] = "mcbox"
     with pytest.raises(ConfigError, match=r"no score of task 'lightly_pretagging' named 'mcbox'"):
         check(clean_datasource, config)
-    config["thresher"] = {"pretagging": {"model": "my-detector.onnx"}}
+    config["thresher"] = {"pretagging": {"model": str(tmp_path / "my-detector.onnx")}}
+    with pytest.raises(ConfigError, match=r"^thresher.pretagging.model: expected 'ssd-mobilenet-v2-coco' or an existing .onnx file, got '.*my-detector.onnx' \(no such file\)"):
+        check(clean_datasource, config)
+    (tmp_path / "my-detector.onnx").write_bytes(b"not loaded by the check")
     check(clean_datasource, config)
+
+
+@pytest.mark.parametrize(
+    "embedder, message",
+    [
+        ("nothere.onnx", r"^thresher.embedder: expected an existing model file, got 'nothere.onnx' \(no such file\)"),
+        ("simclr:/no/such/ckpt.pt", r"^thresher.embedder: expected an existing model file, got '/no/such/ckpt.pt'"),
+        ("mobilenetv2-imagnet", r"^thresher.embedder: expected a model file .* got 'mobilenetv2-imagnet' \(did you mean \"mobilenetv2-imagenet\"\?\)"),
+    ],
+)
+def test_a_missing_model_file_fails_the_check(clean_datasource, embedder, message):
+    config = copy.deepcopy(GOOD)
+    config["thresher"] = {"embedder": embedder}
+    with pytest.raises(ConfigError, match=message):
+        check(clean_datasource, config)
 
 
 def test_what_the_run_will_create_counts_as_existing(clean_datasource):

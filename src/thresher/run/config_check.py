@@ -21,6 +21,8 @@ Not checked here: the class names and box fields of a pretagging task made by an
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from thresher.catalog import Catalog
@@ -50,6 +52,7 @@ def check_run_config(source: Datasource, config: RunConfig, catalog: Catalog, as
     >>> check_run_config(Datasource("data/"), load_run_config("run.yaml"), Catalog("data/.thresher"))  # doctest: +SKIP
     """
     with config.naming_the_file():
+        check_model_files(config)
         resolver = PlannedResolver(source, config, catalog, assertions)
     with config.naming_the_file(selection=True):
         inputs = resolve_inputs(config.selection_config, resolver, Frames.empty(), [])
@@ -197,6 +200,29 @@ def _computable(name: str, standard: list[str], fields: frozenset[str]) -> bool:
     score = parse_seed_strategy(name, standard).score
     parts = COMBINATIONS[score][0] if score in COMBINATIONS else (score,)
     return all(SCORE_FIELDS[part] in fields for part in parts if part in SCORE_FIELDS)
+
+
+def check_model_files(config: RunConfig) -> None:
+    """ConfigError when `thresher.embedder` or `thresher.pretagging.model` names a model file
+    that does not exist, or an embedder name thresher does not know (before any model loads).
+
+    >>> from thresher.run.config import load_run_config
+    >>> one = {"n_samples": 1, "strategies": [{"input": {"type": "RANDOM"}, "strategy": {"type": "WEIGHTS"}}]}
+    >>> check_model_files(load_run_config({"thresher": {"embedder": "nothere.onnx"}, "selection_config": one}))
+    Traceback (most recent call last):
+    thresher.errors.ConfigError: thresher.embedder: expected an existing model file, got 'nothere.onnx' (no such file)
+    """
+    from thresher.models.embedder import embedder_names
+
+    spec = config.thresher.embedder
+    path = spec.split(":", 1)[1] if spec.startswith("simclr:") else spec if spec.endswith(".onnx") else None
+    if path is None and spec not in embedder_names():
+        raise ConfigError(f"thresher.embedder: expected a model file (.onnx, simclr:PATH) or one of {embedder_names()}, got {spec!r}{did_you_mean(spec, embedder_names())}")
+    if path is not None and not Path(path).is_file():
+        raise ConfigError(f"thresher.embedder: expected an existing model file, got {path!r} (no such file)")
+    model = config.thresher.pretagging.model
+    if config.worker_config.pretagging and model != BUILTIN_DETECTOR and not Path(model).is_file():
+        raise ConfigError(f"thresher.pretagging.model: expected {BUILTIN_DETECTOR!r} or an existing .onnx file, got {model!r} (no such file)")
 
 
 def _schema_classes(source: Datasource, task: str) -> list[str] | None:
