@@ -9,18 +9,17 @@ valid key. worker_config keys that have no meaning on one machine (`shutdown_whe
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from thresher.config_keys import check_known_keys, validate_config
-from thresher.errors import ConfigError, parse_error
+from thresher.config_text import parse_config
+from thresher.errors import ConfigError
 from thresher.select import SelectionConfig, load_selection_config
 
 PRETAGGING_TASK = "lightly_pretagging"
@@ -184,10 +183,7 @@ def _read(source: Mapping[str, Any] | str | os.PathLike) -> Mapping[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the run config: {exc.strerror or exc}") from exc
-    try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(parse_error(path, "JSON" if path.suffix.lower() == ".json" else "YAML", exc)) from exc
+    data = parse_config(path, text)
     if not isinstance(data, Mapping):
         raise ConfigError(f"{path}: expected a mapping with worker_config, selection_config, …; got {type(data).__name__}")
     return data

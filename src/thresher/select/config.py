@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from thresher.errors import ConfigError, parse_error
+from thresher.errors import ConfigError
 from thresher.select._config_errors import check_keys, format_validation_error
 
 
@@ -318,17 +318,10 @@ def load_selection_config(source: "SelectionConfig | Mapping[str, Any] | str | o
 
 
 def _read_file(path: Path) -> Any:
-    import json
-
-    import yaml
+    from thresher.config_text import parse_config
 
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the selection config: {exc.strerror or exc}") from exc
-    try:
-        if path.suffix.lower() == ".json":
-            return json.loads(text)
-        return yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise ConfigError(parse_error(path, "JSON" if path.suffix.lower() == ".json" else "YAML", exc)) from exc
+    return parse_config(path, text)
