@@ -311,7 +311,7 @@ def _boxes(index, columns, images: _Images, frames: Frames, schema, file: str, a
     bad = np.zeros(len(rows), bool)
     for field, expected, wrong, shown_value in checks:
         wrong = wrong & known
-        add_each(problems, wrong, file, lambda i, f=field: f"[{index[i]}].{f}", expected, shown_value)
+        add_each(problems, wrong, file, lambda i, f=field: f"[{index[i]}].{f} (of {frames.file_name[rows[i]]})", expected, shown_value)
         bad |= wrong
     invalid = np.zeros(len(frames), bool)
     invalid[rows[bad]] = True
