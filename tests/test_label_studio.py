@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 import yaml
 
-from tests.handoff_fixtures import TASK
+from tests.handoff_fixtures import CAR, CAT, CAT_PHOTO, TASK
 from tests.label_studio_server import InstallError, LabelStudio, installed_python
 from tests.test_validate import run_cli
 from thresher.io.labelstudio_urls import path_of_url
@@ -46,11 +46,16 @@ def studio(handoff_runs, tmp_path_factory):
 def import_run(studio: LabelStudio, result, title: str) -> tuple[int, list[dict]]:
     """The steps of docs/run.md through the API: project, local-files storage, import. Returns
     the project id and the tasks as Label Studio holds them, in import order."""
-    config = (result.folder / "label_studio_config.xml").read_text()
-    project = studio.call("POST", "/api/projects", {"title": title, "label_config": config})["id"]
-    storage = {"project": project, "title": "thresher runs", "path": result.artifacts["label_studio_storage_path"], "use_blob_urls": True}
-    studio.call("POST", "/api/storages/localfiles/", storage)
     tasks = json.loads((result.folder / "label_studio_tasks.json").read_text())
+    return import_tasks(studio, result.folder / "label_studio_config.xml", result.artifacts["label_studio_storage_path"], tasks, title)
+
+
+def import_tasks(studio: LabelStudio, config_file: Path, storage_path: str, tasks: list[dict], title: str) -> tuple[int, list[dict]]:
+    """A project with the labeling config of `config_file`, a local-files storage on
+    `storage_path`, and `tasks` imported; returns the project id and the tasks Label Studio holds."""
+    project = studio.call("POST", "/api/projects", {"title": title, "label_config": config_file.read_text()})["id"]
+    storage = {"project": project, "title": "thresher runs", "path": storage_path, "use_blob_urls": True}
+    studio.call("POST", "/api/storages/localfiles/", storage)
     imported = studio.call("POST", f"/api/projects/{project}/import", tasks)
     assert (imported["task_count"], imported["prediction_count"]) == (len(tasks), len(tasks))
     held = studio.call("GET", f"/api/tasks/?project={project}&fields=all&page_size=1000")["tasks"]
@@ -83,6 +88,40 @@ def test_label_studio_keeps_every_prediction_and_opens_every_image(studio, hando
         assert kinds == {"frame", "still"}
     if level == "objects":
         assert all(t["meta"]["selected_objects"] for t in held)
+
+
+def test_label_studio_opens_the_review_tasks_of_autolabel_apply(studio, handoff_runs, capsys):
+    """`thresher autolabel apply` into a folder below the document root, as docs/autolabel.md
+    tells: Label Studio takes its config and tasks and serves every image of its `images/`."""
+    from tests.commands.test_autolabel_cli import write_labeler
+    from thresher.io.datasource import Datasource
+    from thresher.io.lightly_predictions import read_predictions
+
+    root = handoff_runs.root
+    document_root = Path(handoff_runs.frames.artifacts["label_studio_document_root"])
+    out = document_root / "autolabel-review"
+    cars = read_predictions(Datasource(root).lightly, TASK).detections
+    confident = cars[(cars.class_id == CAR) & (cars.score > 0.5)]
+    frame_uncertainty = np.zeros(int(confident.frame.max()) + 1)
+    np.maximum.at(frame_uncertainty, confident.frame, (1 - confident.score) / 0.25)
+    threshold = float(np.sort(frame_uncertainty)[-5])  # the 4 most uncertain frames (ties aside) ...
+    model = write_labeler(out.parent / "autolabel-labeler.json", threshold, class_weights={CAT: (100.0,)})
+    code, output = run_cli(["autolabel", "apply", str(root), "--task", TASK, "--model", str(model), "--output", str(out)], capsys)  # ... and the cat (fused 40)
+    assert code in (0, None), output
+    assert f"LOCAL_FILES_DOCUMENT_ROOT={document_root}, add a local-files storage with path {out}" in output
+    ours = json.loads((out / "review_label_studio.json").read_text())
+    names = [t["data"]["thresher_id"] for t in ours]
+    assert CAT_PHOTO in names and any(n.startswith("data/bikes-") for n in names)
+    _, held = import_tasks(studio, out / "label_studio_config.xml", str(out), ours, "thresher autolabel review")
+    assert len(held) == len(ours)
+    for mine, theirs in zip(ours, held):
+        assert theirs["data"] == mine["data"]
+        [prediction] = theirs["predictions"]
+        assert 0 <= prediction["score"] == mine["predictions"][0]["score"] <= 1
+        assert prediction["result"] == mine["predictions"][0]["result"]
+        status, body = studio.get(theirs["data"]["image"])
+        assert status == 200, theirs["data"]["image"]
+        assert body == (out / "images" / mine["data"]["thresher_id"]).read_bytes()
 
 
 def labeler(task: dict, k: int) -> dict | None:

@@ -38,12 +38,22 @@ def test_review_tasks_most_uncertain_first_with_the_uncertain_box_marked():
     assert review_order(split).tolist() == [1, 0]
     tasks = review_tasks(FRAMES, DETECTIONS, split, NAMES, ["u/" + n for n in FRAMES.file_name])
     assert [t["data"]["image"] for t in tasks] == ["u/b.jpg", "u/a.jpg"]
-    assert [t["predictions"][0]["score"] for t in tasks] == pytest.approx([0.9, 0.6])
+    assert [t["predictions"][0]["score"] for t in tasks] == [1.0, 0.5]  # the review priority
+    assert [t["data"]["thresher_uncertainty"] for t in tasks] == pytest.approx([0.9, 0.6])
     first = tasks[0]["predictions"][0]["result"]
     assert ["meta" in r for r in first] == [True, False]
     second = tasks[1]["predictions"][0]["result"]
     assert ["meta" in r for r in second] == [True, False]
     assert second[0]["value"]["rectanglelabels"] == ["person"] and second[1]["value"]["rectanglelabels"] == ["car"]
+
+
+def test_review_scores_stay_in_0_1_when_the_fused_uncertainty_does_not():
+    fused = np.array([1.64, 0.2, 3.5, 0.1, 0.95])  # new data beyond the fit's min-max scaling
+    split = split_frames(DETECTIONS, fused, 4, score_threshold=0.5, uncertainty_threshold=0.5, empty="examine")
+    tasks = review_tasks(FRAMES, DETECTIONS, split, NAMES)
+    assert [t["data"]["thresher_id"] for t in tasks] == ["b.jpg", "a.jpg", "c.jpg", "d.jpg"]  # frames without boxes last
+    assert [t["predictions"][0]["score"] for t in tasks] == [1.0, 0.75, 0.5, 0.25]
+    assert [t["data"]["thresher_uncertainty"] for t in tasks] == [3.5, 1.64, None, None]
 
 
 def test_split_rows(split):

@@ -114,3 +114,132 @@ def test_simulate_on_an_npz(tmp_path, capsys):
     assert code == 2 and 'did you mean "none"' not in output and "scaling: expected one of none, zscore" in output
     code, output = run_cli(["simulate", "--data", str(tmp_path / "missing.npz")], capsys)
     assert code == 2 and "--data" in output
+
+
+VIDEO = "street cams/bikes.mp4"  # a space: URLs must encode it
+CAR_PHONE = "car&phone+5.png"  # & and + mean something in a URL
+COFFEE = "my photos/coffee cup.png"
+# score of each sample's one box: with the labeler below (1 - score, scaled by 0.25, threshold
+# 1.0), frames 5 and 40 and both stills go to examine (fused 1.6 to 1.8: above 1), frame 20 is labeled
+BOX_SCORES = {"street cams/bikes-005-mp4.png": 0.6, "street cams/bikes-020-mp4.png": 0.9, "street cams/bikes-040-mp4.png": 0.55, CAR_PHONE: 0.58, COFFEE: 0.6}
+TO_EXAMINE = sorted(set(BOX_SCORES) - {"street cams/bikes-020-mp4.png"})
+
+
+def write_labeler(path: Path, threshold: float = 1.0, class_weights: dict[int, tuple[float, ...]] | None = None) -> Path:
+    """An auto-labeler on 1 - score alone: fused = (1 - score) / 0.25 (times the class's weight
+    in `class_weights`), uncertain above `threshold`; boxes scoring 0.5 or less are dropped."""
+    from thresher.autolabel import AutoLabeler, Scaling
+
+    scaling = Scaling(("one_minus_score",), (0.0,), (0.25,))
+    AutoLabeler(scaling, (1.0,), threshold, score_threshold=0.5, budget=0.95, metric="fd@cd", class_weights=class_weights or {}).save(path)
+    return path
+
+
+@pytest.fixture
+def review_datasource(tmp_path: Path, bikes_mp4) -> Path:
+    """bikes.mp4 under a folder with a space and two stills with URL-unsafe names, each sample
+    with one box of task det (seed-000 style: files for these five samples only)."""
+    import shutil
+
+    from tests.conftest import package_file
+
+    root = tmp_path / "ds"
+    (root / "street cams").mkdir(parents=True)
+    (root / "my photos").mkdir()
+    shutil.copyfile(bikes_mp4, root / VIDEO)
+    shutil.copyfile(package_file("skimage", "data", "chelsea.png"), root / CAR_PHONE)
+    shutil.copyfile(package_file("skimage", "data", "coffee.png"), root / COFFEE)
+    task = root / ".lightly" / "predictions" / "det"
+    task.mkdir(parents=True)
+    (task.parent / "tasks.json").write_text(json.dumps(["det"]))
+    (task / "schema.json").write_text(json.dumps({"task_type": "object-detection", "categories": [{"id": 2, "name": "car"}, {"id": 15, "name": "cat"}]}))
+    for name, score in BOX_SCORES.items():
+        path = task / f"{name.rsplit('.', 1)[0]}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"file_name": name, "predictions": [{"category_id": 2, "bbox": [10, 20, 100, 80], "score": score}]}))
+    return root
+
+
+def video_frame(path: Path, index: int) -> np.ndarray:
+    """Frame `index` of a video, decoded in order by PyAV."""
+    import av
+
+    with av.open(str(path)) as container:
+        for k, frame in enumerate(container.decode(video=0)):
+            if k == index:
+                return frame.to_ndarray(format="rgb24")
+    raise AssertionError(f"{path} has no frame {index}")
+
+
+def test_apply_hands_off_review_tasks_label_studio_opens(review_datasource, tmp_path, capsys):
+    """The review hand-off is a run's: images/ (frames as PNG, stills linked), local-files URLs
+    that name those files, a labeling config, prediction scores in [0, 1]."""
+    import xml.etree.ElementTree as ET
+
+    from thresher.io.labelstudio_urls import path_of_url
+
+    model = write_labeler(tmp_path / "labeler.json")
+    out = tmp_path / "work" / "review"
+    code, output = run_cli(["autolabel", "apply", str(review_datasource), "--task", "det", "--model", str(model), "--output", str(out)], capsys)
+    assert code in (0, None), output
+    assert "1 of 5 frames auto-labeled, 4 to examine" in output
+    assert f"LOCAL_FILES_DOCUMENT_ROOT={tmp_path / 'work'}, add a local-files storage with path {out}" in output
+    tasks = json.loads((out / "review_label_studio.json").read_text())
+    assert sorted(t["data"]["thresher_id"] for t in tasks) == TO_EXAMINE
+    written = sorted(str(p.relative_to(out / "images")) for p in (out / "images").rglob("*") if not p.is_dir())
+    assert written == TO_EXAMINE  # the frames to examine, and only those
+    for task in tasks:
+        name, url = task["data"]["thresher_id"], task["data"]["image"]
+        assert url.startswith("/data/local-files/?d=review/images/") and " " not in url and "&" not in url.split("?d=")[1]
+        target = tmp_path / "work" / path_of_url(url)  # what Label Studio serves below its document root
+        assert target == out / "images" / name and target.is_file()
+        with Image.open(target) as image:
+            pixels = np.asarray(image.convert("RGB"))
+        if name.startswith("street cams/"):
+            assert not target.is_symlink() and target.read_bytes()[:4] == b"\x89PNG"
+            np.testing.assert_array_equal(pixels, video_frame(review_datasource / VIDEO, int(name.split("-")[1])))
+        else:
+            assert target.is_symlink() and target.read_bytes() == (review_datasource / name).read_bytes()
+        assert 0.0 <= task["predictions"][0]["score"] <= 1.0
+        assert task["data"]["thresher_uncertainty"] == pytest.approx((1 - BOX_SCORES[name]) / 0.25)
+    assert [t["predictions"][0]["score"] for t in tasks] == [1.0, 0.75, 0.5, 0.25]  # most uncertain first
+    view = ET.fromstring((out / "label_studio_config.xml").read_text())
+    labels = {label.get("value") for label in view.iter("Label")}
+    assert labels == {"car", "cat"}
+    regions = [r for t in tasks for r in t["predictions"][0]["result"]]
+    assert regions and all(r["from_name"] == "label" and r["to_name"] == "image" and r["value"]["rectanglelabels"][0] in labels for r in regions)
+    assert {view.find("Image").get("name"), view.find("RectangleLabels").get("name")} == {"image", "label"}
+
+
+def test_apply_image_root_urls_are_joined_and_encoded_as_the_run_does(review_datasource, tmp_path, capsys):
+    from urllib.parse import unquote, urlsplit
+
+    from thresher.io.labelstudio_urls import served_url
+
+    model = write_labeler(tmp_path / "labeler.json")
+    out = tmp_path / "review"
+    args = ["autolabel", "apply", str(review_datasource), "--task", "det", "--model", str(model), "--output", str(out), "--stills", "copy"]
+    code, output = run_cli([*args, "--image-root", "http://host:8081/review"], capsys)  # no trailing "/"
+    assert code in (0, None), output
+    assert "LOCAL_FILES_DOCUMENT_ROOT" not in output
+    urls = {t["data"]["thresher_id"]: t["data"]["image"] for t in json.loads((out / "review_label_studio.json").read_text())}
+    assert urls[CAR_PHONE] == "http://host:8081/review/car%26phone%2B5.png"
+    assert urls["street cams/bikes-040-mp4.png"] == "http://host:8081/review/street%20cams/bikes-040-mp4.png"
+    for name, url in urls.items():
+        assert url == served_url("http://host:8081/review/", name)  # the run's own join
+        served = unquote(urlsplit(url).path).removeprefix("/review/")  # what an http server serving images/ opens
+        assert (out / "images" / served).read_bytes() == ((out / "images" / name).read_bytes())
+        with Image.open(out / "images" / served) as image:
+            image.load()
+    assert not (out / "images" / CAR_PHONE).is_symlink() and (out / "images" / CAR_PHONE).read_bytes() == (review_datasource / CAR_PHONE).read_bytes()
+
+
+def test_apply_refuses_a_local_files_root_that_does_not_hold_the_output(review_datasource, tmp_path, capsys):
+    model = write_labeler(tmp_path / "labeler.json")
+    out = tmp_path / "review"
+    args = ["autolabel", "apply", str(review_datasource), "--task", "det", "--model", str(model), "--output", str(out)]
+    code, output = run_cli([*args, "--local-files-root", str(tmp_path / "elsewhere")], capsys)
+    assert code == 2 and f"error: --local-files-root: expected a folder that holds the output folder {out}" in output
+    assert not (out / "split.csv").exists()
+    code, output = run_cli([*args, "--stills", "hardlink"], capsys)
+    assert code == 2 and "error: --stills: expected link or copy, got 'hardlink'" in output

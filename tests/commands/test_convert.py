@@ -9,10 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from PIL import Image
 
 from tests.conftest import tree_digest, write_json
 from tests.convert_fixtures import media  # noqa: F401 - fixture
 from tests.io.test_coco import GT, result
+from tests.io.test_yolo_export import ultralytics_training_set
 from tests.test_validate import run_cli
 
 PREDICTIONS = ".lightly/predictions"
@@ -268,6 +270,9 @@ def test_labelstudio_labels_become_a_task_coco_and_yolo(handoff_runs, tmp_path, 
     coco = json.loads((out / "labels_coco.json").read_text())
     assert [i["file_name"] for i in coco["images"]] == sorted(t["data"]["thresher_id"] for t in tasks) and len(coco["annotations"]) == boxes
     names = yaml.safe_load((out / "data.yaml").read_text())["names"]
+    assert (out / "train.txt").read_text() == ""  # no images/ beside these labels: nothing to train on
+    assert f"warning: {out / 'train.txt'}: {len(tasks)} labeled samples left out, no image in {out / 'images'}" in output
+    assert "pass --out the run folder whose images/ holds them" in output
     images = Datasource(run / "images").frames()  # Ultralytics' layout: images/x.png beside labels/x.txt
     back = yolo_to_task(read_label_files(Location(out / "labels")), images, names, task="back")
     assert len(back.detections) == boxes and not back.invalid
@@ -285,10 +290,22 @@ def test_labelstudio_labels_land_in_the_run_folder_beside_its_own_exports(handof
     shutil.copytree(handoff_runs.frames.folder, run)
     before = tree_digest(run)
     tasks = json.loads((run / "label_studio_tasks.json").read_text())
-    write_json(tmp_path / "export.json", labeled_export(tasks))
+    export = labeled_export(tasks)
+    export[1]["annotations"] = []  # a task the labeler never opened: its image is in images/, unlabeled
+    write_json(tmp_path / "export.json", export)
     code, output = run_cli(["convert", "labelstudio", str(tmp_path / "export.json"), "--datasource", str(root), "--task", "gt", "--out", str(run)], capsys)
     assert code == 0, output
     after = tree_digest(run)
     assert {k: v for k, v in after.items() if k in before} == before
-    assert {k.split("/")[0] for k in set(after) - set(before)} == {"labels", "data.yaml", "labels_coco.json"}
-    assert f"labels: {run / 'labels_coco.json'}, {run / 'labels'}/ and {run / 'data.yaml'}" in output
+    assert {k.split("/")[0] for k in set(after) - set(before)} == {"labels", "data.yaml", "train.txt", "labels_coco.json"}
+    assert f"labels: {run / 'labels_coco.json'}, {run / 'labels'}/, {run / 'train.txt'} ({len(tasks) - 1} labeled images) and {run / 'data.yaml'}" in output
+    assert "warning" not in output
+    # what Ultralytics trains on: the labeled images only, each with its label file
+    boxes = {t["data"]["thresher_id"]: len(t["predictions"][0]["result"]) for k, t in enumerate(tasks) if k != 1}
+    pairs = {image.relative_to(run / "images").as_posix(): (image, label) for image, label in ultralytics_training_set(run / "data.yaml")}
+    assert sorted(pairs) == sorted(boxes)
+    assert tasks[1]["data"]["thresher_id"] not in pairs and (run / "images" / tasks[1]["data"]["thresher_id"]).is_file()
+    for name, (image, label) in pairs.items():
+        with Image.open(image) as opened:
+            opened.load()  # decodes (a frame's PNG, or a still through its link)
+        assert len(label.read_text().splitlines()) == boxes[name]

@@ -56,8 +56,12 @@ def review_tasks(
 ) -> list[dict]:
     """Label Studio tasks of the frames to examine (module docstring).
 
-    image_urls: what Label Studio loads, one per row of `frames` (default: the file names).
-    The prediction score of a task is its frame uncertainty (higher = look first).
+    image_urls: what Label Studio loads, one per row of `frames` (default: the file names;
+    `thresher.autolabel.handoff` gives URLs Label Studio opens).
+    The prediction score of a task is its review priority in [0, 1]: 1 for the first task
+    (the most uncertain frame), then 1 - k/n for the k-th of n (Label Studio shows scores as
+    percentages and sorts by them); the frame uncertainty itself (unbounded, higher = more
+    likely wrong; null for a frame without boxes) is `data.thresher_uncertainty`.
     """
     rows = review_order(split)
     urls = np.asarray(frames.file_name if image_urls is None else list(image_urls), dtype=object)
@@ -65,8 +69,9 @@ def review_tasks(
     order = np.flatnonzero(keep)
     order = order[np.argsort(detections.frame[order], kind="stable")]
     shown = detections[order]
-    priority = np.nan_to_num(split.frame_uncertainty[rows], nan=0.0)
-    tasks = label_studio_tasks(frames, rows.tolist(), urls[rows], shown, names, priority=priority, model_version=model_version, mark_boxes=False)
+    tasks = label_studio_tasks(frames, rows.tolist(), urls[rows], shown, names, model_version=model_version, mark_boxes=False)
+    for task, uncertainty in zip(tasks, split.frame_uncertainty[rows].tolist()):
+        task["data"]["thresher_uncertainty"] = None if np.isnan(uncertainty) else uncertainty
     _mark_uncertain(tasks, rows, shown.frame, split.uncertain[order], split.fused[order])
     return tasks
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 from typing import Optional
@@ -102,34 +103,49 @@ def apply(
     datasource: str = DATASOURCE,
     task: str = TASK,
     model: Path = typer.Option(..., "--model", help="The auto-labeler written by `thresher autolabel fit`."),
-    output: Path = typer.Option(..., "--output", help="Folder for split.csv, labels_coco.json and review_label_studio.json."),
+    output: Path = typer.Option(
+        ..., "--output", help="Folder for split.csv, labels_coco.json, and the review hand-off: images/, review_label_studio.json, label_studio_config.xml."
+    ),
     labels_task: Optional[str] = typer.Option(None, "--labels-task", help="Also write the final labels as this prediction task."),
     empty: str = typer.Option("labeled", "--empty", help="Frames with no detection above the score threshold: labeled or examine."),
-    image_root: str = typer.Option("", "--image-root", help="Prefix of the image URLs in the Label Studio tasks."),
+    image_root: Optional[str] = typer.Option(
+        None, "--image-root", help="URL under which the output's images/ is served (http): Label Studio loads <image-root>/<name> (default: local-files URLs)."
+    ),
+    local_files_root: Optional[str] = typer.Option(
+        None, "--local-files-root", help="Label Studio's LOCAL_FILES_DOCUMENT_ROOT, a folder holding --output (default: the output folder's parent)."
+    ),
+    stills: str = typer.Option("link", "--stills", help="How a still to examine enters images/: link (relative symbolic link) or copy; a bucket's are copied."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace the labels task if it exists."),
     lightly: Optional[str] = LIGHTLY,
     storage_options: Optional[str] = STORAGE_OPTIONS,
 ) -> None:
     """Split the predicted frames into labeled (final labels) and examine (review tasks)."""
-    from thresher.autolabel import AutoLabeler, labels_coco, labels_task as make_labels_task, review_tasks, split_rows
+    from thresher.autolabel import AutoLabeler, labels_coco, labels_task as make_labels_task, split_rows
     from thresher.autolabel.datasource import load_task
+    from thresher.autolabel.handoff import REVIEW_FILE, review_options, write_review
+    from thresher.errors import UsageError
     from thresher.io.conversion import save_task
+    from thresher.io.storage import write_file
+    from thresher.run.exports import label_studio_hint
 
+    if stills not in ("link", "copy"):
+        raise UsageError(f"--stills: expected link or copy, got {stills!r}")
     source = open_datasource(datasource, lightly, storage_options)
     labeler = AutoLabeler.load(model)
     frames = source.frames()
     predictions, rows, schema = load_task(source, task, frames)
     frames, predictions = _only_rows(frames, predictions, rows)
     split = labeler.split(predictions, len(frames), empty=empty)
-    output.mkdir(parents=True, exist_ok=True)
+    options = review_options(image_root, local_files_root, stills)
+    artifacts = write_review(source, frames, predictions, split, schema.names, output, options)
     _write_csv(output / "split.csv", split_rows(frames, predictions, split))
-    (output / "labels_coco.json").write_text(json.dumps(labels_coco(frames, predictions, split, schema.names)))
-    urls = [image_root + name for name in frames.file_name.tolist()]
-    (output / "review_label_studio.json").write_text(json.dumps(review_tasks(frames, predictions, split, schema.names, urls)))
+    write_file(output / "labels_coco.json", json.dumps(labels_coco(frames, predictions, split, schema.names)).encode())
     if labels_task:
         save_task(source.lightly, make_labels_task(labels_task, schema, frames, predictions, split), overwrite=overwrite)
     counts = split.summary()
     typer.echo(f"{counts['labeled']} of {counts['frames']} frames auto-labeled, {counts['examine']} to examine; written to {output}")
+    for line in label_studio_hint(artifacts, REVIEW_FILE):
+        typer.echo(line)
 
 
 def _only_rows(frames, predictions, rows):
@@ -144,8 +160,12 @@ def _only_rows(frames, predictions, rows):
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
-    with path.open("w", newline="") as f:
-        if rows:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
+    """`rows` as CSV (header: the first row's keys), written to a temporary name and renamed."""
+    from thresher.io.storage import write_file
+
+    text = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(text, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    write_file(path, text.getvalue().encode())

@@ -113,7 +113,9 @@ def labelstudio(
     datasource: str = typer.Option(..., "--datasource", help="Folder or URL of the images and videos the tasks show."),
     task: str = TASK,
     out: Optional[str] = typer.Option(
-        None, "--out", help="Local folder for labels_coco.json, data.yaml and labels/, e.g. the run folder (default: EXPORT without .json, + '-labels')."
+        None,
+        "--out",
+        help="Local folder for labels_coco.json, labels/, train.txt and data.yaml, e.g. the run folder (its images/ are listed; default: EXPORT without .json, + '-labels').",
     ),
     names: Optional[str] = typer.Option(
         None, "--names", help="data.yaml with names:, or a text file with one class name a line (default: the schema of the task the tasks came from)."
@@ -130,10 +132,10 @@ def labelstudio(
     from thresher.io.conversion import parse_json_input, read_input
     from thresher.io.labelstudio_import import export_tasks, labelstudio_to_task
     from thresher.io.output_folder import existing_entries, write_entries
-    from thresher.io.yolo_export import DATA_YAML, LABELS_DIR, yolo_files
+    from thresher.io.yolo_export import DATA_YAML, LABELS_DIR, TRAIN_LIST, yolo_dataset
 
     folder = Path(out) if out else Path(export).with_name(f"{Path(export).stem}-labels")
-    taken = existing_entries(folder, [LABELS_COCO, DATA_YAML, LABELS_DIR])
+    taken = existing_entries(folder, [LABELS_COCO, DATA_YAML, TRAIN_LIST, LABELS_DIR])
     if taken and not overwrite:
         raise UsageError(f"{folder}: {', '.join(taken)} exist(s) already; pass --overwrite to replace them (or --out another folder)")
     tasks = export_tasks(parse_json_input(read_input(export), export), export)
@@ -147,13 +149,33 @@ def labelstudio(
     converted = _convert(datasource, lightly, task, overwrite, skip_bad, convert)
     result = found["import"]
     coco = coco_dataset(converted.frames, range(len(converted.frames)), converted.detections, converted.schema.names)
-    files = {LABELS_COCO: json.dumps(coco, indent=2).encode(), **{k: v.encode() for k, v in yolo_files(converted).items()}}
+    dataset = yolo_dataset(converted, folder)
+    files = {LABELS_COCO: json.dumps(coco, indent=2).encode(), **{k: v.encode() for k, v in dataset.files.items()}}
     write_entries(folder, files, overwrite=overwrite)
+    _show_left_out_of_training(folder, dataset)
     typer.echo(
         f"{result.unlabeled} tasks not labeled (no annotation, or skipped) left out"
         + "".join(f"; {n} {kind} results ignored (not boxes)" for kind, n in sorted(result.ignored.items()))
     )
-    typer.echo(f"labels: {folder / LABELS_COCO}, {folder / LABELS_DIR}/ and {folder / DATA_YAML}")
+    typer.echo(f"labels: {folder / LABELS_COCO}, {folder / LABELS_DIR}/, {folder / TRAIN_LIST} ({len(dataset.listed)} labeled images) and {folder / DATA_YAML}")
+
+
+def _show_left_out_of_training(folder, dataset) -> None:
+    """A warning per kind of labeled sample that train.txt leaves out (`thresher.io.yolo_export`)."""
+    from thresher.io.yolo_export import IMAGES_DIR, TRAIN_LIST
+
+    if dataset.no_image:
+        typer.echo(
+            f"warning: {folder / TRAIN_LIST}: {len(dataset.no_image)} labeled samples left out, no image in {folder / IMAGES_DIR} "
+            f"(e.g. {dataset.no_image[0]}); to train on them, pass --out the run folder whose images/ holds them",
+            err=True,
+        )
+    if dataset.unpaired:
+        typer.echo(
+            f"warning: {folder / TRAIN_LIST}: {len(dataset.unpaired)} labeled samples left out, Ultralytics would look for their labels "
+            f"at another path (a folder 'images/' or './' in the name, e.g. {dataset.unpaired[0]}); rename them to train on them",
+            err=True,
+        )
 
 
 def _labels_schema(names: Optional[str], tasks: list, source):

@@ -63,16 +63,24 @@ class LabelStudioRoot:
     storage_path: Path
 
 
-def label_studio_root(run_folder: Path, options: ExportOptions) -> LabelStudioRoot:
-    """The document root (`local_files_root`, default: the runs folder's parent) and the storage
-    path for `run_folder` (its final name). ConfigError when the root does not hold the run."""
+def label_studio_root(
+    run_folder: Path, options: ExportOptions, *, default_root: Path | None = None, setting: str = "thresher.exports.local_files_root", holder: str = "the run folder"
+) -> LabelStudioRoot:
+    """The document root (`options.local_files_root`, else `default_root`, else the runs
+    folder's parent) and the storage path for `run_folder` (its final name): the folder just
+    below the root that holds it. ConfigError, naming `setting`, when the root does not hold it.
+
+    `thresher autolabel apply` passes its output folder, its parent as `default_root` and its
+    option `--local-files-root` as `setting` ("the output folder" as `holder`).
+    """
     folder = Path(os.path.abspath(run_folder))
-    root = Path(os.path.abspath(options.local_files_root)) if options.local_files_root else folder.parent.parent
+    fallback = Path(os.path.abspath(default_root)) if default_root is not None else folder.parent.parent
+    root = Path(os.path.abspath(options.local_files_root)) if options.local_files_root else fallback
     if root not in folder.parents:
         raise ConfigError(
-            f"thresher.exports.local_files_root: expected a folder that holds the run folder {folder} "
+            f"{setting}: expected a folder that holds {holder} {folder} "
             f"(Label Studio serves files below its LOCAL_FILES_DOCUMENT_ROOT only), got {options.local_files_root!r}; "
-            f"leave it unset to use {folder.parent.parent}"
+            f"leave it unset to use {fallback}"
         )
     first = folder.relative_to(root).parts[0]
     return LabelStudioRoot(root, root / first)
@@ -171,7 +179,7 @@ def selected_objects(frames: Frames, crops: Frames, picks: np.ndarray, boxes: Ex
     return found, mask
 
 
-def label_studio_hint(artifacts: dict) -> list[str]:
+def label_studio_hint(artifacts: dict, tasks_file: str = TASKS_FILE) -> list[str]:
     """How to open the tasks in Label Studio (docs/run.md), when they use local-files URLs."""
     root, storage = artifacts.get("label_studio_document_root"), artifacts.get("label_studio_storage_path")
     if not root or "label_studio" not in artifacts:
@@ -179,5 +187,5 @@ def label_studio_hint(artifacts: dict) -> list[str]:
     return [
         "Label Studio (docs/run.md): start it with LOCAL_FILES_SERVING_ENABLED=true "
         f"LOCAL_FILES_DOCUMENT_ROOT={root}, add a local-files storage with path {storage} to the project, "
-        "then import label_studio_tasks.json",
+        f"paste {CONFIG_FILE} into its labeling interface, then import {tasks_file}",
     ]
