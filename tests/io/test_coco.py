@@ -90,7 +90,12 @@ BAD = [
     ("unknown image_id", [result(), result(image_id=99)], GT, "res.json: [1].image_id: expected an image id of gt.json's images, got 99"),
     ("category missing from categories", [result(category_id=2)], GT, "res.json: [0].category_id (of img/a.jpg): expected one of gt.json's category ids [1, 3], got 2"),
     ("negative width", [result(bbox=[1, 2, -3, 4])], GT, "res.json: [0].bbox (of img/a.jpg): expected [x, y, w, h] with finite numbers, w >= 0 and h >= 0, got [1, 2, -3, 4]"),
-    ("box outside the image", [result(bbox=[700, 10, 5, 5])], GT, "res.json: [0].bbox (of img/a.jpg): expected a box overlapping its image, got [700, 10, 5, 5] in an image of 640x480"),
+    (
+        "box outside the image",
+        [result(bbox=[700, 10, 5, 5])],
+        GT,
+        "res.json: [0].bbox (of img/a.jpg): expected a box overlapping its image, got [700, 10, 5, 5] in an image of 640x480",
+    ),
     ("bbox of 3 numbers", [result(bbox=[1, 2, 3])], GT, "res.json: [0].bbox: expected [x, y, w, h], four numbers in pixels, got [1, 2, 3]"),
     ("bbox missing", [{"image_id": 10, "category_id": 3, "score": 0.5}], GT, "res.json: [0].bbox: expected [x, y, w, h], four numbers in pixels, got nothing"),
     ("score above 1", [result(score=1.5)], GT, "res.json: [0].score (of img/a.jpg): expected a number in [0, 1], got 1.5"),
