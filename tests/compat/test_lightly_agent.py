@@ -105,6 +105,7 @@ def test_n_samples_counts_the_labeled_set(client):
     with pytest.warns(UserWarning, match="smaller than the labeled set"):
         assert agent.query(SamplerConfig(n_samples=1, name="too-small")) == ["a.png", "d.png"]
     assert "too-small" not in [t.name for t in client.get_all_tags()]
+    assert agent.added_set == []  # the skipped query added nothing (lightly: `return self.labeled_set, []`)
     with pytest.raises(RuntimeError, match="already exists"):
         agent.query(SamplerConfig(n_samples=3, name="next"))
 

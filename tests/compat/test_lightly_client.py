@@ -135,7 +135,7 @@ def test_upload_embeddings_checks_the_csv(uploaded, tmp_path):
         ("filenames,embedding_0,labels\nimg/nope.jpg,1,0\n", UsageError, "not samples of dataset"),
         ("name,embedding_0,labels\n", SchemaError, "header starting with 'filenames'"),
         ("filenames,embedding_0,labels\nimg/a.jpg,1\n", SchemaError, "line 2: expected 3 fields"),
-        ("filenames,embedding_0,labels\nimg/a.jpg,x,0\n", SchemaError, "line 2: embedding values must be numbers"),
+        ("filenames,embedding_0,labels\nimg/a.jpg,x,0\n", SchemaError, "line 2: embedding_0: expected a number, got 'x'"),
     ]:
         csv.write_text(text)
         with pytest.raises(error, match=message):

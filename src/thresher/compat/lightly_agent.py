@@ -182,6 +182,7 @@ class ActiveLearningAgent:
                 f"ActiveLearningAgent.query: n_samples ({sampler_config.n_samples}) is smaller than the labeled set ({len(self._labeled)}); the query is skipped.",
                 stacklevel=2,
             )
+            self._old_labeled = self._labeled  # nothing added by this query (lightly: `return self.labeled_set, []`)
             return self.labeled_set
         if method in NEEDS_SCORES and al_scorer is None:
             raise UsageError(f"al_scorer: {method} weighs active-learning scores; pass a scorer such as ScorerClassification(predictions)")

@@ -43,7 +43,8 @@ def read_embeddings_csv(path: str | os.PathLike) -> Embeddings:
         try:
             vectors.append([float(row[k]) for k in columns])
         except ValueError:
-            raise SchemaError(f"{path}, line {line}: embedding values must be numbers") from None
+            k = next(k for k in columns if not _is_number(row[k]))
+            raise SchemaError(f"{path}, line {line}: {header[k]}: expected a number, got {row[k]!r}") from None
         ids.append(row[0])
     return Embeddings(np.array(ids, dtype=str), np.array(vectors, dtype=np.float32).reshape(len(ids), len(columns)))
 
@@ -81,3 +82,11 @@ def dataset_embeddings(workspace: Path, name: str | None) -> Embeddings:
     if store is None or not any(store.folder.glob(SHARD_GLOB)):
         raise UsageError("the dataset has no embeddings: upload them with upload_embeddings(csv, name), compute them with lightly_magic(folder), or run the worker first")
     return store.load()
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
