@@ -190,3 +190,16 @@ def test_reliability_by_hand():
     assert bins.mce == pytest.approx(0.85)
     metrics = box_metrics([[1.0, 1.0]], [[0.5, 2.0]])
     assert metrics["coverage"] == 0.5 and metrics["sharpness"] == 1.0
+
+
+def test_a_sharp_temperature_maps_extreme_scores_without_overflow():
+    """A fitted temperature far below 1 makes logit/T huge for scores near 0 and 1: the map
+    stays in [0, 1] and raises no overflow warning."""
+    import warnings
+
+    from thresher.scorers.calibration import _apply_score_map
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mapped = _apply_score_map(0.001, np.array([1e-9, 0.2, 0.5, 0.8, 1 - 1e-9]))
+    assert mapped.tolist() == [0.0, 0.0, 0.5, 1.0, 1.0]

@@ -54,6 +54,7 @@ def test_plot_writes_a_png(blobs, tmp_path):
     ("kwargs", "error", "match"),
     [
         ({"start": 0}, ConfigError, "start"),
+        ({"start": 5000}, ConfigError, r"start: expected fewer labels than the pool holds \(\d+ samples after the test split\), got 5000"),
         ({"budget": 2.5}, ConfigError, "budget"),
         ({"seeds": ()}, ConfigError, "seeds"),
         ({"test_size": 1.0}, ConfigError, "test_size"),

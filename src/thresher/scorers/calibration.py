@@ -93,7 +93,9 @@ def _fit_score_map(method: str, score: np.ndarray, correct: np.ndarray):
 def _apply_score_map(fitted, score: np.ndarray) -> np.ndarray:
     if isinstance(fitted, IsotonicMap):
         return fitted(score)
-    return 1.0 / (1.0 + np.exp(-_logit(score) / fitted))
+    from scipy.special import expit
+
+    return expit(_logit(score) / fitted)  # 1 / (1 + exp(-z)), without overflow for large |z|
 
 
 def _keyed(keys: np.ndarray, fit_one) -> dict:

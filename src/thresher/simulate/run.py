@@ -128,7 +128,9 @@ def simulate(
             test_x, test_y = (x[test_rows], y[test_rows]) if test is None else test
             pool_x, test_x = _scaled(x[pool_rows], test_x, scaling)
             pool = Pool.build(pool_x, y[pool_rows], class_names)
-            start_rows = pool.pick(first, np.zeros(len(pool_rows), bool), min(start, len(pool_rows)), None, seed)
+            if start >= len(pool_rows):
+                raise ConfigError(f"start: expected fewer labels than the pool holds ({len(pool_rows)} samples after the test split), got {start}; no round could add any")
+            start_rows = pool.pick(first, np.zeros(len(pool_rows), bool), start, None, seed)
             for plan in plans:
                 for n_labels, value in _rounds(pool, plan, start_rows, budget, rounds, factory, metric, test_x, test_y, seed):
                     records.append((plan.name, int(seed), n_labels, value))
