@@ -88,3 +88,23 @@ def test_errors():
         fit_autolabeler(predictions, truth, passes={"box_std": 1})
     with pytest.raises(SchemaError, match="format"):
         AutoLabeler.from_dict({"format": "other"})
+
+
+def test_the_budget_holds_at_every_iou_threshold_when_the_cuts_differ():
+    """A third of the found boxes are shifted (IoU 0.6: correct at t <= 0.6 only) and more
+    uncertain, so each IoU threshold has its own cut; the saved threshold keeps b of the correct
+    detections at every one of them (a mean of the cuts kept fewer at some)."""
+    from tests.autolabel.autolabel_synthetic import boxes_at
+
+    predictions, truth, signal, noise = labeled_set(n_frames=90, seed=3)
+    n_truth = len(truth)
+    shifted = np.zeros(len(predictions), bool)
+    shifted[:n_truth:3] = True  # IoU of a 40-pixel box moved by 10 pixels: 30 / 50 = 0.6
+    xyxy = predictions.xyxy.copy()
+    xyxy[shifted] = boxes_at(xyxy[shifted, 0] + 10.0)
+    signal = signal + 0.6 * shifted
+    moved = Detections(predictions.frame, xyxy, predictions.score, predictions.class_id, probs=predictions.probs)
+    model, report = fit_autolabeler(moved, truth, score_threshold=0.5, passes={"columns": {"signal": signal, "noise": noise}})
+    assert len(set(model.thresholds_per_iou)) > 1
+    assert (np.asarray(report.cd_kept) >= 0.95).all(), report.cd_kept
+    assert model.threshold == max(model.thresholds_per_iou)

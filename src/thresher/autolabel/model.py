@@ -51,7 +51,8 @@ class AutoLabeler:
     scaling: the uncertainties fused and their min-max bounds on the labeled set.
     weights: the global fusion weights; class_weights: weights of the classes fitted apart.
     threshold: keep a detection when its fused uncertainty is <= threshold.
-    thresholds_per_iou: the per-IoU-threshold cuts whose mean is `threshold`.
+    thresholds_per_iou: the per-IoU-threshold cuts; `threshold` is the most conservative of
+        them (fd@cd: the highest, cd@fd: the lowest), so the budget holds at every IoU threshold.
     score_threshold: detections scoring at or below it are dropped before anything else.
     """
 
@@ -189,8 +190,10 @@ def fit_autolabeler(
         side = "correct" if metric == "fd@cd" else "false"
         raise SchemaError(f"predictions: no {side} detection above score {score_threshold} at any IoU threshold; cannot set a threshold")
     seen = per_iou[~np.isnan(per_iou)]
-    # The mean of equal cuts can round one ulp below them and drop the detection at the cut.
-    threshold = float(seen[0]) if (seen == seen[0]).all() else float(np.mean(seen))
+    # The most conservative cut, so that the budget holds at every IoU threshold: fd@cd keeps at
+    # least b of the correct detections (the highest cut), cd@fd removes at least b of the false
+    # ones (the lowest cut). A mean of the cuts could keep less than b at some IoU threshold.
+    threshold = float(seen.max() if metric == "fd@cd" else seen.min())
     model = replace(model, threshold=threshold, thresholds_per_iou=tuple(float(t) for t in per_iou))
     return model, fit_report(columns, scaled, fused, correct, model)
 
