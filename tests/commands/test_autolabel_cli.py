@@ -243,3 +243,16 @@ def test_apply_refuses_a_local_files_root_that_does_not_hold_the_output(review_d
     assert not (out / "split.csv").exists()
     code, output = run_cli([*args, "--stills", "hardlink"], capsys)
     assert code == 2 and "error: --stills: expected link or copy, got 'hardlink'" in output
+
+
+def test_apply_refuses_to_write_the_labels_over_the_prediction_task(datasource, tmp_path, capsys):
+    model = tmp_path / "labeler.json"
+    assert run_cli(["autolabel", "fit", str(datasource), "--task", "det", "--truth", "gt", "--output", str(model), "--score-threshold", "0.1"], capsys)[0] in (0, None)
+    before = read_predictions(Location(datasource), "det").detections
+    out = tmp_path / "apply"
+    args = ["autolabel", "apply", str(datasource), "--task", "det", "--model", str(model), "--output", str(out), "--labels-task", "det", "--overwrite"]
+    code, output = run_cli(args, capsys)
+    assert code == 2 and output.strip().startswith("error: --labels-task") and "'det'" in output, output
+    assert not out.exists()
+    after = read_predictions(Location(datasource), "det").detections
+    assert len(after) == len(before) and np.array_equal(after.xyxy, before.xyxy)

@@ -130,6 +130,11 @@ def apply(
 
     if stills not in ("link", "copy"):
         raise UsageError(f"--stills: expected link or copy, got {stills!r}")
+    if labels_task is not None and labels_task == task:
+        raise UsageError(
+            f"--labels-task: expected a task other than --task, got {labels_task!r} for both; writing the labels there would replace "
+            "the detector's predictions: give another --labels-task name"
+        )
     source = open_datasource(datasource, lightly, storage_options)
     labeler = AutoLabeler.load(model)
     frames = source.frames()
