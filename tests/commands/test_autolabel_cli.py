@@ -256,3 +256,22 @@ def test_apply_refuses_to_write_the_labels_over_the_prediction_task(datasource, 
     assert not out.exists()
     after = read_predictions(Location(datasource), "det").detections
     assert len(after) == len(before) and np.array_equal(after.xyxy, before.xyxy)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--score-threshold", "0.999", "no detection scores above 0.999 (the highest is "),
+        ("--score-threshold", "1.5", r"expected a score in [0, 1) (e.g. 0.5), got 1.5"),
+        ("--score-threshold", "-0.1", r"expected a score in [0, 1) (e.g. 0.5), got -0.1"),
+        ("--budget", "0", r"expected a share in (0, 1] (e.g. 0.95), got 0"),
+        ("--budget", "1.5", r"expected a share in (0, 1] (e.g. 0.95), got 1.5"),
+    ],
+)
+def test_fit_refuses_a_score_threshold_or_budget_that_cannot_give_a_threshold(datasource, tmp_path, capsys, option, value, message):
+    model = tmp_path / "m.json"
+    args = ["autolabel", "fit", str(datasource), "--task", "det", "--truth", "gt", "--output", str(model), "--score-threshold", "0.1", option, value]
+    code, output = run_cli(args, capsys)
+    lines = output.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: ") and option in lines[0] and message in lines[0], output
+    assert not model.exists()
