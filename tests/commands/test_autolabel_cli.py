@@ -275,3 +275,41 @@ def test_fit_refuses_a_score_threshold_or_budget_that_cannot_give_a_threshold(da
     lines = output.strip().splitlines()
     assert code == 2 and len(lines) == 1 and lines[0].startswith("error: ") and option in lines[0] and message in lines[0], output
     assert not model.exists()
+
+
+def _coco_with_ids(tmp_path: Path, ids: dict[str, int], name: str) -> Path:
+    """The fixture's COCO ground truth with each category renumbered (and renamed) by `ids`
+    {old name: new id}; a name missing from `ids` keeps its id."""
+    coco = json.loads((tmp_path / "gt_coco.json").read_text())
+    old = {c["id"]: c["name"] for c in coco["categories"]}
+    renamed = {"dog": "hound"} if name == "renamed" else {}
+    coco["categories"] = [{"id": ids.get(n, k), "name": renamed.get(n, n)} for k, n in old.items()]
+    for annotation in coco["annotations"]:
+        annotation["category_id"] = ids.get(old[annotation["category_id"]], annotation["category_id"])
+    path = tmp_path / f"gt_{name}.json"
+    path.write_text(json.dumps(coco))
+    return path
+
+
+def test_coco_ground_truth_meets_the_predictions_by_category_name_not_id(datasource, tmp_path, capsys):
+    """person, car, dog are 0, 1, 2 in the task; a COCO file numbering them 7, 3, 5 (1-based, swapped,
+    with gaps) is the same ground truth and gives the same auto-labeler."""
+    base = ["autolabel", "fit", str(datasource), "--task", "det", "--score-threshold", "0.1"]
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    assert run_cli([*base, "--truth", "gt", "--output", str(a)], capsys)[0] in (0, None)
+    renumbered = _coco_with_ids(tmp_path, {"person": 7, "car": 3, "dog": 5}, "renumbered")
+    code, output = run_cli([*base, "--truth-coco", str(renumbered), "--output", str(b)], capsys)
+    assert code in (0, None), output
+    assert json.loads(a.read_text()) == json.loads(b.read_text())
+
+
+def test_coco_ground_truth_with_a_category_name_the_task_lacks_is_refused(datasource, tmp_path, capsys):
+    renamed = _coco_with_ids(tmp_path, {}, "renamed")
+    model = tmp_path / "m.json"
+    code, output = run_cli(["autolabel", "fit", str(datasource), "--task", "det", "--truth-coco", str(renamed), "--output", str(model)], capsys)
+    lines = output.strip().splitlines()
+    assert code == 1 and len(lines) == 1 and not model.exists(), output
+    assert lines[0] == (
+        f"error: {renamed}: categories: expected the prediction task's category names ['car', 'dog', 'person'], got boxes of ['hound'] "
+        "(ground-truth categories ['car', 'hound', 'person']): rename them to the task's names"
+    )
