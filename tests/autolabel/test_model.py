@@ -108,3 +108,33 @@ def test_the_budget_holds_at_every_iou_threshold_when_the_cuts_differ():
     assert len(set(model.thresholds_per_iou)) > 1
     assert (np.asarray(report.cd_kept) >= 0.95).all(), report.cd_kept
     assert model.threshold == max(model.thresholds_per_iou)
+
+
+def test_the_saved_model_is_strict_json(fitted, tmp_path):
+    """An IoU threshold without a cut (NaN) is saved as null and read back as NaN: strict JSON readers
+    reject NaN and Infinity."""
+    from dataclasses import replace
+
+    *_, model, _ = fitted
+    model = replace(model, thresholds_per_iou=(model.threshold, float("nan")))
+    model.save(tmp_path / "m.json")
+
+    def refuse(constant: str) -> float:
+        raise ValueError(f"not strict JSON: {constant}")
+
+    saved = json.loads((tmp_path / "m.json").read_text(), parse_constant=refuse)
+    assert saved["thresholds_per_iou"] == [model.threshold, None]
+    again = AutoLabeler.load(tmp_path / "m.json")
+    assert again.thresholds_per_iou[0] == model.threshold and np.isnan(again.thresholds_per_iou[1])
+
+
+def test_a_budget_no_threshold_can_meet_is_refused_not_saved_as_infinity():
+    """cd@fd at budget 1 when the most confident detection is false: only tau = -inf removes every
+    false one, so the fit refuses (it used to save "threshold": -Infinity)."""
+    truth = Detections(np.zeros(2, dtype=np.int64), np.array([[0, 0, 10, 10], [20, 0, 30, 10.0]]), np.ones(2), np.zeros(2, dtype=np.int64))
+    boxes = np.array([[50, 50, 60, 60], [0, 0, 10, 10], [20, 0, 30, 10.0]])  # the first, most confident, is false
+    predictions = Detections(np.zeros(3, dtype=np.int64), boxes, np.array([0.99, 0.9, 0.8]), np.zeros(3, dtype=np.int64))
+    with pytest.raises(SchemaError, match=r"no uncertainty threshold keeps a detection at budget 1 \(cd@fd\): lower budget"):
+        fit_autolabeler(predictions, truth, uncertainties=["one_minus_score"], metric="cd@fd", budget=1.0)
+    with pytest.raises(ConfigError, match=r"budget \(--budget\): expected a share in \(0, 1\]"):
+        fit_autolabeler(predictions, truth, budget=0.0)

@@ -243,3 +243,73 @@ def test_apply_refuses_a_local_files_root_that_does_not_hold_the_output(review_d
     assert not (out / "split.csv").exists()
     code, output = run_cli([*args, "--stills", "hardlink"], capsys)
     assert code == 2 and "error: --stills: expected link or copy, got 'hardlink'" in output
+
+
+def test_apply_refuses_to_write_the_labels_over_the_prediction_task(datasource, tmp_path, capsys):
+    model = tmp_path / "labeler.json"
+    assert run_cli(["autolabel", "fit", str(datasource), "--task", "det", "--truth", "gt", "--output", str(model), "--score-threshold", "0.1"], capsys)[0] in (0, None)
+    before = read_predictions(Location(datasource), "det").detections
+    out = tmp_path / "apply"
+    args = ["autolabel", "apply", str(datasource), "--task", "det", "--model", str(model), "--output", str(out), "--labels-task", "det", "--overwrite"]
+    code, output = run_cli(args, capsys)
+    assert code == 2 and output.strip().startswith("error: --labels-task") and "'det'" in output, output
+    assert not out.exists()
+    after = read_predictions(Location(datasource), "det").detections
+    assert len(after) == len(before) and np.array_equal(after.xyxy, before.xyxy)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--score-threshold", "0.999", "no detection scores above 0.999 (the highest is "),
+        ("--score-threshold", "1.5", r"expected a score in [0, 1) (e.g. 0.5), got 1.5"),
+        ("--score-threshold", "-0.1", r"expected a score in [0, 1) (e.g. 0.5), got -0.1"),
+        ("--budget", "0", r"expected a share in (0, 1] (e.g. 0.95), got 0"),
+        ("--budget", "1.5", r"expected a share in (0, 1] (e.g. 0.95), got 1.5"),
+    ],
+)
+def test_fit_refuses_a_score_threshold_or_budget_that_cannot_give_a_threshold(datasource, tmp_path, capsys, option, value, message):
+    model = tmp_path / "m.json"
+    args = ["autolabel", "fit", str(datasource), "--task", "det", "--truth", "gt", "--output", str(model), "--score-threshold", "0.1", option, value]
+    code, output = run_cli(args, capsys)
+    lines = output.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: ") and option in lines[0] and message in lines[0], output
+    assert not model.exists()
+
+
+def _coco_with_ids(tmp_path: Path, ids: dict[str, int], name: str) -> Path:
+    """The fixture's COCO ground truth with each category renumbered (and renamed) by `ids`
+    {old name: new id}; a name missing from `ids` keeps its id."""
+    coco = json.loads((tmp_path / "gt_coco.json").read_text())
+    old = {c["id"]: c["name"] for c in coco["categories"]}
+    renamed = {"dog": "hound"} if name == "renamed" else {}
+    coco["categories"] = [{"id": ids.get(n, k), "name": renamed.get(n, n)} for k, n in old.items()]
+    for annotation in coco["annotations"]:
+        annotation["category_id"] = ids.get(old[annotation["category_id"]], annotation["category_id"])
+    path = tmp_path / f"gt_{name}.json"
+    path.write_text(json.dumps(coco))
+    return path
+
+
+def test_coco_ground_truth_meets_the_predictions_by_category_name_not_id(datasource, tmp_path, capsys):
+    """person, car, dog are 0, 1, 2 in the task; a COCO file numbering them 7, 3, 5 (1-based, swapped,
+    with gaps) is the same ground truth and gives the same auto-labeler."""
+    base = ["autolabel", "fit", str(datasource), "--task", "det", "--score-threshold", "0.1"]
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    assert run_cli([*base, "--truth", "gt", "--output", str(a)], capsys)[0] in (0, None)
+    renumbered = _coco_with_ids(tmp_path, {"person": 7, "car": 3, "dog": 5}, "renumbered")
+    code, output = run_cli([*base, "--truth-coco", str(renumbered), "--output", str(b)], capsys)
+    assert code in (0, None), output
+    assert json.loads(a.read_text()) == json.loads(b.read_text())
+
+
+def test_coco_ground_truth_with_a_category_name_the_task_lacks_is_refused(datasource, tmp_path, capsys):
+    renamed = _coco_with_ids(tmp_path, {}, "renamed")
+    model = tmp_path / "m.json"
+    code, output = run_cli(["autolabel", "fit", str(datasource), "--task", "det", "--truth-coco", str(renamed), "--output", str(model)], capsys)
+    lines = output.strip().splitlines()
+    assert code == 1 and len(lines) == 1 and not model.exists(), output
+    assert lines[0] == (
+        f"error: {renamed}: categories: expected the prediction task's category names ['car', 'dog', 'person'], got boxes of ['hound'] "
+        "(ground-truth categories ['car', 'hound', 'person']): rename them to the task's names"
+    )

@@ -41,6 +41,24 @@ def test_fused_boxes_are_the_fusion_of_the_passes_mapped_back(ssd):
     assert (fused.xyxy[:, [0, 2]] <= width + 1e-9).all() and tta.name == "ssd-mobilenet-v2-coco+tta:flip,scale:0.75"
 
 
+def test_a_box_found_in_the_grey_canvas_of_a_shrunk_view_is_dropped(ssd):
+    """On the astronaut at scale 0.75 the detector finds a box right of the shrunk image: cut at
+    the image's edge it is 0 pixels wide, so it is dropped (a prediction file needs w, h >= 1)."""
+    from thresher.models.tta import _shrink, _unshrink
+
+    image = real_image("astronaut")
+    height, width = image.shape[:2]
+    found = ssd.predict([_shrink(image, 0.75)])
+    in_canvas = (found.xyxy[:, 0] / 0.75 >= width) | (found.xyxy[:, 1] / 0.75 >= height)
+    assert in_canvas.any()  # the situation this test is about
+    back = _unshrink(found, 0.75, [image])
+    size = back.xyxy[:, 2:] - back.xyxy[:, :2]
+    assert len(back) == int((~in_canvas).sum()) and (size >= 1).all()
+    assert np.allclose(back.score, found.score[~in_canvas])
+    fused = TTADetector(ssd, "scale:0.75").predict([image])
+    assert (fused.xyxy[:, 2:] - fused.xyxy[:, :2] >= 1).all()
+
+
 @pytest.mark.slow
 def test_predict_with_tta_writes_the_spreads_and_score_computes_the_seed_scores_from_them(tmp_path, carphone_mp4):
     from thresher.io.datasource import Datasource

@@ -18,6 +18,7 @@ Saved as plain JSON (`save`, `load`), the calibrator included.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -105,7 +106,7 @@ class AutoLabeler:
             "weights": list(self.weights),
             "class_weights": {str(k): list(v) for k, v in self.class_weights.items()},
             "threshold": self.threshold,
-            "thresholds_per_iou": list(self.thresholds_per_iou),
+            "thresholds_per_iou": [None if math.isnan(t) else t for t in self.thresholds_per_iou],  # null: no cut at that IoU
             "score_threshold": self.score_threshold,
             "budget": self.budget,
             "metric": self.metric,
@@ -123,7 +124,7 @@ class AutoLabeler:
             return cls(
                 scaling=scaling, weights=tuple(data["weights"]), threshold=float(data["threshold"]),
                 score_threshold=float(data["score_threshold"]), budget=float(data["budget"]), metric=data["metric"],
-                iou_thresholds=tuple(data["iou_thresholds"]), thresholds_per_iou=tuple(data["thresholds_per_iou"]),
+                iou_thresholds=tuple(data["iou_thresholds"]), thresholds_per_iou=tuple(math.nan if t is None else t for t in data["thresholds_per_iou"]),
                 class_weights={int(k): tuple(v) for k, v in data["class_weights"].items()},
                 calibrator=None if data.get("calibrator") is None else Calibrator.from_dict(data["calibrator"]),
             )  # fmt: skip
@@ -167,12 +168,16 @@ def fit_autolabeler(
         these predictions and truth), or None.
     passes: per-detection extras of the predictions (box_spread, class_spread, columns).
     """
+    _check_fit_options(budget, score_threshold)
     check_metric(metric, budget)
     thresholds = check_iou_thresholds(iou_thresholds)
     if min_class_detections < 1:
         raise ConfigError(f"min_class_detections: expected an integer >= 1, got {min_class_detections}")
     calibrator = _calibrator(calibration, predictions, truth)
     keep = predictions.score > score_threshold
+    if not keep.any():
+        top = f"the highest is {float(predictions.score.max()):g}" if len(predictions) else "there is none"
+        raise ConfigError(f"score_threshold (--score-threshold): no detection scores above {score_threshold:g} ({top}): lower it")
     kept = predictions[keep]
     extras = _subset_passes(passes or {}, keep)
     correct = correct_detections(kept, truth, thresholds)
@@ -190,12 +195,22 @@ def fit_autolabeler(
         side = "correct" if metric == "fd@cd" else "false"
         raise SchemaError(f"predictions: no {side} detection above score {score_threshold} at any IoU threshold; cannot set a threshold")
     seen = per_iou[~np.isnan(per_iou)]
+    if not np.isfinite(seen).all():
+        raise SchemaError(f"predictions: no uncertainty threshold keeps a detection at budget {budget:g} ({metric}): lower budget (--budget)")
     # The most conservative cut, so that the budget holds at every IoU threshold: fd@cd keeps at
     # least b of the correct detections (the highest cut), cd@fd removes at least b of the false
     # ones (the lowest cut). A mean of the cuts could keep less than b at some IoU threshold.
     threshold = float(seen.max() if metric == "fd@cd" else seen.min())
     model = replace(model, threshold=threshold, thresholds_per_iou=tuple(float(t) for t in per_iou))
     return model, fit_report(columns, scaled, fused, correct, model)
+
+
+def _check_fit_options(budget: float, score_threshold: float) -> None:
+    """ConfigError unless budget is in (0, 1] (0 gives no finite threshold) and score_threshold in [0, 1)."""
+    if not 0.0 < float(budget) <= 1.0:
+        raise ConfigError(f"budget (--budget): expected a share in (0, 1] (e.g. 0.95), got {budget:g}")
+    if not 0.0 <= float(score_threshold) < 1.0:
+        raise ConfigError(f"score_threshold (--score-threshold): expected a score in [0, 1) (e.g. 0.5), got {score_threshold:g}")
 
 
 def _calibrator(calibration, predictions: Detections, truth: Detections) -> Calibrator | None:

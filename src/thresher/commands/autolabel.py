@@ -82,19 +82,22 @@ def _validation(source, task: str, truth: Optional[str], truth_coco: Optional[st
     """Predictions and ground truth of the frames that have ground truth (one frame table)."""
     import numpy as np
 
-    from thresher.autolabel.datasource import load_task, load_truth_coco
+    from thresher.autolabel.datasource import load_task, load_truth_coco, truth_on_schema
     from thresher.errors import UsageError
 
     frames = source.frames()
     predictions, _, schema = load_task(source, task, frames)
     if truth_coco is not None:
-        truth_boxes, rows = load_truth_coco(truth_coco, frames)
+        truth_boxes, rows, truth_schema = load_truth_coco(truth_coco, frames)
+        where = truth_coco
     elif truth is not None:
-        truth_boxes, rows = load_task(source, truth, frames)[:2]
+        truth_boxes, rows, truth_schema = load_task(source, truth, frames)
+        where = f"--truth {truth}"
     else:
         raise UsageError("give the ground truth: --truth (a prediction task) or --truth-coco (a COCO file)")
     if len(rows) == 0:
         raise UsageError("the ground truth covers no frame of the datasource")
+    truth_boxes = truth_on_schema(truth_boxes, truth_schema, schema, where)
     return predictions[np.isin(predictions.frame, rows)], truth_boxes, schema, frames
 
 
@@ -130,6 +133,11 @@ def apply(
 
     if stills not in ("link", "copy"):
         raise UsageError(f"--stills: expected link or copy, got {stills!r}")
+    if labels_task is not None and labels_task == task:
+        raise UsageError(
+            f"--labels-task: expected a task other than --task, got {labels_task!r} for both; writing the labels there would replace "
+            "the detector's predictions: give another --labels-task name"
+        )
     source = open_datasource(datasource, lightly, storage_options)
     labeler = AutoLabeler.load(model)
     frames = source.frames()

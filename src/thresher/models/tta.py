@@ -13,7 +13,8 @@ frozen OpenCV graph cannot run. Higher spread = less stable = more worth labelin
 Views:
 - `flip`: the image mirrored left to right;
 - `scale:<f>` (0 < f < 1): the image shrunk by f and placed at the top-left of a canvas of its
-  own size (grey elsewhere), so the detector sees every object smaller, at other anchors.
+  own size (grey elsewhere), so the detector sees every object smaller, at other anchors. A box
+  found in the grey part is cut at the image's edge; one left under 1 pixel wide or high is dropped.
 
 >>> TTADetector(load_detector(), ["flip"]).predict([image])  # doctest: +SKIP
 """
@@ -25,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from thresher.boxes import clip, flip_x
+from thresher.boxes import clip, flip_x, wh
 from thresher.detections import Detections
 from thresher.errors import UsageError, did_you_mean
 from thresher.models.detector import Detector
@@ -33,6 +34,7 @@ from thresher.models.detector import Detector
 VIEWS = ("flip", "scale")
 FUSE_IOU = 0.5
 CANVAS_GREY = 114  # the letterbox grey of YOLO exports
+MIN_BOX_SIZE = 1.0  # pixels: a prediction file's boxes are at least this wide and high (thresher.io.conversion)
 
 
 def parse_views(spec: str | Sequence[str]) -> list[tuple[str, float]]:
@@ -108,10 +110,14 @@ def _shrink(image: np.ndarray, factor: float) -> np.ndarray:
 
 
 def _unshrink(found: Detections, factor: float, images: list[np.ndarray]) -> Detections:
-    """Boxes back in the image's pixels; a box reaching into the grey canvas is cut at the image's edge."""
+    """Boxes back in the image's pixels; a box reaching into the grey canvas is cut at the image's
+    edge, and one left under `MIN_BOX_SIZE` wide or high by the cut (found in the canvas) is dropped."""
     width = np.array([image.shape[1] for image in images], dtype=np.float64)[found.frame]
     height = np.array([image.shape[0] for image in images], dtype=np.float64)[found.frame]
-    return _with_boxes(found, clip(found.xyxy / factor, width, height))
+    xyxy = clip(found.xyxy / factor, width, height)
+    size = wh(xyxy)
+    kept = (size >= MIN_BOX_SIZE).all(axis=1)
+    return _with_boxes(found[kept], xyxy[kept])
 
 
 def _with_boxes(found: Detections, xyxy: np.ndarray) -> Detections:
