@@ -313,3 +313,31 @@ def test_coco_ground_truth_with_a_category_name_the_task_lacks_is_refused(dataso
         f"error: {renamed}: categories: expected the prediction task's category names ['car', 'dog', 'person'], got boxes of ['hound'] "
         "(ground-truth categories ['car', 'hound', 'person']): rename them to the task's names"
     )
+
+
+def test_a_task_with_spreads_over_passes_fuses_mcbox_and_mcclass(tmp_path, capsys):
+    """A task whose boxes carry box_spread and class_spread (as `thresher fuse` and `predict
+    --tta` write them): fit fuses mcbox and mcclass, apply computes them the same way."""
+    root = tmp_path / "ds"
+    root.mkdir()
+    rng = np.random.default_rng(1)
+    names = [f"img_{i:02d}.png" for i in range(N_IMAGES)]
+    for name in names:
+        Image.fromarray(rng.integers(0, 255, (80, 480, 3), dtype=np.uint8)).save(root / name)
+    predictions, truth, signal, _ = labeled_set(n_frames=N_IMAGES)
+    spread = np.clip(signal, 0, None)
+    with_spreads = Detections(
+        predictions.frame, predictions.xyxy, predictions.score, predictions.class_id, probs=predictions.probs,
+        box_spread=np.repeat(spread[:, None], 4, axis=1), class_spread=spread,
+    )  # fmt: skip
+    frames = frames_from_names(np.array(names))
+    lightly = Location(root)
+    write_predictions(lightly, PredictionTask("tta", SCHEMA, frames, with_spreads))
+    write_predictions(lightly, PredictionTask("gt", SCHEMA, frames, Detections(truth.frame, truth.xyxy, np.ones(len(truth)), truth.class_id)))
+    model = tmp_path / "labeler.json"
+    code, output = run_cli(["autolabel", "fit", str(root), "--task", "tta", "--truth", "gt", "--output", str(model), "--uncertainties", "mcbox,mcclass"], capsys)
+    assert code in (0, None), output
+    assert json.loads(model.read_text())["uncertainties"] == ["mcbox", "mcclass"]
+    code, output = run_cli(["autolabel", "apply", str(root), "--task", "tta", "--model", str(model), "--output", str(tmp_path / "out")], capsys)
+    assert code in (0, None), output
+    assert len((tmp_path / "out" / "split.csv").read_text().splitlines()) == N_IMAGES + 1
