@@ -21,16 +21,21 @@ N_IMAGES = 40
 SCHEMA = PredictionSchema.detection({0: "person", 1: "car", 2: "dog"})
 
 
+def noise_images(root: Path, seed: int) -> tuple[Path, list[str]]:
+    """`root` holding N_IMAGES random 480x80 PNG images, and their names."""
+    root.mkdir()
+    rng = np.random.default_rng(seed)
+    names = [f"img_{i:02d}.png" for i in range(N_IMAGES)]
+    for name in names:
+        Image.fromarray(rng.integers(0, 255, (80, 480, 3), dtype=np.uint8)).save(root / name)
+    return root, names
+
+
 @pytest.fixture
 def datasource(tmp_path: Path) -> Path:
     """40 images of 480x80; task det: every truth box found plus a false one per image;
     task gt: the truth (score 1) on the first 30 images only."""
-    root = tmp_path / "ds"
-    root.mkdir()
-    rng = np.random.default_rng(0)
-    names = [f"img_{i:02d}.png" for i in range(N_IMAGES)]
-    for name in names:
-        Image.fromarray(rng.integers(0, 255, (80, 480, 3), dtype=np.uint8)).save(root / name)
+    root, names = noise_images(tmp_path / "ds", seed=0)
     predictions, truth, _, _ = labeled_set(n_frames=N_IMAGES)
     frames = frames_from_names(np.array(names))
     lightly = Location(root)
@@ -318,12 +323,7 @@ def test_coco_ground_truth_with_a_category_name_the_task_lacks_is_refused(dataso
 def test_a_task_with_spreads_over_passes_fuses_mcbox_and_mcclass(tmp_path, capsys):
     """A task whose boxes carry box_spread and class_spread (as `thresher fuse` and `predict
     --tta` write them): fit fuses mcbox and mcclass, apply computes them the same way."""
-    root = tmp_path / "ds"
-    root.mkdir()
-    rng = np.random.default_rng(1)
-    names = [f"img_{i:02d}.png" for i in range(N_IMAGES)]
-    for name in names:
-        Image.fromarray(rng.integers(0, 255, (80, 480, 3), dtype=np.uint8)).save(root / name)
+    root, names = noise_images(tmp_path / "ds", seed=1)
     predictions, truth, signal, _ = labeled_set(n_frames=N_IMAGES)
     spread = np.clip(signal, 0, None)
     with_spreads = Detections(
