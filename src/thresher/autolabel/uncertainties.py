@@ -49,6 +49,7 @@ def detection_uncertainties(
     columns: Mapping[str, object] | None = None,
 ) -> dict[str, np.ndarray]:
     """The uncertainties `names` (default: every one the inputs allow), each (M,) float64.
+    `box_spread`, `class_spread`: default the detections' own columns (None when they have none).
 
     A degenerate box (zero width or height) with a positive sigma has an infinite relative
     uncertainty; it is replaced by the largest finite value of its column, so that it ranks
@@ -69,6 +70,9 @@ def detection_uncertainties(
 def _available(detections: Detections, box_spread: object, class_spread: object, columns: Mapping[str, object]) -> dict[str, Callable[[], np.ndarray]]:
     found: dict[str, Callable[[], np.ndarray]] = {"one_minus_score": lambda: 1.0 - detections.score}
     probs, box_std = detections.probs, detections.box_std
+    # spreads over several passes: given apart, else the ones the boxes carry (thresher fuse, predict --tta)
+    box_spread = detections.box_spread if box_spread is None else box_spread
+    class_spread = detections.class_spread if class_spread is None else class_spread
     if probs is not None:
         found["entropy"] = lambda: entropy(probs)
     if box_std is not None:

@@ -68,25 +68,18 @@ def fit(
     if calibrate is not None or calibrate_box is not None:
         with_probs = predictions.probs is not None
         calibration = {"score_method": calibrate, "probs_method": calibrate if with_probs else None, "category_ids": schema.ids, "box_method": calibrate_box}
-    passes = spreads_of(predictions)
     model, report = fit_autolabeler(
         predictions, truth_boxes, uncertainties=_names(uncertainties), budget=budget, metric=metric,
-        score_threshold=score_threshold, per_class=per_class, calibration=calibration, passes=passes,
+        score_threshold=score_threshold, per_class=per_class, calibration=calibration,
     )  # fmt: skip
     output.parent.mkdir(parents=True, exist_ok=True)
     model.save(output)
     report_path = output.with_name(output.stem + "-report.csv")
     report_path.write_text(report.to_csv())
     seed_folder = output.with_name(output.stem + "-thresholding")
-    write_seed_outputs(seed_folder, model, predictions, truth_boxes, frames, passes)
+    write_seed_outputs(seed_folder, model, predictions, truth_boxes, frames)
     typer.echo(report.text())
     typer.echo(f"auto-labeler written to {output}, report to {report_path}, seed 002's thresholding outputs to {seed_folder / 'index.html'}")
-
-
-def spreads_of(predictions) -> dict:
-    """The spreads a task's boxes carry over several passes (`thresher fuse`, `predict --tta`):
-    box_spread, class_spread, for the mcbox / mcclass uncertainties; {} for a single pass."""
-    return {name: getattr(predictions, name) for name in ("box_spread", "class_spread") if getattr(predictions, name) is not None}
 
 
 def _validation(source, task: str, truth: Optional[str], truth_coco: Optional[str]):
@@ -154,7 +147,7 @@ def apply(
     frames = source.frames()
     predictions, rows, schema = load_task(source, task, frames)
     frames, predictions = _only_rows(frames, predictions, rows)
-    split = labeler.split(predictions, len(frames), empty=empty, **spreads_of(predictions))
+    split = labeler.split(predictions, len(frames), empty=empty)
     options = review_options(image_root, local_files_root, stills)
     artifacts = write_review(source, frames, predictions, split, schema.names, output, options)
     _write_csv(output / "split.csv", split_rows(frames, predictions, split))

@@ -70,13 +70,23 @@ def make_embedder(name: str, **options: object) -> Embedder:
     return getattr(importlib.import_module(module), attribute)(**options)
 
 
+def embedder_file(spec: str) -> str | None:
+    """The model file a spec names (`simclr:PATH` → PATH, `model.onnx` → itself), None for a name.
+
+    >>> embedder_file("simclr:ckpt.pt"), embedder_file("model.onnx"), embedder_file("mobilenetv2-imagenet")
+    ('ckpt.pt', 'model.onnx', None)
+    """
+    if spec.startswith("simclr:"):
+        return spec.split(":", 1)[1]
+    return spec if spec.endswith(".onnx") else None
+
+
 def embedder_from_spec(spec: str) -> Embedder:
     """An embedder from a command-line spec: a registered name, a `.onnx` file, or `simclr:PATH`."""
-    if spec.startswith("simclr:"):
-        return make_embedder("simclr", path=spec.split(":", 1)[1])
-    if spec.endswith(".onnx"):
-        return make_embedder("onnx", path=spec)
-    return make_embedder(spec)
+    path = embedder_file(spec)
+    if path is None:
+        return make_embedder(spec)
+    return make_embedder("simclr" if spec.startswith("simclr:") else "onnx", path=path)
 
 
 def check_images(images: Sequence[np.ndarray], parameter: str = "images") -> list[np.ndarray]:

@@ -212,10 +212,10 @@ def check_model_files(config: RunConfig) -> None:
     Traceback (most recent call last):
     thresher.errors.ConfigError: thresher.embedder: expected an existing model file, got 'nothere.onnx' (no such file)
     """
-    from thresher.models.embedder import embedder_names
+    from thresher.models.embedder import embedder_file, embedder_names
 
     spec = config.thresher.embedder
-    path = spec.split(":", 1)[1] if spec.startswith("simclr:") else spec if spec.endswith(".onnx") else None
+    path = embedder_file(spec)
     if path is None and spec not in embedder_names():
         raise ConfigError(f"thresher.embedder: expected a model file (.onnx, simclr:PATH) or one of {embedder_names()}, got {spec!r}{did_you_mean(spec, embedder_names())}")
     if path is not None and not Path(path).is_file():
