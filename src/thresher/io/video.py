@@ -8,7 +8,9 @@ Wanted frames are read in ascending order with one forward decode (`VideoReader.
 the frames no other frame refers to are not decoded on the way (half of bikes.mp4's frames);
 when the next wanted frame needs a seek, the decoder is drained right after the wanted frame's
 packet instead of being fed more packets to push it out (1–2 frames fewer a pick). A reader
-probes the video on the container it then reads (one open a video).
+probes the video on the container it then reads (one open a video); given an index with a
+packet layout (local MP4/MOV H.264, `packet_layout`), it opens no container at all and decodes
+the bytes it reads at the packets' offsets.
 A truncated file can still claim its full length in its header and decode part of its frames
 without error, so `check_video` compares packets with the header and decodes the last frame.
 """
@@ -23,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from thresher.errors import DatasourceError, require
+from thresher.io.packet_layout import PacketLayout, layout_possible, record_layout
 from thresher.io.storage import Location
 
 
@@ -48,6 +51,7 @@ class VideoInfo:
     corrupt_packets: int = 0  # packets the demuxer flagged as cut short
     header_seconds: float | None = None  # the video's duration as the container's header states it
     time_base: float = 0.0  # seconds per pts tick
+    layout: PacketLayout | None = None  # where each packet lies in the file (MP4/MOV H.264), to read with no demuxer
 
 
 def _source(location: Location, name: str) -> Any:
@@ -71,20 +75,22 @@ def video_info(location: Location, name: str) -> VideoInfo:
     """Frame count, size and the index → pts map of a video, from one demux pass."""
     container = _open(location, name)
     try:
-        return _probe(container, name)
+        return _probe(container, name, location.local_path(name))
     finally:
         container.close()
 
 
-def _probe(container: Any, name: str) -> VideoInfo:
-    """`video_info` of an open container (left at its end)."""
+def _probe(container: Any, name: str, path: str | None = None) -> VideoInfo:
+    """`video_info` of an open container (left at its end); `path`: the video's local path,
+    if any (then the packets' layout is recorded where the container allows)."""
     av = _av()
     try:
         stream = container.streams.video[0]
         if container.format.name.endswith("_pipe") or container.format.name == "image2":
             raise DatasourceError(f"{name}: a still image ({container.format.name}), not a video")
         by_pts = container.format.name.startswith("mov")  # MP4/MOV seek by pts, others by dts
-        pts, keys, increasing, corrupt = _demux(container, stream, by_pts)
+        rows: list | None = [] if layout_possible(container, stream, path) else None
+        pts, keys, increasing, corrupt, first = _demux(container, stream, by_pts, rows)
         invented = container.format.name == "avi" and stream.codec_context.has_b_frames and increasing
         # MPEG-PS: after a seek, its parser stamps the keyframe with the next frame's pts (with
         # B-frames, reader[57] came out as frame 54 under frame 57's pts), so frames are counted
@@ -106,6 +112,7 @@ def _probe(container: Any, name: str) -> VideoInfo:
             corrupt_packets=corrupt,
             header_seconds=_header_seconds(container, stream),
             time_base=float(stream.time_base or 0),
+            layout=record_layout(stream, rows, first, path) if rows is not None and path is not None and reliable else None,
         )
     except av.FFmpegError as exc:
         raise DatasourceError(f"{name}: the video cannot be read to its end ({type(exc).__name__}: {exc})") from exc
@@ -128,13 +135,25 @@ def _header_seconds(container: Any, stream: Any) -> float | None:
     return None
 
 
-def _demux(container: Any, stream: Any, by_pts: bool) -> tuple[list[int | None], list[tuple[int | None, int | None]], bool, int]:
+def _demux(container: Any, stream: Any, by_pts: bool, rows: list | None) -> tuple[list[int | None], list[tuple[int | None, int | None]], bool, int, bytes]:
+    """Each packet's pts, the keyframes, whether pts increase in decode order, the corrupt
+    packets, and with `rows` (a list) each packet's (offset, size, pts, dts) appended to it
+    and the first packet's bytes (`rows` is emptied when a packet is trimmed or unstamped)."""
     pts: list[int | None] = []
     keys: list[tuple[int | None, int | None]] = []
-    increasing, corrupt = True, 0
+    increasing, corrupt, first = True, 0, b""
     for packet in container.demux(stream):
-        if packet.size == 0 or packet.is_discard:
-            continue  # the flush packet at the end, and edit-list trimmed packets
+        if packet.size == 0:
+            continue  # the flush packet at the end
+        if rows is not None:
+            if packet.is_discard or packet.pos is None or packet.pts is None or packet.dts is None:
+                rows.clear()  # trimmed by an edit list, or not where an offset says: no layout
+                rows = None
+            else:
+                first = first or bytes(packet)
+                rows.append((packet.pos, packet.size, packet.pts, packet.dts))
+        if packet.is_discard:
+            continue  # edit-list trimmed packets
         corrupt += packet.is_corrupt
         t = packet.pts if packet.pts is not None else packet.dts
         if pts and (t is None or pts[-1] is None or t <= pts[-1]):
@@ -143,7 +162,7 @@ def _demux(container: Any, stream: Any, by_pts: bool) -> tuple[list[int | None],
         if packet.is_keyframe:
             by_dts = not by_pts and packet.dts is not None and t is not None
             keys.append((t, min(t, packet.dts) if by_dts else t))
-    return pts, keys, increasing, corrupt
+    return pts, keys, increasing, corrupt, first if rows else b""
 
 
 def check_video(location: Location, name: str, info: VideoInfo | None = None) -> VideoInfo:
@@ -204,18 +223,36 @@ class VideoReader:
 
     def __init__(self, location: Location, name: str, info: VideoInfo | None = None):
         self.name = name
-        self._container = _open(location, name)
+        path = location.local_path(name)
+        # a known packet layout: the file is read directly, no container is opened (`packet_layout`)
+        self._layout = info.layout if info is not None and path is not None else None
+        self._file: Any = None
+        self._container: Any = None
+        if self._layout is not None:
+            try:
+                self._file = open(path, "rb")  # type: ignore[arg-type]  # noqa: SIM115  # path is set with a layout; closed by close()
+            except OSError as exc:
+                raise DatasourceError(f"{name}: not a readable video ({type(exc).__name__}: {exc})") from exc
+        else:
+            self._container = _open(location, name)
         try:
             self.info = info or _probe(self._container, name)  # the first read seeks back
         except DatasourceError:
             self._container.close()
             raise
-        self._stream = self._container.streams.video[0]
         self._key_pts = [k[0] for k in self.info.keyframes]
         # frame index of each keyframe (a keyframe whose pts is not a frame's maps to the frame after it)
         # (only with reliable pts: without, a keyframe's pts may be None and frames are counted)
         self._key_index = [bisect.bisect_left(self.info.pts, t) for t in self._key_pts] if self.info.pts_reliable else []
-        self._disposable = disposable_packets(self._stream)
+        if self._layout is not None:
+            self._context = self._layout.decoder()
+            seeks = {k[1] for k in self.info.keyframes}
+            self._packet_at = {t: i for i, t in enumerate(self._layout.pts.tolist()) if t in seeks}  # seek timestamp → packet
+            self._disposable: Callable[[Any], bool] | None = h264_disposable_test(self._layout.extradata)
+        else:
+            self._stream = self._container.streams.video[0]
+            self._context = self._stream.codec_context
+            self._disposable = disposable_packets(self._stream)
         self._decoder: Any = None
         self._wanted: set = set()  # pts of the frames the current `frames()` call reads
         self._drain_at: int | None = None  # pts of the packet after which the decoder is drained
@@ -234,7 +271,10 @@ class VideoReader:
         self.close()
 
     def close(self) -> None:
-        self._container.close()
+        if self._file is not None:
+            self._file.close()
+        if self._container is not None:
+            self._container.close()
 
     def __getitem__(self, index: int) -> np.ndarray:
         return next(iter(self.frames([index])))
@@ -259,7 +299,7 @@ class VideoReader:
                     frame = self._frame(index)
                 else:
                     frame = self._frame_by_count(index)
-            except av.FFmpegError as exc:  # e.g. a raw H.264 stream, which cannot seek
+            except (av.FFmpegError, OSError) as exc:  # e.g. a raw H.264 stream, which cannot seek
                 raise DatasourceError(f"{self.name}: frame {index} could not be read ({type(exc).__name__}: {exc})") from exc
             yield self._rgb.reformat(frame, format="rgb24").to_ndarray()
 
@@ -296,9 +336,29 @@ class VideoReader:
         return following is None or not self._within_reach(following, position=index)
 
     def _seek(self, timestamp: int, skip: bool) -> None:
+        if self._layout is not None:
+            self._context.flush_buffers()  # also ends a draining of `_read`
+            self._decoder = self._read(self._packet_at.get(timestamp, 0), skip)
+            return
         self._container.seek(timestamp, stream=self._stream, backward=True, any_frame=False)
         self._stream.codec_context.flush_buffers()  # ends a draining of `_decode` (PyAV's seek flushes too, today)
         self._decoder = self._decode(skip)
+
+    def _read(self, start: int, skip: bool) -> Iterator[Any]:
+        """`_decode` without the container: packets `start`, `start + 1`, … read from the file
+        at the offsets of the video's `PacketLayout`, the decoder drained at the end."""
+        layout = self._layout
+        assert layout is not None
+        disposable = self._disposable if skip else None
+        for index in range(start, len(layout)):
+            data = layout.packet(self._file, index)
+            pts = int(layout.pts[index])
+            if disposable is not None and pts not in self._wanted and disposable(data):
+                continue
+            yield from self._context.decode(layout.av_packet(data, index))
+            if pts == self._drain_at:
+                break
+        yield from self._context.decode(None)
 
     def _decode(self, skip: bool) -> Iterator[Any]:
         """Decoded frames from the current demux position; with `skip`, the packets of disposable
@@ -349,11 +409,18 @@ def disposable_packets(stream: Any) -> Callable[[Any], bool] | None:
     codec = stream.codec_context
     if codec.name != "h264":
         return lambda packet: bool(packet.is_disposable)
-    extradata = codec.extradata or b""
+    test = h264_disposable_test(codec.extradata or b"")
+    return lambda packet: test(bytes(packet))
+
+
+def h264_disposable_test(extradata: bytes) -> Callable[[bytes], bool]:
+    """A test telling whether an H.264 packet's bytes hold a frame no other frame refers to,
+    for a stream whose decoder extradata is `extradata` (avcC: length-prefixed NAL units;
+    otherwise Annex B start codes)."""
     if len(extradata) >= 5 and extradata[0] == 1:  # avcC: NAL units prefixed by their length
         size = (extradata[4] & 3) + 1
-        return lambda packet: _h264_disposable(_length_prefixed(bytes(packet), size))
-    return lambda packet: _h264_disposable(_start_coded(bytes(packet)))
+        return lambda data: _h264_disposable(_length_prefixed(data, size))
+    return lambda data: _h264_disposable(_start_coded(data))
 
 
 def _h264_disposable(headers: Iterator[int]) -> bool:

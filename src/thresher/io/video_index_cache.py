@@ -9,7 +9,11 @@ of an unchanged video without reading it whole again. Columns, one row per video
   `VideoInfo` (`n_frames`, `width`, `height`, `fps`, `header_frames`, `container`,
   `pts_reliable`, `corrupt_packets`, `header_seconds` (NaN: unknown), `time_base`);
 - `pts`: every video's frame timestamps one after the other, `n_frames[i]` of them for video i;
-- `keyframes`: (pts, seek timestamp) rows, `n_keyframes[i]` for video i.
+- `keyframes`: (pts, seek timestamp) rows, `n_keyframes[i]` for video i;
+- the packet layouts (`thresher.io.packet_layout`), for the videos with one (`has_layout`):
+  `packets` (offset, size, pts, dts) rows, `n_frames[i]` of them for video i, and per video
+  `codec` ("" without layout), `extradata` (bytes one after the other, `n_extradata[i]` for
+  video i), `layout_time_base` (numerator, denominator), `colour` and `reorder_depth`.
 
 The file is written whole (a temporary name, then renamed); one that is missing, unreadable,
 of another format or inconsistent reads as empty and is rebuilt, never trusted.
@@ -36,9 +40,10 @@ from pathlib import Path
 
 import numpy as np
 
+from thresher.io.packet_layout import PacketLayout
 from thresher.io.video import VideoInfo
 
-FORMAT = "thresher video index 1"
+FORMAT = "thresher video index 2"
 Entry = tuple[Sequence[float], VideoInfo]  # (size in bytes, modification time in seconds), index
 SCALARS = ("n_frames", "width", "height", "fps", "header_frames", "corrupt_packets", "time_base")
 
@@ -80,6 +85,7 @@ def save_video_indexes(path: Path, entries: Mapping[str, Entry]) -> None:
     }
     for key in SCALARS:
         columns[key] = np.array([getattr(i, key) for i in infos], np.float64 if key in ("fps", "time_base") else np.int64)
+    columns.update(_layout_columns([i.layout for i in infos]))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.npz")
     try:
@@ -89,12 +95,58 @@ def save_video_indexes(path: Path, entries: Mapping[str, Entry]) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def _layout_columns(layouts: Sequence[PacketLayout | None]) -> dict[str, np.ndarray]:
+    """The columns of the videos' packet layouts (a video without one has `codec` "")."""
+    present = [layout for layout in layouts if layout is not None]
+    return {
+        "has_layout": np.array([layout is not None for layout in layouts], bool),
+        "codec": np.array([layout.codec if layout else "" for layout in layouts], dtype=str),
+        "packets": np.concatenate([np.c_[x.offset, x.size, x.pts, x.dts] for x in present]) if present else np.zeros((0, 4), np.int64),
+        "extradata": np.frombuffer(b"".join(x.extradata for x in present), np.uint8),
+        "n_extradata": np.array([len(x.extradata) for x in present], np.int64),
+        "layout_time_base": np.array([x.time_base for x in present], np.int64).reshape(-1, 2),
+        "colour": np.array([x.colour for x in present], np.int64).reshape(-1, 4),
+        "reorder_depth": np.array([x.reorder_depth for x in present], np.int64),
+    }
+
+
+def _layouts(columns: dict[str, np.ndarray]) -> list[PacketLayout | None]:
+    """The packet layout of each video (None where it has none), from `_layout_columns`."""
+    has, n_frames = columns["has_layout"], columns["n_frames"]
+    packets, extradata = columns["packets"], columns["extradata"].tobytes()
+    if int(n_frames[has].sum()) != len(packets) or int(columns["n_extradata"].sum()) != len(extradata):
+        raise ValueError("inconsistent video index cache")
+    layouts: list[PacketLayout | None] = []
+    row = byte = k = 0
+    for i in range(len(has)):
+        if not has[i]:
+            layouts.append(None)
+            continue
+        rows, n_bytes = packets[row : row + n_frames[i]], int(columns["n_extradata"][k])
+        layouts.append(
+            PacketLayout(
+                codec=str(columns["codec"][i]),
+                extradata=extradata[byte : byte + n_bytes],
+                time_base=(int(columns["layout_time_base"][k, 0]), int(columns["layout_time_base"][k, 1])),
+                colour=tuple(int(c) for c in columns["colour"][k]),  # type: ignore[arg-type]  # four numbers, as written
+                reorder_depth=int(columns["reorder_depth"][k]),
+                offset=rows[:, 0].copy(),
+                size=rows[:, 1].copy(),
+                pts=rows[:, 2].copy(),
+                dts=rows[:, 3].copy(),
+            )
+        )
+        row, byte, k = row + int(n_frames[i]), byte + n_bytes, k + 1
+    return layouts
+
+
 def _entries(columns: dict[str, np.ndarray]) -> dict[str, tuple[tuple[float, ...], VideoInfo]]:
     """Rows back into `VideoInfo`s; ValueError when the columns do not fit together."""
     n_frames, n_keyframes = columns["n_frames"], columns["n_keyframes"]
     if int(n_frames.sum()) != len(columns["pts"]) or int(n_keyframes.sum()) != len(columns["keyframes"]):
         raise ValueError("inconsistent video index cache")
     pts_ends, key_ends = np.cumsum(n_frames), np.cumsum(n_keyframes)
+    layouts = _layouts(columns)
     entries: dict[str, tuple[tuple[float, ...], VideoInfo]] = {}
     for i, name in enumerate(columns["name"].tolist()):
         seconds = float(columns["header_seconds"][i])
@@ -111,6 +163,7 @@ def _entries(columns: dict[str, np.ndarray]) -> dict[str, tuple[tuple[float, ...
             corrupt_packets=int(columns["corrupt_packets"][i]),
             header_seconds=None if math.isnan(seconds) else seconds,
             time_base=float(columns["time_base"][i]),
+            layout=layouts[i],
         )
         entries[name] = ((float(columns["size"][i]), float(columns["mtime"][i])), info)
     return entries
