@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import cached_property
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -78,12 +80,15 @@ class PacketLayout:
     def av_packet(self, data: bytes, index: int) -> Any:
         """An `av.Packet` of `data` stamped with packet `index`'s timestamps."""
         import av
-        from fractions import Fraction
 
         packet = av.Packet(data)
         packet.pts, packet.dts = int(self.pts[index]), int(self.dts[index])
-        packet.time_base = Fraction(*self.time_base)
+        packet.time_base = self._time_base
         return packet
+
+    @cached_property
+    def _time_base(self) -> Fraction:
+        return Fraction(*self.time_base)
 
 
 def layout_possible(container: Any, stream: Any, source: Any) -> bool:
