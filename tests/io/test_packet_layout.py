@@ -12,6 +12,7 @@ import pytest
 from thresher.errors import DatasourceError
 from thresher.io.storage import Location
 from thresher.io.video import VideoReader, video_info
+from tests.io.test_video import remux
 
 
 @pytest.fixture
@@ -65,12 +66,7 @@ def test_frames_read_without_the_container_are_the_containers(three_videos, monk
 def test_no_layout_where_the_bytes_are_not_the_packets(tmp_path, bikes_mp4):
     for extension in ("mkv", "ts"):
         target = tmp_path / f"clip.{extension}"
-        with av.open(str(bikes_mp4)) as source, av.open(str(target), "w") as out:
-            stream = out.add_stream_from_template(source.streams.video[0])
-            for packet in source.demux(source.streams.video[0]):
-                if packet.dts is not None:
-                    packet.stream = stream
-                    out.mux(packet)
+        remux(bikes_mp4, target)
         assert video_info(Location(str(tmp_path)), target.name).layout is None, extension
     memory = Location(f"memory://layout-{uuid.uuid4().hex}")
     memory.write_bytes("clip.mp4", bikes_mp4.read_bytes())
