@@ -100,7 +100,7 @@ def test_an_unreadable_tiff_is_named_without_a_file_object_repr(tmp_path):
     (folder / "bad.tif").write_bytes(b"II*\x00" + b"garbage" * 10)
     result = thresher("validate", "tifs", cwd=tmp_path)
     assert result.returncode == 1
-    assert "problem: bad.tif: expected a readable image, got not a readable image (Pillow cannot identify its format)" in result.stdout
+    assert "problem: bad.tif: expected a readable image, got a TIFF signature, but Pillow's TIFF reader fails (" in result.stdout
     assert "object at 0x" not in result.stdout + result.stderr and "Warning" not in result.stderr
 
 

@@ -140,3 +140,17 @@ def test_bomb_message_gives_one_limit():
     with pytest.raises(DatasourceError) as caught:
         image_size(buffer.getvalue(), "bomb.png")
     assert str(caught.value) == "bomb.png: image of 400000000 pixels exceeds the limit of 120000000 pixels (a guard against decompression bombs)"
+
+
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"", "an empty file (0 bytes)"),
+        (b"II*\x00" + b"garbage" * 10, "a TIFF signature, but Pillow's TIFF reader fails ("),
+        (b"<html>not an image</html>", "no image format Pillow reads (25 bytes, beginning b'<html>no')"),
+    ],
+)
+def test_a_file_pillow_cannot_identify_says_what_is_wrong(data, reason):
+    with pytest.raises(DatasourceError) as caught:
+        image_size(data, "x.jpg")
+    assert str(caught.value).startswith(f"x.jpg: {reason}")

@@ -150,3 +150,5 @@ def test_without_the_corruptness_check_a_truncated_file_is_still_listed_and_coun
     counts = json.loads((setup.folder / "run.json").read_text())["counts"]
     assert counts["corrupt files"] == 1 == written.counts["corrupt files"]
     assert counts["pretagged frames"] == 4  # chelsea, its copy, coffee, astronaut: cut.png is not among them
+    report = (setup.folder / "report.html").read_text()
+    assert "<td>removed samples: corrupt</td><td>1</td>" in report and "<td>corrupt files</td><td>1</td>" in report

@@ -82,9 +82,9 @@ def _open(source: bytes | BinaryIO, name: str) -> Image.Image:
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         raise DatasourceError(_bomb_message(name, exc)) from exc
     except UnidentifiedImageError as exc:  # its text holds the repr of the file object, not the name
-        raise DatasourceError(f"{name}: not a readable image (Pillow cannot identify its format)") from exc
+        raise DatasourceError(f"{name}: {_unidentified(stream)}") from exc
     except OSError as exc:
-        raise DatasourceError(f"{name}: not a readable image ({exc})") from exc
+        raise DatasourceError(f"{name}: an unreadable image header ({exc})") from exc
     width, height = image.size
     if width * height > MAX_PIXELS:
         image.close()
@@ -93,6 +93,36 @@ def _open(source: bytes | BinaryIO, name: str) -> Image.Image:
         image.close()
         raise DatasourceError(f"{name}: 32-bit floating-point pixels (Pillow mode F) have no agreed range to scale to 8 bits; save the image as 8- or 16-bit integers")
     return image
+
+
+def _unidentified(stream: BinaryIO) -> str:
+    """Why Pillow identified no image in `stream`: an empty file, the reason of the format whose
+    signature it carries (Pillow's own error says only "cannot identify"), or its first bytes.
+
+    >>> _unidentified(io.BytesIO(b""))
+    'an empty file (0 bytes)'
+    >>> _unidentified(io.BytesIO(b"hello, world"))
+    "no image format Pillow reads (12 bytes, beginning b'hello, w')"
+    """
+    try:
+        size = stream.seek(0, io.SEEK_END)
+        stream.seek(0)
+        prefix = stream.read(16)
+    except (OSError, ValueError):
+        return "no image format Pillow reads"
+    if size == 0:
+        return "an empty file (0 bytes)"
+    Image.init()
+    for kind, (factory, accept) in Image.OPEN.items():
+        if accept is not None and accept(prefix) is True:
+            try:
+                stream.seek(0)
+                with warnings.catch_warnings():  # "Corrupt EXIF data" and the like: the exception is the reason
+                    warnings.simplefilter("ignore", UserWarning)
+                    factory(stream, "").close()
+            except Exception as exc:  # noqa: BLE001 - any reason the format's reader gives is the answer
+                return f"a {kind} signature, but Pillow's {kind} reader fails ({exc})"
+    return f"no image format Pillow reads ({size} bytes, beginning {prefix[:8]!r})"
 
 
 def _orientation(image: Image.Image) -> int:
