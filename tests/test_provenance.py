@@ -46,3 +46,13 @@ def test_other_options_predict_the_whole_task_again(tmp_path, carphone_mp4):
     stricter = run(tmp_path / "ds", config(confidence=0.5))
     assert stricter.counts["pretagged frames"] == 12  # never a task mixing two confidences
     assert "predicted 12 frames, reused 0" in predict(tmp_path / "ds")
+
+
+@pytest.mark.slow
+def test_embedding_after_predicting_counts_the_prediction_files_reused(tmp_path, carphone_mp4):
+    """`predict --embed` after `predict`: every prediction file is kept, every frame embedded."""
+    (tmp_path / "ds").mkdir()
+    shutil.copyfile(carphone_mp4, tmp_path / "ds" / "car.mp4")
+    predict(tmp_path / "ds")
+    assert "task lightly_pretagging: predicted 0 frames, reused 12, embedded 12" in predict(tmp_path / "ds", "--embed")
+    assert "task lightly_pretagging: predicted 0 frames, reused 12, embedded 0" in predict(tmp_path / "ds", "--embed")

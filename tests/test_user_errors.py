@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -98,7 +100,7 @@ def test_an_unreadable_tiff_is_named_without_a_file_object_repr(tmp_path):
     (folder / "bad.tif").write_bytes(b"II*\x00" + b"garbage" * 10)
     result = thresher("validate", "tifs", cwd=tmp_path)
     assert result.returncode == 1
-    assert "problem: bad.tif: expected a readable image, got not a readable image (Pillow cannot identify its format)" in result.stdout
+    assert "problem: bad.tif: expected a readable image, got a TIFF signature, but Pillow's TIFF reader fails (" in result.stdout
     assert "object at 0x" not in result.stdout + result.stderr and "Warning" not in result.stderr
 
 
@@ -140,3 +142,18 @@ def test_the_partial_folder_of_a_killed_run_is_removed_by_the_next_run_but_not_a
     assert (runs / "live.partial").is_dir()
     live.finish(runs / "live")
     assert sorted(p.name for p in runs.iterdir()) == ["live"] and not (runs / "live" / ".lock").exists()
+
+
+def test_a_ray_address_where_nothing_listens_fails_before_enumerating(tmp_path, run_file):
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    Image.new("RGB", (8, 8)).save(folder / "a.png")
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    ran = thresher("run", "ds", "--config", "run.yaml", "--engine", "ray", "--address", f"127.0.0.1:{port}", cwd=tmp_path)
+    assert time.monotonic() - started < 60  # ray.init alone retries for minutes
+    assert ran.returncode != 0
+    assert one_error_line(ran).startswith(f"error: --address 127.0.0.1:{port}: expected a running Ray head at 127.0.0.1:{port}, got connection refused")
+    assert "enumerate" not in ran.stderr

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import time
+
 import numpy as np
 import pytest
 
@@ -155,3 +158,39 @@ def test_too_many_actors_for_the_cluster_is_an_error():
 
     with pytest.raises(UsageError, match="workers: 9 actors do not fit in the cluster's 2 CPUs"):
         RayEngine(workers=9, read_cpus=1).resources(FakeCluster(2))
+
+
+def closed_port() -> int:
+    """A local TCP port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_an_unreachable_ray_address_fails_at_once_with_what_to_do():
+    from thresher.engines.ray import RayEngine
+
+    port = closed_port()
+    started = time.monotonic()
+    with pytest.raises(UsageError) as caught:
+        make_engine("ray", address=f"127.0.0.1:{port}")
+    assert time.monotonic() - started < 5
+    assert str(caught.value) == (
+        f"--address 127.0.0.1:{port}: expected a running Ray head at 127.0.0.1:{port}, got connection refused (a TCP connection, 3 s allowed);"
+        " start it with `ray start --head` and pass the address it prints, or --address auto for the cluster of this machine"
+    )
+    with pytest.raises(UsageError, match=r"^--address ray://127.0.0.1:\d+: expected a running Ray head"):
+        RayEngine(address=f"ray://127.0.0.1:{port}")
+    with pytest.raises(UsageError, match=r"^--address head:six: expected HOST:PORT of a Ray head"):
+        RayEngine(address="head:six")
+
+
+def test_a_listening_ray_address_passes_the_check():
+    from thresher.engines.ray import check_reachable
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        check_reachable(f"127.0.0.1:{server.getsockname()[1]}")
+    check_reachable(None)
+    check_reachable("auto")

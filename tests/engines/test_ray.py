@@ -122,6 +122,7 @@ def test_a_driver_killed_mid_run_resumes_on_the_cluster_it_joined(ray_cluster, l
     assert 8 <= done < 50, "the driver was killed mid-run"
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert f"\n  Ray cluster at {address}: 1 node, 2 CPUs\n" in rerun.stderr  # which cluster was joined
     folder = Path(rerun.stdout.split("outputs: ", 1)[1].split()[0])
     counts = json.loads((folder / "run.json").read_text())["counts"]
     # the rest only: every file there when the driver died is reused (the cluster's workers may
@@ -129,6 +130,21 @@ def test_a_driver_killed_mid_run_resumes_on_the_cluster_it_joined(ray_cluster, l
     assert counts["pretagged frames reused"] >= done and counts["pretagged frames"] + counts["pretagged frames reused"] == 50
     assert (folder / "selection.csv").read_text() == (local.folder / "selection.csv").read_text()
     assert predictions(root) == predictions(local_root)
+
+
+def test_quiet_silences_ray_too(ray_cluster, bikes_mp4, tmp_path):
+    """`--quiet` leaves stderr empty: no Ray WARNING lines, no C++ core worker lines."""
+    import yaml
+
+    root = datasource(tmp_path / "ds", bikes_mp4)
+    config = tmp_path / "run.yaml"
+    config.write_text(yaml.safe_dump(demo(25)))
+    address = ray_cluster.get_runtime_context().gcs_address
+    command = [sys.executable, "-m", "thresher", "run", str(root), "--config", str(config), "--engine", "ray", "--address", address, "--quiet"]
+    ran = subprocess.run(command, capture_output=True, text=True, timeout=300, env={k: v for k, v in os.environ.items() if k != "RAY_BACKEND_LOG_LEVEL"})
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert len(list((root / ".lightly" / "predictions" / TASK).glob("bikes-*.json"))) == 10  # Ray did run the models
+    assert ran.stderr == ""
 
 
 OBJECTS = {

@@ -127,3 +127,28 @@ def test_a_relevant_file_error_names_the_run_file(setup, tmp_path):
     with pytest.raises(ConfigError) as caught:
         enumerate_frames(plan(replace(setup, config=load_run_config(run_file))))
     assert str(caught.value).startswith(f"{run_file}: worker_config.relevant_filenames_file '.lightly/relevant.txt': 1 of its 1 names match no")
+
+
+@pytest.mark.parametrize("object_level", [False, True], ids=["frames", "objects"])
+def test_without_the_corruptness_check_a_truncated_file_is_still_listed_and_counted(setup, object_level):
+    """cut.png passes enumerate (its header reads); pretagging cannot decode it. At object level
+    no later stage decodes it again (only crops are embedded): pretagging must report it."""
+    import csv
+    import json
+    from dataclasses import replace
+
+    worker = {"pretagging": True, "enable_corruptness_check": False}
+    if object_level:
+        worker["object_level"] = {"task_name": "lightly_pretagging", "padding": 0.1}
+    selection = {"n_samples": 2, "strategies": [{"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}}]}
+    config = load_run_config(worker_config=worker, selection_config=selection, thresher={"pretagging": {"confidence": 0.3}})
+    written = execute(plan(replace(setup, config=config)))
+    with open(setup.folder / "removed_samples.csv") as f:
+        corrupt = [r for r in csv.DictReader(f) if r["reason"] == "corrupt"]
+    assert [r["file_name"] for r in corrupt] == ["cut.png"]
+    assert corrupt[0]["detail"].startswith("an image that decodes, got corrupt image, decoding failed (")
+    counts = json.loads((setup.folder / "run.json").read_text())["counts"]
+    assert counts["corrupt files"] == 1 == written.counts["corrupt files"]
+    assert counts["pretagged frames"] == 4  # chelsea, its copy, coffee, astronaut: cut.png is not among them
+    report = (setup.folder / "report.html").read_text()
+    assert "<td>removed samples: corrupt</td><td>1</td>" in report and "<td>corrupt files</td><td>1</td>" in report

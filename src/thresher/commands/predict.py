@@ -74,5 +74,5 @@ def predict(
     if workspace is not None:
         record_predictions(source, frames[rows], workspace, task, key)
     result.skipped = list(problems) + result.skipped
-    typer.echo(f"task {task}: predicted {result.predicted} frames, reused {result.reused}, embedded {result.embedded}")
+    typer.echo(f"task {task}: predicted {result.predicted} frames, reused {result.predictions_reused}, embedded {result.embedded}")
     print_skipped(result)

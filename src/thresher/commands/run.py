@@ -31,9 +31,15 @@ def run_command(
     from thresher.run import run
     from thresher.run.exports import label_studio_hint
 
+    from thresher.engines import make_engine
+
     source = open_datasource(datasource, lightly, storage_options)
     with display(quiet) as shown:
-        result = run(source, config, catalog=catalog, out=out, log=shown.log, progress=shown, engine=engine, address=address)
+        runner = make_engine(engine, address=address, **({"log": shown.log, "quiet": quiet} if engine == "ray" else {}))
+        try:
+            result = run(source, config, catalog=catalog, out=out, log=shown.log, progress=shown, engine=runner)
+        finally:
+            runner.close()
     typer.echo(f"run {result.run_id}: {result.summary()}, removed {len(result.removed)}")
     typer.echo(f"outputs: {result.folder}")
     for name in OUTPUTS:

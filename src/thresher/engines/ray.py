@@ -27,7 +27,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import pickle
+import socket
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -45,6 +48,40 @@ from thresher.plan import ModelsPlan, plan_crops, plan_models, write_task_schema
 
 
 SHARD_BYTES = 256 * 2**20  # decoded pixels a reading task holds at most (RayEngine.shard_bytes)
+REACH_SECONDS = 3.0  # how long the head's port may take to accept a TCP connection (check_reachable)
+RAY_PORT = 6379  # Ray's default GCS port, for an address without one
+
+
+def _host_port(address: str) -> tuple[str, int]:
+    """("host", port) of "HOST:PORT", "ray://HOST:PORT" or "[IPv6]:PORT"; no port: Ray's 6379."""
+    rest = address.split("://", 1)[-1].rstrip("/")
+    host, colon, port = rest.rpartition(":")
+    if not colon or "]" in port:  # no port ("head", "[::1]")
+        host, port = rest, str(RAY_PORT)
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UsageError(f"--address {address}: expected HOST:PORT of a Ray head (e.g. 10.0.0.5:6379, as `ray start --head` prints it) or 'auto'")
+    return host, int(port)
+
+
+def check_reachable(address: str | None, timeout: float = REACH_SECONDS) -> None:
+    """Raise UsageError unless the Ray head at `address` accepts a TCP connection within
+    `timeout` seconds (ray.init itself retries an unreachable head for minutes).
+
+    None (a local instance) and "auto" (Ray finds the cluster of this machine) are not checked.
+    """
+    if address is None or address == "auto":
+        return
+    host, port = _host_port(address)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        reason = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc)).lower()
+        raise UsageError(
+            f"--address {address}: expected a running Ray head at {host}:{port}, got {reason} (a TCP connection, {timeout:g} s allowed);"
+            " start it with `ray start --head` and pass the address it prints, or --address auto for the cluster of this machine"
+        ) from exc
 
 
 class RayEngine:
@@ -64,6 +101,11 @@ class RayEngine:
         read_cpus: logical CPUs reserved by each reading task; actors share the rest.
         threads: compute threads of each actor (OpenCV, torch).
         num_cpus: CPUs of a local Ray instance started here (default: all).
+        log: called with one line naming the cluster run on (address, nodes, CPUs).
+        quiet: Ray's own log lines silenced too: its Python loggers show errors only and its
+            C++ core (`RAY_BACKEND_LOG_LEVEL`, unless set) fatal errors only.
+
+    Raises UsageError at once when nothing answers at `address` (`check_reachable`).
     """
 
     name = "ray"
@@ -79,6 +121,8 @@ class RayEngine:
         read_cpus: float = 0.25,
         threads: int = 1,
         num_cpus: int | None = None,
+        log: Callable[[str], None] | None = None,
+        quiet: bool = False,
     ) -> None:
         for label, value in (("workers", workers), ("batch_size", batch_size), ("shard_frames", shard_frames), ("shard_bytes", shard_bytes), ("threads", threads)):
             if value is not None and (int(value) != value or value < 1):
@@ -88,7 +132,10 @@ class RayEngine:
         self.address, self.workers, self.batch_size, self.shard_frames = address, workers, batch_size, shard_frames
         self.shard_bytes = shard_bytes
         self.read_cpus, self.threads, self.num_cpus = read_cpus, threads, num_cpus
+        self.log = log or (lambda line: None)
+        self.quiet = quiet
         self._started = False
+        check_reachable(address)
 
     def __repr__(self) -> str:
         return f"RayEngine(address={self.address!r}, workers={self.workers}, shard_frames={self.shard_frames}, shard_bytes={self.shard_bytes})"
@@ -102,14 +149,19 @@ class RayEngine:
 
     def _connect(self) -> Any:
         ray = require("ray", "ray")
+        level = logging.ERROR if self.quiet else logging.WARNING
         if not ray.is_initialized():
-            ray.init(address=self.address, num_cpus=self.num_cpus if self.address is None else None, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
+            if self.quiet:  # read by the core worker ray.init starts in this process (and a local instance's processes)
+                os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
+            with _stderr_discarded(self.quiet):  # the core worker's C++ log, below Python's logging, says it set that level
+                ray.init(address=self.address, num_cpus=self.num_cpus if self.address is None else None, include_dashboard=False, log_to_driver=False, logging_level=level)
             self._started = True
+            self.log(cluster_line(ray))
         context = require("ray.data", "ray").DataContext.get_current()
+        logging.getLogger("ray.data").setLevel(level)  # after importing ray.data, which configures its logger
         context.enable_progress_bars = False
         context.print_on_execution_start = False
         context.enable_auto_log_stats = False
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
         return ray
 
     def close(self) -> None:
@@ -267,6 +319,31 @@ class RayEngine:
             fn_constructor_kwargs={"spec": spec, "detector": detector, "task": task, "embedder": embedder, "threads": self.threads},
         )  # fmt: skip
         return dataset
+
+
+def cluster_line(ray: Any) -> str:
+    """The cluster this process runs on: its head's address, its live nodes and CPUs (with no
+    address Ray joins the cluster `ray start` left on this machine, if any, or RAY_ADDRESS's)."""
+    nodes = sum(1 for node in ray.nodes() if node.get("Alive"))
+    cpus = float(ray.cluster_resources().get("CPU", 0))
+    return f"  Ray cluster at {ray.get_runtime_context().gcs_address}: {nodes} node{'s' * (nodes != 1)}, {cpus:g} CPUs"
+
+
+@contextlib.contextmanager
+def _stderr_discarded(discard: bool) -> Iterator[None]:
+    """File descriptor 2 sent to /dev/null while `discard` (Ray's C++ core writes there directly)."""
+    if not discard:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 @contextlib.contextmanager

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from thresher.errors import ConfigError, DatasourceError, UsageError
+from thresher.io.images import to_rgb8
 from thresher.models.embedder import check_image, resize_rgb
 from thresher.models.ssl_augment import random_views
 from thresher.models.ssl_config import SimCLRConfig, simclr_config
@@ -170,7 +171,7 @@ def training_pool(images: Sequence, input_size: int, min_scale: float) -> list[n
 def _read_rgb(path: str | os.PathLike, index: int) -> np.ndarray:
     try:
         with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"))
+            return to_rgb8(image)
     except (OSError, ValueError) as exc:
         raise DatasourceError(f"train_simclr: images[{index}] {str(path)!r} cannot be read: {exc}") from exc
 

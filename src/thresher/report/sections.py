@@ -116,12 +116,12 @@ def sizes_section(data: ReportData, page_bytes_hint: int | None = None) -> str:
     meta = data.meta
     removed = Counter(data.removed[1].tolist())
     rows = [
-        ["frames in the datasource", meta.get("n_frames", "")],
+        ["frames in the datasource (that read; validate's samples)", meta.get("n_frames", "")],
         [f"input samples ({meta.get('level', 'frame')} level)", len(data.samples)],
         ["preselected (datapool)", len(data.preselected)],
         ["selected by this run", len(data.new_picks)],
         ["stopped by", meta.get("stop_reason", "")],
-        *[[f"removed: {reason}", n] for reason, n in sorted(removed.items())],
+        *[[f"removed samples: {reason}", n] for reason, n in sorted(removed.items())],  # frames or crops; counts below are files
         *[[k, v] for k, v in meta.get("counts", {}).items() if k not in SHOWN_COUNTS],
     ]
     timings = {**meta.get("timings", {}), **{f"selection: {k}": v for k, v in meta.get("selection_timings", {}).items()}}

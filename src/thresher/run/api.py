@@ -91,7 +91,9 @@ def run(
         engine: what runs decoding, prediction and embedding: "local" (this process) or
             "ray" (Ray Data, extra `ray`; `thresher.engines`), or an engine object (kept
             open). Both select the same samples.
-        address: the Ray cluster to join (HOST:PORT); None starts a local Ray instance.
+        address: the Ray cluster to join (HOST:PORT, or "auto"); None starts a local Ray
+            instance (or joins RAY_ADDRESS's, or the `ray start` cluster of this machine). A
+            HOST:PORT where nothing answers within 3 s fails at once (`check_reachable`).
 
     Example (three stills, two picked at random, no model needed)::
 
@@ -109,7 +111,8 @@ def run(
         config = load_run_config(config, worker_config=worker_config, selection_config=selection_config, lightly_config=lightly_config, thresher=thresher)
     from thresher.engines import make_engine
 
-    runner = make_engine(engine, address=address) if isinstance(engine, str) else engine
+    options = {"log": log} if engine == "ray" and log is not None else {}
+    runner = make_engine(engine, address=address, **options) if isinstance(engine, str) else engine
     source = datasource if isinstance(datasource, Datasource) else Datasource(datasource, lightly, storage_options)
     workspace = workspace_for(source, catalog)
     runs_folder = Path(out) if out is not None else workspace / "runs"

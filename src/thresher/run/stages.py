@@ -58,6 +58,8 @@ if TYPE_CHECKING:
     from thresher.models.detector import Detector
 
 DATAPOOL_TAG = "datapool"
+CORRUPT_FILES = "corrupt files"  # run.json's count of the files removed as `corrupt`, whichever stage found them
+S = TypeVar("S", bound=Enumerated)
 
 
 # the config -------------------------------------------------------------------------------
@@ -99,6 +101,8 @@ def enumerate_frames(state: Planned) -> Enumerated:
     clashes = sum(p.expected == NAME_CLASH for p in problems)
     if clashes:
         counts["name clashes"] = clashes
+    if len(problems) > clashes:
+        counts[CORRUPT_FILES] = len(problems) - clashes
     if len(frames) == 0:
         raise NothingToSelectError(no_media_reason(state.source.input.url, len(media.images) + len(media.videos), unsupported))
     with state.config.naming_the_file():
@@ -141,7 +145,25 @@ def check_corruption(state: Enumerated) -> Enumerated:
     bad = corrupt_files(state.source, frames[state.candidate], state.workspace / "cache" / "corruptness.json", for_stage(state.progress, "corruptness (files)"))
     mask = np.isin(frames.video, list(bad))
     state = state.dropping(mask, "corrupt", [bad[v] for v in frames.video[mask & state.candidate].tolist()])
-    return replace(state, counts={**state.counts, "corrupt files": len(bad)})
+    return _counting_corrupt(state, len(bad))
+
+
+def _counting_corrupt(state: S, files: int) -> S:
+    """`state` with `files` more in its `corrupt files` count: every file removed as `corrupt`,
+    by enumerate (it does not read), the corruptness check, or a model stage (it does not decode)."""
+    return replace(state, counts={**state.counts, CORRUPT_FILES: state.counts.get(CORRUPT_FILES, 0) + files})
+
+
+def _drop_undecodable(state: S, problems: Sequence[Problem]) -> S:
+    """`state` without the candidates of the files a model stage could not decode (`corrupt`,
+    with the decoder's reason as detail), counted in `corrupt files`."""
+    files = 0
+    for problem in problems:
+        mask = (state.frames.video == problem.file) & state.candidate
+        if mask.any():
+            state = state.dropping(mask, "corrupt", f"{problem.expected}, got {problem.got}")
+            files += 1
+    return _counting_corrupt(state, files) if files else state
 
 
 # models ---------------------------------------------------------------------------------
@@ -179,7 +201,8 @@ def pretag(state: Enumerated) -> Enumerated:
     if embedder is not None and store is not None:
         record_files(state.source, state.frames[rows], _embeddings_cache(state.workspace, store), embedder.name)
     counts = {**state.counts, "pretagged frames": result.predicted, "pretagged frames reused": result.predictions_reused}
-    return replace(state, counts=counts, embedded_in_pretagging=result.embedded)  # the same forward pass embedded these frames
+    state = replace(state, counts=counts, embedded_in_pretagging=result.embedded)  # the same forward pass embedded these frames
+    return _drop_undecodable(state, result.skipped)  # with no corruptness check, a truncated file is found here
 
 
 def run_assertions(state: Enumerated) -> Enumerated:
@@ -294,9 +317,6 @@ def _embed_crops(state: Enumerated, embedder, store: EmbeddingStore) -> tuple[Em
     return advance(state, Embedded, store=store, samples=crops, crops=crops, crop_boxes=crop_boxes), result
 
 
-S = TypeVar("S", bound=Enumerated)
-
-
 def _drop_invalid_of(state: S, task: PredictionTask) -> S:
     """`state` without the candidates whose prediction file of `task` is invalid (`invalid
     prediction`, with the file's problem as detail), and one console warning when the task's
@@ -328,9 +348,8 @@ def _crop_boxes(state: Embedded) -> np.ndarray:
     return state.crop_boxes
 
 
-def _drop_unreadable(state: Embedded, problems) -> Embedded:
-    for problem in problems:
-        state = state.dropping(state.frames.video == problem.file, "corrupt", f"{problem.expected}, got {problem.got}")
+def _drop_unreadable(state: Embedded, problems: Sequence[Problem]) -> Embedded:
+    state = _drop_undecodable(state, problems)
     if problems and state.crops is None:
         state = replace(state, samples=state.frames[state.active_rows()])
     return state
