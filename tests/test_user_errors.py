@@ -139,4 +139,5 @@ def test_the_partial_folder_of_a_killed_run_is_removed_by_the_next_run_but_not_a
     assert remove_dead_partials(runs) == [runs / "killed.partial"]
     assert (runs / "live.partial").is_dir()
     live.finish(runs / "live")
+    live.done()
     assert sorted(p.name for p in runs.iterdir()) == ["live"] and not (runs / "live" / ".lock").exists()
