@@ -196,8 +196,11 @@ def run_assertions(state: Enumerated) -> Enumerated:
     if temporal and state.options.every > 1 and plan.task == PRETAGGING_TASK:
         state.log(
             f"  warning: {', '.join(temporal)} compare consecutive frames, but pretagging predicts every "
-            f"{state.options.every}th frame only (thresher.every): these assertions will flag nothing"
+            f"{state.options.every}th frame only (thresher.every): these assertions flag nothing, but where "
+            "an earlier `thresher predict` left the frames between"
         )
+    # the frames pretagging did not predict and no earlier predict left a file for are unknown, not empty
+    not_predicted = ~np.isin(np.arange(len(state.frames)), state.active_rows()) if state.worker.pretagging and plan.task == PRETAGGING_TASK else None
     report = assert_task(
         state.source,
         plan.task,
@@ -208,6 +211,7 @@ def run_assertions(state: Enumerated) -> Enumerated:
         frames=state.frames,
         reuse=True,
         progress=for_stage(state.progress, "assertions (files)"),
+        not_predicted=not_predicted,
     )
     for note in report.notes:
         state.log(f"  note: {note}")
