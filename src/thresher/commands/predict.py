@@ -14,6 +14,7 @@ from thresher.commands.common import (
     open_datasource,
     print_skipped,
     progress_bar,
+    resumable,
     store_for_model,
 )
 
@@ -69,12 +70,13 @@ def predict(
     key = prediction_key(model, confidence, class_list, tta)
     # a bucket without --catalog has no workspace to remember what produced the task
     workspace = workspace_for(source, catalog) if catalog is not None or source.input.is_local else None
-    if workspace is not None:  # files of other settings are removed, and the settings recorded, before any is written
-        check_task_schema(source, task, detector)
-        prepare_task(source, frames, rows, workspace, task, key)
     callback, bar = progress_bar("predict")
-    with bar:
-        result = run_models(source, detector=detector, task=task, embedder=embedder, store=store, resume=resume, progress=callback, frames=frames, rows=rows)
+    with resumable():
+        if workspace is not None:  # files of other settings are removed, and the settings recorded, before any is written
+            check_task_schema(source, task, detector)
+            prepare_task(source, frames, rows, workspace, task, key)
+        with bar:
+            result = run_models(source, detector=detector, task=task, embedder=embedder, store=store, resume=resume, progress=callback, frames=frames, rows=rows)
     result.skipped = list(problems) + result.skipped
     typer.echo(f"task {task}: predicted {result.predicted} frames, reused {result.reused}, embedded {result.embedded}")
     print_skipped(result)

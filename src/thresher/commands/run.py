@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from thresher.cli import app
-from thresher.commands.common import STORAGE_OPTIONS, open_datasource
+from thresher.commands.common import STORAGE_OPTIONS, open_datasource, resumable
 
 
 @app.command("run")
@@ -32,7 +32,7 @@ def run_command(
     from thresher.run.exports import label_studio_hint
 
     source = open_datasource(datasource, lightly, storage_options)
-    with display(quiet) as shown:
+    with resumable(), display(quiet) as shown:
         result = run(source, config, catalog=catalog, out=out, log=shown.log, progress=shown, engine=engine, address=address)
     typer.echo(f"run {result.run_id}: {result.summary()}, removed {len(result.removed)}")
     typer.echo(f"outputs: {result.folder}")
