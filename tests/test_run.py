@@ -343,3 +343,13 @@ def test_a_run_whose_catalog_record_fails_removes_its_final_folder(tmp_path, mon
     with pytest.raises(sqlite3.OperationalError):
         run(source, RANDOM_DATAPOOL)
     assert list((source / ".thresher" / "runs").iterdir()) == []
+
+
+def test_a_datapool_that_fills_n_samples_says_so_when_new_files_wait(tmp_path):
+    from PIL import Image
+
+    source = stills(tmp_path / "ds")
+    run(source, RANDOM_DATAPOOL)
+    Image.fromarray(np.full((16, 16, 3), 7, np.uint8)).save(source / "new.png")  # round 2: a new file
+    again = run(source, RANDOM_DATAPOOL)
+    assert again.summary() == "selected 0 new (1 already in the datapool) of 2 samples; n_samples counts the datapool's samples: raise it to select new ones"

@@ -53,11 +53,14 @@ class RunResult:
     picks: Selection | None = None
 
     def summary(self) -> str:
-        """`selected 6 of 58 samples`, or with the datapool `selected 0 new (15 already in the datapool) of 258 samples`."""
+        """`selected 6 of 58 samples`, or with the datapool `selected 3 new (15 already in the datapool) of 258 samples`
+        (with 0 new among new candidates, a hint follows: n_samples counts the datapool's samples)."""
         picks = self.selection if self.picks is None else self.picks
         earlier = len(self.selection) - len(picks)
         what = f"{len(picks)} new ({earlier} already in the datapool)" if "already in the datapool" in self.counts else str(len(picks))
-        return f"selected {what} of {len(self.samples)} samples"
+        new_candidates = self.counts.get("candidates", 0) > 0
+        hint = "; n_samples counts the datapool's samples: raise it to select new ones" if len(picks) == 0 and earlier and new_candidates else ""
+        return f"selected {what} of {len(self.samples)} samples{hint}"
 
 
 def run(
