@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 import subprocess
 import sys
 
@@ -56,3 +57,69 @@ def test_embedding_after_predicting_counts_the_prediction_files_reused(tmp_path,
     predict(tmp_path / "ds")
     assert "task lightly_pretagging: predicted 0 frames, reused 12, embedded 12" in predict(tmp_path / "ds", "--embed")
     assert "task lightly_pretagging: predicted 0 frames, reused 12, embedded 0" in predict(tmp_path / "ds", "--embed")
+
+
+def task_files(datasource, task: str = "lightly_pretagging") -> list[str]:
+    """The task's prediction files (schema.json aside), by name."""
+    folder = datasource / ".lightly" / "predictions" / task
+    return sorted(p.name for p in folder.glob("*.json") if p.name != "schema.json")
+
+
+def run_predict(datasource, *options: str) -> str:
+    """`thresher predict` with exactly these options."""
+    result = subprocess.run([sys.executable, "-m", "thresher", "predict", str(datasource), *options], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.slow
+def test_other_settings_on_fewer_frames_leave_no_file_of_the_old_settings(tmp_path, carphone_mp4):
+    (tmp_path / "ds").mkdir()
+    shutil.copyfile(carphone_mp4, tmp_path / "ds" / "car.mp4")
+    run_predict(tmp_path / "ds", "--every", "5")
+    assert len(task_files(tmp_path / "ds")) == 24
+    assert "predicted 12 frames, reused 0" in run_predict(tmp_path / "ds", "--every", "10", "--confidence", "0.3")
+    assert task_files(tmp_path / "ds") == [f"car-{k:03d}-mp4.json" for k in range(0, 120, 10)]  # the 0.1 files between are gone
+    # the frames between are predicted at 0.3 now, not taken from the 0.1 run
+    assert "predicted 12 frames, reused 12" in run_predict(tmp_path / "ds", "--every", "5", "--confidence", "0.3")
+
+
+@pytest.mark.slow
+def test_files_of_a_killed_predict_are_not_trusted_under_other_settings(tmp_path, bikes_mp4):
+    (tmp_path / "ds").mkdir()
+    shutil.copyfile(bikes_mp4, tmp_path / "ds" / "bikes.mp4")
+    killed = subprocess.Popen([sys.executable, "-m", "thresher", "predict", str(tmp_path / "ds")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while len(task_files(tmp_path / "ds")) < 16 and killed.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    killed.kill()
+    killed.wait()
+    left = len(task_files(tmp_path / "ds"))
+    assert 16 <= left < 250, "the predict was killed while writing"
+    assert "predicted 5 frames, reused 0" in run_predict(tmp_path / "ds", "--every", "50", "--confidence", "0.3")
+    assert len(task_files(tmp_path / "ds")) == 5  # none of the killed predict's files is left under the 0.3 task
+
+
+def test_prepare_task_removes_the_files_the_new_settings_would_not_have_made(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from thresher import Datasource
+    from thresher.provenance import prediction_key, prepare_task, read_json_cache, provenance_file
+
+    for name in ("a", "b"):
+        Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / f"{name}.png")
+    source = Datasource(tmp_path)
+    frames = source.frames()
+    low, high = prediction_key("m", 0.1, None), prediction_key("m", 0.3, None)
+    assert prepare_task(source, frames, np.arange(2), tmp_path / "ws", "t", low) == 0
+    assert read_json_cache(provenance_file(tmp_path / "ws", "t"))["key"] == low  # recorded before any file is written
+    folder = tmp_path / ".lightly" / "predictions" / "t"
+    folder.mkdir(parents=True)
+    for name in ("a", "b", "schema"):
+        (folder / f"{name}.json").write_text("{}")
+    Image.fromarray(np.zeros((9, 9, 3), np.uint8)).save(tmp_path / "a.png")  # a changed since its file was made
+    assert prepare_task(source, frames, np.array([1]), tmp_path / "ws", "t", low) == 1  # a's file goes, though a is not predicted now
+    assert task_files(tmp_path, "t") == ["b.json"]
+    assert prepare_task(source, frames, np.array([1]), tmp_path / "ws", "t", high) == 1  # other settings: every file goes
+    assert task_files(tmp_path, "t") == [] and (folder / "schema.json").exists()

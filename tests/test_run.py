@@ -289,3 +289,67 @@ def test_temporal_assertions_on_every_nth_frame_warn(bikes_datasource_copy):
     result = run(bikes_datasource_copy, config, log=lines.append)
     assert any("warning: flicker compare consecutive frames" in line and "every 50th frame" in line for line in lines)
     assert result.counts["flicker flagged"] == 0
+
+
+def stills(root, count: int = 4):
+    """`count` small distinct PNGs (no model needed to select among them)."""
+    from PIL import Image
+
+    root.mkdir()
+    for k in range(count):
+        Image.fromarray(np.full((16, 16, 3), 50 * k, np.uint8)).save(root / f"s{k}.png")
+    return root
+
+
+RANDOM_DATAPOOL = {
+    "worker_config": {"use_datapool": True},
+    "selection_config": {"n_samples": 1, "strategies": [{"input": {"type": "RANDOM", "random_seed": 0}, "strategy": {"type": "WEIGHTS"}}]},
+}
+
+
+def test_a_run_killed_between_its_folder_and_the_catalog_record_is_not_left_looking_finished(tmp_path, monkeypatch):
+    import thresher.run.api
+
+    source = stills(tmp_path / "ds")
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # as SIGKILL would stop it: no `except Exception` runs
+
+    monkeypatch.setattr(thresher.run.api, "record_run", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run(source, RANDOM_DATAPOOL)
+    runs = source / ".thresher" / "runs"
+    (first,) = runs.iterdir()
+    assert (first / ".lock").exists() and (first / "selection.csv").exists()  # final name, not recorded
+    monkeypatch.undo()
+    lines: list[str] = []
+    second = run(source, RANDOM_DATAPOOL, log=lines.append)
+    assert f"removed {first.name}, left by a run that did not finish" in lines
+    assert sorted(p.name for p in runs.iterdir()) == [second.run_id] and not (second.folder / ".lock").exists()
+    with Catalog(source / ".thresher") as catalog:
+        assert catalog.tag("datapool") == second.selection.ids.tolist()  # the datapool never learned of the first run
+        assert catalog.run(first.name).status == "interrupted"
+
+
+def test_a_run_whose_catalog_record_fails_removes_its_final_folder(tmp_path, monkeypatch):
+    import thresher.run.api
+
+    source = stills(tmp_path / "ds")
+
+    def failed(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(thresher.run.api, "record_run", failed)
+    with pytest.raises(sqlite3.OperationalError):
+        run(source, RANDOM_DATAPOOL)
+    assert list((source / ".thresher" / "runs").iterdir()) == []
+
+
+def test_a_datapool_that_fills_n_samples_says_so_when_new_files_wait(tmp_path):
+    from PIL import Image
+
+    source = stills(tmp_path / "ds")
+    run(source, RANDOM_DATAPOOL)
+    Image.fromarray(np.full((16, 16, 3), 7, np.uint8)).save(source / "new.png")  # round 2: a new file
+    again = run(source, RANDOM_DATAPOOL)
+    assert again.summary() == "selected 0 new (1 already in the datapool) of 2 samples; n_samples counts the datapool's samples: raise it to select new ones"

@@ -116,3 +116,27 @@ def read_csv_scores(datasource, tmp_path, capsys) -> dict[str, tuple[float, floa
     code, output = run_cli(["score", str(datasource), "--task", "ssd", "--out", str(out)], capsys)
     assert code in (0, None), output
     return {r["id"]: (float(r["uncertainty_margin"]), float(r["objectness_least_confidence"])) for r in read_csv(out)}
+
+
+def test_score_refuses_a_task_tasks_json_does_not_list_as_select_does(tmp_path, capsys):
+    from PIL import Image
+
+    from thresher import Datasource, Detections
+    from thresher.io.lightly_predictions import write_prediction_files
+    from thresher.io.lightly_schema import PredictionSchema, write_schema
+
+    root = tmp_path / "ds"
+    root.mkdir()
+    for k in range(3):
+        Image.fromarray(np.full((16, 16, 3), 50 * k, np.uint8)).save(root / f"s{k}.png")
+    source = Datasource(root)
+    # what a predict killed before its last step leaves: schema and files, no tasks.json entry
+    write_schema(source.lightly, "det", PredictionSchema.detection(["car"]))
+    write_prediction_files(source.lightly, "det", source.frames(), Detections(frame=[0], xyxy=[[1, 1, 5, 5]], score=[0.5], class_id=[0]))
+    message = f"task 'det': no such prediction task; tasks: []; {root}/.lightly/predictions/det exists but tasks.json does not list it"
+    code, output = run_cli(["score", str(root), "--task", "det", "--out", str(tmp_path / "scores.csv")], capsys)
+    assert code == 2 and f"error: {message}" in output and not (tmp_path / "scores.csv").exists()
+    config = tmp_path / "selection.json"
+    config.write_text(json.dumps({"n_samples": 1, "strategies": [{"input": {"type": "SCORES", "task": "det", "score": "uncertainty_margin"}, "strategy": {"type": "WEIGHTS"}}]}))
+    code, output = run_cli(["select", str(root), "--config", str(config), "--out", str(tmp_path / "out")], capsys)
+    assert code == 2 and f"error: strategies[0].input: {message}" in output

@@ -141,6 +141,7 @@ def test_the_partial_folder_of_a_killed_run_is_removed_by_the_next_run_but_not_a
     assert remove_dead_partials(runs) == [runs / "killed.partial"]
     assert (runs / "live.partial").is_dir()
     live.finish(runs / "live")
+    live.done()
     assert sorted(p.name for p in runs.iterdir()) == ["live"] and not (runs / "live" / ".lock").exists()
 
 
@@ -157,3 +158,27 @@ def test_a_ray_address_where_nothing_listens_fails_before_enumerating(tmp_path, 
     assert ran.returncode != 0
     assert one_error_line(ran).startswith(f"error: --address 127.0.0.1:{port}: expected a running Ray head at 127.0.0.1:{port}, got connection refused")
     assert "enumerate" not in ran.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["predict", "run"])
+def test_ctrl_c_says_the_work_is_kept_and_how_to_resume(tmp_path, bikes_mp4, command):
+    import signal
+    import time
+
+    (tmp_path / "ds").mkdir()
+    shutil.copyfile(bikes_mp4, tmp_path / "ds" / "bikes.mp4")
+    config = tmp_path / "run.yaml"
+    selection = {"n_samples": 2, "strategies": [{"input": {"type": "SCORES", "task": "lightly_pretagging", "score": "uncertainty_margin"}, "strategy": {"type": "WEIGHTS"}}]}
+    config.write_text(yaml.safe_dump({"worker_config": {"pretagging": True, "enable_corruptness_check": False}, "selection_config": selection}))
+    args = ["predict", "ds"] if command == "predict" else ["run", "ds", "--config", str(config), "--quiet"]
+    started = subprocess.Popen([sys.executable, "-m", "thresher", *args], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    written = tmp_path / "ds" / ".lightly" / "predictions" / "lightly_pretagging"
+    deadline = time.time() + 120
+    while len(list(written.glob("*.json"))) < 10 and started.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    started.send_signal(signal.SIGINT)
+    out, err = started.communicate(timeout=120)
+    assert started.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "interrupted: finished work is kept; run the same command again to resume"
+    assert "Traceback" not in err

@@ -142,6 +142,11 @@ def plan_crops(crops: Frames, store: EmbeddingStore, resume: bool = True) -> np.
 def write_task_schema(source: Datasource, task: str, detector: Detector) -> None:
     """The task's schema.json with the detector's categories; an existing task must have the
     same (else UsageError, before any prediction is computed)."""
+    write_schema(source.lightly, task, check_task_schema(source, task, detector))
+
+
+def check_task_schema(source: Datasource, task: str, detector: Detector) -> PredictionSchema:
+    """The detector's schema; UsageError when the task exists with other categories."""
     schema = PredictionSchema.detection(detector.categories)
     old = read_schema(source.lightly, task) if source.lightly.exists(schema_file(task)) else None
     if old is not None and old != schema:
@@ -150,7 +155,7 @@ def write_task_schema(source: Datasource, task: str, detector: Detector) -> None
             f"to predict it again with these, remove the folder {source.lightly.url.rstrip('/')}/{schema_file(task).rsplit('/', 1)[0]} "
             f"(all of its predictions are made again), or keep the classes it was predicted with, or (thresher predict) pass another --task"
         )
-    write_schema(source.lightly, task, schema)
+    return schema
 
 
 def _categories(schema: PredictionSchema) -> str:

@@ -2,10 +2,12 @@
 
 `thresher predict` and a run's pretagging write the same task by default
 (`lightly_pretagging`) and record, per task, the model and options that produced it and the size
-and modification time of every media file they processed
-(`<workspace>/cache/predictions/<task>.json`). Either then reuses the other's prediction files
-for unchanged media when the model and options are the same, and predicts again every file of
-the task when they differ (a task never mixes two settings). Embeddings are reused by sample id
+and modification time of every media file they process
+(`<workspace>/cache/predictions/<task>.json`), before writing any prediction file
+(`prepare_task`). Either then reuses the other's prediction files for unchanged media when the
+model and options are the same; when they differ, every file of the task is removed first and
+the sampled frames are predicted again (a task never mixes two settings, even after an
+interruption). Embeddings are reused by sample id
 from their own store, so switching a run between frame and object level reuses both.
 
 `changed_files` / `record_files` are the general form: which media files changed since a
@@ -24,6 +26,8 @@ import numpy as np
 
 from thresher.frames import Frames
 from thresher.io.datasource import Datasource
+from thresher.io.lightly_predictions import prediction_file, task_dir
+from thresher.io.lightly_schema import schema_file
 
 
 def prediction_key(model: str, confidence: float, classes: list[str] | None, tta: str | None = None) -> dict:
@@ -40,16 +44,31 @@ def provenance_file(workspace: Path, task: str) -> Path:
     return workspace / "cache" / "predictions" / f"{task}.json"
 
 
-def rows_to_predict_again(source: Datasource, frames: Frames, workspace: Path, task: str, key: dict) -> np.ndarray:
-    """Rows of `frames` whose prediction files must be made again: every file of the task when
-    `key` differs from the recorded one, else the files whose size or modification time changed."""
-    changed = changed_files(source, frames, provenance_file(workspace, task), key)
-    return np.flatnonzero(np.isin(frames.video, list(changed)))
+def prepare_task(source: Datasource, frames: Frames, rows: np.ndarray, workspace: Path, task: str, key: dict) -> int:
+    """Before predicting `rows` of `frames` with `key`: remove the task's files that `key` would
+    not have produced, then record `key` and the media of `rows`; returns the files removed.
 
-
-def record_predictions(source: Datasource, frames: Frames, workspace: Path, task: str, key: dict) -> None:
-    """Remember that `key` produced the task's files for the media of `frames`."""
-    record_files(source, frames, provenance_file(workspace, task), key)
+    With other settings than the recorded ones every prediction file of the task is removed
+    (frames outside `rows` included: a task never mixes two settings); with the same, those of
+    the frames of media whose size or modification time changed. The record is written before
+    any prediction file, so the files an interrupted predict leaves are known to be `key`'s.
+    Removing comes first: a kill in between leaves the old record, and the next call removes
+    the rest. Files never recorded under the same settings are trusted (e.g. `cache/` deleted).
+    The caller checks the task's categories first (`thresher.plan.check_task_schema`).
+    """
+    path = provenance_file(workspace, task)
+    cache = read_json_cache(path)
+    same = cache.get("key", key) == key
+    recorded = cache.get("files", {}) if same else {}
+    present = [name for name in source.lightly.files(task_dir(task)) if name != schema_file(task)]
+    if same:
+        changed = [n for n in set(frames.video.tolist()) if n in recorded and recorded[n] != list(source.input.stat(n))]
+        wanted = {prediction_file(task, str(name)) for name in frames.file_name[np.isin(frames.video, changed)].tolist()}
+        present = [name for name in present if name in wanted]
+    source.lightly.remove(present)
+    recorded.update({n: list(source.input.stat(n)) for n in set(frames.video[rows].tolist())})
+    write_json_cache(path, {"key": key, "files": recorded})
+    return len(present)
 
 
 def changed_files(source: Datasource, frames: Frames, cache_file: Path, key: object) -> set[str]:

@@ -309,3 +309,26 @@ def test_labelstudio_labels_land_in_the_run_folder_beside_its_own_exports(handof
         with Image.open(image) as opened:
             opened.load()  # decodes (a frame's PNG, or a still through its link)
         assert len(label.read_text().splitlines()) == boxes[name]
+
+
+def test_labelstudio_merge_adds_a_later_round_to_the_task(handoff_runs, tmp_path, capsys):
+    from thresher.io.datasource import Datasource
+    from thresher.io.lightly_predictions import read_predictions
+
+    root = tmp_path / "ds"
+    shutil.copytree(handoff_runs.root, root, ignore=shutil.ignore_patterns(".thresher"))
+    tasks = json.loads((handoff_runs.frames.folder / "label_studio_tasks.json").read_text())
+    first, second = labeled_export(tasks[:3]), labeled_export(tasks[2:5])
+    second[0]["annotations"][0]["result"] = []  # round 2 labels tasks[2] again: no object after all
+    write_json(tmp_path / "r1.json", first)
+    write_json(tmp_path / "r2.json", second)
+    assert run_cli(["convert", "labelstudio", str(tmp_path / "r1.json"), "--datasource", str(root), "--task", "gt"], capsys)[0] == 0
+    code, output = run_cli(["convert", "labelstudio", str(tmp_path / "r2.json"), "--datasource", str(root), "--task", "gt", "--merge"], capsys)
+    assert code == 0, output
+    assert "(merged: 3 from the export, 1 of them replacing earlier labels; 2 earlier samples kept)" in output
+    source = Datasource(root)
+    labels = read_predictions(source.lightly, "gt", source.frames())
+    names = [t["data"]["thresher_id"] for t in tasks[:5]]
+    assert sorted(set(labels.frames.file_name.tolist()) - set(labels.missing)) == sorted(names)
+    boxes = {n: int((labels.frames.file_name[labels.detections.frame] == n).sum()) for n in names}
+    assert boxes == {t["data"]["thresher_id"]: 0 if k == 2 else len(t["predictions"][0]["result"]) for k, t in enumerate(tasks[:5])}

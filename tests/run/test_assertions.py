@@ -113,3 +113,29 @@ def test_flickering_the_user_provides_is_used_as_it_is(bikes_datasource_copy):
     assert not (root / ".lightly/thresher").exists()
     values = read_metadata(Datasource(root).lightly, Datasource(root).frames())["flickering"]
     assert np.count_nonzero(values == 1.0) == 1
+
+
+@pytest.mark.slow
+def test_frames_pretagging_did_not_predict_are_unknown_not_empty_after_an_interrupted_predict(tmp_path, carphone_mp4, ssd):
+    import shutil
+
+    from thresher.infer import run_models
+    from thresher.provenance import prediction_key, prepare_task
+
+    (tmp_path / "ds").mkdir()
+    shutil.copyfile(carphone_mp4, tmp_path / "ds" / "car.mp4")
+    source = Datasource(tmp_path / "ds")
+    frames = source.frames()
+    # what `thresher predict` (every frame, the run's settings) leaves when killed after 40 frames
+    prepare_task(source, frames, np.arange(len(frames)), tmp_path / "ds" / ".thresher", "lightly_pretagging", prediction_key("ssd-mobilenet-v2-coco", 0.1, None))
+    run_models(source, detector=ssd, task="lightly_pretagging", frames=frames, rows=np.arange(40))
+    selection = {"n_samples": 2, "strategies": [{"input": {"type": "METADATA", "key": "flickering"}, "strategy": {"type": "WEIGHTS"}}]}
+    thresher = {**FAST, "every": 2, "assertions": {"names": ["flicker"]}}
+    lines: list[str] = []
+    result = run(tmp_path / "ds", {"worker_config": {"pretagging": True}, "selection_config": selection, "thresher": thresher}, log=lines.append)
+    assert result.counts["pretagged frames"] == 40 and result.counts["pretagged frames reused"] == 20
+    assert result.counts["assertions on task lightly_pretagging: frames"] == 80  # frames 0-39 and the even ones after
+    assert "assertions: frames without a prediction file (no object)" not in result.counts
+    flickering = read_metadata(source.lightly, source.frames())["flickering"]
+    flagged = frames.frame_index[np.asarray(flickering) == 1.0]
+    assert (flagged < 40).all(), f"flagged frames without predicted neighbours: {flagged[flagged >= 40].tolist()}"

@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import hashlib
+
 import numpy as np
 import orjson
 
@@ -89,6 +91,7 @@ def assert_task(
     frames: Frames | None = None,
     reuse: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    not_predicted: np.ndarray | None = None,
 ) -> AssertReport:
     """Run the named assertions on `task` and write metadata, `<task>-imputed` and the record.
 
@@ -102,6 +105,9 @@ def assert_task(
         reuse: compute nothing when the record shows the same task, assertions, parameters
             and predictions, with the outputs unchanged since.
         progress: called with (prediction files read, files in the task).
+        not_predicted: boolean per row of `frames`, the frames the caller knows the task's
+            model did not predict (a run's pretagging on every N-th frame): without a
+            prediction file they take no part (unknown), instead of counting as no object.
     """
     names = list(dict.fromkeys(names))
     resolved = resolve_parameters(names, parameters, seed_compatible=seed_compatible)
@@ -110,9 +116,16 @@ def assert_task(
     imputed_task = f"{task}{IMPUTED_SUFFIX}"
     record = read_record(lightly)
     loaded = read_predictions(lightly, task, frames, Problems(), cache=cache, progress=progress)
-    wanted = {"names": names, "seed_compatible": seed_compatible, "parameters": resolved, "imputed_task": imputed_task, "predictions": loaded.files_digest}
-    covered = predicted_frames(loaded)
-    asserted, detections = predicted_part(loaded)
+    covered, unknown = _covered(loaded, not_predicted)
+    wanted = {
+        "names": names,
+        "seed_compatible": seed_compatible,
+        "parameters": resolved,
+        "imputed_task": imputed_task,
+        "predictions": loaded.files_digest,
+        "unknown_frames": unknown,
+    }
+    asserted, detections = predicted_part(loaded, covered)
     kept = _reusable(lightly, record, task, wanted) if reuse else None
     if kept is not None:
         return AssertReport(
@@ -152,6 +165,19 @@ def assert_task(
         class_names=loaded.schema.names,
         predictions=loaded,
     )
+
+
+def _covered(loaded: PredictionTask, not_predicted: np.ndarray | None) -> tuple[np.ndarray, str | None]:
+    """The rows of `loaded.frames` asserted (`predicted_frames`, less the frames `not_predicted`
+    without a file) and a digest of the names of those left out (None when none is)."""
+    covered = predicted_frames(loaded)
+    if not_predicted is None:
+        return covered, None
+    unknown = covered & np.asarray(not_predicted, dtype=bool) & np.isin(loaded.frames.file_name, np.asarray(loaded.missing, dtype=str))
+    if not unknown.any():
+        return covered, None
+    names = "\n".join(sorted(loaded.frames.file_name[unknown].tolist()))
+    return covered & ~unknown, hashlib.sha256(names.encode()).hexdigest()
 
 
 def _reusable(lightly, record: dict, task: str, wanted: dict) -> dict | None:

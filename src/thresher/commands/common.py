@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Optional
 
 import typer
@@ -68,3 +70,17 @@ def embedding_dtype_or_fail(dtype: str, option: str) -> None:
 
     if dtype not in DTYPES:
         raise UsageError(f"{option}: expected one of {', '.join(DTYPES)}, got {dtype!r}")
+
+
+INTERRUPTED = "interrupted: finished work is kept; run the same command again to resume"
+
+
+@contextmanager
+def resumable() -> Iterator[None]:
+    """Ctrl-C inside prints one line on stderr (`INTERRUPTED`) and exits 130 (typer alone exits
+    130 without a word). For the commands whose work a rerun resumes: run, predict, embed."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        typer.echo(INTERRUPTED, err=True)
+        raise typer.Exit(130) from None

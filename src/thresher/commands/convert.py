@@ -123,6 +123,9 @@ def labelstudio(
     lightly: Optional[str] = LIGHTLY,
     overwrite: bool = OVERWRITE,
     skip_bad: bool = SKIP_BAD,
+    merge: bool = typer.Option(
+        False, "--merge", help="Add the export's labels to an existing task (a later round): its samples' files are replaced, the others kept; classes: the task's."
+    ),
 ) -> None:
     """Label Studio's labels → a Lightly task (the labels), COCO json and YOLO txt."""
     from pathlib import Path
@@ -139,14 +142,15 @@ def labelstudio(
     if taken and not overwrite:
         raise UsageError(f"{folder}: {', '.join(taken)} exist(s) already; pass --overwrite to replace them (or --out another folder)")
     tasks = export_tasks(parse_json_input(read_input(export), export), export)
-    schema = _labels_schema(names, tasks, open_datasource(datasource, lightly))
+    source = open_datasource(datasource, lightly)
+    schema = _labels_schema(names, tasks, source, task if merge else None)
     found = {}
 
     def convert(frames, problems):
         found["import"] = labelstudio_to_task(tasks, frames, task=task, schema=schema, file=export, problems=problems)
         return found["import"].task
 
-    converted = _convert(datasource, lightly, task, overwrite, skip_bad, convert)
+    converted = _convert(datasource, lightly, task, overwrite, skip_bad, convert, merge=merge)
     result = found["import"]
     coco = coco_dataset(converted.frames, range(len(converted.frames)), converted.detections, converted.schema.names)
     dataset = yolo_dataset(converted, folder)
@@ -178,9 +182,10 @@ def _show_left_out_of_training(folder, dataset) -> None:
         )
 
 
-def _labels_schema(names: Optional[str], tasks: list, source):
-    """The classes of the labels: --names, else the schema of the task thresher's tasks name
-    (`data.thresher_task`, when the datasource has it), else None (the labels found)."""
+def _labels_schema(names: Optional[str], tasks: list, source, merged: Optional[str] = None):
+    """The classes of the labels: --names, else those of the task `merged` into (--merge, when
+    it exists), else the schema of the task thresher's tasks name (`data.thresher_task`, when
+    the datasource has it), else None (the labels found)."""
     from thresher.io.conversion import read_input
     from thresher.io.lightly_schema import PredictionSchema, read_schema, read_task_names
     from thresher.io.problems import Problems
@@ -188,6 +193,8 @@ def _labels_schema(names: Optional[str], tasks: list, source):
 
     if names:
         return PredictionSchema.detection(read_class_names(read_input(names), names))
+    if merged is not None and merged in read_task_names(source.lightly, Problems()):
+        return read_schema(source.lightly, merged, Problems())
     origins = {t.get("data", {}).get("thresher_task") for t in tasks if isinstance(t.get("data"), dict)}
     origin = next(iter(origins)) if len(origins) == 1 else None
     if isinstance(origin, str) and origin in read_task_names(source.lightly, Problems()):
@@ -204,15 +211,18 @@ def _inside(path: str, folder) -> tuple[str, ...]:
     return (target.root[len(root) :],) if target.root.startswith(root) else ()
 
 
-def _convert(datasource: str, lightly: Optional[str], task: str, overwrite: bool, skip_bad: bool, convert: Callable):
+def _convert(datasource: str, lightly: Optional[str], task: str, overwrite: bool, skip_bad: bool, convert: Callable, merge: bool = False):
+    """Convert, check and save the task; with `merge`, the samples of the existing task that the
+    conversion does not hold are kept (`merge_tasks`). Returns the converted task alone."""
     from thresher.errors import SchemaError, UsageError
     from thresher.io.conversion import check_task_name, save_task, task_exists
     from thresher.io.problems import Problems
 
     ds = open_datasource(datasource, lightly)
     check_task_name(task)
-    if not overwrite and task_exists(ds.lightly, task):
-        raise UsageError(f"task {task!r} exists in {ds.lightly.display('.lightly/predictions')}; pass --overwrite to replace it")
+    exists = task_exists(ds.lightly, task)
+    if exists and not (overwrite or merge):
+        raise UsageError(f"task {task!r} exists in {ds.lightly.display('.lightly/predictions')}; pass --overwrite to replace it (labelstudio: or --merge to add to it)")
     media_problems = Problems()
     frames = ds.frames(media_problems)
     for problem in media_problems:
@@ -229,12 +239,31 @@ def _convert(datasource: str, lightly: Optional[str], task: str, overwrite: bool
     if problems and not skip_bad:
         raise SchemaError(f"{len(problems)} problem(s) in the input, nothing written (--skip-bad writes the usable part)")
     _show_videos_left_out(frames, converted.invalid)
-    save_task(ds.lightly, converted, overwrite=overwrite)
+    written, merged_note = _merged(ds, converted, frames) if merge and exists else (converted, "")
+    save_task(ds.lightly, written, overwrite=overwrite or merge)
     typer.echo(
-        f"task {task}: {len(converted.frames)} prediction files, {len(converted.detections)} boxes, "
-        f"{len(converted.invalid)} samples left out for bad input -> {ds.lightly.display(posixpath.join('.lightly/predictions', task))}"
+        f"task {task}: {len(written.frames)} prediction files, {len(written.detections)} boxes, "
+        f"{len(converted.invalid)} samples left out for bad input{merged_note} -> {ds.lightly.display(posixpath.join('.lightly/predictions', task))}"
     )
     return converted
+
+
+def _merged(ds, converted, frames):
+    """The existing task with `converted` merged in (`merge_tasks`), and the counts to print;
+    UsageError when their classes differ."""
+    from thresher.errors import UsageError
+    from thresher.io.conversion import merge_tasks
+    from thresher.io.lightly_predictions import read_predictions
+    from thresher.io.problems import Problems
+
+    earlier = read_predictions(ds.lightly, converted.name, frames, Problems())
+    if earlier.schema != converted.schema:
+        raise UsageError(
+            f"--merge: task {converted.name!r} holds the classes {list(earlier.schema.names.values())}, the export's labels are {list(converted.schema.names.values())}; "
+            f"pass --names with the task's classes, or --overwrite to replace the task, or another --task"
+        )
+    written, replaced, kept = merge_tasks(earlier, converted, frames)
+    return written, f" (merged: {len(converted.frames)} from the export, {replaced} of them replacing earlier labels; {kept} earlier samples kept)"
 
 
 def _show_videos_left_out(frames, invalid: tuple[str, ...]) -> None:

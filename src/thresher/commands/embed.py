@@ -14,6 +14,7 @@ from thresher.commands.common import (
     open_datasource,
     print_skipped,
     progress_bar,
+    resumable,
     store_for_model,
 )
 
@@ -37,7 +38,7 @@ def embed(
     embedder = embedder_from_spec(model)
     store = store_for_model(source, catalog, embedder.name, dtype)
     callback, bar = progress_bar("embed")
-    with bar:
+    with resumable(), bar:
         result = run_models(source, embedder=embedder, store=store, every=every, resume=resume, progress=callback)
     typer.echo(f"embedded {result.embedded} samples, reused {result.reused}; stored in {store.folder}")
     print_skipped(result)

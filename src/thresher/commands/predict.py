@@ -14,6 +14,7 @@ from thresher.commands.common import (
     open_datasource,
     print_skipped,
     progress_bar,
+    resumable,
     store_for_model,
 )
 
@@ -39,7 +40,8 @@ def predict(
     """Run a detector on every image and video frame; write a Lightly prediction task.
 
     Files the same model and options predicted before (this command or a run's pretagging) are
-    reused; a task predicted with another model or confidence is predicted again whole; one
+    reused; a task predicted with another model or confidence loses every prediction file
+    first (frames outside --every included), then the sampled frames are predicted; one
     with other classes (other categories) is refused, naming both.
     """
     from thresher.infer import run_models, sample_rows
@@ -47,7 +49,8 @@ def predict(
     from thresher.errors import UsageError
     from thresher.models import load_detector
     from thresher.models.embedder import Embedder
-    from thresher.provenance import prediction_key, record_predictions, rows_to_predict_again
+    from thresher.plan import check_task_schema
+    from thresher.provenance import prediction_key, prepare_task
     from thresher.workspace import workspace_for
 
     embedding_dtype_or_fail(embed_dtype, "--embed-dtype")
@@ -67,12 +70,13 @@ def predict(
     key = prediction_key(model, confidence, class_list, tta)
     # a bucket without --catalog has no workspace to remember what produced the task
     workspace = workspace_for(source, catalog) if catalog is not None or source.input.is_local else None
-    redo = rows_to_predict_again(source, frames, workspace, task, key) if workspace is not None else None
     callback, bar = progress_bar("predict")
-    with bar:
-        result = run_models(source, detector=detector, task=task, embedder=embedder, store=store, resume=resume, progress=callback, frames=frames, rows=rows, redo=redo)
-    if workspace is not None:
-        record_predictions(source, frames[rows], workspace, task, key)
+    with resumable():
+        if workspace is not None:  # files of other settings are removed, and the settings recorded, before any is written
+            check_task_schema(source, task, detector)
+            prepare_task(source, frames, rows, workspace, task, key)
+        with bar:
+            result = run_models(source, detector=detector, task=task, embedder=embedder, store=store, resume=resume, progress=callback, frames=frames, rows=rows)
     result.skipped = list(problems) + result.skipped
     typer.echo(f"task {task}: predicted {result.predicted} frames, reused {result.predictions_reused}, embedded {result.embedded}")
     print_skipped(result)

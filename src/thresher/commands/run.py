@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from thresher.cli import app
-from thresher.commands.common import STORAGE_OPTIONS, open_datasource
+from thresher.commands.common import STORAGE_OPTIONS, open_datasource, resumable
 
 
 @app.command("run")
@@ -34,7 +34,7 @@ def run_command(
     from thresher.engines import make_engine
 
     source = open_datasource(datasource, lightly, storage_options)
-    with display(quiet) as shown:
+    with resumable(), display(quiet) as shown:
         runner = make_engine(engine, address=address, **({"log": shown.log, "quiet": quiet} if engine == "ray" else {}))
         try:
             result = run(source, config, catalog=catalog, out=out, log=shown.log, progress=shown, engine=runner)

@@ -30,10 +30,12 @@ def score(
     Higher means more worth labeling, for every column; an empty cell means not applicable.
     """
     from thresher.io.lightly_predictions import predicted_part, read_predictions
+    from thresher.io.lightly_schema import require_task
     from thresher.io.problems import Problems
     from thresher.scorers import default_object_ids, object_scores, score_frames, write_scores_csv
 
     source = open_datasource(datasource, lightly, storage_options)
+    require_task(source.lightly, task)  # as `thresher select`: a task tasks.json does not list is refused
     frames = source.frames(Problems())
     frames, detections = predicted_part(read_predictions(source.lightly, task, frames, Problems()))
     names = [f.strip() for f in families.split(",") if f.strip()]

@@ -248,6 +248,29 @@ def save_task(lightly: Location, task: PredictionTask, *, overwrite: bool = Fals
             lightly.fs.rm(scratch.root, recursive=True)
 
 
+def merge_tasks(earlier: PredictionTask, new: PredictionTask, frames: Frames) -> tuple[PredictionTask, int, int]:
+    """`new` plus the samples of `earlier` it does not hold, with their boxes (labels of two
+    rounds: the export's files replace those samples, the others are kept); returns the merged
+    task over rows of `frames`, the samples of `earlier` replaced and those kept.
+
+    Only samples with a valid file of `earlier` count (a frame without a file is no label).
+    """
+    unfiled = np.union1d(np.asarray(earlier.missing, dtype=str), np.asarray(earlier.invalid, dtype=str))
+    old_names = earlier.frames.file_name[~np.isin(earlier.frames.file_name, unfiled)]
+    kept = np.setdiff1d(old_names, new.frames.file_name)
+    keep = np.isin(frames.file_name, np.union1d(kept, new.frames.file_name))
+    position = dict(zip(frames.file_name[keep].tolist(), range(int(keep.sum()))))
+    old_boxes = earlier.detections[np.isin(earlier.frames.file_name, kept)[earlier.detections.frame]] if len(earlier.detections) else earlier.detections
+    parts = [
+        boxes.replace(frame=np.array([position[n] for n in task.frames.file_name[boxes.frame].tolist()], dtype=np.int64))
+        for task, boxes in ((earlier, old_boxes), (new, new.detections))
+        if len(boxes)
+    ]
+    detections = Detections.concat(parts).sorted_by_frame() if parts else Detections.empty()
+    merged = PredictionTask(new.name, new.schema, frames[keep], detections, invalid=new.invalid, missing=tuple(frames.file_name[~keep].tolist()))
+    return merged, len(old_names) - len(kept), len(kept)
+
+
 def outside_image(xyxy: np.ndarray, width: np.ndarray, height: np.ndarray) -> np.ndarray:
     """Boxes that neither overlap nor touch their image (x0 > W, y0 > H, x1 < 0 or y1 < 0)."""
     return outside(xyxy, width, height)

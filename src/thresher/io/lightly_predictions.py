@@ -92,12 +92,13 @@ def predicted_frames(task: PredictionTask) -> np.ndarray:
     return covered_frames(task.frames, has_file) & ~np.isin(task.frames.file_name, np.asarray(task.invalid, dtype=str))
 
 
-def predicted_part(task: PredictionTask) -> tuple[Frames, Detections]:
-    """The frames a task has predictions for (`predicted_frames`) and their boxes re-indexed.
+def predicted_part(task: PredictionTask, keep: np.ndarray | None = None) -> tuple[Frames, Detections]:
+    """The frames a task has predictions for (`predicted_frames`, or the rows of `task.frames`
+    that `keep` marks) and their boxes re-indexed.
 
     A frame of a predicted video without a prediction file is kept, with no box.
     """
-    keep = predicted_frames(task)
+    keep = predicted_frames(task) if keep is None else keep
     new_row = np.cumsum(keep) - 1
     dets = task.detections[keep[task.detections.frame]] if len(task.detections) else task.detections
     return task.frames[keep], dets.replace(frame=new_row[dets.frame])

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import orjson
 
-from thresher.errors import did_you_mean
+from thresher.errors import ConfigError, did_you_mean
 from thresher.io.problems import Problems, collector, shown
 from thresher.io.storage import Location
 
@@ -119,6 +119,26 @@ def read_task_names(lightly: Location, problems: Problems | None = None) -> list
         else:
             names.append(name)
     return names
+
+
+def require_task(lightly: Location, name: str) -> None:
+    """ConfigError naming the tasks of tasks.json when it does not list `name`. A task folder
+    that tasks.json does not list is a task whose predict did not finish (tasks.json is written
+    last): the message says so and how to complete it.
+
+    `thresher select`, a run's selection and `thresher score` refuse such a task the same way.
+    """
+    known = read_task_names(lightly, Problems())
+    if name not in known:
+        raise ConfigError(f"task {name!r}: no such prediction task{did_you_mean(name, known)}; tasks: {known}{unlisted_task_hint(lightly, name)}")
+
+
+def unlisted_task_hint(lightly: Location, name: str) -> str:
+    """'; <folder> exists but tasks.json does not list it …' when the task's folder exists, else ''."""
+    folder = f"{PREDICTIONS_DIR}/{name}"
+    if not (_valid_task_name(name) and lightly.isdir(folder)):
+        return ""
+    return f"; {lightly.display(folder)} exists but tasks.json does not list it (a predict that did not finish): run the same predict again to complete it"
 
 
 def _valid_task_name(name: str) -> bool:

@@ -251,6 +251,18 @@ class Location:
             if os.path.exists(tmp):
                 os.remove(tmp)
 
+    def remove(self, names: Iterable[str]) -> None:
+        """Delete these files (one missing already is fine)."""
+        for name in names:
+            self._forget_listings(safe_name(name))
+            try:
+                if self.is_local:
+                    os.remove(self.path(name))
+                else:
+                    self.fs.rm_file(self.path(name))
+            except FileNotFoundError:
+                pass
+
     def stat(self, name: str) -> tuple[int, float]:
         """(size in bytes, modification time in seconds; 0 when the store gives none)."""
         if self.is_local:

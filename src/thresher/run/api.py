@@ -4,9 +4,10 @@ Stages (`thresher.run.stages`, in the order `thresher.run.driver` runs them): en
 corruptness check → pretagging → assertions → embeddings → exact duplicates → selection →
 outputs. Each stage reuses what earlier runs computed for unchanged files (prediction files
 and stored embeddings are reused; checks are cached by file size and modification time). The
-run's folder is written as `<id>.partial/` and renamed when complete; the catalog records the
+run's folder is written as `<id>.partial/` and renamed when complete; the catalog then records the
 run, its selection tag (`run-<id>`) and, with the datapool, the growing `datapool` tag, in one
-transaction at the end (`thresher.run.record`). A run killed at any moment leaves the catalog
+transaction (`thresher.run.record`); a folder renamed but not recorded (the run killed between)
+keeps its lock file and is removed by the next run (`thresher.run.partial`). A run killed at any moment leaves the catalog
 and the user's files as they were, and the next run resumes.
 """
 
@@ -26,7 +27,7 @@ from thresher.io.datasource import Datasource
 from thresher.progress import Progress
 from thresher.run.config import RunConfig, load_run_config
 from thresher.run.driver import execute, plan
-from thresher.run.partial import PartialFolder, remove_dead_partials
+from thresher.run.partial import PartialFolder, remove_dead_partials, remove_unrecorded
 from thresher.run.record import record_run
 from thresher.run.state import Setup
 from thresher.selection_table import Selection
@@ -52,11 +53,14 @@ class RunResult:
     picks: Selection | None = None
 
     def summary(self) -> str:
-        """`selected 6 of 58 samples`, or with the datapool `selected 0 new (15 already in the datapool) of 258 samples`."""
+        """`selected 6 of 58 samples`, or with the datapool `selected 3 new (15 already in the datapool) of 258 samples`
+        (with 0 new among new candidates, a hint follows: n_samples counts the datapool's samples)."""
         picks = self.selection if self.picks is None else self.picks
         earlier = len(self.selection) - len(picks)
         what = f"{len(picks)} new ({earlier} already in the datapool)" if "already in the datapool" in self.counts else str(len(picks))
-        return f"selected {what} of {len(self.samples)} samples"
+        new_candidates = self.counts.get("candidates", 0) > 0
+        hint = "; n_samples counts the datapool's samples: raise it to select new ones" if len(picks) == 0 and earlier and new_candidates else ""
+        return f"selected {what} of {len(self.samples)} samples{hint}"
 
 
 def run(
@@ -140,7 +144,7 @@ def _execute(source, config: RunConfig, store: Catalog, workspace: Path, runs_fo
         **({} if engine is None else {"engine": engine}),
     )
     planned = plan(setup)  # a config the run cannot follow stops it here, before any folder or model
-    for dead in remove_dead_partials(runs_folder):
+    for dead in [*remove_dead_partials(runs_folder), *remove_unrecorded(runs_folder, {r.id: r.status for r in store.runs()})]:
         log(f"removed {dead.name}, left by a run that did not finish")
     partial = PartialFolder(planned.folder)
     try:
@@ -148,14 +152,15 @@ def _execute(source, config: RunConfig, store: Catalog, workspace: Path, runs_fo
         folder = runs_folder / run_id
         if folder.exists():
             raise UsageError(f"{folder} exists already")
-        partial.finish(folder)
+        artifacts = {**written.artifacts, "folder": str(folder)}
+        partial.finish(folder)  # the lock file stays until the catalog records the run
+        record_run(store, run_id, written, artifacts)
+        partial.done()
     except Exception:
         partial.discard()  # a failed run's outputs are worthless; reusable work is in the workspace
         raise
     finally:
         partial.release()
-    artifacts = {**written.artifacts, "folder": str(folder)}
-    record_run(store, run_id, written, artifacts)
     selection = written.outcome.selection
     picks = selection[written.new_picks()]
     counts, timings = dict(written.counts), dict(written.timings)

@@ -33,7 +33,7 @@ from thresher.frames import Frames
 from thresher.io.datasource import Datasource
 from thresher.io.lightly_metadata import read_metadata_schema
 from thresher.io.lightly_predictions import OPTIONAL_FIELDS, optional_fields
-from thresher.io.lightly_schema import read_schema, read_task_names
+from thresher.io.lightly_schema import read_schema, read_task_names, unlisted_task_hint
 from thresher.io.problems import Problems
 from thresher.run.config import PRETAGGING_TASK, RunConfig
 from thresher.score_table import Scores
@@ -98,12 +98,12 @@ class PlannedResolver:
     def _require_task(self, task: str, where: str) -> None:
         if task not in self.classes:
             known = sorted(self.classes)
-            raise ConfigError(f"{where}: no prediction task {task!r}{did_you_mean(task, known)}; tasks: {known}{_pretagging_hint(task)}")
+            raise ConfigError(f"{where}: no prediction task {task!r}{did_you_mean(task, known)}; tasks: {known}{_hints(self.source, task)}")
 
     def _task(self, task: str) -> list[str] | None:
         if task not in self.classes:
             known = sorted(self.classes)
-            raise ConfigError(f"task {task!r}: no such prediction task{did_you_mean(task, known)}; tasks: {known}{_pretagging_hint(task)}")
+            raise ConfigError(f"task {task!r}: no such prediction task{did_you_mean(task, known)}; tasks: {known}{_hints(self.source, task)}")
         return self.classes[task]
 
     def embeddings(self, task: str | None) -> Embeddings:
@@ -244,6 +244,11 @@ def _pretagging_fields(options) -> frozenset[str] | None:
     """The optional per-box fields of the pretagging task: the built-in detector gives class
     probabilities; another model's output is not known before it runs (None)."""
     return frozenset({"probabilities"}) if options.model == BUILTIN_DETECTOR else None
+
+
+def _hints(source: Datasource, task: str) -> str:
+    """What to do about a task the datasource lacks: pretagging creates it, or a predict did not finish."""
+    return _pretagging_hint(task) + unlisted_task_hint(source.lightly, task)
 
 
 def _pretagging_hint(task: str) -> str:

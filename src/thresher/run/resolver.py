@@ -13,12 +13,12 @@ import numpy as np
 from thresher.catalog import Catalog
 from thresher.detections import Detections
 from thresher.embedding_store import EmbeddingStore
-from thresher.errors import ConfigError, did_you_mean
+from thresher.errors import ConfigError
 from thresher.frames import Frames
 from thresher.io.datasource import Datasource
 from thresher.io.lightly_metadata import read_metadata
 from thresher.io.lightly_predictions import PredictionTask, read_predictions
-from thresher.io.lightly_schema import read_task_names
+from thresher.io.lightly_schema import require_task
 from thresher.io.problems import Problems
 from thresher.run.config_check import require_object_task
 from thresher.scorers import object_scores, score_frames
@@ -56,9 +56,7 @@ class RunResolver:
 
     def _require_task(self, name: str) -> None:
         """ConfigError naming the tasks that exist when the datasource has no task `name`."""
-        known = read_task_names(self.source.lightly, Problems())
-        if name not in known:
-            raise ConfigError(f"task {name!r}: no such prediction task{did_you_mean(name, known)}; tasks: {known}")
+        require_task(self.source.lightly, name)
 
     def _task(self, name: str) -> PredictionTask:
         self._require_task(name)

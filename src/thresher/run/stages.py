@@ -39,7 +39,8 @@ from thresher.io.problems import Problem, Problems
 from thresher.io.video_index_cache import video_index_path
 from thresher.objects import crop_frames
 from thresher.progress import for_stage
-from thresher.provenance import changed_files, prediction_key, read_json_cache, record_files, record_predictions, rows_to_predict_again, write_json_cache
+from thresher.plan import check_task_schema
+from thresher.provenance import changed_files, prediction_key, prepare_task, read_json_cache, record_files, write_json_cache
 from thresher.run.config import PRETAGGING_TASK
 from thresher.run.config_check import check_run_config, possible_score_names
 from thresher.run.export_task import export_task
@@ -181,10 +182,12 @@ def pretag(state: Enumerated) -> Enumerated:
     embedder = detector if same and _embeds_too(detector) else None
     store = store_for(state.workspace, embedder.name, state.options.embedding_dtype) if embedder is not None else None
     key = prediction_key(opts.model, opts.confidence, opts.classes)
-    redo = rows_to_predict_again(state.source, state.frames, state.workspace, PRETAGGING_TASK, key)
-    if embedder is not None and store is not None:  # a changed file's stale embeddings are redone in this pass, not again by `embed`
-        redo = np.union1d(redo, _rows_to_embed_again(state, store, embedder.name))
     rows = state.active_rows()
+    check_task_schema(state.source, PRETAGGING_TASK, detector)  # before prepare_task removes files of other settings
+    prepare_task(state.source, state.frames, rows, state.workspace, PRETAGGING_TASK, key)
+    redo = None
+    if embedder is not None and store is not None:  # a changed file's stale embeddings are redone in this pass, not again by `embed`
+        redo = _rows_to_embed_again(state, store, embedder.name)
     result = state.engine.run_models(
         state.source,
         detector=detector,
@@ -197,7 +200,6 @@ def pretag(state: Enumerated) -> Enumerated:
         cache=state.task_cache,
         progress=for_stage(state.progress, "pretagging (frames)"),
     )
-    record_predictions(state.source, state.frames[rows], state.workspace, PRETAGGING_TASK, key)
     if embedder is not None and store is not None:
         record_files(state.source, state.frames[rows], _embeddings_cache(state.workspace, store), embedder.name)
     counts = {**state.counts, "pretagged frames": result.predicted, "pretagged frames reused": result.predictions_reused}
@@ -217,8 +219,11 @@ def run_assertions(state: Enumerated) -> Enumerated:
     if temporal and state.options.every > 1 and plan.task == PRETAGGING_TASK:
         state.log(
             f"  warning: {', '.join(temporal)} compare consecutive frames, but pretagging predicts every "
-            f"{state.options.every}th frame only (thresher.every): these assertions will flag nothing"
+            f"{state.options.every}th frame only (thresher.every): these assertions flag nothing, but where "
+            "an earlier `thresher predict` left the frames between"
         )
+    # the frames pretagging did not predict and no earlier predict left a file for are unknown, not empty
+    not_predicted = ~np.isin(np.arange(len(state.frames)), state.active_rows()) if state.worker.pretagging and plan.task == PRETAGGING_TASK else None
     report = assert_task(
         state.source,
         plan.task,
@@ -229,6 +234,7 @@ def run_assertions(state: Enumerated) -> Enumerated:
         frames=state.frames,
         reuse=True,
         progress=for_stage(state.progress, "assertions (files)"),
+        not_predicted=not_predicted,
     )
     for note in report.notes:
         state.log(f"  note: {note}")
