@@ -5,8 +5,9 @@
 and modification time of every media file they processed
 (`<workspace>/cache/predictions/<task>.json`). Either then reuses the other's prediction files
 for unchanged media when the model and options are the same, and predicts again every file of
-the task when they differ (a task never mixes two settings). Embeddings are reused by sample id
-from their own store, so switching a run between frame and object level reuses both.
+the task when they differ (a task never mixes two settings). Embeddings are reused from their
+own store (frames by sample id, crops by id and key, `thresher.plan.crop_keys`), so switching a
+run between frame and object level reuses both.
 
 `changed_files` / `record_files` are the general form: which media files changed since a
 stage with a given configuration (`key`) processed them, kept in a small JSON file.
