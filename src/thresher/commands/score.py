@@ -16,7 +16,9 @@ def score(
     datasource: str = typer.Argument(..., help="Folder or URL of images and videos."),
     task: str = typer.Option(..., "--task", help="The prediction task to score."),
     out: Path = typer.Option(Path("scores.csv"), "--out", help="CSV of every score, one row per frame."),
-    objects: Optional[Path] = typer.Option(None, "--objects", help="Also write per-object scores (one row per box) here."),
+    objects: Optional[Path] = typer.Option(
+        None, "--objects", help="Also write per-object scores here (one row per box): the per-box columns of the --families (lightly: 4, seed: entropy/albox/mcbox/mcclass)."
+    ),
     families: str = typer.Option("lightly,seed", "--families", help="Score families: lightly, seed, weak_candidates."),
     candidate_threshold: Optional[float] = typer.Option(None, "--candidate-threshold", help="weak_candidates: boxes below this score are candidates the detector did not report."),
     strategies: Optional[str] = typer.Option(
@@ -31,7 +33,7 @@ def score(
     """
     from thresher.io.lightly_predictions import predicted_part, read_predictions
     from thresher.io.problems import Problems
-    from thresher.scorers import default_object_ids, object_scores, score_frames, write_scores_csv
+    from thresher.scorers import default_object_ids, score_frames, score_objects, write_scores_csv
 
     source = open_datasource(datasource, lightly, storage_options)
     frames = source.frames(Problems())
@@ -43,7 +45,7 @@ def score(
     write_scores_csv(table, out)
     typer.echo(f"{len(table)} frames, {len(table.names)} scores: {out}")
     if objects is not None:
-        per_object = object_scores(detections, default_object_ids(detections, frames))
+        per_object = score_objects(detections, default_object_ids(detections, frames), names)
         write_scores_csv(per_object, objects)
         typer.echo(f"{len(per_object)} objects: {objects}")
 
