@@ -77,3 +77,10 @@ def test_only_the_asked_families_give_columns(datasource, tmp_path, capsys):
     seed = objects_csv(datasource, tmp_path, capsys, "--families", "seed")
     assert {"entropy", "albox", "mcbox", "mcclass"} <= set(seed[0]) and "objectness_least_confidence" not in seed[0]
     assert "ental" not in seed[0] and "class_balance_weight" not in seed[0]  # compare frames: per frame only
+
+
+def test_each_object_row_says_which_box_and_class_it_is(datasource, tmp_path, capsys):
+    rows = objects_csv(datasource, tmp_path, capsys)
+    assert list(rows[0])[:7] == ["id", "x1", "y1", "x2", "y2", "class", "score"]
+    assert [[float(r[k]) for k in ("x1", "y1", "x2", "y2")] for r in rows] == [[2, 4, 22, 14], [30, 8, 40, 38]]
+    assert [(r["class"], float(r["score"])) for r in rows] == [("car", 0.9), ("person", 0.4)]

@@ -17,7 +17,10 @@ def score(
     task: str = typer.Option(..., "--task", help="The prediction task to score."),
     out: Path = typer.Option(Path("scores.csv"), "--out", help="CSV of every score, one row per frame."),
     objects: Optional[Path] = typer.Option(
-        None, "--objects", help="Also write per-object scores here (one row per box): the per-box columns of the --families (lightly: 4, seed: entropy/albox/mcbox/mcclass)."
+        None,
+        "--objects",
+        help="Also write per-object scores here, one row per box: id, x1 y1 x2 y2 (pixels), class, score,"
+        " then the --families' per-box columns (seed: entropy/albox/mcbox/mcclass).",
     ),
     families: str = typer.Option("lightly,seed", "--families", help="Score families: lightly, seed, weak_candidates."),
     candidate_threshold: Optional[float] = typer.Option(None, "--candidate-threshold", help="weak_candidates: boxes below this score are candidates the detector did not report."),
@@ -33,11 +36,13 @@ def score(
     """
     from thresher.io.lightly_predictions import predicted_part, read_predictions
     from thresher.io.problems import Problems
+    from thresher.objects import object_columns
     from thresher.scorers import default_object_ids, score_frames, score_objects, write_scores_csv
 
     source = open_datasource(datasource, lightly, storage_options)
     frames = source.frames(Problems())
-    frames, detections = predicted_part(read_predictions(source.lightly, task, frames, Problems()))
+    predictions = read_predictions(source.lightly, task, frames, Problems())
+    frames, detections = predicted_part(predictions)
     names = [f.strip() for f in families.split(",") if f.strip()]
     table = score_frames(detections, frames, names, candidate_threshold=candidate_threshold)
     if strategies:
@@ -46,7 +51,7 @@ def score(
     typer.echo(f"{len(table)} frames, {len(table.names)} scores: {out}")
     if objects is not None:
         per_object = score_objects(detections, default_object_ids(detections, frames), names)
-        write_scores_csv(per_object, objects)
+        write_scores_csv(per_object, objects, object_columns(detections, predictions.schema.names))
         typer.echo(f"{len(per_object)} objects: {objects}")
 
 

@@ -414,9 +414,10 @@ def write_outputs(state: Selected) -> Written:
     outcome = state.outcome
     selection, new = outcome.selection, state.new_picks()
     values = {name: column[new] for name, column in outcome.values.items()}
-    write_selection_csv(state.folder / "selection.csv", state.samples, selection[new], values)
+    objects = None if state.crops is None else state.resolver.object_columns(selection.ids)  # box, class, score of each crop
+    write_selection_csv(state.folder / "selection.csv", state.samples, selection[new], values, _rows(objects, new))
     if state.worker.use_datapool:
-        write_selection_csv(state.folder / "datapool.csv", state.samples, selection[~new], {k: v[~new] for k, v in outcome.values.items()})
+        write_selection_csv(state.folder / "datapool.csv", state.samples, selection[~new], {k: v[~new] for k, v in outcome.values.items()}, _rows(objects, ~new))
     write_selection_json(state.folder / "selection.json", outcome, seed=state.options.seed)
     write_removed(state.folder / "removed_samples.csv", state.removed)
     picks = selection[new]
@@ -448,6 +449,11 @@ def write_outputs(state: Selected) -> Written:
     write_json(state.folder / "run.json", {"counts": state.counts, "timings": state.timings, "artifacts": state.artifacts})
     report = write_run_report(state)  # report.html + report_data.npz/json (thresher.report)
     return advance(state, Written, report=report)
+
+
+def _rows(columns: dict[str, np.ndarray] | None, mask: np.ndarray) -> dict[str, np.ndarray] | None:
+    """The entries of `mask` of each column (None stays None)."""
+    return None if columns is None else {name: column[mask] for name, column in columns.items()}
 
 
 def _exports(state: Selected, rows: np.ndarray, picks) -> dict:

@@ -128,15 +128,25 @@ def score_frames(
     return result
 
 
-def write_scores_csv(scores: Scores, path: str | os.PathLike) -> None:
-    """One row per sample: `id`, then every score column (shortest exact float text; NaN empty).
+def write_scores_csv(scores: Scores, path: str | os.PathLike, about: dict[str, np.ndarray] | None = None) -> None:
+    """One row per sample: `id`, the columns of `about` (what each sample is, e.g. an object's box,
+    class and score: `thresher.objects.object_columns`), then every score column (shortest
+    exact float text; NaN empty).
 
     Written to a temporary name and renamed, so a failed write leaves no half file.
     """
+    about = dict(about or {})
     handle = io.StringIO(newline="")
     writer = csv.writer(handle)
-    writer.writerow(["id", *scores.names])
-    columns = [scores[name] for name in scores.names]
+    writer.writerow(["id", *about, *scores.names])
+    columns = [*about.values(), *(scores[name] for name in scores.names)]
     for row, sample in enumerate(scores.ids.tolist()):
-        writer.writerow([sample, *("" if np.isnan(c[row]) else repr(float(c[row])) for c in columns)])
+        writer.writerow([sample, *(_text(c[row]) for c in columns)])
     write_file(path, handle.getvalue().encode())
+
+
+def _text(value: object) -> str:
+    """A CSV cell: a float as its shortest exact text (NaN: empty), anything else as it is."""
+    if isinstance(value, (float, np.floating)):
+        return "" if np.isnan(value) else repr(float(value))
+    return str(value)

@@ -1,7 +1,9 @@
-"""Object level: a crop's stored embedding is reused only while the crop shows the same pixels."""
+"""Object level end to end: crop embeddings reused only while a crop shows the same pixels, what
+each selected object is (selection.csv, `thresher serve`), the errors and printed outputs."""
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 
@@ -97,3 +99,48 @@ def test_a_changed_media_file_embeds_its_crops_again(datasource):
     run(datasource, config())
     shutil.copyfile(package_file("skimage", "data", "astronaut.png"), datasource / "coffee.png")  # same name, other pixels
     assert embedded(run(datasource, config())) == (1, 4)
+
+
+def selected_rows(result) -> list[dict]:
+    with open(result.folder / "selection.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def expected_object(crop_id: str) -> tuple[list[float], str, float]:
+    """(x1 y1 x2 y2, class, score) of a crop of `det` from BOXES (`<stem>-<k>-png.png`)."""
+    stem, k, _ = crop_id.rsplit("-", 2)
+    x, y, w, h = BOXES[stem][int(k)]
+    return [float(x), float(y), float(x + w), float(y + h)], "cat", 0.9
+
+
+def test_selection_csv_says_which_object_each_row_is(datasource):
+    result = run(datasource, config(padding=0.2))
+    rows = selected_rows(result)
+    assert list(rows[0])[:12] == ["file_name", "kind", "video", "frame_index", "parent_id", "x1", "y1", "x2", "y2", "class", "score", "objective"]
+    for row in rows:
+        box, name, score = expected_object(row["file_name"])
+        assert [float(row[k]) for k in ("x1", "y1", "x2", "y2")] == box and row["class"] == name and float(row["score"]) == score
+
+
+def test_the_app_shows_a_crop_with_its_own_box_and_class(datasource):
+    import threading
+    from urllib.parse import quote
+
+    from tests.app.test_server import get_json
+    from thresher.app import make_server
+
+    result = run(datasource, config(padding=0.2))
+    crop = result.picks.ids[0] if result.picks is not None else result.selection.ids[0]
+    server = make_server(datasource / ".thresher", port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        body = get_json(server, f"/api/sample?id={quote(str(crop))}&run={result.run_id}")
+    finally:
+        server.shutdown()
+        server.server_close()
+    box, name, score = expected_object(str(crop))
+    (shown,) = body["boxes"]
+    assert shown["frame_xyxy"] == box and shown["label"] == name and shown["score"] == score and body["classes"] == [name]
+    inside = np.array(shown["xyxy"])  # drawn on the crop: in the padded crop's pixels, the same size as in the frame
+    assert (inside[:2] > 0).all() and np.array_equal(inside[2:] - inside[:2], np.array(box[2:]) - np.array(box[:2]))
