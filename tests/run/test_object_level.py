@@ -144,3 +144,14 @@ def test_the_app_shows_a_crop_with_its_own_box_and_class(datasource):
     assert shown["frame_xyxy"] == box and shown["label"] == name and shown["score"] == score and body["classes"] == [name]
     inside = np.array(shown["xyxy"])  # drawn on the crop: in the padded crop's pixels, the same size as in the frame
     assert (inside[:2] > 0).all() and np.array_equal(inside[2:] - inside[:2], np.array(box[2:]) - np.array(box[:2]))
+
+
+def test_an_object_task_without_boxes_is_named_in_the_error(datasource):
+    from thresher.errors import NothingToSelectError
+
+    write_task(datasource, "empty", {stem: [] for stem in BOXES})
+    with pytest.raises(NothingToSelectError) as refused:
+        run(datasource, config(task="empty"))
+    message = str(refused.value)
+    assert message.startswith("nothing to select: task 'empty' (worker_config.object_level.task_name) has no boxes on the 3 frames that take part, so there is no object to select")
+    assert f"`thresher validate {datasource}` counts each task's boxes" in message and "remove object_level to select frames" in message

@@ -382,6 +382,8 @@ def select(state: Embedded) -> Selected:
     preselected = samples.id[np.isin(_frame_of(samples), state.preselected) | np.isin(samples.id, state.preselected)]
     if len(samples) == len(preselected):  # no candidate
         reason = no_candidates_reason(len(state.frames), state.removed, len(state.preselected), state.left_out)
+        if state.crops is not None and len(state.crops) == 0 and len(state.active_rows()):
+            reason = no_objects_reason(state.object_task, len(state.active_rows()), _validate_command(state.source))
         if len(preselected) == 0:
             raise NothingToSelectError(reason)
         state.log(f"  {reason}")  # a datapool run with nothing new: it selects 0 new samples and says why
@@ -626,6 +628,16 @@ class _DetectorEmbedder(Protocol):
 def _embeds_too(detector: Detector) -> TypeGuard[_DetectorEmbedder]:
     """The detector also embeds the frames it predicts, e.g. `_embeds_too(load_detector())` is True."""
     return hasattr(detector, "predict_and_embed")
+
+
+def no_objects_reason(task: str | None, frames: int, validate: str) -> str:
+    """Object level, no crop at all: the object task has no box on the `frames` frames that
+    take part; `validate` is the command that counts each task's boxes."""
+    where = f"the {frames} frame{'s' if frames != 1 else ''} that take{'s' if frames == 1 else ''} part"
+    return (
+        f"nothing to select: task {task!r} (worker_config.object_level.task_name) has no boxes on {where}, so there is no object to select; "
+        f"give a task with boxes (`{validate}` counts each task's boxes), or remove object_level to select frames"
+    )
 
 
 def no_candidates_reason(frames: int, removed: Sequence[Removed], preselected: int, left_out: Mapping[str, int]) -> str:
