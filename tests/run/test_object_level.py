@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -155,3 +156,17 @@ def test_an_object_task_without_boxes_is_named_in_the_error(datasource):
     message = str(refused.value)
     assert message.startswith("nothing to select: task 'empty' (worker_config.object_level.task_name) has no boxes on the 3 frames that take part, so there is no object to select")
     assert f"`thresher validate {datasource}` counts each task's boxes" in message and "remove object_level to select frames" in message
+
+
+def test_the_printed_outputs_name_the_crops_folder(datasource, tmp_path, capsys):
+    from tests.test_validate import run_cli
+
+    cfg = config()
+    cfg["worker_config"]["object_level"]["crop_dataset_name"] = "cat-crops"
+    (tmp_path / "run.json").write_text(json.dumps(cfg))
+    code, output = run_cli(["run", str(datasource), "--config", str(tmp_path / "run.json"), "--quiet"], capsys)
+    assert code in (0, None), output
+    listed = [line.strip() for line in output.splitlines() if line.startswith("  /")]
+    crops = next(line for line in listed if line.endswith("/cat-crops"))
+    assert listed.index(crops) == [line.rsplit("/", 1)[1] for line in listed].index("images") + 1
+    assert len(list(Path(crops).glob("*.png"))) == 2

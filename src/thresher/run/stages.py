@@ -445,7 +445,7 @@ def write_outputs(state: Selected) -> Written:
         assert level is not None, "crops exist at object level only"
         name = level.crop_dataset_name or f"{Path(state.source.input.root).name}-crops"
         written = write_crops(state.source, state.frames, state.crops, _crop_boxes(state), chosen, state.folder / name, for_stage(state.progress, "crops (written)"))
-        artifacts["crops"] = len(written)
+        artifacts["crops"], artifacts["crops_folder"] = len(written), name
     artifacts.update(_exports(state, rows, picks))
     state = replace(state, artifacts=artifacts)
     write_json(state.folder / "run.json", {"counts": state.counts, "timings": state.timings, "artifacts": state.artifacts})
