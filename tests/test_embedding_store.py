@@ -49,6 +49,17 @@ def test_the_latest_vector_wins_across_shards_of_both_dtypes_and_the_old_npz_lay
     assert len(store.ids()) == 20 + 20 + 15
 
 
+def test_keys_of_the_latest_vector_and_nan_where_none_was_stored(tmp_path):
+    store = EmbeddingStore(tmp_path)
+    store.append(Embeddings(ids_of(0, 4), unit_rows(4, 8)), np.arange(8.0).reshape(4, 2))
+    store.append(Embeddings(ids_of(2, 3), unit_rows(1, 8)), np.array([[9.0, 9.0]]))
+    store.append(Embeddings(ids_of(3, 5), unit_rows(2, 8)))  # a shard without keys (frames, or written before keys)
+    found = store.keys(np.array(["s00002", "s00000", "s00003", "s00099"]), 2)
+    assert found[:2].tolist() == [[9.0, 9.0], [0.0, 1.0]] and np.isnan(found[2:]).all()
+    with pytest.raises(UsageError, match="2 key rows for 1 vectors; give one row per vector"):
+        store.append(Embeddings(ids_of(7, 8), unit_rows(1, 8)), np.zeros((2, 2)))
+
+
 def test_vectors_stay_on_disk_and_a_read_opens_only_the_shards_it_needs(tmp_path):
     """open() reads the ids only; each read maps the shards holding its rows (np.memmap),
     so removing another shard's vector file does not disturb it."""

@@ -14,7 +14,7 @@ from thresher.errors import UsageError
 from thresher.infer import run_models
 from thresher.io.datasource import Datasource
 from thresher.io.problems import Problems
-from thresher.plan import plan_crops, plan_models, sample_rows, write_task_schema
+from thresher.plan import crop_keys, plan_crops, plan_models, sample_rows, write_task_schema
 
 PREDICTED = ["img/a.jpg", "img/b.jpg", "clips/car-005-mp4.png"]  # clean_datasource's prediction files of task "det"
 
@@ -90,6 +90,31 @@ def test_crops_already_stored_are_not_embedded_again(store):
     crops = Frames.build(["img/a.jpg", "img/b.jpg", "img/c.jpg"], kind="crop", parent_id="img/x.jpg")
     assert plan_crops(crops, store).tolist() == [0, 2]
     assert plan_crops(crops, store, resume=False).tolist() == [0, 1, 2]
+
+
+def test_a_crop_is_embedded_again_when_its_key_differs_from_the_stored_one(tmp_path):
+    from thresher.frames import Frames
+
+    store = EmbeddingStore(tmp_path / "crops")
+    keys = np.array([[0, 0, 4, 4, 100, 1.5], [4, 4, 8, 8, 100, 1.5], [1, 1, 2, 2, 7, 2.0]])
+    store.append(Embeddings(["x-0-jpg.png", "x-1-jpg.png"], np.eye(2, 3, dtype=np.float32)), keys[:2])
+    crops = Frames.build(["x-0-jpg.png", "x-1-jpg.png", "y-0-jpg.png"], kind="crop", parent_id="x.jpg")
+    assert plan_crops(crops, store, keys=keys).tolist() == [2]  # stored with the same key: reused
+    moved = keys.copy()
+    moved[1, 0] = 5  # another box (a moved box, another padding or task)
+    moved[0, 5] = 3.0  # the media file modified since
+    assert plan_crops(crops, store, keys=moved).tolist() == [0, 1, 2]
+
+
+def test_a_crop_key_is_its_pixel_box_and_its_media_file_size_and_time(source, clean_datasource):
+    from thresher.frames import Frames
+
+    crops = Frames.build(["img/a-0-jpg.png", "clips/car-5-0-mp4.png", "gone-0-jpg.png"], kind="crop", video=["img/a.jpg", "clips/car.mp4", "gone.jpg"], parent_id="p")
+    keys = crop_keys(source, crops, np.array([[1, 2, 3, 4], [0, 0, 8, 8], [0, 0, 1, 1]]))
+    info = (clean_datasource / "img/a.jpg").stat()
+    assert keys[0].tolist() == [1, 2, 3, 4, info.st_size, info.st_mtime]
+    assert keys[1, 4] == (clean_datasource / "clips/car.mp4").stat().st_size
+    assert np.isnan(keys[2, 4:]).all()  # a file that cannot be read equals nothing: its crops are embedded again
 
 
 def test_a_task_with_other_categories_is_refused_before_any_work(source, clean_datasource, ssd):

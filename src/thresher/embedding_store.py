@@ -5,11 +5,15 @@ memory map.
 float16 on request: half the disk and half the bytes read, each coordinate rounded to 11
 significant bits, a relative error of at most 2⁻¹¹ ≈ 0.05 %). Each shard is written whole
 (a temporary folder, then renamed), so an interrupted run keeps every finished shard and the
-next run computes only the missing samples. Stores written before this layout
+next run computes only the missing samples. A shard may also hold `keys.npy`, one row of
+float64 per vector saying what it was computed from (an object crop's pixel box and its media
+file's size and modification time, `thresher.plan.crop_keys`); `keys()` gives the latest row of
+each id. Stores written before this layout
 (`shard-00000.npz`, float32) are read as they are.
 
     store = EmbeddingStore(folder, dtype="float16")
     store.append(embeddings)          # float32 Embeddings in, a float16 shard on disk
+    store.append(embeddings, keys)    # with what each vector was computed from (object crops)
     view = store.open()               # StoredEmbeddings: ids in memory, vectors memory-mapped
     table = store.load()              # Embeddings: every vector in memory as float32
 """
@@ -66,6 +70,22 @@ class EmbeddingStore:
         parts = [_read_ids(p) for p in self._shards()]
         return np.concatenate(parts) if parts else np.zeros(0, "<U1")
 
+    def keys(self, ids: np.ndarray, width: int) -> np.ndarray:
+        """The stored key row (`width` columns) of the latest vector of each of `ids`; a row
+        of NaN for an id not stored, or stored without keys (NaN equals nothing)."""
+        ids = np.asarray(ids)
+        found = np.full((len(ids), width), np.nan)
+        parts = [(_read_ids(p), _read_keys(p, width)) for p in self._shards()]
+        if not parts or not len(ids):
+            return found
+        stored_ids = np.concatenate([i for i, _ in parts])
+        stored_keys = np.concatenate([k for _, k in parts])
+        unique, last = np.unique(stored_ids[::-1], return_index=True)  # the latest copy of an id wins
+        where = np.clip(np.searchsorted(unique, ids), 0, len(unique) - 1)
+        hit = unique[where] == ids
+        found[hit] = stored_keys[len(stored_ids) - 1 - last[where[hit]]]
+        return found
+
     def open(self) -> StoredEmbeddings:
         """Every stored vector, on disk (the latest vector wins for an id stored twice); opened
         again only when a shard was added, replaced or removed since the last open."""
@@ -87,10 +107,13 @@ class EmbeddingStore:
             self._loaded = (signature, table)
         return self._loaded[1]
 
-    def append(self, embeddings: Embeddings) -> Path | None:
-        """Store a new shard in the store's dtype; returns its folder (None for an empty table)."""
+    def append(self, embeddings: Embeddings, keys: np.ndarray | None = None) -> Path | None:
+        """Store a new shard in the store's dtype, with `keys` (float64, one row per vector: what
+        it was computed from) when given; returns its folder (None for an empty table)."""
         if len(embeddings) == 0:
             return None
+        if keys is not None and len(keys) != len(embeddings):
+            raise UsageError(f"{self.folder}: {len(keys)} key rows for {len(embeddings)} vectors; give one row per vector")
         existing = self._shards()
         if existing:
             dim = _read_dim(existing[0])
@@ -104,6 +127,8 @@ class EmbeddingStore:
         tmp.mkdir()
         np.save(tmp / "ids.npy", embeddings.ids, allow_pickle=False)
         np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
+        if keys is not None:
+            np.save(tmp / "keys.npy", np.asarray(keys, dtype=np.float64), allow_pickle=False)
         os.rename(tmp, target)
         return target
 
@@ -120,6 +145,16 @@ def _read_ids(path: Path) -> np.ndarray:
         return np.load(path / "ids.npy", allow_pickle=False)
     with np.load(path, allow_pickle=False) as old:
         return old["ids"]
+
+
+def _read_keys(path: Path, width: int) -> np.ndarray:
+    """The shard's key rows; NaN rows when it has none (or keys of another width)."""
+    file = path / "keys.npy"
+    if path.is_dir() and file.exists():
+        keys = np.load(file, allow_pickle=False)
+        if keys.ndim == 2 and keys.shape[1] == width:
+            return keys
+    return np.full((len(_read_ids(path)), width), np.nan)
 
 
 def _read_dim(path: Path) -> int:

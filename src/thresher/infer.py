@@ -37,7 +37,7 @@ from thresher.parallel import prefetch
 from thresher.io.problems import Problem, Problems
 from thresher.models.replicas import compute_threads, replicas
 from thresher.parallel import ordered_map
-from thresher.plan import plan_crops, plan_models, predicted_rows, sample_rows, write_task_schema
+from thresher.plan import crop_keys, plan_crops, plan_models, predicted_rows, sample_rows, write_task_schema
 
 if TYPE_CHECKING:
     from thresher.models.detector import Detector
@@ -209,12 +209,15 @@ def embed_crops(
 ) -> InferenceResult:
     """Store an embedding for each crop (`boxes`: its integer pixel box in its parent frame).
 
-    Each parent frame is decoded once; crops already stored are skipped when `resume`.
-    `progress`: called with (crops embedded, crops to embed) after each batch.
+    Each parent frame is decoded once; with `resume`, a crop already stored with the same key
+    (`crop_keys`: the same box in the same, unchanged media file) is not embedded again.
+    Every vector is stored with its key. `progress`: called with (crops embedded, crops to
+    embed) after each batch.
     """
     from thresher.objects import cut
 
-    todo = plan_crops(crops, store, resume)
+    keys = crop_keys(source, crops, boxes)
+    todo = plan_crops(crops, store, resume, keys)
     result = InferenceResult(crops, reused=len(crops) - len(todo))
     if len(todo) == 0:
         return result
@@ -223,30 +226,33 @@ def embed_crops(
     by_parent: dict[int, list[int]] = {}
     for crop, parent in zip(todo.tolist(), parent_rows.tolist()):
         by_parent.setdefault(parent, []).append(crop)
-    pending_ids: list[str] = []
+    pending_rows: list[int] = []
     pending_images: list[np.ndarray] = []
-    stored: list[Embeddings] = []
+    stored: list[tuple[Embeddings, np.ndarray]] = []
 
     def flush() -> None:
-        if pending_ids:
-            stored.append(Embeddings(np.array(pending_ids), embedder.embed(pending_images)))
-            result.embedded += len(pending_ids)
-            pending_ids.clear()
+        if pending_rows:
+            stored.append((Embeddings(crops.id[pending_rows], embedder.embed(pending_images)), keys[pending_rows]))
+            result.embedded += len(pending_rows)
+            pending_rows.clear()
             pending_images.clear()
             if progress:
                 progress(result.embedded, len(todo))
 
+    def store_all() -> None:
+        store.append(Embeddings.concat([e for e, _ in stored]), np.concatenate([k for _, k in stored]))
+        stored.clear()
+
     for parent, image in prefetch(iter_pixels(source, frames, np.array(sorted(by_parent)), problems)):
         members = by_parent[parent]
-        pending_ids.extend(crops.id[members].tolist())
+        pending_rows.extend(members)
         pending_images.extend(cut(image, boxes[members]))
-        if len(pending_ids) >= batch_size:
+        if len(pending_rows) >= batch_size:
             flush()
-        if sum(len(e) for e in stored) >= FLUSH_EVERY:
-            store.append(Embeddings.concat(stored))
-            stored.clear()
+        if sum(len(e) for e, _ in stored) >= FLUSH_EVERY:
+            store_all()
     flush()
     if stored:
-        store.append(Embeddings.concat(stored))
+        store_all()
     result.skipped = list(problems)
     return result

@@ -34,6 +34,25 @@ def box_index_in_frame(detections: Detections) -> np.ndarray:
     return index
 
 
+OBJECT_COLUMNS = ("x1", "y1", "x2", "y2", "class", "score")
+
+
+def object_columns(detections: Detections, names: dict[int, str]) -> dict[str, np.ndarray]:
+    """What each box is, one value per box in row order: `x1 y1 x2 y2` (pixels of its frame, the
+    predicted box before any padding), `class` (its name in `names`, else its id) and `score`
+    (the detector's confidence). The columns `selection.csv` and `thresher score --objects`
+    write for each object.
+
+    >>> boxes = Detections(frame=[0], xyxy=[[10, 20, 60, 90]], score=[0.75], class_id=[3])
+    >>> {k: v.tolist() for k, v in object_columns(boxes, {3: "car"}).items()}
+    {'x1': [10.0], 'y1': [20.0], 'x2': [60.0], 'y2': [90.0], 'class': ['car'], 'score': [0.75]}
+    """
+    xyxy = np.asarray(detections.xyxy, dtype=np.float64).reshape(-1, 4)
+    labels = np.array([names.get(c, str(c)) for c in detections.class_id.tolist()], dtype=str)
+    columns = {name: xyxy[:, k] for k, name in enumerate(OBJECT_COLUMNS[:4])}
+    return {**columns, "class": labels, "score": np.asarray(detections.score, dtype=np.float64)}
+
+
 def crop_boxes(frames: Frames, detections: Detections, padding: float = 0.0) -> np.ndarray:
     """(M, 4) int64 pixel boxes x0, y0, x1, y1 of the crops: padded, clipped, at least 1 px."""
     if padding < 0:

@@ -7,8 +7,11 @@ same samples on either engine:
 - rows: every image and every `every`-th frame of each video (`sample_rows`), unless the
   caller gives its own rows;
 - with `resume` (the default), a row whose prediction file for the task exists and is valid
-  is not predicted again, and a sample (or crop) whose embedding is stored is not embedded
-  again (`predicted_rows`, `EmbeddingStore.ids`);
+  is not predicted again, and a sample whose embedding is stored is not embedded again
+  (`predicted_rows`, `EmbeddingStore.ids`); a crop is not embedded again when its embedding is
+  stored with the same key (`crop_keys`: the same pixel box in the same media file, unchanged
+  in size and modification time), so another `padding`, another task or a moved box embeds
+  the crops whose pixels changed;
 - rows in `redo` (their file changed since it was computed) are computed again whatever is
   stored;
 - a detector comes with a task to write, an embedder with a store; an existing task must have
@@ -132,11 +135,41 @@ def plan_models(
     return ModelsPlan(frames, rows, todo_pred, todo_emb, detector is not None)
 
 
-def plan_crops(crops: Frames, store: EmbeddingStore, resume: bool = True) -> np.ndarray:
-    """Rows of `crops` still to embed: those whose id the store lacks (all when not `resume`)."""
+CROP_KEY_WIDTH = 6  # x0, y0, x1, y1 (pixels), media file size (bytes), modification time (s)
+
+
+def crop_keys(source: Datasource, crops: Frames, boxes: np.ndarray) -> np.ndarray:
+    """What each crop's pixels come from, one float64 row per crop: its integer pixel box (after
+    padding and clipping) and the size and modification time of its media file (NaN when the
+    file cannot be read). Two crops with equal rows show the same pixels; the crop id alone
+    (frame and box position) does not say so."""
+    keys = np.full((len(crops), CROP_KEY_WIDTH), np.nan)
+    keys[:, :4] = np.asarray(boxes, dtype=np.float64).reshape(len(crops), 4)
+    names, inverse = np.unique(crops.video, return_inverse=True)
+    stats = np.array([_stat_or_nan(source, name) for name in names.tolist()], dtype=np.float64).reshape(len(names), 2)
+    keys[:, 4:] = stats[inverse.reshape(-1)]
+    return keys
+
+
+def _stat_or_nan(source: Datasource, name: str) -> tuple[float, float]:
+    """(size, modification time) of a media file; NaNs when it cannot be read (never equal)."""
+    try:
+        size, mtime = source.input.stat(name)
+    except OSError:
+        return (np.nan, np.nan)
+    return (float(size), float(mtime))
+
+
+def plan_crops(crops: Frames, store: EmbeddingStore, resume: bool = True, keys: np.ndarray | None = None) -> np.ndarray:
+    """Rows of `crops` still to embed (all when not `resume`): those whose id the store lacks
+    and, with `keys` (`crop_keys`), those stored with another key or with none (a store written
+    before keys were kept embeds its crops once more)."""
     if not resume:
         return np.arange(len(crops))
-    return np.flatnonzero(~np.isin(crops.id, store.ids()))
+    if keys is None:
+        return np.flatnonzero(~np.isin(crops.id, store.ids()))
+    stored = store.keys(crops.id, keys.shape[1])
+    return np.flatnonzero(~(stored == keys).all(axis=1))
 
 
 def write_task_schema(source: Datasource, task: str, detector: Detector) -> None:

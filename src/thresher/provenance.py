@@ -7,8 +7,8 @@ and modification time of every media file they process
 (`prepare_task`). Either then reuses the other's prediction files for unchanged media when the
 model and options are the same; when they differ, every file of the task is removed first and
 the sampled frames are predicted again (a task never mixes two settings, even after an
-interruption). Embeddings are reused by sample id
-from their own store, so switching a run between frame and object level reuses both.
+interruption). Embeddings are reused from their own store (frames by sample id, crops by id
+and key, `thresher.plan.crop_keys`), so switching a run between frame and object level reuses both.
 
 `changed_files` / `record_files` are the general form: which media files changed since a
 stage with a given configuration (`key`) processed them, kept in a small JSON file.

@@ -18,6 +18,7 @@ import pytest
 
 from thresher.demo import demo_config
 from thresher.embedding_store import store_for
+from thresher.plan import CROP_KEY_WIDTH
 from thresher.run import run
 
 pytestmark = pytest.mark.slow
@@ -163,6 +164,10 @@ def test_object_crops_embed_and_select_the_same_on_ray(ray_cluster, bikes_mp4, t
     assert len(local.samples) > 8 and (local.samples.kind == "crop").all()
     assert (result.folder / "selection.csv").read_text() == (local.folder / "selection.csv").read_text()
     assert np.array_equal(embeddings(root, local.samples.id), embeddings(local_root, local.samples.id))
+    keys = [store_for(r / ".thresher", "ssd-mobilenet-v2-coco").keys(local.samples.id, CROP_KEY_WIDTH) for r in (root, local_root)]
+    assert not np.isnan(keys[0]).any() and np.array_equal(keys[0][:, :5], keys[1][:, :5])  # each crop with its box and file size (the copies differ in time)
+    padded = run(root, {**OBJECTS, "worker_config": {**OBJECTS["worker_config"], "object_level": {"task_name": TASK, "padding": 0.3}}}, engine=ray_engine())
+    assert padded.counts["embedded"] == len(padded.samples) and padded.counts["embeddings reused"] == 0
 
 
 def test_a_bucket_is_read_and_written_by_the_workers(ray_cluster, s3, bikes_mp4, tmp_path, ssd):

@@ -190,11 +190,33 @@ def sample(state: AppState, sample_id: str, run_id: str | None = None) -> dict:
                 "scores": {name: _number(data.colors[name][r]) for name in data.meta.get("colors", [])},
             }
         )
-    boxes = [] if view is None or row.kind[0] == "crop" else boxes_of(state, view, row)[0]
+    crop = row.kind[0] == "crop"
+    boxes = [] if view is None else crop_object(view, sample_id) if crop else boxes_of(state, view, row)[0]
     fields = _fields(row, 0)
     shown = view.run_id if view is not None else None
-    classes = class_names(view) if view is not None else []
+    classes = [] if view is None else sorted({b["label"] for b in boxes}) if crop else class_names(view)
     return {"sample": fields, "tags": tags, "runs": runs, "run": shown, "classes": classes, "boxes": boxes, "strip": strip(state, view, sample_id)}
+
+
+def crop_object(view: RunView, crop_id: str) -> list[dict]:
+    """The one box a crop shows, as the run saw it: `xyxy` in the crop's pixels (drawn on it),
+    `frame_xyxy` in its frame's, class and score; [] when the run's bundle has none (written
+    before bundles kept them)."""
+    row = view.row_of.get(crop_id)
+    objects, crop_box = view.data.sample_objects, view.data.sample_box
+    if row is None or objects is None or crop_box is None or not objects.label[row]:
+        return []
+    frame_xyxy = objects.xyxy[row].astype(np.float64)
+    inside = frame_xyxy - np.tile(crop_box[row][:2].astype(np.float64), 2)
+    return [
+        {
+            "xyxy": [round(v, 1) for v in inside.tolist()],
+            "frame_xyxy": [round(v, 1) for v in frame_xyxy.tolist()],
+            "label": str(objects.label[row]),
+            "score": round(float(objects.score[row]), 4),
+            "imputed": False,
+        }
+    ]
 
 
 def _datasource(view: RunView) -> tuple:

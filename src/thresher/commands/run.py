@@ -42,7 +42,7 @@ def run_command(
             runner.close()
     typer.echo(f"run {result.run_id}: {result.summary()}, removed {len(result.removed)}")
     typer.echo(f"outputs: {result.folder}")
-    for name in OUTPUTS:
+    for name in outputs(result.artifacts):
         if (result.folder / name).exists():
             typer.echo(f"  {result.folder / name}")
     for line in label_studio_hint(result.artifacts):
@@ -60,3 +60,11 @@ OUTPUTS = (
     "coco.json",
     "filenames.txt",
 )
+
+
+def outputs(artifacts: dict) -> list[str]:
+    """The run's files and folders to print, in `OUTPUTS` order; at object level the selected
+    crops' folder after images/ (`object_level.crop_dataset_name`, else `<datasource>-crops`)."""
+    names = list(OUTPUTS)
+    folder = artifacts.get("crops_folder")
+    return names[: names.index("images") + 1] + [folder] + names[names.index("images") + 1 :] if folder else names

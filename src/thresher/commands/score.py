@@ -16,7 +16,12 @@ def score(
     datasource: str = typer.Argument(..., help="Folder or URL of images and videos."),
     task: str = typer.Option(..., "--task", help="The prediction task to score."),
     out: Path = typer.Option(Path("scores.csv"), "--out", help="CSV of every score, one row per frame."),
-    objects: Optional[Path] = typer.Option(None, "--objects", help="Also write per-object scores (one row per box) here."),
+    objects: Optional[Path] = typer.Option(
+        None,
+        "--objects",
+        help="Also write per-object scores here, one row per box: id, x1 y1 x2 y2 (pixels), class, score,"
+        " then the --families' per-box columns (seed: entropy/albox/mcbox/mcclass).",
+    ),
     families: str = typer.Option("lightly,seed", "--families", help="Score families: lightly, seed, weak_candidates."),
     candidate_threshold: Optional[float] = typer.Option(None, "--candidate-threshold", help="weak_candidates: boxes below this score are candidates the detector did not report."),
     strategies: Optional[str] = typer.Option(
@@ -32,12 +37,14 @@ def score(
     from thresher.io.lightly_predictions import predicted_part, read_predictions
     from thresher.io.lightly_schema import require_task
     from thresher.io.problems import Problems
-    from thresher.scorers import default_object_ids, object_scores, score_frames, write_scores_csv
+    from thresher.objects import object_columns
+    from thresher.scorers import default_object_ids, score_frames, score_objects, write_scores_csv
 
     source = open_datasource(datasource, lightly, storage_options)
     require_task(source.lightly, task)  # as `thresher select`: a task tasks.json does not list is refused
     frames = source.frames(Problems())
-    frames, detections = predicted_part(read_predictions(source.lightly, task, frames, Problems()))
+    predictions = read_predictions(source.lightly, task, frames, Problems())
+    frames, detections = predicted_part(predictions)
     names = [f.strip() for f in families.split(",") if f.strip()]
     table = score_frames(detections, frames, names, candidate_threshold=candidate_threshold)
     if strategies:
@@ -45,8 +52,8 @@ def score(
     write_scores_csv(table, out)
     typer.echo(f"{len(table)} frames, {len(table.names)} scores: {out}")
     if objects is not None:
-        per_object = object_scores(detections, default_object_ids(detections, frames))
-        write_scores_csv(per_object, objects)
+        per_object = score_objects(detections, default_object_ids(detections, frames), names)
+        write_scores_csv(per_object, objects, object_columns(detections, predictions.schema.names))
         typer.echo(f"{len(per_object)} objects: {objects}")
 
 

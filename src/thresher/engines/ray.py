@@ -44,7 +44,7 @@ from thresher.errors import UsageError, require
 from thresher.frames import Frames
 from thresher.infer import FLUSH_EVERY, InferenceResult
 from thresher.io.problems import Problem, Problems
-from thresher.plan import ModelsPlan, plan_crops, plan_models, write_task_schema
+from thresher.plan import ModelsPlan, crop_keys, plan_crops, plan_models, write_task_schema
 
 
 SHARD_BYTES = 256 * 2**20  # decoded pixels a reading task holds at most (RayEngine.shard_bytes)
@@ -236,7 +236,8 @@ class RayEngine:
         progress: Callable[[int, int], None] | None = None,
     ) -> InferenceResult:
         """`thresher.infer.embed_crops` on the cluster: same arguments, vectors and result."""
-        todo = plan_crops(crops, store, resume)
+        keys = crop_keys(source, crops, boxes)
+        todo = plan_crops(crops, store, resume, keys)
         result = InferenceResult(crops, reused=len(crops) - len(todo))
         if len(todo) == 0:
             return result
@@ -254,7 +255,7 @@ class RayEngine:
                 crop_ids=crops.id[todo[chosen]], crop_boxes=np.asarray(boxes)[todo[chosen]],
                 crop_parent=np.searchsorted(parents, parent_rows[chosen]),
             ))  # fmt: skip
-        self._execute(ray, SourceSpec.of(source), shards, (None, None, embedder), store, result, progress, len(todo))
+        self._execute(ray, SourceSpec.of(source), shards, (None, None, embedder), store, result, progress, len(todo), KeysById(crops.id[todo], keys[todo]))
         return result
 
     # planning and execution -------------------------------------------------------------
@@ -292,8 +293,12 @@ class RayEngine:
         found = ray.get([remote.remote(spec, name) for name in split])
         return {name: info for name, info in zip(split, found) if info is not None}
 
-    def _execute(self, ray: Any, spec: SourceSpec, shards: list[Shard], models: tuple, store: Any, result: InferenceResult, progress: Callable | None, total: int) -> None:
-        collector = _Collector(store, result, progress, total)
+    def _execute(
+        self, ray: Any, spec: SourceSpec, shards: list[Shard], models: tuple, store: Any, result: InferenceResult, progress: Callable | None, total: int,
+        keys: KeysById | None = None,
+    ) -> None:  # fmt: skip
+        """Run the shards through the pipeline; the vectors go to `store` (with their `keys`, crops)."""
+        collector = _Collector(store, result, progress, total, keys)
         try:
             with quiet_ray():
                 for batch in self._pipeline(ray, spec, shards, models).iter_batches(batch_size=None, batch_format="numpy"):
@@ -355,11 +360,24 @@ def quiet_ray() -> Iterator[None]:
         yield
 
 
-class _Collector:
-    """Gathers the actors' outcomes on the driver: stores embeddings by id, counts, problems."""
+class KeysById:
+    """The key rows of crop ids (`thresher.plan.crop_keys`), looked up by id on the driver."""
 
-    def __init__(self, store: Any, result: InferenceResult, progress: Callable | None, total: int) -> None:
-        self.store, self.result, self.progress, self.total = store, result, progress, total
+    def __init__(self, ids: np.ndarray, keys: np.ndarray) -> None:
+        order = np.argsort(ids, kind="stable")
+        self.ids, self.keys = np.asarray(ids)[order], np.asarray(keys)[order]
+
+    def __call__(self, ids: np.ndarray) -> np.ndarray:
+        """The rows of `ids` (each one of the ids given at construction)."""
+        return self.keys[np.searchsorted(self.ids, ids)]
+
+
+class _Collector:
+    """Gathers the actors' outcomes on the driver: stores embeddings by id (crops with their
+    keys), counts, problems."""
+
+    def __init__(self, store: Any, result: InferenceResult, progress: Callable | None, total: int, keys: KeysById | None = None) -> None:
+        self.store, self.result, self.progress, self.total, self.keys = store, result, progress, total, keys
         self.pending: list[Embeddings] = []
         self.found: dict[str, tuple[tuple[int, int], Problem]] = {}
         self.done = 0
@@ -382,7 +400,8 @@ class _Collector:
     def flush(self) -> None:
         if self.pending and self.store is not None:
             gathered = Embeddings.concat(self.pending)
-            self.store.append(gathered[np.argsort(gathered.ids, kind="stable")])
+            gathered = gathered[np.argsort(gathered.ids, kind="stable")]
+            self.store.append(gathered, None if self.keys is None else self.keys(gathered.ids))
         self.pending = []
 
     def problems(self) -> list[Problem]:

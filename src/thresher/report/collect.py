@@ -17,7 +17,7 @@ from thresher.errors import ConfigError, SchemaError
 from thresher.frames import Frames
 from thresher.io.lightly_metadata import read_metadata_schema
 from thresher.io.problems import Problems
-from thresher.report.data import ReportData, Strips
+from thresher.report.data import ReportData, SampleObjects, Strips
 from thresher.report.flagged import collect_strips
 from thresher.report.neighbors import closest_pairs, nearest_other, normalized
 from thresher.report.projection import project
@@ -70,6 +70,7 @@ def collect(state: Selected, projection: str = "pca") -> ReportData:
         thumbnails=thumbs,
         sample_box=None if state.crops is None else _crop_boxes(state, samples),
         strips=strips,
+        sample_objects=None if state.crops is None else SampleObjects.of(state.resolver.object_columns(samples.id)),
     )
 
 

@@ -98,6 +98,23 @@ class Strips:
 
 
 @dataclass(frozen=True, eq=False)
+class SampleObjects:
+    """Object level: what each crop sample shows, rows aligned to the samples: its predicted
+    box in its frame (`xyxy`, float32 (N, 4) pixels, before padding), its class name (`label`)
+    and the detector's `score` (NaN and "" for a crop its task no longer has)."""
+
+    xyxy: np.ndarray
+    label: np.ndarray
+    score: np.ndarray
+
+    @classmethod
+    def of(cls, columns: dict[str, np.ndarray]) -> "SampleObjects":
+        """From `thresher.objects.object_columns` (x1 y1 x2 y2 class score)."""
+        xyxy = np.stack([columns[k] for k in ("x1", "y1", "x2", "y2")], axis=1) if len(columns["x1"]) else np.zeros((0, 4))
+        return cls(xyxy.astype(np.float32), np.asarray(columns["class"], dtype=str), np.asarray(columns["score"], dtype=np.float32))
+
+
+@dataclass(frozen=True, eq=False)
 class ReportData:
     """One run, as its report needs it (all arrays aligned to `samples` where per sample).
 
@@ -117,6 +134,7 @@ class ReportData:
     removed: (file_name, reason, detail) string arrays. duplicates: (kept id, other id,
         distance) of near-duplicate pairs, closest first.
     sample_box: float32 (N, 4) the crop box in its frame (object level), else None.
+    sample_objects: the box, class and score of each crop (object level), else None.
     strips: the flagged frames with their neighbours (meta["flagged"] describes them).
     """
 
@@ -136,6 +154,7 @@ class ReportData:
     thumbnails: Thumbnails = field(default_factory=Thumbnails.empty)
     sample_box: np.ndarray | None = None
     strips: Strips = field(default_factory=Strips.empty)
+    sample_objects: SampleObjects | None = None
 
     @property
     def new_picks(self) -> np.ndarray:
@@ -215,6 +234,10 @@ def _arrays(data: ReportData) -> dict[str, np.ndarray]:
         _put_thumbnails(arrays, "strips.thumbs", data.strips.thumbnails)
     if data.sample_box is not None:
         arrays["sample_box"] = data.sample_box.astype(np.float32)
+    if data.sample_objects is not None:
+        arrays["objects.xyxy"] = data.sample_objects.xyxy.astype(np.float32)
+        _put_strings(arrays, "objects.label", data.sample_objects.label)
+        arrays["objects.score"] = data.sample_objects.score.astype(np.float32)
     return arrays
 
 
@@ -310,4 +333,12 @@ def _from_arrays(meta: dict, a: dict[str, np.ndarray]) -> ReportData:
         thumbnails=thumbs,
         sample_box=a.get("sample_box"),
         strips=_get_strips(a),
+        sample_objects=_get_objects(a),
     )
+
+
+def _get_objects(a: dict) -> SampleObjects | None:
+    """The crops' boxes, classes and scores (None at frame level, and in bundles written before)."""
+    if "objects.xyxy" not in a:
+        return None
+    return SampleObjects(a["objects.xyxy"], _get_strings(a, "objects.label"), a["objects.score"])

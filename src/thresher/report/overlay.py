@@ -27,7 +27,8 @@ def class_color(label: int) -> str:
 def boxes_svg(thumbs: Thumbnails, t: int, highlight: np.ndarray | None = None, labels: bool = False) -> str:
     """SVG overlay (viewBox in the frame's pixels) with thumbnail t's boxes, each labelled with its
     class and score: every label with `labels`, else the `LABELLED` best-scoring predicted boxes'
-    and the imputed ones', the others while the pointer is on the frame (CSS `text.minor`)."""
+    and the imputed ones', the others while the pointer is on the frame (CSS `text.minor`).
+    `highlight`: boxes (K, 4) outlined in yellow (class `crop`: the selected objects' crops)."""
     width, height = thumbs.size[t].tolist()
     font = max(10.0, width / 32) if labels else max(width, height) / 24  # ~12 px at 400 px wide; ~8 px on a 200 px thumbnail
     mine = np.flatnonzero(thumbs.box_thumb == t)
@@ -52,8 +53,8 @@ def boxes_svg(thumbs: Thumbnails, t: int, highlight: np.ndarray | None = None, l
         x, anchor = label_x(x0, x0 + box_w, len(text) * CHAR_WIDTH * font, width)
         texts.append(f"<text class='{cls}' x='{x:.1f}' y='{y:.1f}'{anchor} font-size='{font:.1f}' fill='{color}'>{html.escape(text)}</text>")
     if highlight is not None:
-        x0, y0, box_w, box_h = xyxy_to_xywh(highlight)[0].tolist()
-        parts.append(f"<rect class='crop' x='{x0:.1f}' y='{y0:.1f}' width='{box_w:.1f}' height='{box_h:.1f}'/>")
+        for x0, y0, box_w, box_h in xyxy_to_xywh(np.asarray(highlight).reshape(-1, 4)).tolist():
+            parts.append(f"<rect class='crop' x='{x0:.1f}' y='{y0:.1f}' width='{box_w:.1f}' height='{box_h:.1f}'/>")
     return f"<svg class='boxes' viewBox='0 0 {width} {height}' preserveAspectRatio='none'>{''.join(parts + texts)}</svg>"
 
 

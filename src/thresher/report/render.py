@@ -86,25 +86,47 @@ def _figure(data: ReportData, t: int, caption: str, highlight: np.ndarray | None
 
 
 def gallery_section(data: ReportData) -> str:
-    """Thumbnails of the selected frames in pick order, predicted and imputed boxes drawn."""
+    """Thumbnails of the selected frames in pick order, predicted and imputed boxes drawn; at
+    object level each frame once, at its first pick, with every selected object of it outlined."""
     samples, rows = data.samples, thumb_rows(data)
     index = {i: r for r, i in enumerate(samples.id.tolist())}
-    shown, figures = set(), []
+    picks_of: dict[str, list[int]] = {}  # frame -> positions in data.selected of its picks
     for k, sample_id in enumerate(data.selected.tolist()):
         r = index.get(sample_id)
-        frame = sample_id if r is None or not samples.parent_id[r] else str(samples.parent_id[r])
-        if frame in shown or frame not in rows:
+        picks_of.setdefault(sample_id if r is None or not samples.parent_id[r] else str(samples.parent_id[r]), []).append(k)
+    figures = []
+    for frame, picks in picks_of.items():
+        if frame not in rows:
             continue
-        shown.add(frame)
-        objective = data.objective[k]
-        label = "preselected" if np.isnan(objective) else f"#{k + 1 - len(data.preselected)} · objective {number(objective)}"
-        box = None if data.sample_box is None or r is None else data.sample_box[r]
+        k = picks[0]
+        label = "preselected" if np.isnan(data.objective[k]) else f"#{k + 1 - len(data.preselected)} · objective {number(data.objective[k])}"
+        boxes = _pick_boxes(data, index, picks)
+        if boxes is not None and len(picks) > 1:
+            label += f"<br>{len(picks)} objects selected: " + ", ".join(_pick_name(data, j) for j in picks)
         bars = why_bars(data.meta.get("why", []), k)
-        figures.append(_figure(data, rows[frame], f"{html.escape(frame)}<br>{label}{bars}", box))
-    more = f"<p class='more'>{len(data.selected)} selected; the first {len(figures)} frames are shown</p>" if len(figures) < len(data.selected) else ""
-    legend = class_legend(data) + why_legend(data.meta.get("why", []))
+        figures.append(_figure(data, rows[frame], f"{html.escape(frame)}<br>{label}{bars}", boxes))
+    level = data.meta.get("level") == "object"
+    shown = f"{len(figures)} frames are shown" + (f" (those of {sum(len(picks_of[f]) for f in picks_of if f in rows)} objects)" if level else "")
+    more = f"<p class='more'>{len(data.selected)} selected; {shown}</p>" if len(figures) < len(data.selected) else ""
+    legend = class_legend(data) + (CROP_LEGEND if level else "") + why_legend(data.meta.get("why", []))
     body = legend + (f"<div class='gallery'>{''.join(figures)}</div>" if figures else "<p>no thumbnails</p>") + more
-    return f"<section id='gallery'><h2>Selected frames</h2>{body}</section>"
+    return f"<section id='gallery'><h2>Selected {'objects, by frame' if level else 'frames'}</h2>{body}</section>"
+
+
+CROP_LEGEND = "<p class='keys'><span class='box crop'></span>a selected object: the crop cut for it (its box padded by object_level.padding)</p>"
+
+
+def _pick_boxes(data: ReportData, index: dict[str, int], picks: list[int]) -> np.ndarray | None:
+    """The crop boxes (K, 4) of the picks at `picks` (positions in data.selected); None at frame level."""
+    if data.sample_box is None:
+        return None
+    rows = [index[s] for s in data.selected[picks].tolist() if s in index]
+    return data.sample_box[rows] if rows else None
+
+
+def _pick_name(data: ReportData, k: int) -> str:
+    """'#3' for this run's third pick, 'preselected' for an earlier one."""
+    return "preselected" if np.isnan(data.objective[k]) else f"#{k + 1 - len(data.preselected)}"
 
 
 def class_legend(data: ReportData) -> str:
@@ -126,11 +148,21 @@ def duplicates_section(data: ReportData) -> str:
         cells = []
         for sample, role in ((a, "kept"), (b, kind)):
             t = rows.get(frame.get(sample, sample))
-            cells.append(_figure(data, t, f"{html.escape(sample)}<br>{role}") if t is not None else f"<p>{html.escape(sample)}<br>{role}</p>")
+            box = _sample_box(data, sample)  # object level: the crop outlined in its frame
+            cells.append(_figure(data, t, f"{html.escape(sample)}<br>{role}", box) if t is not None else f"<p>{html.escape(sample)}<br>{role}</p>")
         items.append(f"<div class='pair'>{''.join(cells)}<p class='distance'>distance {d:.4f}</p></div>")
-    note = "<p>Euclidean distance between normalized embeddings (0 = identical, 2 = opposite).</p>"
+    note = "<p>Euclidean distance between normalized embeddings (0 = identical, 2 = opposite)."
+    note += " At object level each crop is outlined in yellow in its frame.</p>" if data.sample_box is not None else "</p>"
     pairs = f"<div class='pairs'>{''.join(items)}</div>" if items else "<p>none</p>"
     return f"<section id='duplicates'><h2>Near-duplicates</h2>{note}{pairs}</section>"
+
+
+def _sample_box(data: ReportData, sample: str) -> np.ndarray | None:
+    """The crop box of a crop sample (None at frame level or for a sample not in the bundle)."""
+    if data.sample_box is None:
+        return None
+    hit = np.flatnonzero(data.samples.id == sample)
+    return data.sample_box[hit[0]] if len(hit) else None
 
 
 def scatter_section(data: ReportData) -> str:

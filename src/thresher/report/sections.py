@@ -131,7 +131,8 @@ def sizes_section(data: ReportData, page_bytes_hint: int | None = None) -> str:
 
 
 def timeline_section(data: ReportData) -> str:
-    """Per video, where its frames were picked (red), preselected (green) and candidates (grey)."""
+    """Per video, where its frames were picked (red), preselected (green) and candidates (grey);
+    at object level a frame is picked when one of its objects is, and counts once."""
     samples = data.samples
     videos = data.meta.get("videos", {})
     frames = np.isin(samples.video, list(videos))  # frames of videos, or crops of them
@@ -144,9 +145,11 @@ def timeline_section(data: ReportData) -> str:
     for video in names[:MAX_VIDEOS]:
         mine = frames & (samples.video == video)
         n = max(int(videos.get(video, 0)), int(samples.frame_index[mine].max()) + 1)
-        rows.append(_timeline(video, n, samples.frame_index[mine], samples.frame_index[mine & picked], samples.frame_index[mine & pre]))
+        index = samples.frame_index  # at object level a frame's crops share its index: each frame counts once
+        rows.append(_timeline(video, n, np.unique(index[mine]), np.unique(index[mine & picked]), np.unique(index[mine & pre])))
     more = f"<p class='more'>{len(names) - MAX_VIDEOS} more videos not shown</p>" if len(names) > MAX_VIDEOS else ""
-    legend = "<p class='keys'><span class='tick cand'></span>candidate <span class='tick pick'></span>selected <span class='tick pre'></span>preselected</p>"
+    what = "frame with a selected object" if data.meta.get("level") == "object" else "selected"
+    legend = f"<p class='keys'><span class='tick cand'></span>candidate <span class='tick pick'></span>{what} <span class='tick pre'></span>preselected</p>"
     return _section("timeline", "Timeline per video", legend + "".join(rows) + more)
 
 

@@ -21,7 +21,7 @@ from thresher.io.lightly_predictions import PredictionTask, read_predictions
 from thresher.io.lightly_schema import require_task
 from thresher.io.problems import Problems
 from thresher.run.config_check import require_object_task
-from thresher.scorers import object_scores, score_frames
+from thresher.scorers import default_object_ids, object_scores, score_frames
 from thresher.score_table import Scores
 from thresher.select import Metadata, Predictions
 from thresher.stored_embeddings import StoredEmbeddings
@@ -102,6 +102,19 @@ class RunResolver:
             table = Scores(table.ids, {**{n: table[n] for n in table.names}, **extra})
         return table
 
+    def object_columns(self, ids: np.ndarray) -> dict[str, np.ndarray]:
+        """Object level: the box (pixels of its frame), class name and score of each crop of
+        `ids` (`thresher.objects.object_columns`)."""
+        from thresher.objects import object_columns
+
+        from thresher.table import lookup
+
+        assert self.object_task is not None, "crops exist at object level only"
+        task = self.task(self.object_task)
+        rows, found = lookup(default_object_ids(task.detections, self.frames), np.asarray(ids, dtype=str))
+        columns = object_columns(task.detections[rows[found]], task.schema.names)
+        return {name: _spread(column, found) for name, column in columns.items()}
+
     def all_metadata(self):
         """The datasource's metadata over every frame (`thresher.io.lightly_metadata.Metadata`), read once."""
         if self._metadata is None:
@@ -143,9 +156,14 @@ def _object_boxes(detections: Detections, frames: Frames, crops: Frames, same_ta
     """The box of each crop (crops are cut from `detections` in row order when `same_task`)."""
     if not same_task:
         raise ConfigError("at object level, SCORES and PREDICTIONS inputs must use the object_level task")
-    from thresher.scorers import default_object_ids
-
     return detections[_rows_of(default_object_ids(detections, frames), crops.id)]
+
+
+def _spread(values: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """`values` at the places of `found`, NaN (or "") elsewhere (a crop its task no longer has)."""
+    out = np.full(len(found), "" if values.dtype.kind == "U" else np.nan, dtype=values.dtype if values.dtype.kind == "U" else np.float64)
+    out[found] = values
+    return out
 
 
 def _rows_of(keys: np.ndarray, ids: np.ndarray) -> np.ndarray:

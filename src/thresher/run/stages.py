@@ -407,6 +407,8 @@ def select(state: Embedded) -> Selected:
     preselected = samples.id[np.isin(_frame_of(samples), state.preselected) | np.isin(samples.id, state.preselected)]
     if len(samples) == len(preselected):  # no candidate
         reason = no_candidates_reason(len(state.frames), state.removed, len(state.preselected), state.left_out)
+        if state.crops is not None and len(state.crops) == 0 and len(state.active_rows()):
+            reason = no_objects_reason(state.object_task, len(state.active_rows()), _validate_command(state.source))
         if len(preselected) == 0:
             raise NothingToSelectError(reason)
         state.log(f"  {reason}")  # a datapool run with nothing new: it selects 0 new samples and says why
@@ -439,9 +441,10 @@ def write_outputs(state: Selected) -> Written:
     outcome = state.outcome
     selection, new = outcome.selection, state.new_picks()
     values = {name: column[new] for name, column in outcome.values.items()}
-    write_selection_csv(state.folder / "selection.csv", state.samples, selection[new], values)
+    objects = None if state.crops is None else state.resolver.object_columns(selection.ids)  # box, class, score of each crop
+    write_selection_csv(state.folder / "selection.csv", state.samples, selection[new], values, _rows(objects, new))
     if state.worker.use_datapool:
-        write_selection_csv(state.folder / "datapool.csv", state.samples, selection[~new], {k: v[~new] for k, v in outcome.values.items()})
+        write_selection_csv(state.folder / "datapool.csv", state.samples, selection[~new], {k: v[~new] for k, v in outcome.values.items()}, _rows(objects, ~new))
     write_selection_json(state.folder / "selection.json", outcome, seed=state.options.seed)
     write_removed(state.folder / "removed_samples.csv", state.removed)
     picks = selection[new]
@@ -467,12 +470,17 @@ def write_outputs(state: Selected) -> Written:
         assert level is not None, "crops exist at object level only"
         name = level.crop_dataset_name or f"{Path(state.source.input.root).name}-crops"
         written = write_crops(state.source, state.frames, state.crops, _crop_boxes(state), chosen, state.folder / name, for_stage(state.progress, "crops (written)"))
-        artifacts["crops"] = len(written)
+        artifacts["crops"], artifacts["crops_folder"] = len(written), name
     artifacts.update(_exports(state, rows, picks))
     state = replace(state, artifacts=artifacts)
     write_json(state.folder / "run.json", {"counts": state.counts, "timings": state.timings, "artifacts": state.artifacts})
     report = write_run_report(state)  # report.html + report_data.npz/json (thresher.report)
     return advance(state, Written, report=report)
+
+
+def _rows(columns: dict[str, np.ndarray] | None, mask: np.ndarray) -> dict[str, np.ndarray] | None:
+    """The entries of `mask` of each column (None stays None)."""
+    return None if columns is None else {name: column[mask] for name, column in columns.items()}
 
 
 def _exports(state: Selected, rows: np.ndarray, picks) -> dict:
@@ -645,6 +653,16 @@ class _DetectorEmbedder(Protocol):
 def _embeds_too(detector: Detector) -> TypeGuard[_DetectorEmbedder]:
     """The detector also embeds the frames it predicts, e.g. `_embeds_too(load_detector())` is True."""
     return hasattr(detector, "predict_and_embed")
+
+
+def no_objects_reason(task: str | None, frames: int, validate: str) -> str:
+    """Object level, no crop at all: the object task has no box on the `frames` frames that
+    take part; `validate` is the command that counts each task's boxes."""
+    where = f"the {frames} frame{'s' if frames != 1 else ''} that take{'s' if frames == 1 else ''} part"
+    return (
+        f"nothing to select: task {task!r} (worker_config.object_level.task_name) has no boxes on {where}, so there is no object to select; "
+        f"give a task with boxes (`{validate}` counts each task's boxes), or remove object_level to select frames"
+    )
 
 
 def no_candidates_reason(frames: int, removed: Sequence[Removed], preselected: int, left_out: Mapping[str, int]) -> str:

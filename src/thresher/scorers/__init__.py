@@ -13,7 +13,8 @@ applicable. Families:
   `hash_distances`, `prune_groups`, `rescale_budget`).
 - Calibration: `match_detections`, `fit_calibrator` -> `Calibrator` (apply, save, load),
   `confidence_metrics`, `box_metrics`, `reliability`.
-- `score_frames` joins the families into one table; `write_scores_csv` writes it.
+- `score_frames` joins the families into one table (`score_objects`: one row per box, the
+  families' per-box columns); `write_scores_csv` writes it.
 """
 
 from thresher.scorers.batch import bottom_k, nee, prune_groups, rescale_budget, top_k
@@ -26,11 +27,12 @@ from thresher.scorers.fusion import FusedPasses, fuse_passes
 from thresher.scorers.hashing import hash_distances, image_hashes, phash, whash
 from thresher.scorers.keypoints import keypoint_scores
 from thresher.scorers.matching import Matches, match_detections
-from thresher.scorers.registry import SCORE_FAMILIES, score_frames, write_scores_csv
+from thresher.scorers.registry import OBJECT_FAMILIES, SCORE_FAMILIES, score_frames, score_objects, write_scores_csv
 from thresher.scorers.segmentation import segmentation_scores
-from thresher.scorers.uncertainty import seed_scores
+from thresher.scorers.uncertainty import seed_detection_scores, seed_scores
 
 __all__ = [
+    "OBJECT_FAMILIES",
     "SCORE_FAMILIES",
     "Calibrator",
     "FusedPasses",
@@ -54,6 +56,8 @@ __all__ = [
     "reliability",
     "rescale_budget",
     "score_frames",
+    "score_objects",
+    "seed_detection_scores",
     "seed_scores",
     "segmentation_scores",
     "top_k",

@@ -4,6 +4,8 @@
 `Scores` over the frames' ids (the library side of `thresher score`, which scores without
 selecting). With `candidate_threshold`, the boxes below it are candidates only: the Lightly
 and seed-002 scores see the boxes at or above it, `weak_candidates` sees the ones below.
+`score_objects(detections, ids, families)` is the same per box: the columns of each family
+that have a per-detection meaning (`OBJECT_FAMILIES`).
 `write_scores_csv` writes one row per sample: `id` then one column per score (NaN = empty).
 """
 
@@ -21,8 +23,8 @@ from thresher.detections import Detections
 from thresher.errors import ConfigError, did_you_mean
 from thresher.frames import Frames
 from thresher.scorers.candidates import weak_candidates
-from thresher.scorers.detection import detection_scores
-from thresher.scorers.uncertainty import seed_scores
+from thresher.scorers.detection import detection_scores, object_scores
+from thresher.scorers.uncertainty import seed_detection_scores, seed_scores
 from thresher.io.storage import write_file
 from thresher.score_table import Scores
 
@@ -54,6 +56,40 @@ SCORE_FAMILIES: dict[str, Callable[[Detections, Frames | ArrayLike, dict], Score
     "weak_candidates": _candidates,
     "seed": _seed,
 }
+
+
+def _lightly_objects(detections: Detections) -> dict[str, np.ndarray]:
+    table = object_scores(detections, np.arange(len(detections)).astype(str))
+    return {name: table[name] for name in table.names}
+
+
+# per box: Lightly's `object_scores`; seed 002's entropy, albox, mcbox, mcclass (its
+# combinations and class_balance_weight compare frames); weak_candidates rates frames by the
+# boxes below the threshold, so it has no per-box column
+OBJECT_FAMILIES: dict[str, Callable[[Detections], dict[str, np.ndarray]] | None] = {
+    "lightly": _lightly_objects,
+    "weak_candidates": None,
+    "seed": seed_detection_scores,
+}
+
+
+def score_objects(detections: Detections, ids: ArrayLike, families: Sequence[str] = ("lightly", "seed")) -> Scores:
+    """One row per box (`ids` in detection row order, e.g. `default_object_ids`) with the
+    per-box columns of every family asked for (`OBJECT_FAMILIES`); higher = more worth labeling.
+
+    >>> from thresher import Detections
+    >>> boxes = Detections(frame=[0, 0], xyxy=[[0, 0, 10, 10], [0, 0, 20, 20]], score=[0.5, 1.0], class_id=[0, 1], probs=[[0.5, 0.5], [0.25, 0.75]])
+    >>> table = score_objects(boxes, ["a-0-jpg.png", "a-1-jpg.png"])
+    >>> table.names, table["entropy"].round(3).tolist()
+    (['objectness_least_confidence', 'uncertainty_least_confidence', 'uncertainty_margin', 'uncertainty_entropy', 'entropy'], [1.0, 0.811])
+    """
+    columns: dict[str, np.ndarray] = {}
+    for name in families:
+        if name not in OBJECT_FAMILIES:
+            raise ConfigError(f"families: unknown score family {name!r}{did_you_mean(name, OBJECT_FAMILIES)}; expected some of {sorted(OBJECT_FAMILIES)}")
+        family = OBJECT_FAMILIES[name]
+        columns.update(family(detections) if family is not None else {})
+    return Scores(ids, columns)
 
 
 def score_frames(
@@ -92,15 +128,25 @@ def score_frames(
     return result
 
 
-def write_scores_csv(scores: Scores, path: str | os.PathLike) -> None:
-    """One row per sample: `id`, then every score column (shortest exact float text; NaN empty).
+def write_scores_csv(scores: Scores, path: str | os.PathLike, about: dict[str, np.ndarray] | None = None) -> None:
+    """One row per sample: `id`, the columns of `about` (what each sample is, e.g. an object's box,
+    class and score: `thresher.objects.object_columns`), then every score column (shortest
+    exact float text; NaN empty).
 
     Written to a temporary name and renamed, so a failed write leaves no half file.
     """
+    about = dict(about or {})
     handle = io.StringIO(newline="")
     writer = csv.writer(handle)
-    writer.writerow(["id", *scores.names])
-    columns = [scores[name] for name in scores.names]
+    writer.writerow(["id", *about, *scores.names])
+    columns = [*about.values(), *(scores[name] for name in scores.names)]
     for row, sample in enumerate(scores.ids.tolist()):
-        writer.writerow([sample, *("" if np.isnan(c[row]) else repr(float(c[row])) for c in columns)])
+        writer.writerow([sample, *(_text(c[row]) for c in columns)])
     write_file(path, handle.getvalue().encode())
+
+
+def _text(value: object) -> str:
+    """A CSV cell: a float as its shortest exact text (NaN: empty), anything else as it is."""
+    if isinstance(value, (float, np.floating)):
+        return "" if np.isnan(value) else repr(float(value))
+    return str(value)

@@ -187,6 +187,26 @@ def seed_scores(
     `box_spread` / `class_spread` default to the detections' own columns (prediction files
     that carry them, docs/datasource.md).
     """
+    per_detection = seed_detection_scores(detections, box_spread=box_spread, class_spread=class_spread)
+    columns = {name: aggregate(values, detections, frames, how) for name, values in per_detection.items()}
+    for name, (inputs, _) in COMBINATIONS.items():
+        if all(i in columns for i in inputs):
+            columns[name] = combine(name, columns)
+    columns["class_balance_weight"] = class_balance_weights(detections, frames)
+    return Scores(frame_ids(frames), columns)
+
+
+def seed_detection_scores(detections: Detections, *, box_spread: ArrayLike | None = None, class_spread: ArrayLike | None = None) -> dict[str, np.ndarray]:
+    """The seed-002 scores of each detection (row order) that its fields allow: `entropy`
+    (`probs`), `albox` (relative, `box_std`), `mcbox` (relative, `box_spread`), `mcclass`
+    (`class_spread`); the spreads default to the detections' own columns. The combinations
+    and `class_balance_weight` are per frame only (they compare frames of the pool).
+
+    >>> from thresher import Detections
+    >>> boxes = Detections(frame=[0, 0], xyxy=[[0, 0, 10, 10], [0, 0, 20, 20]], score=[0.5, 1.0], class_id=[0, 1], probs=[[0.5, 0.5], [0.25, 0.75]])
+    >>> {name: values.round(3).tolist() for name, values in seed_detection_scores(boxes).items()}
+    {'entropy': [1.0, 0.811]}
+    """
     box_spread = detections.box_spread if box_spread is None else box_spread
     class_spread = detections.class_spread if class_spread is None else class_spread
     per_detection: dict[str, np.ndarray] = {}
@@ -198,12 +218,7 @@ def seed_scores(
         per_detection["mcbox"] = box_uncertainty_per_detection(detections.xyxy, _rows(box_spread, detections, 4))
     if class_spread is not None:
         per_detection["mcclass"] = _rows(class_spread, detections, None)
-    columns = {name: aggregate(values, detections, frames, how) for name, values in per_detection.items()}
-    for name, (inputs, _) in COMBINATIONS.items():
-        if all(i in columns for i in inputs):
-            columns[name] = combine(name, columns)
-    columns["class_balance_weight"] = class_balance_weights(detections, frames)
-    return Scores(frame_ids(frames), columns)
+    return per_detection
 
 
 def _rows(values: ArrayLike, detections: Detections, width: int | None) -> np.ndarray:

@@ -26,26 +26,36 @@ def parent_frames(frames: Frames, selection: Selection) -> np.ndarray:
 
 
 def _cell(value: object) -> str:
+    """A CSV cell: a float as its shortest exact text (NaN: empty)."""
     if isinstance(value, (float, np.floating)):
         return "" if np.isnan(value) else repr(float(value))
     return str(value)
 
 
-def write_selection_csv(path: "str | os.PathLike[str]", frames: Frames, selection: Selection, values: Mapping[str, np.ndarray] | None = None) -> Path:
+def write_selection_csv(
+    path: "str | os.PathLike[str]",
+    frames: Frames,
+    selection: Selection,
+    values: Mapping[str, np.ndarray] | None = None,
+    objects: Mapping[str, np.ndarray] | None = None,
+) -> Path:
     """Write one row per selected sample, in pick order (preselected samples first).
 
-    Columns: file_name (the Lightly name), kind, video, frame_index, parent_id, objective
-    (the combined objective when picked; empty for preselected samples), then one column per
-    entry of `values` (e.g. `SelectionOutcome.values`: each strategy's input value). The
-    file is written to a temporary name and renamed, so a reader never sees half a file.
+    Columns: file_name (the Lightly name), kind, video, frame_index, parent_id, then the
+    columns of `objects` (object level: `thresher.objects.object_columns` of the picked crops,
+    x1 y1 x2 y2 class score), objective (the combined objective when picked; empty for
+    preselected samples), then one column per entry of `values` (e.g.
+    `SelectionOutcome.values`: each strategy's input value). The file is written to a
+    temporary name and renamed, so a reader never sees half a file.
     """
     path = Path(path)
     rows = frames.index_of(selection.ids)
-    values = dict(values or {})
-    for name, column in values.items():
-        if len(column) != len(selection):
-            raise ValueError(f"values[{name!r}]: expected {len(selection)} entries (one per selected id), got {len(column)}")
-    header = ["file_name", "kind", "video", "frame_index", "parent_id", "objective", *values]
+    values, objects = dict(values or {}), dict(objects or {})
+    for kind, columns in (("values", values), ("objects", objects)):
+        for name, column in columns.items():
+            if len(column) != len(selection):
+                raise ValueError(f"{kind}[{name!r}]: expected {len(selection)} entries (one per selected id), got {len(column)}")
+    header = ["file_name", "kind", "video", "frame_index", "parent_id", *objects, "objective", *values]
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -58,6 +68,7 @@ def write_selection_csv(path: "str | os.PathLike[str]", frames: Frames, selectio
                     frames.video[row],
                     int(frames.frame_index[row]),
                     frames.parent_id[row],
+                    *(_cell(column[k]) for column in objects.values()),
                     _cell(selection.objective[k]),
                     *(_cell(column[k]) for column in values.values()),
                 ]

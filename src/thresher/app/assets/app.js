@@ -34,9 +34,9 @@
     const k = CLASSES.indexOf(label);
     return PALETTE[(k < 0 ? CLASSES.length : k) % PALETTE.length];
   }
-  function legend(classes) {
+  function legend(classes, imputed = true) {
     return classes.length ? el("p", { class: "keys legend" }, classes.map((c) => el("span", {}, el("span", { class: "swatch", style: `background:${classColor(c)}` }), c, " ")),
-      el("span", {}, el("span", { class: "swatch imputed-key" }), "imputed")) : null;
+      imputed ? el("span", {}, el("span", { class: "swatch imputed-key" }), "imputed") : null) : null;
   }
   /* A select of the runs with report data; choosing one reloads the page for it. */
   function runPicker(runs, current) {
@@ -192,17 +192,18 @@
     const body = await getJSON("/api/sample?" + sampleQuery(params.get("id") || "", params.get("run")));
     CLASSES = body.classes;
     const s = body.sample;
+    /* a crop's own box: its place in the frame in the table (`frame_xyxy`), drawn in the crop's pixels */
     const boxes = el("table", {}, el("tr", {}, ["kind", "class", "score", "x0", "y0", "x1", "y1"].map((h) => el("th", {}, h))),
       body.boxes.map((b) => el("tr", {}, el("td", {}, b.imputed ? "imputed" : "predicted"), el("td", {}, b.label), el("td", {}, fmt(b.score)),
-        b.xyxy.map((v) => el("td", {}, fmt(v))))));
+        (b.frame_xyxy || b.xyxy).map((v) => el("td", {}, fmt(v))))));
     const runs = body.runs.map((r) => el("div", { class: "block" }, el("h3", {}, `run ${r.run}: ` + (r.selected ? `selected (#${r.pick})` : "not selected")),
       el("table", { class: "stats" }, Object.entries(r.scores).map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", {}, fmt(v)))))));
     view.replaceChildren(el("section", {}, el("h2", {}, s.file_name),
-      el("div", { class: "big" }, framed({ ...s, boxes: body.boxes }, 640, false, body.run)), legend(body.classes),
+      el("div", { class: "big" }, framed({ ...s, boxes: body.boxes }, 640, false, body.run)), legend(body.classes, s.kind !== "crop"),
       body.strip ? stripBlock(body.strip, body.run) : null,
       el("p", {}, `${s.kind} · ${s.video} · frame ${s.frame_index} · ${s.width}×${s.height}` + (s.parent_id ? ` · crop of ${s.parent_id}` : "")),
       el("p", {}, "tags: " + (body.tags.join(", ") || "none")),
-      el("h3", {}, "Predicted and imputed boxes"), boxes, el("h3", {}, "Scores"), runs));
+      el("h3", {}, s.kind === "crop" ? "The object of this crop (pixels of its frame)" : "Predicted and imputed boxes"), boxes, el("h3", {}, "Scores"), runs));
   }
 
   /* Frames t-1, t, t+1 with the boxes of the task the assertions checked, as the report's strips. */
