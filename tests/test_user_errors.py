@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -182,3 +183,12 @@ def test_ctrl_c_says_the_work_is_kept_and_how_to_resume(tmp_path, bikes_mp4, com
     assert started.returncode == 130, err
     assert err.strip().splitlines()[-1] == "interrupted: finished work is kept; run the same command again to resume"
     assert "Traceback" not in err
+
+
+def test_predict_on_a_bucket_needs_a_catalog_to_record_its_settings(tmp_path, s3, carphone_mp4):
+    fs, options = s3
+    fs.pipe_file("bucket/predict-no-catalog/clip.mp4", carphone_mp4.read_bytes())
+    result = thresher("predict", "s3://bucket/predict-no-catalog", "--storage-options", json.dumps(options), cwd=tmp_path)
+    assert result.returncode == 2
+    assert one_error_line(result) == "error: s3://bucket/predict-no-catalog is not a local folder: give a local folder for thresher's state with --catalog PATH"
+    assert not fs.exists("bucket/predict-no-catalog/.lightly")  # refused before predicting anything

@@ -55,6 +55,9 @@ def predict(
 
     embedding_dtype_or_fail(embed_dtype, "--embed-dtype")
     source = open_datasource(datasource, lightly, storage_options)
+    # where the settings that produced each prediction file are recorded (a bucket needs --catalog:
+    # without a record, files of another confidence would be reused as they are)
+    workspace = workspace_for(source, catalog)
     class_list = classes.split(",") if classes else None
     detector = load_detector(model, confidence=confidence, classes=class_list)
     if embed_too and not isinstance(detector, Embedder):
@@ -68,13 +71,10 @@ def predict(
     frames = source.frames(problems)
     rows = sample_rows(frames, every)
     key = prediction_key(model, confidence, class_list, tta)
-    # a bucket without --catalog has no workspace to remember what produced the task
-    workspace = workspace_for(source, catalog) if catalog is not None or source.input.is_local else None
     callback, bar = progress_bar("predict")
     with resumable():
-        if workspace is not None:  # files of other settings are removed, and the settings recorded, before any is written
-            check_task_schema(source, task, detector)
-            prepare_task(source, frames, rows, workspace, task, key)
+        check_task_schema(source, task, detector)  # files of other settings are removed, and the settings recorded, before any is written
+        prepare_task(source, frames, rows, workspace, task, key)
         with bar:
             result = run_models(source, detector=detector, task=task, embedder=embedder, store=store, resume=resume, progress=callback, frames=frames, rows=rows)
     result.skipped = list(problems) + result.skipped
