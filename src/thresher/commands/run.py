@@ -31,7 +31,7 @@ def run_command(
     from thresher.run import run
     from thresher.run.exports import label_studio_hint
 
-    source = open_datasource(datasource, lightly, storage_options)
+    source = open_datasource(datasource, lightly, storage_options, quiet=quiet)
     with display(quiet) as shown:
         result = run(source, config, catalog=catalog, out=out, log=shown.log, progress=shown, engine=engine, address=address)
     typer.echo(f"run {result.run_id}: {result.summary()}, removed {len(result.removed)}")
