@@ -199,7 +199,19 @@ def _check_folder(location: Location, role: str) -> None:
     if is_file:
         parent = location.url.rstrip("/").rsplit("/", 1)[0] if "/" in location.url.rstrip("/") else "."
         raise UsageError(f"{location.url}: a file, not a folder{role}; give the folder that holds the images and videos, e.g. {parent}")
+    bucket = _missing_bucket(location)
+    if bucket is not None:
+        raise UsageError(f"{location.url}: no bucket named {bucket!r}{role} (or these credentials cannot see it); check the bucket's name in the URL")
     raise UsageError(f"{location.url}: no such folder{role}")
+
+
+def _missing_bucket(location: Location) -> str | None:
+    """The bucket's name when `location` is in a bucket that does not exist, else None."""
+    if location.is_local:
+        return None
+    bucket = location.root.strip("/").split("/", 1)[0]
+    with remote_errors(location):
+        return None if not bucket or location.fs.exists(bucket) else bucket
 
 
 @contextmanager
