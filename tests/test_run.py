@@ -289,3 +289,25 @@ def test_temporal_assertions_on_every_nth_frame_warn(bikes_datasource_copy):
     result = run(bikes_datasource_copy, config, log=lines.append)
     assert any("warning: flicker compare consecutive frames" in line and "every 50th frame" in line for line in lines)
     assert result.counts["flicker flagged"] == 0
+
+
+def test_a_bucket_run_points_to_validate_with_the_same_storage_options(s3, tmp_path):
+    """The run's warning names the `--storage-options` the bucket needs (not their values)."""
+    from tests.conftest import upload
+
+    fs, options = s3
+    root = tmp_path / "ds"
+    (root / ".lightly/predictions/user").mkdir(parents=True)
+    for name in ("chelsea.png", "coffee.png"):
+        shutil.copyfile(package_file("skimage", "data", name), root / name)
+    (root / ".lightly/predictions/tasks.json").write_text('["user"]')
+    (root / ".lightly/predictions/user/schema.json").write_text(json.dumps({"task_type": "object-detection", "categories": [{"id": 0, "name": "cat"}]}))
+    (root / ".lightly/predictions/user/coffee.json").write_text(json.dumps({"file_name": "coffee.png", "predictions": [{"category_id": 0, "bbox": [1, 1, 9, 9], "score": 1.5}]}))
+    upload(fs, root, "bucket/options-hint")
+    strategy = {"input": {"type": "SCORES", "task": "user", "score": "objectness_least_confidence"}, "strategy": {"type": "WEIGHTS"}}
+    config = {"selection_config": {"n_samples": 1, "strategies": [strategy]}, "thresher": {"exports": {"images": False}}}
+    lines: list[str] = []
+    run("s3://bucket/options-hint", config, catalog=tmp_path / "catalog", storage_options=options, log=lines.append)
+    warnings = [line for line in lines if "warning: task user" in line]
+    assert len(warnings) == 1 and warnings[0].endswith("; `thresher validate s3://bucket/options-hint` with the same --storage-options lists every problem"), lines
+    assert "secret" not in warnings[0] and "testing" not in warnings[0]

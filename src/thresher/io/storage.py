@@ -82,6 +82,7 @@ class Location:
 
     def __init__(self, url: str | os.PathLike, storage_options: Mapping[str, Any] | None = None):
         self.url = str(url)
+        self.storage_options = dict(storage_options or {})  # as the user gave them (no defaults)
         try:
             self.fs, root = fsspec.core.url_to_fs(self.url, **with_bucket_defaults(self.url, storage_options))
         except ImportError as exc:
@@ -112,6 +113,7 @@ class Location:
         """The sub-folder `name` of this location."""
         sub = Location.__new__(Location)
         sub.url, sub.fs, sub.is_local = self.display(safe_name(name)), self.fs, self.is_local
+        sub.storage_options = self.storage_options
         sub.root = self.path(name)
         sub._made, sub._listings = set(), None
         return sub
