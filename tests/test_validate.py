@@ -189,7 +189,11 @@ CASES = [
     # media
     ("corrupt image", lambda r: (r / "img/b.jpg").write_bytes(b"not an image at all"), "img/b.jpg: expected a readable image, got not a readable image"),
     ("truncated JPEG", truncate("img/a.jpg", 0.6), "img/a.jpg: expected an image that decodes fully, got corrupt image, decoding failed"),
-    ("truncated video, index at the end", truncate("clips/car.mp4", 0.7), "clips/car.mp4: expected a readable video, got not a readable video (InvalidDataError: Invalid data found when processing input)\n"),
+    (
+        "truncated video, index at the end",
+        truncate("clips/car.mp4", 0.7),
+        "clips/car.mp4: expected a readable video, got not a readable video (InvalidDataError: Invalid data found when processing input)\n",
+    ),
     (
         "truncated video, index at the front",
         lambda r: (faststart_copy(r / "clips/car.mp4", r / "fast.mp4"), truncate("fast.mp4", 0.7)(r)),
