@@ -71,7 +71,7 @@ def check_config(setup: Setup) -> Planned:
 
     with setup.config.naming_the_file():
         assertion_plan = plan_assertions(setup.config, setup.source.lightly)
-    check_run_config(setup.source, setup.config, setup.catalog, assertion_plan)
+    check_run_config(setup.source, setup.config, setup.catalog, assertion_plan, setup.task_cache)
     final_folder = setup.folder.with_name(setup.folder.name.removesuffix(".partial"))
     with setup.config.naming_the_file():
         task = export_task(setup.config, None if assertion_plan is None else assertion_plan.task)
