@@ -353,3 +353,56 @@ def test_a_datapool_that_fills_n_samples_says_so_when_new_files_wait(tmp_path):
     Image.fromarray(np.full((16, 16, 3), 7, np.uint8)).save(source / "new.png")  # round 2: a new file
     again = run(source, RANDOM_DATAPOOL)
     assert again.summary() == "selected 0 new (1 already in the datapool) of 2 samples; n_samples counts the datapool's samples: raise it to select new ones"
+
+
+def test_a_bucket_run_points_to_validate_with_the_same_storage_options(s3, tmp_path):
+    """The run's warning names the `--storage-options` the bucket needs (not their values)."""
+    from tests.conftest import upload
+
+    fs, options = s3
+    root = tmp_path / "ds"
+    (root / ".lightly/predictions/user").mkdir(parents=True)
+    for name in ("chelsea.png", "coffee.png"):
+        shutil.copyfile(package_file("skimage", "data", name), root / name)
+    (root / ".lightly/predictions/tasks.json").write_text('["user"]')
+    (root / ".lightly/predictions/user/schema.json").write_text(json.dumps({"task_type": "object-detection", "categories": [{"id": 0, "name": "cat"}]}))
+    (root / ".lightly/predictions/user/coffee.json").write_text(json.dumps({"file_name": "coffee.png", "predictions": [{"category_id": 0, "bbox": [1, 1, 9, 9], "score": 1.5}]}))
+    upload(fs, root, "bucket/options-hint")
+    strategy = {"input": {"type": "SCORES", "task": "user", "score": "objectness_least_confidence"}, "strategy": {"type": "WEIGHTS"}}
+    config = {"selection_config": {"n_samples": 1, "strategies": [strategy]}, "thresher": {"exports": {"images": False}}}
+    lines: list[str] = []
+    run("s3://bucket/options-hint", config, catalog=tmp_path / "catalog", storage_options=options, log=lines.append)
+    warnings = [line for line in lines if "warning: task user" in line]
+    assert len(warnings) == 1 and warnings[0].endswith("; `thresher validate s3://bucket/options-hint` with the same --storage-options lists every problem"), lines
+    assert "secret" not in warnings[0] and "testing" not in warnings[0]
+
+
+def test_a_rerun_of_an_unchanged_run_opens_no_prediction_file(bikes_datasource_copy, monkeypatch):
+    """Every task is read once per run through the columnar cache: the report's thumbnails and
+    flagged strips draw the boxes the run read, so an unchanged rerun opens no prediction file."""
+    from thresher.io.datasource import Datasource
+    from thresher.io.storage import Location
+    from thresher.report.data import load_report_data
+    from thresher.report.thumbs import read_boxes
+
+    config = {
+        "selection_config": {"n_samples": 5, "strategies": [{"input": {"type": "SCORES", "task": "ssd", "score": "objectness_least_confidence"}, "strategy": {"type": "WEIGHTS"}}]},
+        "thresher": {"assertions": {"task": "ssd", "names": ["flicker"]}, "exports": {"images": False}},
+    }
+    run(bikes_datasource_copy, config)
+    opened: list[str] = []
+    for method in ("open", "read_bytes"):
+        original = getattr(Location, method)
+        monkeypatch.setattr(Location, method, lambda self, name, _original=original: (opened.append(name), _original(self, name))[1])
+    original_many = Location.read_many
+    monkeypatch.setattr(Location, "read_many", lambda self, names: original_many(self, [opened.append(n) or n for n in names]))
+    second = run(bikes_datasource_copy, config)
+    assert [n for n in opened if n.startswith(".lightly/predictions/") and not n.endswith(("schema.json", "tasks.json"))] == []
+    monkeypatch.undo()
+    thumbs = load_report_data(second.folder).thumbnails
+    drawn = {(str(thumbs.frame_id[t]), tuple(np.round(xyxy, 2).tolist())) for t, xyxy, imputed in zip(thumbs.box_thumb, thumbs.box_xyxy, thumbs.box_imputed) if not imputed}
+    source = Datasource(bikes_datasource_copy)
+    frames = source.frames()
+    detections, _ = read_boxes(source.lightly, "ssd", frames[frames.index_of(thumbs.frame_id)])
+    in_files = {(str(thumbs.frame_id[f]), tuple(np.round(xyxy.astype(np.float32), 2).tolist())) for f, xyxy in zip(detections.frame, detections.xyxy)}
+    assert drawn and drawn == in_files  # the boxes of the files, drawn on the right thumbnails

@@ -192,3 +192,45 @@ def test_predict_on_a_bucket_needs_a_catalog_to_record_its_settings(tmp_path, s3
     assert result.returncode == 2
     assert one_error_line(result) == "error: s3://bucket/predict-no-catalog is not a local folder: give a local folder for thresher's state with --catalog PATH"
     assert not fs.exists("bucket/predict-no-catalog/.lightly")  # refused before predicting anything
+
+
+@pytest.fixture
+def silent_endpoint():
+    """A TCP server that accepts every connection and never answers: its `http://` URL."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(server.accept()[0])
+            except OSError:  # closed at the end of the test
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+    for connection in held:
+        connection.close()
+
+
+def test_a_bucket_endpoint_that_never_answers_is_one_line_within_seconds(tmp_path, silent_endpoint):
+    """thresher's defaults retry a timed-out request 3 times, not botocore's and s3fs's 25: with a
+    1 s read timeout the error comes after a few seconds (about 25 s without them)."""
+    import json
+    import time
+
+    pytest.importorskip("s3fs")
+    options = {"key": "k", "secret": "s", "client_kwargs": {"endpoint_url": silent_endpoint, "region_name": "us-east-1"}, "config_kwargs": {"read_timeout": 1}}
+    start = time.monotonic()
+    result = thresher("validate", "s3://street/data", "--storage-options", json.dumps(options), cwd=tmp_path)
+    elapsed = time.monotonic() - start
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == "reading s3://street/data …"
+    assert one_error_line(result).startswith("error: s3://street/data: cannot read the bucket (ReadTimeoutError: Read timeout on endpoint URL")
+    assert elapsed < 15, elapsed

@@ -189,7 +189,11 @@ CASES = [
     # media
     ("corrupt image", lambda r: (r / "img/b.jpg").write_bytes(b"not an image at all"), "img/b.jpg: expected a readable image, got no image format Pillow reads (19 bytes"),
     ("truncated JPEG", truncate("img/a.jpg", 0.6), "img/a.jpg: expected an image that decodes fully, got corrupt image, decoding failed"),
-    ("truncated video, index at the end", truncate("clips/car.mp4", 0.7), "clips/car.mp4: expected a readable video, got not a readable video (InvalidDataError"),
+    (
+        "truncated video, index at the end",
+        truncate("clips/car.mp4", 0.7),
+        "clips/car.mp4: expected a readable video, got not a readable video (InvalidDataError: Invalid data found when processing input)\n",
+    ),
     (
         "truncated video, index at the front",
         lambda r: (faststart_copy(r / "clips/car.mp4", r / "fast.mp4"), truncate("fast.mp4", 0.7)(r)),
@@ -268,3 +272,14 @@ def test_frames_without_a_file_are_counted_as_information(clean_datasource, caps
         "299 samples without a file (119 frames of predicted videos, read as no object; 180 not predicted), 0 invalid"
     ) in output
     assert "no problems" in output
+
+
+def test_quick_reports_a_truncated_mp4_whose_header_counts_more_frames(clean_datasource, capsys):
+    """`--quick` decodes nothing, yet the enumeration's demux pass already counted the packets:
+    an MP4 cut short with its index at the front is reported from that count."""
+    faststart_copy(clean_datasource / "clips/car.mp4", clean_datasource / "fast.mp4")
+    truncate("fast.mp4", 0.7)(clean_datasource)
+    code, output = run_cli(["validate", str(clean_datasource), "--quick"], capsys)
+    assert code == 1, output
+    assert "problem: fast.mp4: expected a complete video (its header matches its packets), got truncated video: the header says 120 frames, the file holds" in output
+    assert output.count("problem: ") == 1, output

@@ -70,7 +70,9 @@ def validate(source: Datasource, *, decode: bool = True) -> ValidationReport:
 
     Args:
         decode: decode every image fully and check that every video decodes to its last
-            frame (catches truncated files); False only reads headers.
+            frame (catches truncated files); False only reads headers, and checks each video's
+            index as the enumeration read it (an MP4 whose header counts more frames than its
+            packets is truncated).
 
     Example (a folder with one good image and one that is not an image)::
 
@@ -92,6 +94,8 @@ def validate(source: Datasource, *, decode: bool = True) -> ValidationReport:
     frames = source.frames(problems, media)
     if decode:
         check_media(source, frames, problems)
+    else:
+        check_video_indexes(source, frames, problems)
     tasks = [_check_task(source, name, frames, problems) for name in read_task_names(source.lightly, problems)]
     _unlisted_tasks(source, [t.name for t in tasks], problems)
     metadata = read_metadata(source.lightly, frames, problems)
@@ -119,6 +123,21 @@ def check_media(source: Datasource, frames: Frames, problems: Problems) -> None:
     with ThreadPoolExecutor(IO_THREADS) as pool:
         list(pool.map(lambda n: run(image, n, "an image that decodes fully"), images))
         list(pool.map(lambda n: run(lambda v: check_video(source.input, v, source.video_infos.get(v)), n, "a video that decodes to its last frame"), videos))
+
+
+def check_video_indexes(source: Datasource, frames: Frames, problems: Problems) -> None:
+    """Record each video whose index, read when enumerating, shows it cut short (no decoding, no
+    read: `check_video_index`); a video whose index was not kept is left to the full check."""
+    from thresher.io.video import check_video_index
+
+    for name in np.unique(frames.video[frames.kind == "frame"]).tolist():
+        info = source.video_infos.hint(name)
+        if info is None:
+            continue
+        try:
+            check_video_index(name, info)
+        except DatasourceError as exc:
+            problems.add(name, "", "a complete video (its header matches its packets)", str(exc).removeprefix(f"{name}: "))
 
 
 def _check_task(source: Datasource, name: str, frames: Frames, problems: Problems) -> TaskSummary:

@@ -212,3 +212,21 @@ def test_concurrent_readers_leave_a_whole_cache(source, tmp_path):
     task, problems, parsed = read(source, cache)
     assert parsed <= 4  # at most the files touched after the last write
     assert_same(task, problems, source)
+
+
+def test_optional_fields_come_from_a_current_cache_without_reading_files(source, tmp_path, monkeypatch):
+    """The config check's look at a task's per-box fields: from the columnar cache while its
+    files are unchanged, from the files once they changed."""
+    from thresher.io.lightly_predictions import optional_fields
+    from thresher.io.storage import Location
+
+    cache = tmp_path / "cache"
+    read(source, cache)
+    reads: list[str] = []
+    original = Location.read_many
+    monkeypatch.setattr(Location, "read_many", lambda self, names: original(self, [reads.append(n) or n for n in names]))
+    assert optional_fields(source.lightly, TASK, cache=cache) == {"probabilities"} and reads == []
+    frames = source.frames()
+    plain = Detections.from_xywh([0, 1], [[1, 2, 3, 4], [5, 6, 7, 8]], [0.5, 0.6], [0, 2])  # no probabilities: new files, other sizes
+    write_predictions(source.lightly, PredictionTask(TASK, SCHEMA, frames, plain))
+    assert optional_fields(source.lightly, TASK, cache=cache) == frozenset() and reads

@@ -33,8 +33,13 @@ def make_server(catalog: str | os.PathLike, host: str = DEFAULT_HOST, port: int 
 
 
 def serve(catalog: str | os.PathLike, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, log=None, announce=None, storage_options: dict | None = None) -> None:
-    """Serve until interrupted (Ctrl-C); `announce(line)` is told the address once listening."""
+    """Serve until interrupted (Ctrl-C); `announce(line)` is told the address once listening,
+    `log` a warning first for each bucket the runs read that no credentials will open."""
+    from thresher.app.state import credentials_warnings
+
     server = make_server(catalog, host, port, log, storage_options)
+    for line in credentials_warnings(server.state) if log is not None else ():
+        log(line)
     if announce is not None:
         announce(f"thresher serves {server.state.catalog_path} on http://{server.public_host}:{server.server_port}/ (Ctrl-C stops)")
     try:

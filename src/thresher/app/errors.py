@@ -58,12 +58,27 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     return json_error(exc.status_code, message, exc.headers)
 
 
+TOLD_REASONS = 1000  # distinct failure reasons `AnswerErrors` remembers having logged
+
+
 class AnswerErrors:
-    """ASGI middleware: an exception of the app becomes `json_error(status_of(exc), …)`; an
-    unexpected one is also told to `log` (one line), e.g. a bucket's missing credentials."""
+    """ASGI middleware: an exception of the app becomes `json_error(status_of(exc), …)`; a
+    failure (status 500: a thresher error such as a bucket's missing credentials, or an
+    unexpected exception) is also told to `log`, one line `error on GET /api/image: <reason>`
+    the first time its reason comes (a page of 60 images failing alike logs it once)."""
 
     def __init__(self, app: ASGIApp, log: Callable[[str], object] | None = None):
         self.app, self.log = app, log
+        self._told: set[str] = set()
+
+    def _tell(self, scope: Scope, reason: str) -> None:
+        """Log the failure's one line unless its reason was logged already."""
+        if self.log is None or reason in self._told:
+            return
+        if len(self._told) < TOLD_REASONS:
+            self._told.add(reason)
+        first = reason.strip().splitlines()[0] if reason.strip() else reason
+        self.log(f"error on {scope.get('method')} {scope.get('path')}: {first}")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
@@ -77,8 +92,8 @@ class AnswerErrors:
             await self.app(scope, receive, watched)
         except Exception as exc:  # noqa: BLE001 - the app must answer, whatever a library raised
             status = status_of(exc)
-            if status == 500 and not isinstance(exc, ThresherError) and self.log is not None:
-                self.log(f"error on {scope.get('method')} {scope.get('path')}: {type(exc).__name__}: {exc}")
+            if status == 500:
+                self._tell(scope, message_of(exc))
             if started:  # too late for an answer: uvicorn closes the connection
                 raise
             await json_error(status, message_of(exc))(scope, receive, send)

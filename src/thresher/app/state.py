@@ -221,6 +221,48 @@ def datasource_of(state: AppState, view: RunView | None = None) -> Datasource:
     raise NotFound("no run with report data tells where the datasource is")
 
 
+def bucket_datasources(state: AppState) -> list[str]:
+    """The bucket URLs (input and LIGHTLY) that the catalog's runs with report data read, from
+    each bundle's `report_data.json` (no array is loaded), newest run first."""
+    import json
+
+    from thresher.io.storage import is_url
+
+    with state.catalog() as store:
+        folders = [Path(r.artifacts["folder"]) for r in reversed(store.runs()) if r.artifacts.get("folder")]
+    found: dict[str, None] = {}
+    for folder in folders:
+        if not has_report_data(folder):
+            continue
+        try:
+            where = json.loads((folder / DATA_JSON).read_text(encoding="utf-8")).get("datasource") or {}
+        except (OSError, ValueError, AttributeError):
+            continue  # an unreadable bundle says so when it is shown
+        for url in (where.get("input"), where.get("lightly")):
+            if isinstance(url, str) and is_url(url):
+                found[url] = None
+    return list(found)
+
+
+def credentials_warnings(state: AppState, environ: dict[str, str] | None = None) -> list[str]:
+    """One `warning:` line per bucket the runs read when the server has no storage options and
+    the environment no credentials for it (`credentials_in_environment`): its images will fail."""
+    from thresher.io.datasource import CREDENTIALS_HINT, credentials_in_environment
+
+    if state.storage_options:
+        return []
+    lines = []
+    for url in bucket_datasources(state):
+        if credentials_in_environment(url, environ):
+            continue
+        hint = CREDENTIALS_HINT.get(url.split("://", 1)[0], "pass credentials with --storage-options")
+        lines.append(
+            f"warning: {url}: runs of this catalog read this bucket, and neither --storage-options nor credentials in the "
+            f"environment are given: its images will not show; restart with the --storage-options of the run, or {hint}"
+        )
+    return lines
+
+
 def view_holding(state: AppState, sample_id: str, run_id: str | None = None) -> RunView | None:
     """The run a sample is shown for: `run_id` (the page's run: its datasource also holds the
     neighbouring frames of a strip), else the latest run whose bundle holds the sample, else

@@ -15,10 +15,17 @@ SHOWN_PROBLEMS = 50
 BUILT_IN_DETECTOR = "ssd-mobilenet-v2-coco"
 
 
-def open_datasource(datasource: str, lightly: Optional[str], storage_options: Optional[str] = None):
+def open_datasource(datasource: str, lightly: Optional[str], storage_options: Optional[str] = None, quiet: bool = False):
+    """The `Datasource` of a command's arguments; unless `quiet`, a line `reading s3://…` on stderr
+    first when either location is a bucket (its first listing may wait on the network)."""
     from thresher.io.datasource import Datasource
+    from thresher.io.storage import is_url
 
-    return Datasource(datasource, lightly, parse_storage_options(storage_options))
+    options = parse_storage_options(storage_options)
+    if not quiet:
+        for url in dict.fromkeys(u for u in (datasource, lightly) if u is not None and is_url(u)):
+            typer.echo(f"reading {url} …", err=True)
+    return Datasource(datasource, lightly, options)
 
 
 def parse_storage_options(text: Optional[str]) -> Optional[dict]:

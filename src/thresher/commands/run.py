@@ -33,7 +33,7 @@ def run_command(
 
     from thresher.engines import make_engine
 
-    source = open_datasource(datasource, lightly, storage_options)
+    source = open_datasource(datasource, lightly, storage_options, quiet=quiet)
     with resumable(), display(quiet) as shown:
         runner = make_engine(engine, address=address, **({"log": shown.log, "quiet": quiet} if engine == "ray" else {}))
         try:

@@ -199,7 +199,19 @@ def _check_folder(location: Location, role: str) -> None:
     if is_file:
         parent = location.url.rstrip("/").rsplit("/", 1)[0] if "/" in location.url.rstrip("/") else "."
         raise UsageError(f"{location.url}: a file, not a folder{role}; give the folder that holds the images and videos, e.g. {parent}")
+    bucket = _missing_bucket(location)
+    if bucket is not None:
+        raise UsageError(f"{location.url}: no bucket named {bucket!r}{role} (or these credentials cannot see it); check the bucket's name in the URL")
     raise UsageError(f"{location.url}: no such folder{role}")
+
+
+def _missing_bucket(location: Location) -> str | None:
+    """The bucket's name when `location` is in a bucket that does not exist, else None."""
+    if location.is_local:
+        return None
+    bucket = location.root.strip("/").split("/", 1)[0]
+    with remote_errors(location):
+        return None if not bucket or location.fs.exists(bucket) else bucket
 
 
 @contextmanager
@@ -235,6 +247,49 @@ CREDENTIALS_HINT = {
     "az": "pass --storage-options with account_name and account_key (or a sas_token)",
     "abfs": "pass --storage-options with account_name and account_key (or a sas_token)",
 }
+
+
+# where each store's client finds credentials without storage options: environment variables,
+# and files given by a variable or at their default place below the home folder
+CREDENTIAL_VARIABLES = {
+    "s3": (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ),
+    "gs": ("GOOGLE_APPLICATION_CREDENTIALS",),
+    "az": ("AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_ACCOUNT_KEY", "AZURE_STORAGE_SAS_TOKEN", "AZURE_CLIENT_SECRET"),
+}
+CREDENTIAL_FILES = {
+    "s3": (("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials"), ("AWS_CONFIG_FILE", ".aws/config")),
+    "gs": ((None, ".config/gcloud/application_default_credentials.json"),),
+    "az": (),
+}
+PROTOCOL_FAMILY = {"s3": "s3", "s3a": "s3", "gs": "gs", "gcs": "gs", "az": "az", "abfs": "az", "abfss": "az"}
+
+
+def credentials_in_environment(url: str, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the client of `url`'s store finds credentials with no storage options: one of its
+    variables is set or one of its credentials files exists (True for stores not known here;
+    a cloud machine's own role, which only the network tells, is not seen).
+
+    >>> credentials_in_environment("s3://b/data", {"AWS_PROFILE": "work"})
+    True
+    >>> credentials_in_environment("s3://b/data", {"HOME": "/nonexistent"})
+    False
+    """
+    environ = os.environ if environ is None else environ
+    family = PROTOCOL_FAMILY.get(url.split("://", 1)[0])
+    if family is None:
+        return True
+    if any(environ.get(name) for name in CREDENTIAL_VARIABLES[family]):
+        return True
+    home = environ.get("HOME")
+    paths = [environ.get(variable or "") or (os.path.join(home, default) if home else "") for variable, default in CREDENTIAL_FILES[family]]
+    return any(path and os.path.isfile(path) for path in paths)
 
 
 def _rows(names: list[str], kind: str, video: str, index: object, width: int, height: int) -> dict:

@@ -177,10 +177,12 @@ def prediction_listing(lightly: Location, task: str) -> Listing:
 OPTIONAL_FIELDS = ("probabilities", *UNCERTAINTY_KEYS)  # per-box fields a task has on every box or on none
 
 
-def optional_fields(lightly: Location, task: str, batch: int = 64) -> frozenset[str]:
+def optional_fields(lightly: Location, task: str, batch: int = 64, cache: Path | None = None) -> frozenset[str]:
     """The optional per-box fields (`OPTIONAL_FIELDS`) of the task's prediction files, read from
     the first file that has a prediction (a task has each field on every box or on none); empty
     when no file has one. Cheap: it stops at that file, without checking the task's files.
+    `cache`: the folder of the columnar cache (`thresher.io.lightly_cache`); a cached file with
+    boxes that did not change since tells the fields without reading any prediction file.
 
     Example::
 
@@ -192,7 +194,11 @@ def optional_fields(lightly: Location, task: str, batch: int = 64) -> frozenset[
         >>> sorted(optional_fields(lightly, "det"))
         ['probabilities']
     """
-    names = prediction_listing(lightly, task).name.tolist()
+    listing = prediction_listing(lightly, task)
+    known = _cached_fields(lightly, task, listing, cache) if cache is not None else None
+    if known is not None:
+        return known
+    names = listing.name.tolist()
     for start in range(0, len(names), batch):
         contents = lightly.read_many(names[start : start + batch])
         for name in names[start : start + batch]:
@@ -200,6 +206,21 @@ def optional_fields(lightly: Location, task: str, batch: int = 64) -> frozenset[
             if box is not None:
                 return frozenset(key for key in OPTIONAL_FIELDS if key in box)
     return frozenset()
+
+
+def _cached_fields(lightly: Location, task: str, listing: Listing, cache: Path) -> frozenset[str] | None:
+    """`optional_fields` from the task's columnar cache: the fields its cached boxes carry, when
+    a cached file with boxes has the size and time it has now; None otherwise (then read)."""
+    schema = read_schema(lightly, task, Problems())
+    table = lightly_cache.load(cache, lightly, task, schema) if schema is not None else None
+    if table is None:
+        return None
+    with_boxes = np.flatnonzero(table.counts > 0)
+    rows, found = lookup(listing.name, table.name[with_boxes])
+    same = found & (listing.size[rows] == table.size[with_boxes]) & (listing.mtime_ns[rows] == table.mtime_ns[with_boxes])
+    if not same.any():
+        return None
+    return frozenset(key for key in OPTIONAL_FIELDS if key in table.per_item)
 
 
 def _first_prediction(raw: bytes | Exception | None) -> dict | None:

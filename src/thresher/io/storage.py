@@ -24,6 +24,13 @@ from thresher.errors import DatasourceError
 
 PROTOCOL_EXTRAS = {"s3": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs"}
 
+# botocore's settings for an S3 bucket where the user's `config_kwargs` do not give them: an
+# endpoint that accepts connections but never answers fails within about a minute and a half
+# (the defaults of s3fs and botocore retry it 25 times, about 7 minutes), and a slow answer
+# still has 20 s between two reads of its bytes.
+S3_CONFIG_DEFAULTS: dict[str, Any] = {"connect_timeout": 10, "read_timeout": 20, "retries": {"total_max_attempts": 2, "mode": "standard"}}
+S3FS_RETRIES = 2  # s3fs's own retries of a timed-out request (its default: 5), with the retries above
+
 
 def safe_name(name: object) -> str:
     """Check that `name` is a relative path inside its folder; return it normalized.
@@ -45,19 +52,46 @@ def is_url(path: str) -> bool:
     return "://" in str(path)
 
 
+def with_bucket_defaults(url: str, storage_options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The storage options for `url`, an `s3://` URL's `config_kwargs` completed with
+    `S3_CONFIG_DEFAULTS` where the user's options do not set them (theirs always win).
+
+    >>> with_bucket_defaults("s3://b/data", {"config_kwargs": {"read_timeout": 2}})["config_kwargs"]
+    {'connect_timeout': 10, 'read_timeout': 2, 'retries': {'total_max_attempts': 2, 'mode': 'standard'}}
+    >>> with_bucket_defaults("photos", None)
+    {}
+    """
+    options = dict(storage_options or {})
+    if str(url).split("://", 1)[0] not in ("s3", "s3a"):
+        return options
+    given = options.get("config_kwargs") or {}
+    options["config_kwargs"] = {**S3_CONFIG_DEFAULTS, **given}
+    return options
+
+
+def _limit_s3fs_retries(fs: Any) -> None:
+    """Lower s3fs's own retries to `S3FS_RETRIES` where botocore's are thresher's defaults (a
+    user who sets `config_kwargs.retries` keeps s3fs's as they are)."""
+    config = getattr(fs, "config_kwargs", None)
+    if isinstance(config, dict) and config.get("retries") == S3_CONFIG_DEFAULTS["retries"] and hasattr(fs, "retries"):
+        fs.retries = min(fs.retries, S3FS_RETRIES)
+
+
 class Location:
     """A folder, local or remote, addressed by relative `/`-separated names."""
 
     def __init__(self, url: str | os.PathLike, storage_options: Mapping[str, Any] | None = None):
         self.url = str(url)
+        self.storage_options = dict(storage_options or {})  # as the user gave them (no defaults)
         try:
-            self.fs, root = fsspec.core.url_to_fs(self.url, **dict(storage_options or {}))
+            self.fs, root = fsspec.core.url_to_fs(self.url, **with_bucket_defaults(self.url, storage_options))
         except ImportError as exc:
             protocol = self.url.split("://", 1)[0]
             package = PROTOCOL_EXTRAS.get(protocol, protocol)
             raise DatasourceError(f"reading {self.url} needs the package {package}: pip install {package}") from exc
         except ValueError as exc:
             raise DatasourceError(f"cannot open {self.url}: {exc}") from exc
+        _limit_s3fs_retries(self.fs)
         self.root = root.rstrip("/") or "/"
         self.is_local = "file" in self.fs.protocol or "local" in self.fs.protocol
         self._made: set[str] = set()  # folders known to exist (saves a makedirs per written file)
@@ -79,6 +113,7 @@ class Location:
         """The sub-folder `name` of this location."""
         sub = Location.__new__(Location)
         sub.url, sub.fs, sub.is_local = self.display(safe_name(name)), self.fs, self.is_local
+        sub.storage_options = self.storage_options
         sub.root = self.path(name)
         sub._made, sub._listings = set(), None
         return sub

@@ -59,12 +59,24 @@ def _source(location: Location, name: str) -> Any:
     return local if local is not None else location.open(name)
 
 
+def describe_av_error(exc: Exception) -> str:
+    """`InvalidDataError: Invalid data found when processing input`: an FFmpeg error's kind and
+    message, without its errno and the file name FFmpeg appends (`'<none>'` for a bucket's file
+    object; the caller names the file).
+
+    >>> describe_av_error(OSError(2, "No such file", "<none>"))
+    'FileNotFoundError: No such file'
+    """
+    message = getattr(exc, "strerror", None) or str(exc)
+    return f"{type(exc).__name__}: {message}"
+
+
 def _open(location: Location, name: str) -> Any:
     av = _av()
     try:
         container = av.open(_source(location, name))
     except (av.FFmpegError, OSError) as exc:
-        raise DatasourceError(f"{name}: not a readable video ({type(exc).__name__}: {exc})") from exc
+        raise DatasourceError(f"{name}: not a readable video ({describe_av_error(exc)})") from exc
     if not container.streams.video:
         container.close()
         raise DatasourceError(f"{name}: no video stream in the file")
@@ -115,7 +127,7 @@ def _probe(container: Any, name: str, path: str | None = None) -> VideoInfo:
             layout=record_layout(stream, rows, first, path) if rows is not None and path is not None and reliable else None,
         )
     except av.FFmpegError as exc:
-        raise DatasourceError(f"{name}: the video cannot be read to its end ({type(exc).__name__}: {exc})") from exc
+        raise DatasourceError(f"{name}: the video cannot be read to its end ({describe_av_error(exc)})") from exc
     if info.n_frames == 0:
         raise DatasourceError(f"{name}: the video has no frames")
     return info
@@ -172,6 +184,17 @@ def check_video(location: Location, name: str, info: VideoInfo | None = None) ->
     last group of pictures up to the last frame. `info`: the video's index when already read.
     """
     info = info or video_info(location, name)
+    check_video_index(name, info)
+    last = _last_decoded_pts(location, name, info)
+    if info.pts_reliable and last != info.pts[-1]:
+        raise DatasourceError(f"{name}: truncated video: decoding stops before the last frame")
+    return info
+
+
+def check_video_index(name: str, info: VideoInfo) -> None:
+    """Raise DatasourceError when the video's index shows it cut short, with no read: an MP4/MOV
+    header counting other frames than the packets, packets the demuxer flagged as cut short, or a
+    header duration the frames do not cover (`validate --quick` checks this much)."""
     if info.container.startswith("mov") and info.header_frames > 0 and info.n_frames != info.header_frames:
         raise DatasourceError(f"{name}: truncated video: the header says {info.header_frames} frames, the file holds {info.n_frames}")
     if info.corrupt_packets:
@@ -179,10 +202,6 @@ def check_video(location: Location, name: str, info: VideoInfo | None = None) ->
     covered = _seconds_covered(info)
     if info.header_seconds and covered is not None and abs(info.header_seconds - covered) > 1.5 * covered / info.n_frames:
         raise DatasourceError(f"{name}: truncated video: the header says {info.header_seconds:.3f} s, the frames cover {covered:.3f} s")
-    last = _last_decoded_pts(location, name, info)
-    if info.pts_reliable and last != info.pts[-1]:
-        raise DatasourceError(f"{name}: truncated video: decoding stops before the last frame")
-    return info
 
 
 def _seconds_covered(info: VideoInfo) -> float | None:
@@ -232,7 +251,7 @@ class VideoReader:
             try:
                 self._file = open(path, "rb")  # type: ignore[arg-type]  # noqa: SIM115  # path is set with a layout; closed by close()
             except OSError as exc:
-                raise DatasourceError(f"{name}: not a readable video ({type(exc).__name__}: {exc})") from exc
+                raise DatasourceError(f"{name}: not a readable video ({describe_av_error(exc)})") from exc
         else:
             self._container = _open(location, name)
         try:
@@ -300,7 +319,7 @@ class VideoReader:
                 else:
                     frame = self._frame_by_count(index)
             except (av.FFmpegError, OSError) as exc:  # e.g. a raw H.264 stream, which cannot seek
-                raise DatasourceError(f"{self.name}: frame {index} could not be read ({type(exc).__name__}: {exc})") from exc
+                raise DatasourceError(f"{self.name}: frame {index} could not be read ({describe_av_error(exc)})") from exc
             yield self._rgb.reformat(frame, format="rgb24").to_ndarray()
 
     def _frame(self, index: int) -> Any:

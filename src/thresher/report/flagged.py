@@ -56,7 +56,8 @@ def collect_strips(state: Selected, metadata) -> tuple[Strips, dict | None]:
     metadata: the datasource's `Metadata` over `state.frames` (holds the severities).
     """
     from thresher.report.thumb_cache import ThumbnailCache
-    from thresher.report.thumbs import JPEG_QUALITY, make_thumbnails, read_boxes
+    from thresher.report.sampling import run_boxes
+    from thresher.report.thumbs import JPEG_QUALITY, make_thumbnails
 
     info = state.artifacts.get("assertions")
     if not info or "flicker" not in info["names"]:
@@ -66,12 +67,7 @@ def collect_strips(state: Selected, metadata) -> tuple[Strips, dict | None]:
     rows = worst_first(state.frames.id, severity)
     neighbours = neighbour_ids(state.frames, rows)
     wanted = np.unique(neighbours[neighbours != ""])
-    shown = state.frames[state.frames.index_of(wanted)]
-    boxes = []
-    for task, imputed in ((info["task"], False), (info["imputed_task"], True)):
-        found = read_boxes(state.source.lightly, task, shown)
-        if found is not None:
-            boxes.append((shown, *found, imputed))
+    boxes = [b for b in (run_boxes(state, info["task"], wanted, False), run_boxes(state, info["imputed_task"], wanted, True)) if b is not None]
     cache = ThumbnailCache(Path(state.workspace) / "cache" / "strips.npz", STRIP_SIDE, JPEG_QUALITY)  # the last report's strip images
     thumbs = (
         make_thumbnails(state.source, state.frames, wanted, boxes, extracted=Path(state.folder) / "frames", side=STRIP_SIDE, cache=cache) if len(wanted) else Thumbnails.empty()

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from thresher.errors import DatasourceError
+from thresher.errors import DatasourceError, ThresherError
 from thresher.frames import Frames
 from thresher.report.data import Thumbnails
 from thresher.report.thumb_cache import ThumbnailCache
-from thresher.report.thumbs import JPEG_QUALITY, THUMB_SIDE, make_thumbnails, read_boxes
+from thresher.report.thumbs import JPEG_QUALITY, THUMB_SIDE, make_thumbnails
 
 if TYPE_CHECKING:
     from thresher.run.state import Selected
@@ -81,17 +81,29 @@ def _probe(state: Selected, videos: np.ndarray) -> dict:
     return infos
 
 
+def run_boxes(state: Selected, task: str | None, wanted: np.ndarray, imputed: bool) -> tuple | None:
+    """The boxes of `task` on the frames `wanted` (ids), as `make_thumbnails` takes them: (task
+    frames, detections, class names, imputed). The task comes as the run read it
+    (`state.resolver.task`: read once per run, through the columnar cache; no prediction file
+    is opened again for the report). None without a task or when it cannot be read (the run
+    said why already)."""
+    if not task:
+        return None
+    try:
+        loaded = state.resolver.task(task)
+    except ThresherError:
+        return None
+    shown = np.isin(loaded.frames.id, wanted)
+    detections = loaded.detections
+    return loaded.frames, detections[shown[detections.frame]], loaded.schema.names, imputed
+
+
 def thumbnails_of_run(state: Selected, samples: Frames, selected: np.ndarray, duplicates, seed: int) -> Thumbnails:
     """The thumbnails of a run, with the predicted boxes of its box task and the imputed boxes."""
     from thresher.report.collect import box_task
     from thresher.run.images import IMAGES_DIR
 
     wanted, infos = thumbnail_frames(state, samples, selected, duplicates, seed)
-    shown = state.frames[state.frames.index_of(wanted)]
-    boxes = []
-    for name, imputed in ((box_task(state), False), (state.imputed_task, True)):
-        found = read_boxes(state.source.lightly, name, shown) if name else None
-        if found is not None:
-            boxes.append((shown, *found, imputed))
+    boxes = [b for b in (run_boxes(state, box_task(state), wanted, False), run_boxes(state, state.imputed_task, wanted, True)) if b is not None]
     cache = ThumbnailCache(Path(state.workspace) / "cache" / "thumbnails.npz", THUMB_SIDE, JPEG_QUALITY)  # the last report's thumbnails
     return make_thumbnails(state.source, state.frames, wanted, boxes, extracted=Path(state.folder) / IMAGES_DIR, video_infos=infos, cache=cache)

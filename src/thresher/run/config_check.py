@@ -44,16 +44,18 @@ BUILTIN_DETECTOR = "ssd-mobilenet-v2-coco"
 IMPUTED_SUFFIX = "-imputed"
 
 
-def check_run_config(source: Datasource, config: RunConfig, catalog: Catalog, assertions=None) -> None:
+def check_run_config(source: Datasource, config: RunConfig, catalog: Catalog, assertions=None, task_cache: Path | None = None) -> None:
     """ConfigError for the first name in `config` that neither exists nor will be made by the run.
 
     assertions: the run's `thresher.run.assertions.AssertionPlan` (None: no assertions stage).
+    task_cache: the columnar cache of prediction tasks (a task's optional fields are read from
+    it when it is current, instead of from the task's files).
 
     >>> check_run_config(Datasource("data/"), load_run_config("run.yaml"), Catalog("data/.thresher"))  # doctest: +SKIP
     """
     with config.naming_the_file():
         check_model_files(config)
-        resolver = PlannedResolver(source, config, catalog, assertions)
+        resolver = PlannedResolver(source, config, catalog, assertions, task_cache)
     with config.naming_the_file(selection=True):
         inputs = resolve_inputs(config.selection_config, resolver, Frames.empty(), [])
         run_selection(config.selection_config, inputs, seed=config.thresher.seed, sequence_length=config.worker_config.selected_sequence_length)
@@ -67,8 +69,8 @@ class PlannedResolver:
     the assertions write. Unknown names raise the ConfigError the run's resolver would raise.
     """
 
-    def __init__(self, source: Datasource, config: RunConfig, catalog: Catalog, assertions=None) -> None:
-        self.source, self.config, self.catalog = source, config, catalog
+    def __init__(self, source: Datasource, config: RunConfig, catalog: Catalog, assertions=None, task_cache: Path | None = None) -> None:
+        self.source, self.config, self.catalog, self.task_cache = source, config, catalog, task_cache
         worker, options = config.worker_config, config.thresher
         existing = read_task_names(source.lightly, Problems())
         self.classes = {task: _schema_classes(source, task) for task in existing}
@@ -133,7 +135,7 @@ class PlannedResolver:
         if task not in self.fields:
             origin = self.imputed_from.get(task)
             if origin is None:
-                self.fields[task] = optional_fields(self.source.lightly, task)
+                self.fields[task] = optional_fields(self.source.lightly, task, cache=self.task_cache)
             else:
                 fields = self.task_fields(origin)
                 self.fields[task] = None if fields is None else fields - {"probabilities"}

@@ -74,7 +74,7 @@ def check_config(setup: Setup) -> Planned:
 
     with setup.config.naming_the_file():
         assertion_plan = plan_assertions(setup.config, setup.source.lightly)
-    check_run_config(setup.source, setup.config, setup.catalog, assertion_plan)
+    check_run_config(setup.source, setup.config, setup.catalog, assertion_plan, setup.task_cache)
     final_folder = setup.folder.with_name(setup.folder.name.removesuffix(".partial"))
     with setup.config.naming_the_file():
         task = export_task(setup.config, None if assertion_plan is None else assertion_plan.task)
@@ -105,7 +105,7 @@ def enumerate_frames(state: Planned) -> Enumerated:
     if len(problems) > clashes:
         counts[CORRUPT_FILES] = len(problems) - clashes
     if len(frames) == 0:
-        raise NothingToSelectError(no_media_reason(state.source.input.url, len(media.images) + len(media.videos), unsupported))
+        raise NothingToSelectError(no_media_reason(state.source.input.url, len(media.images) + len(media.videos), unsupported, _has_storage_options(state.source)))
     with state.config.naming_the_file():
         relevant = relevant_rows(frames, state.source, state.worker.relevant_filenames_file, media, state.log)
     rows = np.intersect1d(sample_rows(frames, state.options.every), relevant)
@@ -335,7 +335,7 @@ def _drop_invalid_of(state: S, task: PredictionTask) -> S:
     if mask.any() or strays:
         parts = [f"{int(mask.sum())} samples removed for an invalid prediction file (why: removed_samples.csv)"] if mask.any() else []
         parts += [f"{len(strays)} prediction file{'s' if len(strays) != 1 else ''} for no sample of the datasource ignored"] if strays else []
-        state.log(f"  warning: task {task.name}: {', '.join(parts)}; `{_validate_command(state.source)}` lists every problem")
+        state.log(f"  warning: task {task.name}: {', '.join(parts)}; {_validate_command(state.source)} lists every problem")
     dropped = state.dropping(mask, "invalid prediction", details)
     if not mask.any():
         return dropped
@@ -343,9 +343,17 @@ def _drop_invalid_of(state: S, task: PredictionTask) -> S:
 
 
 def _validate_command(source: Datasource) -> str:
-    """The `thresher validate` command line for the datasource."""
+    """The `thresher validate` command line for the datasource, in backquotes, followed by "with
+    the same --storage-options" when the datasource was opened with some (they may hold secrets:
+    named, not printed)."""
     separate = source.lightly.url != source.input.url
-    return f"thresher validate {source.input.display('')}" + (f" --lightly {source.lightly.display('')}" if separate else "")
+    command = f"thresher validate {source.input.display('')}" + (f" --lightly {source.lightly.display('')}" if separate else "")
+    return f"`{command}`" + (" with the same --storage-options" if _has_storage_options(source) else "")
+
+
+def _has_storage_options(source: Datasource) -> bool:
+    """Whether either location of `source` was opened with storage options."""
+    return bool(source.input.storage_options or source.lightly.storage_options)
 
 
 def _crop_boxes(state: Embedded) -> np.ndarray:
@@ -631,12 +639,14 @@ def row_hashes(vectors, block: int = 1 << 14, columns: int = HASHED_COLUMNS) -> 
     return out
 
 
-def no_media_reason(url: str, media_files: int, unsupported: dict[str, int]) -> str:
-    """Why a run has no frame at all: no media file, or none readable (one line, with the fix)."""
+def no_media_reason(url: str, media_files: int, unsupported: dict[str, int], storage_options: bool = False) -> str:
+    """Why a run has no frame at all: no media file, or none readable (one line, with the fix);
+    `storage_options`: the datasource was opened with some (the validate command names them)."""
     from thresher.io.datasource import SUPPORTED, describe_unsupported
 
     if media_files:
-        return f"{url}: none of its {media_files} images and videos could be read (thresher validate {url} says why)"
+        same = " with the same --storage-options" if storage_options else ""
+        return f"{url}: none of its {media_files} images and videos could be read (thresher validate {url}{same} says why)"
     skipped = f"; {describe_unsupported(unsupported)}" if unsupported else f"; thresher reads {SUPPORTED}"
     return f"{url}: no images or videos to select from{skipped}"
 

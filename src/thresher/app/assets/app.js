@@ -52,7 +52,9 @@
      writes each box's class and score on it; `run`: the run it is shown for. */
   function framed(item, size, labels, run) {
     const wrap = el("div", { class: "frame", style: `aspect-ratio:${item.width || 4}/${item.height || 3}` });
-    wrap.append(el("img", { src: `/api/image?${sampleQuery(item.id, run)}&size=${size}`, alt: item.file_name, loading: "lazy" }));
+    const img = el("img", { src: `/api/image?${sampleQuery(item.id, run)}&size=${size}`, alt: item.file_name, loading: "lazy" });
+    img.addEventListener("error", () => explainImage(img, wrap), { once: true });
+    wrap.append(img);
     if (item.boxes && item.boxes.length && item.width) {
       const layer = svg("svg", { class: "boxes", viewBox: `0 0 ${item.width} ${item.height}`, preserveAspectRatio: "none" });
       const texts = [];
@@ -76,6 +78,20 @@
       wrap.append(layer);
     }
     return wrap;
+  }
+
+  /* An image that did not load: the server's reason (its JSON error, e.g. a bucket's missing
+     credentials) as the image's title and a visible note over it. */
+  async function explainImage(img, wrap) {
+    let reason = "the image could not be loaded";
+    try {
+      const answer = await fetch(img.src);
+      if (!answer.ok) reason = (await answer.json()).error || `${answer.status} ${answer.statusText}`;
+    } catch (error) {
+      reason = String(error.message || error);
+    }
+    img.title = reason;
+    wrap.append(el("p", { class: "image-error", title: reason }, reason));
   }
 
   function options(select, values, current, blank) {
