@@ -11,7 +11,8 @@ H.264 frames, 640×272, a keyframe every ~42 frames, 46 % of the frames referred
 - thresher: `thresher.run.outputs.extract_frames` (each video decoded forward once, disposable
   frames not decoded on the way, PNG with numpy + ISA-L; one thread per core, each taking a
   video (at most 32 of its frames) and decoding, encoding and writing it; the video indexes
-  read when the frames were enumerated, as in a run, so no video is demuxed twice);
+  read when the frames were enumerated, as in a run, so no video is demuxed twice, and with
+  them each packet's place in the file: MP4 H.264 frames are decoded with no container opened);
 - rerun: what a rerun selecting the same frames does (`thresher.run.images.write_images` with
   the record of the frames an earlier run extracted, `thresher.run.extracted`): the PNGs of the
   "thresher" output are copied, no video is decoded.
