@@ -667,11 +667,11 @@ def _embeds_too(detector: Detector) -> TypeGuard[_DetectorEmbedder]:
 
 def no_objects_reason(task: str | None, frames: int, validate: str) -> str:
     """Object level, no crop at all: the object task has no box on the `frames` frames that
-    take part; `validate` is the command that counts each task's boxes."""
+    take part; `validate` is the command that counts each task's boxes (in backquotes)."""
     where = f"the {frames} frame{'s' if frames != 1 else ''} that take{'s' if frames == 1 else ''} part"
     return (
         f"nothing to select: task {task!r} (worker_config.object_level.task_name) has no boxes on {where}, so there is no object to select; "
-        f"give a task with boxes (`{validate}` counts each task's boxes), or remove object_level to select frames"
+        f"give a task with boxes ({validate} counts each task's boxes), or remove object_level to select frames"
     )
 
 
