@@ -67,6 +67,17 @@ class PacketLayout:
             raise OSError(f"packet {index}: {len(data)} of {int(self.size[index])} bytes read (the file is shorter than its index)")
         return data
 
+    def fits(self, file: BinaryIO) -> bool:
+        """Whether the open video `file` still holds this layout's packets where it says: its
+        first and last packets read as whole length-prefixed NAL units. A video replaced by
+        another of the same size and modification time (which the index's checks cannot see)
+        fails this, almost surely, and is then read through the container."""
+        size = (self.extradata[4] & 3) + 1
+        try:
+            return all(_whole_units(self.packet(file, i), size) for i in {0, len(self) - 1})
+        except OSError:
+            return False
+
     def decoder(self) -> Any:
         """A new decoder for this stream, set up as the container would set it up."""
         import av
@@ -127,3 +138,14 @@ def record_layout(stream: Any, packets: list[tuple[int, int, int, int]], first: 
             return layout if layout.packet(file, 0) == first else None
     except OSError:
         return None
+
+
+def _whole_units(data: bytes, size: int) -> bool:
+    """Whether `data` is a sequence of NAL units, each prefixed by its `size`-byte length."""
+    at = 0
+    while at + size <= len(data):
+        length = int.from_bytes(data[at : at + size], "big")
+        if length == 0:
+            return False
+        at += size + length
+    return at == len(data) and len(data) > 0

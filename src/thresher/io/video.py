@@ -252,7 +252,10 @@ class VideoReader:
                 self._file = open(path, "rb")  # type: ignore[arg-type]  # noqa: SIM115  # path is set with a layout; closed by close()
             except OSError as exc:
                 raise DatasourceError(f"{name}: not a readable video ({describe_av_error(exc)})") from exc
-        else:
+            if not self._layout.fits(self._file):  # replaced under the same size and time: the index is stale
+                self._file.close()
+                self._file, self._layout, info = None, None, None
+        if self._layout is None:
             self._container = _open(location, name)
         try:
             self.info = info or _probe(self._container, name)  # the first read seeks back
