@@ -196,7 +196,9 @@ def pretag(state: Enumerated) -> Enumerated:
     key = prediction_key(opts.model, opts.confidence, opts.classes)
     rows = state.active_rows()
     check_task_schema(state.source, PRETAGGING_TASK, detector)  # before prepare_task removes files of other settings
-    prepare_task(state.source, state.frames, rows, state.workspace, PRETAGGING_TASK, key)
+    note = prepare_task(state.source, state.frames, rows, state.workspace, PRETAGGING_TASK, key).note(PRETAGGING_TASK, key)
+    if note:
+        state.log(f"  {note}")
     redo = None
     if embedder is not None and store is not None:  # a changed file's stale embeddings are redone in this pass, not again by `embed`
         redo = _rows_to_embed_again(state, store, embedder.name)
