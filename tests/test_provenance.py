@@ -44,8 +44,10 @@ def test_other_options_predict_the_whole_task_again(tmp_path, carphone_mp4):
     (tmp_path / "ds").mkdir()
     shutil.copyfile(carphone_mp4, tmp_path / "ds" / "car.mp4")
     predict(tmp_path / "ds")
-    stricter = run(tmp_path / "ds", config(confidence=0.5))
+    lines: list[str] = []
+    stricter = run(tmp_path / "ds", config(confidence=0.5), log=lines.append)
     assert stricter.counts["pretagged frames"] == 12  # never a task mixing two confidences
+    assert "  task lightly_pretagging: other settings than the recorded ones (confidence 0.1 → 0.5): removed 12 prediction files first" in lines
     assert "predicted 12 frames, reused 0" in predict(tmp_path / "ds")
 
 
@@ -78,7 +80,9 @@ def test_other_settings_on_fewer_frames_leave_no_file_of_the_old_settings(tmp_pa
     shutil.copyfile(carphone_mp4, tmp_path / "ds" / "car.mp4")
     run_predict(tmp_path / "ds", "--every", "5")
     assert len(task_files(tmp_path / "ds")) == 24
-    assert "predicted 12 frames, reused 0" in run_predict(tmp_path / "ds", "--every", "10", "--confidence", "0.3")
+    again = run_predict(tmp_path / "ds", "--every", "10", "--confidence", "0.3")
+    assert "task lightly_pretagging: other settings than the recorded ones (confidence 0.1 → 0.3): removed 24 prediction files first" in again
+    assert "predicted 12 frames, reused 0" in again
     assert task_files(tmp_path / "ds") == [f"car-{k:03d}-mp4.json" for k in range(0, 120, 10)]  # the 0.1 files between are gone
     # the frames between are predicted at 0.3 now, not taken from the 0.1 run
     assert "predicted 12 frames, reused 12" in run_predict(tmp_path / "ds", "--every", "5", "--confidence", "0.3")
@@ -112,14 +116,112 @@ def test_prepare_task_removes_the_files_the_new_settings_would_not_have_made(tmp
     source = Datasource(tmp_path)
     frames = source.frames()
     low, high = prediction_key("m", 0.1, None), prediction_key("m", 0.3, None)
-    assert prepare_task(source, frames, np.arange(2), tmp_path / "ws", "t", low) == 0
+    assert prepare_task(source, frames, np.arange(2), tmp_path / "ws", "t", low).removed == 0
     assert read_json_cache(provenance_file(tmp_path / "ws", "t"))["key"] == low  # recorded before any file is written
     folder = tmp_path / ".lightly" / "predictions" / "t"
     folder.mkdir(parents=True)
     for name in ("a", "b", "schema"):
         (folder / f"{name}.json").write_text("{}")
     Image.fromarray(np.zeros((9, 9, 3), np.uint8)).save(tmp_path / "a.png")  # a changed since its file was made
-    assert prepare_task(source, frames, np.array([1]), tmp_path / "ws", "t", low) == 1  # a's file goes, though a is not predicted now
+    changed = prepare_task(source, frames, np.array([1]), tmp_path / "ws", "t", low)
+    assert changed.removed == 1  # a's file goes, though a is not predicted now
+    assert changed.note("t", low) == "task t: 1 media file changed since it was predicted: removed 1 prediction file first"
     assert task_files(tmp_path, "t") == ["b.json"]
-    assert prepare_task(source, frames, np.array([1]), tmp_path / "ws", "t", high) == 1  # other settings: every file goes
+    other = prepare_task(source, frames, np.array([1]), tmp_path / "ws", "t", high)
+    assert other.removed == 1  # other settings: every file goes
+    assert other.note("t", high) == "task t: other settings than the recorded ones (confidence 0.1 → 0.3): removed 1 prediction file first"
     assert task_files(tmp_path, "t") == [] and (folder / "schema.json").exists()
+    assert prepare_task(source, frames, np.array([1]), tmp_path / "ws", "t", high).note("t", high) is None  # nothing removed, nothing said
+
+
+def two_files_task(tmp_path, task: str = "t"):
+    """A datasource of two images, its task `task` (listed, with a file per image) and the frames."""
+    import json
+
+    import numpy as np
+    from PIL import Image
+
+    from thresher import Datasource
+
+    for name in ("a", "b"):
+        Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / f"{name}.png")
+    folder = tmp_path / ".lightly" / "predictions" / task
+    folder.mkdir(parents=True)
+    for name in ("a", "b", "schema"):
+        (folder / f"{name}.json").write_text("{}")
+    (folder.parent / "tasks.json").write_text(json.dumps(["other", task]))
+    source = Datasource(tmp_path)
+    return source, source.frames()
+
+
+def test_a_task_whose_files_are_removed_is_unlisted_until_its_predict_finishes(tmp_path):
+    import json
+
+    import numpy as np
+
+    from thresher.errors import ConfigError
+    from thresher.io.lightly_schema import add_task_name, require_task
+    from thresher.provenance import prediction_key, prepare_task
+
+    source, frames = two_files_task(tmp_path)
+    tasks = tmp_path / ".lightly" / "predictions" / "tasks.json"
+    prepare_task(source, frames, np.arange(2), tmp_path / "ws", "t", prediction_key("m", 0.1, None))
+    assert json.loads(tasks.read_text()) == ["other", "t"]  # the same settings, nothing removed: still listed
+    prepare_task(source, frames, np.arange(2), tmp_path / "ws", "t", prediction_key("m", 0.3, None))
+    assert json.loads(tasks.read_text()) == ["other"]  # half a task is never read as one without objects
+    with pytest.raises(ConfigError, match="exists but tasks.json does not list it"):
+        require_task(source.lightly, "t")
+    add_task_name(source.lightly, "t")  # what the predict does when it finishes
+    assert json.loads(tasks.read_text()) == ["other", "t"]
+
+
+def test_the_record_of_the_settings_survives_deleting_the_caches(tmp_path):
+    import numpy as np
+
+    from thresher.provenance import prediction_key, prepare_task
+
+    source, frames = two_files_task(tmp_path)
+    prepare_task(source, frames, np.arange(2), tmp_path / "ws", "t", prediction_key("m", 0.1, None))
+    shutil.rmtree(tmp_path / "ws" / "cache", ignore_errors=True)  # docs/run.md: cache/ can be deleted at any time
+    assert prepare_task(source, frames, np.arange(2), tmp_path / "ws", "t", prediction_key("m", 0.3, None)).removed == 2
+    assert task_files(tmp_path, "t") == []
+
+
+def test_a_record_at_the_old_place_is_read_and_moved(tmp_path):
+    import numpy as np
+
+    from thresher.provenance import prediction_key, prepare_task, provenance_file, read_json_cache, write_json_cache
+
+    source, frames = two_files_task(tmp_path)
+    old = tmp_path / "ws" / "cache" / "predictions" / "t.json"
+    write_json_cache(old, {"key": prediction_key("m", 0.1, None), "files": {}})  # a workspace of an earlier version
+    assert prepare_task(source, frames, np.arange(2), tmp_path / "ws", "t", prediction_key("m", 0.3, None)).removed == 2
+    assert not old.exists() and read_json_cache(provenance_file(tmp_path / "ws", "t"))["key"]["confidence"] == 0.3
+
+
+@pytest.mark.slow
+def test_a_predict_killed_under_other_settings_leaves_the_task_unlisted(tmp_path, bikes_mp4):
+    import json
+
+    from thresher import Datasource
+    from thresher.errors import ConfigError
+    from thresher.io.lightly_schema import require_task
+
+    (tmp_path / "ds").mkdir()
+    shutil.copyfile(bikes_mp4, tmp_path / "ds" / "bikes.mp4")
+    run_predict(tmp_path / "ds", "--every", "50")
+    tasks = tmp_path / "ds" / ".lightly" / "predictions" / "tasks.json"
+    assert json.loads(tasks.read_text()) == ["lightly_pretagging"]
+    killed = subprocess.Popen([sys.executable, "-m", "thresher", "predict", str(tmp_path / "ds"), "--confidence", "0.3"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while len(task_files(tmp_path / "ds")) < 16 and killed.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    killed.kill()
+    killed.wait()
+    assert 16 <= len(task_files(tmp_path / "ds")) < 250, "the predict was killed while writing"
+    assert json.loads(tasks.read_text()) == []  # score, select and a run refuse the half task
+    with pytest.raises(ConfigError, match="a predict that did not finish"):
+        require_task(Datasource(tmp_path / "ds").lightly, "lightly_pretagging")
+    finished = run_predict(tmp_path / "ds", "--every", "50", "--confidence", "0.3")
+    assert "removed" not in finished and "reused 1" in finished  # the same settings: the killed predict's frame 0 is kept
+    assert json.loads(tasks.read_text()) == ["lightly_pretagging"]

@@ -331,6 +331,26 @@ def test_a_run_killed_between_its_folder_and_the_catalog_record_is_not_left_look
         assert catalog.run(first.name).status == "interrupted"
 
 
+KILLED_BEFORE_RECORD = (  # a run killed (SIGKILL) after its folder's rename, before the catalog's record
+    "import json, os, signal, sys; import thresher.run.api as api; "
+    "api.record_run = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL); api.run(sys.argv[1], json.loads(sys.argv[2]))"
+)
+
+
+def test_a_run_killed_before_its_catalog_record_is_marked_interrupted_by_the_next_run(tmp_path):
+    source = stills(tmp_path / "ds")
+    killed = subprocess.run([sys.executable, "-c", KILLED_BEFORE_RECORD, str(source), json.dumps(RANDOM_DATAPOOL)], capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    with Catalog(source / ".thresher") as catalog:
+        (first,) = catalog.runs()
+    assert first.status == "running"  # it could not say otherwise
+    second = run(source, RANDOM_DATAPOOL)
+    with Catalog(source / ".thresher") as catalog:
+        dead = catalog.run(first.id)
+    assert dead.status == "interrupted" and dead.error == f"killed before it finished; its folder was removed by run {second.run_id}"
+    assert dead.finished is not None
+
+
 def test_a_run_whose_catalog_record_fails_removes_its_final_folder(tmp_path, monkeypatch):
     import thresher.run.api
 

@@ -170,3 +170,24 @@ def test_the_printed_outputs_name_the_crops_folder(datasource, tmp_path, capsys)
     crops = next(line for line in listed if line.endswith("/cat-crops"))
     assert listed.index(crops) == [line.rsplit("/", 1)[1] for line in listed].index("images") + 1
     assert len(list(Path(crops).glob("*.png"))) == 2
+
+
+def csv_ids(path: Path) -> list[str]:
+    with open(path, newline="") as f:
+        return [row["file_name"] for row in csv.DictReader(f)]
+
+
+def test_the_datapool_keeps_earlier_objects_when_new_images_come(datasource):
+    cfg = config()
+    cfg["worker_config"]["use_datapool"] = True
+    first = run(datasource, cfg)
+    earlier = first.selection.ids.tolist()
+    assert len(earlier) == 2
+    shutil.copyfile(package_file("skimage", "data", "motorcycle_left.png"), datasource / "motorcycle.png")
+    write_task(datasource, "det", {**BOXES, "motorcycle": [[20, 20, 100, 80], [200, 100, 120, 90]]})
+    cfg["selection_config"]["n_samples"] = 3  # the datapool's 2 objects count: 1 new one
+    second = run(datasource, cfg)
+    assert second.selection.ids.tolist()[:2] == earlier and len(second.picks.ids) == 1
+    assert second.summary().startswith("selected 1 new (2 already in the datapool)")
+    assert sorted(csv_ids(second.folder / "datapool.csv")) == sorted(earlier)
+    assert csv_ids(second.folder / "selection.csv")[0].startswith("motorcycle-")  # the seen frames' other objects are no candidates

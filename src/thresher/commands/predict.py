@@ -41,7 +41,8 @@ def predict(
 
     Files the same model and options predicted before (this command or a run's pretagging) are
     reused; a task predicted with another model or confidence loses every prediction file
-    first (frames outside --every included), then the sampled frames are predicted; one
+    first (frames outside --every included; a line says how many and why, and tasks.json
+    lists the task again only once the predict finishes), then the sampled frames are predicted; one
     with other classes (other categories) is refused, naming both.
     """
     from thresher.infer import run_models, sample_rows
@@ -74,7 +75,9 @@ def predict(
     callback, bar = progress_bar("predict")
     with resumable():
         check_task_schema(source, task, detector)  # files of other settings are removed, and the settings recorded, before any is written
-        prepare_task(source, frames, rows, workspace, task, key)
+        note = prepare_task(source, frames, rows, workspace, task, key).note(task, key)
+        if note:
+            typer.echo(note)
         with bar:
             result = run_models(source, detector=detector, task=task, embedder=embedder, store=store, resume=resume, progress=callback, frames=frames, rows=rows)
     result.skipped = list(problems) + result.skipped

@@ -207,3 +207,12 @@ def add_task_name(lightly: Location, task: str) -> None:
     names = read_task_names(lightly) if lightly.exists(TASKS_FILE) else []
     if task not in names:
         lightly.write_bytes(TASKS_FILE, json.dumps(names + [task], indent=2).encode())
+
+
+def remove_task_name(lightly: Location, task: str) -> None:
+    """Take `task` out of tasks.json (written whole: temporary name, then rename); other tasks
+    are kept, and nothing is written when it is not listed. Its files stay: a task whose files
+    are being replaced is unlisted until its predict finishes (`require_task` names it then)."""
+    names = read_task_names(lightly) if lightly.exists(TASKS_FILE) else []
+    if task in names:
+        lightly.write_bytes(TASKS_FILE, json.dumps([name for name in names if name != task], indent=2).encode())

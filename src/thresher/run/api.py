@@ -146,6 +146,7 @@ def _execute(source, config: RunConfig, store: Catalog, workspace: Path, runs_fo
     planned = plan(setup)  # a config the run cannot follow stops it here, before any folder or model
     for dead in [*remove_dead_partials(runs_folder), *remove_unrecorded(runs_folder, {r.id: r.status for r in store.runs()})]:
         log(f"removed {dead.name}, left by a run that did not finish")
+        _mark_dead(store, dead.name.removesuffix(".partial"), run_id)
     partial = PartialFolder(planned.folder)
     try:
         written = execute(planned)
@@ -165,6 +166,15 @@ def _execute(source, config: RunConfig, store: Catalog, workspace: Path, runs_fo
     picks = selection[written.new_picks()]
     counts, timings = dict(written.counts), dict(written.timings)
     return RunResult(run_id, folder, written.samples, selection, list(written.removed), artifacts, counts, timings, picks)
+
+
+def _mark_dead(store: Catalog, dead_id: str, run_id: str) -> None:
+    """A run whose folder the run `run_id` removed as dead (killed, e.g. SIGKILL, so it could not
+    say so itself) is `interrupted` in the catalog instead of `running` forever; a run of
+    another status, or unknown to the catalog, is left as it is."""
+    statuses = {r.id: r.status for r in store.runs()}
+    if statuses.get(dead_id) == "running":
+        store.update_run(dead_id, status="interrupted", error=f"killed before it finished; its folder was removed by run {run_id}", finished=time.time())
 
 
 __all__ = ["RunResult", "run"]

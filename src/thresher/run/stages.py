@@ -109,16 +109,20 @@ def enumerate_frames(state: Planned) -> Enumerated:
     with state.config.naming_the_file():
         relevant = relevant_rows(frames, state.source, state.worker.relevant_filenames_file, media, state.log)
     rows = np.intersect1d(sample_rows(frames, state.options.every), relevant)
-    preselected = _datapool_ids(state, frames)
+    preselected, preselected_frames = _datapool_ids(state, frames)
     known = set(state.catalog.samples().id.tolist()) if _only_new_files(state) else set()
     is_new = ~np.isin(frames.id, list(known)) if known else np.ones(len(frames), bool)
     candidate = np.zeros(len(frames), bool)
     candidate[rows] = True
     left_out = {"left out by thresher.every or relevant_filenames_file": len(frames) - len(rows)}
-    left_out["seen by an earlier run (datapool: only new files are candidates unless datasource.process_all)"] = int((candidate & ~is_new & ~np.isin(frames.id, preselected)).sum())
-    candidate &= is_new & ~np.isin(frames.id, preselected)
+    # at object level a frame of an earlier pick stays a candidate (its other objects) when it is new to the rules
+    picked_frame = np.isin(frames.id, preselected) if state.worker.object_level is None else np.zeros(len(frames), bool)
+    left_out["seen by an earlier run (datapool: only new files are candidates unless datasource.process_all)"] = int((candidate & ~is_new & ~picked_frame).sum())
+    candidate &= is_new & ~picked_frame
     counts.update(frames=len(frames), candidates=int(candidate.sum()), preselected=len(preselected))
-    return advance(state, Enumerated, frames=frames, candidate=candidate, preselected=preselected, left_out=left_out, removed=removed, counts=counts)
+    return advance(
+        state, Enumerated, frames=frames, candidate=candidate, preselected=preselected, preselected_frames=preselected_frames, left_out=left_out, removed=removed, counts=counts
+    )
 
 
 def _unreadable(problem: Problem) -> Removed:
@@ -133,11 +137,19 @@ def _only_new_files(state: Setup) -> bool:
     return state.worker.use_datapool and not state.worker.datasource.process_all
 
 
-def _datapool_ids(state: Setup, frames: Frames) -> np.ndarray:
+def _datapool_ids(state: Setup, frames: Frames) -> tuple[np.ndarray, np.ndarray]:
+    """(ids of the datapool's samples, ids of their frames) among `frames`: at frame level the
+    same ids twice, at object level the crops' ids and their frames' (from the catalog)."""
+    none = np.zeros(0, "<U1")
     if not state.worker.use_datapool or DATAPOOL_TAG not in state.catalog.tags():
-        return np.zeros(0, "<U1")
+        return none, none
     ids = np.array(state.catalog.tag(DATAPOOL_TAG), dtype=str)
-    return ids[np.isin(ids, frames.id)] if state.worker.object_level is None else ids
+    if state.worker.object_level is None:
+        ids = ids[np.isin(ids, frames.id)]
+        return ids, ids
+    crops = state.catalog.samples(ids.tolist())
+    crops = crops[(crops.parent_id != "") & np.isin(crops.parent_id, frames.id)]
+    return crops.id, np.unique(crops.parent_id)
 
 
 def check_corruption(state: Enumerated) -> Enumerated:
@@ -184,7 +196,9 @@ def pretag(state: Enumerated) -> Enumerated:
     key = prediction_key(opts.model, opts.confidence, opts.classes)
     rows = state.active_rows()
     check_task_schema(state.source, PRETAGGING_TASK, detector)  # before prepare_task removes files of other settings
-    prepare_task(state.source, state.frames, rows, state.workspace, PRETAGGING_TASK, key)
+    note = prepare_task(state.source, state.frames, rows, state.workspace, PRETAGGING_TASK, key).note(PRETAGGING_TASK, key)
+    if note:
+        state.log(f"  {note}")
     redo = None
     if embedder is not None and store is not None:  # a changed file's stale embeddings are redone in this pass, not again by `embed`
         redo = _rows_to_embed_again(state, store, embedder.name)
@@ -319,6 +333,9 @@ def _embed_crops(state: Enumerated, embedder, store: EmbeddingStore) -> tuple[Em
     rows = state.active_rows()
     keep = np.isin(task.detections.frame, rows)
     crops, crop_boxes = crop_frames(state.frames, task.detections[keep], level.padding)
+    # a frame that takes part for its earlier picks only gives those crops, not its other objects
+    taking_part = state.candidate[state.frames.index_of(crops.parent_id)] | np.isin(crops.id, state.preselected)
+    crops, crop_boxes = crops[taking_part], crop_boxes[taking_part]
     result = state.engine.embed_crops(state.source, state.frames, crops, crop_boxes, embedder, store, progress=for_stage(state.progress, "embeddings (crops)"))
     return advance(state, Embedded, store=store, samples=crops, crops=crops, crop_boxes=crop_boxes), result
 
@@ -372,7 +389,7 @@ def _drop_unreadable(state: Embedded, problems: Sequence[Problem]) -> Embedded:
 def remove_duplicates(state: Embedded) -> Embedded:
     """Without the samples whose embedding equals another's exactly (`duplicate`)."""
     embeddings = state.store.open().align(state.samples.id) if len(state.samples) else state.store.open()
-    candidates = state.samples.id[~np.isin(_frame_of(state.samples), state.preselected)]
+    candidates = state.samples.id[~(np.isin(_frame_of(state.samples), state.preselected) | np.isin(state.samples.id, state.preselected))]
     twins = exact_duplicates(embeddings, candidates, state.preselected)
     if state.crops is None:
         mask = np.isin(state.frames.id, list(twins))

@@ -146,7 +146,10 @@ class Enumerated(Planned):
     frames: every image and video frame that could be read, one row each.
     candidate: bool (len(frames),): the frame may be selected (not removed, not left out,
         not in the datapool already).
-    preselected: ids (str) of the datapool's earlier picks, selected before any new one.
+    preselected: ids (str) of the datapool's earlier picks, selected before any new one (at
+        object level the ids of crops).
+    preselected_frames: ids (str) of the frames of `preselected` (the same ids at frame level;
+        at object level each crop's frame): they take part whether or not they are candidates.
     left_out: {why: number of frames} that are no candidates without being removed.
     embedded_in_pretagging: frames the pretagging's forward pass embedded too (0: none).
     imputed_task: the prediction task holding the assertions' imputed boxes (None: none).
@@ -157,14 +160,15 @@ class Enumerated(Planned):
     frames: Frames
     candidate: np.ndarray
     preselected: np.ndarray
+    preselected_frames: np.ndarray
     left_out: Mapping[str, int]
     embedded_in_pretagging: int = 0
     imputed_task: str | None = None
     read_tasks: Mapping[str, PredictionTask] = field(default_factory=dict)
 
     def active_rows(self) -> np.ndarray:
-        """Rows of `frames` that take part: the candidates and the preselected frames."""
-        return np.flatnonzero(self.candidate | np.isin(self.frames.id, self.preselected))
+        """Rows of `frames` that take part: the candidates and the frames of the preselected samples."""
+        return np.flatnonzero(self.candidate | np.isin(self.frames.id, self.preselected_frames))
 
     def dropping(self, mask: np.ndarray, reason: str, detail: list[str] | str) -> Self:
         """The same state without the candidates in `mask`, listed as removed with `reason`.
