@@ -234,3 +234,13 @@ def test_a_bucket_endpoint_that_never_answers_is_one_line_within_seconds(tmp_pat
     assert result.stderr.splitlines()[0] == "reading s3://street/data …"
     assert one_error_line(result).startswith("error: s3://street/data: cannot read the bucket (ReadTimeoutError: Read timeout on endpoint URL")
     assert elapsed < 15, elapsed
+
+
+def test_weak_candidates_without_a_threshold_names_the_flag(tmp_path):
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    Image.new("RGB", (8, 8)).save(folder / "a.png")
+    result = thresher("score", "ds", "--task", "det", "--out", "s.csv", "--families", "lightly,weak_candidates", cwd=tmp_path)
+    assert result.returncode == 2
+    assert one_error_line(result).startswith("error: --families weak_candidates needs --candidate-threshold: expected the score from which a box counts as detected")
+    assert not (tmp_path / "s.csv").exists()

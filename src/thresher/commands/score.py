@@ -34,18 +34,24 @@ def score(
 
     Higher means more worth labeling, for every column; an empty cell means not applicable.
     """
+    from thresher.errors import UsageError
     from thresher.io.lightly_predictions import predicted_part, read_predictions
     from thresher.io.lightly_schema import require_task
     from thresher.io.problems import Problems
     from thresher.objects import object_columns
     from thresher.scorers import default_object_ids, score_frames, score_objects, write_scores_csv
 
+    names = [f.strip() for f in families.split(",") if f.strip()]
+    if "weak_candidates" in names and candidate_threshold is None:
+        raise UsageError(
+            "--families weak_candidates needs --candidate-threshold: expected the score from which a box counts as "
+            "detected (0 to 1, e.g. --candidate-threshold 0.5), got none; give it or leave weak_candidates out"
+        )
     source = open_datasource(datasource, lightly, storage_options)
     require_task(source.lightly, task)  # as `thresher select`: a task tasks.json does not list is refused
     frames = source.frames(Problems())
     predictions = read_predictions(source.lightly, task, frames, Problems())
     frames, detections = predicted_part(predictions)
-    names = [f.strip() for f in families.split(",") if f.strip()]
     table = score_frames(detections, frames, names, candidate_threshold=candidate_threshold)
     if strategies:
         table = _with_seed_strategies(table, [s.strip() for s in strategies.split(",") if s.strip()], detections, frames)

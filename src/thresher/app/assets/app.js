@@ -209,7 +209,7 @@
     CLASSES = body.classes;
     const s = body.sample;
     /* a crop's own box: its place in the frame in the table (`frame_xyxy`), drawn in the crop's pixels */
-    const boxes = el("table", {}, el("tr", {}, ["kind", "class", "score", "x0", "y0", "x1", "y1"].map((h) => el("th", {}, h))),
+    const boxes = el("table", {}, el("tr", {}, ["kind", "class", "score", "x1", "y1", "x2", "y2"].map((h) => el("th", {}, h))),
       body.boxes.map((b) => el("tr", {}, el("td", {}, b.imputed ? "imputed" : "predicted"), el("td", {}, b.label), el("td", {}, fmt(b.score)),
         (b.frame_xyxy || b.xyxy).map((v) => el("td", {}, fmt(v))))));
     const runs = body.runs.map((r) => el("div", { class: "block" }, el("h3", {}, `run ${r.run}: ` + (r.selected ? `selected (#${r.pick})` : "not selected")),
