@@ -1,3 +1,4 @@
+import dataclasses
 import random
 import shutil
 
@@ -5,7 +6,7 @@ import av
 import numpy as np
 import pytest
 
-from tests.conftest import faststart_copy
+from tests.conftest import edit_list_copy, faststart_copy
 from thresher import DatasourceError
 from thresher.io.storage import Location
 from thresher.io.video import VideoReader, check_video, video_info
@@ -62,6 +63,37 @@ def test_truncated_faststart_video_is_caught(tmp_path, bikes_mp4):
     (tmp_path / "fast.mp4").write_bytes(data[: len(data) // 2])
     with pytest.raises(DatasourceError, match="truncated video: the header says 250 frames"):
         check_video(location, "fast.mp4")
+
+
+def decode_all(path) -> list[np.ndarray]:
+    """Every frame PyAV shows, decoded in order."""
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+
+
+def test_a_clip_cut_between_keyframes_is_numbered_as_a_player_shows_it(tmp_path, bikes_mp4, bikes_sequential):
+    edit_list_copy(bikes_mp4, tmp_path / "clip.mp4", skip=25)  # ffmpeg -ss 1 -c copy: an edit list
+    shown = decode_all(tmp_path / "clip.mp4")
+    assert len(shown) == 225 and all(np.array_equal(a, b) for a, b in zip(shown, bikes_sequential[25:]))
+    location = Location(tmp_path)
+    info = check_video(location, "clip.mp4")  # valid, not "truncated"
+    assert (info.n_frames, info.header_frames, info.discarded_packets) == (225, 250, 25)
+    assert info.layout is not None and len(info.layout) == 250  # the discarded packets are decoded too
+    for given in (None, dataclasses.replace(info, layout=None), info):  # probed, through the container, from the layout
+        with VideoReader(location, "clip.mp4", given) as reader:
+            assert all(np.array_equal(a, b) for a, b in zip(reader.frames(range(225)), shown, strict=True))
+            for index in (0, 224, 4, 5, 100, 1):
+                assert np.array_equal(reader[index], shown[index]), (given, index)
+
+
+def test_a_truncated_clip_with_an_edit_list_is_caught(tmp_path, bikes_mp4):
+    edit_list_copy(bikes_mp4, tmp_path / "clip.mp4", skip=25, faststart=True)
+    location = Location(tmp_path)
+    assert check_video(location, "clip.mp4").n_frames == 225
+    data = (tmp_path / "clip.mp4").read_bytes()
+    (tmp_path / "clip.mp4").write_bytes(data[: int(len(data) * 0.6)])
+    with pytest.raises(DatasourceError, match="truncated video: the header says 250 frames"):
+        check_video(location, "clip.mp4")
 
 
 def test_not_a_video(tmp_path):

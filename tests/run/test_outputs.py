@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from tests.conftest import read_rgb
+from tests.conftest import edit_list_copy, read_rgb
 from thresher.frames import Frames
 from thresher.io.datasource import Datasource
 from thresher.io.pixels import pixel_groups
@@ -47,6 +47,25 @@ def test_extracted_frames_are_the_decoded_frames_in_reading_order(source, tmp_pa
         image = read_rgb(tmp_path / "out" / str(frames.file_name[row]))
         assert np.array_equal(image, bikes_sequential[int(frames.frame_index[row])]), row
     assert len(reports) == 3 and reports[-1] == (len(rows), len(rows))  # one report a piece of 32 frames
+
+
+def test_frames_of_a_clip_with_an_edit_list_are_extracted_as_shown(tmp_path, bikes_mp4):
+    import av
+
+    root = tmp_path / "ds"
+    root.mkdir()
+    edit_list_copy(bikes_mp4, root / "clip.mp4", skip=25)  # ffmpeg -ss 1 -c copy
+    with av.open(str(root / "clip.mp4")) as container:
+        shown = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    source = Datasource(root)
+    problems = Problems()
+    frames = source.frames(problems)
+    assert not list(problems) and len(frames) == len(shown) == 225
+    assert source.video_infos.get("clip.mp4").layout is not None  # extracted without the container
+    rows = np.array([0, 3, 4, 5, 120, 224])
+    extract_frames(source, frames, rows, tmp_path / "out", threads=1)
+    for row in rows.tolist():
+        assert np.array_equal(read_rgb(tmp_path / "out" / f"clip-{row:03d}-mp4.png"), shown[row]), row
 
 
 def test_an_unreadable_video_is_skipped_and_the_others_written(tmp_path, bikes_mp4):
