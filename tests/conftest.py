@@ -136,6 +136,23 @@ def edit_list_copy(source: Path, target: Path, skip: int, faststart: bool = Fals
             dst.mux(packet)
 
 
+def rotated_copy(source: Path, target: Path, degrees: int) -> None:
+    """Stream-copy a video with a display matrix turning it `degrees` counterclockwise, as a
+    phone writes a portrait video (its frames stored landscape) and as `ffmpeg -i in.mp4 -c copy
+    -display_rotation 90 out.mp4` does; `ffprobe` shows the matrix as the stream's side data.
+    """
+    import av
+
+    with av.open(str(source)) as src, av.open(str(target), "w") as dst:
+        stream = dst.add_stream_from_template(src.streams.video[0])
+        stream.set_display_rotation(degrees)
+        for packet in src.demux(src.streams.video[0]):
+            if packet.dts is None:
+                continue
+            packet.stream = stream
+            dst.mux(packet)
+
+
 @pytest.fixture(scope="session")
 def bikes_predicted(tmp_path_factory, bikes_mp4, ssd) -> Path:
     """A datasource with bikes.mp4 and the built-in detector's predictions for all 250 frames.

@@ -19,6 +19,13 @@ Frames are numbered as a player shows them. An MP4/MOV edit list (`ffmpeg -ss 1 
 clip's start as discarded: they are decoded, as the shown frames refer to them, but are no
 frames of the video. The index counts the shown frames only (PyAV and FFmpeg decode 225 frames of
 bikes.mp4 cut at 1 s, its header counts 250 packets) and keeps the discarded keyframes to seek to.
+
+Frames are given upright, as a player shows them. A phone stores a portrait video as landscape
+frames with a display matrix (MP4/MOV `tkhd`) saying to turn them a quarter; FFmpeg's players and
+OpenCV's `VideoCapture` (`CAP_PROP_ORIENTATION_AUTO`, on by default but in 4.11) apply it, so a
+detector's boxes on such a video are in upright coordinates. The index records the turn
+(`VideoInfo.rotation`, read from the first keyframe the demux pass decodes) and the displayed
+size; the reader turns every frame it decodes, whichever way it reads (`upright`).
 """
 
 from __future__ import annotations
@@ -44,7 +51,7 @@ class VideoInfo:
     """What one demux pass tells about a video's first video stream."""
 
     n_frames: int
-    width: int
+    width: int  # as displayed: the stored frames' height when `rotation` is 90 or 270
     height: int
     fps: float
     header_frames: int  # what the container claims (0 = unknown)
@@ -59,6 +66,7 @@ class VideoInfo:
     header_seconds: float | None = None  # the video's duration as the container's header states it
     time_base: float = 0.0  # seconds per pts tick
     layout: PacketLayout | None = None  # where each packet lies in the file (MP4/MOV H.264), to read with no demuxer
+    rotation: int = 0  # degrees counterclockwise a player turns the stored frames: 0, 90, 180 or 270
 
 
 def _source(location: Location, name: str) -> Any:
@@ -109,17 +117,18 @@ def _probe(container: Any, name: str, path: str | None = None) -> VideoInfo:
             raise DatasourceError(f"{name}: a still image ({container.format.name}), not a video")
         by_pts = container.format.name.startswith("mov")  # MP4/MOV seek by pts, others by dts
         rows: list | None = [] if layout_possible(container, stream, path) else None
-        pts, keys, increasing, corrupt, discarded, first = _demux(container, stream, by_pts, rows)
+        pts, keys, increasing, corrupt, discarded, first, rotation = _demux(container, stream, by_pts, rows)
         invented = container.format.name == "avi" and stream.codec_context.has_b_frames and increasing
         # MPEG-PS: after a seek, its parser stamps the keyframe with the next frame's pts (with
         # B-frames, reader[57] came out as frame 54 under frame 57's pts), so frames are counted
         program_stream = container.format.name == "mpeg"
         reliable = None not in pts and len(set(pts)) == len(pts) and not invented and not program_stream
         rate = stream.average_rate or stream.guessed_rate or 0
+        width, height = stream.codec_context.width, stream.codec_context.height
         info = VideoInfo(
             n_frames=len(pts),
-            width=stream.codec_context.width,
-            height=stream.codec_context.height,
+            width=height if rotation in (90, 270) else width,
+            height=width if rotation in (90, 270) else height,
             fps=float(rate),
             header_frames=stream.frames,
             container=container.format.name,
@@ -133,6 +142,7 @@ def _probe(container: Any, name: str, path: str | None = None) -> VideoInfo:
             header_seconds=_header_seconds(container, stream),
             time_base=float(stream.time_base or 0),
             layout=record_layout(stream, rows, first, path) if rows is not None and path is not None and reliable else None,
+            rotation=rotation,
         )
     except av.FFmpegError as exc:
         raise DatasourceError(f"{name}: the video cannot be read to its end ({describe_av_error(exc)})") from exc
@@ -155,14 +165,16 @@ def _header_seconds(container: Any, stream: Any) -> float | None:
     return None
 
 
-def _demux(container: Any, stream: Any, by_pts: bool, rows: list | None) -> tuple[list[int | None], list[tuple[int | None, int | None]], bool, int, int, bytes]:
+def _demux(container: Any, stream: Any, by_pts: bool, rows: list | None) -> tuple[list[int | None], list[tuple[int | None, int | None]], bool, int, int, bytes, int]:
     """Each shown packet's pts, the keyframes (discarded ones included: a seek may need them),
-    whether pts increase in decode order, the corrupt and the discarded packets, and with `rows`
+    whether pts increase in decode order, the corrupt and the discarded packets, with `rows`
     (a list) each packet's (offset, size, pts, dts) appended to it, discarded ones included, and
-    the first packet's bytes (`rows` is emptied when a packet is unstamped or has no offset)."""
+    the first packet's bytes (`rows` is emptied when a packet is unstamped or has no offset),
+    and the `display_rotation` of the first shown keyframe that decodes (0 if none does)."""
     pts: list[int | None] = []
     keys: list[tuple[int | None, int | None]] = []
     increasing, corrupt, discarded, first = True, 0, 0, b""
+    rotation: int | None = None
     for packet in container.demux(stream):
         if packet.size == 0:
             continue  # the flush packet at the end
@@ -180,11 +192,54 @@ def _demux(container: Any, stream: Any, by_pts: bool, rows: list | None) -> tupl
         if packet.is_discard:
             discarded += 1  # decoded for the frames that refer to it, never shown
             continue
+        if rotation is None and packet.is_keyframe:
+            rotation = display_rotation(stream, packet)
         corrupt += packet.is_corrupt
         if pts and (t is None or pts[-1] is None or t <= pts[-1]):
             increasing = False
         pts.append(t)
-    return pts, keys, increasing, corrupt, discarded, first if rows else b""
+    return pts, keys, increasing, corrupt, discarded, first if rows else b"", rotation or 0
+
+
+def display_rotation(stream: Any, keyframe: Any) -> int | None:
+    """Degrees counterclockwise (0, 90, 180 or 270) a player turns the frames of `stream` to show
+    them upright, from the display matrix of the frame the packet `keyframe` decodes to; None when
+    it decodes to no frame. The decoder is left as it was found (flushed).
+
+    PyAV gives the display matrix of a decoded frame only (FFmpeg copies the container's onto
+    each frame); like OpenCV, only quarter turns count (another angle, a flip: 0).
+    Example: a phone's portrait video stored as 1920x1080 → 270 (its frames turn clockwise).
+    """
+    av = _av()
+    context = stream.codec_context
+    try:
+        frames = [*context.decode(keyframe), *context.decode(None)]
+    except av.FFmpegError:
+        frames = []
+    finally:
+        context.flush_buffers()
+    return quarter_turn(frames[0].rotation) if frames else None
+
+
+def quarter_turn(degrees: float) -> int:
+    """A display matrix's rotation (degrees counterclockwise, -180..180) as 0, 90, 180 or 270;
+    0 for an angle that is no quarter turn, which OpenCV does not apply either.
+
+    >>> [quarter_turn(d) for d in (90, -90, -180, 45)]
+    [90, 270, 180, 0]
+    """
+    turn = round(degrees) % 360
+    return turn if turn in (90, 180, 270) else 0
+
+
+def upright(pixels: np.ndarray, rotation: int) -> np.ndarray:
+    """An (H, W, C) stored frame as a player shows it: turned `rotation` degrees counterclockwise
+    (`VideoInfo.rotation`), in a C-contiguous array (the same array when `rotation` is 0).
+
+    >>> upright(np.arange(6).reshape(2, 3, 1), 90)[..., 0].tolist()
+    [[2, 5], [1, 4], [0, 3]]
+    """
+    return np.ascontiguousarray(np.rot90(pixels, rotation // 90)) if rotation else pixels
 
 
 def check_video(location: Location, name: str, info: VideoInfo | None = None) -> VideoInfo:
@@ -252,8 +307,9 @@ def _last_keyframe(info: VideoInfo) -> tuple[int | None, int | None]:
 
 
 class VideoReader:
-    """Frames of one video by index: `reader[i]` is an (H, W, 3) uint8 RGB array, and
-    `reader.frames(indices)` yields the frames of ascending `indices`, decoding forward once.
+    """Frames of one video by index: `reader[i]` is an (H, W, 3) uint8 RGB array, upright (as a
+    player shows it: `VideoInfo.rotation`), and `reader.frames(indices)` yields the frames of
+    ascending `indices`, decoding forward once.
 
     Reading forward never seeks within reach: the reader seeks to the keyframe before a wanted
     frame only when that keyframe lies more than `SEEK_GAP` frames past the last frame read
@@ -344,7 +400,7 @@ class VideoReader:
                     frame = self._frame_by_count(index)
             except (av.FFmpegError, OSError) as exc:  # e.g. a raw H.264 stream, which cannot seek
                 raise DatasourceError(f"{self.name}: frame {index} could not be read ({describe_av_error(exc)})") from exc
-            yield self._rgb.reformat(frame, format="rgb24").to_ndarray()
+            yield upright(self._rgb.reformat(frame, format="rgb24").to_ndarray(), self.info.rotation)
 
     def _frame(self, index: int) -> Any:
         target = self.info.pts[index]

@@ -8,7 +8,7 @@ of an unchanged video without reading it whole again. Columns, one row per video
 - `name`, `size`, `mtime` (the video's `Location.stat` when it was read), the scalars of
   `VideoInfo` (`n_frames`, `width`, `height`, `fps`, `header_frames`, `container`,
   `pts_reliable`, `corrupt_packets`, `discarded_packets`, `header_seconds` (NaN: unknown),
-  `time_base`);
+  `time_base`, `rotation`);
 - `pts`: every video's frame timestamps one after the other, `n_frames[i]` of them for video i;
 - `keyframes`: (pts, seek timestamp) rows, `n_keyframes[i]` for video i;
 - the packet layouts (`thresher.io.packet_layout`), for the videos with one (`has_layout`):
@@ -45,9 +45,9 @@ import numpy as np
 from thresher.io.packet_layout import PacketLayout
 from thresher.io.video import VideoInfo
 
-FORMAT = "thresher video index 3"  # 3: discarded packets (edit lists) counted, in the layouts and the keyframes
+FORMAT = "thresher video index 4"  # 3: an edit list's discarded packets counted, in the layouts and keyframes; 4: rotation
 Entry = tuple[Sequence[float], VideoInfo]  # (size in bytes, modification time in seconds), index
-SCALARS = ("n_frames", "width", "height", "fps", "header_frames", "corrupt_packets", "discarded_packets", "time_base")
+SCALARS = ("n_frames", "width", "height", "fps", "header_frames", "corrupt_packets", "discarded_packets", "time_base", "rotation")
 
 
 def video_index_path(workspace: Path, input_url: str) -> Path:
@@ -167,6 +167,7 @@ def _entries(columns: dict[str, np.ndarray]) -> dict[str, tuple[tuple[float, ...
             header_seconds=None if math.isnan(seconds) else seconds,
             time_base=float(columns["time_base"][i]),
             layout=layouts[i],
+            rotation=int(columns["rotation"][i]),
         )
         entries[name] = ((float(columns["size"][i]), float(columns["mtime"][i])), info)
     return entries
