@@ -25,7 +25,7 @@ frames with a display matrix (MP4/MOV `tkhd`) saying to turn them a quarter; FFm
 OpenCV's `VideoCapture` (`CAP_PROP_ORIENTATION_AUTO`, on by default but in 4.11) apply it, so a
 detector's boxes on such a video are in upright coordinates. The index records the turn
 (`VideoInfo.rotation`, read from the first keyframe the demux pass decodes) and the displayed
-size; the reader turns every frame it decodes, whichever way it reads (`upright`).
+size; the reader turns every frame it decodes, whichever way it reads (`thresher.io.rotation`).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ import numpy as np
 
 from thresher.errors import DatasourceError, require
 from thresher.io.packet_layout import PacketLayout, layout_possible, record_layout
+from thresher.io.rotation import display_rotation, upright
 from thresher.io.storage import Location
 
 
@@ -199,47 +200,6 @@ def _demux(container: Any, stream: Any, by_pts: bool, rows: list | None) -> tupl
             increasing = False
         pts.append(t)
     return pts, keys, increasing, corrupt, discarded, first if rows else b"", rotation or 0
-
-
-def display_rotation(stream: Any, keyframe: Any) -> int | None:
-    """Degrees counterclockwise (0, 90, 180 or 270) a player turns the frames of `stream` to show
-    them upright, from the display matrix of the frame the packet `keyframe` decodes to; None when
-    it decodes to no frame. The decoder is left as it was found (flushed).
-
-    PyAV gives the display matrix of a decoded frame only (FFmpeg copies the container's onto
-    each frame); like OpenCV, only quarter turns count (another angle, a flip: 0).
-    Example: a phone's portrait video stored as 1920x1080 → 270 (its frames turn clockwise).
-    """
-    av = _av()
-    context = stream.codec_context
-    try:
-        frames = [*context.decode(keyframe), *context.decode(None)]
-    except av.FFmpegError:
-        frames = []
-    finally:
-        context.flush_buffers()
-    return quarter_turn(frames[0].rotation) if frames else None
-
-
-def quarter_turn(degrees: float) -> int:
-    """A display matrix's rotation (degrees counterclockwise, -180..180) as 0, 90, 180 or 270;
-    0 for an angle that is no quarter turn, which OpenCV does not apply either.
-
-    >>> [quarter_turn(d) for d in (90, -90, -180, 45)]
-    [90, 270, 180, 0]
-    """
-    turn = round(degrees) % 360
-    return turn if turn in (90, 180, 270) else 0
-
-
-def upright(pixels: np.ndarray, rotation: int) -> np.ndarray:
-    """An (H, W, C) stored frame as a player shows it: turned `rotation` degrees counterclockwise
-    (`VideoInfo.rotation`), in a C-contiguous array (the same array when `rotation` is 0).
-
-    >>> upright(np.arange(6).reshape(2, 3, 1), 90)[..., 0].tolist()
-    [[2, 5], [1, 4], [0, 3]]
-    """
-    return np.ascontiguousarray(np.rot90(pixels, rotation // 90)) if rotation else pixels
 
 
 def check_video(location: Location, name: str, info: VideoInfo | None = None) -> VideoInfo:
