@@ -112,6 +112,47 @@ def faststart_copy(source: Path, target: Path) -> None:
             dst.mux(packet)
 
 
+def edit_list_copy(source: Path, target: Path, skip: int, faststart: bool = False) -> None:
+    """Stream-copy an mp4 so that it starts `skip` frames in, as `ffmpeg -ss 1 -i in.mp4 -c copy
+    out.mp4` and every "cut a clip" tool do between keyframes: every packet is kept, the
+    timestamps move so that frame `skip` shows at 0, and the muxer writes an edit list; the
+    packets before it are decoded (the shown frames refer to them) but not shown.
+
+    With bikes.mp4 and `skip=25` this makes the same packets, timestamps and edit list as
+    FFmpeg 5.1's `-ss 1 -c copy`: 250 packets, 225 frames shown (bikes.mp4's frames 25 to 249).
+    """
+    import av
+
+    with av.open(str(source)) as src:
+        start = sorted(p.pts for p in src.demux(video=0) if p.size)[skip]
+    options = {"movflags": "faststart"} if faststart else {}
+    with av.open(str(source)) as src, av.open(str(target), "w", options=options) as dst:
+        stream = dst.add_stream_from_template(src.streams.video[0])
+        for packet in src.demux(src.streams.video[0]):
+            if packet.dts is None:
+                continue
+            packet.pts, packet.dts = packet.pts - start, packet.dts - start
+            packet.stream = stream
+            dst.mux(packet)
+
+
+def rotated_copy(source: Path, target: Path, degrees: int) -> None:
+    """Stream-copy a video with a display matrix turning it `degrees` counterclockwise, as a
+    phone writes a portrait video (its frames stored landscape) and as `ffmpeg -i in.mp4 -c copy
+    -display_rotation 90 out.mp4` does; `ffprobe` shows the matrix as the stream's side data.
+    """
+    import av
+
+    with av.open(str(source)) as src, av.open(str(target), "w") as dst:
+        stream = dst.add_stream_from_template(src.streams.video[0])
+        stream.set_display_rotation(degrees)
+        for packet in src.demux(src.streams.video[0]):
+            if packet.dts is None:
+                continue
+            packet.stream = stream
+            dst.mux(packet)
+
+
 @pytest.fixture(scope="session")
 def bikes_predicted(tmp_path_factory, bikes_mp4, ssd) -> Path:
     """A datasource with bikes.mp4 and the built-in detector's predictions for all 250 frames.

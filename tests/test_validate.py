@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import faststart_copy, tree_digest, write_json
+from tests.conftest import edit_list_copy, faststart_copy, tree_digest, write_json
 from thresher.cli import main
 
 DET = ".lightly/predictions/det"
@@ -283,3 +283,14 @@ def test_quick_reports_a_truncated_mp4_whose_header_counts_more_frames(clean_dat
     assert code == 1, output
     assert "problem: fast.mp4: expected a complete video (its header matches its packets), got truncated video: the header says 120 frames, the file holds" in output
     assert output.count("problem: ") == 1, output
+
+
+@pytest.mark.parametrize("quick", [[], ["--quick"]])
+def test_a_clip_cut_between_keyframes_passes_with_the_frames_it_shows(clean_datasource, bikes_mp4, capsys, quick):
+    """`ffmpeg -ss 1 -c copy` writes an edit list: 250 packets, 225 frames shown. The clip is
+    valid and counts the frames a player shows (its header counts the packets)."""
+    edit_list_copy(bikes_mp4, clean_datasource / "clip.mp4", skip=25)
+    code, output = run_cli(["validate", str(clean_datasource), *quick], capsys)
+    assert code == 0, output
+    assert "2 images, 2 videos, 347 samples" in output  # 2 + 120 + 225
+    assert "no problems" in output

@@ -69,3 +69,12 @@ def test_an_older_run_shows_the_boxes_it_saw(bikes_datasource_copy):
     t = now["strip"]["frames"][1]
     assert t["id"] == picked and t["boxes"] == before[picked]["strip"]["frames"][1]["boxes"] and now["strip"]["severity"] == severity
     assert sample(state, other, result.run_id)["boxes"] == []
+
+
+def test_a_frame_of_a_rotated_phone_video_is_shown_upright(tmp_path, bikes_mp4, bikes_sequential):
+    from tests.conftest import rotated_copy
+
+    rotated_copy(bikes_mp4, tmp_path / "phone.mp4", 90)
+    source = Datasource(tmp_path)
+    frames = source.frames(Problems())
+    assert np.array_equal(frame_pixels(source, frames[np.array([57])]), np.rot90(bikes_sequential[57]))

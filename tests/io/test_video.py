@@ -1,3 +1,4 @@
+import dataclasses
 import random
 import shutil
 
@@ -5,7 +6,7 @@ import av
 import numpy as np
 import pytest
 
-from tests.conftest import faststart_copy
+from tests.conftest import edit_list_copy, faststart_copy, rotated_copy
 from thresher import DatasourceError
 from thresher.io.storage import Location
 from thresher.io.video import VideoReader, check_video, video_info
@@ -62,6 +63,72 @@ def test_truncated_faststart_video_is_caught(tmp_path, bikes_mp4):
     (tmp_path / "fast.mp4").write_bytes(data[: len(data) // 2])
     with pytest.raises(DatasourceError, match="truncated video: the header says 250 frames"):
         check_video(location, "fast.mp4")
+
+
+def decode_all(path) -> list[np.ndarray]:
+    """Every frame PyAV shows, decoded in order."""
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+
+
+def test_a_clip_cut_between_keyframes_is_numbered_as_a_player_shows_it(tmp_path, bikes_mp4, bikes_sequential):
+    edit_list_copy(bikes_mp4, tmp_path / "clip.mp4", skip=25)  # ffmpeg -ss 1 -c copy: an edit list
+    shown = decode_all(tmp_path / "clip.mp4")
+    assert len(shown) == 225 and all(np.array_equal(a, b) for a, b in zip(shown, bikes_sequential[25:]))
+    location = Location(tmp_path)
+    info = check_video(location, "clip.mp4")  # valid, not "truncated"
+    assert (info.n_frames, info.header_frames, info.discarded_packets) == (225, 250, 25)
+    assert info.layout is not None and len(info.layout) == 250  # the discarded packets are decoded too
+    for given in (None, dataclasses.replace(info, layout=None), info):  # probed, through the container, from the layout
+        with VideoReader(location, "clip.mp4", given) as reader:
+            assert all(np.array_equal(a, b) for a, b in zip(reader.frames(range(225)), shown, strict=True))
+            for index in (0, 224, 4, 5, 100, 1):
+                assert np.array_equal(reader[index], shown[index]), (given, index)
+
+
+def test_a_truncated_clip_with_an_edit_list_is_caught(tmp_path, bikes_mp4):
+    edit_list_copy(bikes_mp4, tmp_path / "clip.mp4", skip=25, faststart=True)
+    location = Location(tmp_path)
+    assert check_video(location, "clip.mp4").n_frames == 225
+    data = (tmp_path / "clip.mp4").read_bytes()
+    (tmp_path / "clip.mp4").write_bytes(data[: int(len(data) * 0.6)])
+    with pytest.raises(DatasourceError, match="truncated video: the header says 250 frames"):
+        check_video(location, "clip.mp4")
+
+
+@pytest.mark.parametrize(("degrees", "turns"), [(90, 1), (180, 2), (-90, 3)])
+def test_a_rotated_phone_video_is_read_upright(tmp_path, bikes_mp4, bikes_sequential, degrees, turns):
+    """A display matrix turning the stored 640x272 frames `degrees` counterclockwise: every read
+    path gives np.rot90(stored, turns), the size as displayed, as OpenCV's VideoCapture shows it."""
+    rotated_copy(bikes_mp4, tmp_path / "phone.mp4", degrees)
+    location = Location(tmp_path)
+    info = check_video(location, "phone.mp4")
+    assert info.rotation == 90 * turns and info.layout is not None
+    assert (info.width, info.height) == ((272, 640) if turns % 2 else (640, 272))
+    picks = [0, 1, 30, 31, 120, 249]
+    for given in (None, dataclasses.replace(info, layout=None), info):  # probed, through the container, from the layout
+        with VideoReader(location, "phone.mp4", given) as reader:
+            got = list(reader.frames(picks))
+            assert np.array_equal(reader[7], np.rot90(bikes_sequential[7], turns))
+        assert all(np.array_equal(a, np.rot90(bikes_sequential[i], turns)) for a, i in zip(got, picks, strict=True)), given
+        assert all(a.flags.c_contiguous for a in got)
+    cv2 = pytest.importorskip("cv2")
+    capture = cv2.VideoCapture(str(tmp_path / "phone.mp4"))
+    capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)  # the default but in OpenCV 4.11
+    shown = [capture.read()[1][:, :, ::-1] for _ in range(2)]
+    capture.release()
+    assert np.array_equal(shown[0], got[0]) and np.array_equal(shown[1], got[1])
+
+
+def test_a_rotated_clip_with_an_edit_list_is_upright(tmp_path, bikes_mp4, bikes_sequential):
+    """The rotation is read from the first shown keyframe (the first keyframe decodes to a frame
+    the decoder drops)."""
+    edit_list_copy(bikes_mp4, tmp_path / "clip.mp4", skip=25)
+    rotated_copy(tmp_path / "clip.mp4", tmp_path / "phone.mp4", -90)
+    info = check_video(Location(tmp_path), "phone.mp4")
+    assert (info.n_frames, info.rotation, info.width, info.height) == (225, 270, 272, 640)
+    with VideoReader(Location(tmp_path), "phone.mp4", info) as reader:
+        assert np.array_equal(reader[0], np.rot90(bikes_sequential[25], 3))
 
 
 def test_not_a_video(tmp_path):

@@ -5,6 +5,7 @@ import shutil
 
 import numpy as np
 
+from tests.conftest import edit_list_copy, rotated_copy
 from thresher.io.datasource import Datasource
 from thresher.io.pixels import iter_pixels
 from thresher.io.problems import Problems
@@ -15,8 +16,11 @@ from thresher.io.video_index_cache import load_video_indexes, save_video_indexes
 def test_indexes_round_trip_exactly(tmp_path, bikes_mp4, carphone_mp4):
     shutil.copyfile(bikes_mp4, tmp_path / "a.mp4")
     shutil.copyfile(carphone_mp4, tmp_path / "b b.mp4")
+    edit_list_copy(bikes_mp4, tmp_path / "clip.mp4", skip=25)  # 25 packets more than frames in its layout
+    rotated_copy(carphone_mp4, tmp_path / "phone.mp4", -90)
     source = Datasource(tmp_path)
-    entries = {name: (source.input.stat(name), video_info(source.input, name)) for name in ("a.mp4", "b b.mp4")}
+    entries = {name: (source.input.stat(name), video_info(source.input, name)) for name in ("a.mp4", "b b.mp4", "clip.mp4", "phone.mp4")}
+    assert entries["clip.mp4"][1].discarded_packets == 25 and entries["phone.mp4"][1].rotation == 270
     path = video_index_path(tmp_path / ".thresher", source.input.url)
     save_video_indexes(path, entries)
     loaded = load_video_indexes(path)

@@ -38,3 +38,19 @@ def test_thumbnails_are_reused_while_the_video_is_unchanged(tmp_path, bikes_mp4)
     third = make_thumbnails(source, frames, ids[:2], cache=cache)
     assert np.array_equal(third.data, first.data[: first.offsets[2]])
     assert len(make_thumbnails(source, frames, ids[:2], cache=cache)) == 2
+
+
+def test_thumbnails_of_a_rotated_phone_video_are_upright(tmp_path, bikes_mp4):
+    import io
+
+    from PIL import Image
+
+    from tests.conftest import rotated_copy
+
+    rotated_copy(bikes_mp4, tmp_path / "phone.mp4", -90)  # stored 640x272, shown 272x640
+    source = Datasource(tmp_path)
+    frames = source.frames()
+    thumbs = make_thumbnails(source, frames, frames.id[[0, 100]])
+    assert thumbs.size.tolist() == [[272, 640], [272, 640]]
+    with Image.open(io.BytesIO(thumbs.jpeg(0))) as image:
+        assert image.width < image.height

@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from tests.conftest import read_rgb
+from tests.conftest import edit_list_copy, read_rgb, rotated_copy
 from thresher.frames import Frames
 from thresher.io.datasource import Datasource
 from thresher.io.pixels import pixel_groups
@@ -47,6 +47,45 @@ def test_extracted_frames_are_the_decoded_frames_in_reading_order(source, tmp_pa
         image = read_rgb(tmp_path / "out" / str(frames.file_name[row]))
         assert np.array_equal(image, bikes_sequential[int(frames.frame_index[row])]), row
     assert len(reports) == 3 and reports[-1] == (len(rows), len(rows))  # one report a piece of 32 frames
+
+
+def test_frames_of_a_clip_with_an_edit_list_are_extracted_as_shown(tmp_path, bikes_mp4):
+    import av
+
+    root = tmp_path / "ds"
+    root.mkdir()
+    edit_list_copy(bikes_mp4, root / "clip.mp4", skip=25)  # ffmpeg -ss 1 -c copy
+    with av.open(str(root / "clip.mp4")) as container:
+        shown = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    source = Datasource(root)
+    problems = Problems()
+    frames = source.frames(problems)
+    assert not list(problems) and len(frames) == len(shown) == 225
+    assert source.video_infos.get("clip.mp4").layout is not None  # extracted without the container
+    rows = np.array([0, 3, 4, 5, 120, 224])
+    extract_frames(source, frames, rows, tmp_path / "out", threads=1)
+    for row in rows.tolist():
+        assert np.array_equal(read_rgb(tmp_path / "out" / f"clip-{row:03d}-mp4.png"), shown[row]), row
+
+
+def test_frames_and_crops_of_a_rotated_phone_video_are_upright(tmp_path, bikes_mp4, bikes_sequential):
+    """A display matrix turning the frames a quarter clockwise (a phone's portrait video): the
+    samples are 272x640 as displayed, and the PNGs and crops are cut from the upright frames."""
+    root = tmp_path / "ds"
+    root.mkdir()
+    rotated_copy(bikes_mp4, root / "phone.mp4", -90)
+    source = Datasource(root)
+    frames = source.frames(Problems())
+    assert (int(frames.width[0]), int(frames.height[0])) == (272, 640)
+    upright = {i: np.rot90(bikes_sequential[i], -1) for i in (3, 120)}
+    extract_frames(source, frames, np.array([3, 120]), tmp_path / "out", threads=1)
+    for index, pixels in upright.items():
+        assert np.array_equal(read_rgb(tmp_path / "out" / f"phone-{index:03d}-mp4.png"), pixels), index
+    crops = Frames.build(["c0", "c1"], kind="crop", file_name=["c0.png", "c1.png"], video=frames.video[[3, 120]], frame_index=[3, 120], parent_id=frames.id[[3, 120]])
+    boxes = np.array([[0, 500, 100, 640], [200, 10, 272, 90]])  # below y = 272: only inside the upright frame
+    write_crops(source, frames, crops, boxes, np.array([0, 1]), tmp_path / "crops")
+    for name, index, (x1, y1, x2, y2) in zip(["c0.png", "c1.png"], [3, 120], boxes):
+        assert np.array_equal(read_rgb(tmp_path / "crops" / name), upright[index][y1:y2, x1:x2]), name
 
 
 def test_an_unreadable_video_is_skipped_and_the_others_written(tmp_path, bikes_mp4):

@@ -35,3 +35,31 @@ def test_hashed_grouping_equals_whole_rows():
             assert exact_duplicates(table, candidates, keep_first) == whole_rows(table, candidates, keep_first)
     found = exact_duplicates(table, ids, np.array(["s00500"]))
     assert found == {"s00007": "s00500", "s00010": "s00500", "s02999": "s00500", "s00041": "s00040", "s00042": "s00040"}
+
+
+def test_a_result_of_older_corruptness_checks_is_made_again(tmp_path, bikes_mp4):
+    """A clip with an edit list was "truncated" for the checks before version 2: a run's cache
+    holding that result for the unchanged file checks it again, and keeps the clip. A result of
+    the current checks is trusted while the file is unchanged."""
+    import json
+    import shutil
+
+    from tests.conftest import edit_list_copy
+    from thresher.io.datasource import Datasource
+    from thresher.run.stages import CORRUPTNESS_CHECKS, corrupt_files
+
+    root = tmp_path / "ds"
+    root.mkdir()
+    edit_list_copy(bikes_mp4, root / "clip.mp4", skip=25)
+    shutil.copyfile(bikes_mp4, root / "bikes.mp4")
+    source = Datasource(root)
+    frames = source.frames()
+    (root / "bikes.mp4").write_bytes(bikes_mp4.read_bytes()[: bikes_mp4.stat().st_size // 2])  # cut after enumerating
+    clip, bikes = list(source.input.stat("clip.mp4")), list(source.input.stat("bikes.mp4"))
+    cache = tmp_path / "corruptness.json"
+    old = "truncated video: the header says 250 frames, the file holds 225"
+    cache.write_text(json.dumps({"clip.mp4": [*clip, old], "bikes.mp4": [*bikes, "", CORRUPTNESS_CHECKS]}))
+    assert corrupt_files(source, frames, cache) == {}  # the clip checked again; bikes.mp4's result trusted
+    assert json.loads(cache.read_text())["clip.mp4"] == [*clip, "", CORRUPTNESS_CHECKS]
+    cache.write_text(json.dumps({"clip.mp4": [*clip, "", CORRUPTNESS_CHECKS], "bikes.mp4": [*bikes, ""]}))
+    assert list(corrupt_files(source, frames, cache)) == ["bikes.mp4"]  # older checks' "sound": checked again

@@ -12,8 +12,10 @@ less CPU per extracted frame.
 
 Recorded only where the bytes at `offset` are the packet exactly: MP4/MOV (a sample is stored
 whole, in one piece), H.264 in avcC form (length-prefixed NAL units), every packet with a known
-offset, none the demuxer trims (edit lists); and the first packet's bytes were read back from
-the file and compared. Everything else is read through the container.
+offset and timestamps, no two with the same pts; and the first packet's bytes were read back
+from the file and compared. Everything else is read through the container. The packets an edit
+list trims are recorded too (the shown frames refer to them): decoded here, they come out of
+the decoder under their own pts, which no shown frame has, and the reader passes over them.
 
 Example: `layout.packet(file, 0)` → the keyframe's bytes; `layout.decoder()` → a fresh decoder.
 """
@@ -113,14 +115,15 @@ def layout_possible(container: Any, stream: Any, source: Any) -> bool:
 
 def record_layout(stream: Any, packets: list[tuple[int, int, int, int]], first: bytes, path: str) -> PacketLayout | None:
     """The layout of `stream` from its demuxed `packets` ((offset, size, pts, dts) in decode
-    order, every packet of the stream, none trimmed) whose first one's bytes are `first`, or
-    None when the file at `path` does not hold them where their offsets say.
+    order, every packet of the stream, the edit list's discarded ones included) whose first
+    one's bytes are `first`, or None when the file at `path` does not hold them where their
+    offsets say, or two packets share a pts (a frame would not be told from another by it).
     """
     codec = stream.codec_context
     if not packets:
         return None
     table = np.array(packets, dtype=np.int64).reshape(-1, 4)
-    if (table[:, 0] < 0).any() or (table[:, 1] <= 0).any():
+    if (table[:, 0] < 0).any() or (table[:, 1] <= 0).any() or len(np.unique(table[:, 2])) != len(table):
         return None
     layout = PacketLayout(
         codec=codec.name,

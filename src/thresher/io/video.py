@@ -13,6 +13,19 @@ packet layout (local MP4/MOV H.264, `packet_layout`), it opens no container at a
 the bytes it reads at the packets' offsets.
 A truncated file can still claim its full length in its header and decode part of its frames
 without error, so `check_video` compares packets with the header and decodes the last frame.
+
+Frames are numbered as a player shows them. An MP4/MOV edit list (`ffmpeg -ss 1 -c copy`, or any
+"cut a clip" tool, starting between keyframes) makes the demuxer flag the packets before the
+clip's start as discarded: they are decoded, as the shown frames refer to them, but are no
+frames of the video. The index counts the shown frames only (PyAV and FFmpeg decode 225 frames of
+bikes.mp4 cut at 1 s, its header counts 250 packets) and keeps the discarded keyframes to seek to.
+
+Frames are given upright, as a player shows them. A phone stores a portrait video as landscape
+frames with a display matrix (MP4/MOV `tkhd`) saying to turn them a quarter; FFmpeg's players and
+OpenCV's `VideoCapture` (`CAP_PROP_ORIENTATION_AUTO`, on by default but in 4.11) apply it, so a
+detector's boxes on such a video are in upright coordinates. The index records the turn
+(`VideoInfo.rotation`, read from the first keyframe the demux pass decodes) and the displayed
+size; the reader turns every frame it decodes, whichever way it reads (`thresher.io.rotation`).
 """
 
 from __future__ import annotations
@@ -26,6 +39,7 @@ import numpy as np
 
 from thresher.errors import DatasourceError, require
 from thresher.io.packet_layout import PacketLayout, layout_possible, record_layout
+from thresher.io.rotation import display_rotation, upright
 from thresher.io.storage import Location
 
 
@@ -38,7 +52,7 @@ class VideoInfo:
     """What one demux pass tells about a video's first video stream."""
 
     n_frames: int
-    width: int
+    width: int  # as displayed: the stored frames' height when `rotation` is 90 or 270
     height: int
     fps: float
     header_frames: int  # what the container claims (0 = unknown)
@@ -49,9 +63,11 @@ class VideoInfo:
     # so seeking to a keyframe's pts there lands on the next keyframe)
     pts_reliable: bool  # False: frames are found by counting in decode order
     corrupt_packets: int = 0  # packets the demuxer flagged as cut short
+    discarded_packets: int = 0  # packets decoded but not shown (trimmed by an MP4/MOV edit list)
     header_seconds: float | None = None  # the video's duration as the container's header states it
     time_base: float = 0.0  # seconds per pts tick
     layout: PacketLayout | None = None  # where each packet lies in the file (MP4/MOV H.264), to read with no demuxer
+    rotation: int = 0  # degrees counterclockwise a player turns the stored frames: 0, 90, 180 or 270
 
 
 def _source(location: Location, name: str) -> Any:
@@ -102,17 +118,18 @@ def _probe(container: Any, name: str, path: str | None = None) -> VideoInfo:
             raise DatasourceError(f"{name}: a still image ({container.format.name}), not a video")
         by_pts = container.format.name.startswith("mov")  # MP4/MOV seek by pts, others by dts
         rows: list | None = [] if layout_possible(container, stream, path) else None
-        pts, keys, increasing, corrupt, first = _demux(container, stream, by_pts, rows)
+        pts, keys, increasing, corrupt, discarded, first, rotation = _demux(container, stream, by_pts, rows)
         invented = container.format.name == "avi" and stream.codec_context.has_b_frames and increasing
         # MPEG-PS: after a seek, its parser stamps the keyframe with the next frame's pts (with
         # B-frames, reader[57] came out as frame 54 under frame 57's pts), so frames are counted
         program_stream = container.format.name == "mpeg"
         reliable = None not in pts and len(set(pts)) == len(pts) and not invented and not program_stream
         rate = stream.average_rate or stream.guessed_rate or 0
+        width, height = stream.codec_context.width, stream.codec_context.height
         info = VideoInfo(
             n_frames=len(pts),
-            width=stream.codec_context.width,
-            height=stream.codec_context.height,
+            width=height if rotation in (90, 270) else width,
+            height=width if rotation in (90, 270) else height,
             fps=float(rate),
             header_frames=stream.frames,
             container=container.format.name,
@@ -122,9 +139,11 @@ def _probe(container: Any, name: str, path: str | None = None) -> VideoInfo:
             keyframes=tuple(sorted(keys)),  # type: ignore[arg-type]
             pts_reliable=reliable,
             corrupt_packets=corrupt,
+            discarded_packets=discarded,
             header_seconds=_header_seconds(container, stream),
             time_base=float(stream.time_base or 0),
             layout=record_layout(stream, rows, first, path) if rows is not None and path is not None and reliable else None,
+            rotation=rotation,
         )
     except av.FFmpegError as exc:
         raise DatasourceError(f"{name}: the video cannot be read to its end ({describe_av_error(exc)})") from exc
@@ -147,34 +166,40 @@ def _header_seconds(container: Any, stream: Any) -> float | None:
     return None
 
 
-def _demux(container: Any, stream: Any, by_pts: bool, rows: list | None) -> tuple[list[int | None], list[tuple[int | None, int | None]], bool, int, bytes]:
-    """Each packet's pts, the keyframes, whether pts increase in decode order, the corrupt
-    packets, and with `rows` (a list) each packet's (offset, size, pts, dts) appended to it
-    and the first packet's bytes (`rows` is emptied when a packet is trimmed or unstamped)."""
+def _demux(container: Any, stream: Any, by_pts: bool, rows: list | None) -> tuple[list[int | None], list[tuple[int | None, int | None]], bool, int, int, bytes, int]:
+    """Each shown packet's pts, the keyframes (discarded ones included: a seek may need them),
+    whether pts increase in decode order, the corrupt and the discarded packets, with `rows`
+    (a list) each packet's (offset, size, pts, dts) appended to it, discarded ones included, and
+    the first packet's bytes (`rows` is emptied when a packet is unstamped or has no offset),
+    and the `display_rotation` of the first shown keyframe that decodes (0 if none does)."""
     pts: list[int | None] = []
     keys: list[tuple[int | None, int | None]] = []
-    increasing, corrupt, first = True, 0, b""
+    increasing, corrupt, discarded, first = True, 0, 0, b""
+    rotation: int | None = None
     for packet in container.demux(stream):
         if packet.size == 0:
             continue  # the flush packet at the end
         if rows is not None:
-            if packet.is_discard or packet.pos is None or packet.pts is None or packet.dts is None:
-                rows.clear()  # trimmed by an edit list, or not where an offset says: no layout
+            if packet.pos is None or packet.pts is None or packet.dts is None:
+                rows.clear()  # not where an offset says, or no timestamps to find it by: no layout
                 rows = None
             else:
                 first = first or bytes(packet)
                 rows.append((packet.pos, packet.size, packet.pts, packet.dts))
-        if packet.is_discard:
-            continue  # edit-list trimmed packets
-        corrupt += packet.is_corrupt
         t = packet.pts if packet.pts is not None else packet.dts
-        if pts and (t is None or pts[-1] is None or t <= pts[-1]):
-            increasing = False
-        pts.append(t)
         if packet.is_keyframe:
             by_dts = not by_pts and packet.dts is not None and t is not None
             keys.append((t, min(t, packet.dts) if by_dts else t))
-    return pts, keys, increasing, corrupt, first if rows else b""
+        if packet.is_discard:
+            discarded += 1  # decoded for the frames that refer to it, never shown
+            continue
+        if rotation is None and packet.is_keyframe:
+            rotation = display_rotation(stream, packet)
+        corrupt += packet.is_corrupt
+        if pts and (t is None or pts[-1] is None or t <= pts[-1]):
+            increasing = False
+        pts.append(t)
+    return pts, keys, increasing, corrupt, discarded, first if rows else b"", rotation or 0
 
 
 def check_video(location: Location, name: str, info: VideoInfo | None = None) -> VideoInfo:
@@ -193,10 +218,12 @@ def check_video(location: Location, name: str, info: VideoInfo | None = None) ->
 
 def check_video_index(name: str, info: VideoInfo) -> None:
     """Raise DatasourceError when the video's index shows it cut short, with no read: an MP4/MOV
-    header counting other frames than the packets, packets the demuxer flagged as cut short, or a
-    header duration the frames do not cover (`validate --quick` checks this much)."""
-    if info.container.startswith("mov") and info.header_frames > 0 and info.n_frames != info.header_frames:
-        raise DatasourceError(f"{name}: truncated video: the header says {info.header_frames} frames, the file holds {info.n_frames}")
+    header counting other frames than the packets (shown and discarded: the header counts the
+    samples stored, an edit list says which are shown), packets the demuxer flagged as cut short,
+    or a header duration the frames do not cover (`validate --quick` checks this much)."""
+    packets = info.n_frames + info.discarded_packets
+    if info.container.startswith("mov") and info.header_frames > 0 and packets != info.header_frames:
+        raise DatasourceError(f"{name}: truncated video: the header says {info.header_frames} frames, the file holds {packets}")
     if info.corrupt_packets:
         raise DatasourceError(f"{name}: truncated video: {info.corrupt_packets} packet(s) cut short")
     covered = _seconds_covered(info)
@@ -217,7 +244,7 @@ def _last_decoded_pts(location: Location, name: str, info: VideoInfo) -> int | N
     try:
         stream = container.streams.video[0]
         if info.keyframes:
-            container.seek(info.keyframes[-1][1], stream=stream, backward=True)
+            container.seek(_last_keyframe(info)[1], stream=stream, backward=True)
         last = None
         for frame in container.decode(stream):
             if frame.is_corrupt:
@@ -230,9 +257,19 @@ def _last_decoded_pts(location: Location, name: str, info: VideoInfo) -> int | N
         container.close()
 
 
+def _last_keyframe(info: VideoInfo) -> tuple[int | None, int | None]:
+    """The keyframe the last shown frame is decoded from: the last at or before its pts (an edit
+    list may leave discarded keyframes after it), else the last one."""
+    if not info.pts_reliable:
+        return info.keyframes[-1]
+    at = bisect.bisect_right([k[0] for k in info.keyframes], info.pts[-1]) - 1
+    return info.keyframes[max(at, 0)]
+
+
 class VideoReader:
-    """Frames of one video by index: `reader[i]` is an (H, W, 3) uint8 RGB array, and
-    `reader.frames(indices)` yields the frames of ascending `indices`, decoding forward once.
+    """Frames of one video by index: `reader[i]` is an (H, W, 3) uint8 RGB array, upright (as a
+    player shows it: `VideoInfo.rotation`), and `reader.frames(indices)` yields the frames of
+    ascending `indices`, decoding forward once.
 
     Reading forward never seeks within reach: the reader seeks to the keyframe before a wanted
     frame only when that keyframe lies more than `SEEK_GAP` frames past the last frame read
@@ -323,7 +360,7 @@ class VideoReader:
                     frame = self._frame_by_count(index)
             except (av.FFmpegError, OSError) as exc:  # e.g. a raw H.264 stream, which cannot seek
                 raise DatasourceError(f"{self.name}: frame {index} could not be read ({describe_av_error(exc)})") from exc
-            yield self._rgb.reformat(frame, format="rgb24").to_ndarray()
+            yield upright(self._rgb.reformat(frame, format="rgb24").to_ndarray(), self.info.rotation)
 
     def _frame(self, index: int) -> Any:
         target = self.info.pts[index]

@@ -7,11 +7,13 @@ of an unchanged video without reading it whole again. Columns, one row per video
 
 - `name`, `size`, `mtime` (the video's `Location.stat` when it was read), the scalars of
   `VideoInfo` (`n_frames`, `width`, `height`, `fps`, `header_frames`, `container`,
-  `pts_reliable`, `corrupt_packets`, `header_seconds` (NaN: unknown), `time_base`);
+  `pts_reliable`, `corrupt_packets`, `discarded_packets`, `header_seconds` (NaN: unknown),
+  `time_base`, `rotation`);
 - `pts`: every video's frame timestamps one after the other, `n_frames[i]` of them for video i;
 - `keyframes`: (pts, seek timestamp) rows, `n_keyframes[i]` for video i;
 - the packet layouts (`thresher.io.packet_layout`), for the videos with one (`has_layout`):
-  `packets` (offset, size, pts, dts) rows, `n_frames[i]` of them for video i, and per video
+  `packets` (offset, size, pts, dts) rows, `n_frames[i] + discarded_packets[i]` of them for
+  video i (an edit list's discarded packets are decoded too), and per video
   `codec` ("" without layout), `extradata` (bytes one after the other, `n_extradata[i]` for
   video i), `layout_time_base` (numerator, denominator), `colour` and `reorder_depth`.
 
@@ -43,9 +45,9 @@ import numpy as np
 from thresher.io.packet_layout import PacketLayout
 from thresher.io.video import VideoInfo
 
-FORMAT = "thresher video index 2"
+FORMAT = "thresher video index 4"  # 3: an edit list's discarded packets counted, in the layouts and keyframes; 4: rotation
 Entry = tuple[Sequence[float], VideoInfo]  # (size in bytes, modification time in seconds), index
-SCALARS = ("n_frames", "width", "height", "fps", "header_frames", "corrupt_packets", "time_base")
+SCALARS = ("n_frames", "width", "height", "fps", "header_frames", "corrupt_packets", "discarded_packets", "time_base", "rotation")
 
 
 def video_index_path(workspace: Path, input_url: str) -> Path:
@@ -112,9 +114,9 @@ def _layout_columns(layouts: Sequence[PacketLayout | None]) -> dict[str, np.ndar
 
 def _layouts(columns: dict[str, np.ndarray]) -> list[PacketLayout | None]:
     """The packet layout of each video (None where it has none), from `_layout_columns`."""
-    has, n_frames = columns["has_layout"], columns["n_frames"]
+    has, n_packets = columns["has_layout"], columns["n_frames"] + columns["discarded_packets"]
     packets, extradata = columns["packets"], columns["extradata"].tobytes()
-    if int(n_frames[has].sum()) != len(packets) or int(columns["n_extradata"].sum()) != len(extradata):
+    if int(n_packets[has].sum()) != len(packets) or int(columns["n_extradata"].sum()) != len(extradata):
         raise ValueError("inconsistent video index cache")
     layouts: list[PacketLayout | None] = []
     row = byte = k = 0
@@ -122,7 +124,7 @@ def _layouts(columns: dict[str, np.ndarray]) -> list[PacketLayout | None]:
         if not has[i]:
             layouts.append(None)
             continue
-        rows, n_bytes = packets[row : row + n_frames[i]], int(columns["n_extradata"][k])
+        rows, n_bytes = packets[row : row + n_packets[i]], int(columns["n_extradata"][k])
         layouts.append(
             PacketLayout(
                 codec=str(columns["codec"][i]),
@@ -136,7 +138,7 @@ def _layouts(columns: dict[str, np.ndarray]) -> list[PacketLayout | None]:
                 dts=rows[:, 3].copy(),
             )
         )
-        row, byte, k = row + int(n_frames[i]), byte + n_bytes, k + 1
+        row, byte, k = row + int(n_packets[i]), byte + n_bytes, k + 1
     return layouts
 
 
@@ -161,9 +163,11 @@ def _entries(columns: dict[str, np.ndarray]) -> dict[str, tuple[tuple[float, ...
             keyframes=tuple(map(tuple, columns["keyframes"][key_ends[i] - n_keyframes[i] : key_ends[i]].tolist())),
             pts_reliable=bool(columns["pts_reliable"][i]),
             corrupt_packets=int(columns["corrupt_packets"][i]),
+            discarded_packets=int(columns["discarded_packets"][i]),
             header_seconds=None if math.isnan(seconds) else seconds,
             time_base=float(columns["time_base"][i]),
             layout=layouts[i],
+            rotation=int(columns["rotation"][i]),
         )
         entries[name] = ((float(columns["size"][i]), float(columns["mtime"][i])), info)
     return entries

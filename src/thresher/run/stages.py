@@ -60,6 +60,9 @@ if TYPE_CHECKING:
 
 DATAPOOL_TAG = "datapool"
 CORRUPT_FILES = "corrupt files"  # run.json's count of the files removed as `corrupt`, whichever stage found them
+# the version of the corruptness checks: a file's cached result made by other checks is made again
+# (2: an MP4/MOV clip whose edit list discards packets is no longer "truncated")
+CORRUPTNESS_CHECKS = 2
 S = TypeVar("S", bound=Enumerated)
 
 
@@ -576,14 +579,15 @@ def _unmatched_names(unmatched: list[str], files: set[str]) -> str:
 
 def corrupt_files(source: Datasource, frames: Frames, cache_file: Path, progress=None) -> dict[str, str]:
     """{file: reason} of images that do not decode fully and videos that do not decode to
-    their last frame. Results are cached by file size and modification time. `progress`:
-    called with (files checked, files to check)."""
+    their last frame. Results are cached by file size and modification time, as
+    `{file: [size, mtime, reason, CORRUPTNESS_CHECKS]}` (reason "" when sound); a result of
+    other checks is made again. `progress`: called with (files checked, files to check)."""
     from thresher.io.video import check_video
 
     cache = read_json_cache(cache_file)
     files = sorted(set(frames.video.tolist()))
     stats = {name: list(source.input.stat(name)) for name in files}
-    todo = [n for n in files if cache.get(n, [None, None])[:2] != stats[n]]
+    todo = [n for n in files if not _still_valid(cache.get(n), stats[n])]
     kinds = dict(zip(frames.video.tolist(), frames.kind.tolist()))
 
     def check(name: str) -> str:
@@ -599,11 +603,20 @@ def corrupt_files(source: Datasource, frames: Frames, cache_file: Path, progress
 
     with ThreadPoolExecutor(IO_THREADS) as pool:
         for done, (name, reason) in enumerate(zip(todo, pool.map(check, todo)), 1):
-            cache[name] = [*stats[name], reason]
+            cache[name] = [*stats[name], reason, CORRUPTNESS_CHECKS]
             if progress:
                 progress(done, len(todo))
     write_json_cache(cache_file, cache)
     return {n: cache[n][2] for n in files if cache[n][2]}
+
+
+def _still_valid(entry: object, stat: list) -> bool:
+    """Whether a cached corruptness result `entry` was made by these checks on the file as it
+    is now (`stat`: its [size, modification time]).
+
+    Example: `_still_valid([1024, 1.7e9, "", CORRUPTNESS_CHECKS], [1024, 1.7e9])` → True.
+    """
+    return isinstance(entry, list) and len(entry) == 4 and entry[:2] == stat and entry[3] == CORRUPTNESS_CHECKS
 
 
 def exact_duplicates(embeddings, candidates: np.ndarray, keep_first: np.ndarray) -> dict[str, str]:
