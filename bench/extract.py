@@ -185,9 +185,12 @@ def main() -> None:
 
             def rerun(source, frames, rows, out):  # a rerun's images/: the frames of the "thresher" output copied
                 record.record(source, frames, rows, outs["thresher"][0], outs["thresher"][0])
-                return write_images(source, frames, rows, out, reuse=record)
+                return write_images(source, frames, rows, out, reuse=record).written
 
-            for name, extract in (("before", old_extract), ("thresher", extract_frames), ("rerun", rerun)):
+            def thresher(source, frames, rows, out):
+                return extract_frames(source, frames, rows, out).written
+
+            for name, extract in (("before", old_extract), ("thresher", thresher), ("rerun", rerun)):
                 out = Path(tmp) / f"{name}-{repeat}"
                 start, start_cpu = time.perf_counter(), time.process_time()
                 written = extract(source, frames, rows, out)

@@ -12,6 +12,7 @@ from PIL import Image
 from thresher import Detections
 from thresher.io.lightly_predictions import PredictionTask, read_predictions, write_predictions
 from thresher.io.lightly_schema import PredictionSchema
+from thresher.io.labelstudio_urls import path_of_url
 from thresher.io.storage import Location
 from thresher.io.lightly_predictions import frames_from_names
 from tests.autolabel.autolabel_synthetic import labeled_set
@@ -214,6 +215,37 @@ def test_apply_hands_off_review_tasks_label_studio_opens(review_datasource, tmp_
     regions = [r for t in tasks for r in t["predictions"][0]["result"]]
     assert regions and all(r["from_name"] == "label" and r["to_name"] == "image" and r["value"]["rectanglelabels"][0] in labels for r in regions)
     assert {view.find("Image").get("name"), view.find("RectangleLabels").get("name")} == {"image", "label"}
+
+
+def test_apply_leaves_out_of_the_review_the_frames_of_a_video_cut_since_it_was_read(review_datasource, tmp_path, capsys, monkeypatch):
+    """The video is cut after `apply` read its frames and predictions, before it writes images/:
+    its frames to examine get no review task naming a missing image, and the command says so."""
+    import thresher.autolabel.handoff as handoff
+
+    write_images = handoff.write_images
+
+    def cut_first(*args, **kwargs):  # the video changes between the split and the images
+        whole = (review_datasource / VIDEO).read_bytes()
+        (review_datasource / VIDEO).write_bytes(whole[: len(whole) // 3])
+        return write_images(*args, **kwargs)
+
+    monkeypatch.setattr(handoff, "write_images", cut_first)
+    model = write_labeler(tmp_path / "labeler.json")
+    out = tmp_path / "work" / "review"
+    code, output = run_cli(["autolabel", "apply", str(review_datasource), "--task", "det", "--model", str(model), "--output", str(out)], capsys)
+    assert code in (0, None), output
+    warnings = [line for line in output.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and warnings[0].startswith(
+        "warning: street cams/bikes.mp4: 2 frames to examine could not be written into images/ (expected a video whose frames all decode"
+    )
+    assert warnings[0].endswith("review_label_studio.json leaves them out (split.csv lists them as examine)")
+    tasks = json.loads((out / "review_label_studio.json").read_text())
+    assert sorted(t["data"]["thresher_id"] for t in tasks) == sorted([CAR_PHONE, COFFEE])
+    assert [t["predictions"][0]["score"] for t in tasks] == [1.0, 0.5]  # the priorities of the tasks given
+    for task in tasks:
+        with Image.open(tmp_path / "work" / path_of_url(task["data"]["image"])) as image:
+            image.load()
+    assert sorted(str(p.relative_to(out / "images")) for p in (out / "images").rglob("*") if not p.is_dir()) == sorted([CAR_PHONE, COFFEE])
 
 
 def test_apply_image_root_urls_are_joined_and_encoded_as_the_run_does(review_datasource, tmp_path, capsys):

@@ -13,7 +13,7 @@ from thresher.compat import lightly
 from thresher.compat.lightly import ApiWorkflowClient, DatasetType, DatasourcePurpose
 from thresher.compat.lightly_runs import ComputeWorkerRunInfo
 from thresher.catalog import Run
-from thresher.errors import ConfigError, SchemaError, UsageError
+from thresher.errors import ConfigError, DatasourceError, SchemaError, UsageError
 from thresher.io.storage import Location
 from thresher.io.video import VideoReader
 
@@ -158,6 +158,17 @@ def test_exports_of_a_tag(uploaded, clean_datasource):
     assert len(tasks[1]["predictions"][0]["result"]) == 2
     with pytest.raises(UsageError, match="no tag 'to-lable'"):
         uploaded.export_filenames_by_tag_name("to-lable")
+
+
+def test_an_export_whose_frames_no_longer_decode_names_the_video_and_why(uploaded, clean_datasource):
+    uploaded.create_tag_from_filenames(["img/a.jpg", "clips/car-005-mp4.png", "clips/car-100-mp4.png"], "to-label")
+    whole = (clean_datasource / "clips/car.mp4").read_bytes()
+    (clean_datasource / "clips/car.mp4").write_bytes(whole[: len(whole) // 3])  # cut since it was uploaded
+    with pytest.raises(DatasourceError) as error:
+        uploaded.export_filenames_and_read_urls_by_tag_name("to-label")
+    message = str(error.value)
+    assert message.startswith("2 frames of the tag could not be extracted: clips/car.mp4 (2 frames: expected a video whose frames all decode, got "), message
+    assert message.endswith("; restore the video and export again, or export a tag without its frames") and "\n" not in message
 
 
 @pytest.mark.parametrize(

@@ -55,10 +55,10 @@ def test_extraction_after_enumerating_demuxes_no_video_again(two_videos, tmp_pat
     frames = source.frames(Problems())
     rows = np.flatnonzero(np.isin(frames.frame_index, [0, 57, 200]))
     probes.clear()
-    written = extract_frames(source, frames, rows, tmp_path / "reused")
+    written = extract_frames(source, frames, rows, tmp_path / "reused").written
     assert probes == [] and len(written) == len(rows) == 5  # carphone.mp4 is shorter than 200 frames
     fresh = Datasource(two_videos)  # no index remembered: each reader demuxes its video once
-    assert extract_frames(fresh, frames, rows, tmp_path / "probed") == written
+    assert extract_frames(fresh, frames, rows, tmp_path / "probed").written == written
     assert sorted(probes) == ["bikes.mp4", "carphone.mp4"] and len(fresh.video_infos) == 2
     for name in written:
         assert np.array_equal(read_rgb(tmp_path / "reused" / name), read_rgb(tmp_path / "probed" / name)), name

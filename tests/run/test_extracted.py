@@ -32,7 +32,7 @@ def test_an_earlier_runs_frames_are_copied_while_unchanged(source, tmp_path):
     rows = np.array([3, 40, 41, 200])
     record = ExtractedFrames(tmp_path / "extracted.json")
     first = tmp_path / "run1" / "images"
-    assert sorted(write_images(source, frames, rows, first, reuse=record)) == sorted(frames.file_name[rows].tolist())
+    assert sorted(write_images(source, frames, rows, first, reuse=record).written) == sorted(frames.file_name[rows].tolist())
     decoded = {n: (first / n).read_bytes() for n in frames.file_name[rows].tolist()}
     assert set(json.loads(record.path.read_text())["bikes.mp4"]["frames"]) == {"3", "40", "41", "200"}
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.conftest import edit_list_copy, read_rgb, rotated_copy
+from tests.conftest import edit_list_copy, faststart_copy, read_rgb, rotated_copy
 from thresher.frames import Frames
 from thresher.io.datasource import Datasource
 from thresher.io.pixels import pixel_groups
@@ -41,8 +42,8 @@ def test_extracted_frames_are_the_decoded_frames_in_reading_order(source, tmp_pa
     frames = source.frames(Problems())
     rows = np.arange(249, 0, -3)  # given in any order
     reports = []
-    written = extract_frames(source, frames, rows, tmp_path / "out", progress=lambda done, total: reports.append((done, total)), threads=2)
-    assert written == [str(frames.file_name[r]) for r in sorted(rows.tolist())]
+    extraction = extract_frames(source, frames, rows, tmp_path / "out", progress=lambda done, total: reports.append((done, total)), threads=2)
+    assert extraction.failed == [] and extraction.written == [str(frames.file_name[r]) for r in sorted(rows.tolist())]
     for row in rows.tolist():
         image = read_rgb(tmp_path / "out" / str(frames.file_name[row]))
         assert np.array_equal(image, bikes_sequential[int(frames.frame_index[row])]), row
@@ -97,9 +98,42 @@ def test_an_unreadable_video_is_skipped_and_the_others_written(tmp_path, bikes_m
     frames = source.frames(Problems())
     rows = np.flatnonzero(np.isin(frames.frame_index, [5, 100]))
     (root / "a.mp4").write_bytes(b"gone")  # broken after enumerating
-    written = extract_frames(source, frames, rows, tmp_path / "out")
-    assert written == ["b-005-mp4.png", "b-100-mp4.png"]
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == written
+    extraction = extract_frames(source, frames, rows, tmp_path / "out")
+    assert extraction.written == ["b-005-mp4.png", "b-100-mp4.png"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == extraction.written
+    assert [(u.name, u.file) for u in extraction.failed] == [("a-005-mp4.png", "a.mp4"), ("a-100-mp4.png", "a.mp4")]  # returned, not dropped
+    assert all(u.problem.startswith("expected a video whose frames all decode, got a.mp4: not a readable video") for u in extraction.failed)
+
+
+def test_frames_past_the_end_of_a_video_cut_after_enumerating_come_back_with_the_reason(tmp_path, bikes_mp4):
+    """A streaming-style MP4 (index first) cut in half: the frames before the cut are written,
+    those after come back unwritten, each naming the video and its frames now."""
+    root = tmp_path / "ds"
+    root.mkdir()
+    faststart_copy(bikes_mp4, root / "bikes.mp4")
+    source = Datasource(root)
+    frames = source.frames(Problems())
+    rows = np.arange(0, 250, 2)  # pieces of 32 frames: 0..62 (before the cut), 64..126, 128..190, 192..248
+    whole = (root / "bikes.mp4").read_bytes()
+    (root / "bikes.mp4").write_bytes(whole[: len(whole) // 2])  # 117 frames are left
+    extraction = extract_frames(source, frames, rows, tmp_path / "out")
+    assert extraction.written == [f"bikes-{i:03d}-mp4.png" for i in range(0, 64, 2)]
+    assert [u.name for u in extraction.failed] == [f"bikes-{i:03d}-mp4.png" for i in range(64, 250, 2)]
+    assert {u.problem for u in extraction.failed} == {"expected a video whose frames all decode, got bikes.mp4: frame 118 out of range 0..116; its remaining frames are skipped"}
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == extraction.written  # nothing broken left behind
+
+
+def test_crops_of_a_frame_that_no_longer_decodes_come_back_unwritten(source, tmp_path):
+    frames = source.frames(Problems())
+    parents = [10, 10]
+    crops = Frames.build(
+        ["c0", "c1"], kind="crop", file_name=["c0.png", "c1.png"], video=frames.video[parents], frame_index=frames.frame_index[parents], parent_id=frames.id[parents]
+    )
+    Path(source.input.path("bikes.mp4")).unlink()  # gone from the datasource since it was listed
+    extraction = write_crops(source, frames, crops, np.array([[0, 0, 20, 10], [5, 5, 30, 30]]), np.array([0, 1]), tmp_path / "crops")
+    assert extraction.written == [] and not (tmp_path / "crops").exists()
+    assert [(u.name, u.file) for u in extraction.failed] == [("c0.png", "bikes.mp4"), ("c1.png", "bikes.mp4")]
+    assert "FileNotFoundError" in extraction.failed[0].problem
 
 
 def test_crops_are_cut_from_their_frames(source, tmp_path, bikes_sequential):
@@ -114,8 +148,8 @@ def test_crops_are_cut_from_their_frames(source, tmp_path, bikes_sequential):
         parent_id=frames.id[parent_rows],
     )
     boxes = np.array([[0, 0, 20, 10], [100, 50, 130, 70], [600, 242, 640, 272]])
-    written = write_crops(source, frames, crops, boxes, np.array([0, 1, 2]), tmp_path / "crops")
-    assert sorted(written) == ["c0.png", "c1.png", "c2.png"]
+    extraction = write_crops(source, frames, crops, boxes, np.array([0, 1, 2]), tmp_path / "crops")
+    assert sorted(extraction.written) == ["c0.png", "c1.png", "c2.png"] and extraction.failed == []
     for name, frame, (x1, y1, x2, y2) in zip(["c0.png", "c1.png", "c2.png"], [10, 10, 200], boxes):
         assert np.array_equal(read_rgb(tmp_path / "crops" / name), bikes_sequential[frame][y1:y2, x1:x2]), name
 

@@ -53,17 +53,20 @@ def review_tasks(
     image_urls: Sequence[str] | None = None,
     *,
     model_version: str = "thresher-autolabel",
+    rows: np.ndarray | None = None,
 ) -> list[dict]:
     """Label Studio tasks of the frames to examine (module docstring).
 
     image_urls: what Label Studio loads, one per row of `frames` (default: the file names;
     `thresher.autolabel.handoff` gives URLs Label Studio opens).
+    rows: the frames to examine that get a task, in review order (default: `review_order(split)`,
+    all of them; the hand-off leaves out those whose image could not be written).
     The prediction score of a task is its review priority in [0, 1]: 1 for the first task
     (the most uncertain frame), then 1 - k/n for the k-th of n (Label Studio shows scores as
     percentages and sorts by them); the frame uncertainty itself (unbounded, higher = more
     likely wrong; null for a frame without boxes) is `data.thresher_uncertainty`.
     """
-    rows = review_order(split)
+    rows = review_order(split) if rows is None else np.asarray(rows, dtype=np.int64)
     urls = np.asarray(frames.file_name if image_urls is None else list(image_urls), dtype=object)
     keep = split.considered & split.examine[detections.frame]
     order = np.flatnonzero(keep)

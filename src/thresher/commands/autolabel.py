@@ -129,7 +129,7 @@ def apply(
     """Split the predicted frames into labeled (final labels) and examine (review tasks)."""
     from thresher.autolabel import AutoLabeler, labels_coco, labels_task as make_labels_task, split_rows
     from thresher.autolabel.datasource import load_task
-    from thresher.autolabel.handoff import REVIEW_FILE, review_options, write_review
+    from thresher.autolabel.handoff import REVIEW_FILE, review_options, review_warnings, write_review
     from thresher.errors import UsageError
     from thresher.io.conversion import save_task
     from thresher.io.storage import write_file
@@ -149,7 +149,9 @@ def apply(
     frames, predictions = _only_rows(frames, predictions, rows)
     split = labeler.split(predictions, len(frames), empty=empty)
     options = review_options(image_root, local_files_root, stills)
-    artifacts = write_review(source, frames, predictions, split, schema.names, output, options)
+    artifacts, unwritten = write_review(source, frames, predictions, split, schema.names, output, options)
+    for line in review_warnings(unwritten):
+        typer.echo(line, err=True)
     _write_csv(output / "split.csv", split_rows(frames, predictions, split))
     write_file(output / "labels_coco.json", json.dumps(labels_coco(frames, predictions, split, schema.names)).encode())
     if labels_task:

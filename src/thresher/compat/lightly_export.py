@@ -5,7 +5,9 @@ Where a labeling tool reads each sample (`readUrl`):
 - an image in a bucket: a signed HTTPS URL when the store can sign (S3, GCS, Azure through
   fsspec's `sign`), else its `s3://` / `gs://` / `az://` URL;
 - a video frame: the PNG a run extracted (copied from the run folder's `images/`) or, when no
-  run extracted it, a PNG extracted now, in `<workspace>/frames/`, as a `file://` URL;
+  run extracted it, a PNG extracted now, in `<workspace>/frames/`, as a `file://` URL (frames
+  that cannot be extracted, their video truncated or gone, stop the export with one line naming
+  each video: an export lists every sample of its tag or none);
 - an object crop: the PNG the run wrote into its crops folder.
 `datasourceUrl` is the file in the datasource for images (the extracted PNG for frames and
 crops, which exist only as pixels of their parent in the datasource).
@@ -19,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from thresher.errors import UsageError
+from thresher.errors import DatasourceError, UsageError
 from thresher.frames import Frames
 from thresher.io.datasource import Datasource
 from thresher.io.labelstudio import label_studio_tasks
@@ -28,6 +30,7 @@ from thresher.io.lightly_schema import read_task_names
 from thresher.io.problems import Problems
 from thresher.run.images import IMAGES_DIR
 from thresher.run.outputs import extract_frames
+from thresher.run.unwritten import Unwritten, by_file, counted
 
 FRAMES_DIR = "frames"  # in the workspace; runs extract theirs into `<run folder>/images/` (IMAGES_DIR)
 
@@ -50,8 +53,9 @@ def _image_urls(source: Datasource, name: str) -> tuple[str, str]:
     return _signed(source, name), source.input.display(name)
 
 
-def frame_files(source: Datasource, frames: Frames, rows: np.ndarray, workspace: Path, run_folders: Sequence[Path]) -> dict[int, Path]:
-    """PNG of each frame row in `<workspace>/frames/`: copied from a run folder's `images/`, else extracted now."""
+def frame_files(source: Datasource, frames: Frames, rows: np.ndarray, workspace: Path, run_folders: Sequence[Path]) -> tuple[dict[int, Path], list[Unwritten]]:
+    """PNG of each frame row in `<workspace>/frames/`: copied from a run folder's `images/`, else
+    extracted now; and the frames that could not be extracted (their video truncated or gone)."""
     target = workspace / FRAMES_DIR
     found, missing = {}, []
     for row in np.asarray(rows, dtype=np.int64).tolist():
@@ -65,10 +69,25 @@ def frame_files(source: Datasource, frames: Frames, rows: np.ndarray, workspace:
             path.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(earlier, path)
         found[row] = path
-    if missing:
-        written = set(extract_frames(source, frames, np.array(missing), target))
-        found.update({row: target / str(frames.file_name[row]) for row in missing if str(frames.file_name[row]) in written})
-    return found
+    if not missing:
+        return found, []
+    extracted = extract_frames(source, frames, np.array(missing), target)
+    written = set(extracted.written)
+    found.update({row: target / str(frames.file_name[row]) for row in missing if str(frames.file_name[row]) in written})
+    return found, extracted.failed
+
+
+def unextracted_error(failed: Sequence[Unwritten]) -> DatasourceError:
+    """The one-line error of an export whose frames could not be extracted: each video, its
+    number of frames and its problem, and what to do.
+
+    >>> print(unextracted_error([Unwritten("v-003-mp4.png", "v.mp4", "expected a readable video, got nothing")]))
+    1 frame of the tag could not be extracted: v.mp4 (1 frame: expected a readable video, got nothing); restore the video and export again, or export a tag without its frames
+    """
+    files = by_file(failed)
+    parts = "; ".join(f"{file} ({counted(len(entries), 'frame')}: {entries[0].problem})" for file, entries in files.items())
+    videos = "the video" if len(files) == 1 else "the videos"
+    return DatasourceError(f"{counted(len(failed), 'frame')} of the tag could not be extracted: {parts}; restore {videos} and export again, or export a tag without its frames")
 
 
 def crop_file(name: str, run_folders: Sequence[Path]) -> Path | None:
@@ -83,15 +102,15 @@ def crop_file(name: str, run_folders: Sequence[Path]) -> Path | None:
 def sample_urls(source: Datasource, frames: Frames, workspace: Path, run_folders: Sequence[Path]) -> list[tuple[str, str]]:
     """(readUrl, datasourceUrl) of every row of `frames` (see the module docstring)."""
     frame_rows = np.flatnonzero(frames.kind == "frame")
-    pngs = frame_files(source, frames, frame_rows, workspace, run_folders) if len(frame_rows) else {}
+    pngs, failed = frame_files(source, frames, frame_rows, workspace, run_folders) if len(frame_rows) else ({}, [])
+    if failed:
+        raise unextracted_error(failed)
     urls = []
     for row in range(len(frames)):
         name, kind = str(frames.file_name[row]), str(frames.kind[row])
         if kind == "image":
             urls.append(_image_urls(source, name))
         elif kind == "frame":
-            if row not in pngs:
-                raise UsageError(f"{frames.video[row]}: frame {frames.frame_index[row]} ({name}) cannot be decoded")
             urls.append((file_url(pngs[row]),) * 2)
         else:
             path = crop_file(name, run_folders)

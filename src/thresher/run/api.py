@@ -30,6 +30,7 @@ from thresher.run.driver import execute, plan
 from thresher.run.partial import PartialFolder, remove_dead_partials, remove_unrecorded
 from thresher.run.record import record_run
 from thresher.run.state import Setup
+from thresher.run.unwritten_picks import UNREADABLE_PICKS
 from thresher.selection_table import Selection
 from thresher.workspace import workspace_for
 
@@ -54,12 +55,18 @@ class RunResult:
 
     def summary(self) -> str:
         """`selected 6 of 58 samples`, or with the datapool `selected 3 new (15 already in the datapool) of 258 samples`
-        (with 0 new among new candidates, a hint follows: n_samples counts the datapool's samples)."""
+        (with 0 new among new candidates, a hint follows: n_samples counts the datapool's samples);
+        picks whose image could not be written follow: `selected 5 of 58 samples (1 more picked:
+        its image could not be written, removed_samples.csv lists it as unreadable)`."""
         picks = self.selection if self.picks is None else self.picks
         earlier = len(self.selection) - len(picks)
         what = f"{len(picks)} new ({earlier} already in the datapool)" if "already in the datapool" in self.counts else str(len(picks))
         new_candidates = self.counts.get("candidates", 0) > 0
         hint = "; n_samples counts the datapool's samples: raise it to select new ones" if len(picks) == 0 and earlier and new_candidates else ""
+        unwritten = self.counts.get(UNREADABLE_PICKS, 0)
+        if unwritten:
+            its, it = ("its image", "it") if unwritten == 1 else ("their images", "them")
+            hint += f" ({unwritten} more picked: {its} could not be written, removed_samples.csv lists {it} as unreadable)"
         return f"selected {what} of {len(self.samples)} samples{hint}"
 
 

@@ -11,7 +11,11 @@ run folder is renamed from `<id>.partial` and when the datasource is moved with 
 A frame an earlier run extracted from the same, unchanged video is copied from that run's
 `images/` instead of being decoded again (`thresher.run.extracted`).
 
-Example: `write_images(source, frames, rows, run / "images")` → `["data/bikes-007-mp4.png", "img/a.jpg"]`.
+What cannot be written (a video truncated or removed since it was enumerated, a still gone from
+the datasource) is left out, never linked or written broken, and returned with its reason
+(`thresher.run.unwritten`).
+
+Example: `write_images(source, frames, rows, run / "images").written` → `["data/bikes-007-mp4.png", "img/a.jpg"]`.
 """
 
 from __future__ import annotations
@@ -23,11 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
+from thresher.errors import DatasourceError
 from thresher.frames import Frames
 from thresher.io.datasource import Datasource
 from thresher.io.storage import write_file
 from thresher.run.extracted import ExtractedFrames
 from thresher.run.outputs import extract_frames
+from thresher.run.unwritten import Extraction, Unwritten
 
 IMAGES_DIR = "images"
 
@@ -41,8 +47,9 @@ def write_images(
     progress=None,
     reuse: ExtractedFrames | None = None,
     final: Path | None = None,
-) -> list[str]:
-    """Put the image of each row of `frames` into `folder` under its Lightly name; returns the names written.
+) -> Extraction:
+    """Put the image of each row of `frames` into `folder` under its Lightly name; returns the
+    names written and the images that could not be (`failed`, each with its file and why).
 
     Args:
         rows: rows of `frames` (images and video frames; crops are not rows of `frames`).
@@ -65,20 +72,37 @@ def write_images(
     done = set(written)
     todo = np.array([r for r in rows.tolist() if str(frames.file_name[r]) not in done], dtype=np.int64)
     start = len(written)
-    written += extract_frames(source, frames, todo, folder, None if progress is None else lambda k, _: progress(start + k, total))
+    extracted = extract_frames(source, frames, todo, folder, None if progress is None else lambda k, _: progress(start + k, total))
+    written += extracted.written
+    failed = list(extracted.failed)
     for row in rows[frames.kind[rows] == "image"].tolist():
         name = str(frames.file_name[row])
-        local = source.input.local_path(name)
-        if stills == "link" and local is not None:
-            _link(Path(local), folder / name)
-        else:
-            write_file(folder / name, source.input.read_bytes(name))
+        problem = _put_still(source, name, folder / name, stills)
+        if problem is not None:
+            failed.append(Unwritten(name, name, problem))
+            continue
         written.append(name)
         if progress:
             progress(len(written), total)
     if reuse is not None:
         reuse.record(source, frames, rows, folder, folder if final is None else final)
-    return written
+    return Extraction(written, failed)
+
+
+def _put_still(source: Datasource, name: str, path: Path, stills: str) -> str | None:
+    """Link or copy the still `name` of the datasource to `path`; None when done, else why not
+    (the file is gone or unreadable: nothing is written, no link left dangling)."""
+    local = source.input.local_path(name)
+    if stills == "link" and local is not None:
+        if not os.path.isfile(local):
+            return f"expected a file to link to, got nothing at {local} (moved or removed after the run listed it)"
+        _link(Path(local), path)
+        return None
+    try:
+        write_file(path, source.input.read_bytes(name))
+    except DatasourceError as exc:
+        return f"expected a file to copy, got {str(exc).removeprefix(f'{source.input.display(name)}: ')}"
+    return None
 
 
 def _copy(earlier: Path, path: Path) -> bool:

@@ -14,7 +14,8 @@
 timing and logging each. The plain functions they use follow them.
 
 Removed samples are collected as (file_name, reason, detail) rows for `removed_samples.csv`:
-reasons are `corrupt`, `duplicate`, `invalid prediction` and `not relevant`.
+reasons are `corrupt`, `name clash`, `duplicate`, `invalid prediction` and, for a pick whose
+image could not be written at the end, `unreadable` (`thresher.run.unwritten_picks`).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ from thresher.run.exports import check_export_task, image_urls, label_studio_roo
 from thresher.run.extracted import ExtractedFrames
 from thresher.run.images import IMAGES_DIR, write_images
 from thresher.run.outputs import write_crops, write_json, write_removed
+from thresher.run.unwritten import Extraction
+from thresher.run.unwritten_picks import unwritten_picks, without_unwritten
 from thresher.run.resolver import RunResolver
 from thresher.run.state import Embedded, Enumerated, Planned, Removed, Selected, Setup, Written, advance
 from thresher.scorers.seed_strategy import stacked_score_names
@@ -462,10 +465,13 @@ def select(state: Embedded) -> Selected:
 
 
 def write_outputs(state: Selected) -> Written:
-    """The run's files in `state.folder`: selection.csv/json, datapool.csv, removed_samples.csv,
-    images/, crops, the exports, run.json and the report (`thresher.report`)."""
+    """The run's files in `state.folder`: images/ and crops first, then, without the picks
+    whose image or crop could not be written (`thresher.run.unwritten_picks`),
+    selection.csv/json, datapool.csv, removed_samples.csv, the exports, run.json and the
+    report (`thresher.report`)."""
     from thresher.report import write_run_report
 
+    state = _write_images(state)
     outcome = state.outcome
     selection, new = outcome.selection, state.new_picks()
     values = {name: column[new] for name, column in outcome.values.items()}
@@ -477,33 +483,56 @@ def write_outputs(state: Selected) -> Written:
     write_removed(state.folder / "removed_samples.csv", state.removed)
     picks = selection[new]
     rows = state.frames.index_of(parent_frames(state.samples, picks))
-    exports = state.exports
-    artifacts = dict(state.artifacts)
-    if exports.images:
-        reuse = ExtractedFrames(state.workspace / "cache" / "extracted.json")  # frames an earlier run extracted are copied
-        written = write_images(
-            state.source,
-            state.frames,
-            rows,
-            state.folder / IMAGES_DIR,
-            exports.stills,
-            for_stage(state.progress, "images (written)"),
-            reuse=reuse,
-            final=state.final_folder / IMAGES_DIR,
-        )
-        artifacts["images"] = len(written)
-    if state.crops is not None and exports.crops:
-        chosen = state.crops.index_of(picks.ids)
-        level = state.worker.object_level
-        assert level is not None, "crops exist at object level only"
-        name = level.crop_dataset_name or f"{Path(state.source.input.root).name}-crops"
-        written = write_crops(state.source, state.frames, state.crops, _crop_boxes(state), chosen, state.folder / name, for_stage(state.progress, "crops (written)"))
-        artifacts["crops"], artifacts["crops_folder"] = len(written), name
-    artifacts.update(_exports(state, rows, picks))
-    state = replace(state, artifacts=artifacts)
+    state = replace(state, artifacts={**state.artifacts, **_exports(state, rows, picks)})
     write_json(state.folder / "run.json", {"counts": state.counts, "timings": state.timings, "artifacts": state.artifacts})
     report = write_run_report(state)  # report.html + report_data.npz/json (thresher.report)
     return advance(state, Written, report=report)
+
+
+def _write_images(state: Selected) -> Selected:
+    """images/ and the crops of this run's picks (`thresher.exports`), counted in the artifacts
+    (`images`, `images_failed`, `crops`, `crops_failed`); returns the state without the picks
+    whose image or crop could not be written (and without the files only they needed)."""
+    picks = state.outcome.selection[state.new_picks()]
+    exports = state.exports
+    images = crops = Extraction([])
+    if exports.images:
+        reuse = ExtractedFrames(state.workspace / "cache" / "extracted.json")  # frames an earlier run extracted are copied
+        rows = state.frames.index_of(parent_frames(state.samples, picks))
+        progress = for_stage(state.progress, "images (written)")
+        images = write_images(state.source, state.frames, rows, state.folder / IMAGES_DIR, exports.stills, progress, reuse=reuse, final=state.final_folder / IMAGES_DIR)
+    crops_folder = _crops_folder(state) if state.crops is not None and exports.crops else None
+    if state.crops is not None and crops_folder is not None:
+        chosen = state.crops.index_of(picks.ids)
+        progress = for_stage(state.progress, "crops (written)")
+        crops = write_crops(state.source, state.frames, state.crops, _crop_boxes(state), chosen, state.folder / crops_folder, progress)
+    state = without_unwritten(state, unwritten_picks(state, images.failed, crops.failed, crops_folder or ""))
+    kept = state.outcome.selection[state.new_picks()]
+    artifacts = dict(state.artifacts)
+    if exports.images:
+        listed = state.frames.file_name[state.frames.index_of(parent_frames(state.samples, kept))]
+        artifacts["images"], artifacts["images_failed"] = _keep_listed(state.folder / IMAGES_DIR, images.written, listed), len(images.failed)
+    if state.crops is not None and crops_folder is not None:
+        listed = state.crops.file_name[state.crops.index_of(kept.ids)]
+        artifacts["crops"], artifacts["crops_failed"], artifacts["crops_folder"] = _keep_listed(state.folder / crops_folder, crops.written, listed), len(crops.failed), crops_folder
+    return replace(state, artifacts=artifacts)
+
+
+def _crops_folder(state: Selected) -> str:
+    """The folder of the selected crops: `object_level.crop_dataset_name`, else `<datasource>-crops`."""
+    level = state.worker.object_level
+    assert level is not None, "crops exist at object level only"
+    return level.crop_dataset_name or f"{Path(state.source.input.root).name}-crops"
+
+
+def _keep_listed(folder: Path, written: Sequence[str], listed: np.ndarray) -> int:
+    """Remove from `folder` the files of `written` not in `listed` (a frame whose picks were all
+    taken out because their crops could not be written, or the other way round); returns how
+    many of `written` stay."""
+    unlisted = set(written) - set(listed.tolist())
+    for name in unlisted:
+        (folder / name).unlink(missing_ok=True)
+    return len(written) - len(unlisted)
 
 
 def _rows(columns: dict[str, np.ndarray] | None, mask: np.ndarray) -> dict[str, np.ndarray] | None:
