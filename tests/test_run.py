@@ -278,6 +278,29 @@ def test_a_changed_file_is_processed_again(datasource):
     assert second.counts["embeddings reused"] == first.counts["embedded"] - 1
 
 
+EMBEDDINGS_ONLY = {
+    "selection_config": {"n_samples": 3, "strategies": [{"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}}]},
+    "thresher": {"every": 25},
+}
+
+
+def test_a_changed_file_is_embedded_again_after_the_cache_is_deleted(datasource, ssd):
+    """The store proves by itself which file each vector came from: clearing `cache/` makes no stale vector pass."""
+    from tests.conftest import read_rgb
+    from thresher.embedding_store import EmbeddingStore
+
+    first = run(datasource, EMBEDDINGS_ONLY)
+    store = EmbeddingStore(datasource / ".thresher" / "embeddings" / "ssd-mobilenet-v2-coco")
+    old = np.asarray(store.open().align(["coffee.png"]).vectors)
+    shutil.copyfile(package_file("skimage", "data", "astronaut.png"), datasource / "coffee.png")  # same name, new content
+    shutil.rmtree(datasource / ".thresher" / "cache")  # the natural "clear the cache"
+    second = run(datasource, EMBEDDINGS_ONLY)
+    assert second.counts["embedded"] == 1 and second.counts["embeddings reused"] == first.counts["embedded"] - 1
+    stored = np.asarray(store.open().align(["coffee.png"]).vectors)
+    fresh = ssd.embed([read_rgb(datasource / "coffee.png")])
+    assert np.allclose(stored, fresh, atol=1e-5) and not np.allclose(stored, old, atol=1e-2)
+
+
 def test_temporal_assertions_on_every_nth_frame_warn(bikes_datasource_copy):
     """Pretagging every 50th frame leaves no consecutive frames: the run says flicker cannot flag."""
     lines = []

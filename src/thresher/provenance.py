@@ -9,11 +9,10 @@ unchanged media when the model and options are the same; when they differ, every
 task is removed first and the sampled frames are predicted again (a task never mixes two
 settings, even after an interruption). While its files are being replaced, the task is not
 listed in tasks.json: the predict lists it again when it finishes, so a half task is refused
-as one a first predict left unfinished (`thresher.io.lightly_schema.require_task`). Embeddings are reused from their own store (frames by sample id, crops by id
-and key, `thresher.plan.crop_keys`), so switching a run between frame and object level reuses both.
-
-`changed_files` / `record_files` are the general form: which media files changed since a
-stage with a given configuration (`key`) processed them, kept in a small JSON file.
+as one a first predict left unfinished (`thresher.io.lightly_schema.require_task`).
+Embeddings are reused from their own store, each vector kept with what it was computed from
+(`thresher.plan.frame_keys`, `crop_keys`), so switching a run between frame and object level
+reuses both, and deleting `cache/` cannot make a stale vector pass for a current one.
 """
 
 from __future__ import annotations
@@ -134,26 +133,6 @@ def prepare_task(source: Datasource, frames: Frames, rows: np.ndarray, workspace
     write_json_cache(provenance_file(workspace, task), {"key": key, "files": recorded})
     _legacy_provenance_file(workspace, task).unlink(missing_ok=True)
     return Prepared(len(present), None if same else cache.get("key"), len(changed))
-
-
-def changed_files(source: Datasource, frames: Frames, cache_file: Path, key: object) -> set[str]:
-    """Media files whose size or modification time differ from when `key` (a stage's
-    configuration) last processed them; every file when `key` changed. Files never
-    recorded count as unchanged: their existing outputs are trusted."""
-    cache = read_json_cache(cache_file)
-    files = set(frames.video.tolist())
-    if cache.get("key", key) != key:
-        return files
-    recorded = cache.get("files", {})
-    return {n for n in files if n in recorded and recorded[n] != list(source.input.stat(n))}
-
-
-def record_files(source: Datasource, frames: Frames, cache_file: Path, key: object) -> None:
-    """Remember the size and modification time of the files a stage has just processed."""
-    cache = read_json_cache(cache_file)
-    recorded = cache.get("files", {}) if cache.get("key", key) == key else {}
-    recorded.update({n: list(source.input.stat(n)) for n in set(frames.video.tolist())})
-    write_json_cache(cache_file, {"key": key, "files": recorded})
 
 
 def read_json_cache(path: Path) -> dict:
