@@ -245,6 +245,35 @@ def test_a_bucket_datasource_runs_end_to_end(s3, datasource, tmp_path):
     assert_served_with_options(tmp_path / "catalog", options, frames[0])
 
 
+def object_versions(client, bucket: str) -> list[tuple[str, str]]:
+    """(key, version id) of every version and delete marker in a versioned bucket: one more per put or delete."""
+    found = []
+    for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        found += [(v["Key"], v["VersionId"]) for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+    return sorted(found)
+
+
+def test_a_rerun_on_a_bucket_writes_nothing_to_it(s3, datasource, tmp_path):
+    """Everything reused: not one put to the user's bucket (schema.json, tasks.json, metadata, records)."""
+    import boto3
+
+    from tests.conftest import upload
+
+    fs, options = s3
+    endpoint = options["client_kwargs"]["endpoint_url"]
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    client.create_bucket(Bucket="versioned")
+    client.put_bucket_versioning(Bucket="versioned", VersioningConfiguration={"Status": "Enabled"})
+    upload(fs, datasource, "versioned/rerun")
+    config = {**CONFIG, "thresher": {**CONFIG["thresher"], "assertions": {"names": ["flicker"]}}}
+    run("s3://versioned/rerun", config, catalog=tmp_path / "catalog", storage_options=options)
+    written = object_versions(client, "versioned")
+    assert any(key.endswith(".lightly/predictions/lightly_pretagging/schema.json") for key, _ in written)
+    rerun = run("s3://versioned/rerun", config, catalog=tmp_path / "catalog", storage_options=options)
+    assert rerun.counts["pretagged frames"] == 0 and rerun.counts["embedded"] == 0
+    assert object_versions(client, "versioned") == written
+
+
 def assert_served_with_options(catalog, options, frame_id):
     """`thresher serve --storage-options` reads the bucket's pixels and boxes for the app."""
     import threading

@@ -202,14 +202,23 @@ def plan_crops(crops: Frames, store: EmbeddingStore, resume: bool = True, keys: 
 
 
 def write_task_schema(source: Datasource, task: str, detector: Detector) -> None:
-    """The task's schema.json with the detector's categories; an existing task must have the
-    same (else UsageError, before any prediction is computed)."""
-    write_schema(source.lightly, task, check_task_schema(source, task, detector))
+    """The task's schema.json with the detector's categories, written when the task has none;
+    an existing task must have the same (else UsageError, before any prediction is computed)
+    and its schema.json is left as it is (a rerun writes nothing there)."""
+    schema = PredictionSchema.detection(detector.categories)
+    if _checked_schema(source, task, schema) is None:
+        write_schema(source.lightly, task, schema)
 
 
 def check_task_schema(source: Datasource, task: str, detector: Detector) -> PredictionSchema:
     """The detector's schema; UsageError when the task exists with other categories."""
     schema = PredictionSchema.detection(detector.categories)
+    _checked_schema(source, task, schema)
+    return schema
+
+
+def _checked_schema(source: Datasource, task: str, schema: PredictionSchema) -> PredictionSchema | None:
+    """The task's existing schema (None when it has none); UsageError when it is not `schema`."""
     old = read_schema(source.lightly, task) if source.lightly.exists(schema_file(task)) else None
     if old is not None and old != schema:
         raise UsageError(
@@ -217,7 +226,7 @@ def check_task_schema(source: Datasource, task: str, detector: Detector) -> Pred
             f"to predict it again with these, remove the folder {source.lightly.url.rstrip('/')}/{schema_file(task).rsplit('/', 1)[0]} "
             f"(all of its predictions are made again), or keep the classes it was predicted with, or (thresher predict) pass another --task"
         )
-    return schema
+    return old
 
 
 def _categories(schema: PredictionSchema) -> str:
