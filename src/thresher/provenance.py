@@ -4,7 +4,8 @@
 (`lightly_pretagging`) and record, per task, the model and options that produced it and the size
 and modification time of every media file they process
 (`<workspace>/predictions/<task>.json`, outside `cache/`: deleting the caches keeps it), before
-writing any prediction file (`prepare_task`). Either then reuses the other's prediction files for
+writing any prediction file (`prepare_task`); a task that exists without such a record (the
+user's own predictions) is refused, never added to nor emptied (`require_own_task`). Either then reuses the other's prediction files for
 unchanged media when the model and options are the same; when they differ, every file of the
 task is removed first and the sampled frames are predicted again (a task never mixes two
 settings, even after an interruption). While its files are being replaced, the task is not
@@ -26,6 +27,7 @@ import uuid
 
 import numpy as np
 
+from thresher.errors import UsageError
 from thresher.frames import Frames
 from thresher.io.datasource import Datasource
 from thresher.io.lightly_predictions import prediction_file, task_dir
@@ -57,6 +59,28 @@ def read_provenance(workspace: Path, task: str) -> dict:
     from the old place in `cache/` when the workspace has no record at the new one yet."""
     path = provenance_file(workspace, task)
     return read_json_cache(path if path.exists() else _legacy_provenance_file(workspace, task))
+
+
+def require_own_task(source: Datasource, workspace: Path, task: str, way_out: str) -> None:
+    """UsageError when the folder of `task` holds files (its schema.json or prediction files)
+    but `workspace` has no record of thresher predicting it: the user's own predictions (or a
+    task whose record was deleted). thresher neither adds its predictions to such a task nor
+    removes its files; `way_out` ends the message (what the user can do instead).
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> (folder / ".lightly/predictions/mine").mkdir(parents=True)
+    >>> _ = (folder / ".lightly/predictions/mine/schema.json").write_text("{}")
+    >>> require_own_task(Datasource(folder), folder / "ws", "mine", "pass another --task")
+    Traceback (most recent call last):
+    thresher.errors.UsageError: ...: task 'mine' exists and was not predicted by thresher in this workspace ...
+    """
+    if read_provenance(workspace, task) or not source.lightly.files(task_dir(task)):
+        return
+    raise UsageError(
+        f"{source.lightly.display(task_dir(task))}: task {task!r} exists and was not predicted by thresher in this workspace "
+        f"(no record {provenance_file(workspace, task)}); thresher does not add its predictions to another's task nor remove its files: {way_out}"
+    )
 
 
 @dataclass(frozen=True)
@@ -113,9 +137,10 @@ def prepare_task(source: Datasource, frames: Frames, rows: np.ndarray, workspace
     when it finishes, so an interrupted one leaves a task that is refused, not read half.
     The record is written before any prediction file, so the files an interrupted predict
     leaves are known to be `key`'s. Removing comes first: a kill in between leaves the old
-    record, and the next call removes the rest. Files never recorded under the same settings
-    are trusted (e.g. a workspace made after them).
-    The caller checks the task's categories first (`thresher.plan.check_task_schema`).
+    record, and the next call removes the rest.
+    The caller checks first that the task is thresher's (`require_own_task`: a task of the
+    user's own is never added to nor emptied) and has the detector's categories
+    (`thresher.plan.check_task_schema`).
     """
     cache = read_provenance(workspace, task)
     same = cache.get("key", key) == key

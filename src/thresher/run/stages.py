@@ -40,7 +40,7 @@ from thresher.io.video_index_cache import video_index_path
 from thresher.objects import crop_frames
 from thresher.progress import for_stage
 from thresher.plan import check_task_schema
-from thresher.provenance import prediction_key, prepare_task, read_json_cache, write_json_cache
+from thresher.provenance import prediction_key, prepare_task, read_json_cache, require_own_task, write_json_cache
 from thresher.run.config import PRETAGGING_TASK
 from thresher.run.config_check import check_run_config, possible_score_names
 from thresher.run.export_task import export_task
@@ -195,6 +195,8 @@ def pretag(state: Enumerated) -> Enumerated:
     store = store_for(state.workspace, embedder.name, state.options.embedding_dtype) if embedder is not None else None
     key = prediction_key(opts.model, opts.confidence, opts.classes)
     rows = state.active_rows()
+    way_out = "pretagging writes that task: remove that folder to let it predict the task again, or set worker_config.pretagging: false to select from the task as it is"
+    require_own_task(state.source, state.workspace, PRETAGGING_TASK, way_out)  # the user's own predictions are never added to nor emptied
     check_task_schema(state.source, PRETAGGING_TASK, detector)  # before prepare_task removes files of other settings
     note = prepare_task(state.source, state.frames, rows, state.workspace, PRETAGGING_TASK, key).note(PRETAGGING_TASK, key)
     if note:
