@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -14,7 +15,8 @@ from thresher.errors import UsageError
 from thresher.infer import run_models
 from thresher.io.datasource import Datasource
 from thresher.io.problems import Problems
-from thresher.plan import crop_keys, plan_crops, plan_models, sample_rows, write_task_schema
+from thresher.frames import Frames
+from thresher.plan import crop_keys, frame_keys, plan_crops, plan_models, sample_rows, write_task_schema
 
 PREDICTED = ["img/a.jpg", "img/b.jpg", "clips/car-005-mp4.png"]  # clean_datasource's prediction files of task "det"
 
@@ -25,10 +27,11 @@ def source(clean_datasource) -> Datasource:
 
 
 @pytest.fixture
-def store(tmp_path, clean_datasource, ssd) -> EmbeddingStore:
-    """A store holding the built-in detector's vector of img/b.jpg only."""
+def store(tmp_path, source, clean_datasource, ssd) -> EmbeddingStore:
+    """A store holding the built-in detector's vector of img/b.jpg only, with its key."""
     store = EmbeddingStore(tmp_path / "embeddings")
-    store.append(Embeddings(["img/b.jpg"], ssd.embed([read_rgb(clean_datasource / "img/b.jpg")])))
+    b = Frames.build(["img/b.jpg"], kind="image")
+    store.append(Embeddings(["img/b.jpg"], ssd.embed([read_rgb(clean_datasource / "img/b.jpg")])), frame_keys(source, b))
     return store
 
 
@@ -63,6 +66,32 @@ def test_redo_computes_sampled_rows_again_and_resume_off_computes_all(source, st
     assert unsampled not in plan.work  # redo does not add rows the run does not sample
     fresh = plan_models(source, detector=ssd, task="det", embedder=ssd, store=store, every=5, frames=frames, resume=False)
     assert fresh.todo_pred.tolist() == fresh.todo_emb.tolist() == fresh.rows.tolist() and fresh.reused == 0
+
+
+def test_a_frame_is_embedded_again_when_its_media_file_changed_or_its_vector_has_no_key(source, clean_datasource, store, ssd):
+    """No record outside the store is read: its keys alone say which vectors are current."""
+    frames = source.frames(Problems())
+    a, b = rows_of(frames, ["img/a.jpg"])[0], rows_of(frames, ["img/b.jpg"])[0]
+    store.append(Embeddings(["img/a.jpg"], np.ones((1, 1280), np.float32)))  # stored without a key (an earlier version)
+    plan = plan_models(source, embedder=ssd, store=store, frames=frames, rows=np.array([a, b]))
+    assert plan.todo_emb.tolist() == [a]  # img/b.jpg: stored with its current key
+    os.utime(clean_datasource / "img/b.jpg", ns=(0, 10**9))  # the file modified since its vector was stored
+    plan = plan_models(source, embedder=ssd, store=store, frames=frames, rows=np.array([a, b]))
+    assert plan.todo_emb.tolist() == sorted([a, b])
+    run_models(source, embedder=ssd, store=store, frames=frames, rows=np.array([a, b]))
+    assert len(plan_models(source, embedder=ssd, store=store, frames=frames, rows=np.array([a, b])).todo_emb) == 0
+
+
+def test_a_frame_key_is_its_media_file_size_and_time(source, clean_datasource):
+    frames = Frames.build(
+        ["img/a.jpg", "clips/car-005-mp4.png", "gone.jpg"], kind=["image", "frame", "image"], video=["img/a.jpg", "clips/car.mp4", "gone.jpg"], frame_index=[0, 5, 0]
+    )
+    keys = frame_keys(source, frames, np.array([0, 1, 2]))
+    info = (clean_datasource / "img/a.jpg").stat()
+    assert keys[0].tolist() == [info.st_size, info.st_mtime]
+    assert keys[1, 0] == (clean_datasource / "clips/car.mp4").stat().st_size
+    assert np.isnan(keys[2]).all()  # a file that cannot be read equals nothing: its frames are embedded again
+    assert np.isnan(frame_keys(source, frames, np.array([0]))[1:]).all()  # rows not asked for: no stat
 
 
 def test_given_rows_replace_the_sampled_ones(source, ssd):

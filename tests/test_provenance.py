@@ -225,3 +225,57 @@ def test_a_predict_killed_under_other_settings_leaves_the_task_unlisted(tmp_path
     finished = run_predict(tmp_path / "ds", "--every", "50", "--confidence", "0.3")
     assert "removed" not in finished and "reused 1" in finished  # the same settings: the killed predict's frame 0 is kept
     assert json.loads(tasks.read_text()) == ["lightly_pretagging"]
+
+
+def users_own_task(root, task: str, categories: dict[int, str]) -> dict[str, bytes]:
+    """Two photos and the user's own task `task` in the Lightly layout (listed in tasks.json,
+    schema.json with `categories` {id: name}, a prediction file for one photo only); returns
+    the bytes of every file under .lightly/."""
+    import json
+
+    from tests.conftest import package_file
+
+    root.mkdir()
+    for name in ("chelsea.png", "coffee.png"):
+        shutil.copyfile(package_file("skimage", "data", name), root / name)
+    folder = root / ".lightly" / "predictions" / task
+    folder.mkdir(parents=True)
+    (folder.parent / "tasks.json").write_text(json.dumps([task]))
+    schema = {"task_type": "object-detection", "categories": [{"id": i, "name": n} for i, n in categories.items()]}
+    (folder / "schema.json").write_text(json.dumps(schema))
+    cat = {"category_id": next(i for i, n in categories.items() if n == "cat"), "bbox": [140, 20, 200, 260], "score": 0.97}
+    (folder / "chelsea.json").write_text(json.dumps({"file_name": "chelsea.png", "predictions": [cat]}))
+    return lightly_files(root)
+
+
+def lightly_files(root) -> dict[str, bytes]:
+    """The bytes of every file under .lightly/, by name."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted((root / ".lightly").rglob("*")) if p.is_file()}
+
+
+def test_predict_refuses_the_users_own_task_and_touches_none_of_its_files(tmp_path, ssd):
+    """The user's task has the detector's very categories: only its missing record tells it is not thresher's."""
+    from tests.test_user_errors import one_error_line, thresher
+
+    root = tmp_path / "ds"
+    before = users_own_task(root, "mine", dict(ssd.categories))
+    refused = thresher("predict", "ds", "--task", "mine", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert one_error_line(refused) == (
+        f"error: ds/.lightly/predictions/mine: task 'mine' exists and was not predicted by thresher in this workspace "
+        f"(no record {root}/.thresher/predictions/mine.json); thresher does not add its predictions to another's task nor remove its files: "
+        "pass another --task, or remove that folder to let thresher predict this task"
+    )
+    assert lightly_files(root) == before and not (root / ".thresher" / "predictions").exists()
+    assert thresher("predict", "ds", "--task", "ours", cwd=tmp_path).returncode == 0  # another name: predicted beside the user's
+    assert {k: v for k, v in lightly_files(root).items() if "/ours/" not in k and not k.endswith("tasks.json")} == {k: v for k, v in before.items() if not k.endswith("tasks.json")}
+
+
+def test_a_runs_pretagging_refuses_the_users_own_lightly_pretagging(tmp_path, ssd):
+    from thresher.errors import UsageError
+
+    root = tmp_path / "ds"
+    before = users_own_task(root, "lightly_pretagging", dict(ssd.categories))
+    with pytest.raises(UsageError, match=r"task 'lightly_pretagging' exists and was not predicted by thresher in this workspace .*set worker_config.pretagging: false"):
+        run(root, config())
+    assert lightly_files(root) == before

@@ -245,6 +245,35 @@ def test_a_bucket_datasource_runs_end_to_end(s3, datasource, tmp_path):
     assert_served_with_options(tmp_path / "catalog", options, frames[0])
 
 
+def object_versions(client, bucket: str) -> list[tuple[str, str]]:
+    """(key, version id) of every version and delete marker in a versioned bucket: one more per put or delete."""
+    found = []
+    for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        found += [(v["Key"], v["VersionId"]) for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+    return sorted(found)
+
+
+def test_a_rerun_on_a_bucket_writes_nothing_to_it(s3, datasource, tmp_path):
+    """Everything reused: not one put to the user's bucket (schema.json, tasks.json, metadata, records)."""
+    import boto3
+
+    from tests.conftest import upload
+
+    fs, options = s3
+    endpoint = options["client_kwargs"]["endpoint_url"]
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    client.create_bucket(Bucket="versioned")
+    client.put_bucket_versioning(Bucket="versioned", VersioningConfiguration={"Status": "Enabled"})
+    upload(fs, datasource, "versioned/rerun")
+    config = {**CONFIG, "thresher": {**CONFIG["thresher"], "assertions": {"names": ["flicker"]}}}
+    run("s3://versioned/rerun", config, catalog=tmp_path / "catalog", storage_options=options)
+    written = object_versions(client, "versioned")
+    assert any(key.endswith(".lightly/predictions/lightly_pretagging/schema.json") for key, _ in written)
+    rerun = run("s3://versioned/rerun", config, catalog=tmp_path / "catalog", storage_options=options)
+    assert rerun.counts["pretagged frames"] == 0 and rerun.counts["embedded"] == 0
+    assert object_versions(client, "versioned") == written
+
+
 def assert_served_with_options(catalog, options, frame_id):
     """`thresher serve --storage-options` reads the bucket's pixels and boxes for the app."""
     import threading
@@ -276,6 +305,29 @@ def test_a_changed_file_is_processed_again(datasource):
     # the pretagging's forward pass embedded it: embedded once, every other embedding reused
     assert second.counts["embedded"] == 1
     assert second.counts["embeddings reused"] == first.counts["embedded"] - 1
+
+
+EMBEDDINGS_ONLY = {
+    "selection_config": {"n_samples": 3, "strategies": [{"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}}]},
+    "thresher": {"every": 25},
+}
+
+
+def test_a_changed_file_is_embedded_again_after_the_cache_is_deleted(datasource, ssd):
+    """The store proves by itself which file each vector came from: clearing `cache/` makes no stale vector pass."""
+    from tests.conftest import read_rgb
+    from thresher.embedding_store import EmbeddingStore
+
+    first = run(datasource, EMBEDDINGS_ONLY)
+    store = EmbeddingStore(datasource / ".thresher" / "embeddings" / "ssd-mobilenet-v2-coco")
+    old = np.asarray(store.open().align(["coffee.png"]).vectors)
+    shutil.copyfile(package_file("skimage", "data", "astronaut.png"), datasource / "coffee.png")  # same name, new content
+    shutil.rmtree(datasource / ".thresher" / "cache")  # the natural "clear the cache"
+    second = run(datasource, EMBEDDINGS_ONLY)
+    assert second.counts["embedded"] == 1 and second.counts["embeddings reused"] == first.counts["embedded"] - 1
+    stored = np.asarray(store.open().align(["coffee.png"]).vectors)
+    fresh = ssd.embed([read_rgb(datasource / "coffee.png")])
+    assert np.allclose(stored, fresh, atol=1e-5) and not np.allclose(stored, old, atol=1e-2)
 
 
 def test_temporal_assertions_on_every_nth_frame_warn(bikes_datasource_copy):

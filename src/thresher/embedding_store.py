@@ -6,14 +6,15 @@ float16 on request: half the disk and half the bytes read, each coordinate round
 significant bits, a relative error of at most 2⁻¹¹ ≈ 0.05 %). Each shard is written whole
 (a temporary folder, then renamed), so an interrupted run keeps every finished shard and the
 next run computes only the missing samples. A shard may also hold `keys.npy`, one row of
-float64 per vector saying what it was computed from (an object crop's pixel box and its media
-file's size and modification time, `thresher.plan.crop_keys`); `keys()` gives the latest row of
-each id. Stores written before this layout
-(`shard-00000.npz`, float32) are read as they are.
+float64 per vector saying what it was computed from (a frame's media file size and
+modification time, `thresher.plan.frame_keys`; an object crop's pixel box and the same,
+`thresher.plan.crop_keys`); `keys()` gives the latest row of each id. The store is its own
+proof: a vector is reused only while its key matches, whatever else is deleted. Stores
+written before this layout (`shard-00000.npz`, float32) are read as they are.
 
     store = EmbeddingStore(folder, dtype="float16")
     store.append(embeddings)          # float32 Embeddings in, a float16 shard on disk
-    store.append(embeddings, keys)    # with what each vector was computed from (object crops)
+    store.append(embeddings, keys)    # with what each vector was computed from
     view = store.open()               # StoredEmbeddings: ids in memory, vectors memory-mapped
     table = store.load()              # Embeddings: every vector in memory as float32
 """

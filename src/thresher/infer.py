@@ -109,7 +109,7 @@ def run_models(
     if detector is not None and task is not None:
         write_task_schema(source, task, detector)
     result = InferenceResult(frames, reused=plan.reused, predictions_reused=plan.predictions_reused)
-    runner = _BatchRunner(source, frames, detector, task, embedder, store, set(todo_pred.tolist()), set(todo_emb.tolist()))
+    runner = _BatchRunner(source, frames, detector, task, embedder, store, set(todo_pred.tolist()), set(todo_emb.tolist()), plan.keys)
     models = replicas((detector, embedder), workers) if len(work) else [(detector, embedder)]
     done = 0
     try:
@@ -153,11 +153,11 @@ class _BatchRunner:
     """Runs the models on one batch of decoded frames (`compute`, on any thread with its own
     models) and writes what they give (`write`, in batch order on one thread)."""
 
-    def __init__(self, source, frames, detector, task, embedder, store, todo_pred: set, todo_emb: set):
+    def __init__(self, source, frames, detector, task, embedder, store, todo_pred: set, todo_emb: set, keys: np.ndarray):
         self.source, self.frames, self.task = source, frames, task
         self.detector, self.embedder, self.store = detector, embedder, store
-        self.todo_pred, self.todo_emb = todo_pred, todo_emb
-        self.pending: list[Embeddings] = []
+        self.todo_pred, self.todo_emb, self.keys = todo_pred, todo_emb, keys
+        self.pending: list[tuple[Embeddings, np.ndarray]] = []  # vectors with their frames' keys
 
     def compute(self, models: tuple[Detector | None, Embedder | None], batch: list[tuple[int, np.ndarray]]) -> _Computed:
         rows = np.array([r for r, _ in batch], dtype=np.int64)
@@ -172,9 +172,10 @@ class _BatchRunner:
             self._write_predictions(computed.rows[computed.pred], computed.detections)
             result.predicted += int(computed.pred.sum())
         if computed.vectors is not None:
-            self.pending.append(Embeddings(self.frames.id[computed.rows[computed.emb]], computed.vectors))
+            embedded = computed.rows[computed.emb]
+            self.pending.append((Embeddings(self.frames.id[embedded], computed.vectors), self.keys[embedded]))
             result.embedded += int(computed.emb.sum())
-            if sum(len(e) for e in self.pending) >= FLUSH_EVERY:
+            if sum(len(e) for e, _ in self.pending) >= FLUSH_EVERY:
                 self.flush(result)
 
     def run(self, batch: list[tuple[int, np.ndarray]], result: InferenceResult) -> None:
@@ -191,7 +192,7 @@ class _BatchRunner:
 
     def flush(self, result: InferenceResult) -> None:
         if self.pending:
-            self.store.append(Embeddings.concat(self.pending))
+            self.store.append(Embeddings.concat([e for e, _ in self.pending]), np.concatenate([k for _, k in self.pending]))
             self.pending = []
 
 

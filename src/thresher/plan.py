@@ -7,11 +7,12 @@ same samples on either engine:
 - rows: every image and every `every`-th frame of each video (`sample_rows`), unless the
   caller gives its own rows;
 - with `resume` (the default), a row whose prediction file for the task exists and is valid
-  is not predicted again, and a sample whose embedding is stored is not embedded again
-  (`predicted_rows`, `EmbeddingStore.ids`); a crop is not embedded again when its embedding is
-  stored with the same key (`crop_keys`: the same pixel box in the same media file, unchanged
-  in size and modification time), so another `padding`, another task or a moved box embeds
-  the crops whose pixels changed;
+  is not predicted again (`predicted_rows`); a sample is not embedded again when its embedding
+  is stored with the same key, the store keeping with each vector what it was computed from:
+  a frame's key is the size and modification time of its media file (`frame_keys`), a crop's
+  also its pixel box (`crop_keys`), so a changed media file embeds its frames again, and
+  another `padding`, another task or a moved box embeds the crops whose pixels changed (a
+  vector stored without a key, by a version before keys were kept, is computed once more);
 - rows in `redo` (their file changed since it was computed) are computed again whatever is
   stored;
 - a detector comes with a task to write, an embedder with a store; an existing task must have
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
     from thresher.models.embedder import Embedder
 
 NO_ROWS = np.zeros(0, np.int64)
+FRAME_KEY_WIDTH = 2  # media file size (bytes), modification time (s)
+CROP_KEY_WIDTH = 6  # x0, y0, x1, y1 (pixels), then the frame key
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,8 @@ class ModelsPlan:
     (`todo_pred`) and to embed (`todo_emb`), all int64 rows of `frames` in ascending order.
 
     `predicting` says whether a detector runs (then `predictions_reused` counts the sampled
-    rows whose prediction file is kept).
+    rows whose prediction file is kept). With an embedder, `keys` holds the `frame_keys` of
+    every frame (the rows of `todo_emb` are stored with theirs).
     """
 
     frames: Frames
@@ -60,6 +64,7 @@ class ModelsPlan:
     todo_pred: np.ndarray
     todo_emb: np.ndarray
     predicting: bool
+    keys: np.ndarray
 
     @property
     def work(self) -> np.ndarray:
@@ -126,16 +131,42 @@ def plan_models(
     rows = sample_rows(frames, every) if rows is None else np.asarray(rows, dtype=np.int64)
     redo = np.intersect1d(rows, NO_ROWS if redo is None else np.asarray(redo, dtype=np.int64))
     todo_pred = todo_emb = NO_ROWS
+    keys = np.zeros((0, FRAME_KEY_WIDTH))
     if detector is not None and task is not None:
         done = predicted_rows(source, task, frames, cache) if resume else NO_ROWS
         todo_pred = np.union1d(np.setdiff1d(rows, done), redo).astype(np.int64)
     if embedder is not None and store is not None:  # check_models: both or neither
-        done = np.flatnonzero(np.isin(frames.id, store.ids())) if resume else NO_ROWS
+        keys = frame_keys(source, frames, rows)
+        done = rows[(store.keys(frames.id[rows], FRAME_KEY_WIDTH) == keys[rows]).all(axis=1)] if resume else NO_ROWS
         todo_emb = np.union1d(np.setdiff1d(rows, done), redo).astype(np.int64)
-    return ModelsPlan(frames, rows, todo_pred, todo_emb, detector is not None)
+    return ModelsPlan(frames, rows, todo_pred, todo_emb, detector is not None, keys)
 
 
-CROP_KEY_WIDTH = 6  # x0, y0, x1, y1 (pixels), media file size (bytes), modification time (s)
+def frame_keys(source: Datasource, frames: Frames, rows: np.ndarray | None = None) -> np.ndarray:
+    """What each frame's pixels come from, one float64 row per frame of `frames`: the size
+    (bytes) and modification time (s) of its media file, for the frames of `rows` (default:
+    all); NaN for the other frames and for a file that cannot be read (NaN equals nothing, so
+    such a frame is embedded again). A stored embedding whose key equals the frame's is of
+    the same pixels; its id alone (file name and frame index) does not say so.
+
+    >>> import tempfile
+    >>> from thresher import Datasource
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.jpg").write_bytes(b"0123")
+    >>> frame_keys(Datasource(folder), Frames.build(["a.jpg"], kind="image"))[:, 0].tolist()
+    [4.0]
+    """
+    keys = np.full((len(frames), FRAME_KEY_WIDTH), np.nan)
+    rows = np.arange(len(frames)) if rows is None else np.asarray(rows, dtype=np.int64)
+    keys[rows] = _media_keys(source, frames.video[rows])
+    return keys
+
+
+def _media_keys(source: Datasource, media: np.ndarray) -> np.ndarray:
+    """(size, modification time) of each media file named in `media`, one stat per distinct file."""
+    names, inverse = np.unique(media, return_inverse=True)
+    stats = np.array([_stat_or_nan(source, name) for name in names.tolist()], dtype=np.float64).reshape(len(names), FRAME_KEY_WIDTH)
+    return stats[inverse.reshape(-1)]
 
 
 def crop_keys(source: Datasource, crops: Frames, boxes: np.ndarray) -> np.ndarray:
@@ -145,9 +176,7 @@ def crop_keys(source: Datasource, crops: Frames, boxes: np.ndarray) -> np.ndarra
     (frame and box position) does not say so."""
     keys = np.full((len(crops), CROP_KEY_WIDTH), np.nan)
     keys[:, :4] = np.asarray(boxes, dtype=np.float64).reshape(len(crops), 4)
-    names, inverse = np.unique(crops.video, return_inverse=True)
-    stats = np.array([_stat_or_nan(source, name) for name in names.tolist()], dtype=np.float64).reshape(len(names), 2)
-    keys[:, 4:] = stats[inverse.reshape(-1)]
+    keys[:, 4:] = _media_keys(source, crops.video)
     return keys
 
 
@@ -173,14 +202,23 @@ def plan_crops(crops: Frames, store: EmbeddingStore, resume: bool = True, keys: 
 
 
 def write_task_schema(source: Datasource, task: str, detector: Detector) -> None:
-    """The task's schema.json with the detector's categories; an existing task must have the
-    same (else UsageError, before any prediction is computed)."""
-    write_schema(source.lightly, task, check_task_schema(source, task, detector))
+    """The task's schema.json with the detector's categories, written when the task has none;
+    an existing task must have the same (else UsageError, before any prediction is computed)
+    and its schema.json is left as it is (a rerun writes nothing there)."""
+    schema = PredictionSchema.detection(detector.categories)
+    if _checked_schema(source, task, schema) is None:
+        write_schema(source.lightly, task, schema)
 
 
 def check_task_schema(source: Datasource, task: str, detector: Detector) -> PredictionSchema:
     """The detector's schema; UsageError when the task exists with other categories."""
     schema = PredictionSchema.detection(detector.categories)
+    _checked_schema(source, task, schema)
+    return schema
+
+
+def _checked_schema(source: Datasource, task: str, schema: PredictionSchema) -> PredictionSchema | None:
+    """The task's existing schema (None when it has none); UsageError when it is not `schema`."""
     old = read_schema(source.lightly, task) if source.lightly.exists(schema_file(task)) else None
     if old is not None and old != schema:
         raise UsageError(
@@ -188,7 +226,7 @@ def check_task_schema(source: Datasource, task: str, detector: Detector) -> Pred
             f"to predict it again with these, remove the folder {source.lightly.url.rstrip('/')}/{schema_file(task).rsplit('/', 1)[0]} "
             f"(all of its predictions are made again), or keep the classes it was predicted with, or (thresher predict) pass another --task"
         )
-    return schema
+    return old
 
 
 def _categories(schema: PredictionSchema) -> str:

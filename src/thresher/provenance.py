@@ -4,16 +4,16 @@
 (`lightly_pretagging`) and record, per task, the model and options that produced it and the size
 and modification time of every media file they process
 (`<workspace>/predictions/<task>.json`, outside `cache/`: deleting the caches keeps it), before
-writing any prediction file (`prepare_task`). Either then reuses the other's prediction files for
+writing any prediction file (`prepare_task`); a task that exists without such a record (the
+user's own predictions) is refused, never added to nor emptied (`require_own_task`). Either then reuses the other's prediction files for
 unchanged media when the model and options are the same; when they differ, every file of the
 task is removed first and the sampled frames are predicted again (a task never mixes two
 settings, even after an interruption). While its files are being replaced, the task is not
 listed in tasks.json: the predict lists it again when it finishes, so a half task is refused
-as one a first predict left unfinished (`thresher.io.lightly_schema.require_task`). Embeddings are reused from their own store (frames by sample id, crops by id
-and key, `thresher.plan.crop_keys`), so switching a run between frame and object level reuses both.
-
-`changed_files` / `record_files` are the general form: which media files changed since a
-stage with a given configuration (`key`) processed them, kept in a small JSON file.
+as one a first predict left unfinished (`thresher.io.lightly_schema.require_task`).
+Embeddings are reused from their own store, each vector kept with what it was computed from
+(`thresher.plan.frame_keys`, `crop_keys`), so switching a run between frame and object level
+reuses both, and deleting `cache/` cannot make a stale vector pass for a current one.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import uuid
 
 import numpy as np
 
+from thresher.errors import UsageError
 from thresher.frames import Frames
 from thresher.io.datasource import Datasource
 from thresher.io.lightly_predictions import prediction_file, task_dir
@@ -58,6 +59,28 @@ def read_provenance(workspace: Path, task: str) -> dict:
     from the old place in `cache/` when the workspace has no record at the new one yet."""
     path = provenance_file(workspace, task)
     return read_json_cache(path if path.exists() else _legacy_provenance_file(workspace, task))
+
+
+def require_own_task(source: Datasource, workspace: Path, task: str, way_out: str) -> None:
+    """UsageError when the folder of `task` holds files (its schema.json or prediction files)
+    but `workspace` has no record of thresher predicting it: the user's own predictions (or a
+    task whose record was deleted). thresher neither adds its predictions to such a task nor
+    removes its files; `way_out` ends the message (what the user can do instead).
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> (folder / ".lightly/predictions/mine").mkdir(parents=True)
+    >>> _ = (folder / ".lightly/predictions/mine/schema.json").write_text("{}")
+    >>> require_own_task(Datasource(folder), folder / "ws", "mine", "pass another --task")
+    Traceback (most recent call last):
+    thresher.errors.UsageError: ...: task 'mine' exists and was not predicted by thresher in this workspace ...
+    """
+    if read_provenance(workspace, task) or not source.lightly.files(task_dir(task)):
+        return
+    raise UsageError(
+        f"{source.lightly.display(task_dir(task))}: task {task!r} exists and was not predicted by thresher in this workspace "
+        f"(no record {provenance_file(workspace, task)}); thresher does not add its predictions to another's task nor remove its files: {way_out}"
+    )
 
 
 @dataclass(frozen=True)
@@ -114,9 +137,10 @@ def prepare_task(source: Datasource, frames: Frames, rows: np.ndarray, workspace
     when it finishes, so an interrupted one leaves a task that is refused, not read half.
     The record is written before any prediction file, so the files an interrupted predict
     leaves are known to be `key`'s. Removing comes first: a kill in between leaves the old
-    record, and the next call removes the rest. Files never recorded under the same settings
-    are trusted (e.g. a workspace made after them).
-    The caller checks the task's categories first (`thresher.plan.check_task_schema`).
+    record, and the next call removes the rest.
+    The caller checks first that the task is thresher's (`require_own_task`: a task of the
+    user's own is never added to nor emptied) and has the detector's categories
+    (`thresher.plan.check_task_schema`).
     """
     cache = read_provenance(workspace, task)
     same = cache.get("key", key) == key
@@ -134,26 +158,6 @@ def prepare_task(source: Datasource, frames: Frames, rows: np.ndarray, workspace
     write_json_cache(provenance_file(workspace, task), {"key": key, "files": recorded})
     _legacy_provenance_file(workspace, task).unlink(missing_ok=True)
     return Prepared(len(present), None if same else cache.get("key"), len(changed))
-
-
-def changed_files(source: Datasource, frames: Frames, cache_file: Path, key: object) -> set[str]:
-    """Media files whose size or modification time differ from when `key` (a stage's
-    configuration) last processed them; every file when `key` changed. Files never
-    recorded count as unchanged: their existing outputs are trusted."""
-    cache = read_json_cache(cache_file)
-    files = set(frames.video.tolist())
-    if cache.get("key", key) != key:
-        return files
-    recorded = cache.get("files", {})
-    return {n for n in files if n in recorded and recorded[n] != list(source.input.stat(n))}
-
-
-def record_files(source: Datasource, frames: Frames, cache_file: Path, key: object) -> None:
-    """Remember the size and modification time of the files a stage has just processed."""
-    cache = read_json_cache(cache_file)
-    recorded = cache.get("files", {}) if cache.get("key", key) == key else {}
-    recorded.update({n: list(source.input.stat(n)) for n in set(frames.video.tolist())})
-    write_json_cache(cache_file, {"key": key, "files": recorded})
 
 
 def read_json_cache(path: Path) -> dict:

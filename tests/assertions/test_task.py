@@ -84,13 +84,15 @@ def test_unknown_assertion_is_a_usage_error(bikes_datasource_copy, capsys):
 
 def test_rerun_rewrites_only_what_changed(bikes_datasource_copy):
     """Same task and parameters: no metadata or imputed file is written again; other thresholds
-    rewrite exactly the files whose content changes, and the result is as if written fresh."""
+    rewrite exactly the files whose content changes (not the schemas, the same for both), and
+    the result is as if written fresh."""
     from thresher.assertions.task import assert_task
 
     root = bikes_datasource_copy
     source = Datasource(root)
     assert_task(source, "ssd", ["flicker"])
-    outputs = sorted([*(root / ".lightly/metadata").glob("bikes-*.json"), *(root / ".lightly/predictions/ssd-imputed").glob("bikes-*.json")])
+    outputs = sorted([*(root / ".lightly/metadata").glob("*.json"), *(root / ".lightly/predictions/ssd-imputed").glob("*.json")])
+    assert {root / ".lightly/metadata/schema.json", root / ".lightly/predictions/ssd-imputed/schema.json"} <= set(outputs)
     stamps = {p: p.stat().st_mtime_ns for p in outputs}
     before = {p: p.read_bytes() for p in outputs}
     assert_task(source, "ssd", ["flicker"])

@@ -43,7 +43,9 @@ def predict(
     reused; a task predicted with another model or confidence loses every prediction file
     first (frames outside --every included; a line says how many and why, and tasks.json
     lists the task again only once the predict finishes), then the sampled frames are predicted; one
-    with other classes (other categories) is refused, naming both.
+    with other classes (other categories) is refused, naming both. A task that exists but was
+    not predicted by thresher in this workspace (your own predictions) is refused: it is never
+    added to nor emptied.
     """
     from thresher.infer import run_models, sample_rows
     from thresher.io.problems import Problems
@@ -51,7 +53,7 @@ def predict(
     from thresher.models import load_detector
     from thresher.models.embedder import Embedder
     from thresher.plan import check_task_schema
-    from thresher.provenance import prediction_key, prepare_task
+    from thresher.provenance import prediction_key, prepare_task, require_own_task
     from thresher.workspace import workspace_for
 
     embedding_dtype_or_fail(embed_dtype, "--embed-dtype")
@@ -74,6 +76,7 @@ def predict(
     key = prediction_key(model, confidence, class_list, tta)
     callback, bar = progress_bar("predict")
     with resumable():
+        require_own_task(source, workspace, task, "pass another --task, or remove that folder to let thresher predict this task")
         check_task_schema(source, task, detector)  # files of other settings are removed, and the settings recorded, before any is written
         note = prepare_task(source, frames, rows, workspace, task, key).note(task, key)
         if note:

@@ -184,11 +184,13 @@ class ModelActor:
 
     def run(self, item: Decoded) -> Outcome:
         from thresher.infer import _BatchRunner
+        from thresher.plan import FRAME_KEY_WIDTH
 
         if not item.images:
             return Outcome(item.shard, item.batch, item.ids[:0], None, 0, item.problems)
         source = self.spec.open()
-        runner = _BatchRunner(source, item.frames, self.detector, self.task, self.embedder, None, set(), set())
+        no_keys = np.zeros((0, FRAME_KEY_WIDTH))  # unused: the driver stores the vectors, with their keys
+        runner = _BatchRunner(source, item.frames, self.detector, self.task, self.embedder, None, set(), set(), no_keys)
         detections, vectors = runner._forward(item.images, item.pred, item.emb)
         predicted = 0
         if detections is not None:

@@ -214,7 +214,8 @@ class RayEngine:
             ray = self.connect()
             spec = SourceSpec.of(source)
             shards = self._frame_shards(ray, spec, frames, batches, plan)
-            self._execute(ray, spec, shards, (detector, task, embedder), store, result, progress, len(plan.work))
+            keys = KeysById(frames.id[plan.todo_emb], plan.keys[plan.todo_emb]) if store is not None else None
+            self._execute(ray, spec, shards, (detector, task, embedder), store, result, progress, len(plan.work), keys)
         if task is not None:
             from thresher.io.lightly_schema import add_task_name
 
@@ -297,7 +298,7 @@ class RayEngine:
         self, ray: Any, spec: SourceSpec, shards: list[Shard], models: tuple, store: Any, result: InferenceResult, progress: Callable | None, total: int,
         keys: KeysById | None = None,
     ) -> None:  # fmt: skip
-        """Run the shards through the pipeline; the vectors go to `store` (with their `keys`, crops)."""
+        """Run the shards through the pipeline; the vectors go to `store` with their `keys`."""
         collector = _Collector(store, result, progress, total, keys)
         try:
             with quiet_ray():
@@ -361,7 +362,7 @@ def quiet_ray() -> Iterator[None]:
 
 
 class KeysById:
-    """The key rows of crop ids (`thresher.plan.crop_keys`), looked up by id on the driver."""
+    """The key rows of frame or crop ids (`thresher.plan.frame_keys`, `crop_keys`), looked up by id on the driver."""
 
     def __init__(self, ids: np.ndarray, keys: np.ndarray) -> None:
         order = np.argsort(ids, kind="stable")
@@ -373,8 +374,8 @@ class KeysById:
 
 
 class _Collector:
-    """Gathers the actors' outcomes on the driver: stores embeddings by id (crops with their
-    keys), counts, problems."""
+    """Gathers the actors' outcomes on the driver: stores embeddings by id with their keys,
+    counts, problems."""
 
     def __init__(self, store: Any, result: InferenceResult, progress: Callable | None, total: int, keys: KeysById | None = None) -> None:
         self.store, self.result, self.progress, self.total, self.keys = store, result, progress, total, keys

@@ -48,8 +48,8 @@ def read_record(lightly: Location) -> dict[str, Any]:
 
 
 def write_record(lightly: Location, record: dict[str, Any]) -> None:
-    """Write the record whole (temporary name, then renamed)."""
-    lightly.write_bytes(RECORD_FILE, json.dumps(record, indent=1, sort_keys=True).encode())
+    """Write the record whole (temporary name, then renamed); left alone when it holds the same bytes."""
+    lightly.write_changed(RECORD_FILE, json.dumps(record, indent=1, sort_keys=True).encode())
 
 
 def outputs_digest(lightly: Location, imputed_task: str) -> str:

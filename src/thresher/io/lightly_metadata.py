@@ -251,12 +251,12 @@ def write_metadata(lightly: Location, fields: tuple[MetadataField, ...], frames:
     """Write schema.json and one metadata file per sample of `frames` (type image or frame).
 
     `values` maps each field path to one value per row of `frames`. Other schema fields and
-    other keys already in a sample's file are kept; a file whose content would not change is
-    not written again.
+    other keys already in a sample's file are kept; a file whose content would not change
+    (schema.json included) is not written again.
     """
     existing = {f.path: f for f in read_metadata_schema(lightly)}
     merged = {**existing, **{f.path: f for f in fields}}
-    lightly.write_bytes(METADATA_SCHEMA, json.dumps([f.to_json() for f in merged.values()], indent=2).encode())
+    lightly.write_changed(METADATA_SCHEMA, json.dumps([f.to_json() for f in merged.values()], indent=2).encode())
     columns = {path: np.asarray(v).tolist() for path, v in values.items()}
     files = [f"{METADATA_DIR}/{json_name(n)}" for n in frames.file_name.tolist()]
     on_disk = set(lightly.files(METADATA_DIR))

@@ -199,7 +199,8 @@ def _categories(value: object, name: str, problems: Problems) -> tuple[Category,
 
 
 def write_schema(lightly: Location, task: str, schema: PredictionSchema) -> None:
-    lightly.write_bytes(schema_file(task), json.dumps(schema.to_json(), indent=2).encode())
+    """Write the task's schema.json (left alone when it already holds these bytes)."""
+    lightly.write_changed(schema_file(task), json.dumps(schema.to_json(), indent=2).encode())
 
 
 def add_task_name(lightly: Location, task: str) -> None:

@@ -286,6 +286,21 @@ class Location:
             if os.path.exists(tmp):
                 os.remove(tmp)
 
+    def write_changed(self, name: str, data: bytes) -> bool:
+        """`write_bytes` unless the file already holds exactly `data`; returns whether it wrote.
+
+        One read instead of a write, so a rerun leaves the user's file alone: its modification
+        time, a bucket object's versions and the notifications a put would send. A file that
+        is missing or cannot be read is written.
+
+        Example: `lightly.write_changed(".lightly/metadata/schema.json", payload)` is False the
+        second time.
+        """
+        if self.read_many([name])[name] == data:
+            return False
+        self.write_bytes(name, data)
+        return True
+
     def remove(self, names: Iterable[str]) -> None:
         """Delete these files (one missing already is fine)."""
         for name in names:

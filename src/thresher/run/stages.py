@@ -41,7 +41,7 @@ from thresher.io.video_index_cache import video_index_path
 from thresher.objects import crop_frames
 from thresher.progress import for_stage
 from thresher.plan import check_task_schema
-from thresher.provenance import changed_files, prediction_key, prepare_task, read_json_cache, record_files, write_json_cache
+from thresher.provenance import prediction_key, prepare_task, read_json_cache, require_own_task, write_json_cache
 from thresher.run.config import PRETAGGING_TASK
 from thresher.run.config_check import check_run_config, possible_score_names
 from thresher.run.export_task import export_task
@@ -201,13 +201,13 @@ def pretag(state: Enumerated) -> Enumerated:
     store = store_for(state.workspace, embedder.name, state.options.embedding_dtype) if embedder is not None else None
     key = prediction_key(opts.model, opts.confidence, opts.classes)
     rows = state.active_rows()
+    way_out = "pretagging writes that task: remove that folder to let it predict the task again, or set worker_config.pretagging: false to select from the task as it is"
+    require_own_task(state.source, state.workspace, PRETAGGING_TASK, way_out)  # the user's own predictions are never added to nor emptied
     check_task_schema(state.source, PRETAGGING_TASK, detector)  # before prepare_task removes files of other settings
     note = prepare_task(state.source, state.frames, rows, state.workspace, PRETAGGING_TASK, key).note(PRETAGGING_TASK, key)
     if note:
         state.log(f"  {note}")
-    redo = None
-    if embedder is not None and store is not None:  # a changed file's stale embeddings are redone in this pass, not again by `embed`
-        redo = _rows_to_embed_again(state, store, embedder.name)
+    # with an embedder, a changed file's stale embeddings are redone in this pass (`thresher.plan`), not again by `embed`
     result = state.engine.run_models(
         state.source,
         detector=detector,
@@ -216,12 +216,9 @@ def pretag(state: Enumerated) -> Enumerated:
         store=store,
         frames=state.frames,
         rows=rows,
-        redo=redo,
         cache=state.task_cache,
         progress=for_stage(state.progress, "pretagging (frames)"),
     )
-    if embedder is not None and store is not None:
-        record_files(state.source, state.frames[rows], _embeddings_cache(state.workspace, store), embedder.name)
     counts = {**state.counts, "pretagged frames": result.predicted, "pretagged frames reused": result.predictions_reused}
     state = replace(state, counts=counts, embedded_in_pretagging=result.embedded)  # the same forward pass embedded these frames
     return _drop_undecodable(state, result.skipped)  # with no corruptness check, a truncated file is found here
@@ -312,23 +309,9 @@ def embed(state: Enumerated) -> Embedded:
 
 def _embed_frames(state: Enumerated, embedder, store: EmbeddingStore) -> tuple[Embedded, InferenceResult]:
     rows = state.active_rows()
-    redo = _rows_to_embed_again(state, store, embedder.name)
-    result = state.engine.run_models(
-        state.source, embedder=embedder, store=store, frames=state.frames, rows=rows, redo=redo, progress=for_stage(state.progress, "embeddings (frames)")
-    )
-    record_files(state.source, state.frames[rows], _embeddings_cache(state.workspace, store), embedder.name)
+    # a stored embedding is reused only while its media file keeps the size and time stored with it (`thresher.plan`)
+    result = state.engine.run_models(state.source, embedder=embedder, store=store, frames=state.frames, rows=rows, progress=for_stage(state.progress, "embeddings (frames)"))
     return advance(state, Embedded, store=store, samples=state.frames[rows]), result
-
-
-def _embeddings_cache(workspace: Path, store: EmbeddingStore) -> Path:
-    """The file remembering which media files the store's frame embeddings were computed from."""
-    return workspace / "cache" / f"embeddings-{store.folder.name}.json"
-
-
-def _rows_to_embed_again(state: Enumerated, store: EmbeddingStore, name: str) -> np.ndarray:
-    """Rows of `state.frames` whose media file changed since embedder `name` stored their embeddings."""
-    changed = changed_files(state.source, state.frames, _embeddings_cache(state.workspace, store), name)
-    return np.flatnonzero(np.isin(state.frames.video, list(changed)))
 
 
 def _embed_crops(state: Enumerated, embedder, store: EmbeddingStore) -> tuple[Embedded, InferenceResult]:
