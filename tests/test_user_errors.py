@@ -161,6 +161,50 @@ def test_a_ray_address_where_nothing_listens_fails_before_enumerating(tmp_path, 
     assert "enumerate" not in ran.stderr
 
 
+@pytest.fixture
+def web_server():
+    """`python -m http.server` on a free local port (a TCP port that is not a Ray head): its port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):  # until it listens
+        with socket.socket() as client:
+            if client.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.05)
+    yield port
+    server.kill()
+    server.wait()
+
+
+def test_a_ray_address_where_a_web_server_listens_fails_in_seconds_with_what_to_do(tmp_path, run_file, web_server):
+    """ray.init would wait on it for about a quarter of an hour, then print a traceback."""
+    (tmp_path / "ds").mkdir()
+    Image.new("RGB", (8, 8)).save(tmp_path / "ds" / "a.png")
+    address = f"127.0.0.1:{web_server}"
+    command = [sys.executable, "-m", "thresher", "run", "ds", "--config", "run.yaml", "--engine", "ray", "--address", address]
+    ran = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)  # a hang fails the test
+    assert ran.returncode == 2
+    assert one_error_line(ran) == (
+        f"error: --address {address}: expected a Ray head at {address}, got a port that accepts connections but does not answer as one"
+        " (Ray's GCS client, 10 s allowed); start it with `ray start --head` and pass the address it prints, or --address auto for the cluster of this machine"
+    )
+    assert not (tmp_path / "ds" / ".thresher").exists()  # refused before any work
+
+
+def test_a_ray_address_without_the_ray_engine_is_refused(tmp_path, run_file):
+    (tmp_path / "ds").mkdir()
+    Image.new("RGB", (8, 8)).save(tmp_path / "ds" / "a.png")
+    ran = thresher("run", "ds", "--config", "run.yaml", "--address", "127.0.0.1:6379", cwd=tmp_path)
+    assert ran.returncode == 2
+    assert (
+        one_error_line(ran)
+        == "error: --address 127.0.0.1:6379: only the ray engine joins a cluster, and the engine is 'local'; add --engine ray (engine='ray'), or leave the address out"
+    )
+    assert not (tmp_path / "ds" / ".thresher").exists()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("command", ["predict", "run"])
 def test_ctrl_c_says_the_work_is_kept_and_how_to_resume(tmp_path, bikes_mp4, command):

@@ -43,14 +43,18 @@ def object_columns(detections: Detections, names: dict[int, str]) -> dict[str, n
     (the detector's confidence). The columns `selection.csv` and `thresher score --objects`
     write for each object.
 
+    Corners and scores are float32, the precision detectors compute them in: a CSV shows a
+    corner of 12.3 as `12.3`, and x + w of a Lightly [x, y, w, h] box without float64's last
+    digit (`12.3 + 100.1` is `112.4`, not `112.39999999999999`; `thresher.io.csv_cells`).
+
     >>> boxes = Detections(frame=[0], xyxy=[[10, 20, 60, 90]], score=[0.75], class_id=[3])
     >>> {k: v.tolist() for k, v in object_columns(boxes, {3: "car"}).items()}
     {'x1': [10.0], 'y1': [20.0], 'x2': [60.0], 'y2': [90.0], 'class': ['car'], 'score': [0.75]}
     """
-    xyxy = np.asarray(detections.xyxy, dtype=np.float64).reshape(-1, 4)
+    xyxy = np.asarray(detections.xyxy, dtype=np.float32).reshape(-1, 4)
     labels = np.array([names.get(c, str(c)) for c in detections.class_id.tolist()], dtype=str)
     columns = {name: xyxy[:, k] for k, name in enumerate(OBJECT_COLUMNS[:4])}
-    return {**columns, "class": labels, "score": np.asarray(detections.score, dtype=np.float64)}
+    return {**columns, "class": labels, "score": np.asarray(detections.score, dtype=np.float32)}
 
 
 def crop_boxes(frames: Frames, detections: Detections, padding: float = 0.0) -> np.ndarray:

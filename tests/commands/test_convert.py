@@ -277,7 +277,7 @@ def test_labelstudio_labels_become_a_task_coco_and_yolo(handoff_runs, tmp_path, 
     back = yolo_to_task(read_label_files(Location(out / "labels")), images, names, task="back")
     assert len(back.detections) == boxes and not back.invalid
     code, output = run_cli(args, capsys)  # again: the task and the files exist
-    assert code == 2 and "exist(s) already; pass --overwrite" in output
+    assert code == 2 and "exist(s) already; pass --merge to add this export's labels to them, or --overwrite to replace them" in output
     assert run_cli([*args, "--overwrite"], capsys)[0] == 0
 
 
@@ -332,3 +332,66 @@ def test_labelstudio_merge_adds_a_later_round_to_the_task(handoff_runs, tmp_path
     assert sorted(set(labels.frames.file_name.tolist()) - set(labels.missing)) == sorted(names)
     boxes = {n: int((labels.frames.file_name[labels.detections.frame] == n).sum()) for n in names}
     assert boxes == {t["data"]["thresher_id"]: 0 if k == 2 else len(t["predictions"][0]["result"]) for k, t in enumerate(tasks[:5])}
+
+
+def test_labelstudio_merge_into_an_earlier_labels_folder_is_the_conversion_of_both_exports(handoff_runs, tmp_path, capsys):
+    """Round 2's export merged into the folder and the task of round 1 gives what converting both
+    exports at once gives (round 2 wins per image): a label deleted in Label Studio is gone, a
+    changed one replaced, round 1's others kept; the exports themselves are not touched."""
+    tasks = json.loads((handoff_runs.frames.folder / "label_studio_tasks.json").read_text())
+    first, second = labeled_export(tasks[:3]), labeled_export(tasks[1:5])
+    second[0]["annotations"] = []  # tasks[1]: its annotation deleted in Label Studio
+    second[1]["annotations"][0]["result"] = second[1]["annotations"][0]["result"][:1]  # tasks[2]: boxes removed
+    both = [first[0], *second]  # the union, round 2 winning for tasks[1] and tasks[2]
+    for name, export in (("r1", first), ("r2", second), ("both", both)):
+        write_json(tmp_path / f"{name}.json", export)
+    exports = tree_digest(tmp_path)
+
+    def copies(name: str) -> tuple[Path, Path]:
+        root, run = tmp_path / name / "ds", tmp_path / name / "run"
+        shutil.copytree(handoff_runs.root, root, ignore=shutil.ignore_patterns(".thresher"))
+        shutil.copytree(handoff_runs.frames.folder, run)
+        return root, run
+
+    def convert(export: str, root: Path, run: Path, *extra: str) -> str:
+        code, output = run_cli(["convert", "labelstudio", str(tmp_path / export), "--datasource", str(root), "--task", "gt", "--out", str(run), *extra], capsys)
+        assert code == 0, output
+        return output
+
+    merged_root, merged_run = copies("merged")
+    convert("r1.json", merged_root, merged_run)
+    output = convert("r2.json", merged_root, merged_run, "--merge")
+    assert "(merged: 3 from the export, 1 of them replacing earlier labels; 1 earlier samples kept; 1 earlier labels removed" in output
+    once_root, once_run = copies("once")
+    convert("both.json", once_root, once_run)
+
+    def labels(run: Path) -> dict[str, str]:
+        return {k: v for k, v in tree_digest(run).items() if k.split("/")[0] in ("labels", "train.txt", "labels_coco.json")}
+
+    assert labels(merged_run) == labels(once_run)
+    assert "labels/" + tasks[0]["data"]["thresher_id"].rsplit(".", 1)[0] + ".txt" in labels(merged_run)  # round 1's own label kept
+    assert "labels/" + tasks[1]["data"]["thresher_id"].rsplit(".", 1)[0] + ".txt" not in labels(merged_run)  # deleted: gone
+    layout = {run: yaml.safe_load((run / "data.yaml").read_text()) for run in (merged_run, once_run)}
+    assert layout[merged_run] == {**layout[once_run], "path": str(merged_run)}
+    task = {root: tree_digest(root / PREDICTIONS / "gt") for root in (merged_root, once_root)}
+    assert task[merged_root] == task[once_root]
+    assert {k: v for k, v in tree_digest(tmp_path).items() if k in exports} == exports
+    assert not list(merged_run.glob(".thresher-tmp-*"))
+
+
+def test_labelstudio_merge_into_labels_made_elsewhere_writes_nothing(handoff_runs, tmp_path, capsys):
+    """A labels/ without labels_coco.json (not made by a conversion): whose labels it holds is unknown."""
+    root = tmp_path / "ds"
+    shutil.copytree(handoff_runs.root, root, ignore=shutil.ignore_patterns(".thresher"))
+    tasks = json.loads((handoff_runs.frames.folder / "label_studio_tasks.json").read_text())
+    write_json(tmp_path / "r2.json", labeled_export(tasks[:2]))
+    (tmp_path / "theirs" / "labels").mkdir(parents=True)
+    (tmp_path / "theirs" / "labels" / "x.txt").write_text("0 0.5 0.5 0.1 0.1\n")
+    before = {"ds": tree_digest(root), "theirs": tree_digest(tmp_path / "theirs")}
+    code, output = run_cli(["convert", "labelstudio", str(tmp_path / "r2.json"), "--datasource", str(root), "--task", "gt", "--merge", "--out", str(tmp_path / "theirs")], capsys)
+    assert code == 2
+    assert (
+        f"error: {tmp_path / 'theirs' / 'labels_coco.json'}: expected the list of the samples {tmp_path / 'theirs'} holds labels of (to merge into), got no file beside labels;"
+        " --out another folder, or --overwrite without --merge to replace them with this export's labels alone"
+    ) in output
+    assert {"ds": tree_digest(root), "theirs": tree_digest(tmp_path / "theirs")} == before

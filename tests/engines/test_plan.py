@@ -116,7 +116,7 @@ def test_engines_by_name():
     assert isinstance(make_engine("local"), LocalEngine)
     with pytest.raises(UsageError, match=r"engine: expected one of local, ray, got 'rey' \(did you mean \"ray\"\?\)"):
         make_engine("rey")
-    with pytest.raises(UsageError, match="address: only the ray engine"):
+    with pytest.raises(UsageError, match=r"^--address 127.0.0.1:6379: only the ray engine joins a cluster, and the engine is 'local'; add --engine ray"):
         make_engine("local", address="127.0.0.1:6379")
 
 
@@ -185,12 +185,36 @@ def test_an_unreachable_ray_address_fails_at_once_with_what_to_do():
         RayEngine(address="head:six")
 
 
-def test_a_listening_ray_address_passes_the_check():
+def test_a_port_that_accepts_connections_but_is_no_ray_head_fails_with_what_to_do():
+    """A listener that never answers (ray.init would wait on it for about a quarter of an hour)."""
     from thresher.engines.ray import check_reachable
 
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen()
-        check_reachable(f"127.0.0.1:{server.getsockname()[1]}")
+        port = server.getsockname()[1]
+        with pytest.raises(UsageError) as caught:
+            check_reachable(f"127.0.0.1:{port}", reply=2)
+    assert str(caught.value) == (
+        f"--address 127.0.0.1:{port}: expected a Ray head at 127.0.0.1:{port}, got a port that accepts connections but does not answer as one"
+        " (Ray's GCS client, 2 s allowed); start it with `ray start --head` and pass the address it prints, or --address auto for the cluster of this machine"
+    )
+
+
+def test_a_local_instance_and_auto_are_not_checked():
+    from thresher.engines.ray import check_reachable
+
     check_reachable(None)
     check_reachable("auto")
+
+
+RANDOM_PICK = {"n_samples": 1, "strategies": [{"input": {"type": "RANDOM", "random_seed": 0}, "strategy": {"type": "WEIGHTS"}}]}
+
+
+def test_an_address_beside_an_engine_object_is_refused_not_ignored(tmp_path):
+    from thresher.run import run
+
+    (tmp_path / "a.png").write_bytes(b"")
+    with pytest.raises(UsageError, match=r"^address='127.0.0.1:6379': an engine object joins the cluster it was built with; give it the address \(RayEngine\(address=...\)\)"):
+        run(tmp_path, selection_config=RANDOM_PICK, engine=LocalEngine(), address="127.0.0.1:6379")
+    assert not (tmp_path / ".thresher").exists()  # refused before any work

@@ -52,6 +52,12 @@ def ray_engine(**options):
     return RayEngine(workers=2, **options)
 
 
+def test_a_ray_head_passes_the_address_check(ray_cluster):
+    from thresher.engines.ray import check_reachable
+
+    check_reachable(ray_cluster.get_runtime_context().gcs_address)  # raises UsageError if not answered as a head
+
+
 @pytest.fixture(scope="module")
 def local_demo(tmp_path_factory, bikes_mp4):
     """The demo config (every 5th frame) run by the local engine: (datasource, result)."""

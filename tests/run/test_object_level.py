@@ -123,6 +123,17 @@ def test_selection_csv_says_which_object_each_row_is(datasource):
         assert [float(row[k]) for k in ("x1", "y1", "x2", "y2")] == box and row["class"] == name and float(row["score"]) == score
 
 
+def test_selection_csv_writes_boxes_and_scores_as_the_prediction_file_has_them(datasource):
+    """12.3 stays `12.3`: neither float32's widening (12.300000190734863, what a tool writing a
+    float32 box through float64 puts in its file) nor float64's x + w (112.39999999999999)."""
+    pred = datasource / ".lightly" / "predictions" / "det"
+    boxes = [{"category_id": 0, "bbox": [12.300000190734863, 20.7, 100.1, 60.3], "score": 0.800000011920929, "probabilities": [0.8, 0.2]}]
+    write_json(pred / "chelsea.json", {"file_name": "chelsea.png", "predictions": boxes})
+    rows = {row["file_name"]: row for row in selected_rows(run(datasource, {**config(), "selection_config": {**config()["selection_config"], "n_samples": 5}}))}
+    assert [rows["chelsea-0-png.png"][k] for k in ("x1", "y1", "x2", "y2", "class", "score")] == ["12.3", "20.7", "112.4", "81.0", "cat", "0.8"]
+    assert [rows["coffee-0-png.png"][k] for k in ("x1", "y1", "x2", "y2", "score")] == ["30.0", "30.0", "230.0", "180.0", "0.9"]
+
+
 def test_the_app_shows_a_crop_with_its_own_box_and_class(datasource):
     import threading
     from urllib.parse import quote

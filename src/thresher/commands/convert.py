@@ -9,7 +9,6 @@ A video with a bad frame is left out whole (a missing frame file would read as "
 
 from __future__ import annotations
 
-import json
 import posixpath
 from collections.abc import Callable
 from typing import Optional
@@ -26,7 +25,6 @@ DATASOURCE = typer.Argument(..., help="Folder or URL of the images and videos th
 TASK = typer.Option(..., "--task", help="Name of the prediction task to create.")
 LIGHTLY = typer.Option(None, "--lightly", help="Location holding .lightly/ when it is not the datasource.")
 OVERWRITE = typer.Option(False, "--overwrite", help="Replace the task if it exists.")
-LABELS_COCO = "labels_coco.json"  # not coco.json: a run folder (--out) holds its pre-labels under that name
 SKIP_BAD = typer.Option(False, "--skip-bad", help="Write the usable part and leave out samples with bad input.")
 
 
@@ -124,23 +122,28 @@ def labelstudio(
     overwrite: bool = OVERWRITE,
     skip_bad: bool = SKIP_BAD,
     merge: bool = typer.Option(
-        False, "--merge", help="Add the export's labels to an existing task (a later round): its samples' files are replaced, the others kept; classes: the task's."
+        False,
+        "--merge",
+        help="Add the export's labels (a later round) to an existing task and to the --out folder of an earlier conversion: its samples' labels replace theirs, "
+        "its unlabeled tasks remove theirs, the others are kept; classes: the task's.",
     ),
 ) -> None:
     """Label Studio's labels → a Lightly task (the labels), COCO json and YOLO txt."""
     from pathlib import Path
 
     from thresher.errors import UsageError
-    from thresher.io.coco_export import coco_dataset
     from thresher.io.conversion import parse_json_input, read_input
+    from thresher.io.labels_folder import ENTRIES, LABELS_COCO, labels_folder, merged_labels_folder
     from thresher.io.labelstudio_import import export_tasks, labelstudio_to_task
     from thresher.io.output_folder import existing_entries, write_entries
-    from thresher.io.yolo_export import DATA_YAML, LABELS_DIR, TRAIN_LIST, yolo_dataset
+    from thresher.io.yolo_export import DATA_YAML, LABELS_DIR, TRAIN_LIST
 
     folder = Path(out) if out else Path(export).with_name(f"{Path(export).stem}-labels")
-    taken = existing_entries(folder, [LABELS_COCO, DATA_YAML, TRAIN_LIST, LABELS_DIR])
-    if taken and not overwrite:
-        raise UsageError(f"{folder}: {', '.join(taken)} exist(s) already; pass --overwrite to replace them (or --out another folder)")
+    taken = existing_entries(folder, ENTRIES)
+    if taken and not (overwrite or merge):
+        raise UsageError(
+            f"{folder}: {', '.join(taken)} exist(s) already; pass --merge to add this export's labels to them, or --overwrite to replace them (or --out another folder)"
+        )
     tasks = export_tasks(parse_json_input(read_input(export), export), export)
     source = open_datasource(datasource, lightly)
     schema = _labels_schema(names, tasks, source, task if merge else None)
@@ -150,18 +153,20 @@ def labelstudio(
         found["import"] = labelstudio_to_task(tasks, frames, task=task, schema=schema, file=export, problems=problems)
         return found["import"].task
 
-    converted = _convert(datasource, lightly, task, overwrite, skip_bad, convert, merge=merge)
-    result = found["import"]
-    coco = coco_dataset(converted.frames, range(len(converted.frames)), converted.detections, converted.schema.names)
-    dataset = yolo_dataset(converted, folder)
-    files = {LABELS_COCO: json.dumps(coco, indent=2).encode(), **{k: v.encode() for k, v in dataset.files.items()}}
-    write_entries(folder, files, overwrite=overwrite)
-    _show_left_out_of_training(folder, dataset)
+    def prepare(converted, frames):  # before the task is saved: a folder that cannot be merged into writes nothing
+        unlabeled = found["import"].unlabeled_samples
+        found["folder"] = merged_labels_folder(converted, folder, frames, unlabeled) if merge else labels_folder(converted, folder)
+
+    _convert(datasource, lightly, task, overwrite, skip_bad, convert, merge=merge, cleared=lambda: found["import"].unlabeled_samples, prepare=prepare)
+    result, written = found["import"], found["folder"]
+    write_entries(folder, written.files, overwrite=True)  # existing entries: refused above unless --overwrite or --merge
+    _show_left_out_of_training(folder, written.dataset)
     typer.echo(
         f"{result.unlabeled} tasks not labeled (no annotation, or skipped) left out"
         + "".join(f"; {n} {kind} results ignored (not boxes)" for kind, n in sorted(result.ignored.items()))
     )
-    typer.echo(f"labels: {folder / LABELS_COCO}, {folder / LABELS_DIR}/, {folder / TRAIN_LIST} ({len(dataset.listed)} labeled images) and {folder / DATA_YAML}")
+    kept = f"; {written.kept} of them kept from the folder's earlier labels" if written.kept else ""
+    typer.echo(f"labels: {folder / LABELS_COCO}, {folder / LABELS_DIR}/, {folder / TRAIN_LIST} ({len(written.dataset.listed)} labeled images{kept}) and {folder / DATA_YAML}")
 
 
 def _show_left_out_of_training(folder, dataset) -> None:
@@ -211,9 +216,20 @@ def _inside(path: str, folder) -> tuple[str, ...]:
     return (target.root[len(root) :],) if target.root.startswith(root) else ()
 
 
-def _convert(datasource: str, lightly: Optional[str], task: str, overwrite: bool, skip_bad: bool, convert: Callable, merge: bool = False):
+def _convert(
+    datasource: str,
+    lightly: Optional[str],
+    task: str,
+    overwrite: bool,
+    skip_bad: bool,
+    convert: Callable,
+    merge: bool = False,
+    cleared: Callable[[], tuple] = tuple,
+    prepare: Optional[Callable] = None,
+):
     """Convert, check and save the task; with `merge`, the samples of the existing task that the
-    conversion does not hold are kept (`merge_tasks`). Returns the converted task alone."""
+    conversion does not hold are kept, except those `cleared()` names (held unlabeled: `merge_tasks`).
+    `prepare(converted task, datasource samples)` runs before anything is written (it may refuse)."""
     from thresher.errors import SchemaError, UsageError
     from thresher.io.conversion import check_task_name, save_task, task_exists
     from thresher.io.problems import Problems
@@ -239,16 +255,17 @@ def _convert(datasource: str, lightly: Optional[str], task: str, overwrite: bool
     if problems and not skip_bad:
         raise SchemaError(f"{len(problems)} problem(s) in the input, nothing written (--skip-bad writes the usable part)")
     _show_videos_left_out(frames, converted.invalid)
-    written, merged_note = _merged(ds, converted, frames) if merge and exists else (converted, "")
+    if prepare is not None:
+        prepare(converted, frames)
+    written, merged_note = _merged(ds, converted, frames, cleared()) if merge and exists else (converted, "")
     save_task(ds.lightly, written, overwrite=overwrite or merge)
     typer.echo(
         f"task {task}: {len(written.frames)} prediction files, {len(written.detections)} boxes, "
         f"{len(converted.invalid)} samples left out for bad input{merged_note} -> {ds.lightly.display(posixpath.join('.lightly/predictions', task))}"
     )
-    return converted
 
 
-def _merged(ds, converted, frames):
+def _merged(ds, converted, frames, cleared):
     """The existing task with `converted` merged in (`merge_tasks`), and the counts to print;
     UsageError when their classes differ."""
     from thresher.errors import UsageError
@@ -262,8 +279,9 @@ def _merged(ds, converted, frames):
             f"--merge: task {converted.name!r} holds the classes {list(earlier.schema.names.values())}, the export's labels are {list(converted.schema.names.values())}; "
             f"pass --names with the task's classes, or --overwrite to replace the task, or another --task"
         )
-    written, replaced, kept = merge_tasks(earlier, converted, frames)
-    return written, f" (merged: {len(converted.frames)} from the export, {replaced} of them replacing earlier labels; {kept} earlier samples kept)"
+    written, replaced, kept, removed = merge_tasks(earlier, converted, frames, cleared)
+    note = f" (merged: {len(converted.frames)} from the export, {replaced} of them replacing earlier labels; {kept} earlier samples kept"
+    return written, note + (f"; {removed} earlier labels removed, their tasks in the export unlabeled)" if removed else ")")
 
 
 def _show_videos_left_out(frames, invalid: tuple[str, ...]) -> None:

@@ -71,13 +71,13 @@ def make_engine(name: str = "local", *, address: str | None = None, **options: A
     """The engine called `name` ("local" or "ray").
 
     Args:
-        address: the Ray cluster to join ("HOST:PORT", or "auto"); only with "ray". None
-            joins the Ray instance this process already started, or starts a local one.
+        address: the Ray cluster to join ("HOST:PORT", or "auto"); only with "ray" (refused with
+            "local"). None joins the Ray instance this process already started, or starts a local one.
         options: passed to the engine's constructor (see `RayEngine`).
     """
     if name == "local":
         if address is not None:
-            raise UsageError(f"address: only the ray engine joins a cluster, got address={address!r} with engine 'local'")
+            raise UsageError(f"--address {address}: only the ray engine joins a cluster, and the engine is 'local'; add --engine ray (engine='ray'), or leave the address out")
         from thresher.engines.local import LocalEngine
 
         return LocalEngine(**options)

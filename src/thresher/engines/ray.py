@@ -29,7 +29,6 @@ import contextlib
 import logging
 import os
 import pickle
-import socket
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -39,6 +38,7 @@ import numpy as np
 
 from thresher.embeddings import Embeddings
 from thresher.engines import _plan
+from thresher.engines._ray_head import check_reachable
 from thresher.engines._ray_worker import ModelActor, Shard, SourceSpec, decode_shards, video_info_of
 from thresher.errors import UsageError, require
 from thresher.frames import Frames
@@ -48,40 +48,6 @@ from thresher.plan import ModelsPlan, crop_keys, plan_crops, plan_models, write_
 
 
 SHARD_BYTES = 256 * 2**20  # decoded pixels a reading task holds at most (RayEngine.shard_bytes)
-REACH_SECONDS = 3.0  # how long the head's port may take to accept a TCP connection (check_reachable)
-RAY_PORT = 6379  # Ray's default GCS port, for an address without one
-
-
-def _host_port(address: str) -> tuple[str, int]:
-    """("host", port) of "HOST:PORT", "ray://HOST:PORT" or "[IPv6]:PORT"; no port: Ray's 6379."""
-    rest = address.split("://", 1)[-1].rstrip("/")
-    host, colon, port = rest.rpartition(":")
-    if not colon or "]" in port:  # no port ("head", "[::1]")
-        host, port = rest, str(RAY_PORT)
-    host = host.strip("[]")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise UsageError(f"--address {address}: expected HOST:PORT of a Ray head (e.g. 10.0.0.5:6379, as `ray start --head` prints it) or 'auto'")
-    return host, int(port)
-
-
-def check_reachable(address: str | None, timeout: float = REACH_SECONDS) -> None:
-    """Raise UsageError unless the Ray head at `address` accepts a TCP connection within
-    `timeout` seconds (ray.init itself retries an unreachable head for minutes).
-
-    None (a local instance) and "auto" (Ray finds the cluster of this machine) are not checked.
-    """
-    if address is None or address == "auto":
-        return
-    host, port = _host_port(address)
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            pass
-    except OSError as exc:
-        reason = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc)).lower()
-        raise UsageError(
-            f"--address {address}: expected a running Ray head at {host}:{port}, got {reason} (a TCP connection, {timeout:g} s allowed);"
-            " start it with `ray start --head` and pass the address it prints, or --address auto for the cluster of this machine"
-        ) from exc
 
 
 class RayEngine:
@@ -105,7 +71,8 @@ class RayEngine:
         quiet: Ray's own log lines silenced too: its Python loggers show errors only and its
             C++ core (`RAY_BACKEND_LOG_LEVEL`, unless set) fatal errors only.
 
-    Raises UsageError at once when nothing answers at `address` (`check_reachable`).
+    Raises UsageError within seconds when no Ray head answers at `address` (`check_reachable`:
+    a TCP connection, then Ray's own GCS client).
     """
 
     name = "ray"

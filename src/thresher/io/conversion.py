@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import posixpath
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import SupportsFloat
 
@@ -248,16 +249,18 @@ def save_task(lightly: Location, task: PredictionTask, *, overwrite: bool = Fals
             lightly.fs.rm(scratch.root, recursive=True)
 
 
-def merge_tasks(earlier: PredictionTask, new: PredictionTask, frames: Frames) -> tuple[PredictionTask, int, int]:
+def merge_tasks(earlier: PredictionTask, new: PredictionTask, frames: Frames, cleared: Sequence[str] = ()) -> tuple[PredictionTask, int, int, int]:
     """`new` plus the samples of `earlier` it does not hold, with their boxes (labels of two
-    rounds: the export's files replace those samples, the others are kept); returns the merged
-    task over rows of `frames`, the samples of `earlier` replaced and those kept.
+    rounds: the export's files replace those samples, the others are kept), less the samples
+    `cleared` (those the new input holds without labels: a label deleted since). Returns the
+    merged task over rows of `frames`, and how many samples of `earlier` were replaced, kept
+    and removed (cleared).
 
     Only samples with a valid file of `earlier` count (a frame without a file is no label).
     """
     unfiled = np.union1d(np.asarray(earlier.missing, dtype=str), np.asarray(earlier.invalid, dtype=str))
     old_names = earlier.frames.file_name[~np.isin(earlier.frames.file_name, unfiled)]
-    kept = np.setdiff1d(old_names, new.frames.file_name)
+    kept = np.setdiff1d(np.setdiff1d(old_names, new.frames.file_name), np.asarray(cleared, dtype=str))
     keep = np.isin(frames.file_name, np.union1d(kept, new.frames.file_name))
     position = dict(zip(frames.file_name[keep].tolist(), range(int(keep.sum()))))
     old_boxes = earlier.detections[np.isin(earlier.frames.file_name, kept)[earlier.detections.frame]] if len(earlier.detections) else earlier.detections
@@ -268,7 +271,8 @@ def merge_tasks(earlier: PredictionTask, new: PredictionTask, frames: Frames) ->
     ]
     detections = Detections.concat(parts).sorted_by_frame() if parts else Detections.empty()
     merged = PredictionTask(new.name, new.schema, frames[keep], detections, invalid=new.invalid, missing=tuple(frames.file_name[~keep].tolist()))
-    return merged, len(old_names) - len(kept), len(kept)
+    replaced = int(np.isin(old_names, new.frames.file_name).sum())
+    return merged, replaced, len(kept), len(old_names) - replaced - len(kept)
 
 
 def outside_image(xyxy: np.ndarray, width: np.ndarray, height: np.ndarray) -> np.ndarray:

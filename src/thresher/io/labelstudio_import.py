@@ -9,7 +9,8 @@ a list of tasks, each with `data` and `annotations` (every annotation a `result`
   → `data/bikes-007-mp4.png`). A sample named by two tasks is a problem.
 - **Its labels**: the ground-truth annotation when one is marked, else the one updated last;
   cancelled (skipped) annotations do not count. A task with no such annotation is not labeled
-  and gets no prediction file; an annotation with no box is a labeled sample with nothing on it
+  and gets no prediction file (its sample is listed in `unlabeled_samples`: merged into an
+  earlier round's labels, it removes that sample's earlier label); an annotation with no box is a labeled sample with nothing on it
   (an empty prediction file).
 - **Boxes**: `rectanglelabels` results, percent of the image → pixels of the datasource sample
   (x0 = x/100·W, …), clipped to the image; `original_width`/`original_height` must equal the
@@ -49,8 +50,13 @@ class LabelStudioImport:
     """A converted export: the task, and what was left out."""
 
     task: PredictionTask
-    unlabeled: int = 0  # tasks without a (non-cancelled) annotation
+    unlabeled_samples: tuple[str, ...] = ()  # samples whose task has no (non-cancelled) annotation
     ignored: Counter = field(default_factory=Counter)  # results that are not boxes, by type
+
+    @property
+    def unlabeled(self) -> int:
+        """How many tasks have no (non-cancelled) annotation."""
+        return len(self.unlabeled_samples)
 
 
 def export_tasks(export: object, file: str, problems: Problems | None = None) -> list[dict]:
@@ -100,7 +106,8 @@ def labelstudio_to_task(
     ids = {c.name: c.id for c in schema.categories}
     index = MediaIndex(frames)
     covered, invalid = np.zeros(len(frames), bool), np.zeros(len(frames), bool)
-    unlabeled, ignored = 0, Counter[str]()
+    unlabeled: list[str] = []
+    ignored = Counter[str]()
     parts: list[Boxes] = []
     seen: dict[int, int] = {}
     for i, item in enumerate(tasks):
@@ -115,7 +122,7 @@ def labelstudio_to_task(
         seen[row] = i
         annotation = chosen_annotation(item)
         if annotation is None:
-            unlabeled += 1
+            unlabeled.append(str(frames.file_name[row]))
             continue
         before = len(problems)
         boxes = _boxes(annotation, row, frames, ids, file, f"{where}.annotations[id={annotation.get('id')}]", ignored, problems)
@@ -124,7 +131,7 @@ def labelstudio_to_task(
             continue
         covered[row] = True
         parts.append(boxes)
-    return LabelStudioImport(assemble_task(task, schema, frames, covered, Boxes.concat(parts), invalid), unlabeled, ignored)
+    return LabelStudioImport(assemble_task(task, schema, frames, covered, Boxes.concat(parts), invalid), tuple(unlabeled), ignored)
 
 
 def _int(value: object) -> int:

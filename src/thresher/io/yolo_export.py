@@ -67,9 +67,16 @@ def yolo_files(task: PredictionTask) -> dict[str, str]:
 def yolo_dataset(task: PredictionTask, folder: Path) -> YoloDataset:
     """The labels of `task`, `train.txt` of its samples with an image in `folder/images/`, and
     `data.yaml` naming `folder` (module docstring)."""
-    files = yolo_files(task)
+    return yolo_layout(yolo_files(task), task.frames.file_name.tolist(), [c.name for c in task.schema.categories], folder)
+
+
+def yolo_layout(labels: dict[str, str], samples: list[str], names: list[str], folder: Path) -> YoloDataset:
+    """`labels` ({`labels/<stem>.txt`: text}) with `train.txt` of the `samples` (Lightly names, in
+    order) that have an image in `folder/images/`, and `data.yaml` naming `folder` and the
+    class `names` in class order (module docstring)."""
+    files = dict(labels)
     listed, no_image, unpaired = [], [], []
-    for name in task.frames.file_name.tolist():
+    for name in samples:
         if not (folder / IMAGES_DIR / name).is_file():
             no_image.append(name)
         elif not pairs_in_ultralytics(name):
@@ -77,7 +84,6 @@ def yolo_dataset(task: PredictionTask, folder: Path) -> YoloDataset:
         else:
             listed.append(name)
     files[TRAIN_LIST] = "".join(f"./{IMAGES_DIR}/{name}\n" for name in listed)
-    names = [c.name for c in task.schema.categories]
     layout = {"path": os.path.abspath(folder), "train": TRAIN_LIST, "val": TRAIN_LIST, "nc": len(names), "names": names}
     files[DATA_YAML] = yaml.safe_dump(layout, sort_keys=False, allow_unicode=True)
     return YoloDataset(files, listed, no_image, unpaired)

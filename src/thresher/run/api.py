@@ -102,9 +102,10 @@ def run(
         engine: what runs decoding, prediction and embedding: "local" (this process) or
             "ray" (Ray Data, extra `ray`; `thresher.engines`), or an engine object (kept
             open). Both select the same samples.
-        address: the Ray cluster to join (HOST:PORT, or "auto"); None starts a local Ray
-            instance (or joins RAY_ADDRESS's, or the `ray start` cluster of this machine). A
-            HOST:PORT where nothing answers within 3 s fails at once (`check_reachable`).
+        address: the Ray cluster to join (HOST:PORT, or "auto"), with engine="ray" only (an
+            error with "local" or an engine object); None starts a local Ray instance (or joins
+            RAY_ADDRESS's, or the `ray start` cluster of this machine). A HOST:PORT where no Ray
+            head answers fails within seconds (`thresher.engines.ray.check_reachable`).
 
     Example (three stills, two picked at random, no model needed)::
 
@@ -123,6 +124,8 @@ def run(
     from thresher.engines import make_engine
 
     options = {"log": log} if engine == "ray" and log is not None else {}
+    if not isinstance(engine, str) and address is not None:
+        raise UsageError(f"address={address!r}: an engine object joins the cluster it was built with; give it the address (RayEngine(address=...)), or pass engine='ray'")
     runner = make_engine(engine, address=address, **options) if isinstance(engine, str) else engine
     source = datasource if isinstance(datasource, Datasource) else Datasource(datasource, lightly, storage_options)
     workspace = workspace_for(source, catalog)

@@ -160,8 +160,9 @@ def _object_boxes(detections: Detections, frames: Frames, crops: Frames, same_ta
 
 
 def _spread(values: np.ndarray, found: np.ndarray) -> np.ndarray:
-    """`values` at the places of `found`, NaN (or "") elsewhere (a crop its task no longer has)."""
-    out = np.full(len(found), "" if values.dtype.kind == "U" else np.nan, dtype=values.dtype if values.dtype.kind == "U" else np.float64)
+    """`values` at the places of `found`, NaN (or "") elsewhere (a crop its task no longer has);
+    strings and floats keep their dtype (float32 corners stay float32)."""
+    out = np.full(len(found), "" if values.dtype.kind == "U" else np.nan, dtype=values.dtype if values.dtype.kind in "Uf" else np.float64)
     out[found] = values
     return out
 

@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike
 from thresher.detections import Detections
 from thresher.errors import ConfigError, did_you_mean
 from thresher.frames import Frames
+from thresher.io.csv_cells import csv_cell
 from thresher.scorers.candidates import weak_candidates
 from thresher.scorers.detection import detection_scores, object_scores
 from thresher.scorers.uncertainty import seed_detection_scores, seed_scores
@@ -130,8 +131,8 @@ def score_frames(
 
 def write_scores_csv(scores: Scores, path: str | os.PathLike, about: dict[str, np.ndarray] | None = None) -> None:
     """One row per sample: `id`, the columns of `about` (what each sample is, e.g. an object's box,
-    class and score: `thresher.objects.object_columns`), then every score column (shortest
-    exact float text; NaN empty).
+    class and score: `thresher.objects.object_columns`), then every score column (each float
+    as its shortest exact text at its own precision, `thresher.io.csv_cells`; NaN empty).
 
     Written to a temporary name and renamed, so a failed write leaves no half file.
     """
@@ -141,12 +142,5 @@ def write_scores_csv(scores: Scores, path: str | os.PathLike, about: dict[str, n
     writer.writerow(["id", *about, *scores.names])
     columns = [*about.values(), *(scores[name] for name in scores.names)]
     for row, sample in enumerate(scores.ids.tolist()):
-        writer.writerow([sample, *(_text(c[row]) for c in columns)])
+        writer.writerow([sample, *(csv_cell(c[row]) for c in columns)])
     write_file(path, handle.getvalue().encode())
-
-
-def _text(value: object) -> str:
-    """A CSV cell: a float as its shortest exact text (NaN: empty), anything else as it is."""
-    if isinstance(value, (float, np.floating)):
-        return "" if np.isnan(value) else repr(float(value))
-    return str(value)

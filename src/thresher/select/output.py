@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from thresher.frames import Frames
+from thresher.io.csv_cells import csv_cell
 from thresher.selection_table import Selection
 
 
@@ -25,13 +26,6 @@ def parent_frames(frames: Frames, selection: Selection) -> np.ndarray:
     return parents[np.sort(first)]
 
 
-def _cell(value: object) -> str:
-    """A CSV cell: a float as its shortest exact text (NaN: empty)."""
-    if isinstance(value, (float, np.floating)):
-        return "" if np.isnan(value) else repr(float(value))
-    return str(value)
-
-
 def write_selection_csv(
     path: "str | os.PathLike[str]",
     frames: Frames,
@@ -45,7 +39,8 @@ def write_selection_csv(
     columns of `objects` (object level: `thresher.objects.object_columns` of the picked crops,
     x1 y1 x2 y2 class score), objective (the combined objective when picked; empty for
     preselected samples), then one column per entry of `values` (e.g.
-    `SelectionOutcome.values`: each strategy's input value). The file is written to a
+    `SelectionOutcome.values`: each strategy's input value). Floats are written at their own
+    precision (`thresher.io.csv_cells`: a float32 12.3 as `12.3`). The file is written to a
     temporary name and renamed, so a reader never sees half a file.
     """
     path = Path(path)
@@ -68,9 +63,9 @@ def write_selection_csv(
                     frames.video[row],
                     int(frames.frame_index[row]),
                     frames.parent_id[row],
-                    *(_cell(column[k]) for column in objects.values()),
-                    _cell(selection.objective[k]),
-                    *(_cell(column[k]) for column in values.values()),
+                    *(csv_cell(column[k]) for column in objects.values()),
+                    csv_cell(selection.objective[k]),
+                    *(csv_cell(column[k]) for column in values.values()),
                 ]
             )
     os.replace(tmp, path)
