@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import time
 from pathlib import Path
@@ -30,6 +31,7 @@ N_VIDEOS = 400
 FRAMES = 250
 CLASSES = {1: "person", 2: "bicycle", 3: "car", 4: "motorcycle", 6: "bus"}
 BUDGET_SECONDS, BUDGET_BYTES = 30.0, 25 * 1024 * 1024
+DONE = "keyed embeddings"  # what a finished datasource's .done holds; an older one is made again
 
 
 def make_datasource(root: Path) -> None:
@@ -41,11 +43,14 @@ def make_datasource(root: Path) -> None:
     from thresher.io.lightly_predictions import PredictionTask, write_predictions
     from thresher.io.lightly_schema import Category, PredictionSchema
     from thresher.io.names import frame_names
+    from thresher.io.datasource import Datasource
     from thresher.io.storage import Location
+    from thresher.plan import frame_keys
     from thresher.samples import sample_video
 
-    if (root / ".done").exists():
+    if (root / ".done").exists() and (root / ".done").read_text() == DONE:
         return
+    shutil.rmtree(root / ".thresher", ignore_errors=True)  # a store from an older layout
     root.mkdir(parents=True, exist_ok=True)
     bikes = sample_video("bikes.mp4")
     videos = [f"v{k:03d}.mp4" for k in range(N_VIDEOS)]
@@ -64,8 +69,9 @@ def make_datasource(root: Path) -> None:
     write_predictions(Location(str(root)), PredictionTask("ssd", schema, frames, detections))
     centers = rng.normal(size=(300, 1280)).astype(np.float32)
     vectors = centers[rng.integers(0, 300, len(frames))] + 0.3 * rng.normal(size=(len(frames), 1280)).astype(np.float32)
-    store_for(root / ".thresher", "ssd-mobilenet-v2-coco").append(Embeddings(frames.id, vectors))
-    (root / ".done").write_text("ok")
+    keys = frame_keys(Datasource(root), frames)  # each vector stored with its video's size and time, as a run stores it
+    store_for(root / ".thresher", "ssd-mobilenet-v2-coco").append(Embeddings(frames.id, vectors), keys)
+    (root / ".done").write_text(DONE)
 
 
 CONFIG = {
