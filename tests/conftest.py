@@ -195,6 +195,25 @@ def bikes_runs(tmp_path_factory, bikes_predicted):
     return make_runs(tmp_path_factory, bikes_predicted)
 
 
+@pytest.fixture(scope="session")
+def portrait_run(tmp_path_factory, bikes_mp4):
+    """A run over a phone's portrait video (bikes.mp4 with a -90° display matrix: stored 640x272,
+    shown 272x640) and bikes.mp4 itself, every 25th frame, pretagged by the built-in detector:
+    its report shows portrait and landscape frames side by side (about 5 s, once per session)."""
+    from thresher.run import run
+
+    root = tmp_path_factory.mktemp("portrait") / "ds"
+    root.mkdir()
+    rotated_copy(bikes_mp4, root / "phone.mp4", -90)
+    shutil.copyfile(bikes_mp4, root / "bikes.mp4")
+    return run(
+        root,
+        worker_config={"pretagging": True},
+        thresher={"every": 25},
+        selection_config={"n_samples": 8, "strategies": [{"input": {"type": "EMBEDDINGS"}, "strategy": {"type": "DIVERSITY"}}]},
+    )
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Headless system Chromium through Playwright (skips with the reason where it cannot start)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -53,3 +54,16 @@ def test_the_width_estimate_is_not_below_a_real_fonts():
     font = ImageFont.load_default(size=100)
     for text in ("car 0.15", "imputed person 0.95", "motorcycle 1.00"):
         assert font.getlength(text) <= len(text) * CHAR_WIDTH * 100, text
+
+
+def test_a_portrait_frames_labels_are_as_large_as_a_landscape_frames():
+    """Strips fit a frame's longer side to the column (a portrait frame's height is capped), so
+    labels scale with the longer side: a phone's 272x640 frame gets the font of a 640x272 one,
+    not 10 px that would show at 6 px."""
+
+    def font(width: int, height: int) -> float:
+        thumbs = _thumbs([[10, 10, 60, 60]], [False])
+        thumbs = dataclasses.replace(thumbs, size=np.array([[width, height]]))
+        return float(re.search(r"font-size='([\d.]+)'", boxes_svg(thumbs, 0, labels=True)).group(1))
+
+    assert font(272, 640) == font(640, 272) == 20.0

@@ -30,7 +30,9 @@ def boxes_svg(thumbs: Thumbnails, t: int, highlight: np.ndarray | None = None, l
     and the imputed ones', the others while the pointer is on the frame (CSS `text.minor`).
     `highlight`: boxes (K, 4) outlined in yellow (class `crop`: the selected objects' crops)."""
     width, height = thumbs.size[t].tolist()
-    font = max(10.0, width / 32) if labels else max(width, height) / 24  # ~12 px at 400 px wide; ~8 px on a 200 px thumbnail
+    # by the longer side, which the page fits to a fixed size (a portrait frame's height is capped):
+    # ~12 px in a 400 px strip frame, ~8 px on a 200 px thumbnail
+    font = max(10.0, max(width, height) / 32) if labels else max(width, height) / 24
     mine = np.flatnonzero(thumbs.box_thumb == t)
     ranked = mine[np.argsort(-thumbs.box_score[mine], kind="stable")]
     shown = set(mine.tolist()) if labels else set(ranked[~thumbs.box_imputed[ranked]][:LABELLED].tolist()) | set(mine[thumbs.box_imputed[mine]].tolist())

@@ -58,7 +58,7 @@
     if (item.boxes && item.boxes.length && item.width) {
       const layer = svg("svg", { class: "boxes", viewBox: `0 0 ${item.width} ${item.height}`, preserveAspectRatio: "none" });
       const texts = [];
-      const font = Math.max(10, item.width / 32);
+      const font = Math.max(10, Math.max(item.width, item.height) / 32);  // by the longer side, as the page fits it
       for (const b of item.boxes) {
         const [x0, y0, x1, y1] = b.xyxy;
         const color = b.imputed ? "#ff00ff" : classColor(b.label);
