@@ -314,3 +314,69 @@ def test_frames_the_new_task_does_not_cover_lose_the_old_tasks_seed_values(bikes
     assert (after["assertions.people.flicker_severity"][other] == 0).all()  # the default: people never covered them
     imputed = read_predictions(source.lightly, "people-imputed", frames)
     assert set(frames.video[imputed.detections.frame].tolist()) <= {"bikes.mp4"}
+
+
+# ---- a task of the user's own named `<task>-imputed` ------------------------------------------
+
+
+def users_own_imputed_task(root) -> None:
+    """The user's task `ssd-imputed` in the Lightly layout (listed in tasks.json, a schema, one
+    prediction file), made by the user, not by thresher's assertions."""
+    tasks = root / ".lightly/predictions/tasks.json"
+    tasks.write_text(json.dumps([*json.loads(tasks.read_text()), "ssd-imputed"]))
+    folder = root / ".lightly/predictions/ssd-imputed"
+    folder.mkdir()
+    shutil.copyfile(root / ".lightly/predictions/ssd/schema.json", folder / "schema.json")
+    box = {"category_id": 1, "bbox": [10, 20, 30, 40], "score": 0.9}
+    (folder / "bikes-003-mp4.json").write_text(json.dumps({"file_name": "bikes-003-mp4.png", "predictions": [box]}))
+
+
+def test_a_task_of_the_users_own_named_like_the_imputed_task_is_refused_and_untouched(bikes_datasource_copy, tmp_path):
+    from tests.test_user_errors import one_error_line, thresher
+
+    root = bikes_datasource_copy
+    users_own_imputed_task(root)
+    before = tree_digest(root)
+    refused = thresher("assert", "ds", "--task", "ssd", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert one_error_line(refused) == (
+        "error: ds/.lightly/predictions/ssd-imputed: task 'ssd-imputed' exists and was not written by thresher's assertions "
+        "(not named in ds/.lightly/thresher/assertions.json); the assertions on task 'ssd' write their imputed boxes to that task "
+        "and would overwrite its files: rename that folder to keep it, or remove it to let them write there"
+    )
+    assert tree_digest(root) == before  # not even the metadata was written
+    shutil.move(root / ".lightly/predictions/ssd-imputed", tmp_path / "kept")
+    assert thresher("assert", "ds", "--task", "ssd", cwd=tmp_path).returncode == 0  # the folder renamed: written there
+    assert thresher("assert", "ds", "--task", "ssd", "--max-gap", "2", cwd=tmp_path).returncode == 0  # thresher's own: rewritten
+
+
+def test_an_imputed_task_an_interrupted_call_left_is_thresher_s(bikes_datasource_copy):
+    """The record names the imputed task before its first file is written: a call that stops
+    halfway (here a folder where a frame's file goes) leaves files the next call may rewrite."""
+    from thresher.assertions.task import assert_task
+
+    root = bikes_datasource_copy
+    blocker = root / ".lightly/predictions/ssd-imputed/bikes-200-mp4.json"
+    blocker.mkdir(parents=True)
+    with pytest.raises(OSError):
+        assert_task(Datasource(root), "ssd", ["flicker"])
+    assert (root / ".lightly/predictions/ssd-imputed/bikes-000-mp4.json").exists()  # written before it stopped
+    blocker.rmdir()
+    report = assert_task(Datasource(root), "ssd", ["flicker"])
+    assert len(read_predictions(Datasource(root).lightly, "ssd-imputed", report.frames).frames) == 250
+
+
+def test_an_imputed_task_stays_thresher_s_when_the_record_changes_version(bikes_datasource_copy):
+    """A record of another version is read as empty (nothing reused), but the imputed tasks it
+    names stay thresher's."""
+    from thresher.assertions.task import assert_task
+
+    root = bikes_datasource_copy
+    assert_task(Datasource(root), "ssd", ["flicker"])
+    path = root / ".lightly/thresher/assertions.json"
+    record = json.loads(path.read_text())
+    assert record["imputed_tasks"] == ["ssd-imputed"]
+    del record["imputed_tasks"]  # as written before the list existed
+    path.write_text(json.dumps({**record, "version": 1}))
+    assert not assert_task(Datasource(root), "ssd", ["flicker"], reuse=True).reused
+    assert json.loads(path.read_text())["imputed_tasks"] == ["ssd-imputed"]

@@ -158,6 +158,29 @@ def test_truncated_files_of_other_containers_are_caught(tmp_path, bikes_mp4, con
         check_video(location, target.name)
 
 
+def test_a_reader_with_the_index_of_a_file_cut_since_gives_the_frames_left_and_learns_where_it_ends(tmp_path, bikes_mp4, bikes_sequential, monkeypatch):
+    """A Matroska file cut after it was indexed simply ends: the frames before the cut come,
+    the first frame past it fails once, and every later one fails at once, with no seek back
+    through the keyframes (each of which would decode to the cut again)."""
+    remux(bikes_mp4, tmp_path / "bikes.mkv")
+    location = Location(tmp_path)
+    info = video_info(location, "bikes.mkv")
+    data = (tmp_path / "bikes.mkv").read_bytes()
+    (tmp_path / "bikes.mkv").write_bytes(data[: len(data) // 2])  # 117 frames are left
+    with VideoReader(location, "bikes.mkv", info) as reader:
+        assert np.array_equal(next(reader.frames([116])), bikes_sequential[116])
+        with pytest.raises(DatasourceError, match=r"^bikes.mkv: frame 118 could not be decoded \(the video ends before it\)$"):
+            list(reader.frames([118]))
+        seeks: list[int] = []
+        original_seek = reader._seek
+        monkeypatch.setattr(reader, "_seek", lambda t, skip: (seeks.append(t), original_seek(t, skip)))
+        for index in (120, 200, 249):
+            with pytest.raises(DatasourceError, match=rf"^bikes.mkv: frame {index} could not be decoded \(the video ends before it\)$"):
+                list(reader.frames([index]))
+        assert seeks == []
+        assert np.array_equal(next(reader.frames([100])), bikes_sequential[100])  # before the cut: still read
+
+
 def test_a_still_image_named_mp4_is_not_a_video(tmp_path):
     from PIL import Image
 

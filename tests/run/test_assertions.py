@@ -7,7 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from thresher.errors import ConfigError
+from tests.assertions.test_task import users_own_imputed_task
+from tests.conftest import tree_digest
+from thresher.errors import ConfigError, UsageError
 from thresher.io.datasource import Datasource
 from thresher.io.lightly_metadata import read_metadata
 from thresher.run import load_run_config, run
@@ -53,6 +55,16 @@ def test_no_task_to_compute_flickering_on_fails_before_any_model_runs(bikes_data
     with pytest.raises(ConfigError, match=r"thresher\.assertions\.task: the selection reads flickering, computed by model assertions; add a thresher\.assertions section"):
         run(bikes_datasource_copy, {"selection_config": selection, "thresher": FAST})
     assert not (bikes_datasource_copy / ".thresher" / "embeddings").exists()
+
+
+def test_a_run_refuses_the_users_own_imputed_task_before_any_work(bikes_datasource_copy):
+    root = bikes_datasource_copy
+    users_own_imputed_task(root)
+    before = tree_digest(root)
+    with pytest.raises(UsageError, match=r"/\.lightly/predictions/ssd-imputed: task 'ssd-imputed' exists and was not written by thresher's assertions"):
+        run(root, {"selection_config": WEIGH_FLICKERING, "thresher": FAST})
+    assert {k: v for k, v in tree_digest(root).items() if not k.startswith(".thresher/")} == before  # the workspace's catalog records the failed run
+    assert not (root / ".thresher" / "runs").exists() and not (root / ".thresher" / "embeddings").exists()
 
 
 @pytest.mark.parametrize(

@@ -105,22 +105,27 @@ def test_an_unreadable_video_is_skipped_and_the_others_written(tmp_path, bikes_m
     assert all(u.problem.startswith("expected a video whose frames all decode, got a.mp4: not a readable video") for u in extraction.failed)
 
 
-def test_frames_past_the_end_of_a_video_cut_after_enumerating_come_back_with_the_reason(tmp_path, bikes_mp4):
-    """A streaming-style MP4 (index first) cut in half: the frames before the cut are written,
-    those after come back unwritten, each naming the video and its frames now."""
+def test_frames_past_the_end_of_a_video_cut_after_enumerating_come_back_with_the_reason(tmp_path, bikes_mp4, bikes_sequential):
+    """A streaming-style MP4 (index first) cut in half: every frame before the cut is written,
+    also those sharing a piece with frames past it; those past it come back unwritten, each
+    naming the video and its frames now."""
     root = tmp_path / "ds"
     root.mkdir()
     faststart_copy(bikes_mp4, root / "bikes.mp4")
     source = Datasource(root)
     frames = source.frames(Problems())
-    rows = np.arange(0, 250, 2)  # pieces of 32 frames: 0..62 (before the cut), 64..126, 128..190, 192..248
+    rows = np.arange(0, 250, 2)  # pieces of 32 frames: 0..62, 64..126 (cut after 116), 128..190, 192..248
     whole = (root / "bikes.mp4").read_bytes()
     (root / "bikes.mp4").write_bytes(whole[: len(whole) // 2])  # 117 frames are left
     extraction = extract_frames(source, frames, rows, tmp_path / "out")
-    assert extraction.written == [f"bikes-{i:03d}-mp4.png" for i in range(0, 64, 2)]
-    assert [u.name for u in extraction.failed] == [f"bikes-{i:03d}-mp4.png" for i in range(64, 250, 2)]
-    assert {u.problem for u in extraction.failed} == {"expected a video whose frames all decode, got bikes.mp4: frame 118 out of range 0..116; its remaining frames are skipped"}
+    assert extraction.written == [f"bikes-{i:03d}-mp4.png" for i in range(0, 117, 2)]
+    assert [u.name for u in extraction.failed] == [f"bikes-{i:03d}-mp4.png" for i in range(118, 250, 2)]
+    assert {u.problem for u in extraction.failed} == {
+        "expected a video whose frames all decode, got bikes.mp4: 5 frames, 118 to 126 out of range 0..116 (the video is shorter than when it was listed)"
+    }
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == extraction.written  # nothing broken left behind
+    for index in (64, 116):  # the piece's frames before the cut, as decoded
+        assert np.array_equal(read_rgb(tmp_path / "out" / f"bikes-{index:03d}-mp4.png"), bikes_sequential[index]), index
 
 
 def test_crops_of_a_frame_that_no_longer_decodes_come_back_unwritten(source, tmp_path):

@@ -10,6 +10,8 @@ writes Lightly metadata and the imputed boxes:
   results of two tasks never overwrite each other; when the seed keys change task,
   `AssertReport.notes` says so;
 - the imputed boxes as their own prediction task `<task>-imputed` (pre-labels for the exports);
+  a `<task>-imputed` folder holding files that the record does not name as thresher's is the
+  user's own task: the call is refused before anything is written (`require_own_imputed_task`);
 - a record of the task, the assertions, every parameter and a digest of the task's
   predictions (`thresher.io.assertion_record`); with `reuse`, a call whose task, parameters
   and predictions match the record, with the outputs untouched since, computes nothing.
@@ -33,8 +35,9 @@ from thresher.assertions import AssertionResult, imputed_boxes
 from thresher.assertions.metadata import metadata_schema, task_prefix
 from thresher.assertions.parameters import assertion_function, resolve_parameters
 from thresher.detections import Detections
+from thresher.errors import UsageError
 from thresher.frames import Frames
-from thresher.io.assertion_record import outputs_digest, read_record, write_record
+from thresher.io.assertion_record import RECORD_FILE, outputs_digest, read_record, write_record
 from thresher.io.datasource import Datasource
 from thresher.io.lightly_metadata import METADATA_DIR, MetadataField, has_path, read_metadata_schema, write_metadata
 from thresher.io.lightly_predictions import (
@@ -49,6 +52,7 @@ from thresher.io.lightly_predictions import (
 )
 from thresher.io.names import json_name
 from thresher.io.problems import Problems
+from thresher.io.storage import Location
 
 IMPUTED_SUFFIX = "-imputed"
 
@@ -111,8 +115,9 @@ def assert_task(
     """
     names = list(dict.fromkeys(names))
     resolved = resolve_parameters(names, parameters, seed_compatible=seed_compatible)
-    frames = source.frames(Problems()) if frames is None else frames
     lightly = source.lightly
+    require_own_imputed_task(lightly, task)
+    frames = source.frames(Problems()) if frames is None else frames
     imputed_task = f"{task}{IMPUTED_SUFFIX}"
     record = read_record(lightly)
     loaded = read_predictions(lightly, task, frames, Problems(), cache=cache, progress=progress)
@@ -143,6 +148,9 @@ def assert_task(
             predictions=loaded,
         )
     results = [assertion_function(name, seed_compatible)(detections, asserted, **resolved[name]) for name in names]
+    if imputed_task not in record["imputed_tasks"]:  # thresher's before any of its files is written (an interrupted call included)
+        record["imputed_tasks"] = sorted([*record["imputed_tasks"], imputed_task])
+        write_record(lightly, record)
     _write_metadata(lightly, results, frames, covered, task)
     _write_imputed(lightly, loaded, imputed_task, frames, covered, imputed_boxes(results))
     without_file = int((covered & np.isin(frames.file_name, np.asarray(loaded.missing, dtype=str))).sum())
@@ -164,6 +172,29 @@ def assert_task(
         detections=detections,
         class_names=loaded.schema.names,
         predictions=loaded,
+    )
+
+
+def require_own_imputed_task(lightly: Location, task: str) -> None:
+    """UsageError when the folder of `<task>-imputed` holds files (a schema.json or prediction
+    files) but the assertion record does not name it as written by thresher: the user's own
+    task of that name, which the assertions would overwrite and empty.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> (folder / ".lightly/predictions/det-imputed").mkdir(parents=True)
+    >>> _ = (folder / ".lightly/predictions/det-imputed/schema.json").write_text("{}")
+    >>> require_own_imputed_task(Datasource(folder).lightly, "det")
+    Traceback (most recent call last):
+    thresher.errors.UsageError: ...: task 'det-imputed' exists and was not written by thresher's assertions ...
+    """
+    imputed = f"{task}{IMPUTED_SUFFIX}"
+    if imputed in read_record(lightly)["imputed_tasks"] or not lightly.files(task_dir(imputed)):
+        return
+    raise UsageError(
+        f"{lightly.display(task_dir(imputed))}: task {imputed!r} exists and was not written by thresher's assertions "
+        f"(not named in {lightly.display(RECORD_FILE)}); the assertions on task {task!r} write their imputed boxes "
+        "to that task and would overwrite its files: rename that folder to keep it, or remove it to let them write there"
     )
 
 

@@ -2,8 +2,10 @@
 
 Rows of a `Frames` table are read grouped by video in frame order, so each video is opened
 once and decoded forward (seeking only to the keyframe before a group of wanted frames, e.g.
-with `--every N`; `thresher.io.video.VideoReader.frames`). A file that cannot be decoded is
-recorded as a problem and its remaining frames are skipped; it never stops the other files.
+with `--every N`; `thresher.io.video.VideoReader.frames`). A file that cannot be opened is
+recorded as a problem and its frames are skipped; a frame that cannot be decoded (past the end
+of a video cut since it was listed, or broken) is recorded too, and the frames after it that
+decode are still given. No file stops the other files.
 With `readers=N`, N threads decode ahead (several videos, or groups of images, at once) and
 the pixels still come in reading order, with the problems in the same order as with one.
 """
@@ -75,8 +77,8 @@ def pixel_groups(
     (or per `frames_per_piece` of its rows, so that several threads can share one long
     video; not MPEG-PS or AVI files, which may be read by counting frames from the start)
     and one per `IMAGES_PER_GROUP` consecutive images. Calling a piece gives its (row, RGB
-    array) items, then the piece's own `Problems` (an unreadable file's remaining rows are
-    skipped). Pieces run on any thread, several at once (`iter_pixels`; the
+    array) items, then the piece's own `Problems` (naming an unreadable file, or the frames
+    that did not decode: every other frame of the piece is given). Pieces run on any thread, several at once (`iter_pixels`; the
     extraction of frames runs each piece to its PNG files on one thread).
 
     Example: `[list(piece())[-1] for piece in pixel_groups(source, frames, rows)]` → each piece's problems.
@@ -152,19 +154,60 @@ def _image_pixels(source: Datasource, frames: Frames, rows: np.ndarray, problems
 
 
 def _video_pixels(source: Datasource, frames: Frames, rows: np.ndarray, problems: Problems, info: Any = None) -> Iterator[tuple[int, np.ndarray]]:
+    """(row, pixels) of each of `rows` (one video's, in frame order) that decodes; a problem for
+    the video when it cannot be opened, and one naming the frames that do not decode."""
     from thresher.io.video import VideoReader
 
     name = str(frames.video[rows[0]])
     try:
         stat = source.video_infos.stat(name)
         known = info or source.video_infos.known(name, stat)
-        with VideoReader(source.input, name, known) as reader:
-            if known is None:  # the reader demuxed the video: keep what it found
-                source.video_infos.remember(name, reader.info, stat)
-            for row, pixels in zip(rows.tolist(), reader.frames(frames.frame_index[rows].tolist())):
-                yield row, pixels
-    except (DatasourceError, IndexError) as exc:
-        problems.add(name, "", "a video whose frames all decode", f"{exc}; its remaining frames are skipped")
+        reader = VideoReader(source.input, name, known)
+    except DatasourceError as exc:
+        problems.add(name, "", "a video whose frames all decode", f"{exc}; its frames are skipped")
+        return
+    with reader:
+        if known is None:  # the reader demuxed the video: keep what it found
+            source.video_infos.remember(name, reader.info, stat)
+        indices = frames.frame_index[rows]
+        inside = indices < len(reader)  # a video cut short since it was listed has fewer frames now
+        yield from _decodable(reader, rows[inside], indices[inside], problems)
+        if not inside.all():
+            past = f"{_named(indices[~inside].tolist())} out of range 0..{len(reader) - 1}"
+            problems.add(name, "", "a video whose frames all decode", f"{name}: {past} (the video is shorter than when it was listed)")
+
+
+def _decodable(reader: Any, rows: np.ndarray, indices: np.ndarray, problems: Problems) -> Iterator[tuple[int, np.ndarray]]:
+    """(row, pixels) of each frame of `reader` at `indices` (ascending, in range) that decodes.
+    The reading goes on after a frame that fails (a broken frame takes down only the frames
+    decoded from it); one problem names the first failure and the other frames that failed."""
+    failed: list[tuple[int, str]] = []  # (frame index, the reader's reason)
+    at = 0
+    while at < len(rows):
+        try:
+            for pixels in reader.frames(indices[at:].tolist()):
+                yield int(rows[at]), pixels
+                at += 1
+        except DatasourceError as exc:
+            failed.append((int(indices[at]), str(exc)))
+            at += 1
+    if failed:
+        others = [index for index, _ in failed[1:]]
+        either = f"; {_named(others)} could not be decoded either" if others else ""
+        problems.add(reader.name, "", "a video whose frames all decode", failed[0][1] + either)
+
+
+def _named(indices: list[int]) -> str:
+    """Frame indices for a message: all of a few, the first and last of many.
+
+    >>> _named([118]), _named([118, 120]), _named(list(range(118, 250, 2)))
+    ('frame 118', 'frames 118, 120', '66 frames, 118 to 248')
+    """
+    if len(indices) == 1:
+        return f"frame {indices[0]}"
+    if len(indices) <= 4:
+        return "frames " + ", ".join(map(str, indices))
+    return f"{len(indices)} frames, {indices[0]} to {indices[-1]}"
 
 
 def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:

@@ -319,6 +319,8 @@ class VideoReader:
         # holding the GIL while it does: two reading threads then reach only 1.6 cores, not 1.8)
         self._rgb = _av().video.reformatter.VideoReformatter()
         self._position = -1  # index of the frame the running decoder gave last
+        self._ended_before = False  # the last `_scan` ran out of frames before its target
+        self._end: int | None = None  # a pts the stream was found to end before (a file cut since indexed)
 
     def __len__(self) -> int:
         return self.info.n_frames
@@ -358,12 +360,16 @@ class VideoReader:
                     frame = self._frame(index)
                 else:
                     frame = self._frame_by_count(index)
+            except DatasourceError:
+                raise  # the reader's own words (an OSError too)
             except (av.FFmpegError, OSError) as exc:  # e.g. a raw H.264 stream, which cannot seek
                 raise DatasourceError(f"{self.name}: frame {index} could not be read ({describe_av_error(exc)})") from exc
             yield upright(self._rgb.reformat(frame, format="rgb24").to_ndarray(), self.info.rotation)
 
     def _frame(self, index: int) -> Any:
         target = self.info.pts[index]
+        if self._end is not None and target >= self._end:
+            raise self._undecodable(index)
         if self._decoder is not None and index > self._position and self._within_reach(index):
             frame = self._scan(target)
             if frame is not None:
@@ -379,9 +385,16 @@ class VideoReader:
                 return frame
             if skip:
                 skip = False  # decode every frame this time (a decoder that needs them)
+            elif self._ended_before:  # the stream ends before the frame (cut since it was indexed)
+                self._end = target  # an earlier keyframe reaches no further, nor will a later frame
+                break
             else:
                 key -= 1  # the seek overshot the target: step back one keyframe
-        raise DatasourceError(f"{self.name}: frame {index} could not be decoded")
+        raise self._undecodable(index)
+
+    def _undecodable(self, index: int) -> DatasourceError:
+        past = self._end is not None and self.info.pts[index] >= self._end
+        return DatasourceError(f"{self.name}: frame {index} could not be decoded{' (the video ends before it)' if past else ''}")
 
     def _within_reach(self, index: int, position: int | None = None) -> bool:
         """Decoding on from `position` (default: the last frame read) to `index` costs less than
@@ -434,11 +447,17 @@ class VideoReader:
                 return
 
     def _scan(self, target: int) -> Any:
+        """The decoded frame at pts `target`, or None; then `_ended_before` tells whether the
+        decoder gave frames and ran out before reaching `target` (rather than passing it)."""
+        self._ended_before, seen = False, False
         for frame in self._decoder:
             if frame.pts == target:
                 return frame
             if frame.pts is not None and frame.pts > target:
                 break
+            seen = True
+        else:
+            self._ended_before = seen
         self._decoder = None
         return None
 

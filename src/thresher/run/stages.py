@@ -75,12 +75,16 @@ S = TypeVar("S", bound=Enumerated)
 def check_config(setup: Setup) -> Planned:
     """Decide before any work what the config asks (a config the run cannot follow stops it at
     once): the assertions, every name the config uses (`config check`), the export task and
-    Label Studio's paths. `setup.folder` is the run's `<id>.partial`."""
+    Label Studio's paths, and that the assertions' `<task>-imputed` is not a task of the user's
+    own. `setup.folder` is the run's `<id>.partial`."""
+    from thresher.assertions.task import require_own_imputed_task
     from thresher.run.assertions import plan_assertions
 
     with setup.config.naming_the_file():
         assertion_plan = plan_assertions(setup.config, setup.source.lightly)
     check_run_config(setup.source, setup.config, setup.catalog, assertion_plan, setup.task_cache)
+    if assertion_plan is not None:
+        require_own_imputed_task(setup.source.lightly, assertion_plan.task)  # never overwritten, not even late in the run
     final_folder = setup.folder.with_name(setup.folder.name.removesuffix(".partial"))
     with setup.config.naming_the_file():
         task = export_task(setup.config, None if assertion_plan is None else assertion_plan.task)
