@@ -102,6 +102,6 @@ def test_shards_sort_by_number_beyond_five_digits_and_unfinished_folders_are_ign
     store.append(Embeddings(ids_of(0, 2), unit_rows(2, 4)))
     (tmp_path / "shard-00000").rename(tmp_path / "shard-99999")
     store.append(Embeddings(ids_of(0, 2), 2 * unit_rows(2, 4)))  # numbered 100000: written after 99999
-    (tmp_path / ".shard-100001-abcd1234.tmp").mkdir()  # a write interrupted before its rename
+    (tmp_path / ".shard-100001.abcd1234.tmp").mkdir()  # a write interrupted before its rename
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == ["shard-100000", "shard-99999"]
     assert np.array_equal(store.load().vectors, 2 * unit_rows(2, 4))

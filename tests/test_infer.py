@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import faststart_copy, package_file, tree_digest
+from tests.killed_writes import temporaries
 from thresher.embedding_store import EmbeddingStore
 from thresher.infer import run_models, sample_rows
 from thresher.io.datasource import Datasource
@@ -56,7 +57,7 @@ def test_predict_writes_a_valid_task_and_skips_bad_files(datasource, ssd):
     assert np.array_equal(task.detections.probs.argmax(axis=1), np.searchsorted(task.schema.ids, task.detections.class_id))
     assert counts[bikes].sum() > 0
     assert media_digest(datasource) == before
-    assert not list(datasource.rglob("*.tmp-*"))
+    assert temporaries(datasource) == []
 
 
 def test_resume_skips_finished_frames_and_redoes_invalid_ones(datasource, ssd):
@@ -81,7 +82,7 @@ def test_an_interrupted_run_keeps_what_it_finished(datasource, ssd):
         run_models(source, detector=ssd, task=TASK, every=25, batch_size=4, progress=stop_after_first_batch)
     written = list((datasource / ".lightly/predictions" / TASK).glob("*.json"))
     assert len(written) == 1 + 4  # schema.json and the first batch, each file whole
-    assert not list(datasource.rglob("*.tmp-*"))
+    assert temporaries(datasource) == []
     rest = run_models(source, detector=ssd, task=TASK, every=25, batch_size=4)
     assert rest.reused == 4
 

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import package_file, tree_digest
+from tests.killed_writes import killed_while_writing, temporaries
 from thresher.catalog import Catalog
 from thresher.run import run
 
@@ -193,11 +194,40 @@ def test_a_killed_run_leaves_everything_consistent_and_the_next_resumes(datasour
     assert database.execute("SELECT COUNT(*) FROM tags").fetchone() == (0,)
     database.close()
     assert media(datasource) == before
-    assert not list(datasource.rglob("*.tmp-*"))
     resumed = run(datasource, CONFIG)
     assert resumed.selection.ids.tolist() == expected
     if stage != "pretagging":
         assert resumed.counts["pretagged frames"] == 0  # finished work is not redone
+    assert temporaries(datasource) == []  # the kill may land mid-write: the next run removes what it left
+
+
+def test_the_next_run_removes_what_killed_writes_left_and_only_that(datasource, reference_selection):
+    """The kill above, made certain to land mid-write: a command killed while writing a prediction
+    file, metadata, thresher's record in `.lightly/`, a workspace cache and an embedding shard
+    leaves their temporaries; the next run removes them, says so, keeps the user's files that
+    only look like one, and reuses everything as if nothing had happened."""
+    first = run(datasource, CONFIG)
+    lightly, workspace = datasource / ".lightly", datasource / ".thresher"
+    files = [
+        lightly / "predictions/lightly_pretagging/schema.json",
+        lightly / "metadata/bikes-000-mp4.json",
+        lightly / "thresher/assertions.json",
+        workspace / "cache/metadata.npz",
+    ]
+    killed_while_writing(files, [workspace / "embeddings/ssd-mobilenet-v2-coco/shard-00001"])
+    users = [lightly / "predictions/notes.tmp", datasource / ".coffee.png.1a2b3c4d.tmp"]  # the latter not in a folder thresher writes
+    for path in users:
+        path.write_bytes(b"the user's")
+    left = [p for p in temporaries(datasource) if p not in users]
+    assert len(left) == 5
+    lines: list[str] = []
+    rerun = run(datasource, CONFIG, log=lines.append)
+    assert temporaries(datasource) == sorted(users) and all(p.read_bytes() == b"the user's" for p in users)
+    said = [line for line in lines if line.startswith("removed ")]
+    assert len(said) == 1 and said[0].startswith("removed 5 temporary files left by a command killed while writing: ") and said[0].endswith(", … (2 more)")
+    assert str(next(p for p in left if "/predictions/" in str(p))) in said[0]  # the predictions first
+    assert rerun.selection.ids.tolist() == first.selection.ids.tolist() == reference_selection
+    assert rerun.counts["pretagged frames"] == 0 and rerun.counts["embedded"] == 0
 
 
 def test_datapool_processes_only_new_files_and_keeps_earlier_picks(datasource, carphone_mp4):

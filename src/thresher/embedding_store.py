@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from pathlib import Path
 
 import numpy as np
 
 from thresher.embeddings import Embeddings
 from thresher.errors import SchemaError, UsageError
+from thresher.io.temporary import replacing_folder
 from thresher.stored_embeddings import ShardedVectors, StoredEmbeddings
 
 SHARD_GLOB = "shard-*"  # a shard folder (`shard-00000/`) or an old single-file shard (`shard-00000.npz`)
@@ -124,13 +124,11 @@ class EmbeddingStore:
         self.folder.mkdir(parents=True, exist_ok=True)
         index = _shard_index(existing[-1]) + 1 if existing else 0
         target = self.folder / f"shard-{index:05d}"
-        tmp = self.folder / f".{target.name}-{uuid.uuid4().hex[:8]}.tmp"
-        tmp.mkdir()
-        np.save(tmp / "ids.npy", embeddings.ids, allow_pickle=False)
-        np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
-        if keys is not None:
-            np.save(tmp / "keys.npy", np.asarray(keys, dtype=np.float64), allow_pickle=False)
-        os.rename(tmp, target)
+        with replacing_folder(target) as written:
+            np.save(os.path.join(written, "ids.npy"), embeddings.ids, allow_pickle=False)
+            np.save(os.path.join(written, "vectors.npy"), vectors, allow_pickle=False)
+            if keys is not None:
+                np.save(os.path.join(written, "keys.npy"), np.asarray(keys, dtype=np.float64), allow_pickle=False)
         return target
 
 

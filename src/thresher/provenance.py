@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import json
-import os
-import uuid
 
 import numpy as np
 
@@ -32,6 +30,7 @@ from thresher.frames import Frames
 from thresher.io.datasource import Datasource
 from thresher.io.lightly_predictions import prediction_file, task_dir
 from thresher.io.lightly_schema import remove_task_name, schema_file
+from thresher.io.storage import write_file
 
 
 def prediction_key(model: str, confidence: float, classes: list[str] | None, tta: str | None = None) -> dict:
@@ -169,8 +168,5 @@ def read_json_cache(path: Path) -> dict:
 
 
 def write_json_cache(path: Path, data: dict) -> None:
-    """Write a cache file atomically (temporary name, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, path)
+    """Write a cache file atomically (temporary name, then rename: `write_file`)."""
+    write_file(path, json.dumps(data).encode())

@@ -70,6 +70,16 @@ def store_for_model(source, catalog: Optional[str], model: str, dtype: str = "fl
     return store_for(workspace_for(source, catalog), model, dtype)
 
 
+def clear_stale_temporaries(source, workspace) -> None:
+    """Remove the temporaries a killed run, predict or embed left in `.lightly/` and the workspace
+    (`thresher.workspace.remove_stale_temporaries`), saying so in one line when there were some."""
+    from thresher.workspace import remove_stale_temporaries, stale_temporaries_line
+
+    line = stale_temporaries_line(remove_stale_temporaries(source, workspace))
+    if line:
+        typer.echo(line)
+
+
 def embedding_dtype_or_fail(dtype: str, option: str) -> None:
     """A UsageError naming the option when `dtype` is not a dtype the embedding store writes."""
     from thresher.embedding_store import DTYPES

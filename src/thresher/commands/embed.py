@@ -10,6 +10,7 @@ from thresher.cli import app
 from thresher.commands.common import (
     BUILT_IN_DETECTOR,
     STORAGE_OPTIONS,
+    clear_stale_temporaries,
     embedding_dtype_or_fail,
     open_datasource,
     print_skipped,
@@ -32,9 +33,11 @@ def embed(
     """Store one L2-normalized embedding per image and video frame, reusable across runs."""
     from thresher.infer import run_models
     from thresher.models.embedder import embedder_from_spec
+    from thresher.workspace import workspace_for
 
     embedding_dtype_or_fail(dtype, "--dtype")
     source = open_datasource(datasource, None, storage_options)
+    clear_stale_temporaries(source, workspace_for(source, catalog))
     embedder = embedder_from_spec(model)
     store = store_for_model(source, catalog, embedder.name, dtype)
     callback, bar = progress_bar("embed")

@@ -10,6 +10,7 @@ from thresher.cli import app
 from thresher.commands.common import (
     BUILT_IN_DETECTOR,
     STORAGE_OPTIONS,
+    clear_stale_temporaries,
     embedding_dtype_or_fail,
     open_datasource,
     print_skipped,
@@ -61,6 +62,7 @@ def predict(
     # where the settings that produced each prediction file are recorded (a bucket needs --catalog:
     # without a record, files of another confidence would be reused as they are)
     workspace = workspace_for(source, catalog)
+    clear_stale_temporaries(source, workspace)
     class_list = classes.split(",") if classes else None
     detector = load_detector(model, confidence=confidence, classes=class_list)
     if embed_too and not isinstance(detector, Embedder):

@@ -15,7 +15,6 @@ crops, which exist only as pixels of their parent in the datasource).
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from thresher.io.labelstudio import label_studio_tasks
 from thresher.io.lightly_predictions import read_predictions
 from thresher.io.lightly_schema import read_task_names
 from thresher.io.problems import Problems
-from thresher.run.images import IMAGES_DIR
+from thresher.run.images import IMAGES_DIR, copied
 from thresher.run.outputs import extract_frames
 from thresher.run.unwritten import Unwritten, by_file, counted
 
@@ -63,11 +62,9 @@ def frame_files(source: Datasource, frames: Frames, rows: np.ndarray, workspace:
         path = target / name
         if not path.is_file():
             earlier = next((f / IMAGES_DIR / name for f in run_folders if (f / IMAGES_DIR / name).is_file()), None)
-            if earlier is None:
+            if earlier is None or not copied(earlier, path):  # never a truncated PNG at `path`
                 missing.append(row)
                 continue
-            path.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(earlier, path)
         found[row] = path
     if not missing:
         return found, []

@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +35,7 @@ import numpy as np
 
 from thresher.table import lookup
 from thresher.io.storage import Location
+from thresher.io.temporary import replacing
 
 FORMAT = "thresher file cache 1"
 
@@ -182,16 +181,9 @@ def store(path: Path, signature: Mapping, table: CachedFiles) -> None:
     arrays.update({f"file:{k}": v for k, v in table.per_file.items()})
     arrays.update({f"item:{k}": v for k, v in table.per_item.items()})
     meta = {"format": FORMAT, "signature": signature, "per_file": list(table.per_file), "per_item": list(table.per_item), "digest": _digest(arrays)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp.npz")
-    try:
-        with open(tmp, "wb") as handle:
-            # numpy stubs: the unpacked names could be `allow_pickle` (a bool); they never are
-            np.savez(handle, meta=np.array(json.dumps(meta)), **arrays)  # type: ignore[arg-type]
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with replacing(path) as handle:
+        # numpy stubs: the unpacked names could be `allow_pickle` (a bool); they never are
+        np.savez(handle, meta=np.array(json.dumps(meta)), **arrays)  # type: ignore[arg-type]
 
 
 def _digest(arrays: Mapping[str, np.ndarray]) -> str:

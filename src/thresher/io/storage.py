@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import posixpath
-import uuid
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ import fsspec
 import numpy as np
 
 from thresher.errors import DatasourceError
+from thresher.io.temporary import replacing
 
 PROTOCOL_EXTRAS = {"s3": "s3fs", "gs": "gcsfs", "gcs": "gcsfs", "az": "adlfs", "abfs": "adlfs"}
 
@@ -94,7 +94,6 @@ class Location:
         _limit_s3fs_retries(self.fs)
         self.root = root.rstrip("/") or "/"
         self.is_local = "file" in self.fs.protocol or "local" in self.fs.protocol
-        self._made: set[str] = set()  # folders known to exist (saves a makedirs per written file)
         self._listings: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None  # folder -> its walk, inside `kept_listings`
 
     def __repr__(self) -> str:
@@ -115,7 +114,7 @@ class Location:
         sub.url, sub.fs, sub.is_local = self.display(safe_name(name)), self.fs, self.is_local
         sub.storage_options = self.storage_options
         sub.root = self.path(name)
-        sub._made, sub._listings = set(), None
+        sub._listings = None
         return sub
 
     def exists(self, name: str = "") -> bool:
@@ -262,29 +261,14 @@ class Location:
         return found
 
     def write_bytes(self, name: str, data: bytes) -> None:
-        """Write a file whole: to a temporary name, then renamed (local), or one put (buckets)."""
+        """Write a file whole: to a temporary name, then renamed (local, `write_file`), or one
+        put (buckets)."""
         path = self.path(name)
         self._forget_listings(safe_name(name))
         if not self.is_local:
             self.fs.pipe_file(path, data)
             return
-        folder = os.path.dirname(path)
-        if folder not in self._made:
-            os.makedirs(folder, exist_ok=True)
-            self._made.add(folder)
-        tmp = f"{path}.tmp-{uuid.uuid4().hex[:8]}"
-        try:
-            try:
-                handle = open(tmp, "wb")  # noqa: SIM115 - closed by the `with` below
-            except FileNotFoundError:  # the folder was removed since we made it
-                os.makedirs(folder, exist_ok=True)
-                handle = open(tmp, "wb")  # noqa: SIM115
-            with handle:
-                handle.write(data)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        write_file(path, data)
 
     def write_changed(self, name: str, data: bytes) -> bool:
         """`write_bytes` unless the file already holds exactly `data`; returns whether it wrote.
@@ -382,16 +366,11 @@ def _read_local(path: str) -> bytes | Exception:
 
 
 def write_file(path: str | os.PathLike, data: bytes) -> None:
-    """Write a local file whole: to a unique temporary name beside it, then renamed over it
-    (an interrupted write leaves the old file or none, never half a file)."""
-    path = os.fspath(path)
-    folder = os.path.dirname(path) or "."
-    os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    """Write a local file whole: to a locked temporary beside it, then renamed over it (an
+    interrupted write leaves the old file or none, never half a file; the temporary of a killed
+    write is removed by the next run, `thresher.io.temporary`). Missing folders are made.
+
+    Example: `write_file("data/.lightly/predictions/tasks.json", b'["cars"]')`.
+    """
+    with replacing(path) as handle:
+        handle.write(data)

@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
-import uuid
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -43,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from thresher.io.packet_layout import PacketLayout
+from thresher.io.temporary import replacing
 from thresher.io.video import VideoInfo
 
 FORMAT = "thresher video index 4"  # 3: an edit list's discarded packets counted, in the layouts and keyframes; 4: rotation
@@ -88,13 +87,8 @@ def save_video_indexes(path: Path, entries: Mapping[str, Entry]) -> None:
     for key in SCALARS:
         columns[key] = np.array([getattr(i, key) for i in infos], np.float64 if key in ("fps", "time_base") else np.int64)
     columns.update(_layout_columns([i.layout for i in infos]))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.npz")
-    try:
-        np.savez(tmp, **columns)  # type: ignore[arg-type]  # numpy's stub lets **kwds fill allow_pickle; these are array names
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with replacing(path) as handle:
+        np.savez(handle, **columns)  # type: ignore[arg-type]  # numpy's stub lets **kwds fill allow_pickle; these are array names
 
 
 def _layout_columns(layouts: Sequence[PacketLayout | None]) -> dict[str, np.ndarray]:

@@ -8,7 +8,8 @@ run's folder is written as `<id>.partial/` and renamed when complete; the catalo
 run, its selection tag (`run-<id>`) and, with the datapool, the growing `datapool` tag, in one
 transaction (`thresher.run.record`); a folder renamed but not recorded (the run killed between)
 keeps its lock file and is removed by the next run (`thresher.run.partial`). A run killed at any moment leaves the catalog
-and the user's files as they were, and the next run resumes.
+and the user's files as they were, and the next run resumes; it first removes the temporaries
+of the files the killed run was writing (`thresher.workspace.remove_stale_temporaries`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from thresher.run.record import record_run
 from thresher.run.state import Setup
 from thresher.run.unwritten_picks import UNREADABLE_PICKS
 from thresher.selection_table import Selection
-from thresher.workspace import workspace_for
+from thresher.workspace import remove_stale_temporaries, stale_temporaries_line, workspace_for
 
 
 @dataclass
@@ -157,6 +158,8 @@ def _execute(source, config: RunConfig, store: Catalog, workspace: Path, runs_fo
     for dead in [*remove_dead_partials(runs_folder), *remove_unrecorded(runs_folder, {r.id: r.status for r in store.runs()})]:
         log(f"removed {dead.name}, left by a run that did not finish")
         _mark_dead(store, dead.name.removesuffix(".partial"), run_id)
+    if line := stale_temporaries_line(remove_stale_temporaries(source, workspace)):
+        log(line)
     partial = PartialFolder(planned.folder)
     try:
         written = execute(planned)

@@ -21,8 +21,6 @@ Example: `write_images(source, frames, rows, run / "images").written` → `["dat
 from __future__ import annotations
 
 import os
-import shutil
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +29,7 @@ from thresher.errors import DatasourceError
 from thresher.frames import Frames
 from thresher.io.datasource import Datasource
 from thresher.io.storage import write_file
+from thresher.io.temporary import copy_file, temporary_name
 from thresher.run.extracted import ExtractedFrames
 from thresher.run.outputs import extract_frames
 from thresher.run.unwritten import Extraction, Unwritten
@@ -65,7 +64,7 @@ def write_images(
     written: list[str] = []
     for row, earlier in copies.items():
         name = str(frames.file_name[row])
-        if _copy(earlier, folder / name):
+        if copied(earlier, folder / name):
             written.append(name)
             if progress:
                 progress(len(written), total)
@@ -105,22 +104,22 @@ def _put_still(source: Datasource, name: str, path: Path, stills: str) -> str | 
     return None
 
 
-def _copy(earlier: Path, path: Path) -> bool:
-    """Copy an earlier run's PNG to `path` (temporary name, then renamed); False when it is gone."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+def copied(earlier: Path, path: Path) -> bool:
+    """Copy an earlier run's PNG to `path` through a temporary (`copy_file`: a copy cut short
+    never leaves a truncated PNG at `path`); False when it is gone or cannot be read.
+
+    Example: `copied(run1 / "images/a-000-mp4.png", run2 / "images/a-000-mp4.png")` → True.
+    """
     try:
-        shutil.copyfile(earlier, temporary)
-        os.replace(temporary, path)
-        return True
+        copy_file(earlier, path)
     except OSError:
-        temporary.unlink(missing_ok=True)
         return False
+    return True
 
 
 def _link(target: Path, path: Path) -> None:
     """A relative symbolic link at `path` to `target`, made under a temporary name and renamed."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    temporary = path.with_name(temporary_name(path.name))
     os.symlink(os.path.relpath(os.path.realpath(target), os.path.realpath(path.parent)), temporary)
     os.replace(temporary, path)
