@@ -15,7 +15,7 @@ import pytest
 
 from tests.app.test_server_http import serving
 from tests.conftest import package_file
-from thresher.app.state import credentials_warnings
+from thresher.app.state import AppState, credentials_warnings
 from thresher.run import run
 
 URL = "s3://bucket/serve-input"
@@ -53,8 +53,6 @@ def without_aws_credentials(tmp_path, monkeypatch) -> None:
 def test_startup_warns_when_no_credentials_will_open_the_runs_bucket(bucket_catalog, s3, tmp_path):
     """`thresher serve` says at once that the run's bucket cannot be read; not with options, nor
     with credentials in the environment."""
-    from thresher.app import make_server
-
     env = no_credentials(tmp_path)
     process = subprocess.Popen(
         [sys.executable, "-m", "thresher", "serve", "--catalog", str(bucket_catalog), "--port", "0"],
@@ -75,7 +73,7 @@ def test_startup_warns_when_no_credentials_will_open_the_runs_bucket(bucket_cata
         "its images will not show; restart with the --storage-options of the run, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
         "(or AWS_PROFILE), or pass --storage-options '{\"anon\": true}' for a public bucket"
     ]
-    state = make_server(bucket_catalog, port=0, storage_options=s3[1]).state
+    state = AppState(bucket_catalog, s3[1])  # what the server answers from, without a socket to listen on
     assert credentials_warnings(state, env) == []
     state.storage_options = None
     assert len(credentials_warnings(state, env)) == 1
