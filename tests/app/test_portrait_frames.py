@@ -3,26 +3,11 @@ upright and whole on the screen, not stretched to the page's 900 px width (2117 
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from tests.app.test_app_browser import open_page, wait_until
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def portrait_server(portrait_run):
-    from thresher.app import make_server
-
-    server = make_server(portrait_run.folder.parents[1], port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
 
 
 def test_a_portrait_frame_fits_the_screen_on_its_sample_page(browser, portrait_server):
